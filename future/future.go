@@ -1,0 +1,349 @@
+package future
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+)
+
+// ErrPending is returned by [Future.Peek] while the future has not settled.
+var ErrPending = errors.New("future: not settled yet")
+
+// errNilFunc and errNilFuture name the caller's mistake instead of panicking
+// later on a nil dereference in another goroutine.
+var (
+	errNilFunc    = errors.New("future: nil function")
+	errNilFuture  = errors.New("future: nil future")
+	errNilContext = errors.New("future: nil context")
+)
+
+// A Future is a read-only handle to a value of type T that is being computed.
+// It settles exactly once, with a value and an error, and every reader sees
+// that same pair. All methods are safe for concurrent use.
+//
+// Futures are made by [Go], [Resolved], [Rejected], [NewPromise] and the
+// composition functions ([Then], [Compose], [Recover], [Handle], [Timeout]);
+// the zero Future is not usable.
+type Future[T any] struct {
+	// settled is set after val and err are written, under mu; reading it
+	// true makes val and err safe to read without the lock.
+	settled atomic.Bool
+
+	mu sync.Mutex
+	// done is made on first need (Done, a blocking Await) so that a future
+	// nobody selects on costs no channel. After settlement it is closed, or
+	// closedChan when nobody asked for it before.
+	done chan struct{}
+	val  T
+	err  error
+	// cb0 holds the first callback inline: a single Then stage or callback
+	// then costs no slice allocation.
+	cb0 func()
+	cbs []func()
+
+	// work is the context of the work this future owns (set by Go), or nil.
+	work *workCtx
+}
+
+// closedChan is the Done channel of futures that settled before anybody
+// asked for one.
+var closedChan = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
+
+// Resolved returns a future already settled with v and a nil error.
+func Resolved[T any](v T) *Future[T] {
+	f := &Future[T]{val: v, done: closedChan}
+	f.settled.Store(true)
+	return f
+}
+
+// Rejected returns a future already settled with err and the zero value of T.
+// A nil err is replaced by an error saying so, so that a rejected future
+// always carries an error.
+func Rejected[T any](err error) *Future[T] {
+	if err == nil {
+		err = errNilReject
+	}
+	f := &Future[T]{err: err, done: closedChan}
+	f.settled.Store(true)
+	return f
+}
+
+// Done returns a channel that is closed when the future settles. It is the
+// same channel on every call, so a future composes with select:
+//
+//	select {
+//	case <-f.Done():
+//		v, err := f.Await(ctx) // does not block
+//	case <-ctx.Done():
+//	}
+func (f *Future[T]) Done() <-chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.done == nil {
+		f.done = make(chan struct{})
+	}
+	return f.done
+}
+
+// Await blocks until the future settles or ctx ends, whichever comes first.
+// It returns the future's value and error, or the zero value and ctx.Err()
+// when ctx ended first.
+//
+// ctx bounds the wait, never the work: an Await that gives up changes
+// nothing for the future or its other readers, and the work goes on. To stop
+// the work, cancel the context the work was started with, or call
+// [Future.Cancel]. Await may be called any number of times from any
+// goroutine; once the future has settled it returns at once, without
+// allocating.
+func (f *Future[T]) Await(ctx context.Context) (T, error) {
+	if f.settled.Load() {
+		return f.val, f.err
+	}
+	if ctx == nil {
+		var zero T
+		return zero, errNilContext
+	}
+	select {
+	case <-f.Done():
+		return f.val, f.err
+	case <-ctx.Done():
+		// Both may be ready; a settled future wins so that a caller whose
+		// deadline coincides with settlement still gets the result.
+		if f.settled.Load() {
+			return f.val, f.err
+		}
+		var zero T
+		return zero, ctx.Err()
+	}
+}
+
+// Peek returns the future's value and error without blocking, or the zero
+// value and [ErrPending] if it has not settled yet.
+func (f *Future[T]) Peek() (T, error) {
+	if f.settled.Load() {
+		return f.val, f.err
+	}
+	var zero T
+	return zero, ErrPending
+}
+
+// OnSuccess arranges for fn to run once with the value, if the future
+// settles without an error. See [Future.OnComplete] for when and where
+// callbacks run.
+func (f *Future[T]) OnSuccess(fn func(T)) {
+	f.onSettle(func() {
+		if f.err == nil {
+			fn(f.val)
+		}
+	})
+}
+
+// OnError arranges for fn to run once with the error, if the future settles
+// with one. See [Future.OnComplete] for when and where callbacks run.
+func (f *Future[T]) OnError(fn func(error)) {
+	f.onSettle(func() {
+		if f.err != nil {
+			fn(f.err)
+		}
+	})
+}
+
+// OnComplete arranges for fn to run once with the value and error when the
+// future settles.
+//
+// Callbacks registered before settlement run on the goroutine that settles
+// the future (the goroutine of [Go], or the caller of a [Promise] method),
+// after Done is closed and waiters are released, in the order they were
+// registered. A callback registered after settlement runs at once on the
+// registering goroutine. Either way a callback runs exactly once and no
+// goroutine is started for it, so a slow callback delays the ones after it:
+// hand long work to [Go].
+//
+// A callback that panics does not stop the others: every callback still
+// runs, and then the first panic is raised again, as a [*PanicError] with
+// the original value and stack, on the goroutine that ran them. The future
+// itself is settled before any callback runs and is not affected.
+func (f *Future[T]) OnComplete(fn func(T, error)) {
+	f.onSettle(func() { fn(f.val, f.err) })
+}
+
+// Cancel settles a pending future with [context.Canceled] and, for a future
+// started with [Go], cancels the context of its work. It reports whether it
+// settled the future; on a settled future it does nothing and returns false.
+//
+// Cancel does not wait for the work to return: the work's goroutine ends when
+// its function notices the cancelled context, and its late result is dropped.
+// Cancelling a future made by [Then] or another composition settles that
+// future only; the future it was derived from, and that future's work, go on.
+func (f *Future[T]) Cancel() bool {
+	return f.cancel(context.Canceled, context.Canceled)
+}
+
+// cancel settles f with cause and ends its work's context with err.
+func (f *Future[T]) cancel(err, cause error) bool {
+	var zero T
+	ok := f.settle(zero, cause)
+	if ok && f.work != nil {
+		f.work.cancel(err)
+	}
+	return ok
+}
+
+// onSettle runs cb after settlement: later on the settling goroutine if f is
+// pending, or now on this one.
+func (f *Future[T]) onSettle(cb func()) {
+	if !f.settled.Load() {
+		f.mu.Lock()
+		if !f.settled.Load() {
+			if f.cb0 == nil {
+				f.cb0 = cb
+			} else {
+				f.cbs = append(f.cbs, cb)
+			}
+			f.mu.Unlock()
+			return
+		}
+		f.mu.Unlock()
+	}
+	runCallbacks(cb, nil)
+}
+
+// settle stores the outcome if f is pending, wakes every waiter and runs the
+// callbacks. It reports whether this call settled f.
+func (f *Future[T]) settle(v T, err error) bool {
+	f.mu.Lock()
+	if f.settled.Load() {
+		f.mu.Unlock()
+		return false
+	}
+	f.val, f.err = v, err
+	// The store publishes val and err to lock-free readers (Await, Peek,
+	// callbacks registered later), so it must come after them.
+	f.settled.Store(true)
+	done := f.done
+	if done == nil {
+		f.done = closedChan
+	}
+	cb0, cbs := f.cb0, f.cbs
+	f.cb0, f.cbs = nil, nil
+	f.mu.Unlock()
+
+	if done != nil {
+		close(done)
+	}
+	if cb0 != nil {
+		runCallbacks(cb0, cbs)
+	}
+	return true
+}
+
+// runCallbacks runs first and then rest, each exactly once, recovering
+// panics so that one callback cannot stop the others, and raises the first
+// panic again at the end.
+func runCallbacks(first func(), rest []func()) {
+	var panicked *PanicError
+	next := 0
+	defer func() {
+		// next < len(rest) here only if a callback called runtime.Goexit:
+		// run the remaining ones before the goroutine ends, so that no
+		// future derived from this one is left pending.
+		for ; next < len(rest); next++ {
+			if p := try(rest[next]); p != nil && panicked == nil {
+				panicked = p
+			}
+		}
+		if panicked != nil {
+			panic(panicked)
+		}
+	}()
+	// first is not in rest, so a Goexit in it is covered by the loop above.
+	if p := try(first); p != nil {
+		panicked = p
+	}
+	for next < len(rest) {
+		cb := rest[next]
+		next++
+		if p := try(cb); p != nil && panicked == nil {
+			panicked = p
+		}
+	}
+}
+
+// try runs cb and returns its panic, if any, as a *PanicError.
+func try(cb func()) (p *PanicError) {
+	defer func() {
+		if r := recover(); r != nil {
+			p = newPanicError(r)
+		}
+	}()
+	cb()
+	return nil
+}
+
+// Go runs fn on a new goroutine and returns a future that settles with its
+// result.
+//
+// fn receives a context derived from ctx: it is cancelled when ctx is, when
+// the future is cancelled ([Future.Cancel], [Timeout]), and after fn returns,
+// so that work fn started under it is released. The context lives inside the
+// future's own allocation; deriving it costs nothing when ctx can never be
+// cancelled (context.Background) and a registration on ctx otherwise.
+//
+// A panic in fn settles the future with a [*PanicError]; see the package
+// documentation for why. A nil ctx or fn gives an already failed future.
+//
+// Cost: Go and a later Await take three allocations (the future with its
+// context, the goroutine's closure, and the Done channel the waiter parks
+// on) and one goroutine, which exits when fn returns.
+func Go[T any](ctx context.Context, fn func(context.Context) (T, error)) *Future[T] {
+	switch {
+	case ctx == nil:
+		return Rejected[T](errNilContext)
+	case fn == nil:
+		return Rejected[T](errNilFunc)
+	}
+	w := &goFuture[T]{}
+	f := &w.Future
+	f.work = &w.ctx
+	w.ctx.start(ctx)
+	go func() {
+		v, err := protect(f, func() (T, error) { return fn(&w.ctx) })
+		f.settle(v, err)
+		w.ctx.cancel(context.Canceled)
+	}()
+	return f
+}
+
+// goFuture puts a future and the context of its work in one allocation.
+type goFuture[T any] struct {
+	Future[T]
+	ctx workCtx
+}
+
+// protect calls fn, turning a panic into a *PanicError. If fn calls
+// runtime.Goexit, which cannot be stopped, g is settled with errGoexit on the
+// way out so that it does not stay pending.
+func protect[T, S any](g *Future[S], fn func() (T, error)) (v T, err error) {
+	normal := false
+	defer func() {
+		if normal {
+			return
+		}
+		if r := recover(); r != nil {
+			err = newPanicError(r)
+			return
+		}
+		// recover returns nil only when not panicking (panic(nil) panics
+		// with *runtime.PanicNilError since Go 1.21): this is Goexit.
+		var zero S
+		g.settle(zero, errGoexit)
+	}()
+	v, err = fn()
+	normal = true
+	return v, err
+}

@@ -1,0 +1,3 @@
+module github.com/target-go/sdk
+
+go 1.26.0
