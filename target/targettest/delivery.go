@@ -1,6 +1,7 @@
 package targettest
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -9,7 +10,6 @@ import (
 	"mime"
 	"net/http"
 	"slices"
-	"strings"
 
 	"github.com/target-go/sdk/target"
 )
@@ -125,8 +125,8 @@ func writeError(w http.ResponseWriter, status int, message string) {
 
 // deliver validates a Delivery request and builds the answer: status and
 // body (empty for 204).
-func (s *Server) deliver(r *http.Request, body []byte) (int, []byte) {
-	req, rerr := s.parse(r, body)
+func (s *Server) deliver(r *http.Request, body []byte, req *target.DeliveryRequest, decodeErr error) (int, []byte) {
+	rerr := s.check(r, body, decodeErr)
 	if rerr != nil {
 		b, _ := json.Marshal(target.UnexpectedError{Status: rerr.status, Message: rerr.message})
 		return rerr.status, b
@@ -145,38 +145,47 @@ func (s *Server) deliver(r *http.Request, body []byte) (int, []byte) {
 	return http.StatusOK, b
 }
 
-// parse checks the query and decodes and validates the body.
-func (s *Server) parse(r *http.Request, body []byte) (*target.DeliveryRequest, *requestError) {
-	q := r.URL.Query()
-	switch org := q.Get("imsOrgId"); {
-	case org == "":
-		return nil, badRequest("the imsOrgId query parameter is required")
-	case org != s.cfg.OrganizationID:
-		return nil, badRequest("Invalid imsOrg - %s (imsOrgId is not this edge's organization)", org)
-	}
-	if err := checkSessionID(q.Get("sessionId")); err != nil {
-		return nil, err
-	}
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
-			return nil, &requestError{http.StatusUnsupportedMediaType, fmt.Sprintf("Content-Type %q is not application/json", ct)}
-		}
-	}
-	if len(strings.TrimSpace(string(body))) == 0 {
-		return nil, badRequest("the body is empty; a DeliveryRequest is required")
+// decode decodes a Delivery request body; a nil request comes with an
+// error unless the body is empty.
+func decode(body []byte) (*target.DeliveryRequest, error) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, nil
 	}
 	var req target.DeliveryRequest
 	if err := json.Unmarshal(body, &req); err != nil {
-		return nil, decodeError(err)
-	}
-	var shape requestShape
-	if err := json.Unmarshal(body, &shape); err != nil {
-		return nil, decodeError(err)
-	}
-	if err := shape.validate(); err != nil {
 		return nil, err
 	}
 	return &req, nil
+}
+
+// check checks the query, the content type and the decoded body.
+func (s *Server) check(r *http.Request, body []byte, decodeErr error) *requestError {
+	q := r.URL.Query()
+	switch org := q.Get("imsOrgId"); {
+	case org == "":
+		return badRequest("the imsOrgId query parameter is required")
+	case org != s.cfg.OrganizationID:
+		return badRequest("Invalid imsOrg - %s (imsOrgId is not this edge's organization)", org)
+	}
+	if err := checkSessionID(q.Get("sessionId")); err != nil {
+		return err
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+			return &requestError{http.StatusUnsupportedMediaType, fmt.Sprintf("Content-Type %q is not application/json", ct)}
+		}
+	}
+	if decodeErr != nil {
+		return decodeError(decodeErr)
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return badRequest("the body is empty; a DeliveryRequest is required")
+	}
+	var shape requestShape
+	if err := json.Unmarshal(body, &shape); err != nil {
+		return decodeError(err)
+	}
+	return shape.validate()
 }
 
 func checkSessionID(id string) *requestError {

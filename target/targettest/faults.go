@@ -25,7 +25,8 @@ const (
 	// ([Faults.RetryAfter], in whole seconds) and the error body.
 	FaultTooManyRequests
 	// FaultReset closes the connection with a TCP reset (SO_LINGER 0)
-	// before any byte of the answer is written.
+	// before any byte of the answer is written. Served through a
+	// ResponseRecorder, it writes nothing.
 	FaultReset
 	// FaultSlowBody sends the status and headers at once, then the normal
 	// body in [Faults.SlowBodyChunk]-byte pieces every
@@ -144,21 +145,21 @@ func retryAfterSeconds(d time.Duration) string {
 	return strconv.FormatInt(int64((d+time.Second-1)/time.Second), 10)
 }
 
-// resetConnection ends the exchange without an answer. Over HTTP/1 it takes
-// the connection and closes it with SO_LINGER 0, so the client sees a TCP
-// reset rather than an orderly EOF; where the connection cannot be taken (a
-// ResponseRecorder, HTTP/2) it aborts the handler, which net/http turns
-// into a closed connection or stream.
-func resetConnection(w http.ResponseWriter) {
+// dropConnection ends the exchange without an answer. Over HTTP/1 it takes
+// the connection and closes it, with SO_LINGER 0 when reset is set so the
+// client sees a TCP reset rather than an orderly EOF. Where the connection
+// cannot be taken (a ResponseRecorder, HTTP/2) it returns with nothing
+// written: the recorder stays empty.
+func dropConnection(w http.ResponseWriter, reset bool) {
 	conn, _, err := http.NewResponseController(w).Hijack()
 	if err != nil {
-		panic(http.ErrAbortHandler)
+		return
 	}
 	raw := conn
 	if nc, ok := conn.(interface{ NetConn() net.Conn }); ok {
 		raw = nc.NetConn() // the TCP connection under TLS
 	}
-	if tcp, ok := raw.(*net.TCPConn); ok {
+	if tcp, ok := raw.(*net.TCPConn); reset && ok {
 		_ = tcp.SetLinger(0)
 	}
 	_ = raw.Close()

@@ -48,6 +48,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/target-go/sdk/target"
 )
 
 // Defaults for the zero fields of [Config].
@@ -111,6 +113,11 @@ type Config struct {
 // Validate reports the first problem with c, naming the field.
 // [NewServer] panics with it; a standalone server checks it first.
 func (c Config) Validate() error {
+	for _, r := range c.Client {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') {
+			return fmt.Errorf("targettest: Config.Client %q is not a client code (letters, digits, '-')", c.Client)
+		}
+	}
 	if c.NoCluster && c.Cluster != "" {
 		return errors.New("targettest: Config.Cluster is set together with Config.NoCluster")
 	}
@@ -162,6 +169,9 @@ type RecordedRequest struct {
 	Header http.Header
 	// Body is the raw body.
 	Body []byte
+	// Delivery is Body decoded, or nil when it is not a JSON
+	// DeliveryRequest (then the edge answered 400).
+	Delivery *target.DeliveryRequest
 	// Fault is the fault injected into the answer, or NoFault.
 	Fault Fault
 }
@@ -314,6 +324,21 @@ func (s *Server) Close() {
 // client; Close closes its idle connections.
 func (s *Server) HTTPClient() *http.Client { return s.client }
 
+// ClientConfig returns a target.Config for this edge: its client code and
+// organization, ServerDomain set to the edge's host:port, Insecure for a
+// plain-HTTP edge, and HTTPClient set to [Server.HTTPClient], so that calls
+// routed to an edge cluster host reach this edge too. Set the other fields
+// (Timeout, Retry, Logger, ...) on the result.
+func (s *Server) ClientConfig() target.Config {
+	return target.Config{
+		Client:         s.cfg.Client,
+		OrganizationID: s.cfg.OrganizationID,
+		ServerDomain:   s.Addr(),
+		Insecure:       s.cert == nil,
+		HTTPClient:     s.client,
+	}
+}
+
 // Certificate returns the certificate of a TLS edge, nil for plain HTTP.
 func (s *Server) Certificate() *x509.Certificate { return s.cert }
 
@@ -392,6 +417,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	delivery := r.URL.Path == DeliveryPath && r.Method == http.MethodPost
+	var decoded *target.DeliveryRequest
+	var decodeErr error
+	if delivery {
+		decoded, decodeErr = decode(body)
+	}
 
 	s.mu.Lock()
 	var delay time.Duration
@@ -408,7 +438,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.RecordLimit > 0 {
 		rec := RecordedRequest{
 			Time: received, Method: r.Method, Host: r.Host, Path: r.URL.Path,
-			Query: r.URL.Query(), Header: r.Header.Clone(), Body: body, Fault: fault,
+			Query: r.URL.Query(), Header: r.Header.Clone(), Body: body, Delivery: decoded, Fault: fault,
 		}
 		if len(s.recorded) >= s.cfg.RecordLimit {
 			// Appending to the tail slice reuses its array until it is full,
@@ -436,7 +466,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.faults.Add(1)
 	}
 	if !sleep(r.Context(), delay) {
-		return // the client gave up or the server is closing
+		// The client gave up or the server is closing: returning would
+		// send an empty 200, so the connection goes instead.
+		dropConnection(w, false)
+		return
 	}
 
 	f := s.cfg.Faults
@@ -449,11 +482,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusTooManyRequests, "Too many requests (fault injected by the local edge)")
 		return
 	case FaultReset:
-		resetConnection(w)
+		dropConnection(w, true)
 		return
 	}
 
-	status, answer := s.deliver(r, body)
+	status, answer := s.deliver(r, body, decoded, decodeErr)
 	switch fault {
 	case FaultMalformedJSON:
 		status, answer = http.StatusOK, truncate(answer)
