@@ -231,4 +231,3 @@ func TestRequestBodyLimit(t *testing.T) {
 	require.NoError(t, json.Unmarshal(body, &e))
 	assert.Contains(t, e.Message, "exceeds")
 }
-
