@@ -20,6 +20,7 @@ import (
 //	{"mboxes": {"hero": {"options": [{"type": "html", "content": "<p>Hi</p>"}]}},
 //	 "views": {"home": {"options": [...], "metrics": [...]}},
 //	 "pageLoad": {"options": [...]}}
+//
 // A location with no
 // offer is answered without content, as the real edge answers an mbox no
 // activity targets: an mbox response with only its index and name.
