@@ -14,16 +14,16 @@ import (
 	"github.com/target-go/sdk/target"
 )
 
-// Offers is what the edge answers with, by location. Its JSON form (the
-// standalone edge's -offers file) uses the Delivery API's own names:
+// Offers is what the edge answers with, by location. A location with no
+// offer is answered without content, as the real edge answers an mbox no
+// activity targets: an mbox response with only its index and name.
+//
+// Its JSON form (the standalone edge's -offers file) uses the Delivery
+// API's own names:
 //
 //	{"mboxes": {"hero": {"options": [{"type": "html", "content": "<p>Hi</p>"}]}},
 //	 "views": {"home": {"options": [...], "metrics": [...]}},
 //	 "pageLoad": {"options": [...]}}
-//
-// A location with no
-// offer is answered without content, as the real edge answers an mbox no
-// activity targets: an mbox response with only its index and name.
 type Offers struct {
 	// Mboxes maps an mbox name to its offer, for execute and prefetch.
 	Mboxes map[string]Offer `json:"mboxes,omitempty"`
@@ -42,9 +42,15 @@ type Offers struct {
 // position (stable across runs). Executed options carry none, since
 // execution already counted the impression. Metrics keep or get tokens the
 // same way in both.
+//
+// Analytics is returned only to requests with
+// experienceCloud.analytics.logging "client_side": with server-side
+// logging the edge forwards the data to Analytics itself, so the real edge
+// leaves the payload out.
 type Offer struct {
-	Options []target.Option `json:"options,omitempty"`
-	Metrics []target.Metric `json:"metrics,omitempty"`
+	Options   []target.Option           `json:"options,omitempty"`
+	Metrics   []target.Metric           `json:"metrics,omitempty"`
+	Analytics *target.AnalyticsResponse `json:"analytics,omitempty"`
 }
 
 func (o Offers) validate() error {
