@@ -88,8 +88,10 @@ func Map[In, Out any](ctx context.Context, inputs []In, limit int, fn func(conte
 			o(&c)
 		}
 	}
+	outer := ctx
 	return future.Go(ctx, func(ctx context.Context) ([]Out, error) {
 		m := &mapRun[In, Out]{
+			outer:  outer,
 			cfg:    c,
 			inputs: inputs,
 			fn:     fn,
@@ -108,7 +110,7 @@ func Map[In, Out any](ctx context.Context, inputs []In, limit int, fn func(conte
 		}
 		m.work()
 		wg.Wait()
-		return m.result(ctx)
+		return m.result()
 	})
 }
 
@@ -119,6 +121,9 @@ type mapRun[In, Out any] struct {
 	fn     func(context.Context, In) (Out, error)
 	ctx    context.Context
 	stop   context.CancelCauseFunc
+	// outer is Map's own ctx: the work context derived from it may learn
+	// that it ended a moment later, and an input must not start then.
+	outer context.Context
 
 	next atomic.Int64 // the next input to take
 	out  []Out        // each slot written by the one worker that took it
@@ -140,17 +145,25 @@ func (m *mapRun[In, Out]) work() {
 		if i >= len(m.inputs) {
 			return
 		}
-		if m.ctx.Err() != nil {
+		if err := m.stopped(); err != nil {
 			m.mu.Lock()
 			m.unstarted++
 			if m.errs != nil {
-				m.errs[i] = context.Cause(m.ctx)
+				m.errs[i] = err
 			}
 			m.mu.Unlock()
 			continue
 		}
 		m.call(i)
 	}
+}
+
+// stopped returns why the run stopped, or nil.
+func (m *mapRun[In, Out]) stopped() error {
+	if m.ctx.Err() != nil {
+		return context.Cause(m.ctx)
+	}
+	return m.outer.Err()
 }
 
 // call runs fn on input i and records the outcome.
@@ -210,13 +223,13 @@ func report(fn func(Progress), p Progress) (err error) {
 }
 
 // result is called after every worker has returned.
-func (m *mapRun[In, Out]) result(parent context.Context) ([]Out, error) {
+func (m *mapRun[In, Out]) result() ([]Out, error) {
 	if m.errs == nil {
 		switch {
 		case m.first != nil:
 			return nil, m.first
 		case m.unstarted > 0:
-			return nil, parent.Err()
+			return nil, m.stopped()
 		}
 		return m.out, nil
 	}
