@@ -1,0 +1,74 @@
+// Package batch combines many futures into one, and merges many small calls
+// into one bulk call.
+//
+// The combinators are the ones asyncio, JavaScript promises and Java's
+// CompletableFuture offer, over [*future.Future], with Go's error handling
+// and without leaks:
+//
+//	asyncio / JavaScript / Java                          batch             fails with
+//	gather(*fs), Promise.all, allOf                      [All]             the first error; cancels the rest
+//	gather(return_exceptions=True), Promise.allSettled   [Settled]         never
+//	Promise.any                                          [Any]             [*AllFailedError] if all fail
+//	Promise.race, wait(FIRST_COMPLETED) for one          [Race]            the first outcome, error or not
+//	as_completed                                         [Completed]       never (an iterator of outcomes)
+//	as_completed(timeout=...)                            [CompletedContext] never; stops when ctx ends
+//	wait(fs, timeout, return_when)                       [Wait]            never; returns done and pending
+//	(none) k of n successes                              [Quorum]          [*QuorumError] once k is out of reach
+//	Semaphore + gather, errgroup.SetLimit                [Map]             the first error, or [*MapError] with [CollectAll]
+//	DataLoader                                           [Coalescer]       per key: the bulk error or [ErrMissingKey]
+//	(none) many requests as one, split back              [Batcher]         per request: the bulk error
+//	singleflight                                         [Group]           as the shared work
+//
+// Every combinator returns a future (or, for the iterator and Wait, plain
+// values), so results compose further with [future.Then] and friends. The
+// first sentence of each function's documentation states its error mode.
+//
+// # Cancellation
+//
+// The combinators that can settle before all their inputs do ([All] on an
+// error, [Any], [Race], [Quorum]) cancel the remaining inputs when they
+// settle, and so does cancelling the future they return. Cancelling an
+// input means calling [future.Future.Cancel]: a pending input settles with
+// context.Canceled at once, the work of an input started by [future.Go]
+// sees its context cancelled and its goroutine ends when the work notices,
+// and inputs already settled are untouched. Nothing waits for that work.
+// [Settled], [Completed] and [Wait] cancel nothing (Wait on request).
+//
+// Inputs are shared handles: a future given to two combinators, or still
+// awaited elsewhere, is cancelled for everyone. Pass a derived future
+// ([future.Then] with an identity function) to protect the original: then
+// only the derived one is cancelled, and the original's work goes on.
+//
+// # Goroutines and cost
+//
+// The combinators start no goroutine: they register one callback per input
+// ([future.Future.OnComplete]) and count down an atomic counter, so whoever
+// awaits the result wakes once, not once per input. [Map] runs at most its
+// limit of goroutines and settles only after every call it started has
+// returned. [Batcher] and [Coalescer] hold a [time.AfterFunc] timer while a
+// batch is open and a goroutine while a bulk call runs, nothing when idle.
+// The benchmarks in this package compare All with errgroup and a
+// sync.WaitGroup, and Map with errgroup.SetLimit and conc's iter.Map; the
+// figures are in the functions' documentation.
+//
+// # Coalescing for a client
+//
+// [Batcher] is the piece a client uses to merge calls: requests submitted
+// under the same group key within a window go to one bulk function, which
+// returns one response per request, in order. For the Delivery API the
+// group is the visitor (session, ids, cookies), a request is one caller's
+// mboxes, and the bulk function sends one Delivery request with every
+// caller's mboxes under fresh unique indexes and splits the response back
+// by index; requests for different visitors are never merged. [Coalescer]
+// is the keyed form for lookups by id, and [Group] shares work already in
+// flight.
+//
+// # Panics and bad input
+//
+// A panicking input fails with its [*future.PanicError] like any other
+// error; a panic in a function given to [Map], [Batcher], [Coalescer] or
+// [Group] becomes one. Nothing panics on bad input: a nil input future
+// counts as failed with [ErrNilFuture], and other mistakes (no inputs where
+// one is needed, a limit below 1, a nil function) give an already failed
+// future with an error naming the problem.
+package batch
