@@ -1,0 +1,325 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/target-go/sdk/target"
+	"github.com/target-go/sdk/target/targettest"
+)
+
+// bench holds what stays the same for a whole run: the edge, the visitor and
+// the mbox names.
+type bench struct {
+	cfg   config
+	edge  *targettest.Server // nil when measuring a real edge
+	base  *http.Transport    // cloned for each cell, so each starts cold
+	where string             // the edge, for the report
+
+	// Counters for a real edge, whose own counters we cannot read.
+	requests, conns atomic.Int64
+
+	names   []string
+	visitor target.GetOffersOptions
+}
+
+// env is what a strategy's run gets: a client with its own connection pool,
+// and the visitor every call is for.
+type env struct {
+	client  *target.Client
+	visitor target.GetOffersOptions
+	limit   int
+	window  time.Duration
+}
+
+// options returns GetOffers options executing the named mboxes for the
+// bench's visitor, with indexes 0..len(names)-1.
+func (e *env) options(names ...string) target.GetOffersOptions {
+	o := e.visitor
+	ms := make([]target.MboxRequest, len(names))
+	for i, n := range names {
+		ms[i] = target.MboxRequest{Index: i, Name: n}
+	}
+	o.Request = target.DeliveryRequest{
+		Context: &target.Context{Channel: target.ChannelWeb},
+		Execute: &target.ExecuteRequest{Mboxes: ms},
+	}
+	return o
+}
+
+// newBench starts the local edge (or prepares for the real one) and makes
+// the visitor: one call without cookies, whose answer gives the mbox and
+// mboxEdgeCluster cookies every measured call then carries, as the calls of
+// a returning visitor's page would.
+func newBench(ctx context.Context, cfg config) (*bench, error) {
+	n := 0
+	for _, c := range cfg.Counts {
+		n = max(n, c)
+	}
+	b := &bench{cfg: cfg}
+	for i := range n {
+		b.names = append(b.names, fmt.Sprintf("%s%d", cfg.Mbox, i+1))
+	}
+	if cfg.Client == "" {
+		ecfg := targettest.Config{
+			Offers:      offers(b.names),
+			Latency:     cfg.Latency,
+			Faults:      cfg.Faults,
+			Seed:        cfg.Seed,
+			RecordLimit: -1,
+		}
+		if cfg.TLS {
+			b.edge = targettest.NewTLSServer(ecfg)
+			b.where = "local edge, in-process, HTTPS"
+		} else {
+			b.edge = targettest.NewServer(ecfg)
+			b.where = "local edge, in-process, HTTP"
+		}
+		b.base = b.edge.HTTPClient().Transport.(*http.Transport)
+	} else {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConns, t.MaxIdleConnsPerHost = 1024, 256
+		b.base = t
+		b.where = "https://" + cmp(cfg.Server, cfg.Client+".tt.omtrdc.net")
+	}
+
+	e, done, err := b.newEnv()
+	if err != nil {
+		b.close()
+		return nil, err
+	}
+	defer done()
+	resp, err := e.client.GetOffers(ctx, e.options(b.names[0])).Await(ctx)
+	if err != nil {
+		b.close()
+		return nil, fmt.Errorf("first call to the edge: %w", err)
+	}
+	if resp.TargetCookie != nil {
+		b.visitor.TargetCookie = resp.TargetCookie.Value
+	}
+	if resp.TargetLocationHintCookie != nil {
+		b.visitor.TargetLocationHint = resp.TargetLocationHintCookie.Value
+	}
+	return b, nil
+}
+
+func cmp(s, def string) string {
+	if s != "" {
+		return s
+	}
+	return def
+}
+
+// offers gives each mbox a small JSON offer, the size of a typical feature
+// flag or hero-banner configuration, so that answers carry real content.
+func offers(names []string) targettest.Offers {
+	o := targettest.Offers{Mboxes: map[string]targettest.Offer{}}
+	for i, n := range names {
+		content := fmt.Sprintf(`{"headline":"Offer %d","cta":"Shop now","color":"#%06x","experience":"B"}`, i+1, i*2654435761&0xffffff)
+		o.Mboxes[n] = targettest.Offer{
+			Options: []target.Option{{Type: target.OptionTypeJSON, Content: []byte(content)}},
+			Metrics: []target.Metric{{Type: target.MetricTypeClick, Selector: "#cta"}},
+		}
+	}
+	return o
+}
+
+func (b *bench) close() {
+	if b.edge != nil {
+		b.edge.Close()
+	}
+}
+
+// newEnv returns a client with a connection pool of its own, and the
+// function that closes that pool's connections.
+func (b *bench) newEnv() (*env, func(), error) {
+	t := b.base.Clone()
+	var cfg target.Config
+	var rt http.RoundTripper = t
+	if b.edge != nil {
+		cfg = b.edge.ClientConfig()
+	} else {
+		cfg = target.Config{Client: b.cfg.Client, OrganizationID: b.cfg.Org, ServerDomain: b.cfg.Server}
+		dial := t.DialContext
+		if dial == nil {
+			dial = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+		}
+		t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			b.conns.Add(1)
+			return dial(ctx, network, addr)
+		}
+		rt = countingTransport{t, &b.requests}
+	}
+	cfg.HTTPClient = &http.Client{Transport: rt}
+	cfg.Timeout = b.cfg.Timeout
+	cfg.Retry = target.RetryPolicy{MaxAttempts: b.cfg.Attempts}
+	c, err := target.NewClient(cfg)
+	if err != nil {
+		t.CloseIdleConnections()
+		return nil, nil, err
+	}
+	e := &env{client: c, visitor: b.visitor, limit: b.cfg.Limit, window: b.cfg.Window}
+	return e, t.CloseIdleConnections, nil
+}
+
+// countingTransport counts the requests sent to a real edge.
+type countingTransport struct {
+	http.RoundTripper
+	n *atomic.Int64
+}
+
+func (t countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	t.n.Add(1)
+	return t.RoundTripper.RoundTrip(r)
+}
+
+// counters returns the HTTP requests and connections seen so far.
+func (b *bench) counters() (requests, conns int64) {
+	if b.edge != nil {
+		s := b.edge.Stats()
+		return s.Requests, s.Connections
+	}
+	return b.requests.Load(), b.conns.Load()
+}
+
+// cell is one strategy at one mbox count.
+type cell struct {
+	Strategy string `json:"strategy"`
+	Mboxes   int    `json:"mboxes"`
+	summary
+	Repetitions []rep `json:"repetitions"`
+}
+
+// results is everything a run measured.
+type results struct {
+	Started time.Time     `json:"started"`
+	Elapsed time.Duration `json:"elapsed_ns"`
+	Edge    string        `json:"edge"`
+	Machine machine       `json:"machine"`
+	Config  config        `json:"config"`
+	Cells   []cell        `json:"cells"`
+}
+
+type machine struct {
+	GOOS       string `json:"goos"`
+	GOARCH     string `json:"goarch"`
+	CPUs       int    `json:"cpus"`
+	GOMAXPROCS int    `json:"gomaxprocs"`
+	Go         string `json:"go"`
+	// LoadAvg is /proc/loadavg at the start, where there is one: on a
+	// shared machine it says how much else was running.
+	LoadAvg string `json:"loadavg,omitempty"`
+}
+
+func thisMachine() machine {
+	m := machine{
+		GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, CPUs: runtime.NumCPU(),
+		GOMAXPROCS: runtime.GOMAXPROCS(0), Go: runtime.Version(),
+	}
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		f := strings.Fields(string(b))
+		if len(f) >= 3 {
+			m.LoadAvg = strings.Join(f[:3], " ")
+		}
+	}
+	return m
+}
+
+// measure runs every chosen strategy at every count and prints each count's
+// table as soon as it is complete.
+func (b *bench) measure(ctx context.Context, out io.Writer, bar *progress) (*results, error) {
+	res := &results{Started: time.Now(), Edge: b.where, Machine: thisMachine(), Config: b.cfg}
+	writeHeader(out, res)
+	bar.start(len(b.cfg.Counts) * len(b.cfg.Strategies) * (b.cfg.Reps + 1))
+	for _, n := range b.cfg.Counts {
+		var cells []cell
+		for _, name := range b.cfg.Strategies {
+			c, err := b.cell(ctx, lookup(name), b.names[:n], bar)
+			if err != nil {
+				bar.clear()
+				return nil, err
+			}
+			cells = append(cells, c)
+		}
+		setSpeedups(cells)
+		bar.clear()
+		writeTable(out, n, cells)
+		res.Cells = append(res.Cells, cells...)
+	}
+	bar.clear()
+	res.Elapsed = time.Since(res.Started)
+	fmt.Fprintf(out, "done in %.1fs\n", res.Elapsed.Seconds())
+	return res, nil
+}
+
+// cell measures one strategy at one count: a warm-up repetition on a fresh
+// connection pool (a server keeps its pool warm, so only the first page pays
+// for connections), then cfg.Reps timed ones, fewer when they take more than
+// cfg.Budget (never fewer than three, or than Reps if it is smaller).
+func (b *bench) cell(ctx context.Context, s *strategy, names []string, bar *progress) (cell, error) {
+	e, done, err := b.newEnv()
+	if err != nil {
+		return cell{}, err
+	}
+	defer done()
+	// Garbage from the previous cell is collected now rather than inside
+	// this one's timings.
+	runtime.GC()
+
+	_, conns0 := b.counters()
+	warm := names
+	if s.Serial {
+		warm = names[:1] // one call at a time uses one connection
+	}
+	s.run(ctx, e, warm, &recorder{})
+	bar.step(fmt.Sprintf("%s n=%d", s.Name, len(names)))
+
+	req0, _ := b.counters()
+	start := time.Now()
+	reps := make([]rep, 0, b.cfg.Reps)
+	for i := range b.cfg.Reps {
+		if err := ctx.Err(); err != nil {
+			return cell{}, err
+		}
+		rec := &recorder{}
+		t := time.Now()
+		s.run(ctx, e, names, rec)
+		wall := time.Since(t)
+		reps = append(reps, rep{Wall: wall, Limit: rec.limit, Calls: rec.calls, Errors: len(names) - rec.decided})
+		bar.step("")
+		if i+1 >= 3 && i+1 < b.cfg.Reps && time.Since(start) > b.cfg.Budget {
+			bar.skip(b.cfg.Reps - i - 1)
+			break
+		}
+	}
+	req1, conns1 := b.counters()
+	return cell{
+		Strategy:    s.Name,
+		Mboxes:      len(names),
+		summary:     summarize(reps, req1-req0, conns1-conns0),
+		Repetitions: reps,
+	}, nil
+}
+
+// setSpeedups sets each cell's speedup over the sequential cell of the same
+// count, when there is one.
+func setSpeedups(cells []cell) {
+	for _, ref := range cells {
+		if ref.Strategy != "sequential" || ref.P50 <= 0 {
+			continue
+		}
+		for i := range cells {
+			if cells[i].P50 > 0 {
+				cells[i].Speedup = float64(ref.P50) / float64(cells[i].P50)
+			}
+		}
+	}
+}
