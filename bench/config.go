@@ -40,19 +40,19 @@ type config struct {
 	Progress string `json:"-"`
 }
 
-// The default latency model of the local edge: a fixed 10 ms (the part of a
-// round trip no edge can avoid: distance and TLS record overhead) plus a
-// log-normal part with a median of 20 ms and a 99th percentile of 120 ms,
-// capped at 400 ms. A single call then takes about 30 ms at the median and
-// 130 ms at the 99th percentile, and one call in a hundred is slower: the
-// shape of real Delivery API calls from a server in the same region as its
-// edge. The slowest of 20 parallel calls is typically 70–90 ms and of 100
-// about 130 ms, which is what parallel strategies pay.
+// The default latency model of the local edge: a fixed 5 ms (the part of a
+// round trip no edge avoids: distance, TLS records, the edge's own work) plus
+// a log-normal part with a median of 15 ms and a 99th percentile of 100 ms,
+// capped at 300 ms. One call then takes about 20 ms at the median and
+// 105 ms at the 99th percentile, about 26 ms on average, with one call in a
+// hundred slower than that: the shape of Delivery API calls from a server
+// to an edge in its region. The slowest of 20 parallel calls is then
+// typically 60–80 ms, and of 100 about 100 ms: what parallel strategies pay.
 var defaultLatency = targettest.Latency{
-	Fixed:  10 * time.Millisecond,
-	Median: 20 * time.Millisecond,
-	P99:    120 * time.Millisecond,
-	Max:    400 * time.Millisecond,
+	Fixed:  5 * time.Millisecond,
+	Median: 15 * time.Millisecond,
+	P99:    100 * time.Millisecond,
+	Max:    300 * time.Millisecond,
 }
 
 const usage = `Usage: go run ./bench [flags]
@@ -80,13 +80,13 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	strats := fs.String("strategies", "all", "comma-separated strategy `names`, or all: "+strategyNames())
 	faults := fs.String("faults", "", "local edge faults as `kind=probability,...`; kinds: 5xx, 429, reset, slow, garbage")
 	fs.IntVar(&cfg.Reps, "reps", 10, "timed repetitions per strategy and count, after one warm-up")
-	fs.DurationVar(&cfg.Budget, "budget", 3*time.Second, "stop a strategy's repetitions at a count after this `time`, once it has 3")
+	fs.DurationVar(&cfg.Budget, "budget", 2*time.Second, "stop a strategy's repetitions at a count after this `time`, once it has 3")
 	fs.IntVar(&cfg.Limit, "limit", 10, "concurrency limit of the bounded map strategy")
 	fs.DurationVar(&cfg.Window, "window", 2*time.Millisecond, "coalescing window of the coalesced strategy")
 	fs.DurationVar(&cfg.Timeout, "timeout", 3*time.Second, "per-call timeout (target.Config.Timeout)")
 	fs.IntVar(&cfg.Attempts, "attempts", 1, "attempts per call, the first included (target.RetryPolicy.MaxAttempts)")
 	fs.DurationVar(&cfg.Latency.Fixed, "latency-fixed", defaultLatency.Fixed, "local edge: fixed latency of every answer")
-	fs.DurationVar(&cfg.Latency.Median, "latency-median", defaultLatency.Median, "local edge: median of the random latency (0 for none)")
+	fs.DurationVar(&cfg.Latency.Median, "latency-median", defaultLatency.Median, "local edge: median of the random latency (0 for none: then -latency-p99 and -latency-max do not apply)")
 	fs.DurationVar(&cfg.Latency.P99, "latency-p99", defaultLatency.P99, "local edge: 99th percentile of the random latency")
 	fs.DurationVar(&cfg.Latency.Max, "latency-max", defaultLatency.Max, "local edge: cap of the random latency")
 	fs.Uint64Var(&cfg.Seed, "seed", 1, "local edge: seed of the latency and fault draws")
@@ -100,6 +100,9 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.StringVar(&cfg.Progress, "progress", "auto", "progress bar: auto (when stdout is a terminal), on or off")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
+	}
+	if cfg.Latency.Median == 0 {
+		cfg.Latency.P99, cfg.Latency.Max = 0, 0
 	}
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("unexpected argument %q", fs.Arg(0))
