@@ -122,7 +122,11 @@ func TestGetOffersWire(t *testing.T) {
 	// The answer and the envelope.
 	assert.Equal(t, http.StatusOK, res.Status)
 	require.Len(t, res.Response.Execute.Mboxes, 2)
-	assert.JSONEq(t, `"<h1>Hello</h1>"`, string(res.Response.Execute.Mboxes[0].Options[0].Content))
+	html, ok := res.Response.Execute.Mboxes[0].Options[0].ContentString()
+	assert.True(t, ok)
+	assert.Equal(t, "<h1>Hello</h1>", html)
+	_, ok = res.Response.Execute.Mboxes[1].Options[0].ContentString()
+	assert.False(t, ok, "json content is not a string")
 	assert.Empty(t, res.Response.Execute.Mboxes[0].Options[0].EventToken, "executed options carry no event token")
 	assert.NotEmpty(t, res.Response.Prefetch.Mboxes[0].Options[0].EventToken)
 	assert.Equal(t, target.ServerSide, res.Meta.DecisioningMethod)
