@@ -514,9 +514,31 @@ func validateNotificationsRequest(req *DeliveryRequest) error {
 	return nil
 }
 
+// secrets lists the values of p that must not appear in errors.
+func (p *prepared) secrets() []string {
+	out := []string{p.sessionID, p.tntID}
+	r := p.req
+	if r.ID != nil {
+		out = append(out, r.ID.ThirdPartyID, r.ID.MarketingCloudVisitorID)
+	}
+	if r.Property != nil {
+		out = append(out, r.Property.Token)
+	}
+	if r.Trace != nil {
+		out = append(out, r.Trace.AuthorizationToken)
+	}
+	if r.QAMode != nil {
+		out = append(out, r.QAMode.Token)
+	}
+	if r.Preview != nil {
+		out = append(out, r.Preview.Token)
+	}
+	return out
+}
+
 // exchange sends p and builds the Response.
 func (c *Client) exchange(ctx context.Context, p *prepared) (*Response, error) {
-	dr, status, tm, err := c.post(ctx, exchange{host: p.host, sessionID: p.sessionID, requestID: p.req.RequestID, body: p.body})
+	dr, status, tm, err := c.post(ctx, exchange{host: p.host, sessionID: p.sessionID, requestID: p.req.RequestID, body: p.body, secrets: p.secrets()})
 	if err != nil {
 		c.giveBackTelemetry(p.sent)
 		c.log.LogAttrs(ctx, slog.LevelDebug, "target: call failed", slog.String("requestId", p.req.RequestID), slog.Any("error", err))

@@ -647,6 +647,22 @@ func TestLogsRedacted(t *testing.T) {
 	}
 }
 
+func TestAPIErrorRedacted(t *testing.T) {
+	t.Parallel()
+	const secret = "visitor-secret-1.35"
+	c := rawClient(t, func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintf(w, `{"status":400,"message":"bad tntId %s for session %s"}`, secret, r.URL.Query().Get("sessionId"))
+	})
+	_, err := c.GetOffers(t.Context(), target.GetOffersOptions{
+		Request:   target.DeliveryRequest{ID: &target.VisitorID{TntID: secret}, Execute: &target.ExecuteRequest{Mboxes: []target.MboxRequest{{Name: "a"}}}},
+		SessionID: "session-secret-2",
+	}).Await(t.Context())
+	var api *target.APIError
+	require.ErrorAs(t, err, &api)
+	assert.Equal(t, "bad tntId [redacted] for session [redacted]", api.Message)
+}
+
 type syncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
@@ -777,4 +793,23 @@ func newRawServer(t *testing.T, h http.HandlerFunc) string {
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return strings.TrimPrefix(srv.URL, "http://")
+}
+
+// TestAttributesMergeOrder: per mbox, prefetched options first, executed
+// ones over them, later options over earlier ones.
+func TestAttributesMergeOrder(t *testing.T) {
+	t.Parallel()
+	c := rawClient(t, func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprint(w, `{"status":200,
+		  "prefetch":{"mboxes":[{"index":0,"name":"f","options":[
+		    {"type":"json","content":{"a":"prefetch","b":"prefetch","c":"prefetch"}}]}]},
+		  "execute":{"mboxes":[{"index":0,"name":"f","options":[
+		    {"type":"json","content":{"a":"execute-1","b":"execute-1"}},
+		    {"type":"json","content":{"a":"execute-2"}},
+		    {"type":"json","content":"not an object"},
+		    {"type":"html","content":"<p>"}]}]}}`)
+	})
+	attrs, err := c.GetAttributes(t.Context(), []string{"f"}, target.GetOffersOptions{}).Await(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, map[string]any{"a": "execute-2", "b": "execute-1", "c": "prefetch"}, attrs.AsMap("f"))
 }
