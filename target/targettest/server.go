@@ -194,6 +194,11 @@ type Stats struct {
 // Server is also an http.Handler: it can be mounted in another server, or
 // driven with httptest.NewRecorder, for instance inside a testing/synctest
 // bubble where its latency runs on the bubble's fake clock.
+//
+// Cost: answering a request with three mboxes and a view takes about 35µs
+// and 170 allocations in the handler (BenchmarkEdge/handler), 48µs for a
+// loopback round trip against 19µs for a handler that does nothing, so a
+// client benchmark against the edge spends some 30µs per call in it.
 type Server struct {
 	// URL is the edge's base URL, http://ip:port or https://ip:port, with
 	// no trailing slash.
