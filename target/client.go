@@ -4,6 +4,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -35,6 +37,13 @@ type Client struct {
 	transport *http.Transport
 	log       *slog.Logger
 	telemetry bool
+
+	// cluster is the edge cluster learned from the last answer that named
+	// one; nil until then.
+	cluster atomic.Pointer[string]
+
+	mu      sync.Mutex
+	pending []TelemetryEntry // timings not sent yet, oldest first
 }
 
 func newClient(cfg Config) *Client {
