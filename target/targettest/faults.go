@@ -32,8 +32,9 @@ const (
 	// body in [Faults.SlowBodyChunk]-byte pieces every
 	// [Faults.SlowBodyInterval].
 	FaultSlowBody
-	// FaultMalformedJSON answers 200 with a JSON content type and the first
-	// half of the normal body, which no JSON decoder accepts.
+	// FaultMalformedJSON answers with the normal status (200 for a beacon's
+	// 204), a JSON content type and the first half of the normal body,
+	// which no JSON decoder accepts.
 	FaultMalformedJSON
 
 	faultCount = iota
