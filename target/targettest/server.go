@@ -29,6 +29,34 @@
 //
 // The same server runs standalone, for other clients such as Adobe's own
 // SDKs: go run ./target/targettest/cmd/edge -h.
+//
+// # Validation
+//
+// A Delivery request is answered 400 when the imsOrgId query parameter is
+// missing or not the configured organization; when sessionId is missing or
+// not 1 to 128 printable characters without space, '?' or '/'; when the
+// body is empty, not JSON, or has a value of the wrong JSON type; when
+// context or context.channel is missing or the channel is not "web" or
+// "mobile"; when an execute or prefetch mbox has no name or no index, or
+// repeats an index of its list; when mbox parameters break the
+// specification's limits (50 entries, names up to 128 characters, no
+// "profile." prefix, values up to 5000 characters); when a notification
+// lacks its id, type ("click" or "display") or timestamp, or names both an
+// mbox and a view; when a customer id lacks a field; and on the other
+// length and enum limits of the specification. The message names the
+// field, such as "Invalid request: execute.mboxes[1].index 1 is not unique:
+// execute.mboxes[0] has it too". Fields the edge does not know are ignored,
+// as the real edge ignores them. A Content-Type other than
+// application/json gets a 415, other paths a 404, other methods a 405.
+//
+// # Differences from the real edge
+//
+// Every visitor gets the configured offers: there are no activities,
+// audiences or profiles, and qaMode, preview and property tokens change
+// nothing. Executed options never carry an event token (the real edge's
+// answers sometimes do). There are no state tokens, no telemetry server
+// token, and a requested trace says only which request, location and
+// visitor a decision was for.
 package targettest
 
 import (
@@ -239,6 +267,9 @@ func NewTLSServer(cfg Config) *Server {
 
 func start(cfg Config, useTLS bool) *Server {
 	if err := cfg.Validate(); err != nil {
+		if cfg.Listener != nil {
+			_ = cfg.Listener.Close() // it was handed over
+		}
 		panic(err)
 	}
 	cfg = cfg.withDefaults()
