@@ -56,6 +56,7 @@ func (f Fault) String() string {
 // Faults injects nothing. [Server.ForceFault] overrides the draw for the
 // next requests.
 type Faults struct {
+	// The probability of each fault, per Delivery request.
 	ServerError     float64
 	TooManyRequests float64
 	Reset           float64
