@@ -48,10 +48,12 @@ type GetOffersOptions struct {
 	DecisioningMethod DecisioningMethod
 	// Callback, when set, is called with the result if the call succeeds.
 	// ErrCallback, when set, is called with the error if it fails. Exactly
-	// one of them runs, exactly once, on the goroutine that settles the
-	// future (the call's own goroutine; the caller's goroutine for invalid
-	// options). They run before Await returns to anyone. A panic in them is
-	// not recovered (see package future).
+	// one of them runs, exactly once, right after the future settles, on the
+	// goroutine that settled it: the call's own goroutine, or the caller's
+	// for invalid options (then before GetOffers returns). A waiter in
+	// Await may see the result while the callback still runs. A panic in a
+	// callback is raised again on that goroutine (see package future), as
+	// in any goroutine: callbacks should not panic.
 	Callback    func(*Response)
 	ErrCallback func(error)
 }
