@@ -13,6 +13,7 @@ import (
 	"net/http/httptrace"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -148,6 +149,9 @@ type exchange struct {
 	sessionID string
 	requestID string
 	body      []byte
+	// secrets are values of the request (session id, tntId, tokens) the
+	// edge may echo in an error message; they are redacted from it.
+	secrets []string
 }
 
 // post sends ex with retries by the client's policy, under ctx (which
@@ -278,7 +282,7 @@ func (c *Client) attempt(ctx context.Context, u string, ex exchange, tm *Timings
 	c.debug(ctx, "target: response", "requestId", ex.requestID, "status", resp.StatusCode, "bytes", len(body))
 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, resp.StatusCode, apiError(resp, body)
+		return nil, resp.StatusCode, apiError(resp, body, ex.secrets)
 	}
 	if int64(len(body)) > limit {
 		return nil, resp.StatusCode, fmt.Errorf("%w: over %d bytes", ErrResponseTooLarge, MaxResponseSize)
@@ -307,11 +311,11 @@ func decodeResponse(body []byte) (*DeliveryResponse, error) {
 
 // apiError turns a non-2xx answer into an *APIError, taking the message
 // from the body when it is the API's {"status","message"} shape.
-func apiError(resp *http.Response, body []byte) *APIError {
+func apiError(resp *http.Response, body []byte, secrets []string) *APIError {
 	e := &APIError{Status: resp.StatusCode, Message: http.StatusText(resp.StatusCode)}
 	var ue UnexpectedError
 	if json.Unmarshal(body, &ue) == nil && ue.Message != "" {
-		e.Message = ue.Message
+		e.Message = redact(ue.Message, secrets)
 	}
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
 		e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
@@ -334,4 +338,14 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 		return t.Sub(now)
 	}
 	return 0
+}
+
+// redact replaces every secret in msg with "[redacted]".
+func redact(msg string, secrets []string) string {
+	for _, s := range secrets {
+		if s != "" {
+			msg = strings.ReplaceAll(msg, s, "[redacted]")
+		}
+	}
+	return msg
 }

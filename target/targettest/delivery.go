@@ -136,16 +136,16 @@ func writeError(w http.ResponseWriter, status int, message string) {
 	_, _ = w.Write(body)
 }
 
-// deliver validates a Delivery request and builds the answer: status and
-// body (empty for 204).
-func (s *Server) deliver(r *http.Request, body []byte, req *target.DeliveryRequest, decodeErr error) (int, []byte) {
+// deliver validates a Delivery request and builds the answer: status, body
+// (empty for 204) and, for an error, its message.
+func (s *Server) deliver(r *http.Request, body []byte, req *target.DeliveryRequest, decodeErr error) (int, []byte, string) {
 	rerr := s.check(r, body, decodeErr)
 	if rerr != nil {
 		b, _ := json.Marshal(target.UnexpectedError{Status: rerr.status, Message: rerr.message})
-		return rerr.status, b
+		return rerr.status, b, rerr.message
 	}
 	if req.Context.Beacon {
-		return http.StatusNoContent, nil
+		return http.StatusNoContent, nil, ""
 	}
 	// Content goes out as configured, like the real edge's "<p>...</p>",
 	// not with json.Marshal's \u003c escapes.
@@ -156,9 +156,9 @@ func (s *Server) deliver(r *http.Request, body []byte, req *target.DeliveryReque
 		// Only configured content could fail to encode, and Validate
 		// checked it; answer as the edge would to its own failure.
 		b, _ := json.Marshal(target.UnexpectedError{Status: http.StatusInternalServerError, Message: err.Error()})
-		return http.StatusInternalServerError, b
+		return http.StatusInternalServerError, b, err.Error()
 	}
-	return http.StatusOK, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	return http.StatusOK, bytes.TrimSuffix(buf.Bytes(), []byte("\n")), ""
 }
 
 // decode decodes a Delivery request body; a nil request comes with an

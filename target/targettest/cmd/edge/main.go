@@ -60,7 +60,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		useTLS    = fs.Bool("tls", false, "serve HTTPS with a certificate generated at start")
 		certOut   = fs.String("cert-out", "", "with -tls, write the certificate as PEM to this file")
 		offers    = fs.String("offers", "", "JSON file of offers (see targettest.Offers)")
-		verbose   = fs.Bool("v", false, "log every request to standard error")
+		verbose   = fs.Bool("v", false, "log every request to standard error, not only the rejected ones")
 		retryWait = fs.Duration("retry-after", 0, "Retry-After of injected 429 answers (default 1s)")
 	)
 	fs.StringVar(&cfg.Client, "client", targettest.DefaultClient, "client code answered as \"client\"")
@@ -95,7 +95,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("%s: %w", *offers, err)
 		}
 	}
-	level := slog.LevelWarn
+	level := slog.LevelInfo
 	if *verbose {
 		level = slog.LevelDebug
 	}
