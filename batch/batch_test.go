@@ -260,3 +260,25 @@ func TestQuorum(t *testing.T) {
 		})
 	}
 }
+
+// Cancelling the future a combinator returned cancels its inputs' work,
+// for every combinator that can settle before its inputs.
+func TestCancelResultCancelsInputs(t *testing.T) {
+	t.Parallel()
+	combinators := map[string]func(...*future.Future[int]) interface{ Cancel() bool }{
+		"All":    func(fs ...*future.Future[int]) interface{ Cancel() bool } { return batch.All(fs...) },
+		"Any":    func(fs ...*future.Future[int]) interface{ Cancel() bool } { return batch.Any(fs...) },
+		"Race":   func(fs ...*future.Future[int]) interface{ Cancel() bool } { return batch.Race(fs...) },
+		"Quorum": func(fs ...*future.Future[int]) interface{ Cancel() bool } { return batch.Quorum(2, fs...) },
+	}
+	for name, combine := range combinators {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			x := build(t, in{kind: blocks}, in{kind: blocks}, in{kind: later})
+			require.True(t, combine(x.fs...).Cancel())
+			x.requireCancelled(t)
+			_, err := x.fs[2].Peek()
+			require.ErrorIs(t, err, context.Canceled)
+		})
+	}
+}

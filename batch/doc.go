@@ -61,7 +61,22 @@
 // caller's mboxes under fresh unique indexes and splits the response back
 // by index; requests for different visitors are never merged. [Coalescer]
 // is the keyed form for lookups by id, and [Group] shares work already in
-// flight.
+// flight. In outline:
+//
+//	type visitor struct{ sessionID, tntID, cookies string }
+//	merger := batch.NewBatcher(func(ctx context.Context, v visitor, reqs []Request) ([]Response, error) {
+//		one, spans := merge(reqs)      // caller i's mboxes get indexes spans[i]
+//		resp, err := send(ctx, one)    // one Delivery request
+//		if err != nil {
+//			return nil, err            // fails every caller of this batch
+//		}
+//		return split(resp, spans), nil // caller i's response from its indexes
+//	}, batch.BatchOptions{Window: 2 * time.Millisecond, MaxSize: 50})
+//	offers := merger.Submit(ctx, visitorOf(req), req) // *future.Future[Response]
+//
+// Each caller keeps its own future and its own context: one giving up
+// fails only its future, and a batch every caller gave up on is not sent
+// (or, if in flight, its context is cancelled).
 //
 // # Panics and bad input
 //

@@ -54,12 +54,15 @@ func WithProgress(report func(Progress)) MapOption {
 // On that first error, or when ctx ends, Map stops starting calls and
 // cancels the context the running ones were given; with [CollectAll] it
 // instead runs every input and reports each error. A panic in fn fails its
-// call with a [*future.PanicError]. Cancelling the returned future
-// cancels the calls' context too, as for any [future.Go] future.
+// call with a [*future.PanicError]. Inputs not started because of an error
+// or ctx are never called.
 //
 // The future settles when every call that started has returned, so no
-// goroutine of Map outlives it: a call that ignores its context delays the
-// result. Inputs not started because of an error or ctx are not called.
+// goroutine of Map outlives it, and a call that ignores its context delays
+// the result. The exception is cancelling the returned future
+// ([future.Future.Cancel]): it settles at once with context.Canceled and
+// cancels the calls' context, and Map's goroutines end as the running calls
+// return.
 // This is also why Map cannot deadlock in the way a pool whose submitter
 // blocks on a full limit can (conc issues #88 and #107): nobody waits for
 // a slot; limit goroutines pull the inputs one after another and check for
