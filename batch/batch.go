@@ -44,13 +44,18 @@ type Result[T any] struct {
 // error. A nil input counts as failed with [ErrNilFuture]. With no inputs
 // All returns an empty slice at once.
 //
-// Cost: All starts no goroutine. It registers one callback per input, which
-// counts down an atomic counter; the input that brings it to zero settles
-// the result, so a waiter wakes once per All, not once per input. Over
-// already-running futures it costs two allocations plus one per input (the
-// callback) and about 45 ns per input; see BenchmarkAll, where All with its
-// futures takes about as long as an errgroup or a WaitGroup over the same
-// goroutines (0.9× to 1.1×).
+// Cost: All starts no goroutine. It registers one callback per pending
+// input, which counts down an atomic counter; the input that brings it to
+// zero settles the result, so a waiter wakes once per All, not once per
+// input. Inputs already settled are read at once, without a callback.
+// Measured in BenchmarkAll (2 shared cores, medians of 6 runs, noisy):
+// over settled inputs All takes 4 allocations in all and about 10-20 ns
+// per input; each pending input adds 2 allocations (the callback and the
+// future's record of it). All over n future.Go tasks, futures included,
+// takes 1.4-2.3× the time of errgroup or a sync.WaitGroup running the same
+// tasks at n = 10 and 100 (54 against 23 allocations at n = 10), and
+// 0.8-1.3× at n = 10000, where scheduling the goroutines dominates; it
+// takes 0.6-0.7× the time of awaiting each future in turn at n = 10 and 100.
 func All[T any](fs ...*future.Future[T]) *future.Future[[]T] {
 	if len(fs) == 0 {
 		return future.Resolved([]T{})
