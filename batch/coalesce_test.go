@@ -256,6 +256,14 @@ func TestBatcher(t *testing.T) {
 		slices.Sort(calls)
 		assert.Equal(t, []string{"v1[[x y] [z] [x y]]", "v2[[x]]"}, calls, "one call per group, never merged across groups, equal requests kept")
 
+		start := time.Now()
+		flushed := b.Submit(t.Context(), "v3", []string{"x"})
+		b.Flush()
+		v, err := flushed.Await(t.Context())
+		require.NoError(t, err)
+		assert.Equal(t, "v31", v)
+		assert.Zero(t, time.Since(start), "Flush sends at once")
+
 		_, err = batch.All(b.Submit(t.Context(), "short", nil), b.Submit(t.Context(), "short", nil)).Await(t.Context())
 		require.ErrorIs(t, err, batch.ErrBulkResult)
 		require.ErrorContains(t, err, "1 responses for 2 requests")
