@@ -32,10 +32,11 @@ type Result[T any] struct {
 // Promise.all, CompletableFuture.allOf).
 //
 // On that first error All settles at once and calls [future.Future.Cancel]
-// on every input (so does cancelling the returned future): an input still pending settles with context.Canceled,
-// the work of an input started by [future.Go] sees its context cancelled
-// (it stops when it notices; All does not wait for it), and inputs already
-// settled are untouched. Cancelling an input made by [future.Then] or
+// on every input, and so does cancelling the returned future: an input
+// still pending settles with context.Canceled, the work of an input
+// started by [future.Go] sees its context cancelled (it stops when it
+// notices; All does not wait for it), and inputs already settled are
+// untouched. Cancelling an input made by [future.Then] or
 // another composition settles that input only, not the future it was
 // derived from. Inputs are shared handles: an input given to two
 // combinators is cancelled for both.
@@ -103,7 +104,8 @@ func (s *allState[T]) complete(i int, v T, err error) {
 // input's slot holds its [*future.PanicError]; a nil input's slot holds
 // [ErrNilFuture]. With no inputs it returns an empty slice at once.
 //
-// Cost: like [All], no goroutine, one callback per input and one wake-up.
+// Cost: like [All], no goroutine, one callback per pending input and one
+// wake-up.
 func Settled[T any](fs ...*future.Future[T]) *future.Future[[]Result[T]] {
 	if len(fs) == 0 {
 		return future.Resolved([]Result[T]{})
@@ -114,12 +116,17 @@ func Settled[T any](fs ...*future.Future[T]) *future.Future[[]Result[T]] {
 	var left atomic.Int64
 	left.Store(int64(len(fs)))
 	for i, f := range fs {
-		f.OnComplete(func(v T, err error) {
+		done := func(v T, err error) {
 			res[i] = Result[T]{Value: v, Err: err}
 			if left.Add(-1) == 0 {
 				_ = p.Resolve(res)
 			}
-		})
+		}
+		if v, err := f.Peek(); err != future.ErrPending {
+			done(v, err)
+			continue
+		}
+		f.OnComplete(done)
 	}
 	return p.Future()
 }
@@ -197,35 +204,40 @@ func Quorum[T any](k int, fs ...*future.Future[T]) *future.Future[map[int]T] {
 		won  = make(map[int]T, k)
 		errs = make([]error, len(fs))
 		lost int
+		// over is set once the outcome is decided: won then belongs to
+		// the caller, and late inputs must not even read it.
+		over bool
 	)
 	for i, f := range fs {
 		f.OnComplete(func(v T, err error) {
 			// The lock guards the tallies only: settling p runs callbacks
 			// that cancel the inputs, which re-enter here.
 			mu.Lock()
-			if err == nil {
-				if len(won) == k {
-					mu.Unlock()
-					return
-				}
-				won[i] = v
-				if len(won) < k {
-					mu.Unlock()
-					return
-				}
+			if over {
 				mu.Unlock()
-				_ = p.Resolve(won)
+				return
+			}
+			if err == nil {
+				won[i] = v
+				over = len(won) == k
+				reached := over
+				mu.Unlock()
+				if reached {
+					_ = p.Resolve(won)
+				}
 				return
 			}
 			errs[i] = err
 			lost++
-			if lost != len(fs)-k+1 {
-				mu.Unlock()
-				return
+			over = lost == len(fs)-k+1
+			var qe *QuorumError
+			if over {
+				qe = &QuorumError{Need: k, Total: len(fs), Errs: nonNil(errs)}
 			}
-			qe := &QuorumError{Need: k, Total: len(fs), Errs: nonNil(errs)}
 			mu.Unlock()
-			_ = p.Reject(qe)
+			if qe != nil {
+				_ = p.Reject(qe)
+			}
 		})
 	}
 	return p.Future()
