@@ -324,19 +324,24 @@ func cancelling[R, T any](fs []*future.Future[T]) *future.Promise[R] {
 }
 
 // cancelAll cancels every future in fs; the settled ones ignore it.
-// Cancelling runs the callbacks of the cancelled future on this goroutine,
-// and a panicking user callback must not stop the loop half-way: every
-// future is cancelled, then the first panic is raised again.
 func cancelAll[T any](fs []*future.Future[T]) {
+	forEach(fs, func(f *future.Future[T]) { f.Cancel() })
+}
+
+// forEach calls fn on every element of xs. Settling or cancelling a future
+// runs its callbacks on this goroutine, and a panicking user callback must
+// not stop the loop half-way: every element is handled, then the first
+// panic is raised again.
+func forEach[E any](xs []E, fn func(E)) {
 	var first any
-	for _, f := range fs {
+	for _, x := range xs {
 		func() {
 			defer func() {
 				if r := recover(); r != nil && first == nil {
 					first = r
 				}
 			}()
-			f.Cancel()
+			fn(x)
 		}()
 	}
 	if first != nil {

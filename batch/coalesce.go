@@ -342,12 +342,12 @@ func (c *core[G, Req, Resp]) deliver(slots []*slot[Req, Resp], res []Result[Resp
 	}
 	c.mu.Unlock()
 	// Outside the lock: settling runs the callers' callbacks.
-	for _, a := range answers {
+	forEach(answers, func(a answer) {
 		if a.w.stop != nil {
 			a.w.stop()
 		}
 		_ = a.w.p.Complete(a.r.Value, a.r.Err)
-	}
+	})
 }
 
 // giveUp removes a caller whose context ended, or whose future was
