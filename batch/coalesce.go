@@ -146,7 +146,8 @@ func NewCoalescer[K comparable, V any](bulk func(ctx context.Context, keys []K) 
 }
 
 // Load returns a future of key's value, loaded in the batch open when Load
-// is called. ctx bounds this caller's wait only, as for [Batcher.Submit].
+// is called, that fails with the batch's bulk error or [ErrMissingKey].
+// ctx bounds this caller's wait only, as for [Batcher.Submit].
 func (c *Coalescer[K, V]) Load(ctx context.Context, key K) *future.Future[V] {
 	return c.c.submit(ctx, struct{}{}, key, any(key))
 }

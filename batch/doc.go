@@ -2,22 +2,32 @@
 // into one bulk call.
 //
 // The combinators are the ones asyncio, JavaScript promises and Java's
-// CompletableFuture offer, over [*future.Future], with Go's error handling
-// and without leaks:
+// CompletableFuture and ExecutorService offer, over [*future.Future], with
+// Go's error handling and without leaks. Each entry names the function,
+// its counterparts, and how it fails:
 //
-//	asyncio / JavaScript / Java                          batch             fails with
-//	gather(*fs), Promise.all, allOf                      [All]             the first error; cancels the rest
-//	gather(return_exceptions=True), Promise.allSettled   [Settled]         never
-//	Promise.any                                          [Any]             [*AllFailedError] if all fail
-//	Promise.race, wait(FIRST_COMPLETED) for one          [Race]            the first outcome, error or not
-//	as_completed                                         [Completed]       never (an iterator of outcomes)
-//	as_completed(timeout=...)                            [CompletedContext] never; stops when ctx ends
-//	wait(fs, timeout, return_when)                       [Wait]            never; returns done and pending
-//	(none) k of n successes                              [Quorum]          [*QuorumError] once k is out of reach
-//	Semaphore + gather, errgroup.SetLimit                [Map]             the first error, or [*MapError] with [CollectAll]
-//	DataLoader                                           [Coalescer]       per key: the bulk error or [ErrMissingKey]
-//	(none) many requests as one, split back              [Batcher]         per request: the bulk error
-//	singleflight                                         [Group]           as the shared work
+//   - [All]: asyncio.gather, Promise.all, CompletableFuture.allOf.
+//     Fails with the first error and cancels the rest.
+//   - [Settled]: gather(return_exceptions=True), Promise.allSettled,
+//     invokeAll. Never fails; each slot holds a value or an error.
+//   - [Any]: Promise.any, invokeAny. Fails with an [*AllFailedError] only
+//     if every input fails; cancels the rest on the first success.
+//   - [Race]: Promise.race, CompletableFuture.anyOf. Settles like the
+//     first input to settle, value or error; cancels the losers.
+//   - [Completed], [CompletedContext]: as_completed. Never fail; an
+//     iterator of outcomes in completion order.
+//   - [Wait]: asyncio.wait with a timeout and return_when. Never fails;
+//     returns which inputs are done and which are pending.
+//   - [Quorum]: k of n successes (none of the three has it). Fails with a
+//     [*QuorumError] as soon as k is out of reach; cancels the rest.
+//   - [Map]: Semaphore with gather, errgroup.SetLimit. Fails with the first
+//     error, or with a [*MapError] holding every error under [CollectAll].
+//   - [Coalescer]: JavaScript's DataLoader. Each key fails with its bulk
+//     call's error, or [ErrMissingKey].
+//   - [Batcher]: many requests sent as one and split back (none of the
+//     three has it). Each request fails with its bulk call's error.
+//   - [Group]: golang.org/x/sync/singleflight, typed, returning a future.
+//     Fails as the shared work does.
 //
 // Every combinator returns a future (or, for the iterator and Wait, plain
 // values), so results compose further with [future.Then] and friends. The

@@ -63,13 +63,15 @@ func WithProgress(report func(Progress)) MapOption {
 // ([future.Future.Cancel]): it settles at once with context.Canceled and
 // cancels the calls' context, and Map's goroutines end as the running calls
 // return.
-// This is also why Map cannot deadlock in the way a pool whose submitter
-// blocks on a full limit can (conc issues #88 and #107): nobody waits for
-// a slot; limit goroutines pull the inputs one after another and check for
-// a stop before each, and a call that waits on its context is released by
-// the first error.
 //
-// A limit below 1 fails with [ErrLimit]; no input gives an empty slice.
+// Map cannot deadlock the way a pool whose submitter blocks on a full limit
+// can (conc issues #88 and #107): nobody waits for a slot. limit goroutines
+// pull the inputs one after another and check for a stop before each, and
+// a call that waits on its context is released by the first error.
+//
+// Map reads inputs from its goroutines: do not modify the slice until the
+// future settles. A limit below 1 fails with [ErrLimit]; no input gives an
+// empty slice.
 //
 // Cost: min(limit, len(inputs)) goroutines, one of them the [future.Go]
 // goroutine of the result, and about 30 allocations whatever the number of

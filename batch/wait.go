@@ -26,8 +26,8 @@ func Completed[T any](fs ...*future.Future[T]) iter.Seq2[int, Result[T]] {
 	return CompletedContext(context.Background(), fs...)
 }
 
-// CompletedContext is [Completed] with a bound on the wait: the loop ends
-// when ctx does, without yielding the inputs still pending (outcomes already
+// CompletedContext is [Completed], which never fails, with a bound on the
+// wait: the loop ends when ctx does, without yielding the inputs still pending (outcomes already
 // in are yielded first), and ctx.Err() then tells why it ended early. The inputs go on; ctx bounds the waiting
 // only, as in [future.Future.Await]. A nil ctx never ends.
 func CompletedContext[T any](ctx context.Context, fs ...*future.Future[T]) iter.Seq2[int, Result[T]] {
