@@ -284,3 +284,37 @@ func TestBatcherBulkError(t *testing.T) {
 		require.ErrorContains(t, err, "nil bulk function")
 	})
 }
+
+// Many callers at once, some giving up at random moments: each gets its
+// own key's value or its own context's error, and nothing is left behind.
+func TestCoalescerConcurrentCallers(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		l := &loader{}
+		c := batch.NewCoalescer(l.bulk, batch.BatchOptions{Window: time.Millisecond, MaxSize: 8})
+		var wg sync.WaitGroup
+		for i := range 200 {
+			wg.Go(func() {
+				key := fmt.Sprint(i % 17)
+				ctx, cancel := context.WithCancel(t.Context())
+				defer cancel()
+				f := c.Load(ctx, key)
+				if i%5 == 0 {
+					time.Sleep(time.Duration(i%3) * time.Millisecond) // fake clock
+					cancel()
+				}
+				v, err := f.Await(t.Context())
+				if err != nil {
+					assert.Zero(t, i%5, "only callers that gave up fail")
+					assert.ErrorIs(t, err, context.Canceled)
+					return
+				}
+				assert.Equal(t, "<"+key+">", v)
+			})
+		}
+		wg.Wait()
+		for _, keys := range l.batches() {
+			assert.LessOrEqual(t, len(keys), 8)
+		}
+	})
+}
