@@ -108,10 +108,17 @@ func (f *Future[T]) Await(ctx context.Context) (T, error) {
 		var zero T
 		return zero, errNilContext
 	}
+	cancel := ctx.Done()
+	if cancel == nil {
+		// A context that never ends (Background): a plain receive is
+		// cheaper than a select.
+		<-f.Done()
+		return f.val, f.err
+	}
 	select {
 	case <-f.Done():
 		return f.val, f.err
-	case <-ctx.Done():
+	case <-cancel:
 		// Both may be ready; a settled future wins so that a caller whose
 		// deadline coincides with settlement still gets the result.
 		if f.settled.Load() {
