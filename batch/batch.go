@@ -32,10 +32,11 @@ type Result[T any] struct {
 // Promise.all, CompletableFuture.allOf).
 //
 // On that first error All settles at once and calls [future.Future.Cancel]
-// on every input (so does cancelling the returned future): an input still pending settles with context.Canceled,
-// the work of an input started by [future.Go] sees its context cancelled
-// (it stops when it notices; All does not wait for it), and inputs already
-// settled are untouched. Cancelling an input made by [future.Then] or
+// on every input, and so does cancelling the returned future: an input
+// still pending settles with context.Canceled, the work of an input
+// started by [future.Go] sees its context cancelled (it stops when it
+// notices; All does not wait for it), and inputs already settled are
+// untouched. Cancelling an input made by [future.Then] or
 // another composition settles that input only, not the future it was
 // derived from. Inputs are shared handles: an input given to two
 // combinators is cancelled for both.
@@ -44,13 +45,18 @@ type Result[T any] struct {
 // error. A nil input counts as failed with [ErrNilFuture]. With no inputs
 // All returns an empty slice at once.
 //
-// Cost: All starts no goroutine. It registers one callback per input, which
-// counts down an atomic counter; the input that brings it to zero settles
-// the result, so a waiter wakes once per All, not once per input. Over
-// already-running futures it costs two allocations plus one per input (the
-// callback) and about 45 ns per input; see BenchmarkAll, where All with its
-// futures takes about as long as an errgroup or a WaitGroup over the same
-// goroutines (0.9× to 1.1×).
+// Cost: All starts no goroutine. It registers one callback per pending
+// input, which counts down an atomic counter; the input that brings it to
+// zero settles the result, so a waiter wakes once per All, not once per
+// input. Inputs already settled are read at once, without a callback.
+// Measured in BenchmarkAll (2 shared cores, medians of 6 runs, noisy):
+// over settled inputs All takes 4 allocations in all and about 10-20 ns
+// per input; each pending input adds 2 allocations (the callback and the
+// future's record of it). All over n future.Go tasks, futures included,
+// takes 1.4-2.3× the time of errgroup or a sync.WaitGroup running the same
+// tasks at n = 10 and 100 (54 against 23 allocations at n = 10), and
+// 0.8-1.3× at n = 10000, where scheduling the goroutines dominates; it
+// takes 0.55-0.7× the time of awaiting each future in turn at n = 10 and 100.
 func All[T any](fs ...*future.Future[T]) *future.Future[[]T] {
 	if len(fs) == 0 {
 		return future.Resolved([]T{})
@@ -98,7 +104,8 @@ func (s *allState[T]) complete(i int, v T, err error) {
 // input's slot holds its [*future.PanicError]; a nil input's slot holds
 // [ErrNilFuture]. With no inputs it returns an empty slice at once.
 //
-// Cost: like [All], no goroutine, one callback per input and one wake-up.
+// Cost: like [All], no goroutine, one callback per pending input and one
+// wake-up.
 func Settled[T any](fs ...*future.Future[T]) *future.Future[[]Result[T]] {
 	if len(fs) == 0 {
 		return future.Resolved([]Result[T]{})
@@ -109,12 +116,17 @@ func Settled[T any](fs ...*future.Future[T]) *future.Future[[]Result[T]] {
 	var left atomic.Int64
 	left.Store(int64(len(fs)))
 	for i, f := range fs {
-		f.OnComplete(func(v T, err error) {
+		done := func(v T, err error) {
 			res[i] = Result[T]{Value: v, Err: err}
 			if left.Add(-1) == 0 {
 				_ = p.Resolve(res)
 			}
-		})
+		}
+		if v, err := f.Peek(); err != future.ErrPending {
+			done(v, err)
+			continue
+		}
+		f.OnComplete(done)
 	}
 	return p.Future()
 }
@@ -192,35 +204,40 @@ func Quorum[T any](k int, fs ...*future.Future[T]) *future.Future[map[int]T] {
 		won  = make(map[int]T, k)
 		errs = make([]error, len(fs))
 		lost int
+		// over is set once the outcome is decided: won then belongs to
+		// the caller, and late inputs must not even read it.
+		over bool
 	)
 	for i, f := range fs {
 		f.OnComplete(func(v T, err error) {
 			// The lock guards the tallies only: settling p runs callbacks
 			// that cancel the inputs, which re-enter here.
 			mu.Lock()
-			if err == nil {
-				if len(won) == k {
-					mu.Unlock()
-					return
-				}
-				won[i] = v
-				if len(won) < k {
-					mu.Unlock()
-					return
-				}
+			if over {
 				mu.Unlock()
-				_ = p.Resolve(won)
+				return
+			}
+			if err == nil {
+				won[i] = v
+				over = len(won) == k
+				reached := over
+				mu.Unlock()
+				if reached {
+					_ = p.Resolve(won)
+				}
 				return
 			}
 			errs[i] = err
 			lost++
-			if lost != len(fs)-k+1 {
-				mu.Unlock()
-				return
+			over = lost == len(fs)-k+1
+			var qe *QuorumError
+			if over {
+				qe = &QuorumError{Need: k, Total: len(fs), Errs: nonNil(errs)}
 			}
-			qe := &QuorumError{Need: k, Total: len(fs), Errs: nonNil(errs)}
 			mu.Unlock()
-			_ = p.Reject(qe)
+			if qe != nil {
+				_ = p.Reject(qe)
+			}
 		})
 	}
 	return p.Future()
@@ -307,19 +324,24 @@ func cancelling[R, T any](fs []*future.Future[T]) *future.Promise[R] {
 }
 
 // cancelAll cancels every future in fs; the settled ones ignore it.
-// Cancelling runs the callbacks of the cancelled future on this goroutine,
-// and a panicking user callback must not stop the loop half-way: every
-// future is cancelled, then the first panic is raised again.
 func cancelAll[T any](fs []*future.Future[T]) {
+	forEach(fs, func(f *future.Future[T]) { f.Cancel() })
+}
+
+// forEach calls fn on every element of xs. Settling or cancelling a future
+// runs its callbacks on this goroutine, and a panicking user callback must
+// not stop the loop half-way: every element is handled, then the first
+// panic is raised again.
+func forEach[E any](xs []E, fn func(E)) {
 	var first any
-	for _, f := range fs {
+	for _, x := range xs {
 		func() {
 			defer func() {
 				if r := recover(); r != nil && first == nil {
 					first = r
 				}
 			}()
-			f.Cancel()
+			fn(x)
 		}()
 	}
 	if first != nil {

@@ -260,3 +260,49 @@ func TestQuorum(t *testing.T) {
 		})
 	}
 }
+
+// Cancelling the future a combinator returned cancels its inputs' work,
+// for every combinator that can settle before its inputs.
+func TestCancelResultCancelsInputs(t *testing.T) {
+	t.Parallel()
+	combinators := map[string]func(...*future.Future[int]) interface{ Cancel() bool }{
+		"All":    func(fs ...*future.Future[int]) interface{ Cancel() bool } { return batch.All(fs...) },
+		"Any":    func(fs ...*future.Future[int]) interface{ Cancel() bool } { return batch.Any(fs...) },
+		"Race":   func(fs ...*future.Future[int]) interface{ Cancel() bool } { return batch.Race(fs...) },
+		"Quorum": func(fs ...*future.Future[int]) interface{ Cancel() bool } { return batch.Quorum(2, fs...) },
+	}
+	for name, combine := range combinators {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			x := build(t, in{kind: blocks}, in{kind: blocks}, in{kind: later})
+			require.True(t, combine(x.fs...).Cancel())
+			x.requireCancelled(t)
+			_, err := x.fs[2].Peek()
+			require.ErrorIs(t, err, context.Canceled)
+		})
+	}
+}
+
+// A callback on an input that panics when All cancels it does not stop
+// the cancelling half-way: every input is cancelled, then the panic goes
+// on up the goroutine that settled the failing input.
+func TestAllCancelsEveryInputDespitePanickingCallback(t *testing.T) {
+	t.Parallel()
+	failing := future.NewPromise[int]()
+	x := build(t, in{kind: later}, in{kind: blocks})
+	x.fs[0].OnComplete(func(int, error) { panic("callback") })
+	f := batch.All(failing.Future(), x.fs[0], x.fs[1])
+	require.Panics(t, func() { _ = failing.Reject(errA) })
+	_, err := f.Peek()
+	require.ErrorIs(t, err, errA)
+	_, err = x.fs[0].Peek()
+	require.ErrorIs(t, err, context.Canceled)
+	x.requireCancelled(t)
+}
+
+func TestErrorText(t *testing.T) {
+	t.Parallel()
+	assert.Equal(t, "batch: all futures failed\n\ta failed\n\tb failed", (&batch.AllFailedError{Errs: []error{errA, errB}}).Error())
+	assert.Equal(t, "batch: quorum of 2 unreachable: 1 of 2 futures failed\n\ta failed", (&batch.QuorumError{Need: 2, Total: 2, Errs: []error{errA}}).Error())
+	assert.Equal(t, "batch: quorum of 3 out of range for 2 futures", (&batch.QuorumError{Need: 3, Total: 2}).Error())
+}

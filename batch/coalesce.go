@@ -146,7 +146,8 @@ func NewCoalescer[K comparable, V any](bulk func(ctx context.Context, keys []K) 
 }
 
 // Load returns a future of key's value, loaded in the batch open when Load
-// is called. ctx bounds this caller's wait only, as for [Batcher.Submit].
+// is called, that fails with the batch's bulk error or [ErrMissingKey].
+// ctx bounds this caller's wait only, as for [Batcher.Submit].
 func (c *Coalescer[K, V]) Load(ctx context.Context, key K) *future.Future[V] {
 	return c.c.submit(ctx, struct{}{}, key, any(key))
 }
@@ -342,12 +343,12 @@ func (c *core[G, Req, Resp]) deliver(slots []*slot[Req, Resp], res []Result[Resp
 	}
 	c.mu.Unlock()
 	// Outside the lock: settling runs the callers' callbacks.
-	for _, a := range answers {
+	forEach(answers, func(a answer) {
 		if a.w.stop != nil {
 			a.w.stop()
 		}
 		_ = a.w.p.Complete(a.r.Value, a.r.Err)
-	}
+	})
 }
 
 // giveUp removes a caller whose context ended, or whose future was

@@ -256,6 +256,14 @@ func TestBatcher(t *testing.T) {
 		slices.Sort(calls)
 		assert.Equal(t, []string{"v1[[x y] [z] [x y]]", "v2[[x]]"}, calls, "one call per group, never merged across groups, equal requests kept")
 
+		start := time.Now()
+		flushed := b.Submit(t.Context(), "v3", []string{"x"})
+		b.Flush()
+		v, err := flushed.Await(t.Context())
+		require.NoError(t, err)
+		assert.Equal(t, "v31", v)
+		assert.Zero(t, time.Since(start), "Flush sends at once")
+
 		_, err = batch.All(b.Submit(t.Context(), "short", nil), b.Submit(t.Context(), "short", nil)).Await(t.Context())
 		require.ErrorIs(t, err, batch.ErrBulkResult)
 		require.ErrorContains(t, err, "1 responses for 2 requests")
@@ -274,5 +282,39 @@ func TestBatcherBulkError(t *testing.T) {
 		nb := batch.NewBatcher[struct{}, int, int](nil, batch.BatchOptions{})
 		_, err = nb.Submit(t.Context(), struct{}{}, 1).Await(t.Context())
 		require.ErrorContains(t, err, "nil bulk function")
+	})
+}
+
+// Many callers at once, some giving up at random moments: each gets its
+// own key's value or its own context's error, and nothing is left behind.
+func TestCoalescerConcurrentCallers(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		l := &loader{}
+		c := batch.NewCoalescer(l.bulk, batch.BatchOptions{Window: time.Millisecond, MaxSize: 8})
+		var wg sync.WaitGroup
+		for i := range 200 {
+			wg.Go(func() {
+				key := fmt.Sprint(i % 17)
+				ctx, cancel := context.WithCancel(t.Context())
+				defer cancel()
+				f := c.Load(ctx, key)
+				if i%5 == 0 {
+					time.Sleep(time.Duration(i%3) * time.Millisecond) // fake clock
+					cancel()
+				}
+				v, err := f.Await(t.Context())
+				if err != nil {
+					assert.Zero(t, i%5, "only callers that gave up fail")
+					assert.ErrorIs(t, err, context.Canceled)
+					return
+				}
+				assert.Equal(t, "<"+key+">", v)
+			})
+		}
+		wg.Wait()
+		for _, keys := range l.batches() {
+			assert.LessOrEqual(t, len(keys), 8)
+		}
 	})
 }

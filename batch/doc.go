@@ -2,22 +2,32 @@
 // into one bulk call.
 //
 // The combinators are the ones asyncio, JavaScript promises and Java's
-// CompletableFuture offer, over [*future.Future], with Go's error handling
-// and without leaks:
+// CompletableFuture and ExecutorService offer, over [*future.Future], with
+// Go's error handling and without leaks. Each entry names the function,
+// its counterparts, and how it fails:
 //
-//	asyncio / JavaScript / Java                          batch             fails with
-//	gather(*fs), Promise.all, allOf                      [All]             the first error; cancels the rest
-//	gather(return_exceptions=True), Promise.allSettled   [Settled]         never
-//	Promise.any                                          [Any]             [*AllFailedError] if all fail
-//	Promise.race, wait(FIRST_COMPLETED) for one          [Race]            the first outcome, error or not
-//	as_completed                                         [Completed]       never (an iterator of outcomes)
-//	as_completed(timeout=...)                            [CompletedContext] never; stops when ctx ends
-//	wait(fs, timeout, return_when)                       [Wait]            never; returns done and pending
-//	(none) k of n successes                              [Quorum]          [*QuorumError] once k is out of reach
-//	Semaphore + gather, errgroup.SetLimit                [Map]             the first error, or [*MapError] with [CollectAll]
-//	DataLoader                                           [Coalescer]       per key: the bulk error or [ErrMissingKey]
-//	(none) many requests as one, split back              [Batcher]         per request: the bulk error
-//	singleflight                                         [Group]           as the shared work
+//   - [All]: asyncio.gather, Promise.all, CompletableFuture.allOf.
+//     Fails with the first error and cancels the rest.
+//   - [Settled]: gather(return_exceptions=True), Promise.allSettled,
+//     invokeAll. Never fails; each slot holds a value or an error.
+//   - [Any]: Promise.any, invokeAny. Fails with an [*AllFailedError] only
+//     if every input fails; cancels the rest on the first success.
+//   - [Race]: Promise.race, CompletableFuture.anyOf. Settles like the
+//     first input to settle, value or error; cancels the losers.
+//   - [Completed], [CompletedContext]: as_completed. Never fail; an
+//     iterator of outcomes in completion order.
+//   - [Wait]: asyncio.wait with a timeout and return_when. Never fails;
+//     returns which inputs are done and which are pending.
+//   - [Quorum]: k of n successes (none of the three has it). Fails with a
+//     [*QuorumError] as soon as k is out of reach; cancels the rest.
+//   - [Map]: Semaphore with gather, errgroup.SetLimit. Fails with the first
+//     error, or with a [*MapError] holding every error under [CollectAll].
+//   - [Coalescer]: JavaScript's DataLoader. Each key fails with its bulk
+//     call's error, or [ErrMissingKey].
+//   - [Batcher]: many requests sent as one and split back (none of the
+//     three has it). Each request fails with its bulk call's error.
+//   - [Group]: golang.org/x/sync/singleflight, typed, returning a future.
+//     Fails as the shared work does.
 //
 // Every combinator returns a future (or, for the iterator and Wait, plain
 // values), so results compose further with [future.Then] and friends. The
@@ -61,7 +71,22 @@
 // caller's mboxes under fresh unique indexes and splits the response back
 // by index; requests for different visitors are never merged. [Coalescer]
 // is the keyed form for lookups by id, and [Group] shares work already in
-// flight.
+// flight. In outline:
+//
+//	type visitor struct{ sessionID, tntID, cookies string }
+//	merger := batch.NewBatcher(func(ctx context.Context, v visitor, reqs []Request) ([]Response, error) {
+//		one, spans := merge(reqs)      // caller i's mboxes get indexes spans[i]
+//		resp, err := send(ctx, one)    // one Delivery request
+//		if err != nil {
+//			return nil, err            // fails every caller of this batch
+//		}
+//		return split(resp, spans), nil // caller i's response from its indexes
+//	}, batch.BatchOptions{Window: 2 * time.Millisecond, MaxSize: 50})
+//	offers := merger.Submit(ctx, visitorOf(req), req) // *future.Future[Response]
+//
+// Each caller keeps its own future and its own context: one giving up
+// fails only its future, and a batch every caller gave up on is not sent
+// (or, if in flight, its context is cancelled).
 //
 // # Panics and bad input
 //

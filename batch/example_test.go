@@ -213,3 +213,39 @@ func ExampleQuorum() {
 	// Output:
 	// [0 2] <nil>
 }
+
+// A Batcher merges the requests of one group into one call and splits the
+// answer back, the way same-visitor mbox requests become one Delivery
+// request whose response is split by mbox index. Different groups are
+// never merged.
+func ExampleBatcher() {
+	ctx := context.Background()
+	delivery := batch.NewBatcher(func(_ context.Context, visitor string, reqs [][]string) ([][]string, error) {
+		// Merge: caller i's mboxes take the indexes from start[i] on.
+		var mboxes []string
+		start := make([]int, len(reqs))
+		for i, r := range reqs {
+			start[i] = len(mboxes)
+			mboxes = append(mboxes, r...)
+		}
+		fmt.Println("one request for", visitor, "with", mboxes)
+		// Split: each caller gets the answers at its own indexes.
+		out := make([][]string, len(reqs))
+		for i, r := range reqs {
+			for j := range r {
+				out[i] = append(out[i], fmt.Sprintf("%d:%s", start[i]+j, mboxes[start[i]+j]))
+			}
+		}
+		return out, nil
+	}, batch.BatchOptions{Window: time.Second})
+
+	header := delivery.Submit(ctx, "visitor-1", []string{"header", "banner"})
+	footer := delivery.Submit(ctx, "visitor-1", []string{"footer"})
+	delivery.Flush() // send now rather than when the window ends
+	h, _ := header.Await(ctx)
+	f, _ := footer.Await(ctx)
+	fmt.Println(h, f)
+	// Output:
+	// one request for visitor-1 with [header banner footer]
+	// [0:header 1:banner] [2:footer]
+}

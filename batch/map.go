@@ -54,25 +54,34 @@ func WithProgress(report func(Progress)) MapOption {
 // On that first error, or when ctx ends, Map stops starting calls and
 // cancels the context the running ones were given; with [CollectAll] it
 // instead runs every input and reports each error. A panic in fn fails its
-// call with a [*future.PanicError]. Cancelling the returned future
-// cancels the calls' context too, as for any [future.Go] future.
+// call with a [*future.PanicError]. Inputs not started because of an error
+// or ctx are never called.
 //
 // The future settles when every call that started has returned, so no
-// goroutine of Map outlives it: a call that ignores its context delays the
-// result. Inputs not started because of an error or ctx are not called.
-// This is also why Map cannot deadlock in the way a pool whose submitter
-// blocks on a full limit can (conc issues #88 and #107): nobody waits for
-// a slot; limit goroutines pull the inputs one after another and check for
-// a stop before each, and a call that waits on its context is released by
-// the first error.
+// goroutine of Map outlives it, and a call that ignores its context delays
+// the result. The exception is cancelling the returned future
+// ([future.Future.Cancel]): it settles at once with context.Canceled and
+// cancels the calls' context, and Map's goroutines end as the running calls
+// return.
 //
-// A limit below 1 fails with [ErrLimit]; no input gives an empty slice.
+// Map cannot deadlock the way a pool whose submitter blocks on a full limit
+// can (conc issues #88 and #107): nobody waits for a slot. limit goroutines
+// pull the inputs one after another and check for a stop before each, and
+// a call that waits on its context is released by the first error.
+//
+// Map reads inputs from its goroutines: do not modify the slice until the
+// future settles. A limit below 1 fails with [ErrLimit]; no input gives an
+// empty slice.
 //
 // Cost: min(limit, len(inputs)) goroutines, one of them the [future.Go]
-// goroutine of the result; about 60 ns and no allocation per input beyond
-// the result slice. BenchmarkMap measures it against errgroup.SetLimit
-// (about 0.5× its time: errgroup starts a goroutine per input) and
-// conc/iter.Map (about 1×).
+// goroutine of the result, and about 30 allocations whatever the number of
+// inputs (the result slice is one); a successful call takes no lock unless
+// there is a progress callback. Measured in BenchmarkMap (limit 8, a
+// trivial fn, 2 shared cores, medians of 6 runs): 0.12× the time of
+// errgroup.SetLimit at n = 100 and 0.02× at n = 10000 (errgroup starts a
+// goroutine per input: 2 allocations each), and 0.8-1.5× the time of conc's
+// iter.Mapper (16 allocations), which has no context, no cancellation and
+// no progress.
 func Map[In, Out any](ctx context.Context, inputs []In, limit int, fn func(context.Context, In) (Out, error), opts ...MapOption) *future.Future[[]Out] {
 	switch {
 	case limit < 1:

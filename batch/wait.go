@@ -26,9 +26,9 @@ func Completed[T any](fs ...*future.Future[T]) iter.Seq2[int, Result[T]] {
 	return CompletedContext(context.Background(), fs...)
 }
 
-// CompletedContext is [Completed] with a bound on the wait: the loop ends
-// when ctx does, without yielding the inputs still pending, and ctx.Err()
-// then tells why it ended early. The inputs go on; ctx bounds the waiting
+// CompletedContext is [Completed], which never fails, with a bound on the
+// wait: the loop ends when ctx does, without yielding the inputs still pending (outcomes already
+// in are yielded first), and ctx.Err() then tells why it ended early. The inputs go on; ctx bounds the waiting
 // only, as in [future.Future.Await]. A nil ctx never ends.
 func CompletedContext[T any](ctx context.Context, fs ...*future.Future[T]) iter.Seq2[int, Result[T]] {
 	return func(yield func(int, Result[T]) bool) {
@@ -50,12 +50,19 @@ func CompletedContext[T any](ctx context.Context, fs ...*future.Future[T]) iter.
 			f.OnComplete(func(v T, err error) { ch <- outcome{i, Result[T]{v, err}} })
 		}
 		for range fs {
+			var o outcome
+			// An outcome already there is yielded even if ctx has ended
+			// too: select alone would pick between them at random.
 			select {
-			case o := <-ch:
-				if !yield(o.i, o.r) {
+			case o = <-ch:
+			default:
+				select {
+				case o = <-ch:
+				case <-ctx.Done():
 					return
 				}
-			case <-ctx.Done():
+			}
+			if !yield(o.i, o.r) {
 				return
 			}
 		}

@@ -134,6 +134,7 @@ func TestWait(t *testing.T) {
 	}{
 		{name: "empty", done: []int{}, pending: []int{}},
 		{name: "one", ins: []time.Duration{s}, done: []int{0}, pending: []int{}, took: s},
+		{name: "all fail", ins: []time.Duration{-3 * s, -s}, done: []int{0, 1}, pending: []int{}, took: 3 * s},
 		{name: "all completed", ins: []time.Duration{3 * s, s, -2 * s}, done: []int{0, 1, 2}, pending: []int{}, took: 3 * s},
 		{name: "timeout", opts: batch.WaitOptions{Timeout: 2 * s}, ins: []time.Duration{3 * s, s, 5 * s}, done: []int{1}, pending: []int{0, 2}, took: 2 * s},
 		{name: "first completed", opts: batch.WaitOptions{Until: batch.FirstCompleted}, ins: []time.Duration{3 * s, 2 * s, 5 * s}, done: []int{1}, pending: []int{0, 2}, took: 2 * s},
@@ -193,5 +194,23 @@ func TestWaitContext(t *testing.T) {
 		require.ErrorIs(t, ctx.Err(), context.DeadlineExceeded)
 		_, err := fs[0].Await(t.Context())
 		require.NoError(t, err, "the pending input goes on")
+	})
+}
+
+func TestWaitPanickingAndSettledInputs(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		x := build(t, in{kind: panics, err: errA}, in{kind: ok, v: 1}, in{kind: blocks})
+		start := time.Now()
+		done, pending := batch.Wait(t.Context(), batch.WaitOptions{Until: batch.FirstError, Timeout: time.Hour}, x.fs...)
+		assert.Zero(t, time.Since(start), "the panic is the first error")
+		assert.Equal(t, []int{0, 1}, done)
+		assert.Equal(t, []int{2}, pending)
+		x.requirePending(t)
+
+		// Already settled inputs satisfy FirstCompleted at once.
+		done, pending = batch.Wait(t.Context(), batch.WaitOptions{Until: batch.FirstCompleted}, x.fs[1:]...)
+		assert.Equal(t, []int{0}, done)
+		assert.Equal(t, []int{1}, pending)
 	})
 }
