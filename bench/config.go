@@ -36,6 +36,7 @@ type config struct {
 	Mbox   string `json:"mbox_prefix"`
 
 	JSON     string `json:"-"`
+	Replay   string `json:"-"`
 	SVG      string `json:"-"`
 	Progress string `json:"-"`
 }
@@ -96,6 +97,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.StringVar(&cfg.Server, "server", "", "real edge: server domain (host[:port]); default {client}.tt.omtrdc.net")
 	fs.StringVar(&cfg.Mbox, "mbox-prefix", "bench-mbox-", "mbox names are this `prefix` followed by 1..N")
 	fs.StringVar(&cfg.JSON, "json", "", "write every figure as JSON to `file`")
+	fs.StringVar(&cfg.Replay, "replay", "", "measure nothing: print the tables of an earlier -json `file` (and write -svg from it)")
 	fs.StringVar(&cfg.SVG, "svg", "", "write a chart of latency vs mbox count to `file` (SVG)")
 	fs.StringVar(&cfg.Progress, "progress", "auto", "progress bar: auto (when stdout is a terminal), on or off")
 	if err := fs.Parse(args); err != nil {

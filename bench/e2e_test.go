@@ -85,6 +85,24 @@ func TestRun(t *testing.T) {
 	svg, err := os.ReadFile(svgFile)
 	require.NoError(t, err)
 	parseSVG(t, svg)
+
+	// -replay prints the same tables from the JSON file, measuring nothing.
+	var again bytes.Buffer
+	replayed := filepath.Join(dir, "replayed.svg")
+	require.NoError(t, run(t.Context(), []string{"-replay", jsonFile, "-svg", replayed}, &again))
+	lastLine := regexp.MustCompile(`\n[^\n]*\n$`)
+	assert.Equal(t, lastLine.ReplaceAllString(text, "\n"), lastLine.ReplaceAllString(again.String(), "\n"))
+	svg2, err := os.ReadFile(replayed)
+	require.NoError(t, err)
+	assert.Equal(t, svg, svg2, "the chart of a replay is the chart of the run")
+}
+
+func TestReplayNotJSON(t *testing.T) {
+	t.Parallel()
+	name := filepath.Join(t.TempDir(), "x.json")
+	require.NoError(t, os.WriteFile(name, []byte("no"), 0o600))
+	err := run(t.Context(), []string{"-replay", name}, &bytes.Buffer{})
+	require.ErrorContains(t, err, "not the -json output")
 }
 
 func TestRunBadFlag(t *testing.T) {

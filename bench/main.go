@@ -17,12 +17,14 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"time"
 )
 
 func main() {
@@ -45,14 +47,12 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	b, err := newBench(ctx, cfg)
-	if err != nil {
-		return err
+	var res *results
+	if cfg.Replay != "" {
+		res, err = replay(cfg.Replay, out)
+	} else {
+		res, err = measure(ctx, cfg, out)
 	}
-	defer b.close()
-
-	showBar := cfg.Progress == "on" || cfg.Progress == "auto" && isTerminal(out)
-	res, err := b.measure(ctx, out, newProgress(out, showBar))
 	if err != nil {
 		return err
 	}
@@ -67,6 +67,40 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		}
 	}
 	return nil
+}
+
+func measure(ctx context.Context, cfg config, out io.Writer) (*results, error) {
+	b, err := newBench(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer b.close()
+	showBar := cfg.Progress == "on" || cfg.Progress == "auto" && isTerminal(out)
+	return b.measure(ctx, out, newProgress(out, showBar))
+}
+
+// replay reads the results of an earlier run and prints them as that run
+// did.
+func replay(name string, out io.Writer) (*results, error) {
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return nil, err
+	}
+	var res results
+	if err := json.Unmarshal(data, &res); err != nil {
+		return nil, fmt.Errorf("%s is not the -json output of a run: %w", name, err)
+	}
+	writeHeader(out, &res)
+	for i := 0; i < len(res.Cells); {
+		j := i
+		for j < len(res.Cells) && res.Cells[j].Mboxes == res.Cells[i].Mboxes {
+			j++
+		}
+		writeTable(out, res.Cells[i].Mboxes, res.Cells[i:j])
+		i = j
+	}
+	fmt.Fprintf(out, "measured %s in %.1fs\n", res.Started.Format(time.RFC3339), res.Elapsed.Seconds())
+	return &res, nil
 }
 
 // isTerminal reports whether w is a character device, such as a terminal:

@@ -35,6 +35,9 @@ func writeHeader(w io.Writer, res *results) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, name := range cfg.Strategies {
 		s := lookup(name)
+		if s == nil {
+			continue // a replayed run with a strategy this version lacks
+		}
 		about := s.About
 		if name == "map" {
 			about = strings.Replace(about, "(-limit)", fmt.Sprintf("of %d", cfg.Limit), 1)

@@ -79,7 +79,7 @@ func writeSVG(w io.Writer, res *results) error {
 		svgWidth, svgHeight, svgWidth, svgHeight)
 	p(`<title>Target calls: wall time vs mbox count</title>` + "\n")
 	p(`<rect width="100%%" height="100%%" fill="#ffffff"/>` + "\n")
-	p(`<text x="%d" y="24" font-size="16" font-weight="bold">Wall time to get N mbox decisions (median; bar to p95)</text>`+"\n", plotLeft)
+	p(`<text x="%d" y="24" font-size="16" font-weight="bold">Wall time to get N mbox decisions (median, bar to p95; lower is better)</text>`+"\n", plotLeft)
 	p(`<text x="%d" y="42" font-size="11" fill="#555">%s</text>`+"\n", plotLeft, esc(subtitle(res)))
 
 	// Grid and y labels at 1, 2 and 5 of each decade.
@@ -125,7 +125,11 @@ func writeSVG(w io.Writer, res *results) error {
 		legendY += 38
 	}
 
-	for _, name := range res.Config.Strategies {
+	strats := res.Config.Strategies
+	for si, name := range strats {
+		// Points of different strategies at one count are spread by a few
+		// pixels so that their p95 bars do not hide each other.
+		nudge := (float64(si) - float64(len(strats)-1)/2) * 3
 		st := strategyStyle[name]
 		if st.color == "" {
 			st.color = "#000000"
@@ -136,7 +140,7 @@ func writeSVG(w io.Writer, res *results) error {
 				if c.Mboxes != n || c.Strategy != name || c.Reps == 0 {
 					continue
 				}
-				px, py := x(n), y(c.P50)
+				px, py := x(n)+nudge, y(c.P50)
 				pts = append(pts, fmt.Sprintf("%.1f,%.1f", px, py))
 				p(`<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="1.5"/>`+"\n", px, py, px, y(c.P95), st.color)
 				p(`<circle cx="%.1f" cy="%.1f" r="3.5" fill="%s"><title>%s, %d mboxes: p50 %s, p95 %s</title></circle>`+"\n",
