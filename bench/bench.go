@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -88,7 +89,7 @@ func newBench(ctx context.Context, cfg config) (*bench, error) {
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.MaxIdleConns, t.MaxIdleConnsPerHost = 1024, 256
 		b.base = t
-		b.where = "https://" + cmp(cfg.Server, cfg.Client+".tt.omtrdc.net")
+		b.where = "https://" + cmp.Or(cfg.Server, cfg.Client+".tt.omtrdc.net")
 	}
 
 	e, done, err := b.newEnv()
@@ -109,13 +110,6 @@ func newBench(ctx context.Context, cfg config) (*bench, error) {
 		b.visitor.TargetLocationHint = resp.TargetLocationHintCookie.Value
 	}
 	return b, nil
-}
-
-func cmp(s, def string) string {
-	if s != "" {
-		return s
-	}
-	return def
 }
 
 // offers gives each mbox a small JSON offer, the size of a typical feature

@@ -213,3 +213,14 @@ func TestProgress(t *testing.T) {
 	q.clear()
 	assert.Empty(t, quiet.String(), "no bar when the output is not a terminal")
 }
+
+func TestWriteSVGCellWithoutLimit(t *testing.T) {
+	t.Parallel()
+	res := sample()
+	res.Cells[0].LimitP50 = 0 // every call of that cell failed
+	var b bytes.Buffer
+	require.NoError(t, writeSVG(&b, res))
+	_, text := parseSVG(t, b.Bytes())
+	assert.NotContains(t, text, "µs", "a missing limit does not stretch the axis down to zero")
+	assert.Contains(t, text, "10ms")
+}

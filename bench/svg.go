@@ -45,14 +45,18 @@ func writeSVG(w io.Writer, res *results) error {
 		if !slices.Contains(counts, c.Mboxes) {
 			counts = append(counts, c.Mboxes)
 		}
-		lo = min(lo, c.P50, c.LimitP50)
+		for _, d := range []time.Duration{c.P50, c.LimitP50} {
+			if d > 0 { // a cell whose calls all failed has no limit
+				lo = min(lo, d)
+			}
+		}
 		hi = max(hi, c.P95)
 	}
 	if len(counts) == 0 {
 		return fmt.Errorf("no results to draw")
 	}
 	slices.Sort(counts)
-	lo = max(lo, time.Microsecond)
+	lo = min(max(lo, time.Microsecond), max(hi, time.Microsecond))
 
 	// Decades that hold every value, in milliseconds.
 	yMin := math.Pow(10, math.Floor(math.Log10(msf(lo))))
