@@ -813,3 +813,23 @@ func TestAttributesMergeOrder(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, map[string]any{"a": "execute-2", "b": "execute-1", "c": "prefetch"}, attrs.AsMap("f"))
 }
+
+func TestTLSEdge(t *testing.T) {
+	t.Parallel()
+	srv := targettest.NewTLSServer(targettest.Config{Offers: offers})
+	t.Cleanup(srv.Close)
+	c, err := target.NewClient(srv.ClientConfig())
+	require.NoError(t, err)
+	res, err := c.GetOffers(t.Context(), target.GetOffersOptions{Request: offersRequest("hero")}).Await(t.Context())
+	require.NoError(t, err)
+	assert.Positive(t, res.Timings.TLS, "a new TLS connection records its handshake")
+	assert.Positive(t, res.Timings.Connect)
+	assert.False(t, res.Timings.ConnReused)
+
+	// The next call goes to the learned cluster host over the same edge and
+	// verifies the edge's *.tt.omtrdc.net certificate.
+	res, err = c.GetOffers(t.Context(), target.GetOffersOptions{Request: offersRequest("hero")}).Await(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, "mboxedge35.tt.omtrdc.net", srv.Requests()[1].Host)
+	assert.Equal(t, 1, res.Timings.Attempts)
+}
