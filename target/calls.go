@@ -379,6 +379,7 @@ func (c *Client) fillVisitor(req *DeliveryRequest, entries map[string]cookieEntr
 	if e, ok := entries[deviceEntry]; ok && id.TntID == "" && e.value != "" {
 		id.TntID = e.value
 	}
+	req.ID = nil // an empty "id" object would be rejected by the edge
 	if id.TntID != "" || id.ThirdPartyID != "" || id.MarketingCloudVisitorID != "" || len(id.CustomerIDs) > 0 {
 		req.ID = &id
 	}

@@ -309,6 +309,14 @@ func TestTntIDFromCookie(t *testing.T) {
 	}).Await(t.Context())
 	require.NoError(t, err)
 	assert.Equal(t, "explicit", srv.Requests()[0].Delivery.ID.TntID)
+
+	// An empty id object is dropped rather than sent for the edge to reject.
+	srv.Reset()
+	_, err = c.GetOffers(t.Context(), target.GetOffersOptions{
+		Request: target.DeliveryRequest{ID: &target.VisitorID{}, Execute: &target.ExecuteRequest{Mboxes: []target.MboxRequest{{Name: "a"}}}},
+	}).Await(t.Context())
+	require.NoError(t, err)
+	assert.NotContains(t, string(srv.Requests()[0].Body), `"id":{`)
 }
 
 func TestInvalidOptions(t *testing.T) {
