@@ -841,3 +841,51 @@ func TestTLSEdge(t *testing.T) {
 	assert.Equal(t, "mboxedge35.tt.omtrdc.net", srv.Requests()[1].Host)
 	assert.Equal(t, 1, res.Timings.Attempts)
 }
+
+// TestErrorPathsOfEveryCall: the edge's failures reach each call's future
+// and its ErrCallback, once.
+func TestErrorPathsOfEveryCall(t *testing.T) {
+	t.Parallel()
+	calls := map[string]func(*target.Client, context.Context, func(error)) error{
+		"GetOffers": func(c *target.Client, ctx context.Context, onErr func(error)) error {
+			_, err := c.GetOffers(ctx, target.GetOffersOptions{Request: offersRequest("a"), ErrCallback: onErr}).Await(ctx)
+			return err
+		},
+		"SendNotifications": func(c *target.Client, ctx context.Context, onErr func(error)) error {
+			_, err := c.SendNotifications(ctx, target.SendNotificationsOptions{
+				Request:     target.DeliveryRequest{Notifications: []target.Notification{{ID: "n", Type: target.MetricTypeClick}}},
+				ErrCallback: onErr,
+			}).Await(ctx)
+			return err
+		},
+		"GetAttributes": func(c *target.Client, ctx context.Context, onErr func(error)) error {
+			_, err := c.GetAttributes(ctx, []string{"flags"}, target.GetOffersOptions{ErrCallback: onErr}).Await(ctx)
+			return err
+		},
+	}
+	faults := map[string]targettest.Fault{
+		"server error": targettest.FaultServerError, "too many requests": targettest.FaultTooManyRequests,
+		"reset": targettest.FaultReset, "malformed JSON": targettest.FaultMalformedJSON,
+	}
+	for name, call := range calls {
+		for fname, fault := range faults {
+			t.Run(name+"/"+fname, func(t *testing.T) {
+				t.Parallel()
+				c, srv := setup(t, targettest.Config{Offers: offers})
+				srv.ForceFault(fault, 1)
+				got := make(chan error, 2)
+				err := call(c, t.Context(), func(err error) { got <- err })
+				require.Error(t, err)
+				assert.Equal(t, err, <-got)
+				assert.Empty(t, got)
+				var api *target.APIError
+				switch fault {
+				case targettest.FaultServerError, targettest.FaultTooManyRequests:
+					require.ErrorAs(t, err, &api)
+				default:
+					assert.False(t, errors.As(err, &api))
+				}
+			})
+		}
+	}
+}
