@@ -126,6 +126,8 @@ type OptionError struct {
 	Reason string
 }
 
+// Error names the field and the reason; it never quotes cookie or token
+// values.
 func (e *OptionError) Error() string {
 	return "target: invalid option " + e.Field + ": " + e.Reason
 }

@@ -43,7 +43,9 @@ var ErrResponseTooLarge = errors.New("target: response body too large")
 
 // APIError is a non-2xx answer from the edge. Status is the HTTP status;
 // Message is the edge's message ({"status":N,"message":"..."}), or the
-// status text when the body has none.
+// status text when the body has none. The edge may quote the request in its
+// message, so the request's session id, visitor ids and tokens are replaced
+// by "[redacted]" in it.
 type APIError struct {
 	Status  int
 	Message string
@@ -52,6 +54,8 @@ type APIError struct {
 	RetryAfter time.Duration
 }
 
+// Error gives the status and the edge's message, with the request's
+// secrets (session id, tntId, tokens) redacted from it.
 func (e *APIError) Error() string {
 	return fmt.Sprintf("target: edge answered %d: %s", e.Status, e.Message)
 }
