@@ -308,7 +308,8 @@ func (c *Client) prepare(in DeliveryRequest, co callOptions, check func(*Deliver
 	}
 	if p.body, err = encodeJSON(&req); err != nil {
 		c.giveBackTelemetry(p.sent)
-		return nil, fmt.Errorf("target: encoding request: %w", err)
+		// Only values JSON cannot hold (NaN, infinities) get here.
+		return nil, &OptionError{Field: "Request", Reason: "cannot be encoded as JSON: " + err.Error()}
 	}
 	return p, nil
 }
