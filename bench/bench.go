@@ -268,13 +268,14 @@ func (b *bench) cell(ctx context.Context, s *strategy, names []string, bar *prog
 	// this one's timings.
 	runtime.GC()
 
+	bar.at(fmt.Sprintf("%s n=%d", s.Name, len(names)))
 	_, conns0 := b.counters()
 	warm := names
 	if s.Serial {
 		warm = names[:1] // one call at a time uses one connection
 	}
 	s.run(ctx, e, warm, &recorder{})
-	bar.step(fmt.Sprintf("%s n=%d", s.Name, len(names)))
+	bar.step()
 
 	req0, _ := b.counters()
 	start := time.Now()
@@ -288,7 +289,7 @@ func (b *bench) cell(ctx context.Context, s *strategy, names []string, bar *prog
 		s.run(ctx, e, names, rec)
 		wall := time.Since(t)
 		reps = append(reps, rep{Wall: wall, Limit: rec.limit, Calls: rec.calls, Errors: len(names) - rec.decided})
-		bar.step("")
+		bar.step()
 		if i+1 >= 3 && i+1 < b.cfg.Reps && time.Since(start) > b.cfg.Budget {
 			bar.skip(b.cfg.Reps - i - 1)
 			break

@@ -28,12 +28,14 @@ func (p *progress) start(total int) {
 	p.draw()
 }
 
-// step counts one unit of work done; a non-empty label replaces the one
-// shown after the bar.
-func (p *progress) step(label string) {
-	if label != "" {
-		p.label = label
-	}
+// at names the work under way, shown after the bar.
+func (p *progress) at(label string) {
+	p.label = label
+	p.draw()
+}
+
+// step counts one unit of work done.
+func (p *progress) step() {
 	p.done = min(p.done+1, p.total)
 	p.draw()
 }

@@ -196,9 +196,10 @@ func TestProgress(t *testing.T) {
 	var b strings.Builder
 	p := newProgress(&b, true)
 	p.start(4)
-	p.step("futures n=5")
+	p.at("futures n=5")
+	p.step()
 	p.skip(2)
-	p.step("")
+	p.step()
 	p.clear()
 	out := b.String()
 	assert.Contains(t, out, "[#######.......................]  25% futures n=5")
@@ -209,7 +210,8 @@ func TestProgress(t *testing.T) {
 	var quiet strings.Builder
 	q := newProgress(&quiet, false)
 	q.start(2)
-	q.step("x")
+	q.at("x")
+	q.step()
 	q.clear()
 	assert.Empty(t, quiet.String(), "no bar when the output is not a terminal")
 }
