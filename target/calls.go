@@ -1,0 +1,316 @@
+package target
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/target-go/sdk/future"
+)
+
+// GetOffersOptions are the options of GetOffers. They mirror the options of
+// Adobe's SDKs (request, target_cookie, target_location_hint, consumer_id,
+// customer_ids, session_id, decisioning_method, callback, err_callback).
+type GetOffersOptions struct {
+	// Request is the Delivery request. It needs Execute or Prefetch with at
+	// least one page load, view or mbox. The client fills in what Adobe's SDKs
+	// fill in (request id, tntId, context.channel, analytics logging,
+	// property, environment id, telemetry) without changing the caller's
+	// value; Response.Request holds the request as sent.
+	Request DeliveryRequest
+	// TargetCookie is the value of the visitor's mbox cookie, if any. Its
+	// session entry gives the session id and its PC entry the tntId. Expired
+	// and malformed entries are ignored (a browser's cookie must not stop the
+	// visitor from getting content); malformed ones are logged, redacted.
+	TargetCookie string
+	// TargetLocationHint is the value of the visitor's mboxEdgeCluster
+	// cookie, if any: the edge cluster to send the request to. A value that
+	// is not a cluster id is ignored.
+	TargetLocationHint string
+	// ConsumerID names the consumer of the supplemental data id, for
+	// stitching several calls of one page view in Analytics. Today every call
+	// gets a fresh supplemental data id; the field is kept for parity with
+	// Adobe's SDKs.
+	ConsumerID string
+	// CustomerIDs are appended to Request.ID.CustomerIDs.
+	CustomerIDs []CustomerID
+	// SessionID is used when TargetCookie holds no valid session entry; when
+	// both are empty a new UUID v4 is used. It must be 1 to 128 printable
+	// characters other than space, '?' and '/'.
+	SessionID string
+	// DecisioningMethod overrides Config.DecisioningMethod for this call.
+	DecisioningMethod DecisioningMethod
+	// Callback, when set, is called with the result if the call succeeds.
+	// ErrCallback, when set, is called with the error if it fails. Exactly
+	// one of them runs, exactly once, right after the future settles, on the
+	// goroutine that settled it: the call's own goroutine, or the caller's
+	// for invalid options (then before GetOffers returns). A waiter in
+	// Await may see the result while the callback still runs. A panic in a
+	// callback is raised again on that goroutine (see package future), as
+	// in any goroutine: callbacks should not panic.
+	Callback    func(*Response)
+	ErrCallback func(error)
+}
+
+// SendNotificationsOptions are the options of SendNotifications; the fields
+// mean what they mean in GetOffersOptions.
+type SendNotificationsOptions struct {
+	// Request must hold at least one notification. Each needs an ID and a
+	// Type; a zero Timestamp is set to the current time.
+	Request            DeliveryRequest
+	TargetCookie       string
+	TargetLocationHint string
+	ConsumerID         string
+	CustomerIDs        []CustomerID
+	SessionID          string
+	Callback           func(*Response)
+	ErrCallback        func(error)
+}
+
+// Response is the result of a call: the request as sent, the edge's answer,
+// and what the caller needs to keep the visitor's state.
+type Response struct {
+	// Request is the request as sent.
+	Request *DeliveryRequest
+	// Response is the edge's answer; empty (not nil) for a beacon request,
+	// which the edge answers with 204 No Content.
+	Response *DeliveryResponse
+	// Status is the HTTP status of the answer (200, or 204 for a beacon).
+	Status int
+	// TargetCookie is the mbox cookie to set on the visitor: the session id
+	// and the visitor's tntId, with their expiry.
+	TargetCookie *Cookie
+	// TargetLocationHintCookie is the mboxEdgeCluster cookie to set, nil
+	// when no edge cluster is known.
+	TargetLocationHintCookie *Cookie
+	// AnalyticsDetails are the Analytics payloads of the response's page
+	// load, mboxes and views, for client-side Analytics logging.
+	AnalyticsDetails []AnalyticsResponse
+	// ResponseTokens are the response tokens of every option, in response
+	// order (execute page load, execute mboxes, prefetch page load, views,
+	// prefetch mboxes).
+	ResponseTokens []map[string]any
+	// Trace holds the trace objects of the response, in the same order,
+	// when the request asked for a trace.
+	Trace []map[string]any
+	// Meta says how the call was decided.
+	Meta Meta
+	// Timings are the measured phases of the call.
+	Timings Timings
+}
+
+// Meta describes how a call was decided.
+type Meta struct {
+	// DecisioningMethod is the method that answered: ServerSide today.
+	DecisioningMethod DecisioningMethod
+	// RemoteMboxes and RemoteViews name what on-device decisioning could
+	// not decide and sent to the edge; empty for server-side calls.
+	RemoteMboxes []string
+	RemoteViews  []string
+}
+
+// ErrInvalidOption is matched (errors.Is) by every *OptionError.
+var ErrInvalidOption = errors.New("target: invalid option")
+
+// OptionError reports an invalid call option. Field is the path of the
+// offending field, such as "Request.Execute.Mboxes[1].Name" or "SessionID".
+// The error never contains cookie or token values.
+type OptionError struct {
+	Field  string
+	Reason string
+}
+
+// Error names the field and the reason; it never quotes cookie or token
+// values.
+func (e *OptionError) Error() string {
+	return "target: invalid option " + e.Field + ": " + e.Reason
+}
+
+// Is makes errors.Is(err, ErrInvalidOption) true.
+func (e *OptionError) Is(target error) bool { return target == ErrInvalidOption }
+
+func optionError(field, format string, args ...any) error {
+	return &OptionError{Field: field, Reason: fmt.Sprintf(format, args...)}
+}
+
+// callOptions are the options GetOffers and SendNotifications share.
+type callOptions struct {
+	cookie      string
+	hint        string
+	customerIDs []CustomerID
+	sessionID   string
+	method      DecisioningMethod
+	callback    func(*Response)
+	errCallback func(error)
+}
+
+// GetOffers asks the edge for the content of the request's mboxes, views
+// and page load. The call runs on its own goroutine; the returned future
+// settles with the result, or with the first of: an *OptionError for
+// invalid options (already settled on return), an *APIError for an error
+// answer, a transport error (wrapping the cause), or the context's error
+// when ctx is cancelled, the future is cancelled (Future.Cancel) or the
+// Config.Timeout deadline passes, any of which aborts the HTTP request.
+//
+// On-device decisioning is not implemented: with DecisioningMethod OnDevice
+// the future fails with ErrOnDeviceUnavailable; Hybrid is served by the edge,
+// as Adobe's SDKs do while their on-device rules are not loaded.
+func (c *Client) GetOffers(ctx context.Context, opts GetOffersOptions) *future.Future[*Response] {
+	co := callOptions{
+		cookie: opts.TargetCookie, hint: opts.TargetLocationHint, customerIDs: opts.CustomerIDs,
+		sessionID: opts.SessionID, method: opts.DecisioningMethod,
+		callback: opts.Callback, errCallback: opts.ErrCallback,
+	}
+	f := c.call(ctx, opts.Request, co, validateOffersRequest)
+	return withCallbacks(f, co.callback, co.errCallback)
+}
+
+// SendNotifications sends display and click notifications for prefetched
+// content. It is always served by the edge. Its future settles like
+// GetOffers'. Notifications do not block the caller: the call runs on its
+// own goroutine and failures are reported through the future and
+// ErrCallback.
+func (c *Client) SendNotifications(ctx context.Context, opts SendNotificationsOptions) *future.Future[*Response] {
+	co := callOptions{
+		cookie: opts.TargetCookie, hint: opts.TargetLocationHint, customerIDs: opts.CustomerIDs,
+		sessionID: opts.SessionID, method: ServerSide,
+		callback: opts.Callback, errCallback: opts.ErrCallback,
+	}
+	f := c.call(ctx, opts.Request, co, validateNotificationsRequest)
+	return withCallbacks(f, co.callback, co.errCallback)
+}
+
+// withCallbacks registers the Python-style callbacks on f: exactly one of
+// them runs, once, when f settles.
+func withCallbacks[T any](f *future.Future[T], onOK func(T), onErr func(error)) *future.Future[T] {
+	if onOK == nil && onErr == nil {
+		return f
+	}
+	f.OnComplete(func(v T, err error) {
+		if err != nil {
+			if onErr != nil {
+				onErr(err)
+			}
+			return
+		}
+		if onOK != nil {
+			onOK(v)
+		}
+	})
+	return f
+}
+
+// call validates and prepares the request on the caller's goroutine, so that
+// invalid options give an already failed future, then runs the exchange on
+// a goroutine of its own.
+func (c *Client) call(ctx context.Context, req DeliveryRequest, co callOptions, check func(*DeliveryRequest) error) *future.Future[*Response] {
+	if ctx == nil {
+		return future.Rejected[*Response](optionError("ctx", "nil context"))
+	}
+	p, err := c.prepare(req, co, check)
+	if err != nil {
+		return future.Rejected[*Response](err)
+	}
+	return future.Go(ctx, func(ctx context.Context) (*Response, error) {
+		ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+		defer cancel()
+		return c.exchange(ctx, p)
+	})
+}
+
+// exchange sends p and builds the Response.
+func (c *Client) exchange(ctx context.Context, p *prepared) (*Response, error) {
+	dr, status, tm, err := c.post(ctx, exchange{host: p.host, sessionID: p.sessionID, requestID: p.req.RequestID, body: p.body, secrets: p.secrets()})
+	if err != nil {
+		c.giveBackTelemetry(p.sent)
+		c.log.LogAttrs(ctx, slog.LevelDebug, "target: call failed", slog.String("requestId", p.req.RequestID), slog.Any("error", err))
+		return nil, err
+	}
+	c.learn(dr)
+	c.recordTelemetry(p.req, tm)
+
+	tntID := p.tntID
+	if dr.ID != nil && dr.ID.TntID != "" {
+		tntID = dr.ID.TntID
+	}
+	r := &Response{
+		Request:      p.req,
+		Response:     dr,
+		Status:       status,
+		TargetCookie: targetCookie(p.sessionID, tntID, time.Now()),
+		Meta:         Meta{DecisioningMethod: ServerSide},
+		Timings:      tm,
+	}
+	cluster := p.cluster
+	if cluster == "" {
+		cluster = clusterFromEdgeHost(dr.EdgeHost)
+	}
+	if cluster != "" {
+		r.TargetLocationHintCookie = &Cookie{Name: LocationHintCookie, Value: cluster, MaxAge: locationHintMaxAge}
+	}
+	r.collectDetails()
+	return r, nil
+}
+
+// learn remembers the edge cluster an answer names, so that later calls of
+// this client without a visitor cluster go to the same edge.
+func (c *Client) learn(dr *DeliveryResponse) {
+	var cluster string
+	if dr.ID != nil {
+		cluster = clusterFromTntID(dr.ID.TntID)
+	}
+	if cluster == "" {
+		cluster = clusterFromEdgeHost(dr.EdgeHost)
+	}
+	if cluster != "" {
+		if p := c.cluster.Load(); p == nil || *p != cluster {
+			c.cluster.Store(&cluster)
+		}
+	}
+}
+
+// collectDetails gathers analytics payloads, response tokens and traces
+// from every part of the answer, in a fixed order.
+func (r *Response) collectDetails() {
+	dr := r.Response
+	add := func(opts []Option, a *AnalyticsResponse, trace map[string]any) {
+		if a != nil && a.Payload != nil {
+			r.AnalyticsDetails = append(r.AnalyticsDetails, *a)
+		}
+		if len(trace) > 0 {
+			r.Trace = append(r.Trace, trace)
+		}
+		for _, o := range opts {
+			if len(o.ResponseTokens) > 0 {
+				r.ResponseTokens = append(r.ResponseTokens, o.ResponseTokens)
+			}
+		}
+	}
+	if ex := dr.Execute; ex != nil {
+		if pl := ex.PageLoad; pl != nil {
+			add(pl.Options, pl.Analytics, pl.Trace)
+		}
+		for _, m := range ex.Mboxes {
+			add(m.Options, m.Analytics, m.Trace)
+		}
+	}
+	if pf := dr.Prefetch; pf != nil {
+		if pl := pf.PageLoad; pl != nil {
+			add(pl.Options, pl.Analytics, pl.Trace)
+		}
+		for _, v := range pf.Views {
+			add(v.Options, v.Analytics, v.Trace)
+		}
+		for _, m := range pf.Mboxes {
+			add(m.Options, m.Analytics, m.Trace)
+		}
+	}
+}
+
+func (c *Client) debug(ctx context.Context, msg string, args ...any) {
+	if c.log.Enabled(ctx, slog.LevelDebug) {
+		c.log.DebugContext(ctx, msg, args...)
+	}
+}
