@@ -1,0 +1,73 @@
+package batch
+
+import (
+	"context"
+	"sync"
+
+	"github.com/target-go/sdk/future"
+)
+
+// A Group de-duplicates work in flight: concurrent [Group.Do] calls with the
+// same key share one future, so the work runs once (singleflight, typed and
+// returning a future). The zero Group is ready to use; a Group is safe for
+// concurrent use and must not be copied after first use.
+type Group[K comparable, V any] struct {
+	mu sync.Mutex
+	m  map[K]*future.Future[V]
+}
+
+// Do returns the future of the work in flight for key, or starts fn with
+// [future.Go] and returns its future when there is none; it fails as fn
+// does. The key is forgotten as soon as the future settles, so a later Do
+// starts fn again: Group shares work, it does not cache results.
+//
+// The callers share one future, and fn serves all of them, so fn runs under
+// a context with the values of the first caller's ctx but not its
+// cancellation: one caller giving up must not fail the others. Each caller
+// bounds its own wait with Await's context. Cancelling the shared future
+// ([future.Future.Cancel]) cancels fn for every caller; use [future.Then]
+// or a Promise for a caller's own handle if that is not wanted.
+//
+// A panic in fn fails the shared future with a [*future.PanicError]; a nil
+// ctx or fn gives an already failed future that is not shared.
+//
+// Cost: a lock, a map look-up and, for a new key, a [future.Go] and one
+// callback.
+func (g *Group[K, V]) Do(ctx context.Context, key K, fn func(context.Context) (V, error)) *future.Future[V] {
+	if ctx == nil || fn == nil {
+		return future.Go(ctx, fn) // already failed, naming the nil argument
+	}
+	g.mu.Lock()
+	if f, ok := g.m[key]; ok {
+		g.mu.Unlock()
+		return f
+	}
+	f := future.Go(context.WithoutCancel(ctx), fn)
+	if g.m == nil {
+		g.m = make(map[K]*future.Future[V])
+	}
+	g.m[key] = f
+	g.mu.Unlock()
+	// Outside the lock: on a future that has already settled the callback
+	// runs at once, and it takes the lock.
+	f.OnComplete(func(V, error) { g.forget(key, f) })
+	return f
+}
+
+// Forget makes the next Do for key start new work even if work for key is
+// in flight; callers already holding its future keep it.
+func (g *Group[K, V]) Forget(key K) {
+	g.mu.Lock()
+	delete(g.m, key)
+	g.mu.Unlock()
+}
+
+// forget removes key if it still maps to f: after a Forget, a newer future
+// may have taken the key.
+func (g *Group[K, V]) forget(key K, f *future.Future[V]) {
+	g.mu.Lock()
+	if g.m[key] == f {
+		delete(g.m, key)
+	}
+	g.mu.Unlock()
+}
