@@ -21,13 +21,13 @@ func Then[T, U any](f *Future[T], fn func(T) (U, error)) *Future[U] {
 		return g
 	}
 	g := &Future[U]{}
-	f.onSettle(func() {
-		if f.err != nil {
+	f.onSettle(func(v T, err error) {
+		if err != nil {
 			var zero U
-			g.settle(zero, f.err)
+			g.settle(zero, err)
 			return
 		}
-		u, err := protect(g, func() (U, error) { return fn(f.val) })
+		u, err := protect(g, func() (U, error) { return fn(v) })
 		g.settle(u, err)
 	})
 	return g
@@ -42,13 +42,13 @@ func Compose[T, U any](f *Future[T], fn func(T) *Future[U]) *Future[U] {
 		return g
 	}
 	g := &Future[U]{}
-	f.onSettle(func() {
+	f.onSettle(func(v T, err error) {
 		var zero U
-		if f.err != nil {
-			g.settle(zero, f.err)
+		if err != nil {
+			g.settle(zero, err)
 			return
 		}
-		inner, err := protect(g, func() (*Future[U], error) { return fn(f.val), nil })
+		inner, err := protect(g, func() (*Future[U], error) { return fn(v), nil })
 		if err == nil && inner == nil {
 			err = errNilFuture
 		}
@@ -56,7 +56,7 @@ func Compose[T, U any](f *Future[T], fn func(T) *Future[U]) *Future[U] {
 			g.settle(zero, err)
 			return
 		}
-		inner.onSettle(func() { g.settle(inner.val, inner.err) })
+		inner.onSettle(func(u U, err error) { g.settle(u, err) })
 	})
 	return g
 }
@@ -70,12 +70,12 @@ func Recover[T any](f *Future[T], fn func(error) (T, error)) *Future[T] {
 		return g
 	}
 	g := &Future[T]{}
-	f.onSettle(func() {
-		if f.err == nil {
-			g.settle(f.val, nil)
+	f.onSettle(func(v T, err error) {
+		if err == nil {
+			g.settle(v, nil)
 			return
 		}
-		v, err := protect(g, func() (T, error) { return fn(f.err) })
+		v, err = protect(g, func() (T, error) { return fn(err) })
 		g.settle(v, err)
 	})
 	return g
@@ -90,8 +90,8 @@ func Handle[T, U any](f *Future[T], fn func(T, error) (U, error)) *Future[U] {
 		return g
 	}
 	g := &Future[U]{}
-	f.onSettle(func() {
-		u, err := protect(g, func() (U, error) { return fn(f.val, f.err) })
+	f.onSettle(func(v T, err error) {
+		u, err := protect(g, func() (U, error) { return fn(v, err) })
 		g.settle(u, err)
 	})
 	return g
@@ -118,9 +118,9 @@ func Timeout[T any](f *Future[T], d time.Duration) *Future[T] {
 			f.cancel(context.DeadlineExceeded, err)
 		}
 	})
-	f.onSettle(func() {
+	f.onSettle(func(v T, err error) {
 		t.Stop()
-		g.settle(f.val, f.err)
+		g.settle(v, err)
 	})
 	return g
 }

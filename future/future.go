@@ -39,8 +39,8 @@ type Future[T any] struct {
 	err  error
 	// cb0 holds the first callback inline: a single Then stage or callback
 	// then costs no slice allocation.
-	cb0 func()
-	cbs []func()
+	cb0 func(T, error)
+	cbs []func(T, error)
 
 	// work is the context of the work this future owns (set by Go), or nil.
 	work *workCtx
@@ -143,9 +143,12 @@ func (f *Future[T]) Peek() (T, error) {
 // settles without an error. See [Future.OnComplete] for when and where
 // callbacks run.
 func (f *Future[T]) OnSuccess(fn func(T)) {
-	f.onSettle(func() {
-		if f.err == nil {
-			fn(f.val)
+	if fn == nil {
+		return
+	}
+	f.onSettle(func(v T, err error) {
+		if err == nil {
+			fn(v)
 		}
 	})
 }
@@ -153,9 +156,12 @@ func (f *Future[T]) OnSuccess(fn func(T)) {
 // OnError arranges for fn to run once with the error, if the future settles
 // with one. See [Future.OnComplete] for when and where callbacks run.
 func (f *Future[T]) OnError(fn func(error)) {
-	f.onSettle(func() {
-		if f.err != nil {
-			fn(f.err)
+	if fn == nil {
+		return
+	}
+	f.onSettle(func(_ T, err error) {
+		if err != nil {
+			fn(err)
 		}
 	})
 }
@@ -175,8 +181,15 @@ func (f *Future[T]) OnError(fn func(error)) {
 // runs, and then the first panic is raised again, as a [*PanicError] with
 // the original value and stack, on the goroutine that ran them. The future
 // itself is settled before any callback runs and is not affected.
+//
+// A nil fn is ignored, here and in OnSuccess and OnError. OnComplete costs no
+// allocation beyond the growth of the callback list; OnSuccess and OnError
+// cost one.
 func (f *Future[T]) OnComplete(fn func(T, error)) {
-	f.onSettle(func() { fn(f.val, f.err) })
+	if fn == nil {
+		return
+	}
+	f.onSettle(fn)
 }
 
 // Cancel settles a pending future with [context.Canceled] and, for a future
@@ -203,7 +216,7 @@ func (f *Future[T]) cancel(err, cause error) bool {
 
 // onSettle runs cb after settlement: later on the settling goroutine if f is
 // pending, or now on this one.
-func (f *Future[T]) onSettle(cb func()) {
+func (f *Future[T]) onSettle(cb func(T, error)) {
 	if !f.settled.Load() {
 		f.mu.Lock()
 		if !f.settled.Load() {
@@ -217,7 +230,7 @@ func (f *Future[T]) onSettle(cb func()) {
 		}
 		f.mu.Unlock()
 	}
-	runCallbacks(cb, nil)
+	runCallbacks(cb, nil, f.val, f.err)
 }
 
 // settle stores the outcome if f is pending, wakes every waiter and runs the
@@ -244,7 +257,7 @@ func (f *Future[T]) settle(v T, err error) bool {
 		close(done)
 	}
 	if cb0 != nil {
-		runCallbacks(cb0, cbs)
+		runCallbacks(cb0, cbs, v, err)
 	}
 	return true
 }
@@ -252,7 +265,7 @@ func (f *Future[T]) settle(v T, err error) bool {
 // runCallbacks runs first and then rest, each exactly once, recovering
 // panics so that one callback cannot stop the others, and raises the first
 // panic again at the end.
-func runCallbacks(first func(), rest []func()) {
+func runCallbacks[T any](first func(T, error), rest []func(T, error), v T, err error) {
 	var panicked *PanicError
 	next := 0
 	defer func() {
@@ -260,7 +273,7 @@ func runCallbacks(first func(), rest []func()) {
 		// run the remaining ones before the goroutine ends, so that no
 		// future derived from this one is left pending.
 		for ; next < len(rest); next++ {
-			if p := try(rest[next]); p != nil && panicked == nil {
+			if p := try(rest[next], v, err); p != nil && panicked == nil {
 				panicked = p
 			}
 		}
@@ -269,26 +282,26 @@ func runCallbacks(first func(), rest []func()) {
 		}
 	}()
 	// first is not in rest, so a Goexit in it is covered by the loop above.
-	if p := try(first); p != nil {
+	if p := try(first, v, err); p != nil {
 		panicked = p
 	}
 	for next < len(rest) {
 		cb := rest[next]
 		next++
-		if p := try(cb); p != nil && panicked == nil {
+		if p := try(cb, v, err); p != nil && panicked == nil {
 			panicked = p
 		}
 	}
 }
 
 // try runs cb and returns its panic, if any, as a *PanicError.
-func try(cb func()) (p *PanicError) {
+func try[T any](cb func(T, error), v T, err error) (p *PanicError) {
 	defer func() {
 		if r := recover(); r != nil {
 			p = newPanicError(r)
 		}
 	}()
-	cb()
+	cb(v, err)
 	return nil
 }
 

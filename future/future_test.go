@@ -566,12 +566,23 @@ func TestParentAlreadyCancelled(t *testing.T) {
 	t.Parallel()
 	parent, cancel := context.WithCancelCause(t.Context())
 	cancel(errBoom)
-	f := future.Go(parent, func(ctx context.Context) (int, error) {
-		<-ctx.Done()
-		return 0, ctx.Err()
-	})
-	_, err := f.Await(t.Context())
-	require.ErrorIs(t, err, context.Canceled)
+	for range 200 {
+		f := future.Go(parent, func(ctx context.Context) (int, error) {
+			return 0, ctx.Err() // no waiting: the context is ended from the start
+		})
+		_, err := f.Await(t.Context())
+		require.ErrorIs(t, err, context.Canceled)
+	}
+}
+
+func TestNilCallbacksAreIgnored(t *testing.T) {
+	t.Parallel()
+	p := future.NewPromise[int]()
+	p.Future().OnComplete(nil)
+	p.Future().OnSuccess(nil)
+	p.Future().OnError(nil)
+	require.NoError(t, p.Resolve(1))
+	future.Rejected[int](errBoom).OnError(nil)
 }
 
 type ctxKey struct{}

@@ -35,6 +35,12 @@ func (c *workCtx) start(parent context.Context) {
 	if parent.Done() == nil {
 		return
 	}
+	if err := parent.Err(); err != nil {
+		// context.AfterFunc would report this on another goroutine, possibly
+		// after the work has started with a live context.
+		c.err, c.done = err, closedChan
+		return
+	}
 	stop := context.AfterFunc(parent, c.parentDone)
 	c.mu.Lock()
 	if c.err == nil {
