@@ -2,6 +2,7 @@ package target
 
 import (
 	"context"
+	"errors"
 	"math"
 	"time"
 
@@ -13,6 +14,10 @@ import (
 // CoalesceOptions.Window is zero: long enough to gather the calls a page
 // handler starts one after another, short next to a Delivery round trip.
 const DefaultCoalesceWindow = time.Millisecond
+
+// ErrNoClient fails the calls of a Coalescer not made by
+// [Client.NewCoalescer].
+var ErrNoClient = errors.New("target: Coalescer has no client; make it with Client.NewCoalescer")
 
 // CoalesceOptions say when a [Coalescer] sends a merged request.
 type CoalesceOptions struct {
@@ -40,9 +45,10 @@ type CoalesceOptions struct {
 // DecisioningMethod) and the whole request apart from
 // execute.mboxes and prefetch.mboxes (id, context, experienceCloud,
 // property, trace, qaMode, preview, environmentId, requestId,
-// impressionId, telemetry), compared as their JSON encoding after the
-// defaults GetOffers applies. Requests for different visitors are never
-// merged. A call is sent on its own, at once, by [Client.GetOffers], when
+// impressionId, telemetry), compared as their JSON encoding once the
+// channel defaults to web. Requests for different visitors are never
+// merged, and a call that sets its own requestId merges only with calls
+// that set the same one. A call is sent on its own, at once, by [Client.GetOffers], when
 // merging it would change its meaning or its answer could not be split:
 //
 //   - it has a page load (execute or prefetch) or views: they are answered
@@ -57,8 +63,8 @@ type CoalesceOptions struct {
 //   - its options are invalid: GetOffers then reports them, as for any
 //     call.
 //
-// The zero Coalescer is not usable; make one with [Client.NewCoalescer]. It
-// is safe for concurrent use and holds nothing while idle: an open batch
+// Make a Coalescer with [Client.NewCoalescer]; the GetOffers of a zero
+// Coalescer fails with [ErrNoClient]. A Coalescer is safe for concurrent use and holds nothing while idle: an open batch
 // is a timer, and a merged request runs on that timer's goroutine.
 type Coalescer struct {
 	c   *Client
@@ -130,9 +136,14 @@ func (c *Client) NewCoalescer(opts CoalesceOptions) (*Coalescer, error) {
 // when every call it carries has given up. The merged request carries the
 // values, not the cancellation, of the first call's ctx.
 //
-// Cost over a direct GetOffers: the JSON encoding of the request without
-// its mboxes, to compare visitors, and one future.
+// Cost: the JSON encoding of the request without its mboxes, to compare
+// visitors, and two futures per call; the request, its preparation and
+// the answer's decoding once per merged request. BenchmarkCoalescer
+// measures about 50 allocations per call coalesced, 270 separate.
 func (k *Coalescer) GetOffers(ctx context.Context, opts GetOffersOptions) *future.Future[*Response] {
+	if k == nil || k.c == nil {
+		return withCallbacks(future.Rejected[*Response](ErrNoClient), opts.Callback, opts.ErrCallback)
+	}
 	call, key, ok := k.c.coalescible(ctx, opts)
 	if !ok {
 		return k.c.GetOffers(ctx, opts)
@@ -149,7 +160,11 @@ func (k *Coalescer) GetOffers(ctx context.Context, opts GetOffersOptions) *futur
 // Flush sends the open batches now instead of at the end of their
 // windows, for a caller that knows no more calls are coming. It does not
 // wait for the requests.
-func (k *Coalescer) Flush() { k.b.Flush() }
+func (k *Coalescer) Flush() {
+	if k != nil && k.b != nil {
+		k.b.Flush()
+	}
+}
 
 // coalescible reports whether opts may share a request, with the caller's
 // part and its visitor key. Anything that would fail reports false, so that

@@ -677,3 +677,61 @@ func TestCoalescerBeacon(t *testing.T) {
 	}
 	assert.EqualValues(t, 1, srv.Stats().Requests)
 }
+
+// Two parts of a page ask for their own mboxes, each on its own, for the
+// same visitor: the Coalescer sends one Delivery request and gives each
+// part its own answer.
+func ExampleCoalescer() {
+	edge := exampleEdge()
+	defer edge.Close()
+	client, err := target.NewClient(edge.ClientConfig())
+	if err != nil {
+		panic(err)
+	}
+	coalescer, err := client.NewCoalescer(target.CoalesceOptions{Window: 5 * time.Millisecond})
+	if err != nil {
+		panic(err)
+	}
+
+	ctx := context.Background()
+	visitor := target.GetOffersOptions{SessionID: "session-1"} // and the visitor's cookies
+	banner, flags := visitor, visitor
+	banner.Request = target.DeliveryRequest{Execute: &target.ExecuteRequest{
+		Mboxes: []target.MboxRequest{{Name: "hero"}},
+	}}
+	flags.Request = target.DeliveryRequest{Execute: &target.ExecuteRequest{
+		Mboxes: []target.MboxRequest{{Name: "features"}},
+	}}
+	bannerOffers := coalescer.GetOffers(ctx, banner)
+	flagOffers := coalescer.GetOffers(ctx, flags)
+	coalescer.Flush() // every part has asked: no need to wait for the window
+
+	b, err := bannerOffers.Await(ctx)
+	if err != nil {
+		panic(err)
+	}
+	f, err := flagOffers.Await(ctx)
+	if err != nil {
+		panic(err)
+	}
+	html, _ := b.Response.Execute.Mboxes[0].Options[0].ContentString()
+	fmt.Println(html)
+	fmt.Println(f.Response.Execute.Mboxes[0].Name, string(f.Response.Execute.Mboxes[0].Options[0].Content))
+	fmt.Println("requests to the edge:", edge.Stats().Requests)
+	// Output:
+	// <h1>Summer sale</h1>
+	// features {"checkout":"v2","maxItems":20,"newNav":true}
+	// requests to the edge: 1
+}
+
+func TestZeroCoalescer(t *testing.T) {
+	t.Parallel()
+	var k target.Coalescer
+	var got error
+	f := k.GetOffers(t.Context(), target.GetOffersOptions{SessionID: "s", Request: offersRequest("a"),
+		ErrCallback: func(err error) { got = err }})
+	_, err := f.Peek()
+	require.ErrorIs(t, err, target.ErrNoClient)
+	assert.ErrorIs(t, got, target.ErrNoClient)
+	k.Flush()
+}
