@@ -735,3 +735,39 @@ func TestZeroCoalescer(t *testing.T) {
 	assert.ErrorIs(t, got, target.ErrNoClient)
 	k.Flush()
 }
+
+// TestCoalescerVisitorOnTheWire: the merged request carries the visitor
+// the calls share, as each would have sent it: the cookie's session and
+// tntId, the customer ids, the caller's context.
+func TestCoalescerVisitorOnTheWire(t *testing.T) {
+	t.Parallel()
+	c, srv := setup(t, targettest.Config{Offers: offers})
+	k := newCoalescer(t, c, target.CoalesceOptions{})
+	exp := time.Now().Unix() + 600
+	visitor := func(name string) target.GetOffersOptions {
+		return target.GetOffersOptions{
+			TargetCookie: fmt.Sprintf("session#sess-9#%d|PC#tnt-9.35_0#%d", exp, exp),
+			CustomerIDs:  []target.CustomerID{{ID: "u1", IntegrationCode: "crm"}},
+			Request: target.DeliveryRequest{
+				Context: &target.Context{Channel: target.ChannelWeb, UserAgent: "ua"},
+				Execute: offersRequest(name).Execute,
+			},
+		}
+	}
+	fa, fb := k.GetOffers(t.Context(), visitor("hero")), k.GetOffers(t.Context(), visitor("flags"))
+	k.Flush()
+	assert.Equal(t, []mboxKey{{"hero", 0}}, executed(t, fa))
+	assert.Equal(t, []mboxKey{{"flags", 0}}, executed(t, fb))
+	recs := srv.Requests()
+	require.Len(t, recs, 1)
+	assert.Equal(t, "sess-9", recs[0].Query.Get("sessionId"))
+	sent := recs[0].Delivery
+	assert.Equal(t, "tnt-9.35_0", sent.ID.TntID)
+	assert.Equal(t, []target.CustomerID{{ID: "u1", IntegrationCode: "crm", AuthenticatedState: target.AuthenticatedStateUnknown}}, sent.ID.CustomerIDs)
+	assert.Equal(t, "ua", sent.Context.UserAgent)
+	assert.Equal(t, []mboxKey{{"hero", 0}, {"flags", 1}}, requested(sent.Execute.Mboxes))
+	res, _ := fb.Peek()
+	assert.Equal(t, "tnt-9.35_0", res.Request.ID.TntID)
+	assert.Contains(t, res.TargetCookie.Value, "PC#tnt-9.35_0#")
+	assert.Equal(t, "35", res.TargetLocationHintCookie.Value)
+}
