@@ -42,14 +42,14 @@ type CoalesceOptions struct {
 //
 // Calls merge when everything but their mboxes is equal: the options
 // (TargetCookie, TargetLocationHint, SessionID, ConsumerID, CustomerIDs,
-// DecisioningMethod) and the whole request apart from
-// execute.mboxes and prefetch.mboxes (id, context, experienceCloud,
-// property, trace, qaMode, preview, environmentId, requestId,
-// impressionId, telemetry), compared as their JSON encoding once the
-// channel defaults to web. Requests for different visitors are never
-// merged, and a call that sets its own requestId merges only with calls
-// that set the same one. A call is sent on its own, at once, by [Client.GetOffers], when
-// merging it would change its meaning or its answer could not be split:
+// DecisioningMethod) and the whole request apart from execute.mboxes and
+// prefetch.mboxes (id, context, experienceCloud, property, trace, qaMode,
+// preview, environmentId, requestId, impressionId, telemetry), compared as
+// their JSON encoding once the channel defaults to web. Requests for
+// different visitors are never merged, and a call that sets its own
+// requestId merges only with calls that set the same one. A call is sent
+// on its own, at once, by [Client.GetOffers], when merging it would change
+// its meaning or its answer could not be split:
 //
 //   - it has a page load (execute or prefetch) or views: they are answered
 //     per request, not per index, and a page load counts one impression
@@ -64,8 +64,9 @@ type CoalesceOptions struct {
 //     call.
 //
 // Make a Coalescer with [Client.NewCoalescer]; the GetOffers of a zero
-// Coalescer fails with [ErrNoClient]. A Coalescer is safe for concurrent use and holds nothing while idle: an open batch
-// is a timer, and a merged request runs on that timer's goroutine.
+// Coalescer fails with [ErrNoClient]. A Coalescer is safe for concurrent
+// use and holds nothing while idle: an open batch is a timer, and a merged
+// request runs on that timer's goroutine.
 type Coalescer struct {
 	c   *Client
 	max int
