@@ -1,0 +1,260 @@
+package target
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// The on-device decisioning artifact: the rules Target publishes for a
+// client and environment (rules.json, or its obfuscated form rules.bin).
+
+// ErrArtifactInvalid is the condition of an artifact that cannot be used:
+// not JSON, a bad rule, an unsupported obfuscation header. Errors wrapping
+// it say what is wrong.
+var ErrArtifactInvalid = errors.New("target: invalid decisioning artifact")
+
+// ErrArtifactVersion is the condition of an artifact whose major version
+// this SDK does not support.
+var ErrArtifactVersion = errors.New("target: unsupported decisioning artifact version")
+
+// supportedArtifactMajor is the artifact format this engine understands.
+const supportedArtifactMajor = 1
+
+// defaultGlobalMbox names the mbox that carries page-load decisions when
+// the artifact does not name one.
+const defaultGlobalMbox = "target-global-mbox"
+
+// maxArtifactBytes bounds what is read from an artifact location; the real
+// artifacts are kilobytes to a few megabytes.
+const maxArtifactBytes = 64 << 20
+
+// artifact is a parsed, validated artifact. It is never modified after
+// parsing, so decisions may read it concurrently while a newer one loads.
+type artifact struct {
+	raw                 []byte // the JSON it was parsed from
+	version             string
+	meta                map[string]any
+	globalMbox          string
+	geoTargetingEnabled bool
+	responseTokens      map[string]bool
+	remoteMboxes        []string
+	localMboxes         map[string]bool
+	remoteViews         []string
+	localViews          map[string]bool
+	mboxRules           map[string][]*rule
+	viewRules           map[string][]*rule
+	allViewRules        []*rule // every view's rules, in view-name order
+}
+
+// rule is one artifact rule with its condition compiled.
+type rule struct {
+	key            string
+	activityID     string // the activity id as text, for allocation keys
+	meta           map[string]any
+	propertyTokens []string
+	condition      *logic
+	rawCondition   any // for traces
+	consequence    consequence
+	audienceIDs    []any
+}
+
+// consequence is what a satisfied rule answers with.
+type consequence struct {
+	name    string
+	options []option
+	metrics []metric
+}
+
+type option struct {
+	Type           string         `json:"type,omitempty"`
+	Content        any            `json:"content,omitempty"`
+	EventToken     string         `json:"eventToken,omitempty"`
+	ResponseTokens map[string]any `json:"responseTokens,omitempty"`
+}
+
+type metric struct {
+	Type       string `json:"type,omitempty"`
+	Selector   string `json:"selector,omitempty"`
+	EventToken string `json:"eventToken,omitempty"`
+}
+
+// The artifact's JSON shape.
+type artifactJSON struct {
+	Version             string             `json:"version"`
+	Meta                map[string]any     `json:"meta"`
+	GlobalMbox          string             `json:"globalMbox"`
+	GeoTargetingEnabled bool               `json:"geoTargetingEnabled"`
+	ResponseTokens      []string           `json:"responseTokens"`
+	RemoteMboxes        []string           `json:"remoteMboxes"`
+	LocalMboxes         []string           `json:"localMboxes"`
+	RemoteViews         []string           `json:"remoteViews"`
+	LocalViews          []string           `json:"localViews"`
+	Rules               *artifactRulesJSON `json:"rules"`
+}
+
+type artifactRulesJSON struct {
+	Mboxes map[string][]ruleJSON `json:"mboxes"`
+	Views  map[string][]ruleJSON `json:"views"`
+}
+
+type ruleJSON struct {
+	RuleKey     any            `json:"ruleKey"`
+	ActivityID  any            `json:"activityId"`
+	Meta        map[string]any `json:"meta"`
+	Condition   any            `json:"condition"`
+	Consequence struct {
+		Name    string   `json:"name"`
+		Options []option `json:"options"`
+		Metrics []metric `json:"metrics"`
+	} `json:"consequence"`
+	PropertyTokens []string `json:"propertyTokens"`
+}
+
+// parseArtifact parses and validates an artifact's JSON. Every rule's
+// condition is compiled here, so a rule that could not be evaluated keeps
+// the whole artifact out instead of failing decisions later.
+func parseArtifact(data []byte) (*artifact, error) {
+	var aj artifactJSON
+	if err := json.Unmarshal(data, &aj); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrArtifactInvalid, err)
+	}
+	if aj.Version == "" {
+		return nil, fmt.Errorf("%w: no version", ErrArtifactInvalid)
+	}
+	major, err := strconv.Atoi(strings.SplitN(aj.Version, ".", 2)[0])
+	if err != nil || major != supportedArtifactMajor {
+		return nil, fmt.Errorf("%w: version %q, want %d.x", ErrArtifactVersion, aj.Version, supportedArtifactMajor)
+	}
+	a := &artifact{
+		raw:                 bytes.Clone(data),
+		version:             aj.Version,
+		meta:                aj.Meta,
+		globalMbox:          aj.GlobalMbox,
+		geoTargetingEnabled: aj.GeoTargetingEnabled,
+		responseTokens:      setOf(aj.ResponseTokens),
+		remoteMboxes:        aj.RemoteMboxes,
+		localMboxes:         setOf(aj.LocalMboxes),
+		remoteViews:         aj.RemoteViews,
+		localViews:          setOf(aj.LocalViews),
+		mboxRules:           map[string][]*rule{},
+		viewRules:           map[string][]*rule{},
+	}
+	if a.globalMbox == "" {
+		a.globalMbox = defaultGlobalMbox
+	}
+	if a.meta == nil {
+		a.meta = map[string]any{}
+	}
+	if aj.Rules == nil {
+		return a, nil
+	}
+	for name, rules := range aj.Rules.Mboxes {
+		compiled, err := compileRules("mbox", name, rules)
+		if err != nil {
+			return nil, err
+		}
+		a.mboxRules[name] = compiled
+	}
+	viewNames := make([]string, 0, len(aj.Rules.Views))
+	for name, rules := range aj.Rules.Views {
+		compiled, err := compileRules("view", name, rules)
+		if err != nil {
+			return nil, err
+		}
+		a.viewRules[name] = compiled
+		viewNames = append(viewNames, name)
+	}
+	// A request for "all views" walks them in a fixed order, so the same
+	// request always gets the same response.
+	slices.Sort(viewNames)
+	for _, name := range viewNames {
+		a.allViewRules = append(a.allViewRules, a.viewRules[name]...)
+	}
+	return a, nil
+}
+
+func compileRules(kind, name string, rules []ruleJSON) ([]*rule, error) {
+	out := make([]*rule, 0, len(rules))
+	for i, rj := range rules {
+		cond, err := compileLogic(rj.Condition)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s %q rule %d: %w", ErrArtifactInvalid, kind, name, i, err)
+		}
+		meta := rj.Meta
+		if meta == nil {
+			meta = map[string]any{}
+		}
+		activity := rj.ActivityID
+		if activity == nil {
+			activity = meta["activity.id"]
+		}
+		key := ""
+		if rj.RuleKey != nil {
+			key = jsString(rj.RuleKey)
+		}
+		var audiences []any
+		if ids, ok := meta["audience.ids"].([]any); ok {
+			audiences = ids
+		}
+		out = append(out, &rule{
+			key:            key,
+			activityID:     jsString(activity),
+			meta:           meta,
+			propertyTokens: rj.PropertyTokens,
+			condition:      cond,
+			rawCondition:   rj.Condition,
+			audienceIDs:    audiences,
+			consequence: consequence{
+				name:    rj.Consequence.Name,
+				options: rj.Consequence.Options,
+				metrics: rj.Consequence.Metrics,
+			},
+		})
+	}
+	return out, nil
+}
+
+func setOf(names []string) map[string]bool {
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		m[n] = true
+	}
+	return m
+}
+
+// obfuscationHeaderSize is the length of the rules.bin header: a
+// "prefix:version" field in the first 8 bytes, then the key.
+const obfuscationHeaderSize = 40
+
+// supportedObfuscationVersion is the rules.bin header version understood.
+const supportedObfuscationVersion = 1
+
+// deobfuscateArtifact turns rules.bin into the artifact's JSON. The body is
+// XORed with the organization id followed by the key from the header; this
+// hides the rules from casual readers and is no security boundary.
+func deobfuscateArtifact(data []byte, organizationID string) ([]byte, error) {
+	if len(data) < obfuscationHeaderSize {
+		return nil, fmt.Errorf("%w: obfuscated artifact shorter than its header", ErrArtifactInvalid)
+	}
+	header := string(data[:obfuscationHeaderSize])
+	_, version, _ := strings.Cut(header[:8], ":")
+	v, err := strconv.Atoi(strings.TrimRight(version, "\x00 "))
+	if err != nil || v != supportedObfuscationVersion {
+		return nil, fmt.Errorf("%w: obfuscation header version %q", ErrArtifactInvalid, version)
+	}
+	key := []byte(organizationID + header[8:])
+	body := data[obfuscationHeaderSize:]
+	out := make([]byte, len(body))
+	for i, b := range body {
+		out[i] = b ^ key[i%len(key)]
+	}
+	if !json.Valid(out) {
+		return nil, fmt.Errorf("%w: obfuscated artifact does not decode to JSON (wrong organization id?)", ErrArtifactInvalid)
+	}
+	return out, nil
+}
