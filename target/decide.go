@@ -2,7 +2,6 @@ package target
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -472,23 +471,6 @@ func remoteDependencies(a *artifact, r *odRequest) (mboxes, views []string) {
 		}
 	}
 	return mboxes, views
-}
-
-// newUUID returns a random (version 4) UUID.
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	const hexdigits = "0123456789abcdef"
-	out := make([]byte, 0, 36)
-	for i, c := range b {
-		if i == 4 || i == 6 || i == 8 || i == 10 {
-			out = append(out, '-')
-		}
-		out = append(out, hexdigits[c>>4], hexdigits[c&0xf])
-	}
-	return string(out)
 }
 
 type requestMode string
