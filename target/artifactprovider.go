@@ -43,6 +43,11 @@ type OnDeviceConfig struct {
 	// download or unusable artifact (the last good artifact stays in use),
 	// with the location and the error. It runs on the polling goroutine.
 	OnArtifactDownloadFailed func(location string, err error)
+	// OnNotificationsSent, when set, is called when the display
+	// notifications of an on-device decision have been sent, with the
+	// edge's answer or the error; failures are logged as well. It runs on
+	// the goroutine of that SendNotifications call.
+	OnNotificationsSent func(*Response, error)
 }
 
 // Polling limits: an artifact changes when someone activates an activity,

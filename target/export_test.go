@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"time"
+
+	"github.com/target-go/sdk/future"
 )
 
 // Test hooks: the external tests check the hash and the bucket against the
@@ -75,3 +78,58 @@ func Decide(ctx context.Context, cfg EngineConfig, request []byte, sessionID, lo
 	}
 	return response, notification, nil
 }
+
+// OnDeviceHandle exposes a client's on-device decisioning to the tests,
+// until the Client routes GetOffers to it itself.
+type OnDeviceHandle struct {
+	c  *Client
+	od *onDevice
+}
+
+// NewOnDevice starts on-device decisioning for c.
+func NewOnDevice(c *Client, cfg OnDeviceConfig) (*OnDeviceHandle, error) {
+	od, err := newOnDevice(c, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &OnDeviceHandle{c: c, od: od}, nil
+}
+
+func (h *OnDeviceHandle) GetOffers(ctx context.Context, opts GetOffersOptions, method DecisioningMethod) *future.Future[*Response] {
+	return h.c.getOffersOnDevice(ctx, h.od, opts, method)
+}
+
+func (h *OnDeviceHandle) GetAttributes(ctx context.Context, names []string, opts GetOffersOptions, method DecisioningMethod) *future.Future[*Attributes] {
+	return h.c.getAttributesOnDevice(ctx, h.od, names, opts, method)
+}
+
+func (h *OnDeviceHandle) Ready() *future.Future[struct{}] { return h.od.Ready() }
+func (h *OnDeviceHandle) Close()                          { h.od.Close() }
+
+// ArtifactProvider exposes the provider for its own tests.
+type ArtifactProvider struct{ p *artifactProvider }
+
+func NewArtifactProvider(cfg OnDeviceConfig, client, orgID string, hc *http.Client) (*ArtifactProvider, error) {
+	p, err := newArtifactProvider(cfg, artifactProviderOptions{client: client, organizationID: orgID, httpClient: hc})
+	if err != nil {
+		return nil, err
+	}
+	return &ArtifactProvider{p: p}, nil
+}
+
+func (a *ArtifactProvider) Ready() *future.Future[struct{}] { return a.p.Ready() }
+func (a *ArtifactProvider) Close()                          { a.p.Close() }
+func (a *ArtifactProvider) Location() string                { return a.p.location }
+
+// Version is the version of the artifact in use, "" before the first.
+func (a *ArtifactProvider) Version() string {
+	if c := a.p.current(); c != nil {
+		return c.version
+	}
+	return ""
+}
+
+var (
+	ParseArtifact       = func(b []byte) error { _, err := parseArtifact(b); return err }
+	DeobfuscateArtifact = deobfuscateArtifact
+)
