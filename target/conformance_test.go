@@ -11,9 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/target-go/sdk/target"
+	"github.com/target-go/sdk/target/targettest"
 )
 
 // The on-device decisioning conformance suite all of Adobe's Target SDKs
@@ -102,6 +104,27 @@ func loadArtifact(t *testing.T, dir string, raw json.RawMessage) []byte {
 
 func TestConformance(t *testing.T) {
 	t.Parallel()
+	forEachConformanceTest(t, runConformanceTest)
+}
+
+// TestConformanceThroughClient runs the suite through the client's
+// on-device GetOffers: the request is validated and filled by the client,
+// decided by the engine, and returned as a *Response; display notifications
+// go to a local edge through SendNotifications. The notification payloads
+// themselves are checked by TestConformance (a prefetch-only decision's
+// telemetry waits for the client's next request instead of being sent).
+//
+// Adapted for the client: mbox parameters that the suite gives as JSON
+// numbers are passed as their string form, since the Delivery API (and the
+// client's RequestDetails) types parameters as strings; and an expected
+// empty "metrics": [] also matches an absent list, since the client's View
+// model leaves an empty list out of its JSON.
+func TestConformanceThroughClient(t *testing.T) {
+	t.Parallel()
+	forEachConformanceTest(t, runThroughClient)
+}
+
+func forEachConformanceTest(t *testing.T, run func(t *testing.T, dir string, suite *conformanceSuite, id string, tc *conformanceTest)) {
 	dir := suiteDir(t)
 	files, err := filepath.Glob(filepath.Join(dir, "schema", "models", "TEST_SUITE_*.json"))
 	require.NoError(t, err)
@@ -122,17 +145,150 @@ func TestConformance(t *testing.T) {
 			total++
 			t.Run(suiteName+"/"+name, func(t *testing.T) {
 				t.Parallel()
-				runConformanceTest(t, dir, &suite, suiteName+"/"+name, tc)
+				run(t, dir, &suite, suiteName+"/"+name, tc)
 			})
 		}
 	}
 	require.Equal(t, 66, total, "the suite has changed size")
 }
 
+func runThroughClient(t *testing.T, dir string, suite *conformanceSuite, id string, tc *conformanceTest) {
+	cfg := engineConfigFor(t, dir, suite, tc)
+	edge := targettest.NewServer(targettest.Config{Client: cfg.Client, OrganizationID: cfg.OrganizationID})
+	t.Cleanup(edge.Close)
+	clientCfg := edge.ClientConfig()
+	clientCfg.TelemetryEnabled = &cfg.TelemetryEnabled
+	clientCfg.PropertyToken = cfg.PropertyToken
+	c, err := target.NewClient(clientCfg)
+	require.NoError(t, err)
+	sent := make(chan error, 1)
+	od, err := target.NewOnDevice(c, target.OnDeviceConfig{
+		ArtifactPayload:     cfg.Artifact,
+		OnNotificationsSent: func(_ *target.Response, err error) { sent <- err },
+	})
+	require.NoError(t, err)
+	t.Cleanup(od.Close)
+	if cfg.Now != nil {
+		od.SetClock(cfg.Now)
+	}
+	od.SetGeo(cfg.GeoPayload)
+
+	var req target.DeliveryRequest
+	require.NoError(t, json.Unmarshal(stringParameters(t, tc.Input.Request), &req))
+	r, err := od.GetOffers(t.Context(), target.GetOffersOptions{
+		Request:            req,
+		SessionID:          tc.Input.SessionID,
+		TargetLocationHint: tc.Input.LocationHint,
+	}, target.OnDevice).Await(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, target.OnDevice, r.Meta.DecisioningMethod)
+	resp, err := json.Marshal(r.Response)
+	require.NoError(t, err)
+	var got any
+	require.NoError(t, json.Unmarshal(resp, &got))
+	if diffs := matchSubset("response", got, withoutEmptyMetrics(tc.Output)); tc.Output != nil && len(diffs) > 0 {
+		t.Errorf("response does not match the suite's output:\n%s\ngot: %s", strings.Join(diffs, "\n"), resp)
+	}
+	want, _ := tc.NotificationOutput.(map[string]any)
+	wantReq, _ := want["request"].(map[string]any)
+	if _, ok := wantReq["notifications"]; !ok {
+		return
+	}
+	select {
+	case err := <-sent:
+		require.NoError(t, err)
+	case <-t.Context().Done():
+		t.Fatal("no notification sent")
+	}
+	reqs := edge.Requests()
+	require.Len(t, reqs, 1)
+	var body any
+	require.NoError(t, json.Unmarshal(reqs[0].Body, &body))
+	if diffs := matchSubset("notification", map[string]any{"request": body}, tc.NotificationOutput); len(diffs) > 0 {
+		t.Errorf("notification does not match:\n%s\ngot: %s", strings.Join(diffs, "\n"), reqs[0].Body)
+	}
+}
+
+// withoutEmptyMetrics drops expected empty metrics lists.
+func withoutEmptyMetrics(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			if l, ok := e.([]any); ok && k == "metrics" && len(l) == 0 {
+				continue
+			}
+			out[k] = withoutEmptyMetrics(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = withoutEmptyMetrics(e)
+		}
+		return out
+	}
+	return v
+}
+
+// stringParameters rewrites non-string mbox, view and page-load parameter
+// values as JavaScript would print them.
+func stringParameters(t *testing.T, request json.RawMessage) []byte {
+	t.Helper()
+	var req map[string]any
+	require.NoError(t, json.Unmarshal(request, &req))
+	fix := func(details any) {
+		d, _ := details.(map[string]any)
+		params, _ := d["parameters"].(map[string]any)
+		for k, v := range params {
+			if _, isString := v.(string); !isString {
+				params[k] = target.JSString(v)
+			}
+		}
+	}
+	for _, mode := range []string{"execute", "prefetch"} {
+		set, _ := req[mode].(map[string]any)
+		for _, list := range []string{"mboxes", "views"} {
+			items, _ := set[list].([]any)
+			for _, it := range items {
+				fix(it)
+			}
+		}
+		fix(set["pageLoad"])
+	}
+	out, err := json.Marshal(req)
+	require.NoError(t, err)
+	return out
+}
+
 func runConformanceTest(t *testing.T, dir string, suite *conformanceSuite, id string, tc *conformanceTest) {
 	if adapt, ok := adaptedTests[id]; ok {
 		adapt(t, tc)
 	}
+	cfg := engineConfigFor(t, dir, suite, tc)
+	resp, notification, err := target.Decide(t.Context(), cfg, tc.Input.Request, tc.Input.SessionID, tc.Input.LocationHint)
+	require.NoError(t, err)
+	var got any
+	require.NoError(t, json.Unmarshal(resp, &got))
+	if diffs := matchSubset("response", got, tc.Output); tc.Output != nil && len(diffs) > 0 {
+		t.Errorf("response does not match the suite's output:\n%s\ngot: %s", strings.Join(diffs, "\n"), resp)
+	}
+	if !tc.HasNotification {
+		return
+	}
+	if tc.NotificationOutput == nil {
+		require.Nil(t, notification, "no notification may be sent")
+		return
+	}
+	require.NotNil(t, notification, "a notification must be sent")
+	var gotN any
+	require.NoError(t, json.Unmarshal(notification, &gotN))
+	if diffs := matchSubset("notification", gotN, tc.NotificationOutput); len(diffs) > 0 {
+		t.Errorf("notification does not match:\n%s\ngot: %s", strings.Join(diffs, "\n"), notification)
+	}
+}
+
+func engineConfigFor(t *testing.T, dir string, suite *conformanceSuite, tc *conformanceTest) target.EngineConfig {
 	conf := suite.Conf
 	if tc.Conf != nil {
 		conf = tc.Conf
@@ -159,26 +315,7 @@ func runConformanceTest(t *testing.T, dir string, suite *conformanceSuite, id st
 		at := time.Date(d.Year, time.Month(d.Month+1), d.Date, d.Hours, d.Minutes, d.Seconds, 0, time.UTC)
 		cfg.Now = func() time.Time { return at }
 	}
-	resp, notification, err := target.Decide(t.Context(), cfg, tc.Input.Request, tc.Input.SessionID, tc.Input.LocationHint)
-	require.NoError(t, err)
-	var got any
-	require.NoError(t, json.Unmarshal(resp, &got))
-	if diffs := matchSubset("response", got, tc.Output); tc.Output != nil && len(diffs) > 0 {
-		t.Errorf("response does not match the suite's output:\n%s\ngot: %s", strings.Join(diffs, "\n"), resp)
-	}
-	if !tc.HasNotification {
-		return
-	}
-	if tc.NotificationOutput == nil {
-		require.Nil(t, notification, "no notification may be sent")
-		return
-	}
-	require.NotNil(t, notification, "a notification must be sent")
-	var gotN any
-	require.NoError(t, json.Unmarshal(notification, &gotN))
-	if diffs := matchSubset("notification", gotN, tc.NotificationOutput); len(diffs) > 0 {
-		t.Errorf("notification does not match:\n%s\ngot: %s", strings.Join(diffs, "\n"), notification)
-	}
+	return cfg
 }
 
 // matchSubset is Jest's toMatchObject, which the suite's expectations are

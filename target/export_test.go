@@ -133,3 +133,17 @@ var (
 	ParseArtifact       = func(b []byte) error { _, err := parseArtifact(b); return err }
 	DeobfuscateArtifact = deobfuscateArtifact
 )
+
+// SetClock and SetGeo replace the engine's clock and geo lookup.
+func (h *OnDeviceHandle) SetClock(now func() time.Time) { h.od.engine.now = now }
+
+func (h *OnDeviceHandle) SetGeo(payload map[string]any) {
+	h.od.engine.lookupGeo = func(context.Context, string) (*odGeo, error) {
+		if payload == nil {
+			return nil, errors.New("no geo payload")
+		}
+		return geoFromPayload(payload), nil
+	}
+}
+
+var JSString = jsString
