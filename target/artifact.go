@@ -242,9 +242,10 @@ func deobfuscateArtifact(data []byte, organizationID string) ([]byte, error) {
 		return nil, fmt.Errorf("%w: obfuscated artifact shorter than its header", ErrArtifactInvalid)
 	}
 	header := string(data[:obfuscationHeaderSize])
+	// The version is read as JavaScript's parseInt reads it: leading
+	// digits, whatever pads the field after them.
 	_, version, _ := strings.Cut(header[:8], ":")
-	v, err := strconv.Atoi(strings.TrimRight(version, "\x00 "))
-	if err != nil || v != supportedObfuscationVersion {
+	if majorVersion(version) != supportedObfuscationVersion {
 		return nil, fmt.Errorf("%w: obfuscation header version %q", ErrArtifactInvalid, version)
 	}
 	key := []byte(organizationID + header[8:])
