@@ -75,6 +75,9 @@ type option struct {
 	Content        any            `json:"content,omitempty"`
 	EventToken     string         `json:"eventToken,omitempty"`
 	ResponseTokens map[string]any `json:"responseTokens,omitempty"`
+	// contentJSON is Content encoded, made once when the artifact loads;
+	// nil after a macro changed Content.
+	contentJSON json.RawMessage
 }
 
 type metric struct {
@@ -200,6 +203,16 @@ func compileRules(kind, name string, rules []ruleJSON) ([]*rule, error) {
 		var audiences []any
 		if ids, ok := meta["audience.ids"].([]any); ok {
 			audiences = ids
+		}
+		for i := range rj.Consequence.Options {
+			o := &rj.Consequence.Options[i]
+			if o.Content != nil {
+				b, err := encodeJSON(o.Content)
+				if err != nil {
+					return nil, fmt.Errorf("%w: %s %q rule %d: %w", ErrArtifactInvalid, kind, name, i, err)
+				}
+				o.contentJSON = b
+			}
 		}
 		out = append(out, &rule{
 			key:            key,

@@ -24,16 +24,19 @@ func renameMacroWord(w string) string {
 	return "experience"
 }
 
-func replaceMacros(optionType string, content any, r *rule, details *odDetails) any {
+// replaceMacros returns the content with its macros replaced, and whether
+// anything changed; the artifact's own content is never modified.
+func replaceMacros(optionType string, content any, r *rule, details *odDetails) (any, bool) {
 	switch optionType {
 	case "html":
 		if s, ok := content.(string); ok {
-			return expandMacros(s, r, details)
+			expanded := expandMacros(s, r, details)
+			return expanded, expanded != s
 		}
 	case "actions":
 		actions, ok := content.([]any)
 		if !ok {
-			return content
+			return content, false
 		}
 		var out []any // copied on the first change: artifact content is shared
 		for i, a := range actions {
@@ -60,10 +63,10 @@ func replaceMacros(optionType string, content any, r *rule, details *odDetails) 
 			out[i] = changed
 		}
 		if out != nil {
-			return out
+			return out, true
 		}
 	}
-	return content
+	return content, false
 }
 
 func expandMacros(s string, r *rule, details *odDetails) string {

@@ -684,7 +684,10 @@ func (d *decider) evaluate(mode requestMode, r *rule, details *odDetails, rt req
 	tokens := d.ruleResponseTokens(r)
 	for i := range res.Options {
 		res.Options[i].ResponseTokens = tokens
-		res.Options[i].Content = replaceMacros(res.Options[i].Type, res.Options[i].Content, r, details)
+		if content, changed := replaceMacros(res.Options[i].Type, res.Options[i].Content, r, details); changed {
+			res.Options[i].Content = content
+			res.Options[i].contentJSON = nil
+		}
 	}
 	res.Trace = d.tracer.result()
 	return res, true

@@ -147,3 +147,42 @@ func (h *OnDeviceHandle) SetGeo(payload map[string]any) {
 }
 
 var JSString = jsString
+
+// Engine is a decision engine with a parsed request, for benchmarks.
+type Engine struct {
+	e   *decisionEngine
+	req *odRequest
+}
+
+// NewEngine parses the artifact and the request once.
+func NewEngine(cfg EngineConfig, request []byte) (*Engine, error) {
+	e, err := newDecisionEngine(OnDeviceConfig{ArtifactPayload: cfg.Artifact, PollingInterval: -1}, engineOptions{
+		client: cfg.Client, organizationID: cfg.OrganizationID, telemetryEnabled: cfg.TelemetryEnabled, now: cfg.Now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	var req odRequest
+	if err := json.Unmarshal(request, &req); err != nil {
+		e.Close()
+		return nil, err
+	}
+	return &Engine{e: e, req: &req}, nil
+}
+
+// Decide makes the decision and reports how many mbox answers it has.
+func (e *Engine) Decide(ctx context.Context) (int, error) {
+	d, err := e.e.decide(ctx, e.req, decideOptions{sessionID: "s"})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, set := range []*odResponseSet{d.response.Execute, d.response.Prefetch} {
+		if set != nil {
+			n += len(set.Mboxes) + len(set.Views)
+		}
+	}
+	return n, nil
+}
+
+func (e *Engine) Close() { e.e.Close() }

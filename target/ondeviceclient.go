@@ -62,17 +62,12 @@ func (c *Client) getOffersOnDevice(ctx context.Context, od *onDevice, opts GetOf
 	if ctx == nil {
 		return withCallbacks(future.Rejected[*Response](optionError("ctx", "nil context")), opts.Callback, opts.ErrCallback)
 	}
-	co := callOptions{
-		cookie: opts.TargetCookie, hint: opts.TargetLocationHint, customerIDs: opts.CustomerIDs,
-		sessionID: opts.SessionID, method: ServerSide,
-	}
-	// prepare validates and fills the request exactly as for the edge; the
-	// telemetry it took for the wire goes back, since nothing is sent.
-	p, err := c.prepare(opts.Request, co, validateOffersRequest)
+	// The request is validated and filled as for the edge, but neither
+	// encoded nor given the pending telemetry: it does not go on the wire.
+	p, err := c.prepareLocal(opts)
 	if err != nil {
 		return withCallbacks(future.Rejected[*Response](err), opts.Callback, opts.ErrCallback)
 	}
-	c.giveBackTelemetry(p.sent)
 	req, err := toODRequest(p.req)
 	if err != nil {
 		return withCallbacks(future.Rejected[*Response](err), opts.Callback, opts.ErrCallback)
@@ -117,6 +112,56 @@ func (c *Client) getOffersOnDevice(ctx context.Context, od *onDevice, opts GetOf
 	return withCallbacks(f, opts.Callback, opts.ErrCallback)
 }
 
+// prepareLocal is prepare without the wire: the same checks and defaults
+// (visitor from the cookie, request id, property, analytics, session id,
+// edge cluster), in the same order.
+func (c *Client) prepareLocal(opts GetOffersOptions) (*prepared, error) {
+	if opts.SessionID != "" && !validSessionID(opts.SessionID) {
+		return nil, optionError("SessionID", "must be 1 to 128 printable characters without space, '?' or '/'")
+	}
+	now := time.Now()
+	entries, err := parseTargetCookie(opts.TargetCookie, now)
+	if err != nil {
+		c.log.Warn("target: ignoring malformed parts of the mbox cookie", "error", err)
+	}
+	req := opts.Request
+	if err := normalizeRequest(&req, now); err != nil {
+		return nil, err
+	}
+	if err := validateOffersRequest(&req); err != nil {
+		return nil, err
+	}
+	if err := c.fillVisitor(&req, entries, opts.CustomerIDs); err != nil {
+		return nil, err
+	}
+	if req.RequestID == "" {
+		req.RequestID = newUUID()
+	}
+	if req.EnvironmentID == 0 {
+		req.EnvironmentID = c.cfg.EnvironmentID
+	}
+	if req.Property == nil && c.cfg.PropertyToken != "" {
+		req.Property = &Property{Token: c.cfg.PropertyToken}
+	}
+	req.ExperienceCloud = withServerSideAnalytics(req.ExperienceCloud)
+	p := &prepared{req: &req, sessionID: opts.SessionID}
+	if req.ID != nil {
+		p.tntID = req.ID.TntID
+	}
+	if e, ok := entries[sessionEntry]; ok && validSessionID(e.value) {
+		p.sessionID = e.value
+	}
+	if p.sessionID == "" {
+		p.sessionID = newUUID()
+	}
+	hint := opts.TargetLocationHint
+	if hint != "" && !isHostLabel(hint) {
+		hint = ""
+	}
+	_, p.cluster = c.selectHost(p.tntID, hint)
+	return p, nil
+}
+
 // getAttributesOnDevice is GetAttributes with method OnDevice or Hybrid.
 func (c *Client) getAttributesOnDevice(ctx context.Context, od *onDevice, mboxNames []string, opts GetOffersOptions, method DecisioningMethod) *future.Future[*Attributes] {
 	onOK, onErr := opts.Callback, opts.ErrCallback
@@ -143,7 +188,9 @@ func geoMissing(r *odRequest) bool {
 // round trip costs a few microseconds and keeps the engine independent of
 // the models' Go layout.
 func toODRequest(req *DeliveryRequest) (*odRequest, error) {
-	b, err := json.Marshal(req)
+	in := *req
+	in.Telemetry, in.Notifications = nil, nil // not read by decisions
+	b, err := json.Marshal(&in)
 	if err != nil {
 		return nil, fmt.Errorf("target: on-device request: %w", err)
 	}
@@ -157,29 +204,18 @@ func toODRequest(req *DeliveryRequest) (*odRequest, error) {
 // onDeviceResponse builds the call's result from a decision, as exchange
 // does from the edge's answer.
 func (c *Client) onDeviceResponse(p *prepared, d *decision, took time.Duration) (*Response, error) {
-	b, err := json.Marshal(d.response)
+	dr, err := toDeliveryResponse(d.response, p.req.ID)
 	if err != nil {
-		return nil, fmt.Errorf("target: on-device response: %w", err)
-	}
-	var dr DeliveryResponse
-	if err := json.Unmarshal(b, &dr); err != nil {
-		return nil, fmt.Errorf("target: on-device response: %w", err)
+		return nil, err
 	}
 	req := *p.req
 	req.Telemetry = nil
-	if dr.ID != nil {
-		id := *dr.ID
-		req.ID = &id
-	}
-	tntID := ""
-	if dr.ID != nil {
-		tntID = dr.ID.TntID
-	}
+	req.ID = dr.ID
 	r := &Response{
 		Request:      &req,
-		Response:     &dr,
+		Response:     dr,
 		Status:       dr.Status,
-		TargetCookie: targetCookie(p.sessionID, tntID, time.Now()),
+		TargetCookie: targetCookie(p.sessionID, dr.ID.TntID, time.Now()),
 		Meta: Meta{
 			DecisioningMethod: OnDevice,
 			RemoteMboxes:      d.remoteMboxes,
@@ -187,14 +223,95 @@ func (c *Client) onDeviceResponse(p *prepared, d *decision, took time.Duration) 
 		},
 		Timings: Timings{Total: took},
 	}
-	if cluster := clusterFromTntID(tntID); cluster != "" || p.cluster != "" {
-		if cluster == "" {
-			cluster = p.cluster
-		}
+	cluster := clusterFromTntID(dr.ID.TntID)
+	if cluster == "" {
+		cluster = p.cluster
+	}
+	if cluster != "" {
 		r.TargetLocationHintCookie = &Cookie{Name: LocationHintCookie, Value: cluster, MaxAge: locationHintMaxAge}
 	}
 	r.collectDetails()
 	return r, nil
+}
+
+// toDeliveryResponse converts the engine's answer to the client's models,
+// field by field: a JSON round trip would cost more than the decision.
+// id is the request's visitor; the engine only ever adds a tntId to it.
+func toDeliveryResponse(r *odResponse, id *VisitorID) (*DeliveryResponse, error) {
+	vid := VisitorID{}
+	if id != nil {
+		vid = *id
+	}
+	if r.ID != nil && vid.TntID == "" {
+		vid.TntID = r.ID.TntID
+	}
+	dr := &DeliveryResponse{Status: r.Status, RequestID: r.RequestID, ID: &vid, Client: r.Client}
+	var err error
+	convert := func(m odMboxResponse) MboxResponse {
+		out := MboxResponse{Name: m.Name, Trace: m.Trace}
+		if m.Index != nil {
+			out.Index = *m.Index
+		}
+		out.Options, err = toOptions(m.Options, err)
+		out.Metrics = toMetrics(m.Metrics)
+		return out
+	}
+	pageLoad := func(m *odMboxResponse) *PageLoadResponse {
+		if m == nil {
+			return nil
+		}
+		c := convert(*m)
+		return &PageLoadResponse{Options: c.Options, Metrics: c.Metrics, Trace: c.Trace}
+	}
+	if ex := r.Execute; ex != nil {
+		dr.Execute = &ExecuteResponse{PageLoad: pageLoad(ex.PageLoad)}
+		for _, m := range ex.Mboxes {
+			dr.Execute.Mboxes = append(dr.Execute.Mboxes, convert(m))
+		}
+	}
+	if pf := r.Prefetch; pf != nil {
+		dr.Prefetch = &PrefetchResponse{PageLoad: pageLoad(pf.PageLoad)}
+		for _, m := range pf.Mboxes {
+			dr.Prefetch.Mboxes = append(dr.Prefetch.Mboxes, PrefetchMboxResponse{MboxResponse: convert(m)})
+		}
+		for _, v := range pf.Views {
+			c := convert(v)
+			dr.Prefetch.Views = append(dr.Prefetch.Views, View{Name: v.Name, Key: v.Key, Options: c.Options, Metrics: c.Metrics, Trace: c.Trace})
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("target: on-device response: %w", err)
+	}
+	return dr, nil
+}
+
+func toOptions(in []option, err error) ([]Option, error) {
+	if in == nil {
+		return nil, err
+	}
+	out := make([]Option, len(in))
+	for i, o := range in {
+		content := o.contentJSON
+		if content == nil && o.Content != nil {
+			var e error
+			if content, e = encodeJSON(o.Content); e != nil && err == nil {
+				err = e
+			}
+		}
+		out[i] = Option{Type: OptionType(o.Type), Content: content, EventToken: o.EventToken, ResponseTokens: o.ResponseTokens}
+	}
+	return out, err
+}
+
+func toMetrics(in []metric) []Metric {
+	if in == nil {
+		return nil
+	}
+	out := make([]Metric, len(in))
+	for i, m := range in {
+		out[i] = Metric{Type: MetricType(m.Type), Selector: m.Selector, EventToken: m.EventToken}
+	}
+	return out
 }
 
 // report sends the decision's display notifications, with its telemetry,

@@ -16,7 +16,7 @@ import (
 // pageContext is the parsed form of a page or referring URL, as the
 // key/value map conditions read ("page.domain", "page.url_lc", ...).
 func pageContext(raw string) map[string]any {
-	u := parseURLParts(raw)
+	u := urlMemo.get(raw, parseURLParts)
 	m := make(map[string]any, 14)
 	add := func(k, v string) {
 		m[k] = v
@@ -31,6 +31,13 @@ func pageContext(raw string) map[string]any {
 	add("topLevelDomain", u.tld)
 	return m
 }
+
+// urlMemo and agentMemo remember parsed URLs and user agents; 4096
+// entries each bound them to a few megabytes.
+var (
+	urlMemo   = newMemo[urlParts](4096)
+	agentMemo = newMemo[agentInfo](4096)
+)
 
 type urlParts struct {
 	path, query, fragment  string
@@ -105,13 +112,26 @@ func userContext(c *odContext) map[string]any {
 		ua = c.UserAgent
 		hints = c.ClientHints
 	}
-	b := detectBrowser(ua, hints)
-	return map[string]any{
-		"browserType":    strings.ToLower(b.name),
-		"platform":       detectPlatform(ua, hints),
-		"locale":         "en",
-		"browserVersion": float64(b.version),
+	var info agentInfo
+	if hints == nil {
+		info = agentMemo.get(ua, func(ua string) agentInfo {
+			return agentInfo{detectBrowser(ua, nil), detectPlatform(ua, nil)}
+		})
+	} else {
+		info = agentInfo{detectBrowser(ua, hints), detectPlatform(ua, hints)}
 	}
+	return map[string]any{
+		"browserType":    strings.ToLower(info.browser.name),
+		"platform":       info.platform,
+		"locale":         "en",
+		"browserVersion": float64(info.browser.version),
+	}
+}
+
+// agentInfo is what a user agent says about the browser and platform.
+type agentInfo struct {
+	browser  browserInfo
+	platform string
 }
 
 // geoContext is the geo part of the context; absent values stay absent, so
