@@ -506,6 +506,45 @@ type decider struct {
 	notifications []odNotification
 	notifiedKeys  map[string]bool
 	tracer        *requestTracer
+
+	// Per request detail and per activity, computed once: a page load
+	// evaluates dozens of rules against the same parameters and visitor.
+	lastDetails *odDetails
+	lastContext detailsContext
+	allocations map[string]float64
+}
+
+// detailsContext is the part of the rule context an mbox, view or page
+// load request sets.
+type detailsContext struct {
+	page, referring, mbox map[string]any
+}
+
+func (d *decider) detailsContext(details *odDetails) detailsContext {
+	if details == d.lastDetails {
+		return d.lastContext
+	}
+	dc := detailsContext{page: d.page, referring: d.referring, mbox: mboxContext(details.Parameters)}
+	if details.Address != nil {
+		// An mbox's own address replaces the page's, for both the page and
+		// the referring page (as Adobe's engines do).
+		p := pageContext(details.Address.URL)
+		dc.page, dc.referring = p, p
+	}
+	d.lastDetails, d.lastContext = details, dc
+	return dc
+}
+
+func (d *decider) allocation(activityID string) float64 {
+	if v, ok := d.allocations[activityID]; ok {
+		return v
+	}
+	if d.allocations == nil {
+		d.allocations = map[string]float64{}
+	}
+	v := allocationBucket(d.engine.client, activityID, d.visitorID)
+	d.allocations[activityID] = v
+	return v
 }
 
 func (d *decider) decideSet(mode requestMode, set *odRequestSet) *odResponseSet {
@@ -623,18 +662,13 @@ func (d *decider) decideViews(mode requestMode, v *odDetails) []odMboxResponse {
 // post-processed for the mode: event tokens, notifications, response
 // tokens, campaign macros and the trace.
 func (d *decider) evaluate(mode requestMode, r *rule, details *odDetails, rt requestType) (odMboxResponse, bool) {
+	dc := d.detailsContext(details)
 	scope := &ruleScope{
 		base:       d.base,
-		page:       d.page,
-		referring:  d.referring,
-		mbox:       mboxContext(details.Parameters),
-		allocation: allocationBucket(d.engine.client, r.activityID, d.visitorID),
-	}
-	if details.Address != nil {
-		// An mbox's own address replaces the page's, for both the page and
-		// the referring page (as Adobe's engines do).
-		p := pageContext(details.Address.URL)
-		scope.page, scope.referring = p, p
+		page:       dc.page,
+		referring:  dc.referring,
+		mbox:       dc.mbox,
+		allocation: d.allocation(r.activityID),
 	}
 	ok := jsTruthy(r.condition.eval(scope))
 	d.tracer.ruleEvaluated(r, scope, ok)

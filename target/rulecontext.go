@@ -15,8 +15,14 @@ import (
 
 // pageContext is the parsed form of a page or referring URL, as the
 // key/value map conditions read ("page.domain", "page.url_lc", ...).
+// The map is shared by every request for the same URL and must not be
+// modified.
 func pageContext(raw string) map[string]any {
-	u := urlMemo.get(raw, parseURLParts)
+	return urlMemo.get(raw, newPageContext)
+}
+
+func newPageContext(raw string) map[string]any {
+	u := parseURLParts(raw)
 	m := make(map[string]any, 14)
 	add := func(k, v string) {
 		m[k] = v
@@ -35,7 +41,7 @@ func pageContext(raw string) map[string]any {
 // urlMemo and agentMemo remember parsed URLs and user agents; 4096
 // entries each bound them to a few megabytes.
 var (
-	urlMemo   = newMemo[urlParts](4096)
+	urlMemo   = newMemo[map[string]any](4096)
 	agentMemo = newMemo[agentInfo](4096)
 )
 
