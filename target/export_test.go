@@ -186,3 +186,23 @@ func (e *Engine) Decide(ctx context.Context) (int, error) {
 }
 
 func (e *Engine) Close() { e.e.Close() }
+
+// PageContext, UserContext, TimingContext and MboxContext expose the rule
+// context builders.
+func PageContext(url string) map[string]any { return pageContext(url) }
+
+func UserContext(userAgent, platformHint, brandsHint string) map[string]any {
+	c := &odContext{UserAgent: userAgent}
+	if platformHint != "" || brandsHint != "" {
+		c.ClientHints = &odClientHints{Platform: platformHint, BrowserUAWithMajorVersion: brandsHint}
+	}
+	return userContext(c)
+}
+
+func TimingContext(now time.Time) map[string]any {
+	m := map[string]any{}
+	timingContext(now, m)
+	return m
+}
+
+var MboxContext = mboxContext
