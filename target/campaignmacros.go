@@ -26,11 +26,11 @@ func renameMacroWord(w string) string {
 
 // replaceMacros returns the content with its macros replaced, and whether
 // anything changed; the artifact's own content is never modified.
-func replaceMacros(optionType string, content any, r *rule, details *odDetails) (any, bool) {
+func replaceMacros(optionType string, content any, r *rule, det *details) (any, bool) {
 	switch optionType {
 	case "html":
 		if s, ok := content.(string); ok {
-			expanded := expandMacros(s, r, details)
+			expanded := expandMacros(s, r, det)
 			return expanded, expanded != s
 		}
 	case "actions":
@@ -48,7 +48,7 @@ func replaceMacros(optionType string, content any, r *rule, details *odDetails) 
 			if !ok {
 				continue
 			}
-			expanded := expandMacros(s, r, details)
+			expanded := expandMacros(s, r, det)
 			if expanded == s {
 				continue
 			}
@@ -69,7 +69,7 @@ func replaceMacros(optionType string, content any, r *rule, details *odDetails) 
 	return content, false
 }
 
-func expandMacros(s string, r *rule, details *odDetails) string {
+func expandMacros(s string, r *rule, det *details) string {
 	if !strings.Contains(s, "${") {
 		return s
 	}
@@ -86,16 +86,16 @@ func expandMacros(s string, r *rule, details *odDetails) string {
 		}
 		switch key {
 		case "name":
-			if details.Name != "" {
-				return details.Name
+			if det.name != "" {
+				return det.name
 			}
 		case "index":
-			if details.Index != nil {
-				return jsString(float64(*details.Index))
-			}
+			return jsString(float64(det.index))
 		}
-		if v, ok := details.Parameters[key]; ok && v != nil {
-			return jsString(v)
+		if det.req != nil {
+			if v, ok := det.req.Parameters[key]; ok {
+				return v
+			}
 		}
 		return match
 	})

@@ -2,7 +2,6 @@ package target
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"slices"
@@ -11,156 +10,36 @@ import (
 )
 
 // The on-device decision: the Delivery API's answer computed from the
-// artifact instead of the edge. The wire shapes below carry exactly what
-// decisions read and write; they marshal to the Delivery API's JSON.
+// artifact instead of the edge, in the client's models.
 
 // ErrArtifactNotReady is returned by an on-device decision before the
 // first artifact has loaded.
 var ErrArtifactNotReady = errors.New("target: on-device decisioning artifact not loaded yet")
 
-type odRequest struct {
-	RequestID       string          `json:"requestId,omitempty"`
-	ID              *odVisitorID    `json:"id,omitempty"`
-	Context         *odContext      `json:"context,omitempty"`
-	ExperienceCloud json.RawMessage `json:"experienceCloud,omitempty"`
-	Property        *odProperty     `json:"property,omitempty"`
-	Trace           json.RawMessage `json:"trace,omitempty"`
-	Execute         *odRequestSet   `json:"execute,omitempty"`
-	Prefetch        *odRequestSet   `json:"prefetch,omitempty"`
+// details is an mbox, view or page-load request, as rules see it.
+type details struct {
+	name  string
+	index int
+	key   string
+	req   *RequestDetails
+	orig  any // the request as given, for traces
 }
 
-type odVisitorID struct {
-	TntID                   string           `json:"tntId,omitempty"`
-	ThirdPartyID            string           `json:"thirdPartyId,omitempty"`
-	MarketingCloudVisitorID string           `json:"marketingCloudVisitorId,omitempty"`
-	CustomerIDs             []map[string]any `json:"customerIds,omitempty"`
-}
-
-type odProperty struct {
-	Token string `json:"token,omitempty"`
-}
-
-type odContext struct {
-	Channel     string          `json:"channel,omitempty"`
-	UserAgent   string          `json:"userAgent,omitempty"`
-	ClientHints *odClientHints  `json:"clientHints,omitempty"`
-	Address     *odAddress      `json:"address,omitempty"`
-	Geo         *odGeo          `json:"geo,omitempty"`
-	Browser     json.RawMessage `json:"browser,omitempty"`
-	Beacon      *bool           `json:"beacon,omitempty"`
-	// Carried through to notifications unread.
-	Screen              json.RawMessage `json:"screen,omitempty"`
-	Window              json.RawMessage `json:"window,omitempty"`
-	MobilePlatform      json.RawMessage `json:"mobilePlatform,omitempty"`
-	Application         json.RawMessage `json:"application,omitempty"`
-	TimeOffsetInMinutes *float64        `json:"timeOffsetInMinutes,omitempty"`
-}
-
-type odClientHints struct {
-	Platform                  string `json:"platform,omitempty"`
-	BrowserUAWithFullVersion  string `json:"browserUAWithFullVersion,omitempty"`
-	BrowserUAWithMajorVersion string `json:"browserUAWithMajorVersion,omitempty"`
-}
-
-type odAddress struct {
-	URL          string `json:"url,omitempty"`
-	ReferringURL string `json:"referringUrl,omitempty"`
-}
-
-type odGeo struct {
-	IPAddress   string   `json:"ipAddress,omitempty"`
-	Latitude    *float64 `json:"latitude,omitempty"`
-	Longitude   *float64 `json:"longitude,omitempty"`
-	CountryCode string   `json:"countryCode,omitempty"`
-	StateCode   string   `json:"stateCode,omitempty"`
-	City        string   `json:"city,omitempty"`
-	Zip         string   `json:"zip,omitempty"`
-}
-
-func (g *odGeo) missingFields() bool {
-	return g == nil || g.Latitude == nil && g.Longitude == nil && g.CountryCode == "" && g.StateCode == "" && g.City == ""
-}
-
-type odRequestSet struct {
-	Mboxes   []odDetails `json:"mboxes,omitempty"`
-	Views    []odDetails `json:"views,omitempty"`
-	PageLoad *odDetails  `json:"pageLoad,omitempty"`
-}
-
-// odDetails is an mbox, view or page-load request.
-type odDetails struct {
-	Index             *int            `json:"index,omitempty"`
-	Name              string          `json:"name,omitempty"`
-	Key               string          `json:"key,omitempty"`
-	Parameters        map[string]any  `json:"parameters,omitempty"`
-	ProfileParameters map[string]any  `json:"profileParameters,omitempty"`
-	Order             json.RawMessage `json:"order,omitempty"`
-	Product           json.RawMessage `json:"product,omitempty"`
-	Address           *odAddress      `json:"address,omitempty"`
-}
-
-type odResponse struct {
-	Status    int            `json:"status"`
-	RequestID string         `json:"requestId,omitempty"`
-	ID        *odVisitorID   `json:"id,omitempty"`
-	Client    string         `json:"client,omitempty"`
-	Execute   *odResponseSet `json:"execute,omitempty"`
-	Prefetch  *odResponseSet `json:"prefetch,omitempty"`
-}
-
-type odResponseSet struct {
-	PageLoad *odMboxResponse  `json:"pageLoad,omitempty"`
-	Mboxes   []odMboxResponse `json:"mboxes,omitzero"`
-	Views    []odMboxResponse `json:"views,omitzero"`
-}
-
-// odMboxResponse is an mbox, view or page-load answer.
-type odMboxResponse struct {
-	Index   *int           `json:"index,omitempty"`
-	Name    string         `json:"name,omitempty"`
-	Key     string         `json:"key,omitempty"`
-	Options []option       `json:"options,omitzero"`
-	Metrics []metric       `json:"metrics,omitzero"`
-	Trace   map[string]any `json:"trace,omitempty"`
-}
-
-// odNotification is a display notification for an on-device execute
-// decision; Target counts the impression when it receives it.
-type odNotification struct {
-	ID           string       `json:"id"`
-	ImpressionID string       `json:"impressionId"`
-	Timestamp    int64        `json:"timestamp"`
-	Type         string       `json:"type"`
-	Mbox         *odNotifMbox `json:"mbox,omitempty"`
-	Tokens       []string     `json:"tokens"`
-}
-
-type odNotifMbox struct {
-	Name string `json:"name"`
-}
-
-// odTelemetryEntry describes one on-device decision for Target's telemetry.
-type odTelemetryEntry struct {
-	RequestID string          `json:"requestId"`
-	Timestamp int64           `json:"timestamp"`
-	Mode      string          `json:"mode"`
-	Execution float64         `json:"execution"`
-	Features  odTelemetryFeat `json:"features"`
-}
-
-type odTelemetryFeat struct {
-	DecisioningMethod string `json:"decisioningMethod"`
-	ExecuteMboxCount  int    `json:"executeMboxCount,omitempty"`
-	ExecutePageLoad   bool   `json:"executePageLoad,omitempty"`
-	PrefetchMboxCount int    `json:"prefetchMboxCount,omitempty"`
-	PrefetchPageLoad  bool   `json:"prefetchPageLoad,omitempty"`
-	PrefetchViewCount int    `json:"prefetchViewCount,omitempty"`
+// answer is what rules decide for one details, before it becomes an
+// MboxResponse, View or PageLoadResponse.
+type answer struct {
+	index   int
+	name    string
+	key     string
+	options []option
+	metrics []metric
+	trace   map[string]any
 }
 
 // decision is the outcome of one on-device decision.
 type decision struct {
-	request  *odRequest // the request as decided: ids, request id and geo filled in
-	response *odResponse
+	request  *DeliveryRequest // the request as decided: ids, request id and geo filled in
+	response *DeliveryResponse
 	// remoteMboxes and remoteViews need the edge: the artifact does not
 	// hold their rules, or marks them as needing server-side data.
 	remoteMboxes []string
@@ -168,8 +47,8 @@ type decision struct {
 	// notifications are the display notifications for execute decisions;
 	// telemetry is nil when telemetry is off. Both go to the edge in one
 	// request, sent by the caller without making the caller wait.
-	notifications []odNotification
-	telemetry     *odTelemetryEntry
+	notifications []Notification
+	telemetry     *TelemetryEntry
 }
 
 // decisionEngine decides Delivery requests from the artifact. It is safe
@@ -183,7 +62,7 @@ type decisionEngine struct {
 	// lookupGeo resolves an IP address (possibly empty: the caller's own)
 	// to geo data, when the artifact targets on geo and the request has
 	// none.
-	lookupGeo func(ctx context.Context, ip string) (*odGeo, error)
+	lookupGeo func(ctx context.Context, ip string) (*Geo, error)
 	artifacts *artifactProvider
 	logger    *slog.Logger
 }
@@ -195,9 +74,9 @@ type decideOptions struct {
 }
 
 // decide makes an on-device decision for req. It never modifies req. It
-// fails only when no artifact is loaded; the cost is a few microseconds per rule evaluated, plus the geo lookup's
-// round trip when one is needed.
-func (e *decisionEngine) decide(ctx context.Context, req *odRequest, opts decideOptions) (*decision, error) {
+// fails only when no artifact is loaded; the cost is about a microsecond
+// per rule evaluated, plus the geo lookup's round trip when one is needed.
+func (e *decisionEngine) decide(ctx context.Context, req *DeliveryRequest, opts decideOptions) (*decision, error) {
 	start := time.Now()
 	a := e.artifacts.current()
 	if a == nil {
@@ -212,35 +91,8 @@ func (e *decisionEngine) decide(ctx context.Context, req *odRequest, opts decide
 	if r.RequestID == "" {
 		r.RequestID = newUUID()
 	}
-	if a.geoTargetingEnabled && e.lookupGeo != nil {
-		var geo *odGeo
-		if r.Context != nil {
-			geo = r.Context.Geo
-		}
-		if geo.missingFields() {
-			ip := ""
-			if geo != nil {
-				ip = geo.IPAddress
-			}
-			// A failed lookup leaves geo conditions false, as when the
-			// edge knows nothing about an address; it does not fail the
-			// decision.
-			found, err := e.lookupGeo(ctx, ip)
-			if err != nil && e.logger != nil {
-				e.logger.Warn("target: geo lookup for on-device decisioning failed", "error", err)
-			}
-			merged := odGeo{}
-			if geo != nil {
-				merged = *geo
-			}
-			mergeGeo(&merged, found)
-			c := odContext{}
-			if r.Context != nil {
-				c = *r.Context
-			}
-			c.Geo = &merged
-			r.Context = &c
-		}
+	if a.geoTargetingEnabled && e.lookupGeo != nil && geoMissing(&r) {
+		e.fillGeo(ctx, &r)
 	}
 
 	d := &decider{
@@ -251,20 +103,20 @@ func (e *decisionEngine) decide(ctx context.Context, req *odRequest, opts decide
 		timestamp:     now().UnixMilli(),
 		visitorID:     allocationVisitorID(r.ID),
 		propertyToken: e.propertyToken,
-		showTrace:     len(r.Trace) > 0,
+		showTrace:     r.Trace != nil,
 	}
 	if r.Property != nil && r.Property.Token != "" {
 		d.propertyToken = r.Property.Token
 	}
 	d.base = map[string]any{}
 	timingContext(now(), d.base)
-	var address *odAddress
+	var address *Address
+	var geo *Geo
 	if r.Context != nil {
-		address = r.Context.Address
-		d.base["geo"] = geoContext(r.Context.Geo)
-	} else {
-		d.base["geo"] = map[string]any{}
+		address, geo = r.Context.Address, r.Context.Geo
 	}
+	geoCtx := geoContext(geo)
+	d.base["geo"] = geoCtx
 	d.base["user"] = userContext(r.Context)
 	if address != nil {
 		d.page = pageContext(address.URL)
@@ -273,19 +125,43 @@ func (e *decisionEngine) decide(ctx context.Context, req *odRequest, opts decide
 		d.page = pageContext("")
 		d.referring = pageContext("")
 	}
-	d.responseTokens = responseTokenBase(a, d.base["geo"].(map[string]any))
+	d.responseTokens = responseTokenBase(a, geoCtx)
 
-	resp := &odResponse{Status: 200, RequestID: r.RequestID, ID: r.ID, Client: e.client}
+	resp := &DeliveryResponse{Status: 200, RequestID: r.RequestID, ID: r.ID, Client: e.client}
 	out := &decision{request: &r, response: resp}
 	out.remoteMboxes, out.remoteViews = remoteDependencies(a, &r)
 	if len(out.remoteMboxes) > 0 || len(out.remoteViews) > 0 {
 		resp.Status = 206
 	}
-	if r.Execute != nil {
-		resp.Execute = d.decideSet(modeExecute, r.Execute)
+	if ex := r.Execute; ex != nil {
+		d.tracer = &requestTracer{d: d}
+		resp.Execute = &ExecuteResponse{}
+		for i := range ex.Mboxes {
+			for _, a := range d.decideMbox(modeExecute, mboxDetails(&ex.Mboxes[i])) {
+				resp.Execute.Mboxes = append(resp.Execute.Mboxes, a.mboxResponse())
+			}
+		}
+		if ex.PageLoad != nil {
+			resp.Execute.PageLoad = d.decidePageLoad(modeExecute, ex.PageLoad)
+		}
 	}
-	if r.Prefetch != nil {
-		resp.Prefetch = d.decideSet(modePrefetch, r.Prefetch)
+	if pf := r.Prefetch; pf != nil {
+		d.tracer = &requestTracer{d: d}
+		resp.Prefetch = &PrefetchResponse{}
+		for i := range pf.Mboxes {
+			for _, a := range d.decideMbox(modePrefetch, mboxDetails(&pf.Mboxes[i])) {
+				resp.Prefetch.Mboxes = append(resp.Prefetch.Mboxes, PrefetchMboxResponse{MboxResponse: a.mboxResponse()})
+			}
+		}
+		for i := range pf.Views {
+			v := &pf.Views[i]
+			for _, a := range d.decideViews(modePrefetch, &details{name: v.Name, key: v.Key, req: &v.RequestDetails, orig: v}) {
+				resp.Prefetch.Views = append(resp.Prefetch.Views, a.view())
+			}
+		}
+		if pf.PageLoad != nil {
+			resp.Prefetch.PageLoad = d.decidePageLoad(modePrefetch, pf.PageLoad)
+		}
 	}
 	out.notifications = d.notifications
 	if e.telemetryEnabled {
@@ -294,41 +170,101 @@ func (e *decisionEngine) decide(ctx context.Context, req *odRequest, opts decide
 	return out, nil
 }
 
-// odNotificationRequest is the Delivery request that reports a decision's
-// display notifications and telemetry to the edge.
-type odNotificationRequest struct {
-	ID              *odVisitorID     `json:"id,omitempty"`
-	Context         *odContext       `json:"context,omitempty"`
-	ExperienceCloud json.RawMessage  `json:"experienceCloud,omitempty"`
-	Notifications   []odNotification `json:"notifications,omitempty"`
-	Telemetry       *odTelemetry     `json:"telemetry,omitempty"`
+func mboxDetails(m *MboxRequest) *details {
+	return &details{name: m.Name, index: m.Index, req: &m.RequestDetails, orig: m}
 }
 
-type odTelemetry struct {
-	Entries []odTelemetryEntry `json:"entries"`
+func (a *answer) mboxResponse() MboxResponse {
+	return MboxResponse{Index: a.index, Name: a.name, Options: toOptions(a.options), Metrics: toMetrics(a.metrics), Trace: a.trace}
+}
+
+func (a *answer) view() View {
+	return View{Name: a.name, Key: a.key, Options: toOptions(a.options), Metrics: toMetrics(a.metrics), Trace: a.trace}
+}
+
+// toOptions converts options to the models; content encoded when the
+// artifact loaded is reused as is.
+func toOptions(in []option) []Option {
+	if in == nil {
+		return nil
+	}
+	out := make([]Option, len(in))
+	for i, o := range in {
+		content := o.contentJSON
+		if content == nil && o.Content != nil {
+			// Content came from JSON and macros only put strings in it:
+			// it always encodes.
+			content, _ = encodeJSON(o.Content)
+		}
+		out[i] = Option{Type: OptionType(o.Type), Content: content, EventToken: o.EventToken, ResponseTokens: o.ResponseTokens}
+	}
+	return out
+}
+
+func toMetrics(in []metric) []Metric {
+	if in == nil {
+		return nil
+	}
+	out := make([]Metric, len(in))
+	for i, m := range in {
+		out[i] = Metric{Type: MetricType(m.Type), Selector: m.Selector, EventToken: m.EventToken}
+	}
+	return out
+}
+
+func geoMissing(r *DeliveryRequest) bool {
+	if r.Context == nil || r.Context.Geo == nil {
+		return true
+	}
+	g := r.Context.Geo
+	return g.Latitude == nil && g.Longitude == nil && g.CountryCode == "" && g.StateCode == "" && g.City == ""
+}
+
+// fillGeo looks up the request's geo. A failed lookup leaves geo conditions
+// false, as when the edge knows nothing about an address; it does not fail
+// the decision.
+func (e *decisionEngine) fillGeo(ctx context.Context, r *DeliveryRequest) {
+	var geo Geo
+	c := Context{Channel: ChannelWeb}
+	if r.Context != nil {
+		c = *r.Context
+		if c.Geo != nil {
+			geo = *c.Geo
+		}
+	}
+	found, err := e.lookupGeo(ctx, geo.IPAddress)
+	if err != nil {
+		if e.logger != nil {
+			e.logger.Warn("target: geo lookup for on-device decisioning failed", "error", err)
+		}
+		return
+	}
+	mergeGeo(&geo, found)
+	c.Geo = &geo
+	r.Context = &c
 }
 
 // notificationRequest is the one request that reports the decision, or nil
 // when there is nothing to report (no execute decision with an event token,
 // telemetry off).
-func (d *decision) notificationRequest() *odNotificationRequest {
+func (d *decision) notificationRequest() *DeliveryRequest {
 	if len(d.notifications) == 0 && d.telemetry == nil {
 		return nil
 	}
-	n := &odNotificationRequest{
+	n := &DeliveryRequest{
 		ID:              d.request.ID,
 		Context:         d.request.Context,
 		ExperienceCloud: d.request.ExperienceCloud,
 		Notifications:   d.notifications,
 	}
 	if d.telemetry != nil {
-		n.Telemetry = &odTelemetry{Entries: []odTelemetryEntry{*d.telemetry}}
+		n.Telemetry = &Telemetry{Entries: []TelemetryEntry{*d.telemetry}}
 	}
 	return n
 }
 
 // mergeGeo fills the fields a geo lookup found.
-func mergeGeo(dst, found *odGeo) {
+func mergeGeo(dst, found *Geo) {
 	if found == nil {
 		return
 	}
@@ -349,35 +285,35 @@ func mergeGeo(dst, found *odGeo) {
 	}
 }
 
-func telemetryFor(r *odRequest, timestamp int64, took time.Duration) *odTelemetryEntry {
-	t := &odTelemetryEntry{
-		RequestID: r.RequestID,
-		Timestamp: timestamp,
-		Mode:      "local",
-		Execution: float64(took.Microseconds()) / 1000,
-		Features:  odTelemetryFeat{DecisioningMethod: "on-device"},
-	}
+func telemetryFor(r *DeliveryRequest, timestamp int64, took time.Duration) *TelemetryEntry {
+	f := &TelemetryFeatures{DecisioningMethod: OnDevice}
 	if r.Execute != nil {
-		t.Features.ExecuteMboxCount = len(r.Execute.Mboxes)
-		t.Features.ExecutePageLoad = r.Execute.PageLoad != nil
+		f.ExecuteMboxCount = len(r.Execute.Mboxes)
+		f.ExecutePageLoad = r.Execute.PageLoad != nil
 	}
 	if r.Prefetch != nil {
-		t.Features.PrefetchMboxCount = len(r.Prefetch.Mboxes)
-		t.Features.PrefetchPageLoad = r.Prefetch.PageLoad != nil
-		t.Features.PrefetchViewCount = len(r.Prefetch.Views)
+		f.PrefetchMboxCount = len(r.Prefetch.Mboxes)
+		f.PrefetchPageLoad = r.Prefetch.PageLoad != nil
+		f.PrefetchViewCount = len(r.Prefetch.Views)
 	}
-	return t
+	return &TelemetryEntry{
+		RequestID: r.RequestID,
+		Timestamp: timestamp,
+		Mode:      ExecutionModeLocal,
+		Execution: float64(took.Microseconds()) / 1000,
+		Features:  f,
+	}
 }
 
 // validVisitorID returns the visitor id to decide for: a copy of id, with a
 // new tntId (carrying the location hint, as the edge would mint it) when
 // the request identifies nobody.
-func validVisitorID(id *odVisitorID, locationHint string) *odVisitorID {
-	out := odVisitorID{}
+func validVisitorID(id *VisitorID, locationHint string) *VisitorID {
+	out := VisitorID{}
 	if id != nil {
 		out = *id
 	}
-	if out.TntID == "" && out.MarketingCloudVisitorID == "" && out.ThirdPartyID == "" && authenticatedCustomerID(out.CustomerIDs) == "" {
+	if out.TntID == "" && out.MarketingCloudVisitorID == "" && out.ThirdPartyID == "" && !hasAuthenticatedCustomer(out.CustomerIDs) {
 		out.TntID = newUUID()
 		if locationHint != "" {
 			out.TntID += "." + locationHint + "_0"
@@ -386,22 +322,17 @@ func validVisitorID(id *odVisitorID, locationHint string) *odVisitorID {
 	return &out
 }
 
-func authenticatedCustomerID(ids []map[string]any) string {
-	for _, c := range ids {
-		if c["authenticatedState"] == "authenticated" {
-			if s, ok := c["id"].(string); ok {
-				return s
-			}
-		}
-	}
-	return ""
+func hasAuthenticatedCustomer(ids []CustomerID) bool {
+	return slices.ContainsFunc(ids, func(c CustomerID) bool {
+		return c.AuthenticatedState == AuthenticatedStateAuthenticated && c.ID != ""
+	})
 }
 
 // allocationVisitorID picks the id visitors are bucketed by: the Experience
 // Cloud id, else the tntId without its location suffix, else the
 // third-party id. Customer ids are never used: they change when a visitor
 // logs in, and the bucket must not.
-func allocationVisitorID(id *odVisitorID) string {
+func allocationVisitorID(id *VisitorID) string {
 	switch {
 	case id.MarketingCloudVisitorID != "":
 		return id.MarketingCloudVisitorID
@@ -419,19 +350,19 @@ func allocationVisitorID(id *odVisitorID) string {
 
 // remoteDependencies lists the requested mboxes and views the artifact
 // cannot decide.
-func remoteDependencies(a *artifact, r *odRequest) (mboxes, views []string) {
+func remoteDependencies(a *artifact, r *DeliveryRequest) (mboxes, views []string) {
 	var requested, requestedViews []string
 	hasViews := false
-	for _, set := range []*odRequestSet{r.Execute, r.Prefetch} {
-		if set == nil {
-			continue
+	if r.Execute != nil {
+		for _, m := range r.Execute.Mboxes {
+			requested = append(requested, m.Name)
 		}
-		for _, m := range set.Mboxes {
-			if m.Name != "" {
-				requested = append(requested, m.Name)
-			}
+	}
+	if r.Prefetch != nil {
+		for _, m := range r.Prefetch.Mboxes {
+			requested = append(requested, m.Name)
 		}
-		for _, v := range set.Views {
+		for _, v := range r.Prefetch.Views {
 			hasViews = true
 			if v.Name != "" {
 				requestedViews = append(requestedViews, v.Name)
@@ -439,7 +370,7 @@ func remoteDependencies(a *artifact, r *odRequest) (mboxes, views []string) {
 		}
 	}
 	add := func(list []string, name string) []string {
-		if slices.Contains(list, name) {
+		if name == "" || slices.Contains(list, name) {
 			return list
 		}
 		return append(list, name)
@@ -483,16 +414,15 @@ const (
 type requestType string
 
 const (
-	typeMbox     requestType = "mbox"
-	typeView     requestType = "view"
-	typePageLoad requestType = "pageLoad"
+	typeMbox requestType = "mbox"
+	typeView requestType = "view"
 )
 
 // decider holds the state of one decision.
 type decider struct {
 	engine         *decisionEngine
 	artifact       *artifact
-	req            *odRequest
+	req            *DeliveryRequest
 	opts           decideOptions
 	timestamp      int64
 	visitorID      string
@@ -503,13 +433,13 @@ type decider struct {
 	referring      map[string]any
 	responseTokens map[string]any
 
-	notifications []odNotification
+	notifications []Notification
 	notifiedKeys  map[string]bool
 	tracer        *requestTracer
 
 	// Per request detail and per activity, computed once: a page load
 	// evaluates dozens of rules against the same parameters and visitor.
-	lastDetails *odDetails
+	lastDetails *details
 	lastContext detailsContext
 	allocations map[string]float64
 }
@@ -520,18 +450,21 @@ type detailsContext struct {
 	page, referring, mbox map[string]any
 }
 
-func (d *decider) detailsContext(details *odDetails) detailsContext {
-	if details == d.lastDetails {
+func (d *decider) detailsContext(det *details) detailsContext {
+	if det == d.lastDetails {
 		return d.lastContext
 	}
-	dc := detailsContext{page: d.page, referring: d.referring, mbox: mboxContext(details.Parameters)}
-	if details.Address != nil {
-		// An mbox's own address replaces the page's, for both the page and
-		// the referring page (as Adobe's engines do).
-		p := pageContext(details.Address.URL)
-		dc.page, dc.referring = p, p
+	dc := detailsContext{page: d.page, referring: d.referring, mbox: map[string]any{}}
+	if det.req != nil {
+		dc.mbox = mboxContext(det.req.Parameters)
+		if det.req.Address != nil {
+			// An mbox's own address replaces the page's, for both the page
+			// and the referring page (as Adobe's engines do).
+			p := pageContext(det.req.Address.URL)
+			dc.page, dc.referring = p, p
+		}
 	}
-	d.lastDetails, d.lastContext = details, dc
+	d.lastDetails, d.lastContext = det, dc
 	return dc
 }
 
@@ -547,27 +480,6 @@ func (d *decider) allocation(activityID string) float64 {
 	return v
 }
 
-func (d *decider) decideSet(mode requestMode, set *odRequestSet) *odResponseSet {
-	d.tracer = &requestTracer{d: d}
-	out := &odResponseSet{}
-	if set.Mboxes != nil {
-		out.Mboxes = []odMboxResponse{}
-		for i := range set.Mboxes {
-			out.Mboxes = append(out.Mboxes, d.decideMbox(mode, &set.Mboxes[i], typeMbox)...)
-		}
-	}
-	if mode == modePrefetch && set.Views != nil {
-		out.Views = []odMboxResponse{}
-		for i := range set.Views {
-			out.Views = append(out.Views, d.decideViews(mode, &set.Views[i])...)
-		}
-	}
-	if set.PageLoad != nil {
-		out.PageLoad = d.decidePageLoad(mode, set.PageLoad)
-	}
-	return out
-}
-
 // byPropertyToken keeps the rules for the request's property: rules with no
 // property tokens apply everywhere; with tokens, only to those properties.
 func (d *decider) ruleApplies(r *rule) bool {
@@ -579,16 +491,16 @@ func (d *decider) ruleApplies(r *rule) bool {
 
 // decideMbox evaluates an mbox's rules: the first satisfied rule answers,
 // except for the global mbox (page load), where every satisfied rule does.
-func (d *decider) decideMbox(mode requestMode, m *odDetails, rt requestType) []odMboxResponse {
-	global := m.Name == d.artifact.globalMbox
-	d.tracer.traceRequest(mode, rt, m)
-	var out []odMboxResponse
+func (d *decider) decideMbox(mode requestMode, m *details) []answer {
+	global := m.name == d.artifact.globalMbox
+	d.tracer.traceRequest(mode, typeMbox, m)
+	var out []answer
 	matched := map[string]bool{}
-	for _, r := range d.artifact.mboxRules[m.Name] {
+	for _, r := range d.artifact.mboxRules[m.name] {
 		if !d.ruleApplies(r) || global && matched[r.key] {
 			continue
 		}
-		res, ok := d.evaluate(mode, r, m, rt)
+		res, ok := d.evaluate(mode, r, m, typeMbox)
 		if !ok {
 			continue
 		}
@@ -599,43 +511,44 @@ func (d *decider) decideMbox(mode requestMode, m *odDetails, rt requestType) []o
 		}
 	}
 	if !global && len(out) == 0 {
-		out = append(out, odMboxResponse{Name: m.Name, Index: m.Index, Trace: d.tracer.result()})
+		out = append(out, answer{name: m.name, index: m.index, trace: d.tracer.result()})
 	}
 	return out
 }
 
 // decidePageLoad answers a page load with every satisfied rule of the
 // global mbox, options concatenated and metrics de-duplicated.
-func (d *decider) decidePageLoad(mode requestMode, p *odDetails) *odMboxResponse {
-	m := *p
-	m.Name = d.artifact.globalMbox
-	results := d.decideMbox(mode, &m, typeMbox)
-	out := &odMboxResponse{Options: []option{}}
+func (d *decider) decidePageLoad(mode requestMode, p *RequestDetails) *PageLoadResponse {
+	m := &MboxRequest{RequestDetails: *p, Name: d.artifact.globalMbox}
+	answers := d.decideMbox(mode, &details{name: m.Name, req: p, orig: m})
+	var options []option
+	var metrics []metric
+	var trace map[string]any
 	seen := map[string]bool{}
-	for _, r := range results {
-		out.Options = append(out.Options, r.Options...)
-		if r.Trace != nil {
-			out.Trace = r.Trace
+	for _, a := range answers {
+		options = append(options, a.options...)
+		if a.trace != nil {
+			trace = a.trace
 		}
-		for _, mt := range r.Metrics {
+		for _, mt := range a.metrics {
 			if !seen[mt.EventToken] {
 				seen[mt.EventToken] = true
-				out.Metrics = append(out.Metrics, mt)
+				metrics = append(metrics, mt)
 			}
 		}
 	}
-	return out
+	return &PageLoadResponse{Options: toOptions(options), Metrics: toMetrics(metrics), Trace: trace}
 }
 
 // decideViews answers a view request (or, without a name, every view) with
 // every satisfied rule, one answer per view.
-func (d *decider) decideViews(mode requestMode, v *odDetails) []odMboxResponse {
+func (d *decider) decideViews(mode requestMode, v *details) []answer {
 	d.tracer.traceRequest(mode, typeView, v)
 	rules := d.artifact.allViewRules
-	if v.Name != "" {
-		rules = d.artifact.viewRules[v.Name]
+	if v.name != "" {
+		rules = d.artifact.viewRules[v.name]
 	}
-	var out []odMboxResponse
+	var out []answer
 	byName := map[string]int{}
 	matched := map[string]bool{}
 	for _, r := range rules {
@@ -647,12 +560,12 @@ func (d *decider) decideViews(mode requestMode, v *odDetails) []odMboxResponse {
 			continue
 		}
 		matched[r.key] = true
-		if i, seen := byName[res.Name]; seen {
-			out[i].Options = append(out[i].Options, res.Options...)
-			out[i].Metrics = append(out[i].Metrics, res.Metrics...)
+		if i, seen := byName[res.name]; seen {
+			out[i].options = append(out[i].options, res.options...)
+			out[i].metrics = append(out[i].metrics, res.metrics...)
 			continue
 		}
-		byName[res.Name] = len(out)
+		byName[res.name] = len(out)
 		out = append(out, res)
 	}
 	return out
@@ -661,8 +574,8 @@ func (d *decider) decideViews(mode requestMode, v *odDetails) []odMboxResponse {
 // evaluate runs one rule; when it is satisfied, it returns the answer
 // post-processed for the mode: event tokens, notifications, response
 // tokens, campaign macros and the trace.
-func (d *decider) evaluate(mode requestMode, r *rule, details *odDetails, rt requestType) (odMboxResponse, bool) {
-	dc := d.detailsContext(details)
+func (d *decider) evaluate(mode requestMode, r *rule, det *details, rt requestType) (answer, bool) {
+	dc := d.detailsContext(det)
 	scope := &ruleScope{
 		base:       d.base,
 		page:       dc.page,
@@ -673,13 +586,10 @@ func (d *decider) evaluate(mode requestMode, r *rule, details *odDetails, rt req
 	ok := jsTruthy(r.condition.eval(scope))
 	d.tracer.ruleEvaluated(r, scope, ok)
 	if !ok {
-		return odMboxResponse{}, false
+		return answer{}, false
 	}
 	c := r.consequence
-	res := odMboxResponse{Name: c.name, Index: details.Index, Key: details.Key}
-	if rt == typeView {
-		res.Index = nil
-	}
+	res := answer{name: c.name, index: det.index, key: det.key}
 	switch mode {
 	case modeExecute:
 		d.notify(r, c)
@@ -688,42 +598,42 @@ func (d *decider) evaluate(mode requestMode, r *rule, details *odDetails, rt req
 				continue
 			}
 			o.EventToken = ""
-			res.Options = append(res.Options, o)
+			res.options = append(res.options, o)
 		}
 		for _, m := range c.metrics {
 			if m.Type == "click" {
-				res.Metrics = append(res.Metrics, m)
+				res.metrics = append(res.metrics, m)
 			}
 		}
 	default:
-		res.Options = make([]option, len(c.options))
+		res.options = make([]option, len(c.options))
 		for i, o := range c.options {
 			if o.EventToken == "" && i < len(c.metrics) && c.metrics[i].Type == "display" {
 				o.EventToken = c.metrics[i].EventToken
 			}
-			res.Options[i] = o
+			res.options[i] = o
 		}
 		if rt == typeView {
-			res.Metrics = slices.Clone(c.metrics)
-			if res.Metrics == nil && c.metrics != nil {
-				res.Metrics = []metric{}
+			res.metrics = slices.Clone(c.metrics)
+			if res.metrics == nil && c.metrics != nil {
+				res.metrics = []metric{}
 			}
 		}
 	}
 	if c.options == nil {
-		res.Options = nil
-	} else if res.Options == nil {
-		res.Options = []option{}
+		res.options = nil
+	} else if res.options == nil {
+		res.options = []option{}
 	}
 	tokens := d.ruleResponseTokens(r)
-	for i := range res.Options {
-		res.Options[i].ResponseTokens = tokens
-		if content, changed := replaceMacros(res.Options[i].Type, res.Options[i].Content, r, details); changed {
-			res.Options[i].Content = content
-			res.Options[i].contentJSON = nil
+	for i := range res.options {
+		res.options[i].ResponseTokens = tokens
+		if content, changed := replaceMacros(res.options[i].Type, res.options[i].Content, r, det); changed {
+			res.options[i].Content = content
+			res.options[i].contentJSON = nil
 		}
 	}
-	res.Trace = d.tracer.result()
+	res.trace = d.tracer.result()
 	return res, true
 }
 
@@ -748,12 +658,12 @@ func (d *decider) notify(r *rule, c consequence) {
 	if len(tokens) == 0 {
 		return
 	}
-	n := odNotification{
+	n := Notification{
 		ID:           newUUID(),
 		ImpressionID: newUUID(),
 		Timestamp:    d.timestamp,
-		Type:         "display",
-		Mbox:         &odNotifMbox{Name: c.name},
+		Type:         MetricTypeDisplay,
+		Mbox:         &NotificationMbox{Name: c.name},
 		Tokens:       tokens,
 	}
 	d.notifications = append(d.notifications, n)

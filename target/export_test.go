@@ -53,13 +53,13 @@ func Decide(ctx context.Context, cfg EngineConfig, request []byte, sessionID, lo
 		return nil, nil, err
 	}
 	defer e.Close()
-	e.lookupGeo = func(context.Context, string) (*odGeo, error) {
+	e.lookupGeo = func(context.Context, string) (*Geo, error) {
 		if cfg.GeoPayload == nil {
 			return nil, errors.New("no geo payload")
 		}
 		return geoFromPayload(cfg.GeoPayload), nil
 	}
-	var req odRequest
+	var req DeliveryRequest
 	if err := json.Unmarshal(request, &req); err != nil {
 		return nil, nil, err
 	}
@@ -138,7 +138,7 @@ var (
 func (h *OnDeviceHandle) SetClock(now func() time.Time) { h.od.engine.now = now }
 
 func (h *OnDeviceHandle) SetGeo(payload map[string]any) {
-	h.od.engine.lookupGeo = func(context.Context, string) (*odGeo, error) {
+	h.od.engine.lookupGeo = func(context.Context, string) (*Geo, error) {
 		if payload == nil {
 			return nil, errors.New("no geo payload")
 		}
@@ -151,7 +151,7 @@ var JSString = jsString
 // Engine is a decision engine with a parsed request, for benchmarks.
 type Engine struct {
 	e   *decisionEngine
-	req *odRequest
+	req *DeliveryRequest
 }
 
 // NewEngine parses the artifact and the request once.
@@ -162,7 +162,7 @@ func NewEngine(cfg EngineConfig, request []byte) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	var req odRequest
+	var req DeliveryRequest
 	if err := json.Unmarshal(request, &req); err != nil {
 		e.Close()
 		return nil, err
@@ -177,10 +177,11 @@ func (e *Engine) Decide(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	n := 0
-	for _, set := range []*odResponseSet{d.response.Execute, d.response.Prefetch} {
-		if set != nil {
-			n += len(set.Mboxes) + len(set.Views)
-		}
+	if ex := d.response.Execute; ex != nil {
+		n += len(ex.Mboxes)
+	}
+	if pf := d.response.Prefetch; pf != nil {
+		n += len(pf.Mboxes) + len(pf.Views)
 	}
 	return n, nil
 }
@@ -192,9 +193,9 @@ func (e *Engine) Close() { e.e.Close() }
 func PageContext(url string) map[string]any { return pageContext(url) }
 
 func UserContext(userAgent, platformHint, brandsHint string) map[string]any {
-	c := &odContext{UserAgent: userAgent}
+	c := &Context{UserAgent: userAgent}
 	if platformHint != "" || brandsHint != "" {
-		c.ClientHints = &odClientHints{Platform: platformHint, BrowserUAWithMajorVersion: brandsHint}
+		c.ClientHints = &ClientHints{Platform: platformHint, BrowserUAWithMajorVersion: brandsHint}
 	}
 	return userContext(c)
 }

@@ -19,8 +19,8 @@ const defaultGeoLocation = "https://assets.adobetarget.com/v1/geo"
 
 // geoFromPayload reads a geo lookup answer. Numbers may come as JSON
 // numbers or strings; anything unreadable is left out.
-func geoFromPayload(payload map[string]any) *odGeo {
-	g := &odGeo{}
+func geoFromPayload(payload map[string]any) *Geo {
+	g := &Geo{}
 	str := func(key string) string {
 		switch v := payload[key].(type) {
 		case string:
@@ -51,14 +51,14 @@ func geoFromPayload(payload map[string]any) *odGeo {
 
 // httpGeoLookup returns a lookup against location (the default endpoint
 // when empty) through client.
-func httpGeoLookup(client *http.Client, location string) func(context.Context, string) (*odGeo, error) {
+func httpGeoLookup(client *http.Client, location string) func(context.Context, string) (*Geo, error) {
 	if location == "" {
 		location = defaultGeoLocation
 	}
 	if client == nil {
 		client = http.DefaultClient
 	}
-	return func(ctx context.Context, ip string) (*odGeo, error) {
+	return func(ctx context.Context, ip string) (*Geo, error) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, location, nil)
 		if err != nil {
 			return nil, err

@@ -2,8 +2,6 @@ package target
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"time"
 
 	"github.com/target-go/sdk/future"
@@ -68,10 +66,7 @@ func (c *Client) getOffersOnDevice(ctx context.Context, od *onDevice, opts GetOf
 	if err != nil {
 		return withCallbacks(future.Rejected[*Response](err), opts.Callback, opts.ErrCallback)
 	}
-	req, err := toODRequest(p.req)
-	if err != nil {
-		return withCallbacks(future.Rejected[*Response](err), opts.Callback, opts.ErrCallback)
-	}
+	req := p.req
 	a := od.engine.artifacts.current()
 	if method == Hybrid {
 		if a == nil {
@@ -87,10 +82,7 @@ func (c *Client) getOffersOnDevice(ctx context.Context, od *onDevice, opts GetOf
 		if err != nil {
 			return nil, err
 		}
-		r, err := c.onDeviceResponse(p, d, time.Since(start))
-		if err != nil {
-			return nil, err
-		}
+		r := c.onDeviceResponse(p, d, time.Since(start))
 		c.report(ctx, od, p, d)
 		return r, nil
 	}
@@ -114,7 +106,11 @@ func (c *Client) getOffersOnDevice(ctx context.Context, od *onDevice, opts GetOf
 
 // prepareLocal is prepare without the wire: the same checks and defaults
 // (visitor from the cookie, request id, property, analytics, session id,
-// edge cluster), in the same order.
+// edge cluster), in the same order, but no encoding and no pending
+// telemetry, which prepare takes for the wire; with 64 entries pending,
+// prepare alone costs 3 times a whole on-device GetOffers. prepare is meant
+// to become prepareLocal plus those two steps, so that the sequence lives in
+// one place.
 func (c *Client) prepareLocal(opts GetOffersOptions) (*prepared, error) {
 	if opts.SessionID != "" && !validSessionID(opts.SessionID) {
 		return nil, optionError("SessionID", "must be 1 to 128 printable characters without space, '?' or '/'")
@@ -180,37 +176,12 @@ func (c *Client) getAttributesOnDevice(ctx context.Context, od *onDevice, mboxNa
 	return withCallbacks(f, ok, onErr)
 }
 
-func geoMissing(r *odRequest) bool {
-	return r.Context == nil || r.Context.Geo.missingFields()
-}
-
-// toODRequest converts the prepared request to the engine's form. The JSON
-// round trip costs a few microseconds and keeps the engine independent of
-// the models' Go layout.
-func toODRequest(req *DeliveryRequest) (*odRequest, error) {
-	in := *req
-	in.Telemetry, in.Notifications = nil, nil // not read by decisions
-	b, err := json.Marshal(&in)
-	if err != nil {
-		return nil, fmt.Errorf("target: on-device request: %w", err)
-	}
-	var r odRequest
-	if err := json.Unmarshal(b, &r); err != nil {
-		return nil, fmt.Errorf("target: on-device request: %w", err)
-	}
-	return &r, nil
-}
-
 // onDeviceResponse builds the call's result from a decision, as exchange
 // does from the edge's answer.
-func (c *Client) onDeviceResponse(p *prepared, d *decision, took time.Duration) (*Response, error) {
-	dr, err := toDeliveryResponse(d.response, p.req.ID)
-	if err != nil {
-		return nil, err
-	}
-	req := *p.req
+func (c *Client) onDeviceResponse(p *prepared, d *decision, took time.Duration) *Response {
+	dr := d.response
+	req := *d.request
 	req.Telemetry = nil
-	req.ID = dr.ID
 	r := &Response{
 		Request:      &req,
 		Response:     dr,
@@ -231,87 +202,7 @@ func (c *Client) onDeviceResponse(p *prepared, d *decision, took time.Duration) 
 		r.TargetLocationHintCookie = &Cookie{Name: LocationHintCookie, Value: cluster, MaxAge: locationHintMaxAge}
 	}
 	r.collectDetails()
-	return r, nil
-}
-
-// toDeliveryResponse converts the engine's answer to the client's models,
-// field by field: a JSON round trip would cost more than the decision.
-// id is the request's visitor; the engine only ever adds a tntId to it.
-func toDeliveryResponse(r *odResponse, id *VisitorID) (*DeliveryResponse, error) {
-	vid := VisitorID{}
-	if id != nil {
-		vid = *id
-	}
-	if r.ID != nil && vid.TntID == "" {
-		vid.TntID = r.ID.TntID
-	}
-	dr := &DeliveryResponse{Status: r.Status, RequestID: r.RequestID, ID: &vid, Client: r.Client}
-	var err error
-	convert := func(m odMboxResponse) MboxResponse {
-		out := MboxResponse{Name: m.Name, Trace: m.Trace}
-		if m.Index != nil {
-			out.Index = *m.Index
-		}
-		out.Options, err = toOptions(m.Options, err)
-		out.Metrics = toMetrics(m.Metrics)
-		return out
-	}
-	pageLoad := func(m *odMboxResponse) *PageLoadResponse {
-		if m == nil {
-			return nil
-		}
-		c := convert(*m)
-		return &PageLoadResponse{Options: c.Options, Metrics: c.Metrics, Trace: c.Trace}
-	}
-	if ex := r.Execute; ex != nil {
-		dr.Execute = &ExecuteResponse{PageLoad: pageLoad(ex.PageLoad)}
-		for _, m := range ex.Mboxes {
-			dr.Execute.Mboxes = append(dr.Execute.Mboxes, convert(m))
-		}
-	}
-	if pf := r.Prefetch; pf != nil {
-		dr.Prefetch = &PrefetchResponse{PageLoad: pageLoad(pf.PageLoad)}
-		for _, m := range pf.Mboxes {
-			dr.Prefetch.Mboxes = append(dr.Prefetch.Mboxes, PrefetchMboxResponse{MboxResponse: convert(m)})
-		}
-		for _, v := range pf.Views {
-			c := convert(v)
-			dr.Prefetch.Views = append(dr.Prefetch.Views, View{Name: v.Name, Key: v.Key, Options: c.Options, Metrics: c.Metrics, Trace: c.Trace})
-		}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("target: on-device response: %w", err)
-	}
-	return dr, nil
-}
-
-func toOptions(in []option, err error) ([]Option, error) {
-	if in == nil {
-		return nil, err
-	}
-	out := make([]Option, len(in))
-	for i, o := range in {
-		content := o.contentJSON
-		if content == nil && o.Content != nil {
-			var e error
-			if content, e = encodeJSON(o.Content); e != nil && err == nil {
-				err = e
-			}
-		}
-		out[i] = Option{Type: OptionType(o.Type), Content: content, EventToken: o.EventToken, ResponseTokens: o.ResponseTokens}
-	}
-	return out, err
-}
-
-func toMetrics(in []metric) []Metric {
-	if in == nil {
-		return nil
-	}
-	out := make([]Metric, len(in))
-	for i, m := range in {
-		out[i] = Metric{Type: MetricType(m.Type), Selector: m.Selector, EventToken: m.EventToken}
-	}
-	return out
+	return r
 }
 
 // report sends the decision's display notifications, with its telemetry,
@@ -324,37 +215,18 @@ func (c *Client) report(ctx context.Context, od *onDevice, p *prepared, d *decis
 	if n == nil {
 		return
 	}
-	var entries []TelemetryEntry
-	if n.Telemetry != nil {
-		b, err := json.Marshal(n.Telemetry.Entries)
-		if err == nil {
-			err = json.Unmarshal(b, &entries)
-		}
-		if err != nil {
-			c.log.Warn("target: dropping on-device telemetry", "error", err)
-		}
-	}
 	if len(n.Notifications) == 0 {
-		if len(entries) > 0 {
+		if n.Telemetry != nil {
 			c.mu.Lock()
-			c.pending = trimTelemetry(append(c.pending, entries...))
+			c.pending = trimTelemetry(append(c.pending, n.Telemetry.Entries...))
 			c.mu.Unlock()
 		}
-		return
-	}
-	b, err := json.Marshal(n)
-	var req DeliveryRequest
-	if err == nil {
-		err = json.Unmarshal(b, &req)
-	}
-	if err != nil {
-		c.log.Warn("target: on-device notifications not sent", "error", err)
 		return
 	}
 	// The notification belongs to the decision, not to the caller's
 	// context: it must go out even when the caller's request has ended.
 	f := c.SendNotifications(context.WithoutCancel(ctx), SendNotificationsOptions{
-		Request:            req,
+		Request:            *n,
 		SessionID:          p.sessionID,
 		TargetLocationHint: p.cluster,
 	})

@@ -111,9 +111,9 @@ func timingContext(now time.Time, m map[string]any) {
 }
 
 // userContext is the browser part of the context.
-func userContext(c *odContext) map[string]any {
+func userContext(c *Context) map[string]any {
 	ua := ""
-	var hints *odClientHints
+	var hints *ClientHints
 	if c != nil {
 		ua = c.UserAgent
 		hints = c.ClientHints
@@ -142,7 +142,7 @@ type agentInfo struct {
 
 // geoContext is the geo part of the context; absent values stay absent, so
 // that conditions on them are false rather than comparing with "".
-func geoContext(g *odGeo) map[string]any {
+func geoContext(g *Geo) map[string]any {
 	m := make(map[string]any, 5)
 	if g == nil {
 		return m
@@ -169,7 +169,7 @@ func geoContext(g *odGeo) map[string]any {
 // conditions: dotted names become nested objects ("favorite.color" is
 // read as mbox.favorite.color), and every string value has a lower-case
 // "_lc" twin at its level.
-func mboxContext(params map[string]any) map[string]any {
+func mboxContext(params map[string]string) map[string]any {
 	if len(params) == 0 {
 		return map[string]any{}
 	}

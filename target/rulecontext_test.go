@@ -78,10 +78,10 @@ func TestTimingContextIsUTC(t *testing.T) {
 
 func TestMboxContextNestsDottedNames(t *testing.T) {
 	t.Parallel()
-	m := target.MboxContext(map[string]any{"favorite.color": "Blue", "Plain": "MiXed", "n": 3.0, ".odd": "x", "a..b": "y"})
+	m := target.MboxContext(map[string]string{"favorite.color": "Blue", "Plain": "MiXed", "n": "3", ".odd": "x", "a..b": "y"})
 	assert.Equal(t, map[string]any{"color": "Blue", "color_lc": "blue"}, m["favorite"])
 	assert.Equal(t, "mixed", m["Plain_lc"])
-	assert.Equal(t, 3.0, m["n"])
+	assert.Equal(t, "3", m["n"])
 	assert.Equal(t, "x", m[".odd"])
 	assert.Equal(t, "y", m["a..b"])
 }

@@ -36,12 +36,12 @@ type traceTarget struct {
 	unmatchedConditions      []any
 }
 
-func (t *requestTracer) traceRequest(mode requestMode, rt requestType, details *odDetails) {
+func (t *requestTracer) traceRequest(mode requestMode, rt requestType, det *details) {
 	if !t.d.showTrace {
 		return
 	}
 	detail := map[string]any{}
-	if b, err := json.Marshal(details); err == nil {
+	if b, err := json.Marshal(det.orig); err == nil {
 		_ = json.Unmarshal(b, &detail)
 	}
 	detail["type"] = string(mode)
@@ -117,7 +117,7 @@ func (t *requestTracer) campaign(activity string) *traceCampaign {
 	return nil
 }
 
-func (t *requestTracer) notified(r *rule, n odNotification) {
+func (t *requestTracer) notified(r *rule, n Notification) {
 	if !t.d.showTrace {
 		return
 	}
@@ -179,7 +179,7 @@ func (t *requestTracer) result() map[string]any {
 	}
 }
 
-func traceProfile(id *odVisitorID) map[string]any {
+func traceProfile(id *VisitorID) map[string]any {
 	visitor := map[string]any{}
 	if b, err := json.Marshal(id); err == nil {
 		_ = json.Unmarshal(b, &visitor)

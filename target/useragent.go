@@ -98,7 +98,7 @@ func majorVersion(v string) int {
 
 // detectBrowser combines the user agent with the client hints' brand list:
 // a known value from the hints replaces the user agent's.
-func detectBrowser(userAgent string, hints *odClientHints) browserInfo {
+func detectBrowser(userAgent string, hints *ClientHints) browserInfo {
 	b := matchBrowser(browserPatterns, userAgent)
 	if hints == nil {
 		return b
@@ -121,7 +121,7 @@ func detectBrowser(userAgent string, hints *odClientHints) browserInfo {
 }
 
 // detectPlatform prefers the platform client hint.
-func detectPlatform(userAgent string, hints *odClientHints) string {
+func detectPlatform(userAgent string, hints *ClientHints) string {
 	platform := ""
 	if hints != nil && hints.Platform != "" {
 		platform = hints.Platform
