@@ -48,10 +48,12 @@ type GetOffersOptions struct {
 	DecisioningMethod DecisioningMethod
 	// Callback, when set, is called with the result if the call succeeds.
 	// ErrCallback, when set, is called with the error if it fails. Exactly
-	// one of them runs, exactly once, on the goroutine that settles the
-	// future (the call's own goroutine; the caller's goroutine for invalid
-	// options). They run before Await returns to anyone. A panic in them is
-	// not recovered (see package future).
+	// one of them runs, exactly once, right after the future settles, on the
+	// goroutine that settled it: the call's own goroutine, or the caller's
+	// for invalid options (then before GetOffers returns). A waiter in
+	// Await may see the result while the callback still runs. A panic in a
+	// callback is raised again on that goroutine (see package future), as
+	// in any goroutine: callbacks should not panic.
 	Callback    func(*Response)
 	ErrCallback func(error)
 }
@@ -124,6 +126,8 @@ type OptionError struct {
 	Reason string
 }
 
+// Error names the field and the reason; it never quotes cookie or token
+// values.
 func (e *OptionError) Error() string {
 	return "target: invalid option " + e.Field + ": " + e.Reason
 }
@@ -377,6 +381,7 @@ func (c *Client) fillVisitor(req *DeliveryRequest, entries map[string]cookieEntr
 	if e, ok := entries[deviceEntry]; ok && id.TntID == "" && e.value != "" {
 		id.TntID = e.value
 	}
+	req.ID = nil // an empty "id" object would be rejected by the edge
 	if id.TntID != "" || id.ThirdPartyID != "" || id.MarketingCloudVisitorID != "" || len(id.CustomerIDs) > 0 {
 		req.ID = &id
 	}
@@ -512,9 +517,31 @@ func validateNotificationsRequest(req *DeliveryRequest) error {
 	return nil
 }
 
+// secrets lists the values of p that must not appear in errors.
+func (p *prepared) secrets() []string {
+	out := []string{p.sessionID, p.tntID}
+	r := p.req
+	if r.ID != nil {
+		out = append(out, r.ID.ThirdPartyID, r.ID.MarketingCloudVisitorID)
+	}
+	if r.Property != nil {
+		out = append(out, r.Property.Token)
+	}
+	if r.Trace != nil {
+		out = append(out, r.Trace.AuthorizationToken)
+	}
+	if r.QAMode != nil {
+		out = append(out, r.QAMode.Token)
+	}
+	if r.Preview != nil {
+		out = append(out, r.Preview.Token)
+	}
+	return out
+}
+
 // exchange sends p and builds the Response.
 func (c *Client) exchange(ctx context.Context, p *prepared) (*Response, error) {
-	dr, status, tm, err := c.post(ctx, exchange{host: p.host, sessionID: p.sessionID, requestID: p.req.RequestID, body: p.body})
+	dr, status, tm, err := c.post(ctx, exchange{host: p.host, sessionID: p.sessionID, requestID: p.req.RequestID, body: p.body, secrets: p.secrets()})
 	if err != nil {
 		c.giveBackTelemetry(p.sent)
 		c.log.LogAttrs(ctx, slog.LevelDebug, "target: call failed", slog.String("requestId", p.req.RequestID), slog.Any("error", err))

@@ -561,3 +561,13 @@ const (
 	OnDevice   DecisioningMethod = "on-device"
 	Hybrid     DecisioningMethod = "hybrid"
 )
+
+// ContentString returns the content of an html or redirect option (a JSON
+// string) decoded, and false when the content is not a JSON string.
+func (o Option) ContentString() (string, bool) {
+	var s string
+	if len(o.Content) == 0 || o.Content[0] != '"' || json.Unmarshal(o.Content, &s) != nil {
+		return "", false
+	}
+	return s, true
+}

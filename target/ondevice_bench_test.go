@@ -60,10 +60,10 @@ func BenchmarkOnDeviceDecision(b *testing.B) {
 	}
 }
 
-// BenchmarkGetOffers compares a GetOffers call decided on-device with the
+// BenchmarkOnDeviceGetOffers compares a GetOffers call decided on-device with the
 // same call answered by a local edge over loopback HTTP (the baseline: the
 // smallest round trip a server-side call can cost).
-func BenchmarkGetOffers(b *testing.B) {
+func BenchmarkOnDeviceGetOffers(b *testing.B) {
 	artifact := benchArtifact(b)
 	edge := targettest.NewServer(targettest.Config{Client: "targettesting", RecordLimit: -1})
 	defer edge.Close()

@@ -13,6 +13,7 @@ import (
 	"net/http/httptrace"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -42,7 +43,9 @@ var ErrResponseTooLarge = errors.New("target: response body too large")
 
 // APIError is a non-2xx answer from the edge. Status is the HTTP status;
 // Message is the edge's message ({"status":N,"message":"..."}), or the
-// status text when the body has none.
+// status text when the body has none. The edge may quote the request in its
+// message, so the request's session id, visitor ids and tokens are replaced
+// by "[redacted]" in it.
 type APIError struct {
 	Status  int
 	Message string
@@ -51,6 +54,8 @@ type APIError struct {
 	RetryAfter time.Duration
 }
 
+// Error gives the status and the edge's message, with the request's
+// secrets (session id, tntId, tokens) redacted from it.
 func (e *APIError) Error() string {
 	return fmt.Sprintf("target: edge answered %d: %s", e.Status, e.Message)
 }
@@ -148,6 +153,9 @@ type exchange struct {
 	sessionID string
 	requestID string
 	body      []byte
+	// secrets are values of the request (session id, tntId, tokens) the
+	// edge may echo in an error message; they are redacted from it.
+	secrets []string
 }
 
 // post sends ex with retries by the client's policy, under ctx (which
@@ -278,7 +286,7 @@ func (c *Client) attempt(ctx context.Context, u string, ex exchange, tm *Timings
 	c.debug(ctx, "target: response", "requestId", ex.requestID, "status", resp.StatusCode, "bytes", len(body))
 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, resp.StatusCode, apiError(resp, body)
+		return nil, resp.StatusCode, apiError(resp, body, ex.secrets)
 	}
 	if int64(len(body)) > limit {
 		return nil, resp.StatusCode, fmt.Errorf("%w: over %d bytes", ErrResponseTooLarge, MaxResponseSize)
@@ -307,11 +315,11 @@ func decodeResponse(body []byte) (*DeliveryResponse, error) {
 
 // apiError turns a non-2xx answer into an *APIError, taking the message
 // from the body when it is the API's {"status","message"} shape.
-func apiError(resp *http.Response, body []byte) *APIError {
+func apiError(resp *http.Response, body []byte, secrets []string) *APIError {
 	e := &APIError{Status: resp.StatusCode, Message: http.StatusText(resp.StatusCode)}
 	var ue UnexpectedError
 	if json.Unmarshal(body, &ue) == nil && ue.Message != "" {
-		e.Message = ue.Message
+		e.Message = redact(ue.Message, secrets)
 	}
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
 		e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
@@ -334,4 +342,14 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 		return t.Sub(now)
 	}
 	return 0
+}
+
+// redact replaces every secret in msg with "[redacted]".
+func redact(msg string, secrets []string) string {
+	for _, s := range secrets {
+		if s != "" {
+			msg = strings.ReplaceAll(msg, s, "[redacted]")
+		}
+	}
+	return msg
 }

@@ -33,71 +33,83 @@ func (s *Server) respond(r *http.Request, req *target.DeliveryRequest) *target.D
 		resp.EdgeHost = "mboxedge" + s.cfg.Cluster + ".tt.omtrdc.net"
 	}
 
-	var tr *tracer
+	a := answerer{offers: s.cfg.Offers}
 	if req.Trace != nil {
-		tr = &tracer{client: s.cfg.Client, sessionID: r.URL.Query().Get("sessionId"), tntID: id.TntID}
+		a.tr = &tracer{client: s.cfg.Client, sessionID: r.URL.Query().Get("sessionId"), tntID: id.TntID}
 	}
-	offers := s.cfg.Offers
+	// Analytics payloads go only to clients that log to Analytics themselves.
+	if ec := req.ExperienceCloud; ec != nil && ec.Analytics != nil {
+		a.analytics = ec.Analytics.Logging == target.LoggingClientSide
+	}
 	if ex := req.Execute; ex != nil {
 		out := &target.ExecuteResponse{}
 		if ex.PageLoad != nil {
-			out.PageLoad = pageLoad(offers.PageLoad, false, tr)
+			out.PageLoad = a.pageLoad(false)
 		}
 		for _, m := range ex.Mboxes {
-			out.Mboxes = append(out.Mboxes, mbox(offers, m, false, tr))
+			out.Mboxes = append(out.Mboxes, a.mbox(m, false))
 		}
 		resp.Execute = out
 	}
 	if pf := req.Prefetch; pf != nil {
 		out := &target.PrefetchResponse{}
 		if pf.PageLoad != nil {
-			out.PageLoad = pageLoad(offers.PageLoad, true, tr)
+			out.PageLoad = a.pageLoad(true)
 		}
 		for _, m := range pf.Mboxes {
-			out.Mboxes = append(out.Mboxes, target.PrefetchMboxResponse{MboxResponse: mbox(offers, m, true, tr)})
+			out.Mboxes = append(out.Mboxes, target.PrefetchMboxResponse{MboxResponse: a.mbox(m, true)})
 		}
-		out.Views = views(offers.Views, pf.Views, tr)
+		out.Views = a.views(pf.Views)
 		resp.Prefetch = out
 	}
 	for _, n := range req.Notifications {
 		resp.Notifications = append(resp.Notifications, target.NotificationResponse{
-			ID: n.ID, Trace: tr.trace("notification", map[string]any{"id": n.ID, "type": n.Type}),
+			ID: n.ID, Trace: a.tr.trace("notification", map[string]any{"id": n.ID, "type": n.Type}),
 		})
 	}
 	return resp
 }
 
-func mbox(offers Offers, m target.MboxRequest, prefetch bool, tr *tracer) target.MboxResponse {
+// answerer answers the locations of one request.
+type answerer struct {
+	offers    Offers
+	tr        *tracer // nil when the request asked for no trace
+	analytics bool    // whether to include analytics payloads
+}
+
+func (a *answerer) mbox(m target.MboxRequest, prefetch bool) target.MboxResponse {
 	out := target.MboxResponse{Index: m.Index, Name: m.Name}
-	if offer, ok := offers.Mboxes[m.Name]; ok {
+	if offer, ok := a.offers.Mboxes[m.Name]; ok {
 		out.Options, out.Metrics = offer.answer("mbox/"+m.Name, prefetch)
+		out.Analytics = a.payload(offer)
 	}
-	out.Trace = tr.trace(requestType(prefetch), map[string]any{"mbox": map[string]any{"name": m.Name, "index": m.Index}})
+	out.Trace = a.tr.trace(requestType(prefetch), map[string]any{"mbox": map[string]any{"name": m.Name, "index": m.Index}})
 	return out
 }
 
-func pageLoad(offer *Offer, prefetch bool, tr *tracer) *target.PageLoadResponse {
+func (a *answerer) pageLoad(prefetch bool) *target.PageLoadResponse {
 	out := &target.PageLoadResponse{}
-	if offer != nil {
+	if offer := a.offers.PageLoad; offer != nil {
 		out.Options, out.Metrics = offer.answer("pageLoad", prefetch)
+		out.Analytics = a.payload(*offer)
 	}
-	out.Trace = tr.trace(requestType(prefetch), map[string]any{"pageLoad": map[string]any{}})
+	out.Trace = a.tr.trace(requestType(prefetch), map[string]any{"pageLoad": map[string]any{}})
 	return out
 }
 
 // views answers the prefetch view requests: a named view if there is an
 // offer for it, every view for a request without a name, each view once.
-func views(offers map[string]Offer, reqs []target.ViewRequest, tr *tracer) []target.View {
+func (a *answerer) views(reqs []target.ViewRequest) []target.View {
 	var names []string
 	keys := map[string]string{}
 	for _, v := range reqs {
 		if v.Name == "" {
-			for name := range offers {
+			for name := range a.offers.Views {
 				names = append(names, name)
 			}
 			continue
 		}
-		if _, ok := offers[v.Name]; ok {
+		if _, ok := a.offers.Views[v.Name]; ok {
 			names = append(names, v.Name)
 			keys[v.Name] = v.Key
 		}
@@ -106,12 +118,20 @@ func views(offers map[string]Offer, reqs []target.ViewRequest, tr *tracer) []tar
 	names = slices.Compact(names)
 	var out []target.View
 	for _, name := range names {
-		v := target.View{Name: name, Key: keys[name]}
-		v.Options, v.Metrics = offers[name].answer("view/"+name, true)
-		v.Trace = tr.trace("prefetch", map[string]any{"view": map[string]any{"name": name}})
+		offer := a.offers.Views[name]
+		v := target.View{Name: name, Key: keys[name], Analytics: a.payload(offer)}
+		v.Options, v.Metrics = offer.answer("view/"+name, true)
+		v.Trace = a.tr.trace("prefetch", map[string]any{"view": map[string]any{"name": name}})
 		out = append(out, v)
 	}
 	return out
+}
+
+func (a *answerer) payload(o Offer) *target.AnalyticsResponse {
+	if !a.analytics {
+		return nil
+	}
+	return o.Analytics
 }
 
 func requestType(prefetch bool) string {

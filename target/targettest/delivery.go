@@ -17,14 +17,21 @@ import (
 // Offers is what the edge answers with, by location. A location with no
 // offer is answered without content, as the real edge answers an mbox no
 // activity targets: an mbox response with only its index and name.
+//
+// Its JSON form (the standalone edge's -offers file) uses the Delivery
+// API's own names:
+//
+//	{"mboxes": {"hero": {"options": [{"type": "html", "content": "<p>Hi</p>"}]}},
+//	 "views": {"home": {"options": [...], "metrics": [...]}},
+//	 "pageLoad": {"options": [...]}}
 type Offers struct {
 	// Mboxes maps an mbox name to its offer, for execute and prefetch.
-	Mboxes map[string]Offer
+	Mboxes map[string]Offer `json:"mboxes,omitempty"`
 	// Views maps a view name to its offer, for prefetch; a prefetch view
 	// request without a name gets every view, in name order.
-	Views map[string]Offer
+	Views map[string]Offer `json:"views,omitempty"`
 	// PageLoad is the offer for execute and prefetch pageLoad requests.
-	PageLoad *Offer
+	PageLoad *Offer `json:"pageLoad,omitempty"`
 }
 
 // Offer is the content of one location.
@@ -35,9 +42,15 @@ type Offers struct {
 // position (stable across runs). Executed options carry none, since
 // execution already counted the impression. Metrics keep or get tokens the
 // same way in both.
+//
+// Analytics is returned only to requests with
+// experienceCloud.analytics.logging "client_side": with server-side
+// logging the edge forwards the data to Analytics itself, so the real edge
+// leaves the payload out.
 type Offer struct {
-	Options []target.Option
-	Metrics []target.Metric
+	Options   []target.Option           `json:"options,omitempty"`
+	Metrics   []target.Metric           `json:"metrics,omitempty"`
+	Analytics *target.AnalyticsResponse `json:"analytics,omitempty"`
 }
 
 func (o Offers) validate() error {
@@ -123,26 +136,29 @@ func writeError(w http.ResponseWriter, status int, message string) {
 	_, _ = w.Write(body)
 }
 
-// deliver validates a Delivery request and builds the answer: status and
-// body (empty for 204).
-func (s *Server) deliver(r *http.Request, body []byte, req *target.DeliveryRequest, decodeErr error) (int, []byte) {
+// deliver validates a Delivery request and builds the answer: status, body
+// (empty for 204) and, for an error, its message.
+func (s *Server) deliver(r *http.Request, body []byte, req *target.DeliveryRequest, decodeErr error) (int, []byte, string) {
 	rerr := s.check(r, body, decodeErr)
 	if rerr != nil {
 		b, _ := json.Marshal(target.UnexpectedError{Status: rerr.status, Message: rerr.message})
-		return rerr.status, b
+		return rerr.status, b, rerr.message
 	}
 	if req.Context.Beacon {
-		return http.StatusNoContent, nil
+		return http.StatusNoContent, nil, ""
 	}
-	resp := s.respond(r, req)
-	b, err := json.Marshal(resp)
-	if err != nil {
+	// Content goes out as configured, like the real edge's "<p>...</p>",
+	// not with json.Marshal's \u003c escapes.
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(s.respond(r, req)); err != nil {
 		// Only configured content could fail to encode, and Validate
 		// checked it; answer as the edge would to its own failure.
-		b, _ = json.Marshal(target.UnexpectedError{Status: http.StatusInternalServerError, Message: err.Error()})
-		return http.StatusInternalServerError, b
+		b, _ := json.Marshal(target.UnexpectedError{Status: http.StatusInternalServerError, Message: err.Error()})
+		return http.StatusInternalServerError, b, err.Error()
 	}
-	return http.StatusOK, b
+	return http.StatusOK, bytes.TrimSuffix(buf.Bytes(), []byte("\n")), ""
 }
 
 // decode decodes a Delivery request body; a nil request comes with an

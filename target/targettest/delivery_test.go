@@ -327,3 +327,29 @@ func keys(m map[string]any) []string {
 	}
 	return out
 }
+
+func TestDeliveryAnalyticsForClientSideLogging(t *testing.T) {
+	t.Parallel()
+	payload := &target.AnalyticsResponse{Payload: &target.AnalyticsPayload{PE: "tnt", TNTA: "1:1:0|2"}}
+	srv := setup(t, targettest.Config{Offers: targettest.Offers{
+		Mboxes:   map[string]targettest.Offer{"hero": {Analytics: payload}},
+		Views:    map[string]targettest.Offer{"home": {Analytics: payload}},
+		PageLoad: &targettest.Offer{Analytics: payload},
+	}})
+	req := &target.DeliveryRequest{
+		Context:  web(),
+		Execute:  &target.ExecuteRequest{PageLoad: &target.RequestDetails{}, Mboxes: []target.MboxRequest{{Index: 1, Name: "hero"}}},
+		Prefetch: &target.PrefetchRequest{Views: []target.ViewRequest{{Name: "home"}}},
+	}
+	for _, logging := range []target.LoggingType{"", target.LoggingServerSide, target.LoggingClientSide} {
+		req.ExperienceCloud = &target.ExperienceCloud{Analytics: &target.AnalyticsRequest{Logging: logging}}
+		got := deliver(t, srv, req)
+		want := (*target.AnalyticsResponse)(nil)
+		if logging == target.LoggingClientSide {
+			want = payload
+		}
+		assert.Equal(t, want, got.Execute.Mboxes[0].Analytics, "logging %q", logging)
+		assert.Equal(t, want, got.Execute.PageLoad.Analytics, "logging %q", logging)
+		assert.Equal(t, want, got.Prefetch.Views[0].Analytics, "logging %q", logging)
+	}
+}

@@ -32,8 +32,9 @@ const (
 	// body in [Faults.SlowBodyChunk]-byte pieces every
 	// [Faults.SlowBodyInterval].
 	FaultSlowBody
-	// FaultMalformedJSON answers 200 with a JSON content type and the first
-	// half of the normal body, which no JSON decoder accepts.
+	// FaultMalformedJSON answers with the normal status (200 for a beacon's
+	// 204), a JSON content type and the first half of the normal body,
+	// which no JSON decoder accepts.
 	FaultMalformedJSON
 
 	faultCount = iota
@@ -55,6 +56,7 @@ func (f Fault) String() string {
 // Faults injects nothing. [Server.ForceFault] overrides the draw for the
 // next requests.
 type Faults struct {
+	// The probability of each fault, per Delivery request.
 	ServerError     float64
 	TooManyRequests float64
 	Reset           float64

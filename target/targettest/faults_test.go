@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -274,4 +275,50 @@ func TestSlowBodyTrickles(t *testing.T) {
 			assert.Equal(t, time.Duration(i+1)*20*time.Millisecond, at.Sub(start), "write %d", i)
 		}
 	})
+}
+
+func TestMalformedJSONKeepsTheStatus(t *testing.T) {
+	t.Parallel()
+	srv := setup(t, targettest.Config{Faults: targettest.Faults{MalformedJSON: 1}})
+	for _, tt := range []struct {
+		body   string
+		status int
+	}{
+		{`{"context":{}}`, http.StatusBadRequest},
+		{`{"context":{"channel":"web","beacon":true}}`, http.StatusOK},
+	} {
+		resp, body := post(t, srv, deliveryURL(srv), tt.body)
+		assert.Equal(t, tt.status, resp.StatusCode, "%s", tt.body)
+		var v any
+		assert.Error(t, json.Unmarshal(body, &v), "%s: %s", tt.body, body)
+	}
+}
+
+func TestLogsRejectedRequests(t *testing.T) {
+	t.Parallel()
+	var buf syncBuffer
+	srv := setup(t, targettest.Config{Logger: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo}))})
+	post(t, srv, deliveryURL(srv), `{"context":{"channel":"web"}}`)
+	post(t, srv, deliveryURL(srv), `{"context":{"channel":"tv"}}`)
+	logged := buf.String()
+	assert.Equal(t, 1, strings.Count(logged, "\n"), "only the rejected request is logged at info: %s", logged)
+	assert.Contains(t, logged, "status=400")
+	assert.Contains(t, logged, `context.channel \"tv\"`)
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

@@ -29,6 +29,34 @@
 //
 // The same server runs standalone, for other clients such as Adobe's own
 // SDKs: go run ./target/targettest/cmd/edge -h.
+//
+// # Validation
+//
+// A Delivery request is answered 400 when the imsOrgId query parameter is
+// missing or not the configured organization; when sessionId is missing or
+// not 1 to 128 printable characters without space, '?' or '/'; when the
+// body is empty, not JSON, or has a value of the wrong JSON type; when
+// context or context.channel is missing or the channel is not "web" or
+// "mobile"; when an execute or prefetch mbox has no name or no index, or
+// repeats an index of its list; when mbox parameters break the
+// specification's limits (50 entries, names up to 128 characters, no
+// "profile." prefix, values up to 5000 characters); when a notification
+// lacks its id, type ("click" or "display") or timestamp, or names both an
+// mbox and a view; when a customer id lacks a field; and on the other
+// length and enum limits of the specification. The message names the
+// field, such as "Invalid request: execute.mboxes[1].index 1 is not unique:
+// execute.mboxes[0] has it too". Fields the edge does not know are ignored,
+// as the real edge ignores them. A Content-Type other than
+// application/json gets a 415, other paths a 404, other methods a 405.
+//
+// # Differences from the real edge
+//
+// Every visitor gets the configured offers: there are no activities,
+// audiences or profiles, and qaMode, preview and property tokens change
+// nothing. Executed options never carry an event token (the real edge's
+// answers sometimes do). There are no state tokens, no telemetry server
+// token, and a requested trace says only which request, location and
+// visitor a decision was for.
 package targettest
 
 import (
@@ -101,8 +129,9 @@ type Config struct {
 	// recent; zero means DefaultRecordLimit, negative keeps none (for long
 	// benchmarks).
 	RecordLimit int
-	// Logger receives the server's errors and one debug line per request;
-	// nil discards them.
+	// Logger receives the server's errors, an info line for each request
+	// the edge rejects (4xx, with the message) and a debug line for every
+	// other request; nil discards them.
 	Logger *slog.Logger
 	// Listener, when set, is the listener the edge serves on (NewServer
 	// takes ownership and closes it); nil means a new one on a free
@@ -194,6 +223,11 @@ type Stats struct {
 // Server is also an http.Handler: it can be mounted in another server, or
 // driven with httptest.NewRecorder, for instance inside a testing/synctest
 // bubble where its latency runs on the bubble's fake clock.
+//
+// Cost: answering a request with three mboxes and a view takes about 35µs
+// and 170 allocations in the handler (BenchmarkEdge/handler), 48µs for a
+// loopback round trip against 19µs for a handler that does nothing, so a
+// client benchmark against the edge spends some 30µs per call in it.
 type Server struct {
 	// URL is the edge's base URL, http://ip:port or https://ip:port, with
 	// no trailing slash.
@@ -233,6 +267,9 @@ func NewTLSServer(cfg Config) *Server {
 
 func start(cfg Config, useTLS bool) *Server {
 	if err := cfg.Validate(); err != nil {
+		if cfg.Listener != nil {
+			_ = cfg.Listener.Close() // it was handed over
+		}
 		panic(err)
 	}
 	cfg = cfg.withDefaults()
@@ -449,54 +486,75 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 
-	s.cfg.Logger.LogAttrs(r.Context(), slog.LevelDebug, "request",
-		slog.String("method", r.Method), slog.String("host", r.Host), slog.String("path", r.URL.Path),
-		slog.Duration("latency", delay), slog.String("fault", fault.String()))
-
-	switch {
-	case r.URL.Path != DeliveryPath:
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no such endpoint: %s (the Delivery API is POST %s)", r.URL.Path, DeliveryPath))
-		return
-	case r.Method != http.MethodPost:
-		w.Header().Set("Allow", http.MethodPost)
-		writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed: the Delivery API is POST %s", r.Method, DeliveryPath))
-		return
-	}
 	if fault != NoFault {
 		s.faults.Add(1)
+	}
+	status, message := s.answer(w, r, body, decoded, decodeErr, delay, fault)
+
+	// Client errors are what a client author needs to see; the rest is
+	// detail.
+	level := slog.LevelDebug
+	if status >= 400 && status < 500 && fault == NoFault {
+		level = slog.LevelInfo
+	}
+	s.cfg.Logger.LogAttrs(r.Context(), level, "request",
+		slog.String("method", r.Method), slog.String("host", r.Host), slog.String("path", r.URL.Path),
+		slog.Duration("latency", delay), slog.String("fault", fault.String()),
+		slog.Int("status", status), slog.String("message", message))
+}
+
+// answer writes the answer to one request, after the delay and with the
+// fault, and returns its status (0 for none) and error message.
+func (s *Server) answer(w http.ResponseWriter, r *http.Request, body []byte, decoded *target.DeliveryRequest, decodeErr error, delay time.Duration, fault Fault) (int, string) {
+	switch {
+	case r.URL.Path != DeliveryPath:
+		msg := fmt.Sprintf("no such endpoint: %s (the Delivery API is POST %s)", r.URL.Path, DeliveryPath)
+		writeError(w, http.StatusNotFound, msg)
+		return http.StatusNotFound, msg
+	case r.Method != http.MethodPost:
+		msg := fmt.Sprintf("method %s not allowed: the Delivery API is POST %s", r.Method, DeliveryPath)
+		w.Header().Set("Allow", http.MethodPost)
+		writeError(w, http.StatusMethodNotAllowed, msg)
+		return http.StatusMethodNotAllowed, msg
 	}
 	if !sleep(r.Context(), delay) {
 		// The client gave up or the server is closing: returning would
 		// send an empty 200, so the connection goes instead.
 		dropConnection(w, false)
-		return
+		return 0, "gave up waiting: " + context.Cause(r.Context()).Error()
 	}
 
 	f := s.cfg.Faults
 	switch fault {
 	case FaultServerError:
-		writeError(w, f.ServerErrorStatus, "Service unavailable (fault injected by the local edge)")
-		return
+		msg := "Service unavailable (fault injected by the local edge)"
+		writeError(w, f.ServerErrorStatus, msg)
+		return f.ServerErrorStatus, msg
 	case FaultTooManyRequests:
+		msg := "Too many requests (fault injected by the local edge)"
 		w.Header().Set("Retry-After", retryAfterSeconds(f.RetryAfter))
-		writeError(w, http.StatusTooManyRequests, "Too many requests (fault injected by the local edge)")
-		return
+		writeError(w, http.StatusTooManyRequests, msg)
+		return http.StatusTooManyRequests, msg
 	case FaultReset:
 		dropConnection(w, true)
-		return
+		return 0, ""
 	}
 
-	status, answer := s.deliver(r, body, decoded, decodeErr)
+	status, answer, msg := s.deliver(r, body, decoded, decodeErr)
 	switch fault {
 	case FaultMalformedJSON:
-		status, answer = http.StatusOK, truncate(answer)
+		if status == http.StatusNoContent {
+			status = http.StatusOK // a beacon's empty answer has nothing to break
+		}
+		answer = truncate(answer)
 	case FaultSlowBody:
 		writeHeader(w, status, len(answer))
 		writeSlowly(r.Context(), w, answer, f.SlowBodyChunk, f.SlowBodyInterval)
-		return
+		return status, msg
 	}
 	writeHeader(w, status, len(answer))
 	_, _ = w.Write(answer)
+	return status, msg
 }
 
 // truncate cuts a JSON answer in half, which leaves it unbalanced and so

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -104,10 +105,15 @@ func TestTLSServerRoutesEveryHostToTheEdge(t *testing.T) {
 	assert.Equal(t, "mboxedge35.tt.omtrdc.net", reqs[1].Host, "the Host header shows where the client meant to go")
 	assert.Equal(t, "testclient.tt.omtrdc.net:443", reqs[2].Host)
 
+	// Faults work under TLS too: a reset drops the TCP connection under it.
+	srv.ForceFault(targettest.FaultReset, 1)
+	_, _, err := rawPost(t, srv)
+	require.ErrorIs(t, err, syscall.ECONNRESET)
+
 	// A client that does not trust the certificate is refused.
 	plain := &http.Client{Transport: &http.Transport{}}
 	t.Cleanup(plain.CloseIdleConnections)
-	_, err := plain.Post(srv.URL+targettest.DeliveryPath+q, "application/json", strings.NewReader(`{}`))
+	_, err = plain.Post(srv.URL+targettest.DeliveryPath+q, "application/json", strings.NewReader(`{}`))
 	var unknown x509.UnknownAuthorityError
 	require.ErrorAs(t, err, &unknown)
 
