@@ -69,6 +69,7 @@ type ArtifactDownloadError struct {
 	Status   int
 }
 
+// Error names the location and the status.
 func (e *ArtifactDownloadError) Error() string {
 	return fmt.Sprintf("target: artifact download from %s: HTTP status %d", e.Location, e.Status)
 }

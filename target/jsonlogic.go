@@ -13,12 +13,13 @@ import (
 // rule when an artifact loads.
 //
 // Why not a Go json-logic library: the artifacts were written for
-// json-logic-js, and the maintained Go library disagrees with it on
-// coercions the artifacts rely on ({"==": ["0", 0]} has been false there
-// while JavaScript says true), evaluates from the raw JSON tree on every
-// call, and reports unknown operators only when a rule runs. Here an
-// artifact with an unknown operator is rejected when it loads (the last good
-// artifact stays in use), and evaluation cannot fail.
+// json-logic-js, and JavaScript's coercions are what their conditions mean;
+// the maintained Go library has been reported to disagree with it on them
+// ({"==": ["0", 0]} false there, true in JavaScript). Writing the operators
+// also lets a condition be compiled once when the artifact loads: an
+// artifact with an unknown operator is rejected then (the last good
+// artifact stays in use), and evaluation cannot fail. The tests pin the
+// results against json-logic-js itself.
 
 // ErrLogic is the condition of a rule condition that cannot be compiled;
 // errors wrapping it name the operator or the problem.

@@ -37,9 +37,10 @@ func benchArtifact(b *testing.B) []byte {
 }
 
 // BenchmarkOnDeviceDecision is one on-device decision by the engine: a
-// single mbox, and a page load with two mboxes and every view. Measured on
-// the 2-core CI machine (go test -bench OnDevice -benchmem): about 10 µs
-// and 100 allocations for the mbox, about 200 µs for the page load.
+// single mbox (5 rules), and a page load (87 rules) with two mboxes and
+// every view (24 rules). Measured on a shared 2-core machine
+// (go test -bench OnDevice -benchmem): about 9 µs, 5 KB and 57 allocations
+// for the mbox; about 40 µs, 21 KB and 329 allocations for the page load.
 func BenchmarkOnDeviceDecision(b *testing.B) {
 	artifact := benchArtifact(b)
 	for _, bc := range []struct{ name, request string }{{"mbox", benchMbox}, {"pageLoad+views", benchPageLoad}} {
@@ -60,9 +61,11 @@ func BenchmarkOnDeviceDecision(b *testing.B) {
 	}
 }
 
-// BenchmarkOnDeviceGetOffers compares a GetOffers call decided on-device with the
-// same call answered by a local edge over loopback HTTP (the baseline: the
-// smallest round trip a server-side call can cost).
+// BenchmarkOnDeviceGetOffers compares a GetOffers call decided on-device
+// with the same call answered by a local edge over loopback HTTP (the
+// baseline: the smallest round trip a server-side call can cost). Measured:
+// about 16 µs and 73 allocations on-device, 110-130 µs and 289 allocations
+// through the local edge; a real edge adds tens of milliseconds.
 func BenchmarkOnDeviceGetOffers(b *testing.B) {
 	artifact := benchArtifact(b)
 	edge := targettest.NewServer(targettest.Config{Client: "targettesting", RecordLimit: -1})

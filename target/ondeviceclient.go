@@ -152,6 +152,7 @@ func (c *Client) prepareLocal(opts GetOffersOptions) (*prepared, error) {
 	}
 	hint := opts.TargetLocationHint
 	if hint != "" && !isHostLabel(hint) {
+		c.log.Warn("target: ignoring a location hint that is not a cluster id")
 		hint = ""
 	}
 	_, p.cluster = c.selectHost(p.tntID, hint)
