@@ -163,22 +163,59 @@ func parseArtifact(data []byte) (*artifact, error) {
 		}
 		a.mboxRules[name] = compiled
 	}
-	viewNames := make([]string, 0, len(aj.Rules.Views))
 	for name, rules := range aj.Rules.Views {
 		compiled, err := compileRules("view", name, rules)
 		if err != nil {
 			return nil, err
 		}
 		a.viewRules[name] = compiled
-		viewNames = append(viewNames, name)
 	}
-	// A request for "all views" walks them in a fixed order, so the same
-	// request always gets the same response.
-	slices.Sort(viewNames)
-	for _, name := range viewNames {
+	// A request for "all views" walks them in the artifact's order, as
+	// Adobe's engines do (a JavaScript object keeps its keys in order): the
+	// first view to match comes first in the answer.
+	for _, name := range viewOrder(data, a.viewRules) {
 		a.allViewRules = append(a.allViewRules, a.viewRules[name]...)
 	}
 	return a, nil
+}
+
+// viewOrder lists the view names of rules.views in the order the artifact
+// writes them; names it cannot place (it always can, for JSON that parsed)
+// follow in sorted order.
+func viewOrder(data []byte, views map[string][]*rule) []string {
+	var order []string
+	var doc struct {
+		Rules struct {
+			Views json.RawMessage `json:"views"`
+		} `json:"rules"`
+	}
+	if json.Unmarshal(data, &doc) == nil && len(doc.Rules.Views) > 0 {
+		dec := json.NewDecoder(bytes.NewReader(doc.Rules.Views))
+		if t, err := dec.Token(); err == nil && t == json.Delim('{') {
+			for dec.More() {
+				t, err := dec.Token()
+				if err != nil {
+					break
+				}
+				name, _ := t.(string)
+				var skip json.RawMessage
+				if dec.Decode(&skip) != nil {
+					break
+				}
+				if _, ok := views[name]; ok && !slices.Contains(order, name) {
+					order = append(order, name)
+				}
+			}
+		}
+	}
+	var rest []string
+	for name := range views {
+		if !slices.Contains(order, name) {
+			rest = append(rest, name)
+		}
+	}
+	slices.Sort(rest)
+	return append(order, rest...)
 }
 
 func compileRules(kind, name string, rules []ruleJSON) ([]*rule, error) {
