@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -339,6 +340,7 @@ func TestInvalidOptions(t *testing.T) {
 		{"customer id without id", target.GetOffersOptions{Request: offersRequest("a"), CustomerIDs: []target.CustomerID{{IntegrationCode: "x"}}}, "CustomerIDs[0].ID"},
 		{"customer id without code", target.GetOffersOptions{Request: offersRequest("a"), CustomerIDs: []target.CustomerID{{ID: "x"}}}, "CustomerIDs[0].IntegrationCode"},
 		{"customer id bad state", target.GetOffersOptions{Request: offersRequest("a"), CustomerIDs: []target.CustomerID{{ID: "x", IntegrationCode: "y", AuthenticatedState: "maybe"}}}, "CustomerIDs[0].AuthenticatedState"},
+		{"not encodable", target.GetOffersOptions{Request: target.DeliveryRequest{Context: &target.Context{Channel: target.ChannelWeb, Screen: &target.Screen{Width: math.NaN()}}, Execute: mb(target.MboxRequest{Name: "a"})}}, "Request"},
 		{"bad notification", target.GetOffersOptions{Request: target.DeliveryRequest{Execute: mb(target.MboxRequest{Name: "a"}), Notifications: []target.Notification{{ID: "n", Type: "view"}}}}, "Request.Notifications[0].Type"},
 	}
 	for _, tt := range tests {

@@ -155,8 +155,8 @@
 //
 // BenchmarkGetOffers compares GetOffers + Await with a bare net/http POST
 // and JSON decode of a two-mbox request against an in-process local edge
-// with no latency: 303 allocations and 20.5 KB per call against 202 and
-// 14.4 KB, so the client adds about 100 allocations and 6 KB (request
+// with no latency: 292 allocations and 20.1 KB per call against 202 and
+// 14.4 KB, so the client adds about 90 allocations and 6 KB (request
 // preparation, ids, the trace hooks, the future, the result envelope, and
 // the edge's work on the larger request it sends). Time per call is within
 // noise of the bare POST on a shared machine (85-240 µs against 88-160 µs

@@ -110,18 +110,53 @@ type attemptTrace struct {
 }
 
 func (a *attemptTrace) clientTrace() *httptrace.ClientTrace {
-	lock := func(f func()) { a.mu.Lock(); f(); a.mu.Unlock() }
+	// One closure per hook, each taking the lock itself: a shared helper
+	// taking a func would cost a second allocation per hook and call.
 	return &httptrace.ClientTrace{
-		DNSStart:          func(httptrace.DNSStartInfo) { lock(func() { a.dnsStart = time.Now() }) },
-		DNSDone:           func(httptrace.DNSDoneInfo) { lock(func() { a.dns = since(a.dnsStart) }) },
-		ConnectStart:      func(string, string) { lock(func() { a.connStart = time.Now() }) },
-		ConnectDone:       func(string, string, error) { lock(func() { a.connect = since(a.connStart) }) },
-		TLSHandshakeStart: func() { lock(func() { a.tlsStart = time.Now() }) },
-		TLSHandshakeDone:  func(tls.ConnectionState, error) { lock(func() { a.tls = since(a.tlsStart) }) },
-		GotConn:           func(i httptrace.GotConnInfo) { lock(func() { a.reused = i.Reused }) },
-		WroteRequest:      func(httptrace.WroteRequestInfo) { lock(func() { a.wrote = time.Now() }) },
+		DNSStart: func(httptrace.DNSStartInfo) {
+			a.mu.Lock()
+			a.dnsStart = time.Now()
+			a.mu.Unlock()
+		},
+		DNSDone: func(httptrace.DNSDoneInfo) {
+			a.mu.Lock()
+			a.dns = since(a.dnsStart)
+			a.mu.Unlock()
+		},
+		ConnectStart: func(string, string) {
+			a.mu.Lock()
+			a.connStart = time.Now()
+			a.mu.Unlock()
+		},
+		ConnectDone: func(string, string, error) {
+			a.mu.Lock()
+			a.connect = since(a.connStart)
+			a.mu.Unlock()
+		},
+		TLSHandshakeStart: func() {
+			a.mu.Lock()
+			a.tlsStart = time.Now()
+			a.mu.Unlock()
+		},
+		TLSHandshakeDone: func(tls.ConnectionState, error) {
+			a.mu.Lock()
+			a.tls = since(a.tlsStart)
+			a.mu.Unlock()
+		},
+		GotConn: func(i httptrace.GotConnInfo) {
+			a.mu.Lock()
+			a.reused = i.Reused
+			a.mu.Unlock()
+		},
+		WroteRequest: func(httptrace.WroteRequestInfo) {
+			a.mu.Lock()
+			a.wrote = time.Now()
+			a.mu.Unlock()
+		},
 		GotFirstResponseByte: func() {
-			lock(func() { a.firstByte = time.Now() })
+			a.mu.Lock()
+			a.firstByte = time.Now()
+			a.mu.Unlock()
 		},
 	}
 }
@@ -238,10 +273,8 @@ func (c *Client) backoff(attempt int, err error) time.Duration {
 }
 
 func (c *Client) deliveryURL(host, sessionID string) string {
-	q := url.Values{}
-	q.Set("imsOrgId", c.cfg.OrganizationID)
-	q.Set("sessionId", sessionID)
-	return c.scheme + "://" + host + "/rest/v1/delivery?" + q.Encode()
+	return c.scheme + "://" + host + "/rest/v1/delivery?imsOrgId=" + url.QueryEscape(c.cfg.OrganizationID) +
+		"&sessionId=" + url.QueryEscape(sessionID)
 }
 
 // attempt makes one HTTP request. It fills the phase timings of tm.
