@@ -193,3 +193,34 @@ func mustClient(t *testing.T) *target.Client {
 	require.NoError(t, err)
 	return c
 }
+
+func TestBeforeTheArtifactOnDeviceFailsAndHybridAsksTheEdge(t *testing.T) {
+	t.Parallel()
+	edge := targettest.NewServer(targettest.Config{})
+	t.Cleanup(edge.Close)
+	c, err := target.NewClient(edge.ClientConfig())
+	require.NoError(t, err)
+	failed := make(chan error, 1)
+	od, err := target.NewOnDevice(c, target.OnDeviceConfig{
+		ArtifactLocation: edge.URL + "/no-artifact-here/rules.json",
+		OnArtifactDownloadFailed: func(_ string, err error) {
+			select {
+			case failed <- err:
+			default:
+			}
+		},
+	})
+	require.NoError(t, err)
+	t.Cleanup(od.Close)
+
+	_, err = od.GetOffers(t.Context(), target.GetOffersOptions{Request: heroRequest("gold")}, target.OnDevice).Await(t.Context())
+	require.ErrorIs(t, err, target.ErrArtifactNotReady)
+
+	r, err := od.GetOffers(t.Context(), target.GetOffersOptions{Request: heroRequest("gold")}, target.Hybrid).Await(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, target.ServerSide, r.Meta.DecisioningMethod)
+
+	var dl *target.ArtifactDownloadError
+	require.ErrorAs(t, <-failed, &dl, "the failed download is reported")
+	assert.Equal(t, 404, dl.Status)
+}
