@@ -69,7 +69,7 @@ func BenchmarkOnDeviceDecision(b *testing.B) {
 // BenchmarkOnDeviceGetOffers compares a GetOffers call decided on-device
 // with the same call answered by a local edge over loopback HTTP (the
 // baseline: the smallest round trip a server-side call can cost). Measured:
-// about 16 µs and 73 allocations on-device, 110-130 µs and 289 allocations
+// 9-16 µs and 70 allocations on-device, 85-130 µs and 282 allocations
 // through the local edge; a real edge adds tens of milliseconds.
 func BenchmarkOnDeviceGetOffers(b *testing.B) {
 	artifact := benchArtifact(b)
@@ -120,10 +120,10 @@ const (
 // getOffers on-device with artifactPayload, awaited one at a time), and
 // reports node-ns/op and the ratio node/go (x-faster). It needs
 // TARGET_NODE_SDK_DIR (see TestDifferentialAgainstNodeSDK) and node on
-// PATH. Measured on a shared (noisy) 2-core machine: Node 1.7-3.6 ms per
+// PATH. Measured on a shared (noisy) 2-core machine: Node 1.4-3.6 ms per
 // decision (CPU, not waiting: 100 concurrent calls take as long each); Go
-// 8-13 µs for the mbox (230-400 times faster) and 45-90 µs for the page
-// load with views (40-100 times faster).
+// 8-13 µs and 68 allocations for the mbox (130-400 times faster), 45-90 µs
+// and 324 allocations for the page load with views (40-100 times faster).
 func BenchmarkOnDeviceVsNode(b *testing.B) {
 	artifact := benchArtifact(b)
 	nodeModules := os.Getenv("TARGET_NODE_SDK_DIR")
