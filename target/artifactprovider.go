@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -81,11 +82,21 @@ func newArtifactProvider(cfg OnDeviceConfig, o artifactProviderOptions) (*artifa
 		p.logger = slog.New(slog.DiscardHandler)
 	}
 	p.location = cfg.ArtifactLocation
-	if p.location == "" {
-		env := cfg.Environment
-		if env == "" {
-			env = "production"
+	if p.location != "" {
+		u, err := url.Parse(p.location)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, &ConfigError{Field: "OnDevice.ArtifactLocation", Reason: "not an http or https URL"}
 		}
+	}
+	env := cfg.Environment
+	switch env {
+	case "":
+		env = "production"
+	case "production", "staging", "development":
+	default:
+		return nil, &ConfigError{Field: "OnDevice.Environment", Reason: fmt.Sprintf("%q is not production, staging or development", env)}
+	}
+	if p.location == "" {
 		parts := []string{"https://assets.adobetarget.com", o.client, env, "v1"}
 		if o.propertyToken != "" {
 			parts = append(parts, o.propertyToken)

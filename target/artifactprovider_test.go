@@ -220,3 +220,18 @@ func TestArtifactProviderReadsTheObfuscatedForm(t *testing.T) {
 		assert.Equal(t, "1.0.0", p.Version())
 	})
 }
+
+func TestArtifactProviderRejectsBadLocations(t *testing.T) {
+	t.Parallel()
+	for _, cfg := range []target.OnDeviceConfig{
+		{ArtifactLocation: "ftp://cdn.example/rules.json"},
+		{ArtifactLocation: "rules.json"},
+		{Environment: "prod"},
+	} {
+		_, err := target.NewArtifactProvider(cfg, "acme", "org", nil)
+		require.ErrorIs(t, err, target.ErrInvalidConfig)
+		var ce *target.ConfigError
+		require.ErrorAs(t, err, &ce)
+		assert.Contains(t, ce.Field, "OnDevice.")
+	}
+}
