@@ -79,6 +79,40 @@
 // on, the timings of earlier calls. [Response.Request] is the request as
 // sent.
 //
+// # Coalescing calls for one visitor
+//
+// A page handler often asks for its mboxes from several places at once.
+// A [Coalescer] ([Client.NewCoalescer]) merges the GetOffers calls for one
+// visitor made within a short window into one Delivery request with all
+// their execute and prefetch mboxes, under fresh indexes 0..n-1, and
+// splits the answer back by index, so that each call's future settles with
+// its own mboxes under its own indexes and its own request as it would
+// have sent it:
+//
+//	coalescer, err := client.NewCoalescer(target.CoalesceOptions{
+//		Window:    time.Millisecond, // the first call waits this long for others
+//		MaxMboxes: 50,               // at most this many mboxes per request
+//	})
+//	hero := coalescer.GetOffers(ctx, heroOpts)   // same session and cookies,
+//	recs := coalescer.GetOffers(ctx, recsOpts)   // other mboxes: one request
+//
+// Calls merge only when everything but their mboxes is equal (cookies,
+// session id, visitor ids, location hint, context, experienceCloud,
+// property, trace, qaMode, preview, ...): requests for different visitors
+// are never merged. Calls with a page load, views or notifications, with
+// no known session, or not decided server-side, go to the edge on their
+// own at once, through [Client.GetOffers]. A merged request runs under the
+// client's Timeout and fails every call it carries with the same error;
+// one call's context or Cancel gives up that call only.
+//
+// Over a network both ways take about one round trip, since separate calls
+// run in parallel; what coalescing saves is requests, connections and work
+// on both sides. BenchmarkCoalescer, against a local edge with no latency:
+// twenty one-mbox calls send one request instead of twenty, in 0.34 ms
+// instead of 1.8 to 2.9 ms, with 1 239 allocations instead of 5 381 (127 KB
+// instead of 371 KB); a hundred calls, 1.2 ms instead of about 10 ms and
+// 4 946 allocations instead of 26 950.
+//
 // # Where a call goes
 //
 // The host is mboxedge{cluster}.tt.omtrdc.net when a cluster is known, from,

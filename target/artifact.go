@@ -1,0 +1,311 @@
+package target
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// The on-device decisioning artifact: the rules Target publishes for a
+// client and environment (rules.json, or its obfuscated form rules.bin).
+
+// ErrArtifactInvalid is the condition of an artifact that cannot be used:
+// not JSON, a bad rule, an unsupported obfuscation header. Errors wrapping
+// it say what is wrong.
+var ErrArtifactInvalid = errors.New("target: invalid decisioning artifact")
+
+// ErrArtifactVersion is the condition of an artifact whose major version
+// this SDK does not support.
+var ErrArtifactVersion = errors.New("target: unsupported decisioning artifact version")
+
+// supportedArtifactMajor is the artifact format this engine understands.
+const supportedArtifactMajor = 1
+
+// defaultGlobalMbox names the mbox that carries page-load decisions when
+// the artifact does not name one.
+const defaultGlobalMbox = "target-global-mbox"
+
+// maxArtifactBytes bounds what is read from an artifact location; the real
+// artifacts are kilobytes to a few megabytes.
+const maxArtifactBytes = 64 << 20
+
+// artifact is a parsed, validated artifact. It is never modified after
+// parsing, so decisions may read it concurrently while a newer one loads.
+type artifact struct {
+	raw                 []byte // the JSON it was parsed from
+	version             string
+	meta                map[string]any
+	globalMbox          string
+	geoTargetingEnabled bool
+	responseTokens      map[string]bool
+	remoteMboxes        []string
+	localMboxes         map[string]bool
+	remoteViews         []string
+	localViews          map[string]bool
+	mboxRules           map[string][]*rule
+	viewRules           map[string][]*rule
+	allViewRules        []*rule // every view's rules, in view-name order
+}
+
+// rule is one artifact rule with its condition compiled.
+type rule struct {
+	key            string
+	activityID     string // the activity id as text, for allocation keys
+	meta           map[string]any
+	propertyTokens []string
+	condition      *logic
+	rawCondition   any // for traces
+	consequence    consequence
+	audienceIDs    []any
+}
+
+// consequence is what a satisfied rule answers with.
+type consequence struct {
+	name    string
+	options []option
+	metrics []metric
+}
+
+type option struct {
+	Type           string         `json:"type,omitempty"`
+	Content        any            `json:"content,omitempty"`
+	EventToken     string         `json:"eventToken,omitempty"`
+	ResponseTokens map[string]any `json:"responseTokens,omitempty"`
+	// contentJSON is Content encoded, made once when the artifact loads;
+	// nil after a macro changed Content.
+	contentJSON json.RawMessage
+}
+
+type metric struct {
+	Type       string `json:"type,omitempty"`
+	Selector   string `json:"selector,omitempty"`
+	EventToken string `json:"eventToken,omitempty"`
+}
+
+// The artifact's JSON shape.
+type artifactJSON struct {
+	Version             string             `json:"version"`
+	Meta                map[string]any     `json:"meta"`
+	GlobalMbox          string             `json:"globalMbox"`
+	GeoTargetingEnabled bool               `json:"geoTargetingEnabled"`
+	ResponseTokens      []string           `json:"responseTokens"`
+	RemoteMboxes        []string           `json:"remoteMboxes"`
+	LocalMboxes         []string           `json:"localMboxes"`
+	RemoteViews         []string           `json:"remoteViews"`
+	LocalViews          []string           `json:"localViews"`
+	Rules               *artifactRulesJSON `json:"rules"`
+}
+
+type artifactRulesJSON struct {
+	Mboxes map[string][]ruleJSON `json:"mboxes"`
+	Views  map[string][]ruleJSON `json:"views"`
+}
+
+type ruleJSON struct {
+	RuleKey     any            `json:"ruleKey"`
+	ActivityID  any            `json:"activityId"`
+	Meta        map[string]any `json:"meta"`
+	Condition   any            `json:"condition"`
+	Consequence struct {
+		Name    string   `json:"name"`
+		Options []option `json:"options"`
+		Metrics []metric `json:"metrics"`
+	} `json:"consequence"`
+	PropertyTokens []string `json:"propertyTokens"`
+}
+
+// parseArtifact parses and validates an artifact's JSON. Every rule's
+// condition is compiled here, so a rule that could not be evaluated keeps
+// the whole artifact out instead of failing decisions later.
+func parseArtifact(data []byte) (*artifact, error) {
+	var aj artifactJSON
+	if err := json.Unmarshal(data, &aj); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrArtifactInvalid, err)
+	}
+	if aj.Version == "" {
+		return nil, fmt.Errorf("%w: no version", ErrArtifactInvalid)
+	}
+	major, err := strconv.Atoi(strings.SplitN(aj.Version, ".", 2)[0])
+	if err != nil || major != supportedArtifactMajor {
+		return nil, fmt.Errorf("%w: version %q, want %d.x", ErrArtifactVersion, aj.Version, supportedArtifactMajor)
+	}
+	a := &artifact{
+		raw:                 bytes.Clone(data),
+		version:             aj.Version,
+		meta:                aj.Meta,
+		globalMbox:          aj.GlobalMbox,
+		geoTargetingEnabled: aj.GeoTargetingEnabled,
+		responseTokens:      setOf(aj.ResponseTokens),
+		remoteMboxes:        aj.RemoteMboxes,
+		localMboxes:         setOf(aj.LocalMboxes),
+		remoteViews:         aj.RemoteViews,
+		localViews:          setOf(aj.LocalViews),
+		mboxRules:           map[string][]*rule{},
+		viewRules:           map[string][]*rule{},
+	}
+	if a.globalMbox == "" {
+		a.globalMbox = defaultGlobalMbox
+	}
+	if a.meta == nil {
+		a.meta = map[string]any{}
+	}
+	if aj.Rules == nil {
+		return a, nil
+	}
+	for name, rules := range aj.Rules.Mboxes {
+		compiled, err := compileRules("mbox", name, rules)
+		if err != nil {
+			return nil, err
+		}
+		a.mboxRules[name] = compiled
+	}
+	for name, rules := range aj.Rules.Views {
+		compiled, err := compileRules("view", name, rules)
+		if err != nil {
+			return nil, err
+		}
+		a.viewRules[name] = compiled
+	}
+	// A request for "all views" walks them in the artifact's order, as
+	// Adobe's engines do (a JavaScript object keeps its keys in order): the
+	// first view to match comes first in the answer.
+	for _, name := range viewOrder(data, a.viewRules) {
+		a.allViewRules = append(a.allViewRules, a.viewRules[name]...)
+	}
+	return a, nil
+}
+
+// viewOrder lists the view names of rules.views in the order the artifact
+// writes them; names it cannot place (it always can, for JSON that parsed)
+// follow in sorted order.
+func viewOrder(data []byte, views map[string][]*rule) []string {
+	var order []string
+	var doc struct {
+		Rules struct {
+			Views json.RawMessage `json:"views"`
+		} `json:"rules"`
+	}
+	if json.Unmarshal(data, &doc) == nil && len(doc.Rules.Views) > 0 {
+		dec := json.NewDecoder(bytes.NewReader(doc.Rules.Views))
+		if t, err := dec.Token(); err == nil && t == json.Delim('{') {
+			for dec.More() {
+				t, err := dec.Token()
+				if err != nil {
+					break
+				}
+				name, _ := t.(string)
+				var skip json.RawMessage
+				if dec.Decode(&skip) != nil {
+					break
+				}
+				if _, ok := views[name]; ok && !slices.Contains(order, name) {
+					order = append(order, name)
+				}
+			}
+		}
+	}
+	var rest []string
+	for name := range views {
+		if !slices.Contains(order, name) {
+			rest = append(rest, name)
+		}
+	}
+	slices.Sort(rest)
+	return append(order, rest...)
+}
+
+func compileRules(kind, name string, rules []ruleJSON) ([]*rule, error) {
+	out := make([]*rule, 0, len(rules))
+	for i, rj := range rules {
+		cond, err := compileLogic(rj.Condition)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s %q rule %d: %w", ErrArtifactInvalid, kind, name, i, err)
+		}
+		meta := rj.Meta
+		if meta == nil {
+			meta = map[string]any{}
+		}
+		activity := rj.ActivityID
+		if activity == nil {
+			activity = meta["activity.id"]
+		}
+		key := ""
+		if rj.RuleKey != nil {
+			key = jsString(rj.RuleKey)
+		}
+		var audiences []any
+		if ids, ok := meta["audience.ids"].([]any); ok {
+			audiences = ids
+		}
+		for i := range rj.Consequence.Options {
+			o := &rj.Consequence.Options[i]
+			if o.Content != nil {
+				b, err := encodeJSON(o.Content)
+				if err != nil {
+					return nil, fmt.Errorf("%w: %s %q rule %d: %w", ErrArtifactInvalid, kind, name, i, err)
+				}
+				o.contentJSON = b
+			}
+		}
+		out = append(out, &rule{
+			key:            key,
+			activityID:     jsString(activity),
+			meta:           meta,
+			propertyTokens: rj.PropertyTokens,
+			condition:      cond,
+			rawCondition:   rj.Condition,
+			audienceIDs:    audiences,
+			consequence: consequence{
+				name:    rj.Consequence.Name,
+				options: rj.Consequence.Options,
+				metrics: rj.Consequence.Metrics,
+			},
+		})
+	}
+	return out, nil
+}
+
+func setOf(names []string) map[string]bool {
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		m[n] = true
+	}
+	return m
+}
+
+// obfuscationHeaderSize is the length of the rules.bin header: a
+// "prefix:version" field in the first 8 bytes, then the key.
+const obfuscationHeaderSize = 40
+
+// supportedObfuscationVersion is the rules.bin header version understood.
+const supportedObfuscationVersion = 1
+
+// deobfuscateArtifact turns rules.bin into the artifact's JSON. The body is
+// XORed with the organization id followed by the key from the header; this
+// hides the rules from casual readers and is no security boundary.
+func deobfuscateArtifact(data []byte, organizationID string) ([]byte, error) {
+	if len(data) < obfuscationHeaderSize {
+		return nil, fmt.Errorf("%w: obfuscated artifact shorter than its header", ErrArtifactInvalid)
+	}
+	header := string(data[:obfuscationHeaderSize])
+	// The version is read as JavaScript's parseInt reads it: leading
+	// digits, whatever pads the field after them.
+	_, version, _ := strings.Cut(header[:8], ":")
+	if majorVersion(version) != supportedObfuscationVersion {
+		return nil, fmt.Errorf("%w: obfuscation header version %q", ErrArtifactInvalid, version)
+	}
+	key := []byte(organizationID + header[8:])
+	body := data[obfuscationHeaderSize:]
+	out := make([]byte, len(body))
+	for i, b := range body {
+		out[i] = b ^ key[i%len(key)]
+	}
+	if !json.Valid(out) {
+		return nil, fmt.Errorf("%w: obfuscated artifact does not decode to JSON (wrong organization id?)", ErrArtifactInvalid)
+	}
+	return out, nil
+}

@@ -1,0 +1,277 @@
+package target
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/target-go/sdk/future"
+)
+
+// ErrProviderClosed fails the readiness future of an artifact provider
+// closed before its first artifact arrived.
+var ErrProviderClosed = errors.New("target: artifact provider closed")
+
+// ArtifactDownloadError is a failed artifact download: an HTTP status other
+// than 200 or 304, with the location it came from.
+type ArtifactDownloadError struct {
+	Location string
+	Status   int
+}
+
+// Error names the location and the status.
+func (e *ArtifactDownloadError) Error() string {
+	return fmt.Sprintf("target: artifact download from %s: HTTP status %d", e.Location, e.Status)
+}
+
+// artifactProvider holds the current artifact and keeps it fresh. Readers
+// never block: they get the artifact in use, swapped atomically when a
+// newer one has been downloaded and validated.
+type artifactProvider struct {
+	cur         atomic.Pointer[artifact]
+	location    string
+	binary      bool
+	orgID       string
+	client      *http.Client
+	interval    time.Duration // 0: no polling
+	fromPayload bool
+	cfg         OnDeviceConfig
+	logger      *slog.Logger
+	ready       *future.Promise[struct{}]
+
+	mu            sync.Mutex // guards the fields below
+	etag          string
+	retrievals    int
+	lastRetrieved time.Time
+
+	stop context.CancelFunc
+	done chan struct{}
+}
+
+// artifactProviderOptions are what the provider needs from the client.
+type artifactProviderOptions struct {
+	client, organizationID, propertyToken string
+	httpClient                            *http.Client
+	logger                                *slog.Logger
+}
+
+// newArtifactProvider starts a provider: from the payload at once, and
+// from the location (downloaded now and then polled) on a goroutine that
+// Close stops. A payload that does not parse is an error here.
+func newArtifactProvider(cfg OnDeviceConfig, o artifactProviderOptions) (*artifactProvider, error) {
+	p := &artifactProvider{
+		orgID:  o.organizationID,
+		client: o.httpClient,
+		cfg:    cfg,
+		logger: o.logger,
+		ready:  future.NewPromise[struct{}](),
+		done:   make(chan struct{}),
+	}
+	if p.client == nil {
+		p.client = http.DefaultClient
+	}
+	if p.logger == nil {
+		p.logger = slog.New(slog.DiscardHandler)
+	}
+	p.location = cfg.ArtifactLocation
+	if p.location != "" {
+		u, err := url.Parse(p.location)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, &ConfigError{Field: "OnDevice.ArtifactLocation", Reason: "not an http or https URL"}
+		}
+	}
+	env := cfg.Environment
+	switch env {
+	case "":
+		env = "production"
+	case "production", "staging", "development":
+	default:
+		return nil, &ConfigError{Field: "OnDevice.Environment", Reason: fmt.Sprintf("%q is not production, staging or development", env)}
+	}
+	if p.location == "" {
+		parts := []string{"https://assets.adobetarget.com", o.client, env, "v1"}
+		if o.propertyToken != "" {
+			parts = append(parts, o.propertyToken)
+		}
+		p.location = strings.Join(append(parts, "rules.json"), "/")
+	}
+	p.binary = strings.HasSuffix(strings.SplitN(p.location, "?", 2)[0], ".bin")
+	switch {
+	case cfg.PollingInterval < 0:
+	case cfg.PollingInterval == 0:
+		p.interval = DefaultPollingInterval
+	default:
+		p.interval = max(cfg.PollingInterval, MinPollingInterval)
+	}
+
+	download := true
+	if cfg.ArtifactPayload != nil {
+		a, err := parseArtifact(cfg.ArtifactPayload)
+		if err != nil {
+			return nil, err
+		}
+		p.fromPayload = true
+		p.install(a)
+		download = cfg.ArtifactLocation != ""
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	p.stop = cancel
+	if !download {
+		close(p.done)
+		return p, nil
+	}
+	go p.run(ctx)
+	return p, nil
+}
+
+func (p *artifactProvider) current() *artifact { return p.cur.Load() }
+
+func (p *artifactProvider) install(a *artifact) {
+	p.cur.Store(a)
+	p.mu.Lock()
+	p.retrievals++
+	p.lastRetrieved = time.Now()
+	p.mu.Unlock()
+	_ = p.ready.Resolve(struct{}{}) // only the first install settles it
+}
+
+// Ready settles when the first artifact is in use; it fails with
+// ErrProviderClosed if the provider is closed first.
+func (p *artifactProvider) Ready() *future.Future[struct{}] { return p.ready.Future() }
+
+// Close stops polling and waits for an ongoing download to end.
+func (p *artifactProvider) Close() {
+	p.stop()
+	<-p.done
+	_ = p.ready.Reject(ErrProviderClosed)
+}
+
+// run downloads the artifact, then polls. Until the first artifact is in,
+// failed attempts are retried sooner, backing off from one second up to
+// the polling interval.
+func (p *artifactProvider) run(ctx context.Context) {
+	defer close(p.done)
+	retry := time.Second
+	for {
+		err := p.refresh(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		wait := p.interval
+		if err != nil && p.current() == nil {
+			wait = retry
+			retry = min(retry*2, max(p.interval, time.Second))
+		}
+		if wait == 0 {
+			if err == nil || p.current() != nil {
+				return
+			}
+			wait = retry
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// refresh downloads the artifact once. A failure leaves the current
+// artifact in use and is reported to the callback and the log.
+func (p *artifactProvider) refresh(ctx context.Context) error {
+	err := p.fetch(ctx)
+	if err != nil && ctx.Err() == nil {
+		p.logger.Warn("target: on-device artifact download failed", "location", p.location, "error", err)
+		if p.cfg.OnArtifactDownloadFailed != nil {
+			p.cfg.OnArtifactDownloadFailed(p.location, err)
+		}
+	}
+	return err
+}
+
+func (p *artifactProvider) fetch(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.location, nil)
+	if err != nil {
+		return fmt.Errorf("target: artifact location: %w", err)
+	}
+	p.mu.Lock()
+	etag := p.etag
+	p.mu.Unlock()
+	if etag != "" && p.current() != nil {
+		req.Header.Set("If-None-Match", etag)
+	}
+	resp, err := p.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("target: artifact download: %w", err)
+	}
+	defer resp.Body.Close()
+	switch {
+	case resp.StatusCode == http.StatusNotModified && p.current() != nil:
+		return nil
+	case resp.StatusCode != http.StatusOK:
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+		return &ArtifactDownloadError{Location: p.location, Status: resp.StatusCode}
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxArtifactBytes+1))
+	if err != nil {
+		return fmt.Errorf("target: artifact download: %w", err)
+	}
+	if len(body) > maxArtifactBytes {
+		return fmt.Errorf("%w: larger than %d bytes", ErrArtifactInvalid, maxArtifactBytes)
+	}
+	if p.binary {
+		if body, err = deobfuscateArtifact(body, p.orgID); err != nil {
+			return err
+		}
+	}
+	a, err := parseArtifact(body)
+	if err != nil {
+		return err
+	}
+	p.install(a)
+	p.mu.Lock()
+	p.etag = resp.Header.Get("ETag")
+	p.mu.Unlock()
+	if p.cfg.OnArtifactDownloaded != nil {
+		p.cfg.OnArtifactDownloaded(p.location)
+	}
+	return nil
+}
+
+// trace describes the artifact in use, for decision traces.
+func (p *artifactProvider) trace() map[string]any {
+	p.mu.Lock()
+	count, last := p.retrievals, p.lastRetrieved
+	p.mu.Unlock()
+	location := p.location
+	if p.fromPayload && p.cfg.ArtifactLocation == "" {
+		location = "NA"
+	}
+	m := map[string]any{
+		"artifactLocation":       location,
+		"pollingInterval":        p.interval.Milliseconds(),
+		"pollingHalted":          p.interval == 0,
+		"artifactVersion":        "unknown",
+		"artifactRetrievalCount": count,
+		"artifactLastRetrieved":  last.UTC().Format("2006-01-02T15:04:05.000Z"),
+	}
+	if a := p.current(); a != nil {
+		m["artifactVersion"] = a.version
+		for k, v := range a.meta {
+			m[k] = v
+		}
+	}
+	return m
+}

@@ -1,0 +1,210 @@
+package target
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/target-go/sdk/future"
+)
+
+// Test hooks for the on-device engine. The external tests check the hash
+// and the bucket against the values Adobe's SDKs publish, which use their
+// own keys and salts.
+var (
+	Murmur3UTF16 = murmur3UTF16
+	BucketOf     = bucketOf
+)
+
+// EvalLogic compiles and evaluates a json-logic condition.
+func EvalLogic(logic, data any) (any, error) {
+	c, err := compileLogic(logic)
+	if err != nil {
+		return nil, err
+	}
+	return c.eval(data), nil
+}
+
+var JSNumberString = jsNumberString
+
+// EngineConfig sets up an on-device decision engine for the tests.
+type EngineConfig struct {
+	Client, OrganizationID, PropertyToken string
+	TelemetryEnabled                      bool
+	Artifact                              []byte
+	Now                                   func() time.Time
+	// GeoPayload, when set, is what the geo lookup answers.
+	GeoPayload map[string]any
+}
+
+// Decide makes one on-device decision for a Delivery request given as
+// JSON, and returns the response and the notification request (nil when
+// none would be sent) as JSON.
+func Decide(ctx context.Context, cfg EngineConfig, request []byte, sessionID, locationHint string) (response, notification []byte, err error) {
+	e, err := newDecisionEngine(OnDeviceConfig{ArtifactPayload: cfg.Artifact, PollingInterval: -1}, engineOptions{
+		client:           cfg.Client,
+		organizationID:   cfg.OrganizationID,
+		propertyToken:    cfg.PropertyToken,
+		telemetryEnabled: cfg.TelemetryEnabled,
+		now:              cfg.Now,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	defer e.Close()
+	e.lookupGeo = func(context.Context, string) (*Geo, error) {
+		if cfg.GeoPayload == nil {
+			return nil, errors.New("no geo payload")
+		}
+		return geoFromPayload(cfg.GeoPayload), nil
+	}
+	var req DeliveryRequest
+	if err := json.Unmarshal(request, &req); err != nil {
+		return nil, nil, err
+	}
+	d, err := e.decide(ctx, &req, decideOptions{sessionID: sessionID, locationHint: locationHint})
+	if err != nil {
+		return nil, nil, err
+	}
+	response, err = json.Marshal(d.response)
+	if err != nil {
+		return nil, nil, err
+	}
+	if n := d.notificationRequest(); n != nil {
+		if notification, err = json.Marshal(map[string]any{"request": n}); err != nil {
+			return nil, nil, err
+		}
+	}
+	return response, notification, nil
+}
+
+// OnDeviceHandle exposes a client's on-device decisioning to the tests,
+// until the Client routes GetOffers to it itself.
+type OnDeviceHandle struct {
+	c  *Client
+	od *onDevice
+}
+
+// NewOnDevice starts on-device decisioning for c.
+func NewOnDevice(c *Client, cfg OnDeviceConfig) (*OnDeviceHandle, error) {
+	od, err := newOnDevice(c, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &OnDeviceHandle{c: c, od: od}, nil
+}
+
+func (h *OnDeviceHandle) GetOffers(ctx context.Context, opts GetOffersOptions, method DecisioningMethod) *future.Future[*Response] {
+	return h.c.getOffersOnDevice(ctx, h.od, opts, method)
+}
+
+func (h *OnDeviceHandle) GetAttributes(ctx context.Context, names []string, opts GetOffersOptions, method DecisioningMethod) *future.Future[*Attributes] {
+	return h.c.getAttributesOnDevice(ctx, h.od, names, opts, method)
+}
+
+func (h *OnDeviceHandle) Ready() *future.Future[struct{}] { return h.od.Ready() }
+func (h *OnDeviceHandle) Close()                          { h.od.Close() }
+
+// ArtifactProvider exposes the provider for its own tests.
+type ArtifactProvider struct{ p *artifactProvider }
+
+func NewArtifactProvider(cfg OnDeviceConfig, client, orgID string, hc *http.Client) (*ArtifactProvider, error) {
+	p, err := newArtifactProvider(cfg, artifactProviderOptions{client: client, organizationID: orgID, httpClient: hc})
+	if err != nil {
+		return nil, err
+	}
+	return &ArtifactProvider{p: p}, nil
+}
+
+func (a *ArtifactProvider) Ready() *future.Future[struct{}] { return a.p.Ready() }
+func (a *ArtifactProvider) Close()                          { a.p.Close() }
+func (a *ArtifactProvider) Location() string                { return a.p.location }
+
+// Version is the version of the artifact in use, "" before the first.
+func (a *ArtifactProvider) Version() string {
+	if c := a.p.current(); c != nil {
+		return c.version
+	}
+	return ""
+}
+
+var (
+	ParseArtifact       = func(b []byte) error { _, err := parseArtifact(b); return err }
+	DeobfuscateArtifact = deobfuscateArtifact
+)
+
+// SetClock and SetGeo replace the engine's clock and geo lookup.
+func (h *OnDeviceHandle) SetClock(now func() time.Time) { h.od.engine.now = now }
+
+func (h *OnDeviceHandle) SetGeo(payload map[string]any) {
+	h.od.engine.lookupGeo = func(context.Context, string) (*Geo, error) {
+		if payload == nil {
+			return nil, errors.New("no geo payload")
+		}
+		return geoFromPayload(payload), nil
+	}
+}
+
+var JSString = jsString
+
+// Engine is a decision engine with a parsed request, for benchmarks.
+type Engine struct {
+	e   *decisionEngine
+	req *DeliveryRequest
+}
+
+// NewEngine parses the artifact and the request once.
+func NewEngine(cfg EngineConfig, request []byte) (*Engine, error) {
+	e, err := newDecisionEngine(OnDeviceConfig{ArtifactPayload: cfg.Artifact, PollingInterval: -1}, engineOptions{
+		client: cfg.Client, organizationID: cfg.OrganizationID, telemetryEnabled: cfg.TelemetryEnabled, now: cfg.Now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	var req DeliveryRequest
+	if err := json.Unmarshal(request, &req); err != nil {
+		e.Close()
+		return nil, err
+	}
+	return &Engine{e: e, req: &req}, nil
+}
+
+// Decide makes the decision and reports how many mbox answers it has.
+func (e *Engine) Decide(ctx context.Context) (int, error) {
+	d, err := e.e.decide(ctx, e.req, decideOptions{sessionID: "s"})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	if ex := d.response.Execute; ex != nil {
+		n += len(ex.Mboxes)
+	}
+	if pf := d.response.Prefetch; pf != nil {
+		n += len(pf.Mboxes) + len(pf.Views)
+	}
+	return n, nil
+}
+
+func (e *Engine) Close() { e.e.Close() }
+
+// PageContext, UserContext, TimingContext and MboxContext expose the rule
+// context builders.
+func PageContext(url string) map[string]any { return pageContext(url) }
+
+func UserContext(userAgent, platformHint, brandsHint string) map[string]any {
+	c := &Context{UserAgent: userAgent}
+	if platformHint != "" || brandsHint != "" {
+		c.ClientHints = &ClientHints{Platform: platformHint, BrowserUAWithMajorVersion: brandsHint}
+	}
+	return userContext(c)
+}
+
+func TimingContext(now time.Time) map[string]any {
+	m := map[string]any{}
+	timingContext(now, m)
+	return m
+}
+
+var MboxContext = mboxContext
