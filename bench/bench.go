@@ -33,12 +33,20 @@ type bench struct {
 }
 
 // env is what a strategy's run gets: a client with its own connection pool,
-// and the visitor every call is for.
+// a coalescer over it, and the visitor every call is for.
 type env struct {
-	client  *target.Client
-	visitor target.GetOffersOptions
-	limit   int
-	window  time.Duration
+	client    *target.Client
+	coalescer *target.Coalescer
+	visitor   target.GetOffersOptions
+	limit     int
+}
+
+func newEnv(c *target.Client, visitor target.GetOffersOptions, limit int, window time.Duration) (*env, error) {
+	co, err := c.NewCoalescer(target.CoalesceOptions{Window: window})
+	if err != nil {
+		return nil, err
+	}
+	return &env{client: c, coalescer: co, visitor: visitor, limit: limit}, nil
 }
 
 // options returns GetOffers options executing the named mboxes for the
@@ -65,7 +73,9 @@ func newBench(ctx context.Context, cfg config) (*bench, error) {
 	for _, c := range cfg.Counts {
 		n = max(n, c)
 	}
-	b := &bench{cfg: cfg}
+	// The session id is used until the edge's mbox cookie gives one: with a
+	// session known, the coalescer can merge the visitor's calls.
+	b := &bench{cfg: cfg, visitor: target.GetOffersOptions{SessionID: fmt.Sprintf("bench-%d", time.Now().UnixNano())}}
 	for i := range n {
 		b.names = append(b.names, fmt.Sprintf("%s%d", cfg.Mbox, i+1))
 	}
@@ -160,7 +170,11 @@ func (b *bench) newEnv() (*env, func(), error) {
 		t.CloseIdleConnections()
 		return nil, nil, err
 	}
-	e := &env{client: c, visitor: b.visitor, limit: b.cfg.Limit, window: b.cfg.Window}
+	e, err := newEnv(c, b.visitor, b.cfg.Limit, b.cfg.Window)
+	if err != nil {
+		t.CloseIdleConnections()
+		return nil, nil, err
+	}
 	return e, t.CloseIdleConnections, nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/target-go/sdk/target"
 	"github.com/target-go/sdk/target/targettest"
 )
 
@@ -83,7 +84,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.IntVar(&cfg.Reps, "reps", 10, "timed repetitions per strategy and count, after one warm-up")
 	fs.DurationVar(&cfg.Budget, "budget", 2*time.Second, "stop a strategy's repetitions at a count after this `time`, once it has 3")
 	fs.IntVar(&cfg.Limit, "limit", 10, "concurrency limit of the bounded map strategy")
-	fs.DurationVar(&cfg.Window, "window", 2*time.Millisecond, "coalescing window of the coalesced strategy")
+	fs.DurationVar(&cfg.Window, "window", target.DefaultCoalesceWindow, "coalescing window of the coalesced strategy (target.CoalesceOptions.Window)")
 	fs.DurationVar(&cfg.Timeout, "timeout", 3*time.Second, "per-call timeout (target.Config.Timeout)")
 	fs.IntVar(&cfg.Attempts, "attempts", 1, "attempts per call, the first included (target.RetryPolicy.MaxAttempts)")
 	fs.DurationVar(&cfg.Latency.Fixed, "latency-fixed", defaultLatency.Fixed, "local edge: fixed latency of every answer")

@@ -14,7 +14,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/target-go/sdk/future"
 	"github.com/target-go/sdk/target"
 	"github.com/target-go/sdk/target/targettest"
 )
@@ -111,74 +110,59 @@ func TestRunBadFlag(t *testing.T) {
 	require.ErrorContains(t, err, "-counts")
 }
 
-// setupCoalescer starts a plain edge with two offers and returns a
-// coalescer over a client for it whose batches go out only on Flush.
-func setupCoalescer(t *testing.T) (*targettest.Server, *coalescer, *recorder) {
-	t.Helper()
-	edge := targettest.NewServer(targettest.Config{Offers: offers([]string{"a", "b", "c"})})
-	t.Cleanup(edge.Close)
-	c, err := target.NewClient(edge.ClientConfig())
-	require.NoError(t, err)
-	rec := &recorder{}
-	return edge, newCoalescer(c, time.Hour, rec), rec
-}
-
-func TestCoalescerMergesAndSplits(t *testing.T) {
+// TestStrategiesAgainstTheEdge runs each strategy once on a plain edge
+// without latency and checks what it reports and what the edge saw.
+func TestStrategiesAgainstTheEdge(t *testing.T) {
 	t.Parallel()
-	edge, co, rec := setupCoalescer(t)
-	e := &env{}
-	var fs []*future.Future[*target.Response]
-	for _, name := range []string{"a", "b", "c"} {
-		// Every caller uses index 0, as independent callers would.
-		fs = append(fs, co.GetOffers(t.Context(), e.options(name)))
-	}
-	co.b.Flush()
-	for i, name := range []string{"a", "b", "c"} {
-		resp, err := fs[i].Await(t.Context())
-		require.NoError(t, err)
-		mboxes := executed(resp)
-		require.Len(t, mboxes, 1, name)
-		assert.Equal(t, name, mboxes[0].Name)
-		assert.Equal(t, 0, mboxes[0].Index, "the caller's own index comes back")
-		assert.NotEmpty(t, mboxes[0].Options, "the offer for %s", name)
-	}
+	names := []string{"a", "b", "c"}
+	for _, s := range strategies {
+		t.Run(s.Name, func(t *testing.T) {
+			t.Parallel()
+			edge := targettest.NewServer(targettest.Config{Offers: offers(names)})
+			t.Cleanup(edge.Close)
+			c, err := target.NewClient(edge.ClientConfig())
+			require.NoError(t, err)
+			// A known session: the coalescer merges only calls it knows
+			// to be one visitor's.
+			e, err := newEnv(c, target.GetOffersOptions{SessionID: "s1"}, 2, time.Millisecond)
+			require.NoError(t, err)
 
-	reqs := edge.Requests()
-	require.Len(t, reqs, 1, "three calls, one request")
-	sent := reqs[0].Delivery.Execute.Mboxes
-	require.Len(t, sent, 3)
-	for i, m := range sent {
-		assert.Equal(t, i, m.Index, "merged mboxes get unique indexes")
-	}
-	assert.Equal(t, 1, rec.calls)
-}
-
-func TestCoalescerFailsEveryCaller(t *testing.T) {
-	t.Parallel()
-	edge, co, _ := setupCoalescer(t)
-	edge.ForceFault(targettest.FaultServerError, 1)
-	e := &env{}
-	a := co.GetOffers(t.Context(), e.options("a"))
-	b := co.GetOffers(t.Context(), e.options("b"))
-	co.b.Flush()
-	for _, f := range []*future.Future[*target.Response]{a, b} {
-		_, err := f.Await(t.Context())
-		var apiErr *target.APIError
-		require.ErrorAs(t, err, &apiErr)
-		assert.Equal(t, 503, apiErr.Status)
+			rec := &recorder{}
+			s.run(t.Context(), e, names, rec)
+			assert.Equal(t, len(names), rec.decided, "every mbox decided")
+			requests := 0
+			for _, r := range edge.Requests() {
+				if r.Delivery != nil {
+					requests++
+				}
+			}
+			assert.Equal(t, requests, rec.calls, "one recorded call per request the edge saw")
+			if s.Name == "one-request" || s.Name == "coalesced" {
+				assert.Equal(t, 1, requests)
+			} else {
+				assert.Equal(t, len(names), requests)
+			}
+			assert.Positive(t, rec.limit)
+		})
 	}
 }
 
-func TestCoalescerPassesOtherCallsThrough(t *testing.T) {
+func TestStrategiesCountFailures(t *testing.T) {
 	t.Parallel()
-	edge, co, _ := setupCoalescer(t)
-	opts := (&env{}).options("a")
-	opts.Request.Prefetch = &target.PrefetchRequest{Mboxes: []target.MboxRequest{{Index: 0, Name: "b"}}}
-	// No Flush: a call that cannot be merged goes out at once.
-	resp, err := co.GetOffers(t.Context(), opts).Await(t.Context())
-	require.NoError(t, err)
-	assert.Len(t, executed(resp), 1)
-	require.NotNil(t, resp.Response.Prefetch)
-	assert.Len(t, resp.Response.Prefetch.Mboxes, 1)
-	assert.Len(t, edge.Requests(), 1)
+	for _, s := range strategies {
+		t.Run(s.Name, func(t *testing.T) {
+			t.Parallel()
+			edge := targettest.NewServer(targettest.Config{})
+			t.Cleanup(edge.Close)
+			edge.ForceFault(targettest.FaultServerError, 100)
+			c, err := target.NewClient(edge.ClientConfig())
+			require.NoError(t, err)
+			e, err := newEnv(c, target.GetOffersOptions{SessionID: "s1"}, 2, time.Millisecond)
+			require.NoError(t, err)
+			rec := &recorder{}
+			s.run(t.Context(), e, []string{"a", "b"}, rec)
+			assert.Zero(t, rec.decided, "no mbox decided when every answer is a 503")
+			assert.Zero(t, rec.limit, "a failed call has no round trip to count")
+		})
+	}
 }

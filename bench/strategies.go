@@ -36,7 +36,7 @@ var strategies = []strategy{
 	{Name: "callback", About: "Callback/ErrCallback options and a sync.WaitGroup", run: runCallback},
 	{Name: "map", About: "batch.Map with a concurrency limit (-limit)", run: runMap},
 	{Name: "one-request", About: "a single Delivery request carrying every mbox", run: runOneRequest},
-	{Name: "coalesced", About: "concurrent one-mbox calls merged by a batch.Batcher", run: runCoalesced},
+	{Name: "coalesced", About: "concurrent one-mbox calls merged by a target.Coalescer", run: runCoalesced},
 	{Name: "errgroup", About: "baseline: errgroup.Group, Await in each goroutine", run: runErrgroup},
 	{Name: "conc", About: "baseline: conc iter.Mapper.MapErr, Await in each goroutine", run: runConc},
 }
@@ -129,17 +129,33 @@ func runOneRequest(ctx context.Context, e *env, names []string, rec *recorder) {
 }
 
 func runCoalesced(ctx context.Context, e *env, names []string, rec *recorder) {
-	co := newCoalescer(e.client, e.window, rec)
 	fs := make([]*future.Future[*target.Response], len(names))
 	for i, name := range names {
-		fs[i] = co.GetOffers(ctx, e.options(name))
+		fs[i] = e.coalescer.GetOffers(ctx, e.options(name))
 	}
 	_, _ = batch.All(fs...).Await(ctx)
+	sent := map[string]bool{}
 	for _, f := range fs {
-		if resp, err := f.Peek(); err == nil && len(executed(resp)) == 1 {
-			rec.decision(1)
+		resp, err := f.Peek()
+		if err != nil || len(executed(resp)) != 1 {
+			continue
+		}
+		rec.decision(1)
+		// The calls a merged request carried all have its timings and
+		// request id: count each request once.
+		if id := resp.Response.RequestID; !sent[id] {
+			sent[id] = true
+			rec.response(resp)
 		}
 	}
+}
+
+// executed returns the executed mboxes of a response, nil when it has none.
+func executed(resp *target.Response) []target.MboxResponse {
+	if resp == nil || resp.Response == nil || resp.Response.Execute == nil {
+		return nil
+	}
+	return resp.Response.Execute.Mboxes
 }
 
 func runErrgroup(ctx context.Context, e *env, names []string, rec *recorder) {

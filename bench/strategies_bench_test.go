@@ -33,7 +33,10 @@ func BenchmarkStrategies(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer edge.HTTPClient().Transport.(*http.Transport).CloseIdleConnections()
-	e := &env{client: c, limit: 10, window: 100 * time.Microsecond}
+	e, err := newEnv(c, target.GetOffersOptions{SessionID: "bench"}, 10, 100*time.Microsecond)
+	if err != nil {
+		b.Fatal(err)
+	}
 
 	for _, n := range []int{1, 20} {
 		for _, s := range strategies {
