@@ -271,7 +271,8 @@ func (b *bench) measure(ctx context.Context, out io.Writer, bar *progress) (*res
 // cell measures one strategy at one count: a warm-up repetition on a fresh
 // connection pool (a server keeps its pool warm, so only the first page pays
 // for connections), then cfg.Reps timed ones, fewer when they take more than
-// cfg.Budget (never fewer than three, or than Reps if it is smaller).
+// cfg.Budget (never fewer than three, or than Reps if it is smaller), on the
+// local edge's seeded latencies from their start.
 func (b *bench) cell(ctx context.Context, s *strategy, names []string, bar *progress) (cell, error) {
 	e, done, err := b.newEnv()
 	if err != nil {
@@ -290,8 +291,16 @@ func (b *bench) cell(ctx context.Context, s *strategy, names []string, bar *prog
 	}
 	s.run(ctx, e, warm, &recorder{})
 	bar.step()
+	_, conns1 := b.counters()
+	warmConns := conns1 - conns0
+	if b.edge != nil {
+		// Every cell's repetitions see the same sequence of latencies (and
+		// faults): the strategies are compared on the same draws, not on
+		// luck. Reset also zeroes the counters, hence the reads around it.
+		b.edge.Reset()
+	}
 
-	req0, _ := b.counters()
+	req0, conns0 := b.counters()
 	start := time.Now()
 	reps := make([]rep, 0, b.cfg.Reps)
 	for i := range b.cfg.Reps {
@@ -309,11 +318,11 @@ func (b *bench) cell(ctx context.Context, s *strategy, names []string, bar *prog
 			break
 		}
 	}
-	req1, conns1 := b.counters()
+	req1, conns2 := b.counters()
 	return cell{
 		Strategy:    s.Name,
 		Mboxes:      len(names),
-		summary:     summarize(reps, req1-req0, conns1-conns0),
+		summary:     summarize(reps, req1-req0, warmConns+conns2-conns0),
 		Repetitions: reps,
 	}, nil
 }

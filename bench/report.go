@@ -28,6 +28,9 @@ func writeHeader(w io.Writer, res *results) {
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "runs:     %d timed repetitions per cell after a warm-up (at least 3 once a cell passes %v); attempts per call %d; timeout %v\n",
 		cfg.Reps, cfg.Budget, cfg.Attempts, cfg.Timeout)
+	if cfg.Client == "" {
+		fmt.Fprintf(w, "          every cell's repetitions get the same edge latencies (seed %d), in arrival order\n", cfg.Seed)
+	}
 	fmt.Fprintln(w, "columns:  wall time from the first call to the last result; speedup = sequential p50 / p50;")
 	fmt.Fprintln(w, "          xlimit = wall time / the slowest single round trip of the same repetition (median);")
 	fmt.Fprintln(w, "          req/rep = HTTP requests per repetition; conns = connections opened, warm-up included")
