@@ -163,27 +163,27 @@ func runThroughClient(t *testing.T, dir string, suite *conformanceSuite, id stri
 	clientCfg := edge.ClientConfig()
 	clientCfg.TelemetryEnabled = &cfg.TelemetryEnabled
 	clientCfg.PropertyToken = cfg.PropertyToken
-	c, err := target.NewClient(clientCfg)
-	require.NoError(t, err)
 	sent := make(chan error, 1)
-	od, err := target.NewOnDevice(c, target.OnDeviceConfig{
+	clientCfg.DecisioningMethod = target.OnDevice
+	clientCfg.OnDevice = target.OnDeviceConfig{
 		ArtifactPayload:     cfg.Artifact,
 		OnNotificationsSent: func(_ *target.Response, err error) { sent <- err },
-	})
-	require.NoError(t, err)
-	t.Cleanup(od.Close)
-	if cfg.Now != nil {
-		od.SetClock(cfg.Now)
 	}
-	od.SetGeo(cfg.GeoPayload)
+	c, err := target.NewClient(clientCfg)
+	require.NoError(t, err)
+	t.Cleanup(c.Close)
+	if cfg.Now != nil {
+		target.SetOnDeviceClock(c, cfg.Now)
+	}
+	target.SetOnDeviceGeo(c, cfg.GeoPayload)
 
 	var req target.DeliveryRequest
 	require.NoError(t, json.Unmarshal(stringParameters(t, tc.Input.Request), &req))
-	r, err := od.GetOffers(t.Context(), target.GetOffersOptions{
+	r, err := c.GetOffers(t.Context(), target.GetOffersOptions{
 		Request:            req,
 		SessionID:          tc.Input.SessionID,
 		TargetLocationHint: tc.Input.LocationHint,
-	}, target.OnDevice).Await(t.Context())
+	}).Await(t.Context())
 	require.NoError(t, err)
 	assert.Equal(t, target.OnDevice, r.Meta.DecisioningMethod)
 	resp, err := json.Marshal(r.Response)

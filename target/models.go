@@ -554,8 +554,9 @@ type UnexpectedError struct {
 // DecisioningMethod). The zero value means ServerSide.
 type DecisioningMethod string
 
-// Decisioning methods. Only ServerSide is implemented by this package today;
-// calls asking for OnDevice or Hybrid fail with ErrOnDeviceUnavailable.
+// Decisioning methods: ServerSide asks the edge, OnDevice decides from the
+// rules artifact, Hybrid decides on-device what the artifact can decide and
+// asks the edge otherwise. See the package documentation.
 const (
 	ServerSide DecisioningMethod = "server-side"
 	OnDevice   DecisioningMethod = "on-device"

@@ -37,7 +37,9 @@ type OnDeviceConfig struct {
 	// OnNotificationsSent, when set, is called when the display
 	// notifications of an on-device decision have been sent, with the
 	// edge's answer or the error; failures are logged as well. It runs on
-	// the goroutine of that SendNotifications call.
+	// the goroutine of that SendNotifications call (the caller's, with
+	// ErrClientClosed, when Close came before the request could start).
+	// Client.Close waits for it.
 	OnNotificationsSent func(*Response, error)
 }
 
