@@ -49,6 +49,8 @@ type Client struct {
 
 	// od is the on-device decisioning, nil when not configured.
 	od *onDevice
+	// ready is what Ready returns, the same future every time.
+	ready *future.Future[struct{}]
 
 	mu      sync.Mutex
 	pending []TelemetryEntry // timings not sent yet, oldest first
@@ -107,12 +109,7 @@ func (c *Client) CloseIdleConnections() {
 // future is returned on every call; like Adobe's clientReady event, it
 // never settles again, so a later failed refresh does not show here (see
 // OnDeviceConfig.OnArtifactDownloadFailed).
-func (c *Client) Ready() *future.Future[struct{}] {
-	if c.od == nil {
-		return future.Resolved(struct{}{})
-	}
-	return c.od.Ready()
-}
+func (c *Client) Ready() *future.Future[struct{}] { return c.ready }
 
 // Close releases what the Client runs in the background: it stops the
 // artifact polling (waiting for a download in progress to end), waits for

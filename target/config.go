@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/target-go/sdk/future"
 )
 
 // DefaultTimeout bounds a call when Config.Timeout is zero.
@@ -124,6 +126,7 @@ func NewClient(cfg Config) (*Client, error) {
 		return nil, err
 	}
 	c := newClient(cfg)
+	c.ready = future.Resolved(struct{}{})
 	if cfg.wantsOnDevice() {
 		od, err := newOnDevice(c, cfg.OnDevice)
 		if err != nil {
@@ -134,6 +137,7 @@ func NewClient(cfg Config) (*Client, error) {
 			return nil, err
 		}
 		c.od = od
+		c.ready = od.Ready()
 	}
 	return c, nil
 }

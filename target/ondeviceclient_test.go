@@ -330,6 +330,7 @@ func TestReady(t *testing.T) {
 		defer c.Close()
 		_, err = c.Ready().Peek()
 		require.NoError(t, err, "ready at once")
+		assert.Same(t, c.Ready(), c.Ready(), "the same future on every call")
 	})
 	t.Run("payload", func(t *testing.T) {
 		t.Parallel()
