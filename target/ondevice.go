@@ -41,7 +41,7 @@ type OnDeviceConfig struct {
 	// edge's answer or the error; failures are logged as well. It runs on
 	// the goroutine of that SendNotifications call (the caller's, with
 	// ErrClientClosed, when Close came before the request could start).
-	// Client.Close waits for it.
+	// Client.Close waits for it, so it must not call Close.
 	OnNotificationsSent func(*Response, error)
 }
 
