@@ -38,9 +38,10 @@ type Future[T any] struct {
 	val  T
 	err  error
 	// cb0 holds the first callback inline: a single Then stage or callback
-	// then costs no slice allocation.
+	// then costs no allocation for the list.
 	cb0 func(T, error)
-	cbs []func(T, error)
+	// more holds the later callbacks, newest first.
+	more *callback[T]
 
 	// work is the context of the work this future owns (set by Go), or nil.
 	work *workCtx
@@ -207,11 +208,7 @@ func (f *Future[T]) Cancel() bool {
 // cancel settles f with cause and ends its work's context with err.
 func (f *Future[T]) cancel(err, cause error) bool {
 	var zero T
-	ok := f.settle(zero, cause)
-	if ok && f.work != nil {
-		f.work.cancel(err)
-	}
-	return ok
+	return f.settleAndEnd(zero, cause, err)
 }
 
 // onSettle runs cb after settlement: later on the settling goroutine if f is
@@ -223,7 +220,7 @@ func (f *Future[T]) onSettle(cb func(T, error)) {
 			if f.cb0 == nil {
 				f.cb0 = cb
 			} else {
-				f.cbs = append(f.cbs, cb)
+				f.more = &callback[T]{fn: cb, next: f.more}
 			}
 			f.mu.Unlock()
 			return
@@ -236,6 +233,13 @@ func (f *Future[T]) onSettle(cb func(T, error)) {
 // settle stores the outcome if f is pending, wakes every waiter and runs the
 // callbacks. It reports whether this call settled f.
 func (f *Future[T]) settle(v T, err error) bool {
+	return f.settleAndEnd(v, err, context.Canceled)
+}
+
+// settleAndEnd settles f and, for a Go future, ends its work's context with
+// workErr under the same lock: once the future has settled, its work has
+// either returned or been given up.
+func (f *Future[T]) settleAndEnd(v T, err, workErr error) bool {
 	f.mu.Lock()
 	if f.settled.Load() {
 		f.mu.Unlock()
@@ -249,15 +253,20 @@ func (f *Future[T]) settle(v T, err error) bool {
 	if done == nil {
 		f.done = closedChan
 	}
-	cb0, cbs := f.cb0, f.cbs
-	f.cb0, f.cbs = nil, nil
+	cb0, more := f.cb0, f.more
+	f.cb0, f.more = nil, nil
+	var links *workLinks
+	if f.work != nil {
+		links = f.work.endLocked(workErr)
+	}
 	f.mu.Unlock()
 
 	if done != nil {
 		close(done)
 	}
+	links.run()
 	if cb0 != nil {
-		runCallbacks(cb0, cbs, v, err)
+		runCallbacks(cb0, more.reverse(), v, err)
 	}
 	return true
 }
@@ -265,15 +274,14 @@ func (f *Future[T]) settle(v T, err error) bool {
 // runCallbacks runs first and then rest, each exactly once, recovering
 // panics so that one callback cannot stop the others, and raises the first
 // panic again at the end.
-func runCallbacks[T any](first func(T, error), rest []func(T, error), v T, err error) {
+func runCallbacks[T any](first func(T, error), rest *callback[T], v T, err error) {
 	var panicked *PanicError
-	next := 0
 	defer func() {
-		// next < len(rest) here only if a callback called runtime.Goexit:
+		// rest is not empty here only if a callback called runtime.Goexit:
 		// run the remaining ones before the goroutine ends, so that no
 		// future derived from this one is left pending.
-		for ; next < len(rest); next++ {
-			if p := try(rest[next], v, err); p != nil && panicked == nil {
+		for ; rest != nil; rest = rest.next {
+			if p := try(rest.fn, v, err); p != nil && panicked == nil {
 				panicked = p
 			}
 		}
@@ -285,13 +293,32 @@ func runCallbacks[T any](first func(T, error), rest []func(T, error), v T, err e
 	if p := try(first, v, err); p != nil {
 		panicked = p
 	}
-	for next < len(rest) {
-		cb := rest[next]
-		next++
+	for rest != nil {
+		cb := rest.fn
+		rest = rest.next
 		if p := try(cb, v, err); p != nil && panicked == nil {
 			panicked = p
 		}
 	}
+}
+
+// callback is a node of a future's list of callbacks after the first.
+// A list of nodes rather than a slice keeps a future two words smaller;
+// most futures have one callback, held inline.
+type callback[T any] struct {
+	fn   func(T, error)
+	next *callback[T]
+}
+
+// reverse reverses the list in place and returns its new head.
+func (c *callback[T]) reverse() *callback[T] {
+	var head *callback[T]
+	for c != nil {
+		next := c.next
+		c.next = head
+		head, c = c, next
+	}
+	return head
 }
 
 // try runs cb and returns its panic, if any, as a *PanicError.
@@ -330,13 +357,17 @@ func Go[T any](ctx context.Context, fn func(context.Context) (T, error)) *Future
 	w := &goFuture[T]{}
 	f := &w.Future
 	f.work = &w.ctx
+	w.ctx.mu = &f.mu
 	w.ctx.start(ctx)
-	go func() {
-		v, err := protect(f, func() (T, error) { return fn(&w.ctx) })
-		f.settle(v, err)
-		w.ctx.cancel(context.Canceled)
-	}()
+	go w.run(fn)
 	return f
+}
+
+// run is the goroutine of Go. As a method it captures two words, w and fn,
+// for the go statement's closure: the smallest size class.
+func (w *goFuture[T]) run(fn func(context.Context) (T, error)) {
+	v, err := protect(&w.Future, func() (T, error) { return fn(&w.ctx) })
+	w.settle(v, err) // also ends the work's context
 }
 
 // goFuture puts a future and the context of its work in one allocation.

@@ -19,9 +19,19 @@ import (
 type workCtx struct {
 	parent context.Context
 
-	mu         sync.Mutex
-	done       chan struct{} // made on first Done; closedChan if cancelled first
-	err        error
+	// mu is the future's own lock: settling the future and ending its
+	// work's context then take one lock, not two.
+	mu    *sync.Mutex
+	done  chan struct{} // made on first Done; closedChan if ended first
+	err   error
+	links *workLinks // nil until the context has something to undo or notify
+}
+
+// workLinks are what ending a workCtx must undo or notify. They are rare
+// (a cancellable parent, a derived context), so they live in their own
+// allocation and keep the common future small: a smaller allocation is most
+// of what separates Go from a bare goroutine and channel.
+type workLinks struct {
 	afters     []*afterEntry
 	stopParent func() bool
 }
@@ -44,7 +54,7 @@ func (c *workCtx) start(parent context.Context) {
 	stop := context.AfterFunc(parent, c.parentDone)
 	c.mu.Lock()
 	if c.err == nil {
-		c.stopParent = stop
+		c.linksLocked().stopParent = stop
 		c.mu.Unlock()
 		return
 	}
@@ -52,14 +62,29 @@ func (c *workCtx) start(parent context.Context) {
 	stop()
 }
 
+func (c *workCtx) linksLocked() *workLinks {
+	if c.links == nil {
+		c.links = &workLinks{}
+	}
+	return c.links
+}
+
 func (c *workCtx) parentDone() { c.cancel(c.parent.Err()) }
 
 // cancel ends c with err; later calls do nothing.
 func (c *workCtx) cancel(err error) {
 	c.mu.Lock()
+	links := c.endLocked(err)
+	c.mu.Unlock()
+	links.run()
+}
+
+// endLocked ends c with err, with c.mu held, and returns what must run
+// after the lock is released: the derived contexts' cancellations call back
+// into c (Err), and the parent's stop takes the parent's lock.
+func (c *workCtx) endLocked(err error) *workLinks {
 	if c.err != nil {
-		c.mu.Unlock()
-		return
+		return nil
 	}
 	c.err = err
 	if c.done == nil {
@@ -67,14 +92,20 @@ func (c *workCtx) cancel(err error) {
 	} else {
 		close(c.done)
 	}
-	afters, stop := c.afters, c.stopParent
-	c.afters, c.stopParent = nil, nil
-	c.mu.Unlock()
+	links := c.links
+	c.links = nil
+	return links
+}
 
-	if stop != nil {
-		stop()
+// run undoes and notifies what l links; a nil l does nothing.
+func (l *workLinks) run() {
+	if l == nil {
+		return
 	}
-	for _, a := range afters {
+	if l.stopParent != nil {
+		l.stopParent()
+	}
+	for _, a := range l.afters {
 		a.f()
 	}
 }
@@ -115,16 +146,20 @@ func (c *workCtx) AfterFunc(f func()) func() bool {
 		return func() bool { return false }
 	}
 	e := &afterEntry{f: f}
-	c.afters = append(c.afters, e)
+	links := c.linksLocked()
+	links.afters = append(links.afters, e)
 	c.mu.Unlock()
 	return func() bool {
 		c.mu.Lock()
 		defer c.mu.Unlock()
-		i := slices.Index(c.afters, e)
+		if c.links != links { // ended: f has run or is about to
+			return false
+		}
+		i := slices.Index(links.afters, e)
 		if i < 0 {
 			return false
 		}
-		c.afters = slices.Delete(c.afters, i, i+1)
+		links.afters = slices.Delete(links.afters, i, i+1)
 		return true
 	}
 }

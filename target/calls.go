@@ -103,10 +103,13 @@ type Response struct {
 
 // Meta describes how a call was decided.
 type Meta struct {
-	// DecisioningMethod is the method that answered: ServerSide today.
+	// DecisioningMethod is the method that answered: ServerSide when the
+	// edge did, OnDevice when the artifact did (a Hybrid call reports which).
 	DecisioningMethod DecisioningMethod
-	// RemoteMboxes and RemoteViews name what on-device decisioning could
-	// not decide and sent to the edge; empty for server-side calls.
+	// RemoteMboxes and RemoteViews name what an on-device decision could
+	// not decide because it needs the edge (the artifact has no rules for
+	// it, or its rules need server-side data); ask the edge for them with a
+	// server-side call. Empty for server-side answers.
 	RemoteMboxes []string
 	RemoteViews  []string
 }
@@ -147,16 +150,28 @@ type callOptions struct {
 }
 
 // GetOffers asks the edge for the content of the request's mboxes, views
-// and page load. The call runs on its own goroutine; the returned future
-// settles with the result, or with the first of: an *OptionError for
-// invalid options (already settled on return), an *APIError for an error
-// answer, a transport error (wrapping the cause), or the context's error
-// when ctx is cancelled, the future is cancelled (Future.Cancel) or the
-// Config.Timeout deadline passes, any of which aborts the HTTP request.
+// and page load, or decides it on-device. A server-side call runs on its
+// own goroutine; the returned future settles with the result, or with the
+// first of: an *OptionError for invalid options (already settled on
+// return), an *APIError for an error answer, a transport error (wrapping
+// the cause), or the context's error when ctx is cancelled, the future is
+// cancelled (Future.Cancel) or the Config.Timeout deadline passes, any of
+// which aborts the HTTP request.
 //
-// On-device decisioning is not implemented: with DecisioningMethod OnDevice
-// the future fails with ErrOnDeviceUnavailable; Hybrid is served by the edge,
-// as Adobe's SDKs do while their on-device rules are not loaded.
+// With DecisioningMethod OnDevice (the call's, else the Config's) the
+// request is decided from the artifact on the caller's goroutine, in
+// microseconds, and the future is settled on return; only a geo lookup,
+// needed when the artifact targets on geo and the request carries none,
+// moves the decision to a goroutine bounded by Config.Timeout. What the
+// artifact cannot decide comes back empty, with Status 206 and the names in
+// Response.Meta. Before the first artifact the call fails with
+// ErrArtifactNotReady. Display notifications for executed decisions are
+// sent to the edge afterwards, in one request per call that the caller
+// does not wait for (see OnDeviceConfig.OnNotificationsSent). With Hybrid
+// the call is decided on-device when the artifact is in and can decide
+// everything the request asks for, and by the edge otherwise. Both fail
+// with ErrOnDeviceUnavailable on a Client without on-device decisioning,
+// and with ErrClientClosed after Close.
 func (c *Client) GetOffers(ctx context.Context, opts GetOffersOptions) *future.Future[*Response] {
 	co := callOptions{
 		cookie: opts.TargetCookie, hint: opts.TargetLocationHint, customerIDs: opts.CustomerIDs,
@@ -203,14 +218,22 @@ func withCallbacks[T any](f *future.Future[T], onOK func(T), onErr func(error)) 
 }
 
 // call validates and prepares the request on the caller's goroutine, so that
-// invalid options give an already failed future, then runs the exchange on
-// a goroutine of its own.
+// invalid options give an already failed future, then decides it on-device
+// or runs the exchange with the edge on a goroutine of its own.
 func (c *Client) call(ctx context.Context, req DeliveryRequest, co callOptions, check func(*DeliveryRequest) error) *future.Future[*Response] {
 	if ctx == nil {
 		return future.Rejected[*Response](optionError("ctx", "nil context"))
 	}
 	p, err := c.prepare(req, co, check)
 	if err != nil {
+		return future.Rejected[*Response](err)
+	}
+	if p.method != ServerSide {
+		if f := c.decideOnDevice(ctx, p); f != nil {
+			return f
+		}
+	}
+	if err := c.encode(p); err != nil {
 		return future.Rejected[*Response](err)
 	}
 	return future.Go(ctx, func(ctx context.Context) (*Response, error) {

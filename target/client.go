@@ -1,11 +1,14 @@
 package target
 
 import (
+	"errors"
 	"log/slog"
 	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/target-go/sdk/future"
 )
 
 // Cookie names the client reads and writes.
@@ -22,11 +25,14 @@ const (
 // but two and open them again each time.
 const maxIdleConnsPerHost = 100
 
-// A Client calls the Delivery API. It is safe for concurrent use; its
+// A Client calls the Delivery API, or decides on-device from a rules
+// artifact (see Config.OnDevice). It is safe for concurrent use; its
 // configuration is fixed at NewClient. The only state it keeps between calls
 // is what Adobe's SDKs keep too: the edge cluster learned from earlier
-// responses, and, when telemetry is enabled, the timings of earlier calls
-// that ride on the next request.
+// responses, when telemetry is enabled the timings of earlier calls that
+// ride on the next request, and with on-device decisioning the artifact in
+// use. A Client with on-device decisioning runs a polling goroutine until
+// Close.
 type Client struct {
 	cfg    Config
 	scheme string
@@ -41,9 +47,18 @@ type Client struct {
 	// one; nil until then.
 	cluster atomic.Pointer[string]
 
+	// od is the on-device decisioning, nil when not configured.
+	od *onDevice
+	// ready is what Ready returns, the same future every time.
+	ready *future.Future[struct{}]
+
 	mu      sync.Mutex
 	pending []TelemetryEntry // timings not sent yet, oldest first
 }
+
+// ErrClientClosed is the error of on-device and hybrid calls made after
+// Client.Close.
+var ErrClientClosed = errors.New("target: client closed")
 
 func newClient(cfg Config) *Client {
 	c := &Client{cfg: cfg, scheme: "https", log: cfg.Logger, telemetry: true}
@@ -84,4 +99,32 @@ func (c *Client) CloseIdleConnections() {
 	if c.transport != nil {
 		c.transport.CloseIdleConnections()
 	}
+}
+
+// Ready returns a future that settles when the Client can serve its
+// configured DecisioningMethod: with on-device decisioning, when the first
+// artifact is in use (from ArtifactPayload at once, else after the first
+// successful download); it fails with ErrProviderClosed if Close comes
+// first. A Client without on-device decisioning is ready at once. The same
+// future is returned on every call; like Adobe's clientReady event, it
+// never settles again, so a later failed refresh does not show here (see
+// OnDeviceConfig.OnArtifactDownloadFailed).
+func (c *Client) Ready() *future.Future[struct{}] { return c.ready }
+
+// Close releases what the Client runs in the background: it stops the
+// artifact polling (waiting for a download in progress to end), waits for
+// the display notifications of on-device decisions already started (each
+// bounded by Config.Timeout), then closes idle connections as
+// CloseIdleConnections does. When it returns, the Client has no goroutine
+// left of its own, apart from server-side calls still in flight, whose
+// futures settle as usual.
+//
+// After Close, on-device and hybrid calls fail with ErrClientClosed;
+// server-side calls and SendNotifications keep working, opening new
+// connections. Close is safe to call more than once and concurrently.
+func (c *Client) Close() {
+	if c.od != nil {
+		c.od.Close()
+	}
+	c.CloseIdleConnections()
 }

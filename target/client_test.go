@@ -370,14 +370,11 @@ func TestInvalidOptions(t *testing.T) {
 func TestOnDeviceUnavailable(t *testing.T) {
 	t.Parallel()
 	c, srv := setup(t, targettest.Config{})
-	_, err := c.GetOffers(t.Context(), target.GetOffersOptions{Request: offersRequest("a"), DecisioningMethod: target.OnDevice}).Await(t.Context())
-	require.ErrorIs(t, err, target.ErrOnDeviceUnavailable)
-
-	// Hybrid is served by the edge, as Adobe's SDKs do without rules.
-	res, err := c.GetOffers(t.Context(), target.GetOffersOptions{Request: offersRequest("a"), DecisioningMethod: target.Hybrid}).Await(t.Context())
-	require.NoError(t, err)
-	assert.Equal(t, target.ServerSide, res.Meta.DecisioningMethod)
-	assert.Len(t, srv.Requests(), 1)
+	for _, m := range []target.DecisioningMethod{target.OnDevice, target.Hybrid} {
+		_, err := c.GetOffers(t.Context(), target.GetOffersOptions{Request: offersRequest("a"), DecisioningMethod: m}).Peek()
+		require.ErrorIs(t, err, target.ErrOnDeviceUnavailable, "a client without Config.OnDevice has no artifact to decide from")
+	}
+	assert.Empty(t, srv.Requests())
 }
 
 func TestCallbacksExactlyOnce(t *testing.T) {

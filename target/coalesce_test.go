@@ -259,12 +259,16 @@ func TestCoalescerSendsAlone(t *testing.T) {
 		{"no session", target.GetOffersOptions{Request: offersRequest("hero")}},
 		{"expired session in the cookie", target.GetOffersOptions{Request: offersRequest("hero"),
 			TargetCookie: fmt.Sprintf("session#old#%d", time.Now().Unix()-10)}},
+		// An artifact without rules for the mbox: Hybrid asks the edge.
 		{"hybrid", target.GetOffersOptions{SessionID: "s", Request: offersRequest("hero"), DecisioningMethod: target.Hybrid}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c, srv := setup(t, targettest.Config{Offers: offers})
+			c, srv := setup(t, targettest.Config{Offers: offers}, func(cfg *target.Config) {
+				cfg.OnDevice.ArtifactPayload = []byte(`{"version":"1.0.0","rules":{"mboxes":{},"views":{}}}`)
+			})
+			t.Cleanup(c.Close)
 			k := newCoalescer(t, c, target.CoalesceOptions{}) // an hour's window, never flushed
 			f1, f2 := k.GetOffers(t.Context(), tt.opts), k.GetOffers(t.Context(), tt.opts)
 			_, err := f1.Await(t.Context())

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/target-go/sdk/future"
 )
 
 // DefaultTimeout bounds a call when Config.Timeout is zero.
@@ -57,8 +59,17 @@ type Config struct {
 	// as Adobe's SDKs do. Nil means enabled.
 	TelemetryEnabled *bool
 	// DecisioningMethod is the default for calls that do not set one. The
-	// zero value means ServerSide.
+	// zero value means ServerSide. OnDevice and Hybrid start on-device
+	// decisioning as configured by OnDevice.
 	DecisioningMethod DecisioningMethod
+	// OnDevice configures on-device decisioning: the rules artifact, its
+	// polling and the callbacks that report downloads and notifications.
+	// NewClient starts it when DecisioningMethod is OnDevice or Hybrid, or
+	// when OnDevice names an artifact source (ArtifactPayload,
+	// ArtifactLocation or Environment), so that a server-side client can
+	// serve the calls that ask for OnDevice or Hybrid themselves. Without
+	// it such calls fail with ErrOnDeviceUnavailable.
+	OnDevice OnDeviceConfig
 }
 
 // RetryPolicy says when and how often a failed attempt is repeated. Only
@@ -85,6 +96,9 @@ var ErrInvalidConfig = errors.New("target: invalid config")
 type ConfigError struct {
 	Field  string // the Config field, e.g. "Client" or "Retry.MaxBackoff"
 	Reason string
+	// Err is the underlying error, when there is one (an artifact payload
+	// that does not parse, say); errors.Is and errors.As see it.
+	Err error
 }
 
 // Error names the Config field and the reason.
@@ -95,15 +109,45 @@ func (e *ConfigError) Error() string {
 // Is makes errors.Is(err, ErrInvalidConfig) true.
 func (e *ConfigError) Is(target error) bool { return target == ErrInvalidConfig }
 
+// Unwrap returns Err.
+func (e *ConfigError) Unwrap() error { return e.Err }
+
 // NewClient validates cfg and returns a Client built from a copy of it. A
 // rejected field comes back as a *ConfigError naming it. The Client is safe
 // for concurrent use; create one and share it, since it owns the connection
-// pool.
+// pool and, with on-device decisioning, the artifact and its polling
+// goroutine, which Close stops.
+//
+// With on-device decisioning NewClient parses ArtifactPayload, if any, and
+// starts the download of the artifact from its location without waiting
+// for it: Ready settles when the first artifact is in use.
 func NewClient(cfg Config) (*Client, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	return newClient(cfg), nil
+	c := newClient(cfg)
+	c.ready = future.Resolved(struct{}{})
+	if cfg.wantsOnDevice() {
+		od, err := newOnDevice(c, cfg.OnDevice)
+		if err != nil {
+			var ce *ConfigError
+			if !errors.As(err, &ce) {
+				err = &ConfigError{Field: "OnDevice.ArtifactPayload", Reason: err.Error(), Err: err}
+			}
+			return nil, err
+		}
+		c.od = od
+		c.ready = od.Ready()
+	}
+	return c, nil
+}
+
+// wantsOnDevice reports whether the client needs on-device decisioning:
+// it decides on-device by default, or it was told where the artifact is.
+func (cfg *Config) wantsOnDevice() bool {
+	od := &cfg.OnDevice
+	return cfg.DecisioningMethod == OnDevice || cfg.DecisioningMethod == Hybrid ||
+		od.ArtifactPayload != nil || od.ArtifactLocation != "" || od.Environment != ""
 }
 
 func (cfg *Config) validate() error {
@@ -192,6 +236,8 @@ func isHostLabel(s string) bool {
 	return true
 }
 
-// ErrOnDeviceUnavailable is the error of calls that ask for on-device or
-// hybrid decisioning, which this package does not implement yet.
-var ErrOnDeviceUnavailable = errors.New("target: on-device decisioning is not available")
+// ErrOnDeviceUnavailable is the error of calls that ask for OnDevice or
+// Hybrid decisioning from a Client without on-device decisioning: one whose
+// Config neither has DecisioningMethod OnDevice or Hybrid nor names an
+// artifact source in Config.OnDevice (see Config.OnDevice).
+var ErrOnDeviceUnavailable = errors.New("target: on-device decisioning is not configured (see Config.OnDevice)")

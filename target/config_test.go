@@ -29,6 +29,11 @@ func TestNewClientValidation(t *testing.T) {
 			c.EnvironmentID = 4
 			c.Retry = target.RetryPolicy{MaxAttempts: 3, MinBackoff: time.Millisecond, MaxBackoff: time.Second}
 			c.DecisioningMethod = target.Hybrid
+			c.OnDevice = target.OnDeviceConfig{
+				ArtifactPayload: []byte(`{"version":"1.0.0","rules":{"mboxes":{},"views":{}}}`),
+				Environment:     "staging",
+				PollingInterval: -1,
+			}
 		}, ""},
 		{"server domain host only", func(c *target.Config) { c.ServerDomain = "edge.example.com" }, ""},
 		{"server domain ipv6", func(c *target.Config) { c.ServerDomain = "[::1]:8080" }, ""},
@@ -59,7 +64,7 @@ func TestNewClientValidation(t *testing.T) {
 			if tt.field == "" {
 				require.NoError(t, err)
 				require.NotNil(t, c)
-				c.CloseIdleConnections()
+				c.Close()
 				return
 			}
 			require.Error(t, err)

@@ -179,7 +179,11 @@ func (a *answer) mboxResponse() MboxResponse {
 }
 
 func (a *answer) view() View {
-	return View{Name: a.name, Key: a.key, Options: toOptions(a.options), Metrics: toMetrics(a.metrics), Trace: a.trace}
+	metrics := toMetrics(a.metrics)
+	if metrics == nil {
+		metrics = []Metric{} // Adobe's SDKs answer a view with "metrics": [], never without the list
+	}
+	return View{Name: a.name, Key: a.key, Options: toOptions(a.options), Metrics: metrics, Trace: a.trace}
 }
 
 // toOptions converts options to the models; content encoded when the

@@ -8,7 +8,9 @@
 // cookies, analytics details, response tokens, trace, telemetry) and
 // behaves as they do on the wire, with the transport they lack: one
 // keep-alive connection pool sized for parallel calls, a deadline that
-// aborts the request, and bounded, opt-in retries.
+// aborts the request, and bounded, opt-in retries. Like them it can also
+// decide on-device, from a rules artifact, in microseconds (see Decisioning
+// methods).
 //
 // # Creating a client
 //
@@ -123,6 +125,68 @@
 // cluster it is Config.ServerDomain, else {client}.tt.omtrdc.net. The scheme
 // is https unless Config.Insecure.
 //
+// # Decisioning methods
+//
+// Config.DecisioningMethod sets where calls are decided, and
+// GetOffersOptions.DecisioningMethod overrides it per call (GetAttributes
+// included). [Response.Meta] says which method answered.
+//
+//   - [ServerSide] (the default): every call asks the edge, one round trip.
+//   - [OnDevice]: the client decides from a rules artifact that it keeps in
+//     memory, on the caller's goroutine, without a request: the future is
+//     settled when GetOffers returns (BenchmarkOnDeviceGetOffers: 6-9 µs and
+//     70 allocations for one mbox, against 85-130 µs for a local edge over
+//     loopback). Only a geo lookup, when the artifact targets on geo and the
+//     request has no geo, makes a request. Mboxes and views the artifact
+//     cannot decide (it has no rules for them, or its rules need data only
+//     the edge has) come back empty: the answer's Status is 206 and
+//     [Meta].RemoteMboxes and RemoteViews name them, for a server-side call
+//     if they matter. Before the first artifact is in, calls fail with
+//     [ErrArtifactNotReady].
+//   - [Hybrid]: on-device when the artifact is in and can decide everything
+//     the request asks for, server-side otherwise, so answers are always
+//     complete; calls made before the artifact is in go to the edge.
+//
+// On-device decisioning runs when Config.DecisioningMethod is OnDevice or
+// Hybrid, or when [Config].OnDevice names an artifact source (so that a
+// server-side client can serve the calls that ask for it); otherwise calls
+// asking for OnDevice or Hybrid fail with [ErrOnDeviceUnavailable]. The
+// artifact comes from [OnDeviceConfig].ArtifactPayload, from
+// ArtifactLocation, or by default from
+// https://assets.adobetarget.com/{client}/{environment}/v1/[{propertyToken}/]rules.json
+// (Environment defaults to production); a location ending in .bin is read
+// in its obfuscated form. Only artifacts of major version 1 are accepted.
+// A downloaded artifact is checked again every PollingInterval (default 5
+// minutes, at least 1 minute, negative for never) with If-None-Match; a
+// failed or unusable download keeps the last good artifact in use, and is
+// logged and reported to OnArtifactDownloadFailed; a new one is reported to
+// OnArtifactDownloaded. A payload that does not parse fails NewClient with
+// a *ConfigError for OnDevice.ArtifactPayload.
+//
+//	client, err := target.NewClient(target.Config{
+//		Client:            "acmeclient",
+//		OrganizationID:    "0123456789ABCDEF@AdobeOrg",
+//		DecisioningMethod: target.Hybrid,
+//	})
+//	defer client.Close()
+//	_, err = client.Ready().Await(ctx) // optional: until then Hybrid asks the edge
+//
+// [Client.Ready] returns a future that settles when the first artifact is
+// in use, like the clientReady event of Adobe's SDKs (at once for a
+// payload, or for a client without on-device decisioning).
+//
+// Notifications always go to the edge. An on-device decision that executes
+// mboxes or a page load sends their display notifications, with the
+// decision's telemetry, in one SendNotifications request per call, in the
+// background: the caller never waits for it. Its outcome goes to
+// OnDeviceConfig.OnNotificationsSent, and failures are logged too. Prefetch
+// decisions send nothing (notify with SendNotifications when the content
+// is shown); their telemetry rides on the client's next request.
+//
+// [Client.Close] stops the artifact polling, waits for the notifications
+// in flight and closes idle connections; afterwards on-device and hybrid
+// calls fail with [ErrClientClosed] while server-side calls still work.
+//
 // # Cookies and sessions
 //
 // Pass the visitor's mbox cookie value as TargetCookie and set
@@ -148,9 +212,9 @@
 // (dial, reset, a broken body) wraps its cause, for errors.Is and errors.As
 // (*net.OpError, syscall.ECONNRESET, ...). A 2xx body that is not a Delivery
 // response fails with an error wrapping the JSON error; one over
-// [MaxResponseSize] with [ErrResponseTooLarge]. Calls asking for on-device
-// decisioning fail with [ErrOnDeviceUnavailable] (Hybrid is served by the
-// edge, as Adobe's SDKs do until their rules are loaded).
+// [MaxResponseSize] with [ErrResponseTooLarge]. On-device decisioning adds
+// [ErrOnDeviceUnavailable], [ErrArtifactNotReady] and [ErrClientClosed]
+// (see Decisioning methods).
 //
 // Errors and logs never contain cookie values, session ids, tntIds or
 // tokens: transport errors name the host and path but not the query, and

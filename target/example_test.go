@@ -178,3 +178,93 @@ func ExampleNewClient() {
 	// ServerDomain
 	// target: invalid Config.ServerDomain: "https://edge.example.com" must be host[:port], without scheme or path
 }
+
+// exampleArtifact is a rules artifact written for the on-device example:
+// the "hero" mbox shows newsletter readers a sale and everyone else a
+// welcome.
+const exampleArtifact = `{
+  "version": "1.0.0",
+  "meta": {"clientCode": "acme", "environment": "production"},
+  "globalMbox": "target-global-mbox",
+  "responseTokens": [],
+  "remoteMboxes": [],
+  "localMboxes": ["hero"],
+  "remoteViews": [],
+  "localViews": [],
+  "rules": {
+    "mboxes": {
+      "hero": [
+        {
+          "ruleKey": "sale", "activityId": 501,
+          "meta": {"activity.id": 501},
+          "condition": {"==": [{"var": "mbox.source"}, "newsletter"]},
+          "consequence": {"name": "hero",
+            "options": [{"type": "html", "content": "<h1>Newsletter sale</h1>", "eventToken": "sale-token"}],
+            "metrics": [{"type": "display", "eventToken": "sale-token"}]}
+        },
+        {
+          "ruleKey": "welcome", "activityId": 501,
+          "meta": {"activity.id": 501},
+          "condition": true,
+          "consequence": {"name": "hero",
+            "options": [{"type": "html", "content": "<h1>Welcome</h1>", "eventToken": "welcome-token"}],
+            "metrics": [{"type": "display", "eventToken": "welcome-token"}]}
+        }
+      ]
+    },
+    "views": {}
+  }
+}`
+
+// On-device decisioning: the client decides from a rules artifact, here
+// given as a payload (usually downloaded from Target's CDN and polled),
+// in microseconds and without a round trip. What the artifact has no
+// rules for comes back with status 206 and its name in Meta, for a
+// server-side call. The display notification goes to the edge in the
+// background; Close waits for it.
+func ExampleClient_GetOffers_onDevice() {
+	edge := exampleEdge() // receives the display notifications
+	defer edge.Close()
+	cfg := edge.ClientConfig()
+	cfg.DecisioningMethod = target.OnDevice
+	notified := make(chan error, 1)
+	cfg.OnDevice = target.OnDeviceConfig{
+		ArtifactPayload:     []byte(exampleArtifact),
+		OnNotificationsSent: func(_ *target.Response, err error) { notified <- err },
+	}
+	client, err := target.NewClient(cfg)
+	if err != nil {
+		panic(err)
+	}
+	defer client.Close()
+
+	ctx := context.Background()
+	if _, err := client.Ready().Await(ctx); err != nil { // at once with a payload
+		panic(err)
+	}
+	res, err := client.GetOffers(ctx, target.GetOffersOptions{
+		Request: target.DeliveryRequest{Execute: &target.ExecuteRequest{Mboxes: []target.MboxRequest{
+			{Name: "hero", Index: 1, RequestDetails: target.RequestDetails{Parameters: map[string]string{"source": "newsletter"}}},
+			{Name: "recommendations", Index: 2},
+		}}},
+		SessionID: "session-1",
+	}).Await(ctx)
+	if err != nil {
+		fmt.Println("no offers:", err)
+		return
+	}
+	fmt.Println(res.Meta.DecisioningMethod, res.Status)
+	for _, m := range res.Response.Execute.Mboxes {
+		if len(m.Options) > 0 {
+			html, _ := m.Options[0].ContentString()
+			fmt.Println(m.Name+":", html)
+		}
+	}
+	fmt.Println("ask the edge for:", res.Meta.RemoteMboxes)
+	fmt.Println("display notification error:", <-notified)
+	// Output:
+	// on-device 206
+	// hero: <h1>Newsletter sale</h1>
+	// ask the edge for: [recommendations]
+	// display notification error: <nil>
+}

@@ -460,7 +460,9 @@ type PrefetchMboxResponse struct {
 	State string `json:"state,omitempty"`
 }
 
-// View holds the prefetched options of a view (spec: View).
+// View holds the prefetched options of a view (spec: View). Metrics is left
+// out of the JSON when nil, and written as [] when empty but not nil, as
+// on-device decisions answer a view without metrics.
 type View struct {
 	// ID is not in the spec's View schema but appears in the spec's own
 	// examples; it is kept so that such answers round-trip.
@@ -468,7 +470,7 @@ type View struct {
 	Name      string             `json:"name,omitempty"`
 	Key       string             `json:"key,omitempty"`
 	Options   []Option           `json:"options,omitempty"`
-	Metrics   []Metric           `json:"metrics,omitempty"`
+	Metrics   []Metric           `json:"metrics,omitzero"`
 	Analytics *AnalyticsResponse `json:"analytics,omitempty"`
 	State     string             `json:"state,omitempty"`
 	Trace     map[string]any     `json:"trace,omitempty"`
@@ -554,8 +556,9 @@ type UnexpectedError struct {
 // DecisioningMethod). The zero value means ServerSide.
 type DecisioningMethod string
 
-// Decisioning methods. Only ServerSide is implemented by this package today;
-// calls asking for OnDevice or Hybrid fail with ErrOnDeviceUnavailable.
+// Decisioning methods: ServerSide asks the edge, OnDevice decides from the
+// rules artifact, Hybrid decides on-device what the artifact can decide and
+// asks the edge otherwise. See the package documentation.
 const (
 	ServerSide DecisioningMethod = "server-side"
 	OnDevice   DecisioningMethod = "on-device"

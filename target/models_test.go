@@ -189,3 +189,27 @@ func encode(t *testing.T, v any) []byte {
 	require.NoError(t, enc.Encode(v))
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 }
+
+// TestViewMetricsEmptyList: a view's metrics list can be empty on the wire,
+// as on-device answers write it, and an absent list stays absent.
+func TestViewMetricsEmptyList(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		in   string
+	}{
+		{"absent", `{"name":"home"}`},
+		{"empty", `{"name":"home","metrics":[]}`},
+		{"one", `{"name":"home","metrics":[{"type":"display","eventToken":"t"}]}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var v target.View
+			require.NoError(t, json.Unmarshal([]byte(tt.in), &v))
+			out, err := json.Marshal(v)
+			require.NoError(t, err)
+			assert.JSONEq(t, tt.in, string(out))
+		})
+	}
+}

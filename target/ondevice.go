@@ -6,10 +6,12 @@ import (
 	"time"
 )
 
-// OnDeviceConfig configures on-device decisioning: where the rules
-// artifact comes from, how often it is refreshed, and who hears about
-// downloads. The zero value downloads the artifact for the client and
-// environment from Target's CDN and refreshes it every five minutes.
+// OnDeviceConfig configures on-device decisioning (Config.OnDevice): where
+// the rules artifact comes from, how often it is refreshed, and who hears
+// about downloads and notifications. For a client whose DecisioningMethod
+// is OnDevice or Hybrid, the zero value downloads the artifact for the
+// client and environment from Target's CDN and refreshes it every five
+// minutes.
 type OnDeviceConfig struct {
 	// ArtifactPayload is an artifact (rules.json content) to start from.
 	// With a payload and no ArtifactLocation nothing is downloaded.
@@ -37,7 +39,9 @@ type OnDeviceConfig struct {
 	// OnNotificationsSent, when set, is called when the display
 	// notifications of an on-device decision have been sent, with the
 	// edge's answer or the error; failures are logged as well. It runs on
-	// the goroutine of that SendNotifications call.
+	// the goroutine of that SendNotifications call (the caller's, with
+	// ErrClientClosed, when Close came before the request could start).
+	// Client.Close waits for it, so it must not call Close.
 	OnNotificationsSent func(*Response, error)
 }
 

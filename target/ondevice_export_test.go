@@ -80,33 +80,6 @@ func Decide(ctx context.Context, cfg EngineConfig, request []byte, sessionID, lo
 	return response, notification, nil
 }
 
-// OnDeviceHandle exposes a client's on-device decisioning to the tests,
-// until the Client routes GetOffers to it itself.
-type OnDeviceHandle struct {
-	c  *Client
-	od *onDevice
-}
-
-// NewOnDevice starts on-device decisioning for c.
-func NewOnDevice(c *Client, cfg OnDeviceConfig) (*OnDeviceHandle, error) {
-	od, err := newOnDevice(c, cfg)
-	if err != nil {
-		return nil, err
-	}
-	return &OnDeviceHandle{c: c, od: od}, nil
-}
-
-func (h *OnDeviceHandle) GetOffers(ctx context.Context, opts GetOffersOptions, method DecisioningMethod) *future.Future[*Response] {
-	return h.c.getOffersOnDevice(ctx, h.od, opts, method)
-}
-
-func (h *OnDeviceHandle) GetAttributes(ctx context.Context, names []string, opts GetOffersOptions, method DecisioningMethod) *future.Future[*Attributes] {
-	return h.c.getAttributesOnDevice(ctx, h.od, names, opts, method)
-}
-
-func (h *OnDeviceHandle) Ready() *future.Future[struct{}] { return h.od.Ready() }
-func (h *OnDeviceHandle) Close()                          { h.od.Close() }
-
 // ArtifactProvider exposes the provider for its own tests.
 type ArtifactProvider struct{ p *artifactProvider }
 
@@ -135,11 +108,13 @@ var (
 	DeobfuscateArtifact = deobfuscateArtifact
 )
 
-// SetClock and SetGeo replace the engine's clock and geo lookup.
-func (h *OnDeviceHandle) SetClock(now func() time.Time) { h.od.engine.now = now }
+// SetOnDeviceClock and SetOnDeviceGeo replace the clock and the geo
+// lookup of c's on-device engine, for the suite's mockDate and mockGeo.
+// Call them before c's first call.
+func SetOnDeviceClock(c *Client, now func() time.Time) { c.od.engine.now = now }
 
-func (h *OnDeviceHandle) SetGeo(payload map[string]any) {
-	h.od.engine.lookupGeo = func(context.Context, string) (*Geo, error) {
+func SetOnDeviceGeo(c *Client, payload map[string]any) {
+	c.od.engine.lookupGeo = func(context.Context, string) (*Geo, error) {
 		if payload == nil {
 			return nil, errors.New("no geo payload")
 		}

@@ -2,6 +2,8 @@ package target
 
 import (
 	"context"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/target-go/sdk/future"
@@ -18,11 +20,15 @@ import (
 // edge: an on-device execute decision reports its impressions with one
 // SendNotifications call, started without making the caller wait.
 
-// onDevice is a Client's on-device decisioning: the engine and what it
-// reports to.
+// onDevice is a Client's on-device decisioning: the engine, what it
+// reports to, and the notifications in flight that Close waits for.
 type onDevice struct {
 	engine *decisionEngine
 	cfg    OnDeviceConfig
+
+	closed  atomic.Bool    // set under mu, read without it on every call
+	mu      sync.Mutex     // orders begin against Close
+	sending sync.WaitGroup // display notifications in flight
 }
 
 // newOnDevice starts on-device decisioning for a client configured with
@@ -45,40 +51,50 @@ func newOnDevice(c *Client, od OnDeviceConfig) (*onDevice, error) {
 // Ready settles when the first artifact is in use.
 func (od *onDevice) Ready() *future.Future[struct{}] { return od.engine.artifacts.Ready() }
 
-// Close stops polling for new artifacts.
-func (od *onDevice) Close() { od.engine.Close() }
+// Close stops polling for new artifacts and waits for the notifications in
+// flight. Later decisions fail with ErrClientClosed.
+func (od *onDevice) Close() {
+	od.mu.Lock()
+	od.closed.Store(true)
+	od.mu.Unlock()
+	od.engine.Close()
+	od.sending.Wait()
+}
 
-// getOffersOnDevice is GetOffers with method OnDevice or Hybrid. Its future
-// settles like GetOffers'; an on-device decision takes microseconds and runs
-// on the caller's goroutine, so the future is already settled on return
-// unless the call goes to the edge or needs a geo lookup.
-func (c *Client) getOffersOnDevice(ctx context.Context, od *onDevice, opts GetOffersOptions, method DecisioningMethod) *future.Future[*Response] {
-	serverSide := func() *future.Future[*Response] {
-		opts.DecisioningMethod = ServerSide
-		return c.GetOffers(ctx, opts)
+// begin counts a notification request in, unless Close has begun: Close
+// must not start waiting while a request may still be added.
+func (od *onDevice) begin() bool {
+	od.mu.Lock()
+	defer od.mu.Unlock()
+	if od.closed.Load() {
+		return false
 	}
-	if ctx == nil {
-		return withCallbacks(future.Rejected[*Response](optionError("ctx", "nil context")), opts.Callback, opts.ErrCallback)
+	od.sending.Add(1)
+	return true
+}
+
+// decideOnDevice serves a prepared OnDevice or Hybrid call. It returns nil
+// when a Hybrid call is for the edge: the artifact is not in yet, or the
+// request asks for something only the edge can decide. An on-device
+// decision takes microseconds and runs on the caller's goroutine, so the
+// future is settled on return unless a geo lookup is needed.
+func (c *Client) decideOnDevice(ctx context.Context, p *prepared) *future.Future[*Response] {
+	od := c.od
+	if od.closed.Load() {
+		return future.Rejected[*Response](ErrClientClosed)
 	}
-	// The request is validated and filled as for the edge, but neither
-	// encoded nor given the pending telemetry: it does not go on the wire.
-	p, err := c.prepareLocal(opts)
-	if err != nil {
-		return withCallbacks(future.Rejected[*Response](err), opts.Callback, opts.ErrCallback)
-	}
-	req := p.req
 	a := od.engine.artifacts.current()
-	if method == Hybrid {
+	if p.method == Hybrid {
 		if a == nil {
-			return serverSide()
+			return nil
 		}
-		if mboxes, views := remoteDependencies(a, req); len(mboxes) > 0 || len(views) > 0 {
-			return serverSide()
+		if mboxes, views := remoteDependencies(a, p.req); len(mboxes) > 0 || len(views) > 0 {
+			return nil
 		}
 	}
 	start := time.Now()
 	decide := func(ctx context.Context) (*Response, error) {
-		d, err := od.engine.decide(ctx, req, decideOptions{sessionID: p.sessionID, locationHint: p.cluster})
+		d, err := od.engine.decide(ctx, p.req, decideOptions{sessionID: p.sessionID, locationHint: p.cluster})
 		if err != nil {
 			return nil, err
 		}
@@ -86,95 +102,18 @@ func (c *Client) getOffersOnDevice(ctx context.Context, od *onDevice, opts GetOf
 		c.report(ctx, od, p, d)
 		return r, nil
 	}
-	var f *future.Future[*Response]
-	if a != nil && a.geoTargetingEnabled && geoMissing(req) {
-		f = future.Go(ctx, func(ctx context.Context) (*Response, error) {
+	if a != nil && a.geoTargetingEnabled && geoMissing(p.req) {
+		return future.Go(ctx, func(ctx context.Context) (*Response, error) {
 			ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 			defer cancel()
 			return decide(ctx)
 		})
-	} else {
-		r, err := decide(ctx)
-		if err != nil {
-			f = future.Rejected[*Response](err)
-		} else {
-			f = future.Resolved(r)
-		}
 	}
-	return withCallbacks(f, opts.Callback, opts.ErrCallback)
-}
-
-// prepareLocal is prepare without the wire: the same checks and defaults
-// (visitor from the cookie, request id, property, analytics, session id,
-// edge cluster), in the same order, but no encoding and no pending
-// telemetry, which prepare takes for the wire; with 64 entries pending,
-// prepare alone costs 3 times a whole on-device GetOffers. prepare is meant
-// to become prepareLocal plus those two steps, so that the sequence lives in
-// one place.
-func (c *Client) prepareLocal(opts GetOffersOptions) (*prepared, error) {
-	if opts.SessionID != "" && !validSessionID(opts.SessionID) {
-		return nil, optionError("SessionID", "must be 1 to 128 printable characters without space, '?' or '/'")
-	}
-	now := time.Now()
-	entries, err := parseTargetCookie(opts.TargetCookie, now)
+	r, err := decide(ctx)
 	if err != nil {
-		c.log.Warn("target: ignoring malformed parts of the mbox cookie", "error", err)
+		return future.Rejected[*Response](err)
 	}
-	req := opts.Request
-	if err := normalizeRequest(&req, now); err != nil {
-		return nil, err
-	}
-	if err := validateOffersRequest(&req); err != nil {
-		return nil, err
-	}
-	if err := c.fillVisitor(&req, entries, opts.CustomerIDs); err != nil {
-		return nil, err
-	}
-	if req.RequestID == "" {
-		req.RequestID = newUUID()
-	}
-	if req.EnvironmentID == 0 {
-		req.EnvironmentID = c.cfg.EnvironmentID
-	}
-	if req.Property == nil && c.cfg.PropertyToken != "" {
-		req.Property = &Property{Token: c.cfg.PropertyToken}
-	}
-	req.ExperienceCloud = withServerSideAnalytics(req.ExperienceCloud)
-	p := &prepared{req: &req, sessionID: opts.SessionID}
-	if req.ID != nil {
-		p.tntID = req.ID.TntID
-	}
-	if e, ok := entries[sessionEntry]; ok && validSessionID(e.value) {
-		p.sessionID = e.value
-	}
-	if p.sessionID == "" {
-		p.sessionID = newUUID()
-	}
-	hint := opts.TargetLocationHint
-	if hint != "" && !isHostLabel(hint) {
-		c.log.Warn("target: ignoring a location hint that is not a cluster id")
-		hint = ""
-	}
-	_, p.cluster = c.selectHost(p.tntID, hint)
-	return p, nil
-}
-
-// getAttributesOnDevice is GetAttributes with method OnDevice or Hybrid.
-func (c *Client) getAttributesOnDevice(ctx context.Context, od *onDevice, mboxNames []string, opts GetOffersOptions, method DecisioningMethod) *future.Future[*Attributes] {
-	onOK, onErr := opts.Callback, opts.ErrCallback
-	opts.Callback, opts.ErrCallback = nil, nil
-	var f *future.Future[*Attributes]
-	if req, err := withMboxes(opts.Request, mboxNames); err != nil {
-		f = future.Rejected[*Attributes](err)
-	} else {
-		opts.Request = req
-		f = future.Then(c.getOffersOnDevice(ctx, od, opts, method), newAttributes)
-	}
-	var ok func(*Attributes)
-	if onOK != nil {
-		ok = func(a *Attributes) { onOK(a.Response) }
-	}
-	return withCallbacks(f, ok, onErr)
+	return future.Resolved(r)
 }
 
 // onDeviceResponse builds the call's result from a decision, as exchange
@@ -224,6 +163,15 @@ func (c *Client) report(ctx context.Context, od *onDevice, p *prepared, d *decis
 		}
 		return
 	}
+	if !od.begin() {
+		// Close began while this call was deciding: its notification
+		// cannot be sent without outliving Close.
+		c.log.Warn("target: on-device display notifications not sent: client closed", "requestId", d.request.RequestID)
+		if od.cfg.OnNotificationsSent != nil {
+			od.cfg.OnNotificationsSent(nil, ErrClientClosed)
+		}
+		return
+	}
 	// The notification belongs to the decision, not to the caller's
 	// context: it must go out even when the caller's request has ended.
 	f := c.SendNotifications(context.WithoutCancel(ctx), SendNotificationsOptions{
@@ -232,6 +180,7 @@ func (c *Client) report(ctx context.Context, od *onDevice, p *prepared, d *decis
 		TargetLocationHint: p.cluster,
 	})
 	f.OnComplete(func(r *Response, err error) {
+		defer od.sending.Done() // even if the callback panics: Close waits for it
 		if err != nil {
 			c.log.Warn("target: on-device display notifications failed", "requestId", d.request.RequestID, "error", err)
 		}

@@ -9,9 +9,11 @@ import (
 	"time"
 )
 
-// prepared is a validated request ready to go on the wire.
+// prepared is a validated request, filled in as Adobe's SDKs fill it; body
+// is set by encode, for the wire only.
 type prepared struct {
 	req       *DeliveryRequest
+	method    DecisioningMethod // the call's decisioning method, never ""
 	body      []byte
 	host      string
 	cluster   string // the edge cluster the request goes to, "" for none
@@ -20,6 +22,12 @@ type prepared struct {
 	sent      []TelemetryEntry // telemetry entries the request carries
 }
 
+// prepare checks a call and fills in its request, on the caller's
+// goroutine, for the edge and on-device decisioning alike: decisioning
+// method, session id, cookie, request checks, visitor, request id,
+// environment, property, analytics, edge cluster. What only the wire needs
+// is left to encode: on-device decisions skip it, since the encoding and
+// the pending telemetry cost more than the decision itself.
 func (c *Client) prepare(in DeliveryRequest, co callOptions, check func(*DeliveryRequest) error) (*prepared, error) {
 	method := co.method
 	if method == "" {
@@ -28,8 +36,8 @@ func (c *Client) prepare(in DeliveryRequest, co callOptions, check func(*Deliver
 	if err := validDecisioningMethod(method); err != nil {
 		return nil, optionError("DecisioningMethod", "%v", err)
 	}
-	if method == OnDevice {
-		return nil, ErrOnDeviceUnavailable
+	if method != ServerSide && c.od == nil {
+		return nil, fmt.Errorf("%w: the call asks for %s", ErrOnDeviceUnavailable, method)
 	}
 	if co.sessionID != "" && !validSessionID(co.sessionID) {
 		return nil, optionError("SessionID", "must be 1 to 128 printable characters without space, '?' or '/'")
@@ -62,7 +70,7 @@ func (c *Client) prepare(in DeliveryRequest, co callOptions, check func(*Deliver
 	}
 	req.ExperienceCloud = withServerSideAnalytics(req.ExperienceCloud)
 
-	p := &prepared{req: &req}
+	p := &prepared{req: &req, method: method}
 	if req.ID != nil {
 		p.tntID = req.ID.TntID
 	}
@@ -79,7 +87,13 @@ func (c *Client) prepare(in DeliveryRequest, co callOptions, check func(*Deliver
 		hint = ""
 	}
 	p.host, p.cluster = c.selectHost(p.tntID, hint)
+	return p, nil
+}
 
+// encode readies p for the wire: it adds the pending telemetry to the
+// request and encodes it. The telemetry is given back if encoding fails.
+func (c *Client) encode(p *prepared) error {
+	req := p.req
 	if c.telemetry {
 		p.sent = c.takeTelemetry()
 		if len(p.sent) > 0 {
@@ -91,12 +105,13 @@ func (c *Client) prepare(in DeliveryRequest, co callOptions, check func(*Deliver
 			req.Telemetry = t
 		}
 	}
-	if p.body, err = encodeJSON(&req); err != nil {
+	var err error
+	if p.body, err = encodeJSON(req); err != nil {
 		c.giveBackTelemetry(p.sent)
 		// Only values JSON cannot hold (NaN, infinities) get here.
-		return nil, &OptionError{Field: "Request", Reason: "cannot be encoded as JSON: " + err.Error()}
+		return &OptionError{Field: "Request", Reason: "cannot be encoded as JSON: " + err.Error()}
 	}
-	return p, nil
+	return nil
 }
 
 // encodeJSON encodes v without HTML escaping: option content and URLs go to
