@@ -143,7 +143,7 @@ func (b *bench) close() {
 }
 
 // newEnv returns a client with a connection pool of its own, and the
-// function that closes that pool's connections.
+// function that closes the client and that pool's connections.
 func (b *bench) newEnv() (*env, func(), error) {
 	t := b.base.Clone()
 	var cfg target.Config
@@ -170,12 +170,16 @@ func (b *bench) newEnv() (*env, func(), error) {
 		t.CloseIdleConnections()
 		return nil, nil, err
 	}
+	done := func() {
+		c.Close()
+		t.CloseIdleConnections()
+	}
 	e, err := newEnv(c, b.visitor, b.cfg.Limit, b.cfg.Window)
 	if err != nil {
-		t.CloseIdleConnections()
+		done()
 		return nil, nil, err
 	}
-	return e, t.CloseIdleConnections, nil
+	return e, done, nil
 }
 
 // countingTransport counts the requests sent to a real edge.

@@ -122,6 +122,7 @@ func TestStrategiesAgainstTheEdge(t *testing.T) {
 			t.Cleanup(edge.Close)
 			c, err := target.NewClient(edge.ClientConfig())
 			require.NoError(t, err)
+			t.Cleanup(c.Close)
 			// A known session: the coalescer merges only calls it knows
 			// to be one visitor's.
 			e, err := newEnv(c, target.GetOffersOptions{SessionID: "s1"}, 2, time.Millisecond)
@@ -157,6 +158,7 @@ func TestStrategiesCountFailures(t *testing.T) {
 			edge.ForceFault(targettest.FaultServerError, 100)
 			c, err := target.NewClient(edge.ClientConfig())
 			require.NoError(t, err)
+			t.Cleanup(c.Close)
 			e, err := newEnv(c, target.GetOffersOptions{SessionID: "s1"}, 2, time.Millisecond)
 			require.NoError(t, err)
 			rec := &recorder{}

@@ -32,6 +32,7 @@ func BenchmarkStrategies(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	defer c.Close()
 	defer edge.HTTPClient().Transport.(*http.Transport).CloseIdleConnections()
 	e, err := newEnv(c, target.GetOffersOptions{SessionID: "bench"}, 10, 100*time.Microsecond)
 	if err != nil {

@@ -85,7 +85,7 @@ func run(ctx context.Context, args []string, out io.Writer, ready func(addr stri
 	if err != nil {
 		return err
 	}
-	defer c.CloseIdleConnections()
+	defer c.Close()
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
