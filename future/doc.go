@@ -53,8 +53,20 @@
 //
 // # Cost
 //
-// A future is one allocation. [Go] plus a blocking Await costs three
-// allocations and one goroutine; a [Then] stage costs two allocations and no
-// goroutine. The benchmarks in this package measure them against a bare
-// goroutine with a channel, errgroup and conc.
+// A future is one allocation (72 bytes plus the value). [Go] plus a blocking
+// Await costs three allocations (the future with its work's context, 128
+// bytes plus the value; the goroutine's closure; the channel the waiter parks
+// on) and one goroutine. A [Then] stage costs two allocations and no
+// goroutine.
+//
+// Measured with the benchmarks in this package (go test -bench . -count 6,
+// benchstat medians, 2 shared cores, Go 1.26):
+//
+//	Go + Await, one task        473 ns   1.18x a goroutine + buffered channel,
+//	                                     0.78x errgroup, 0.37x a conc pool
+//	Go + Await, 100 tasks       53 µs    1.05x goroutine + channel, 1.8x errgroup
+//	Go + Await, 10000 tasks     4.7 ms   0.89x goroutine + channel, 0.92x errgroup
+//	Then on a settled future    91 ns    2 allocations (a goroutine per stage: 533 ns, 5)
+//	OnComplete + settle         80 ns    1 allocation (the promise)
+//	100 waiters on one future   31 µs    0.97x the same waiters on a closed channel
 package future
