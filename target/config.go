@@ -1,0 +1,196 @@
+package target
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// DefaultTimeout bounds a call when Config.Timeout is zero.
+const DefaultTimeout = 3 * time.Second
+
+// Config configures a Client. The zero value is not usable: Client and
+// OrganizationID are required. NewClient copies the Config, so changing it
+// afterwards has no effect on the Client.
+type Config struct {
+	// Client is the Target client code; the default host is
+	// {Client}.tt.omtrdc.net. Required.
+	Client string
+	// OrganizationID is the IMS organization id, sent as the imsOrgId query
+	// parameter. Required.
+	OrganizationID string
+	// Timeout bounds each call, retries and backoff included, and aborts the
+	// HTTP request when it expires. Zero means DefaultTimeout (3 s); a
+	// deadline on the call's context applies too, whichever is earlier.
+	Timeout time.Duration
+	// ServerDomain is the host[:port] to use when no edge cluster is known,
+	// instead of {Client}.tt.omtrdc.net.
+	ServerDomain string
+	// Insecure sends requests over plain http instead of https; meant for a
+	// local edge.
+	Insecure bool
+	// LocationHint is an edge cluster (e.g. "35") to use until a call learns
+	// one; requests then go to mboxedge{LocationHint}.tt.omtrdc.net.
+	LocationHint string
+	// PropertyToken is sent as property.token unless a request has its own.
+	PropertyToken string
+	// EnvironmentID is sent as environmentId unless a request has its own.
+	// Zero means unset.
+	EnvironmentID int64
+	// HTTPClient sends the requests. Nil means a client over one keep-alive
+	// transport owned by this Client, with up to 100 idle connections per
+	// host so that parallel calls reuse connections. A caller-supplied client
+	// is used as is (its Timeout still applies); bring one for proxies,
+	// tracing or custom TLS.
+	HTTPClient *http.Client
+	// Logger receives debug records of requests and responses with cookies
+	// and tokens redacted. Nil discards them.
+	Logger *slog.Logger
+	// Retry is the retry policy; the zero value makes one attempt per call.
+	Retry RetryPolicy
+	// TelemetryEnabled sends the timings of earlier calls with later ones,
+	// as Adobe's SDKs do. Nil means enabled.
+	TelemetryEnabled *bool
+	// DecisioningMethod is the default for calls that do not set one. The
+	// zero value means ServerSide.
+	DecisioningMethod DecisioningMethod
+}
+
+// RetryPolicy says when and how often a failed attempt is repeated. Only
+// network errors, 429 Too Many Requests and 5xx answers are retried, never
+// other 4xx answers, and never past the call's deadline. The zero value makes
+// a single attempt.
+type RetryPolicy struct {
+	// MaxAttempts is the most attempts a call makes, the first included.
+	// Zero and one both mean no retries.
+	MaxAttempts int
+	// MinBackoff is the base wait before the first retry; each later retry
+	// doubles it, up to MaxBackoff. Zero means 50 ms.
+	MinBackoff time.Duration
+	// MaxBackoff caps a single wait. Zero means 1 s. A Retry-After header on a
+	// 429 or 503 answer replaces the computed wait, still capped by the
+	// deadline rather than by MaxBackoff.
+	MaxBackoff time.Duration
+}
+
+// ErrInvalidConfig is matched (errors.Is) by every *ConfigError.
+var ErrInvalidConfig = errors.New("target: invalid config")
+
+// ConfigError reports a Config field NewClient rejected.
+type ConfigError struct {
+	Field  string // the Config field, e.g. "Client" or "Retry.MaxBackoff"
+	Reason string
+}
+
+func (e *ConfigError) Error() string {
+	return "target: invalid Config." + e.Field + ": " + e.Reason
+}
+
+// Is makes errors.Is(err, ErrInvalidConfig) true.
+func (e *ConfigError) Is(target error) bool { return target == ErrInvalidConfig }
+
+// NewClient validates cfg and returns a Client built from a copy of it. A
+// rejected field comes back as a *ConfigError naming it. The Client is safe
+// for concurrent use; create one and share it, since it owns the connection
+// pool.
+func NewClient(cfg Config) (*Client, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	return newClient(cfg), nil
+}
+
+func (cfg *Config) validate() error {
+	bad := func(field, format string, args ...any) error {
+		return &ConfigError{Field: field, Reason: fmt.Sprintf(format, args...)}
+	}
+	switch {
+	case cfg.Client == "":
+		return bad("Client", "required")
+	case !isHostLabel(cfg.Client):
+		return bad("Client", "%q is not a host name label (letters, digits, '-')", cfg.Client)
+	case strings.TrimSpace(cfg.OrganizationID) == "":
+		return bad("OrganizationID", "required")
+	case strings.ContainsAny(cfg.OrganizationID, " \t\r\n"):
+		return bad("OrganizationID", "must not contain white space")
+	case cfg.Timeout < 0:
+		return bad("Timeout", "negative (%v)", cfg.Timeout)
+	case cfg.LocationHint != "" && !isHostLabel(cfg.LocationHint):
+		return bad("LocationHint", "%q is not an edge cluster id (letters, digits, '-')", cfg.LocationHint)
+	case cfg.EnvironmentID < 0:
+		return bad("EnvironmentID", "negative (%d)", cfg.EnvironmentID)
+	case cfg.Retry.MaxAttempts < 0:
+		return bad("Retry.MaxAttempts", "negative (%d)", cfg.Retry.MaxAttempts)
+	case cfg.Retry.MinBackoff < 0:
+		return bad("Retry.MinBackoff", "negative (%v)", cfg.Retry.MinBackoff)
+	case cfg.Retry.MaxBackoff < 0:
+		return bad("Retry.MaxBackoff", "negative (%v)", cfg.Retry.MaxBackoff)
+	case cfg.Retry.MaxBackoff != 0 && cfg.Retry.MaxBackoff < cfg.Retry.MinBackoff:
+		return bad("Retry.MaxBackoff", "%v is below MinBackoff %v", cfg.Retry.MaxBackoff, cfg.Retry.MinBackoff)
+	}
+	if err := validDecisioningMethod(cfg.DecisioningMethod); err != nil {
+		return bad("DecisioningMethod", "%v", err)
+	}
+	if cfg.ServerDomain != "" {
+		if err := validHostPort(cfg.ServerDomain); err != nil {
+			return bad("ServerDomain", "%v", err)
+		}
+	}
+	return nil
+}
+
+func validDecisioningMethod(m DecisioningMethod) error {
+	switch m {
+	case "", ServerSide, OnDevice, Hybrid:
+		return nil
+	}
+	return fmt.Errorf("%q is not one of %q, %q, %q", m, ServerSide, OnDevice, Hybrid)
+}
+
+// validHostPort accepts "host" or "host:port" with no scheme or path, since
+// the value becomes the authority of the request URL.
+func validHostPort(s string) error {
+	if strings.Contains(s, "://") || strings.ContainsAny(s, "/?#@ ") {
+		return fmt.Errorf("%q must be host[:port], without scheme or path", s)
+	}
+	host := s
+	if strings.Contains(s, ":") && !strings.HasSuffix(s, "]") {
+		h, port, err := net.SplitHostPort(s)
+		if err != nil {
+			return fmt.Errorf("%q: %w", s, err)
+		}
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("%q: port %q out of range", s, port)
+		}
+		host = h
+	}
+	if host == "" {
+		return fmt.Errorf("%q has no host", s)
+	}
+	return nil
+}
+
+// isHostLabel reports whether s can be one label of a DNS name, as the
+// client code and the cluster id are in {client}.tt.omtrdc.net and
+// mboxedge{cluster}.tt.omtrdc.net.
+func isHostLabel(s string) bool {
+	if s == "" || len(s) > 63 || s[0] == '-' || s[len(s)-1] == '-' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// ErrOnDeviceUnavailable is the error of calls that ask for on-device or
+// hybrid decisioning, which this package does not implement yet.
+var ErrOnDeviceUnavailable = errors.New("target: on-device decisioning is not available")

@@ -1,0 +1,337 @@
+package target
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptrace"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// SDK identification headers, in the form Adobe's SDKs send them.
+const (
+	sdkName    = "TargetGo"
+	sdkVersion = "0.1.0"
+)
+
+// MaxResponseSize bounds the body the client reads from the edge; a longer
+// body fails the call with ErrResponseTooLarge instead of exhausting memory.
+const MaxResponseSize = 8 << 20
+
+// maxErrorBody bounds what is read of a non-2xx answer for its message.
+const maxErrorBody = 64 << 10
+
+// Default backoff bounds for a RetryPolicy that leaves them zero.
+const (
+	defaultMinBackoff = 50 * time.Millisecond
+	defaultMaxBackoff = time.Second
+)
+
+// ErrResponseTooLarge is the error of a call whose response body exceeds
+// MaxResponseSize.
+var ErrResponseTooLarge = errors.New("target: response body too large")
+
+// APIError is a non-2xx answer from the edge. Status is the HTTP status;
+// Message is the edge's message ({"status":N,"message":"..."}), or the
+// status text when the body has none.
+type APIError struct {
+	Status  int
+	Message string
+	// RetryAfter is the wait the edge asked for with a Retry-After header
+	// (429, 503), zero when absent.
+	RetryAfter time.Duration
+}
+
+func (e *APIError) Error() string {
+	return fmt.Sprintf("target: edge answered %d: %s", e.Status, e.Message)
+}
+
+// retryable reports whether a failed attempt may be repeated: network
+// errors, 429 and 5xx may be transient; any other answer would come back the
+// same.
+func retryable(err error) bool {
+	var api *APIError
+	if errors.As(err, &api) {
+		return api.Status == http.StatusTooManyRequests || api.Status >= 500
+	}
+	var te *transportError
+	return errors.As(err, &te)
+}
+
+// transportError marks a failure to get an answer at all (dial, reset,
+// broken body), which a retry may fix. It unwraps to the cause.
+type transportError struct {
+	op  string
+	err error
+}
+
+func (e *transportError) Error() string { return "target: " + e.op + ": " + e.err.Error() }
+func (e *transportError) Unwrap() error { return e.err }
+
+// Timings are the measured phases of a call, for logging and the SDK
+// telemetry. DNS, Connect and TLS are zero when a kept-alive connection was
+// reused. Phases describe the last attempt; Total and Attempts cover the
+// whole call, backoff included.
+type Timings struct {
+	DNS             time.Duration
+	Connect         time.Duration
+	TLS             time.Duration
+	TimeToFirstByte time.Duration // from the request written to the first response byte
+	Download        time.Duration // from the first response byte to the end of the body
+	Total           time.Duration
+	Attempts        int
+	ConnReused      bool
+	ResponseSize    int64
+}
+
+// attemptTrace records one attempt's phases. httptrace hooks may run on the
+// transport's dialing goroutines, even after the attempt gave up, so every
+// field is under mu.
+type attemptTrace struct {
+	mu                            sync.Mutex
+	dnsStart, connStart, tlsStart time.Time
+	dns, connect, tls             time.Duration
+	wrote, firstByte              time.Time
+	reused                        bool
+}
+
+func (a *attemptTrace) clientTrace() *httptrace.ClientTrace {
+	lock := func(f func()) { a.mu.Lock(); f(); a.mu.Unlock() }
+	return &httptrace.ClientTrace{
+		DNSStart:          func(httptrace.DNSStartInfo) { lock(func() { a.dnsStart = time.Now() }) },
+		DNSDone:           func(httptrace.DNSDoneInfo) { lock(func() { a.dns = since(a.dnsStart) }) },
+		ConnectStart:      func(string, string) { lock(func() { a.connStart = time.Now() }) },
+		ConnectDone:       func(string, string, error) { lock(func() { a.connect = since(a.connStart) }) },
+		TLSHandshakeStart: func() { lock(func() { a.tlsStart = time.Now() }) },
+		TLSHandshakeDone:  func(tls.ConnectionState, error) { lock(func() { a.tls = since(a.tlsStart) }) },
+		GotConn:           func(i httptrace.GotConnInfo) { lock(func() { a.reused = i.Reused }) },
+		WroteRequest:      func(httptrace.WroteRequestInfo) { lock(func() { a.wrote = time.Now() }) },
+		GotFirstResponseByte: func() {
+			lock(func() { a.firstByte = time.Now() })
+		},
+	}
+}
+
+func since(t time.Time) time.Duration {
+	if t.IsZero() {
+		return 0
+	}
+	return time.Since(t)
+}
+
+// fill copies the attempt's phases into t; end is when the body was read.
+func (a *attemptTrace) fill(t *Timings, end time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	t.DNS, t.Connect, t.TLS, t.ConnReused = a.dns, a.connect, a.tls, a.reused
+	t.TimeToFirstByte, t.Download = 0, 0
+	if !a.wrote.IsZero() && !a.firstByte.IsZero() {
+		t.TimeToFirstByte = a.firstByte.Sub(a.wrote)
+	}
+	if !a.firstByte.IsZero() && !end.IsZero() {
+		t.Download = end.Sub(a.firstByte)
+	}
+}
+
+// exchange is one call on the wire: where it goes and what it carries.
+type exchange struct {
+	host      string
+	sessionID string
+	requestID string
+	body      []byte
+}
+
+// post sends ex with retries by the client's policy, under ctx (which
+// already carries the call's deadline). It returns the decoded response (an
+// empty one for 204), the HTTP status and the timings.
+func (c *Client) post(ctx context.Context, ex exchange) (*DeliveryResponse, int, Timings, error) {
+	start := time.Now()
+	var tm Timings
+	u := c.deliveryURL(ex.host, ex.sessionID)
+	maxAttempts := max(c.cfg.Retry.MaxAttempts, 1)
+	var lastErr error
+	for attempt := 1; ; attempt++ {
+		tm.Attempts = attempt
+		resp, status, err := c.attempt(ctx, u, ex, &tm)
+		tm.Total = time.Since(start)
+		if err == nil {
+			return resp, status, tm, nil
+		}
+		lastErr = err
+		if ctx.Err() != nil || !retryable(err) || attempt >= maxAttempts {
+			break
+		}
+		wait := c.backoff(attempt, err)
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= wait {
+			// Waiting would end past the deadline: give up now with the
+			// real error rather than a timeout later.
+			break
+		}
+		c.debug(ctx, "target: retrying", "requestId", ex.requestID, "attempt", attempt, "wait", wait, "error", err)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			tm.Total = time.Since(start)
+			return nil, 0, tm, ctxError(ctx, lastErr)
+		case <-t.C:
+		}
+	}
+	tm.Total = time.Since(start)
+	if ctx.Err() != nil {
+		return nil, 0, tm, ctxError(ctx, lastErr)
+	}
+	return nil, 0, tm, lastErr
+}
+
+// ctxError is the error of a call its context ended: the context's error,
+// wrapped so that errors.Is finds context.Canceled or DeadlineExceeded, with
+// the attempt's error for the record.
+func ctxError(ctx context.Context, last error) error {
+	cause := context.Cause(ctx)
+	if last == nil || errors.Is(last, cause) {
+		return fmt.Errorf("target: call ended: %w", cause)
+	}
+	return fmt.Errorf("target: call ended: %w (last attempt: %v)", cause, last)
+}
+
+// backoff returns the wait before attempt+1: the edge's Retry-After if it
+// sent one, else exponential from MinBackoff, capped at MaxBackoff, with
+// "equal jitter" (half fixed, half random) so that many clients retrying
+// together spread out.
+func (c *Client) backoff(attempt int, err error) time.Duration {
+	var api *APIError
+	if errors.As(err, &api) && api.RetryAfter > 0 {
+		return api.RetryAfter
+	}
+	lo, hi := c.cfg.Retry.MinBackoff, c.cfg.Retry.MaxBackoff
+	if lo == 0 {
+		lo = defaultMinBackoff
+	}
+	if hi == 0 {
+		hi = max(defaultMaxBackoff, lo)
+	}
+	d := lo
+	for i := 1; i < attempt && d < hi; i++ {
+		d *= 2
+	}
+	d = min(d, hi)
+	half := d / 2
+	return half + rand.N(d-half+1)
+}
+
+func (c *Client) deliveryURL(host, sessionID string) string {
+	q := url.Values{}
+	q.Set("imsOrgId", c.cfg.OrganizationID)
+	q.Set("sessionId", sessionID)
+	return c.scheme + "://" + host + "/rest/v1/delivery?" + q.Encode()
+}
+
+// attempt makes one HTTP request. It fills the phase timings of tm.
+func (c *Client) attempt(ctx context.Context, u string, ex exchange, tm *Timings) (*DeliveryResponse, int, error) {
+	var tr attemptTrace
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, tr.clientTrace()), http.MethodPost, u, bytes.NewReader(ex.body))
+	if err != nil {
+		return nil, 0, fmt.Errorf("target: building request for host %q: %w", ex.host, err)
+	}
+	h := req.Header
+	h.Set("Content-Type", "application/json")
+	h.Set("Accept", "application/json")
+	h.Set("X-EXC-SDK", sdkName)
+	h.Set("X-EXC-SDK-Version", sdkVersion)
+	h.Set("X-Request-Id", ex.requestID)
+
+	c.debug(ctx, "target: request", "requestId", ex.requestID, "host", ex.host, "attempt", tm.Attempts)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		tr.fill(tm, time.Time{})
+		// *url.Error repeats the URL, session id included; keep only its
+		// cause.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, 0, &transportError{op: "POST " + c.scheme + "://" + ex.host + "/rest/v1/delivery", err: err}
+	}
+	defer resp.Body.Close()
+
+	limit := int64(MaxResponseSize)
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		limit = maxErrorBody
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	end := time.Now()
+	tr.fill(tm, end)
+	tm.ResponseSize = int64(len(body))
+	if err != nil {
+		return nil, resp.StatusCode, &transportError{op: "reading response", err: err}
+	}
+	c.debug(ctx, "target: response", "requestId", ex.requestID, "status", resp.StatusCode, "bytes", len(body))
+
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil, resp.StatusCode, apiError(resp, body)
+	}
+	if int64(len(body)) > limit {
+		return nil, resp.StatusCode, fmt.Errorf("%w: over %d bytes", ErrResponseTooLarge, MaxResponseSize)
+	}
+	if resp.StatusCode == http.StatusNoContent || len(bytes.TrimSpace(body)) == 0 && resp.StatusCode != http.StatusOK {
+		return &DeliveryResponse{}, resp.StatusCode, nil
+	}
+	out, err := decodeResponse(body)
+	return out, resp.StatusCode, err
+}
+
+// decodeResponse decodes a Delivery API response body. Unknown fields are
+// accepted (the edge may add some); anything that is not one JSON object
+// is an error naming what went wrong.
+func decodeResponse(body []byte) (*DeliveryResponse, error) {
+	var out DeliveryResponse
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(&out); err != nil {
+		return nil, fmt.Errorf("target: decoding response: %w", err)
+	}
+	if dec.More() {
+		return nil, errors.New("target: decoding response: data after the JSON object")
+	}
+	return &out, nil
+}
+
+// apiError turns a non-2xx answer into an *APIError, taking the message
+// from the body when it is the API's {"status","message"} shape.
+func apiError(resp *http.Response, body []byte) *APIError {
+	e := &APIError{Status: resp.StatusCode, Message: http.StatusText(resp.StatusCode)}
+	var ue UnexpectedError
+	if json.Unmarshal(body, &ue) == nil && ue.Message != "" {
+		e.Message = ue.Message
+	}
+	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+		e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+	}
+	return e
+}
+
+// parseRetryAfter reads a Retry-After value: delay seconds or an HTTP date.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(v); err == nil {
+		if s < 0 {
+			return 0
+		}
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
