@@ -753,7 +753,11 @@ func TestParallelCallsReuseConnections(t *testing.T) {
 	}
 	st := srv.Stats()
 	assert.EqualValues(t, parallel*rounds, st.Requests)
-	assert.LessOrEqual(t, st.Connections, int64(parallel), "connections opened for %d calls", parallel*rounds)
+	// net/http returns a connection to the idle pool on its own goroutine
+	// just after the body is read, so a call of the next burst can race it
+	// and dial one more; a tenth of slack absorbs that on a loaded machine.
+	// Without keep-alive sized for fan-out this would be up to 300.
+	assert.LessOrEqual(t, st.Connections, int64(parallel+parallel/10), "connections opened for %d calls", parallel*rounds)
 	t.Logf("%d calls in bursts of %d opened %d connections", parallel*rounds, parallel, st.Connections)
 }
 
