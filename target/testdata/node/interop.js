@@ -26,11 +26,12 @@
 //
 //   {"results": [{"ok": true, "value": {...}} | {"ok": false, "error": "..."}],
 //    "requests": [{"call": N, "method": "POST", "url": "...", "headers": {...},
-//                  "body": "..."}]}
+//                  "body": "...", "status": 200, "responseBody": "..."}]}
 //
 // where value is the SDK's result (for getAttributes: {"attributes": asObject(),
 // "response": the getOffers result}) and requests are what the SDK handed to
-// its fetch function, in order, retries included, with the URL it meant.
+// its fetch function, in order, retries included, with the URL it meant and
+// the raw answer.
 //
 // Without "redirect" the SDK's own fetch (Node's global fetch) sends the
 // requests. With it, requests go to that origin whatever host the SDK chose,
@@ -119,17 +120,22 @@ function redirectFetch(origin) {
     });
 }
 
-// recordingFetch records every request before handing it to send.
+// recordingFetch records every request before handing it to send, and the
+// raw answer, so that the test can compare it with what the SDK parsed.
 function recordingFetch(send, requests, callIndex) {
-  return (url, init = {}) => {
-    requests.push({
+  return async (url, init = {}) => {
+    const record = {
       call: callIndex(),
       method: init.method || "GET",
       url: String(url),
       headers: headersObject(init.headers),
       body: init.body === undefined ? null : String(init.body)
-    });
-    return send(url, init);
+    };
+    requests.push(record);
+    const res = await send(url, init);
+    record.status = res.status;
+    record.responseBody = await res.clone().text();
+    return res;
   };
 }
 
