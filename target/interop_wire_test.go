@@ -176,7 +176,9 @@ var keptDifferences = []keptDifference{
 // what the edge received: method, Host, path, query, content type and JSON
 // body must be the same, apart from generated ids and timestamps (both
 // sides must send them, in a valid form) and the differences in
-// keptDifferences.
+// keptDifferences. It then compares what each SDK makes of the edge's
+// answer: cookies, response tokens, analytics payloads, traces, the parsed
+// answer and the merged attributes.
 func TestInteropWireMatchesNodeSDK(t *testing.T) {
 	t.Parallel()
 	node := requireNodeSDK(t)
@@ -337,12 +339,13 @@ func TestInteropWireMatchesNodeSDK(t *testing.T) {
 			run.Calls = append(run.Calls, nc)
 		}
 	}
-	runNode(t, node, run)
+	nodeOut := runNode(t, node, run)
 	nodeSent := srv.Requests()
 	require.Len(t, nodeSent, len(run.Calls), "one request per Node SDK call")
 	srv.Reset()
 
 	// Then the Go client, the same way.
+	var goResults []envelope
 	for _, c := range cases {
 		cfg := srv.ClientConfig()
 		cfg.Timeout = 5 * time.Second
@@ -352,7 +355,7 @@ func TestInteropWireMatchesNodeSDK(t *testing.T) {
 		client, err := target.NewClient(cfg)
 		require.NoError(t, err)
 		for range 1 + btoi(c.twice) {
-			require.NoError(t, goCall(t, client, c), c.name)
+			goResults = append(goResults, goCall(t, client, c))
 		}
 	}
 	goSent := srv.Requests()
@@ -366,8 +369,9 @@ func TestInteropWireMatchesNodeSDK(t *testing.T) {
 			if n > 0 {
 				name += " (second call)"
 			}
-			g, nd := goSent[i], nodeSent[i]
+			k := i // the k-th call of each side
 			i++
+			g, nd := goSent[k], nodeSent[k]
 			t.Run(name, func(t *testing.T) {
 				goReq := normalizeWire(t, c, g, "Go client")
 				nodeReq := normalizeWire(t, c, nd, "Node SDK")
@@ -383,6 +387,23 @@ func TestInteropWireMatchesNodeSDK(t *testing.T) {
 				assert.Equal(t, goReq.Query, nodeReq.Query)
 				assert.Equal(t, goReq.ContentType, nodeReq.ContentType)
 				assert.JSONEq(t, mustJSON(t, nodeReq.Body), mustJSON(t, goReq.Body), "body: Node SDK (expected) vs Go client (actual)")
+
+				// What each SDK makes of the answer: the same envelope.
+				want := nodeEnvelope(t, c, nodeOut, k)
+				got := goResults[k]
+				// The edge echoes the visitor's ids and the mbox indexes of
+				// the request, so the kept differences show in its answers
+				// too.
+				for _, d := range keptDifferences {
+					d.apply(c, &wireRequest{Body: got.Response}, &wireRequest{Body: want.Response})
+				}
+				// Node rounds the cookie's max age up from its millisecond
+				// clock, so it is mostly one second more than Go's.
+				if want.TargetCookie != nil && got.TargetCookie != nil {
+					assert.InDelta(t, want.TargetCookie.MaxAge, got.TargetCookie.MaxAge, 1)
+					want.TargetCookie.MaxAge = got.TargetCookie.MaxAge
+				}
+				assert.JSONEq(t, mustJSON(t, want), mustJSON(t, got), "result: Node SDK (expected) vs Go client (actual)")
 			})
 		}
 	}
@@ -420,8 +441,24 @@ func nodeOptions(t *testing.T, c wireCase) map[string]any {
 	return opts
 }
 
-// goCall makes c's call with the Go client.
-func goCall(t *testing.T, client *target.Client, c wireCase) error {
+// envelope is what both SDKs give back from a call, normalized: the
+// cookies to set, response tokens, analytics payloads, how many traces, the
+// decisioning method, the parsed answer and, for getAttributes, the merged
+// attributes. The visitor's tntId, the request id and cookie expiry times
+// (checked against the cookie's max age) are replaced by placeholders.
+type envelope struct {
+	TargetCookie             *target.Cookie
+	TargetLocationHintCookie *target.Cookie
+	ResponseTokens           []map[string]any
+	AnalyticsDetails         []target.AnalyticsResponse
+	Traces                   int
+	DecisioningMethod        string
+	Response                 map[string]any
+	Attributes               json.RawMessage
+}
+
+// goCall makes c's call with the Go client and returns its envelope.
+func goCall(t *testing.T, client *target.Client, c wireCase) envelope {
 	t.Helper()
 	var req target.DeliveryRequest
 	require.NoError(t, json.Unmarshal([]byte(c.request), &req), c.name)
@@ -430,21 +467,119 @@ func goCall(t *testing.T, client *target.Client, c wireCase) error {
 		TargetLocationHint: c.locationHint, CustomerIDs: c.customerIDs,
 	}
 	ctx := t.Context()
-	var err error
+	var (
+		resp  *target.Response
+		attrs json.RawMessage
+		err   error
+	)
 	switch c.call {
 	case "getOffers":
-		_, err = client.GetOffers(ctx, opts).Await(ctx)
+		resp, err = client.GetOffers(ctx, opts).Await(ctx)
 	case "getAttributes":
-		_, err = client.GetAttributes(ctx, c.mboxNames, opts).Await(ctx)
+		var a *target.Attributes
+		a, err = client.GetAttributes(ctx, c.mboxNames, opts).Await(ctx)
+		if err == nil {
+			resp = a.Response
+			attrs = json.RawMessage(mustJSON(t, a.All()))
+		}
 	case "sendNotifications":
-		_, err = client.SendNotifications(ctx, target.SendNotificationsOptions{
+		resp, err = client.SendNotifications(ctx, target.SendNotificationsOptions{
 			Request: req, SessionID: c.sessionID, TargetCookie: c.targetCookie,
 			TargetLocationHint: c.locationHint, CustomerIDs: c.customerIDs,
 		}).Await(ctx)
 	default:
 		t.Fatalf("unknown call %q", c.call)
 	}
-	return err
+	require.NoError(t, err, c.name)
+	e := envelope{
+		TargetCookie:             resp.TargetCookie,
+		TargetLocationHintCookie: resp.TargetLocationHintCookie,
+		ResponseTokens:           resp.ResponseTokens,
+		AnalyticsDetails:         resp.AnalyticsDetails,
+		Traces:                   len(resp.Trace),
+		DecisioningMethod:        string(resp.Meta.DecisioningMethod),
+		Attributes:               attrs,
+	}
+	return normalizeEnvelope(t, c, e, json.RawMessage(mustJSON(t, resp.Response)), "Go client")
+}
+
+// nodeEnvelope returns the envelope of the Node SDK's result i.
+func nodeEnvelope(t *testing.T, c wireCase, out nodeOutput, i int) envelope {
+	t.Helper()
+	var r nodeResult
+	var attrs json.RawMessage
+	if c.call == "getAttributes" {
+		var a struct {
+			Attributes json.RawMessage `json:"attributes"`
+			Response   nodeResult      `json:"response"`
+		}
+		require.NoError(t, json.Unmarshal(out.Results[i].Value, &a))
+		r, attrs = a.Response, a.Attributes
+	} else {
+		r = out.offersResult(t, i)
+	}
+	// Adobe's SDK puts a null in analyticsDetails for each location of a
+	// list without a payload; see TestInteropNodeSDKAgainstStandaloneEdge.
+	var payloads []target.AnalyticsResponse
+	for _, a := range r.AnalyticsDetails {
+		if a.Payload != nil {
+			payloads = append(payloads, a)
+		}
+	}
+	e := envelope{
+		TargetCookie:             r.TargetCookie,
+		TargetLocationHintCookie: r.TargetLocationHintCookie,
+		ResponseTokens:           r.ResponseTokens,
+		AnalyticsDetails:         payloads,
+		Traces:                   len(r.Trace),
+		DecisioningMethod:        r.Meta.DecisioningMethod,
+		Attributes:               attrs,
+	}
+	return normalizeEnvelope(t, c, e, r.Response, "Node SDK")
+}
+
+var (
+	cookieExpiry     = regexp.MustCompile(`#(\d+)(\||$)`)
+	generatedSession = regexp.MustCompile(`^session#[^#]*#`)
+)
+
+// normalizeEnvelope sets e.Response from the parsed answer raw and replaces
+// the tntId, the request id, a generated session id and cookie expiry times
+// with placeholders, after checking the expiry times.
+func normalizeEnvelope(t *testing.T, wc wireCase, e envelope, raw json.RawMessage, who string) envelope {
+	t.Helper()
+	var dr target.DeliveryResponse
+	require.NoError(t, json.Unmarshal(raw, &dr), "%s: parsed answer", who)
+	if c := e.TargetCookie; c != nil {
+		if wc.sessionID == "" && !strings.Contains(wc.targetCookie, "session#") {
+			c.Value = generatedSession.ReplaceAllString(c.Value, "session#<generated>#")
+		}
+		now := time.Now().Unix()
+		ages := []int64{1860, 63244800} // session, then PC
+		n := 0
+		c.Value = cookieExpiry.ReplaceAllStringFunc(c.Value, func(m string) string {
+			sub := cookieExpiry.FindStringSubmatch(m)
+			exp, _ := strconv.ParseInt(sub[1], 10, 64)
+			if n < len(ages) {
+				assert.InDelta(t, now+ages[n], exp, 5, "%s: expiry of mbox cookie entry %d", who, n)
+			}
+			n++
+			return "#<expires>" + sub[2]
+		})
+	}
+	text := string(raw)
+	if dr.ID != nil && dr.ID.TntID != "" {
+		tnt := dr.ID.TntID
+		text = strings.ReplaceAll(text, tnt, "<tntId>")
+		if e.TargetCookie != nil {
+			e.TargetCookie.Value = strings.ReplaceAll(e.TargetCookie.Value, tnt, "<tntId>")
+		}
+	}
+	if dr.RequestID != "" {
+		text = strings.ReplaceAll(text, dr.RequestID, "<requestId>")
+	}
+	require.NoError(t, json.Unmarshal([]byte(text), &e.Response))
+	return e
 }
 
 var (
