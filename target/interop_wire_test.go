@@ -713,3 +713,42 @@ func btoi(b bool) int {
 	}
 	return 0
 }
+
+// TestInteropErrorAnswer shows how each SDK meets a request the edge
+// rejects: Adobe's Node.js SDK sends it 11 times (its fetch wrapper retries
+// every failure 10 times, 4xx included, without a pause) and reports only
+// the status text; the Go client sends it once, since a 4xx cannot succeed
+// on retry, and returns the edge's status and message in an
+// *target.APIError, even with a retry policy.
+func TestInteropErrorAnswer(t *testing.T) {
+	t.Parallel()
+	node := requireNodeSDK(t)
+	srv := targettest.NewServer(targettest.Config{NoCluster: true})
+	t.Cleanup(srv.Close)
+	// Both SDKs pass this request on; the edge rejects the profile parameter
+	// among the mbox parameters, as the specification says.
+	const request = `{"context": {"channel": "web"}, "execute": {"mboxes": [{"name": "a", "index": 0, "parameters": {"profile.age": "30"}}]}}`
+
+	var req map[string]any
+	require.NoError(t, json.Unmarshal([]byte(request), &req))
+	out := runNodeAllowingErrors(t, node, nodeRun{Config: nodeConfig(srv.Addr()), Calls: []nodeCall{
+		{Call: "getOffers", Options: map[string]any{"sessionId": "error-session", "request": req}},
+	}})
+	require.False(t, out.Results[0].OK)
+	assert.Equal(t, "Bad Request", out.Results[0].Error)
+	assert.Len(t, srv.Requests(), 11, "the Node SDK retries a 400 ten times")
+	srv.Reset()
+
+	cfg := srv.ClientConfig()
+	cfg.Retry = target.RetryPolicy{MaxAttempts: 3}
+	client, err := target.NewClient(cfg)
+	require.NoError(t, err)
+	var r target.DeliveryRequest
+	require.NoError(t, json.Unmarshal([]byte(request), &r))
+	_, err = client.GetOffers(t.Context(), target.GetOffersOptions{Request: r, SessionID: "error-session"}).Await(t.Context())
+	var apiErr *target.APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, 400, apiErr.Status)
+	assert.Contains(t, apiErr.Message, "execute.mboxes[0].parameters")
+	assert.Len(t, srv.Requests(), 1, "the Go client does not retry a 400")
+}
