@@ -31,7 +31,8 @@ type Attributes struct {
 //
 // opts.Callback, when set, is called with the underlying *Response once the
 // Attributes are built; opts.ErrCallback with the error otherwise. As with
-// GetOffers, exactly one runs, exactly once.
+// GetOffers, exactly one runs, exactly once. Cancelling the returned future
+// aborts the request too.
 func (c *Client) GetAttributes(ctx context.Context, mboxNames []string, opts GetOffersOptions) *future.Future[*Attributes] {
 	onOK, onErr := opts.Callback, opts.ErrCallback
 	opts.Callback, opts.ErrCallback = nil, nil
@@ -40,7 +41,11 @@ func (c *Client) GetAttributes(ctx context.Context, mboxNames []string, opts Get
 		f = future.Rejected[*Attributes](err)
 	} else {
 		opts.Request = req
-		f = future.Then(c.GetOffers(ctx, opts), newAttributes)
+		offers := c.GetOffers(ctx, opts)
+		f = future.Then(offers, newAttributes)
+		// A Then future owns no work: cancelling it must reach the request.
+		// Cancel is a no-op once offers has settled.
+		f.OnError(func(error) { offers.Cancel() })
 	}
 	var ok func(*Attributes)
 	if onOK != nil {

@@ -1,7 +1,6 @@
 package target
 
 import (
-	"io"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -63,7 +62,7 @@ func newClient(cfg Config) *Client {
 		c.cfg.DecisioningMethod = ServerSide
 	}
 	if c.log == nil {
-		c.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		c.log = slog.New(slog.DiscardHandler)
 	}
 	c.http = cfg.HTTPClient
 	if c.http == nil {

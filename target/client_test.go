@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -309,6 +310,14 @@ func TestTntIDFromCookie(t *testing.T) {
 	}).Await(t.Context())
 	require.NoError(t, err)
 	assert.Equal(t, "explicit", srv.Requests()[0].Delivery.ID.TntID)
+
+	// An empty id object is dropped rather than sent for the edge to reject.
+	srv.Reset()
+	_, err = c.GetOffers(t.Context(), target.GetOffersOptions{
+		Request: target.DeliveryRequest{ID: &target.VisitorID{}, Execute: &target.ExecuteRequest{Mboxes: []target.MboxRequest{{Name: "a"}}}},
+	}).Await(t.Context())
+	require.NoError(t, err)
+	assert.NotContains(t, string(srv.Requests()[0].Body), `"id":{`)
 }
 
 func TestInvalidOptions(t *testing.T) {
@@ -331,6 +340,7 @@ func TestInvalidOptions(t *testing.T) {
 		{"customer id without id", target.GetOffersOptions{Request: offersRequest("a"), CustomerIDs: []target.CustomerID{{IntegrationCode: "x"}}}, "CustomerIDs[0].ID"},
 		{"customer id without code", target.GetOffersOptions{Request: offersRequest("a"), CustomerIDs: []target.CustomerID{{ID: "x"}}}, "CustomerIDs[0].IntegrationCode"},
 		{"customer id bad state", target.GetOffersOptions{Request: offersRequest("a"), CustomerIDs: []target.CustomerID{{ID: "x", IntegrationCode: "y", AuthenticatedState: "maybe"}}}, "CustomerIDs[0].AuthenticatedState"},
+		{"not encodable", target.GetOffersOptions{Request: target.DeliveryRequest{Context: &target.Context{Channel: target.ChannelWeb, Screen: &target.Screen{Width: math.NaN()}}, Execute: mb(target.MboxRequest{Name: "a"})}}, "Request"},
 		{"bad notification", target.GetOffersOptions{Request: target.DeliveryRequest{Execute: mb(target.MboxRequest{Name: "a"}), Notifications: []target.Notification{{ID: "n", Type: "view"}}}}, "Request.Notifications[0].Type"},
 	}
 	for _, tt := range tests {
@@ -647,6 +657,22 @@ func TestLogsRedacted(t *testing.T) {
 	}
 }
 
+func TestAPIErrorRedacted(t *testing.T) {
+	t.Parallel()
+	const secret = "visitor-secret-1.35"
+	c := rawClient(t, func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintf(w, `{"status":400,"message":"bad tntId %s for session %s"}`, secret, r.URL.Query().Get("sessionId"))
+	})
+	_, err := c.GetOffers(t.Context(), target.GetOffersOptions{
+		Request:   target.DeliveryRequest{ID: &target.VisitorID{TntID: secret}, Execute: &target.ExecuteRequest{Mboxes: []target.MboxRequest{{Name: "a"}}}},
+		SessionID: "session-secret-2",
+	}).Await(t.Context())
+	var api *target.APIError
+	require.ErrorAs(t, err, &api)
+	assert.Equal(t, "bad tntId [redacted] for session [redacted]", api.Message)
+}
+
 type syncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
@@ -777,4 +803,91 @@ func newRawServer(t *testing.T, h http.HandlerFunc) string {
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return strings.TrimPrefix(srv.URL, "http://")
+}
+
+// TestAttributesMergeOrder: per mbox, prefetched options first, executed
+// ones over them, later options over earlier ones.
+func TestAttributesMergeOrder(t *testing.T) {
+	t.Parallel()
+	c := rawClient(t, func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprint(w, `{"status":200,
+		  "prefetch":{"mboxes":[{"index":0,"name":"f","options":[
+		    {"type":"json","content":{"a":"prefetch","b":"prefetch","c":"prefetch"}}]}]},
+		  "execute":{"mboxes":[{"index":0,"name":"f","options":[
+		    {"type":"json","content":{"a":"execute-1","b":"execute-1"}},
+		    {"type":"json","content":{"a":"execute-2"}},
+		    {"type":"json","content":"not an object"},
+		    {"type":"html","content":"<p>"}]}]}}`)
+	})
+	attrs, err := c.GetAttributes(t.Context(), []string{"f"}, target.GetOffersOptions{}).Await(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, map[string]any{"a": "execute-2", "b": "execute-1", "c": "prefetch"}, attrs.AsMap("f"))
+}
+
+func TestTLSEdge(t *testing.T) {
+	t.Parallel()
+	srv := targettest.NewTLSServer(targettest.Config{Offers: offers})
+	t.Cleanup(srv.Close)
+	c, err := target.NewClient(srv.ClientConfig())
+	require.NoError(t, err)
+	res, err := c.GetOffers(t.Context(), target.GetOffersOptions{Request: offersRequest("hero")}).Await(t.Context())
+	require.NoError(t, err)
+	assert.Positive(t, res.Timings.TLS, "a new TLS connection records its handshake")
+	assert.Positive(t, res.Timings.Connect)
+	assert.False(t, res.Timings.ConnReused)
+
+	// The next call goes to the learned cluster host over the same edge and
+	// verifies the edge's *.tt.omtrdc.net certificate.
+	res, err = c.GetOffers(t.Context(), target.GetOffersOptions{Request: offersRequest("hero")}).Await(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, "mboxedge35.tt.omtrdc.net", srv.Requests()[1].Host)
+	assert.Equal(t, 1, res.Timings.Attempts)
+}
+
+// TestErrorPathsOfEveryCall: the edge's failures reach each call's future
+// and its ErrCallback, once.
+func TestErrorPathsOfEveryCall(t *testing.T) {
+	t.Parallel()
+	calls := map[string]func(*target.Client, context.Context, func(error)) error{
+		"GetOffers": func(c *target.Client, ctx context.Context, onErr func(error)) error {
+			_, err := c.GetOffers(ctx, target.GetOffersOptions{Request: offersRequest("a"), ErrCallback: onErr}).Await(ctx)
+			return err
+		},
+		"SendNotifications": func(c *target.Client, ctx context.Context, onErr func(error)) error {
+			_, err := c.SendNotifications(ctx, target.SendNotificationsOptions{
+				Request:     target.DeliveryRequest{Notifications: []target.Notification{{ID: "n", Type: target.MetricTypeClick}}},
+				ErrCallback: onErr,
+			}).Await(ctx)
+			return err
+		},
+		"GetAttributes": func(c *target.Client, ctx context.Context, onErr func(error)) error {
+			_, err := c.GetAttributes(ctx, []string{"flags"}, target.GetOffersOptions{ErrCallback: onErr}).Await(ctx)
+			return err
+		},
+	}
+	faults := map[string]targettest.Fault{
+		"server error": targettest.FaultServerError, "too many requests": targettest.FaultTooManyRequests,
+		"reset": targettest.FaultReset, "malformed JSON": targettest.FaultMalformedJSON,
+	}
+	for name, call := range calls {
+		for fname, fault := range faults {
+			t.Run(name+"/"+fname, func(t *testing.T) {
+				t.Parallel()
+				c, srv := setup(t, targettest.Config{Offers: offers})
+				srv.ForceFault(fault, 1)
+				got := make(chan error, 2)
+				err := call(c, t.Context(), func(err error) { got <- err })
+				require.Error(t, err)
+				assert.Equal(t, err, <-got)
+				assert.Empty(t, got)
+				var api *target.APIError
+				switch fault {
+				case targettest.FaultServerError, targettest.FaultTooManyRequests:
+					require.ErrorAs(t, err, &api)
+				default:
+					assert.False(t, errors.As(err, &api))
+				}
+			})
+		}
+	}
 }

@@ -87,6 +87,7 @@ type ConfigError struct {
 	Reason string
 }
 
+// Error names the Config field and the reason.
 func (e *ConfigError) Error() string {
 	return "target: invalid Config." + e.Field + ": " + e.Reason
 }

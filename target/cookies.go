@@ -98,6 +98,7 @@ func parseCookieEntry(s string) (cookieEntry, error) {
 func targetCookie(sessionID, tntID string, now time.Time) *Cookie {
 	sec := now.Unix()
 	var b strings.Builder
+	b.Grow(len(sessionID) + len(tntID) + 48)
 	writeCookieEntry(&b, sessionEntry, sessionID, sec+sessionMaxAge)
 	maxAge := sessionMaxAge
 	if tntID != "" {

@@ -161,3 +161,20 @@ func ExampleClient_SendNotifications() {
 	// Output:
 	// acknowledged: display-1
 }
+
+// NewClient names the field it rejects.
+func ExampleNewClient() {
+	_, err := target.NewClient(target.Config{
+		Client:         "acmeclient",
+		OrganizationID: "0123456789ABCDEF@AdobeOrg",
+		ServerDomain:   "https://edge.example.com", // host[:port] only
+	})
+	var ce *target.ConfigError
+	if errors.As(err, &ce) {
+		fmt.Println(ce.Field)
+	}
+	fmt.Println(err)
+	// Output:
+	// ServerDomain
+	// target: invalid Config.ServerDomain: "https://edge.example.com" must be host[:port], without scheme or path
+}

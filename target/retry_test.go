@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -131,4 +132,29 @@ func TestBackoffCancelled(t *testing.T) {
 		assert.Zero(t, time.Since(start), "no fake time passed")
 	})
 	assert.Len(t, srv.Requests(), 1)
+}
+
+// TestGetAttributesCancelAbortsRequest: cancelling the attributes future
+// (a Then stage, which owns no work) cancels the request under it.
+func TestGetAttributesCancelAbortsRequest(t *testing.T) {
+	t.Parallel()
+	srv, cfg := fakeClockClient(t, targettest.Config{Latency: targettest.Latency{Fixed: time.Hour}})
+	var aborted atomic.Bool
+	cfg.HTTPClient = &http.Client{Transport: inProcess{http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		srv.ServeHTTP(w, r)
+		aborted.Store(r.Context().Err() != nil)
+	})}}
+	synctest.Test(t, func(t *testing.T) {
+		c, err := target.NewClient(cfg)
+		require.NoError(t, err)
+		start := time.Now()
+		f := c.GetAttributes(t.Context(), []string{"flags"}, target.GetOffersOptions{})
+		synctest.Wait() // the edge is holding the request
+		assert.True(t, f.Cancel())
+		_, err = f.Await(t.Context())
+		require.ErrorIs(t, err, context.Canceled)
+		synctest.Wait() // the request's goroutines have reacted
+		assert.True(t, aborted.Load(), "the request was cancelled")
+		assert.Zero(t, time.Since(start), "nobody waited out the edge's latency")
+	})
 }

@@ -13,6 +13,7 @@ import (
 	"net/http/httptrace"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -42,7 +43,9 @@ var ErrResponseTooLarge = errors.New("target: response body too large")
 
 // APIError is a non-2xx answer from the edge. Status is the HTTP status;
 // Message is the edge's message ({"status":N,"message":"..."}), or the
-// status text when the body has none.
+// status text when the body has none. The edge may quote the request in its
+// message, so the request's session id, visitor ids and tokens are replaced
+// by "[redacted]" in it.
 type APIError struct {
 	Status  int
 	Message string
@@ -51,6 +54,8 @@ type APIError struct {
 	RetryAfter time.Duration
 }
 
+// Error gives the status and the edge's message, with the request's
+// secrets (session id, tntId, tokens) redacted from it.
 func (e *APIError) Error() string {
 	return fmt.Sprintf("target: edge answered %d: %s", e.Status, e.Message)
 }
@@ -105,18 +110,53 @@ type attemptTrace struct {
 }
 
 func (a *attemptTrace) clientTrace() *httptrace.ClientTrace {
-	lock := func(f func()) { a.mu.Lock(); f(); a.mu.Unlock() }
+	// One closure per hook, each taking the lock itself: a shared helper
+	// taking a func would cost a second allocation per hook and call.
 	return &httptrace.ClientTrace{
-		DNSStart:          func(httptrace.DNSStartInfo) { lock(func() { a.dnsStart = time.Now() }) },
-		DNSDone:           func(httptrace.DNSDoneInfo) { lock(func() { a.dns = since(a.dnsStart) }) },
-		ConnectStart:      func(string, string) { lock(func() { a.connStart = time.Now() }) },
-		ConnectDone:       func(string, string, error) { lock(func() { a.connect = since(a.connStart) }) },
-		TLSHandshakeStart: func() { lock(func() { a.tlsStart = time.Now() }) },
-		TLSHandshakeDone:  func(tls.ConnectionState, error) { lock(func() { a.tls = since(a.tlsStart) }) },
-		GotConn:           func(i httptrace.GotConnInfo) { lock(func() { a.reused = i.Reused }) },
-		WroteRequest:      func(httptrace.WroteRequestInfo) { lock(func() { a.wrote = time.Now() }) },
+		DNSStart: func(httptrace.DNSStartInfo) {
+			a.mu.Lock()
+			a.dnsStart = time.Now()
+			a.mu.Unlock()
+		},
+		DNSDone: func(httptrace.DNSDoneInfo) {
+			a.mu.Lock()
+			a.dns = since(a.dnsStart)
+			a.mu.Unlock()
+		},
+		ConnectStart: func(string, string) {
+			a.mu.Lock()
+			a.connStart = time.Now()
+			a.mu.Unlock()
+		},
+		ConnectDone: func(string, string, error) {
+			a.mu.Lock()
+			a.connect = since(a.connStart)
+			a.mu.Unlock()
+		},
+		TLSHandshakeStart: func() {
+			a.mu.Lock()
+			a.tlsStart = time.Now()
+			a.mu.Unlock()
+		},
+		TLSHandshakeDone: func(tls.ConnectionState, error) {
+			a.mu.Lock()
+			a.tls = since(a.tlsStart)
+			a.mu.Unlock()
+		},
+		GotConn: func(i httptrace.GotConnInfo) {
+			a.mu.Lock()
+			a.reused = i.Reused
+			a.mu.Unlock()
+		},
+		WroteRequest: func(httptrace.WroteRequestInfo) {
+			a.mu.Lock()
+			a.wrote = time.Now()
+			a.mu.Unlock()
+		},
 		GotFirstResponseByte: func() {
-			lock(func() { a.firstByte = time.Now() })
+			a.mu.Lock()
+			a.firstByte = time.Now()
+			a.mu.Unlock()
 		},
 	}
 }
@@ -148,6 +188,9 @@ type exchange struct {
 	sessionID string
 	requestID string
 	body      []byte
+	// secrets are values of the request (session id, tntId, tokens) the
+	// edge may echo in an error message; they are redacted from it.
+	secrets []string
 }
 
 // post sends ex with retries by the client's policy, under ctx (which
@@ -230,10 +273,8 @@ func (c *Client) backoff(attempt int, err error) time.Duration {
 }
 
 func (c *Client) deliveryURL(host, sessionID string) string {
-	q := url.Values{}
-	q.Set("imsOrgId", c.cfg.OrganizationID)
-	q.Set("sessionId", sessionID)
-	return c.scheme + "://" + host + "/rest/v1/delivery?" + q.Encode()
+	return c.scheme + "://" + host + "/rest/v1/delivery?imsOrgId=" + url.QueryEscape(c.cfg.OrganizationID) +
+		"&sessionId=" + url.QueryEscape(sessionID)
 }
 
 // attempt makes one HTTP request. It fills the phase timings of tm.
@@ -278,7 +319,7 @@ func (c *Client) attempt(ctx context.Context, u string, ex exchange, tm *Timings
 	c.debug(ctx, "target: response", "requestId", ex.requestID, "status", resp.StatusCode, "bytes", len(body))
 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, resp.StatusCode, apiError(resp, body)
+		return nil, resp.StatusCode, apiError(resp, body, ex.secrets)
 	}
 	if int64(len(body)) > limit {
 		return nil, resp.StatusCode, fmt.Errorf("%w: over %d bytes", ErrResponseTooLarge, MaxResponseSize)
@@ -307,11 +348,11 @@ func decodeResponse(body []byte) (*DeliveryResponse, error) {
 
 // apiError turns a non-2xx answer into an *APIError, taking the message
 // from the body when it is the API's {"status","message"} shape.
-func apiError(resp *http.Response, body []byte) *APIError {
+func apiError(resp *http.Response, body []byte, secrets []string) *APIError {
 	e := &APIError{Status: resp.StatusCode, Message: http.StatusText(resp.StatusCode)}
 	var ue UnexpectedError
 	if json.Unmarshal(body, &ue) == nil && ue.Message != "" {
-		e.Message = ue.Message
+		e.Message = redact(ue.Message, secrets)
 	}
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
 		e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
@@ -334,4 +375,14 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 		return t.Sub(now)
 	}
 	return 0
+}
+
+// redact replaces every secret in msg with "[redacted]".
+func redact(msg string, secrets []string) string {
+	for _, s := range secrets {
+		if s != "" {
+			msg = strings.ReplaceAll(msg, s, "[redacted]")
+		}
+	}
+	return msg
 }

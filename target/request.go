@@ -1,0 +1,357 @@
+package target
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// prepared is a validated request ready to go on the wire.
+type prepared struct {
+	req       *DeliveryRequest
+	body      []byte
+	host      string
+	cluster   string // the edge cluster the request goes to, "" for none
+	sessionID string
+	tntID     string
+	sent      []TelemetryEntry // telemetry entries the request carries
+}
+
+func (c *Client) prepare(in DeliveryRequest, co callOptions, check func(*DeliveryRequest) error) (*prepared, error) {
+	method := co.method
+	if method == "" {
+		method = c.cfg.DecisioningMethod
+	}
+	if err := validDecisioningMethod(method); err != nil {
+		return nil, optionError("DecisioningMethod", "%v", err)
+	}
+	if method == OnDevice {
+		return nil, ErrOnDeviceUnavailable
+	}
+	if co.sessionID != "" && !validSessionID(co.sessionID) {
+		return nil, optionError("SessionID", "must be 1 to 128 printable characters without space, '?' or '/'")
+	}
+	now := time.Now()
+	entries, err := parseTargetCookie(co.cookie, now)
+	if err != nil {
+		// err names entry positions and reasons, never values.
+		c.log.Warn("target: ignoring malformed parts of the mbox cookie", "error", err)
+	}
+
+	req := in // shallow copy; every field changed below is replaced, not mutated
+	if err := normalizeRequest(&req, now); err != nil {
+		return nil, err
+	}
+	if err := check(&req); err != nil {
+		return nil, err
+	}
+	if err := c.fillVisitor(&req, entries, co.customerIDs); err != nil {
+		return nil, err
+	}
+	if req.RequestID == "" {
+		req.RequestID = newUUID()
+	}
+	if req.EnvironmentID == 0 {
+		req.EnvironmentID = c.cfg.EnvironmentID
+	}
+	if req.Property == nil && c.cfg.PropertyToken != "" {
+		req.Property = &Property{Token: c.cfg.PropertyToken}
+	}
+	req.ExperienceCloud = withServerSideAnalytics(req.ExperienceCloud)
+
+	p := &prepared{req: &req}
+	if req.ID != nil {
+		p.tntID = req.ID.TntID
+	}
+	p.sessionID = co.sessionID
+	if e, ok := entries[sessionEntry]; ok && validSessionID(e.value) {
+		p.sessionID = e.value
+	}
+	if p.sessionID == "" {
+		p.sessionID = newUUID()
+	}
+	hint := co.hint
+	if hint != "" && !isHostLabel(hint) {
+		c.log.Warn("target: ignoring a location hint that is not a cluster id")
+		hint = ""
+	}
+	p.host, p.cluster = c.selectHost(p.tntID, hint)
+
+	if c.telemetry {
+		p.sent = c.takeTelemetry()
+		if len(p.sent) > 0 {
+			t := &Telemetry{}
+			if req.Telemetry != nil {
+				t.Entries = append(t.Entries, req.Telemetry.Entries...)
+			}
+			t.Entries = append(t.Entries, p.sent...)
+			req.Telemetry = t
+		}
+	}
+	if p.body, err = encodeJSON(&req); err != nil {
+		c.giveBackTelemetry(p.sent)
+		// Only values JSON cannot hold (NaN, infinities) get here.
+		return nil, &OptionError{Field: "Request", Reason: "cannot be encoded as JSON: " + err.Error()}
+	}
+	return p, nil
+}
+
+// encodeJSON encodes v without HTML escaping: option content and URLs go to
+// the edge byte for byte, as Adobe's SDKs send them.
+func encodeJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte{'\n'}), nil
+}
+
+// selectHost picks the edge host: the cluster from the tntId, else the
+// caller's location hint, else the cluster learned from earlier answers,
+// else the configured hint; with no cluster, the server domain, else
+// {client}.tt.omtrdc.net.
+func (c *Client) selectHost(tntID, hint string) (host, cluster string) {
+	cluster = clusterFromTntID(tntID)
+	if cluster == "" {
+		cluster = hint
+	}
+	if cluster == "" {
+		if p := c.cluster.Load(); p != nil {
+			cluster = *p
+		}
+	}
+	if cluster == "" {
+		cluster = c.cfg.LocationHint
+	}
+	switch {
+	case cluster != "":
+		return "mboxedge" + cluster + "." + edgeDomain, cluster
+	case c.cfg.ServerDomain != "":
+		return c.cfg.ServerDomain, ""
+	}
+	return c.cfg.Client + "." + edgeDomain, ""
+}
+
+// fillVisitor sets the visitor ids: the tntId from the cookie's PC entry
+// unless the request has one, and the extra customer ids.
+func (c *Client) fillVisitor(req *DeliveryRequest, entries map[string]cookieEntry, extra []CustomerID) error {
+	var id VisitorID
+	if req.ID != nil {
+		id = *req.ID
+	}
+	for i, cid := range extra {
+		field := fmt.Sprintf("CustomerIDs[%d]", i)
+		switch {
+		case cid.ID == "":
+			return optionError(field+".ID", "required")
+		case cid.IntegrationCode == "":
+			return optionError(field+".IntegrationCode", "required")
+		}
+		switch cid.AuthenticatedState {
+		case "":
+			cid.AuthenticatedState = AuthenticatedStateUnknown
+		case AuthenticatedStateUnknown, AuthenticatedStateAuthenticated, AuthenticatedStateLoggedOut:
+		default:
+			return optionError(field+".AuthenticatedState", "%q is not unknown, authenticated or logged_out", cid.AuthenticatedState)
+		}
+		if i == 0 {
+			id.CustomerIDs = append([]CustomerID(nil), id.CustomerIDs...)
+		}
+		id.CustomerIDs = append(id.CustomerIDs, cid)
+	}
+	if e, ok := entries[deviceEntry]; ok && id.TntID == "" && e.value != "" {
+		id.TntID = e.value
+	}
+	req.ID = nil // an empty "id" object would be rejected by the edge
+	if id.TntID != "" || id.ThirdPartyID != "" || id.MarketingCloudVisitorID != "" || len(id.CustomerIDs) > 0 {
+		req.ID = &id
+	}
+	return nil
+}
+
+// withServerSideAnalytics returns ec with analytics logging set to
+// server_side and a supplemental data id, as Adobe's SDKs send on every
+// request, keeping whatever the caller set.
+func withServerSideAnalytics(ec *ExperienceCloud) *ExperienceCloud {
+	out := ExperienceCloud{}
+	if ec != nil {
+		out = *ec
+	}
+	a := AnalyticsRequest{}
+	if out.Analytics != nil {
+		a = *out.Analytics
+	}
+	if a.Logging == "" {
+		a.Logging = LoggingServerSide
+	}
+	if a.SupplementalDataID == "" && a.Logging == LoggingServerSide {
+		a.SupplementalDataID = newSupplementalDataID()
+	}
+	out.Analytics = &a
+	return &out
+}
+
+// normalizeRequest applies the defaults every request gets and checks what
+// both calls share: the channel, mbox names and indexes.
+func normalizeRequest(req *DeliveryRequest, now time.Time) error {
+	switch {
+	case req.Context == nil:
+		req.Context = &Context{Channel: ChannelWeb}
+	case req.Context.Channel == "":
+		cx := *req.Context
+		cx.Channel = ChannelWeb
+		req.Context = &cx
+	case req.Context.Channel != ChannelWeb && req.Context.Channel != ChannelMobile:
+		return optionError("Request.Context.Channel", "%q is not web or mobile", req.Context.Channel)
+	}
+	if req.Execute != nil && len(req.Execute.Mboxes) > 0 {
+		mboxes, err := normalizeMboxes(req.Execute.Mboxes, "Request.Execute.Mboxes")
+		if err != nil {
+			return err
+		}
+		ex := *req.Execute
+		ex.Mboxes = mboxes
+		req.Execute = &ex
+	}
+	if req.Prefetch != nil && len(req.Prefetch.Mboxes) > 0 {
+		mboxes, err := normalizeMboxes(req.Prefetch.Mboxes, "Request.Prefetch.Mboxes")
+		if err != nil {
+			return err
+		}
+		pf := *req.Prefetch
+		pf.Mboxes = mboxes
+		req.Prefetch = &pf
+	}
+	if len(req.Notifications) > 0 {
+		ns := make([]Notification, len(req.Notifications))
+		for i, n := range req.Notifications {
+			field := fmt.Sprintf("Request.Notifications[%d]", i)
+			switch {
+			case n.ID == "":
+				return optionError(field+".ID", "required")
+			case n.Type != MetricTypeDisplay && n.Type != MetricTypeClick:
+				return optionError(field+".Type", "%q is not display or click", n.Type)
+			case n.Mbox != nil && n.View != nil:
+				return optionError(field, "Mbox and View are mutually exclusive")
+			case n.Timestamp < 0:
+				return optionError(field+".Timestamp", "negative")
+			}
+			if n.Timestamp == 0 {
+				n.Timestamp = now.UnixMilli()
+			}
+			ns[i] = n
+		}
+		req.Notifications = ns
+	}
+	return nil
+}
+
+// normalizeMboxes checks names and indexes. Go cannot tell an unset index
+// from index 0, so a list whose indexes are all zero gets positions 0..n-1
+// (what Adobe's SDKs do for mboxes without an index); otherwise indexes
+// must be unique, since they correlate requests with responses.
+func normalizeMboxes(in []MboxRequest, field string) ([]MboxRequest, error) {
+	allZero := true
+	seen := make(map[int]int, len(in))
+	for i, m := range in {
+		if m.Name == "" {
+			return nil, optionError(fmt.Sprintf("%s[%d].Name", field, i), "required")
+		}
+		if m.Index < 0 {
+			return nil, optionError(fmt.Sprintf("%s[%d].Index", field, i), "negative")
+		}
+		if m.Index != 0 {
+			allZero = false
+		}
+	}
+	if allZero && len(in) > 1 {
+		out := make([]MboxRequest, len(in))
+		for i, m := range in {
+			m.Index = i
+			out[i] = m
+		}
+		return out, nil
+	}
+	for i, m := range in {
+		if j, dup := seen[m.Index]; dup {
+			return nil, optionError(fmt.Sprintf("%s[%d].Index", field, i), "%d is also the index of %s[%d]", m.Index, field, j)
+		}
+		seen[m.Index] = i
+	}
+	return in, nil
+}
+
+func validateOffersRequest(req *DeliveryRequest) error {
+	ex, pf := req.Execute, req.Prefetch
+	hasExecute := ex != nil && (ex.PageLoad != nil || len(ex.Mboxes) > 0)
+	hasPrefetch := pf != nil && (pf.PageLoad != nil || len(pf.Mboxes) > 0 || len(pf.Views) > 0)
+	if !hasExecute && !hasPrefetch {
+		return optionError("Request", "needs Execute or Prefetch with a page load, view or mbox")
+	}
+	return nil
+}
+
+func validateNotificationsRequest(req *DeliveryRequest) error {
+	if len(req.Notifications) == 0 {
+		return optionError("Request.Notifications", "at least one notification is required")
+	}
+	return nil
+}
+
+// secrets lists the values of p that must not appear in errors.
+func (p *prepared) secrets() []string {
+	out := []string{p.sessionID, p.tntID}
+	r := p.req
+	if r.ID != nil {
+		out = append(out, r.ID.ThirdPartyID, r.ID.MarketingCloudVisitorID)
+	}
+	if r.Property != nil {
+		out = append(out, r.Property.Token)
+	}
+	if r.Trace != nil {
+		out = append(out, r.Trace.AuthorizationToken)
+	}
+	if r.QAMode != nil {
+		out = append(out, r.QAMode.Token)
+	}
+	if r.Preview != nil {
+		out = append(out, r.Preview.Token)
+	}
+	return out
+}
+
+// newUUID returns a random (version 4) UUID from crypto/rand.
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	var s [36]byte
+	hex.Encode(s[0:8], b[0:4])
+	s[8] = '-'
+	hex.Encode(s[9:13], b[4:6])
+	s[13] = '-'
+	hex.Encode(s[14:18], b[6:8])
+	s[18] = '-'
+	hex.Encode(s[19:23], b[8:10])
+	s[23] = '-'
+	hex.Encode(s[24:], b[10:])
+	return string(s[:])
+}
+
+// newSupplementalDataID returns a random id in the Analytics format: 16 hex
+// digits, '-', 16 hex digits (33 characters, as the spec requires).
+func newSupplementalDataID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	var s [33]byte
+	hex.Encode(s[0:16], b[0:8])
+	s[16] = '-'
+	hex.Encode(s[17:], b[8:])
+	return string(bytes.ToUpper(s[:]))
+}
