@@ -105,7 +105,6 @@ type nodeRequest struct {
 
 // nodeResult is the Node SDK's result of getOffers and sendNotifications.
 type nodeResult struct {
-	Request                  json.RawMessage            `json:"request"`
 	Response                 json.RawMessage            `json:"response"`
 	TargetCookie             *target.Cookie             `json:"targetCookie"`
 	TargetLocationHintCookie *target.Cookie             `json:"targetLocationHintCookie"`
@@ -501,8 +500,11 @@ func TestInteropNodeSDKAgainstStandaloneEdge(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, edge.Addr, u.Host)
 			assert.Equal(t, targettest.DefaultOrganizationID, u.Query().Get("imsOrgId"))
-			wantSession := session
-			assert.Equal(t, wantSession, u.Query().Get("sessionId"), "request %d", i)
+			assert.Equal(t, session, u.Query().Get("sessionId"), "request %d", i)
+			assert.Equal(t, "application/json", r.Headers["Content-Type"])
+			assert.Equal(t, 200, r.Status)
+			// Every field Adobe's SDK sends has its place in this
+			// package's models.
 			requireStrictRequest(t, r.Body)
 		}
 		// Adobe's parser keeps every field of the edge's answers.
