@@ -82,8 +82,8 @@ type nodeCall struct {
 	SameClient bool           `json:"sameClient,omitempty"`
 }
 
-// nodeOutput is the output of interop.js: a result per call and every
-// request the SDK handed to its fetch function.
+// nodeOutput is the output of interop.js: a result per call, every request
+// the SDK handed to its fetch function, and what it logged as errors.
 type nodeOutput struct {
 	Results []struct {
 		OK    bool            `json:"ok"`
@@ -91,6 +91,10 @@ type nodeOutput struct {
 		Value json.RawMessage `json:"value"`
 	} `json:"results"`
 	Requests []nodeRequest `json:"requests"`
+	ErrorLog []struct {
+		Call    int    `json:"call"`
+		Message string `json:"message"`
+	} `json:"errorLog"`
 }
 
 type nodeRequest struct {
@@ -125,13 +129,14 @@ func (r nodeResult) delivery(t *testing.T) target.DeliveryResponse {
 }
 
 // runNode runs interop.js with in, within a bounded time, and requires
-// every call to succeed.
+// every call to succeed without an error in the SDK's log.
 func runNode(t *testing.T, node string, in nodeRun) nodeOutput {
 	t.Helper()
 	out := runNodeAllowingErrors(t, node, in)
 	for i, r := range out.Results {
 		require.True(t, r.OK, "Node SDK call %d (%s) failed: %s", i, in.Calls[i].Call, r.Error)
 	}
+	require.Empty(t, out.ErrorLog, "the Node SDK logged errors")
 	return out
 }
 

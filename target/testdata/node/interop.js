@@ -26,12 +26,14 @@
 //
 //   {"results": [{"ok": true, "value": {...}} | {"ok": false, "error": "..."}],
 //    "requests": [{"call": N, "method": "POST", "url": "...", "headers": {...},
-//                  "body": "...", "status": 200, "responseBody": "..."}]}
+//                  "body": "...", "status": 200, "responseBody": "..."}],
+//    "errorLog": [{"call": N, "message": "..."}]}
 //
 // where value is the SDK's result (for getAttributes: {"attributes": asObject(),
 // "response": the getOffers result}) and requests are what the SDK handed to
 // its fetch function, in order, retries included, with the URL it meant and
-// the raw answer.
+// the raw answer, and errorLog is what the SDK logged as errors (such as an
+// mbox or notification it dropped as invalid).
 //
 // Without "redirect" the SDK's own fetch (Node's global fetch) sends the
 // requests. With it, requests go to that origin whatever host the SDK chose,
@@ -150,6 +152,7 @@ async function run(input) {
   }
   const requests = [];
   const results = [];
+  const logged = [];
   let current = -1;
   const send = input.redirect ? redirectFetch(input.redirect) : (url, init) => fetch(url, init);
   const fetchApi = recordingFetch(send, requests, () => current);
@@ -164,7 +167,10 @@ async function run(input) {
           ...input.config,
           ...(call.config || {}),
           fetchApi,
-          logger: { debug() {}, error() {} }
+          logger: {
+            debug() {},
+            error: (...args) => logged.push({ call: current, message: args.map(a => (typeof a === "string" ? a : JSON.stringify(a))).join(" ") })
+          }
         });
       }
       const options = call.options || {};
@@ -192,7 +198,7 @@ async function run(input) {
       results.push({ ok: false, error: err && err.message ? err.message : String(err) });
     }
   }
-  return { results, requests };
+  return { results, requests, errorLog: logged };
 }
 
 readStdin()
