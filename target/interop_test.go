@@ -72,6 +72,8 @@ type nodeRun struct {
 	Config   map[string]any `json:"config"`
 	Redirect string         `json:"redirect,omitempty"`
 	Calls    []nodeCall     `json:"calls"`
+	// env is added to node's environment.
+	env []string
 }
 
 type nodeCall struct {
@@ -149,6 +151,7 @@ func runNodeAllowingErrors(t *testing.T, node string, in nodeRun) nodeOutput {
 	require.NoError(t, err)
 	cmd := exec.CommandContext(ctx, node, "interop.js")
 	cmd.Dir = nodeDir
+	cmd.Env = append(os.Environ(), in.env...)
 	cmd.Stdin = bytes.NewReader(input)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -524,6 +527,33 @@ func TestInteropNodeSDKAgainstStandaloneEdge(t *testing.T) {
 			}
 			assert.JSONEq(t, r.ResponseBody, string(parsed.Response), "call %d", i)
 		}
+	})
+
+	// Over HTTPS (the SDK's default), trusting the certificate the edge
+	// generated.
+	t.Run("tls", func(t *testing.T) {
+		t.Parallel()
+		certFile := filepath.Join(t.TempDir(), "edge.pem")
+		edge := startEdge(t, bin, "-no-cluster", "-tls", "-cert-out", certFile, "-offers", offersFile)
+		cfg := nodeConfig(edge.Addr)
+		delete(cfg, "secure")
+		out := runNode(t, node, nodeRun{Config: cfg, env: []string{"NODE_EXTRA_CA_CERTS=" + certFile}, Calls: []nodeCall{
+			{Call: "getOffers", Options: map[string]any{
+				"sessionId": "interop-session-tls",
+				"request": map[string]any{
+					"context": map[string]any{"channel": "web"},
+					"execute": map[string]any{"mboxes": []any{map[string]any{"name": "hero", "index": 0}}},
+				},
+			}},
+		}})
+		assert.True(t, strings.HasPrefix(out.Requests[0].URL, "https://"+edge.Addr+"/"), out.Requests[0].URL)
+		dr := out.offersResult(t, 0).delivery(t)
+		require.NotNil(t, dr.Execute)
+		require.Len(t, dr.Execute.Mboxes, 1)
+		assertOptions(t, interopOffers.Mboxes["hero"].Options, dr.Execute.Mboxes[0].Options, false)
+		logged := edge.Stop(t)
+		require.Len(t, logged, 1)
+		assert.Equal(t, 200, logged[0].Status, logged[0].Message)
 	})
 
 	t.Run("cluster", func(t *testing.T) {
