@@ -499,7 +499,7 @@ func TestInteropNodeSDKAgainstStandaloneEdge(t *testing.T) {
 		// the server domain (no cluster to route to).
 		sent := append(first.Requests, second.Requests...)
 		logged := edge.Stop(t)
-		require.Len(t, logged, len(sent), "one request per call, no retries")
+		require.Len(t, logged, len(sent), "one request per call, no retries; edge log:\n%s", edge.log)
 		for i, l := range logged {
 			assert.Equal(t, edgeLogLine{Method: "POST", Host: edge.Addr, Path: targettest.DeliveryPath, Status: 200}, l, "request %d", i)
 		}
@@ -552,7 +552,7 @@ func TestInteropNodeSDKAgainstStandaloneEdge(t *testing.T) {
 		require.Len(t, dr.Execute.Mboxes, 1)
 		assertOptions(t, interopOffers.Mboxes["hero"].Options, dr.Execute.Mboxes[0].Options, false)
 		logged := edge.Stop(t)
-		require.Len(t, logged, 1)
+		require.Len(t, logged, 1, "edge log:\n%s", edge.log)
 		assert.Equal(t, 200, logged[0].Status, logged[0].Message)
 	})
 
@@ -577,7 +577,7 @@ func TestInteropNodeSDKAgainstStandaloneEdge(t *testing.T) {
 		// Once the SDK knows the cluster it routes to the cluster's edge.
 		edgeHost := "mboxedge" + targettest.DefaultCluster + ".tt.omtrdc.net"
 		logged := edge.Stop(t)
-		require.Len(t, logged, 2)
+		require.Len(t, logged, 2, "edge log:\n%s", edge.log)
 		assert.Equal(t, []string{edge.Addr, edgeHost}, []string{logged[0].Host, logged[1].Host})
 		for _, l := range logged {
 			assert.Equal(t, 200, l.Status, l.Message)
