@@ -61,9 +61,9 @@ const usage = `Usage: go run ./bench [flags]
 
 Measures the wall time of getting Target decisions for N mboxes in each of
 several styles (sequential, parallel futures, callbacks, bounded map, one
-batched request, coalesced calls, errgroup and conc baselines) against a
-local Delivery edge started in-process over TLS with a realistic latency
-model, or against a real edge with -client and -org.
+batched request, coalesced calls, on-device decisions, errgroup and conc
+baselines) against a local Delivery edge started in-process over TLS with
+a realistic latency model, or against a real edge with -client and -org.
 
 Flags:
 `
