@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -214,13 +215,22 @@ func (b *bench) newEnv(ctx context.Context, onDevice bool) (*env, func(), error)
 	cfg.Retry = target.RetryPolicy{MaxAttempts: b.cfg.Attempts}
 	var notes *notifications
 	var downloadErr atomic.Pointer[error]
+	// The wait for the first artifact ends at the first failed download:
+	// the client would retry, but a location that fails once (a client
+	// without on-device decisioning gets a 403 or 404 from the CDN) is
+	// unlikely to answer a second later.
+	ready, giveUp := context.WithTimeout(ctx, 30*time.Second)
+	defer giveUp()
 	if onDevice {
-		location := "" // Target's CDN, for a real edge
-		if b.edge != nil {
+		location := b.cfg.Artifact
+		if location == "" && b.edge != nil {
 			location = b.edge.ArtifactURL()
 		}
-		notes = configureOnDevice(&cfg, location)
-		cfg.OnDevice.OnArtifactDownloadFailed = func(_ string, err error) { downloadErr.Store(&err) }
+		notes = configureOnDevice(&cfg, location) // "": Target's CDN
+		cfg.OnDevice.OnArtifactDownloadFailed = func(_ string, err error) {
+			downloadErr.CompareAndSwap(nil, &err)
+			giveUp()
+		}
 	}
 	c, err := target.NewClient(cfg)
 	if err != nil {
@@ -234,12 +244,7 @@ func (b *bench) newEnv(ctx context.Context, onDevice bool) (*env, func(), error)
 		t.CloseIdleConnections()
 	}
 	if onDevice {
-		// A real edge's client may have no on-device artifact: the client
-		// would keep trying, so the wait is bounded.
-		rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		_, err := c.Ready().Await(rctx)
-		cancel()
-		if err != nil {
+		if _, err := c.Ready().Await(ready); err != nil {
 			if last := downloadErr.Load(); last != nil {
 				err = *last
 			}
@@ -344,6 +349,9 @@ func thisMachine() machine {
 // measure runs every chosen strategy at every count and prints each count's
 // table as soon as it is complete.
 func (b *bench) measure(ctx context.Context, out io.Writer, bar *progress) (*results, error) {
+	if err := b.probeOnDevice(ctx, out); err != nil {
+		return nil, err
+	}
 	res := &results{Started: time.Now(), Edge: b.where, Machine: thisMachine(), Config: b.cfg}
 	writeHeader(out, res)
 	bar.start(len(b.cfg.Counts) * len(b.cfg.Strategies) * (b.cfg.Reps + 1))
@@ -366,6 +374,35 @@ func (b *bench) measure(ctx context.Context, out io.Writer, bar *progress) (*res
 	res.Elapsed = time.Since(res.Started)
 	fmt.Fprintf(out, "done in %.1fs\n", res.Elapsed.Seconds())
 	return res, nil
+}
+
+// probeOnDevice checks, when on-device strategies are chosen, that their
+// artifact loads, and otherwise leaves them out with a note: a real edge's
+// client need not have on-device decisioning, and the other strategies
+// still tell their story. It fails only when nothing would be left.
+func (b *bench) probeOnDevice(ctx context.Context, out io.Writer) error {
+	var kept []string
+	for _, name := range b.cfg.Strategies {
+		if !lookup(name).OnDevice {
+			kept = append(kept, name)
+			continue
+		}
+		_, done, err := b.newEnv(ctx, true)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			fmt.Fprintf(out, "%s: left out: %v\n", name, err)
+			continue
+		}
+		done()
+		kept = append(kept, name)
+	}
+	if len(kept) == 0 {
+		return errors.New("no strategy left to measure")
+	}
+	b.cfg.Strategies = kept
+	return nil
 }
 
 // cell measures one strategy at one count: a warm-up repetition on a fresh

@@ -103,6 +103,27 @@ func TestRun(t *testing.T) {
 	assert.Equal(t, svg, svg2, "the chart of a replay is the chart of the run")
 }
 
+// An on-device strategy whose artifact does not load is left out with a
+// note, at once, and the others are measured; with nothing else chosen the
+// run fails.
+func TestRunOnDeviceWithoutArtifact(t *testing.T) {
+	t.Parallel()
+	// The local edge's transport reaches the edge whatever the host, and
+	// the edge has no artifact for another client: a 404.
+	const nowhere = "http://127.0.0.1:1/nobody/production/v1/rules.json"
+	common := []string{"-counts", "2", "-reps", "1", "-latency-fixed", "1ms", "-latency-median", "0", "-tls=false", "-artifact", nowhere}
+	var out bytes.Buffer
+	err := run(t.Context(), append([]string{"-strategies", "one-request,on-device"}, common...), &out)
+	require.NoError(t, err, out.String())
+	text := out.String()
+	assert.Contains(t, text, "on-device: left out: on-device artifact: target: artifact download from "+nowhere+": HTTP status 404")
+	assert.Regexp(t, `(?m)^  one-request +1 `, text)
+	assert.NotRegexp(t, `(?m)^  on-device `, text)
+
+	err = run(t.Context(), append([]string{"-strategies", "on-device"}, common...), &bytes.Buffer{})
+	require.ErrorContains(t, err, "no strategy left")
+}
+
 func TestReplayNotJSON(t *testing.T) {
 	t.Parallel()
 	name := filepath.Join(t.TempDir(), "x.json")
