@@ -21,7 +21,12 @@ import (
 // iteration also waits for its display notification request, which a page
 // does not wait for but the client sends all the same, so ns/op and
 // allocs/op are the whole cost of a page, and decide-ns/op the time the
-// page waits for its decisions.
+// page waits for its decisions. Measured on the README's 2-core machine:
+// 10 µs of decision for one mbox and 70 µs for twenty, but 66 µs and
+// 339 allocations, and 282 µs and 1 204 allocations, per page with the
+// notification, against one request's 67 µs and 286, and 222 µs and 818:
+// on an edge that answers at once on-device saves the page its wait, not
+// the client its work, since the notification is an exchange too.
 //
 // The coalesced strategy waits for its window (100 µs here) before sending:
 // its time is mostly that timer, which fires after 1–2 ms on a busy
