@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -33,12 +34,57 @@ type bench struct {
 }
 
 // env is what a strategy's run gets: a client with its own connection pool,
-// a coalescer over it, and the visitor every call is for.
+// a coalescer over it, and the visitor every call is for. For an on-device
+// strategy the client decides from the edge's artifact, and notes follows
+// its display notifications.
 type env struct {
 	client    *target.Client
 	coalescer *target.Coalescer
 	visitor   target.GetOffersOptions
 	limit     int
+	notes     *notifications // nil unless the client decides on-device
+}
+
+// notifications follows the display notification requests an on-device
+// client sends in the background: the strategy counts those its calls
+// cause (expect), the client's OnNotificationsSent callback those that have
+// ended (sent), so that a repetition's notifications can be waited for
+// outside its timing and the next one starts on a quiet client.
+type notifications struct {
+	expected, done, failed atomic.Int64
+	signal                 chan struct{} // one pending wake-up is enough
+}
+
+func newNotifications() *notifications {
+	return &notifications{signal: make(chan struct{}, 1)}
+}
+
+func (n *notifications) expect(k int) { n.expected.Add(int64(k)) }
+
+// sent is the client's OnNotificationsSent.
+func (n *notifications) sent(_ *target.Response, err error) {
+	if err != nil {
+		n.failed.Add(1)
+	}
+	n.done.Add(1)
+	select {
+	case n.signal <- struct{}{}:
+	default:
+	}
+}
+
+// wait returns when every expected notification request has ended, or
+// with ctx's error.
+func (n *notifications) wait(ctx context.Context) error {
+	for n.done.Load() < n.expected.Load() {
+		select {
+		case <-n.signal:
+		case <-ctx.Done():
+			return fmt.Errorf("%d of %d display notification requests still in flight: %w",
+				n.expected.Load()-n.done.Load(), n.expected.Load(), ctx.Err())
+		}
+	}
+	return nil
 }
 
 func newEnv(c *target.Client, visitor target.GetOffersOptions, limit int, window time.Duration) (*env, error) {
@@ -102,7 +148,7 @@ func newBench(ctx context.Context, cfg config) (*bench, error) {
 		b.where = "https://" + cmp.Or(cfg.Server, cfg.Client+".tt.omtrdc.net")
 	}
 
-	e, done, err := b.newEnv()
+	e, done, err := b.newEnv(ctx, false)
 	if err != nil {
 		b.close()
 		return nil, err
@@ -143,8 +189,10 @@ func (b *bench) close() {
 }
 
 // newEnv returns a client with a connection pool of its own, and the
-// function that closes the client and that pool's connections.
-func (b *bench) newEnv() (*env, func(), error) {
+// function that closes the client and that pool's connections. An
+// on-device client has its first artifact when newEnv returns: from the
+// local edge, or from Target's CDN for a real edge.
+func (b *bench) newEnv(ctx context.Context, onDevice bool) (*env, func(), error) {
 	t := b.base.Clone()
 	var cfg target.Config
 	var rt http.RoundTripper = t
@@ -165,21 +213,74 @@ func (b *bench) newEnv() (*env, func(), error) {
 	cfg.HTTPClient = &http.Client{Transport: rt}
 	cfg.Timeout = b.cfg.Timeout
 	cfg.Retry = target.RetryPolicy{MaxAttempts: b.cfg.Attempts}
+	var notes *notifications
+	var downloadErr atomic.Pointer[error]
+	// The wait for the first artifact ends at the first failed download:
+	// the client would retry, but a location that fails once (a client
+	// without on-device decisioning gets a 403 or 404 from the CDN) is
+	// unlikely to answer a second later.
+	ready, giveUp := context.WithTimeout(ctx, 30*time.Second)
+	defer giveUp()
+	if onDevice {
+		location := b.cfg.Artifact
+		if location == "" && b.edge != nil {
+			location = b.edge.ArtifactURL()
+		}
+		notes = configureOnDevice(&cfg, location) // "": Target's CDN
+		cfg.OnDevice.OnArtifactDownloadFailed = func(_ string, err error) {
+			downloadErr.CompareAndSwap(nil, &err)
+			giveUp()
+		}
+	}
 	c, err := target.NewClient(cfg)
 	if err != nil {
 		t.CloseIdleConnections()
 		return nil, nil, err
 	}
+	// Close waits for the display notifications in flight, so none is left
+	// running when the cell ends.
 	done := func() {
 		c.Close()
 		t.CloseIdleConnections()
+	}
+	if onDevice {
+		if _, err := c.Ready().Await(ready); err != nil {
+			if last := downloadErr.Load(); last != nil {
+				err = *last
+			}
+			done()
+			return nil, nil, fmt.Errorf("on-device artifact: %w", err)
+		}
 	}
 	e, err := newEnv(c, b.visitor, b.cfg.Limit, b.cfg.Window)
 	if err != nil {
 		done()
 		return nil, nil, err
 	}
+	e.notes = notes
 	return e, done, nil
+}
+
+// configureOnDevice makes cfg decide on-device from the artifact at
+// location (empty: Target's CDN) and returns what follows its display
+// notifications.
+func configureOnDevice(cfg *target.Config, location string) *notifications {
+	notes := newNotifications()
+	cfg.DecisioningMethod = target.OnDevice
+	cfg.OnDevice = target.OnDeviceConfig{ArtifactLocation: location, OnNotificationsSent: notes.sent}
+	return notes
+}
+
+// settle waits, outside any timing, for the display notifications an
+// on-device strategy's calls started: they belong to the repetition that
+// caused them, and the next one starts without them.
+func (b *bench) settle(ctx context.Context, e *env) error {
+	if e.notes == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Duration(b.cfg.Attempts)*b.cfg.Timeout+5*time.Second)
+	defer cancel()
+	return e.notes.wait(ctx)
 }
 
 // countingTransport counts the requests sent to a real edge.
@@ -248,6 +349,9 @@ func thisMachine() machine {
 // measure runs every chosen strategy at every count and prints each count's
 // table as soon as it is complete.
 func (b *bench) measure(ctx context.Context, out io.Writer, bar *progress) (*results, error) {
+	if err := b.probeOnDevice(ctx, out); err != nil {
+		return nil, err
+	}
 	res := &results{Started: time.Now(), Edge: b.where, Machine: thisMachine(), Config: b.cfg}
 	writeHeader(out, res)
 	bar.start(len(b.cfg.Counts) * len(b.cfg.Strategies) * (b.cfg.Reps + 1))
@@ -272,13 +376,42 @@ func (b *bench) measure(ctx context.Context, out io.Writer, bar *progress) (*res
 	return res, nil
 }
 
+// probeOnDevice checks, when on-device strategies are chosen, that their
+// artifact loads, and otherwise leaves them out with a note: a real edge's
+// client need not have on-device decisioning, and the other strategies
+// still tell their story. It fails only when nothing would be left.
+func (b *bench) probeOnDevice(ctx context.Context, out io.Writer) error {
+	var kept []string
+	for _, name := range b.cfg.Strategies {
+		if !lookup(name).OnDevice {
+			kept = append(kept, name)
+			continue
+		}
+		_, done, err := b.newEnv(ctx, true)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			fmt.Fprintf(out, "%s: left out: %v\n", name, err)
+			continue
+		}
+		done()
+		kept = append(kept, name)
+	}
+	if len(kept) == 0 {
+		return errors.New("no strategy left to measure")
+	}
+	b.cfg.Strategies = kept
+	return nil
+}
+
 // cell measures one strategy at one count: a warm-up repetition on a fresh
 // connection pool (a server keeps its pool warm, so only the first page pays
 // for connections), then cfg.Reps timed ones, fewer when they take more than
 // cfg.Budget (never fewer than three, or than Reps if it is smaller), on the
 // local edge's seeded latencies from their start.
 func (b *bench) cell(ctx context.Context, s *strategy, names []string, bar *progress) (cell, error) {
-	e, done, err := b.newEnv()
+	e, done, err := b.newEnv(ctx, s.OnDevice)
 	if err != nil {
 		return cell{}, err
 	}
@@ -294,6 +427,9 @@ func (b *bench) cell(ctx context.Context, s *strategy, names []string, bar *prog
 		warm = names[:1] // one call at a time uses one connection
 	}
 	s.run(ctx, e, warm, &recorder{})
+	if err := b.settle(ctx, e); err != nil {
+		return cell{}, err
+	}
 	bar.step()
 	_, conns1 := b.counters()
 	warmConns := conns1 - conns0
@@ -315,6 +451,9 @@ func (b *bench) cell(ctx context.Context, s *strategy, names []string, bar *prog
 		t := time.Now()
 		s.run(ctx, e, names, rec)
 		wall := time.Since(t)
+		if err := b.settle(ctx, e); err != nil {
+			return cell{}, err
+		}
 		reps = append(reps, rep{Wall: wall, Limit: rec.limit, Calls: rec.calls, Errors: len(names) - rec.decided})
 		bar.step()
 		if i+1 >= 3 && i+1 < b.cfg.Reps && time.Since(start) > b.cfg.Budget {

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -36,6 +37,10 @@ type config struct {
 	Server string `json:"server,omitempty"`
 	Mbox   string `json:"mbox_prefix"`
 
+	// Artifact is the on-device strategy's artifact location; empty means
+	// the local edge's, or Target's CDN for a real edge.
+	Artifact string `json:"artifact,omitempty"`
+
 	JSON     string `json:"-"`
 	Replay   string `json:"-"`
 	SVG      string `json:"-"`
@@ -61,9 +66,9 @@ const usage = `Usage: go run ./bench [flags]
 
 Measures the wall time of getting Target decisions for N mboxes in each of
 several styles (sequential, parallel futures, callbacks, bounded map, one
-batched request, coalesced calls, errgroup and conc baselines) against a
-local Delivery edge started in-process over TLS with a realistic latency
-model, or against a real edge with -client and -org.
+batched request, coalesced calls, on-device decisions, errgroup and conc
+baselines) against a local Delivery edge started in-process over TLS with
+a realistic latency model, or against a real edge with -client and -org.
 
 Flags:
 `
@@ -97,6 +102,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.StringVar(&cfg.Org, "org", "", "real edge: IMS organization id")
 	fs.StringVar(&cfg.Server, "server", "", "real edge: server domain (host[:port]); default {client}.tt.omtrdc.net")
 	fs.StringVar(&cfg.Mbox, "mbox-prefix", "bench-mbox-", "mbox names are this `prefix` followed by 1..N")
+	fs.StringVar(&cfg.Artifact, "artifact", "", "on-device strategy: artifact `URL` (default: the local edge's; for a real edge, Target's CDN)")
 	fs.StringVar(&cfg.JSON, "json", "", "write every figure as JSON to `file`")
 	fs.StringVar(&cfg.Replay, "replay", "", "measure nothing: print the tables of an earlier -json `file` (and write -svg from it)")
 	fs.StringVar(&cfg.SVG, "svg", "", "write a chart of latency vs mbox count to `file` (SVG)")
@@ -139,6 +145,11 @@ func (c config) validate() error {
 		return errors.New("-server needs -client and -org")
 	case c.Progress != "auto" && c.Progress != "on" && c.Progress != "off":
 		return fmt.Errorf("-progress %q: want auto, on or off", c.Progress)
+	}
+	if c.Artifact != "" {
+		if u, err := url.Parse(c.Artifact); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("-artifact %q: not an http or https URL", c.Artifact)
+		}
 	}
 	if c.Client == "" {
 		return targettest.Config{Latency: c.Latency, Faults: c.Faults}.Validate()

@@ -17,7 +17,7 @@ func TestParseFlagsDefaults(t *testing.T) {
 	cfg, err := parseFlags(nil, io.Discard)
 	require.NoError(t, err)
 	assert.Equal(t, []int{1, 5, 20, 100}, cfg.Counts)
-	assert.Equal(t, []string{"sequential", "futures", "callback", "map", "one-request", "coalesced", "errgroup", "conc"}, cfg.Strategies)
+	assert.Equal(t, []string{"sequential", "futures", "callback", "map", "one-request", "coalesced", "on-device", "errgroup", "conc"}, cfg.Strategies)
 	assert.Equal(t, defaultLatency, cfg.Latency)
 	assert.True(t, cfg.TLS, "the default edge is HTTPS, as the real one")
 	assert.Empty(t, cfg.Client, "the default is the local edge")
@@ -67,6 +67,10 @@ func TestParseFlags(t *testing.T) {
 		{name: "client without org", args: []string{"-client", "acme"}, err: "-client and -org"},
 		{name: "server without client", args: []string{"-server", "x:1"}, err: "-server"},
 		{name: "progress", args: []string{"-progress", "maybe"}, err: "-progress"},
+		{name: "artifact", args: []string{"-artifact", "https://cdn.example/acme/production/v1/rules.json"}, check: func(t *testing.T, cfg config) {
+			assert.Equal(t, "https://cdn.example/acme/production/v1/rules.json", cfg.Artifact)
+		}},
+		{name: "artifact not a URL", args: []string{"-artifact", "rules.json"}, err: "-artifact"},
 		{name: "stray argument", args: []string{"now"}, err: `unexpected argument "now"`},
 	}
 	for _, tt := range tests {

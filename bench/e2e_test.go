@@ -48,6 +48,7 @@ func TestRun(t *testing.T) {
 		{"map", "3", "3", true},
 		{"one-request", "1", "1", false},
 		{"coalesced", "1", "1", false},
+		{"on-device", "1", "1", false}, // the display notification
 		{"errgroup", "3", "3", true},
 		{"conc", "3", "3", true},
 	} {
@@ -77,6 +78,12 @@ func TestRun(t *testing.T) {
 	for _, c := range res.Cells {
 		require.Len(t, c.Repetitions, 1)
 		r := c.Repetitions[0]
+		if c.Strategy == "on-device" {
+			assert.Zero(t, r.Limit, "no round trip before an on-device result")
+			assert.Equal(t, 1, r.Calls, "one display notification request")
+			assert.Less(t, r.Wall, 2*time.Millisecond, "faster than the edge's latency")
+			continue
+		}
 		assert.GreaterOrEqual(t, r.Limit, 2*time.Millisecond, "%s: a round trip includes the edge's latency", c.Strategy)
 		assert.GreaterOrEqual(t, r.Wall, r.Limit, "%s: nothing finishes before its slowest round trip", c.Strategy)
 	}
@@ -94,6 +101,27 @@ func TestRun(t *testing.T) {
 	svg2, err := os.ReadFile(replayed)
 	require.NoError(t, err)
 	assert.Equal(t, svg, svg2, "the chart of a replay is the chart of the run")
+}
+
+// An on-device strategy whose artifact does not load is left out with a
+// note, at once, and the others are measured; with nothing else chosen the
+// run fails.
+func TestRunOnDeviceWithoutArtifact(t *testing.T) {
+	t.Parallel()
+	// The local edge's transport reaches the edge whatever the host, and
+	// the edge has no artifact for another client: a 404.
+	const nowhere = "http://127.0.0.1:1/nobody/production/v1/rules.json"
+	common := []string{"-counts", "2", "-reps", "1", "-latency-fixed", "1ms", "-latency-median", "0", "-tls=false", "-artifact", nowhere}
+	var out bytes.Buffer
+	err := run(t.Context(), append([]string{"-strategies", "one-request,on-device"}, common...), &out)
+	require.NoError(t, err, out.String())
+	text := out.String()
+	assert.Contains(t, text, "on-device: left out: on-device artifact: target: artifact download from "+nowhere+": HTTP status 404")
+	assert.Regexp(t, `(?m)^  one-request +1 `, text)
+	assert.NotRegexp(t, `(?m)^  on-device `, text)
+
+	err = run(t.Context(), append([]string{"-strategies", "on-device"}, common...), &bytes.Buffer{})
+	require.ErrorContains(t, err, "no strategy left")
 }
 
 func TestReplayNotJSON(t *testing.T) {
@@ -120,16 +148,14 @@ func TestStrategiesAgainstTheEdge(t *testing.T) {
 			t.Parallel()
 			edge := targettest.NewServer(targettest.Config{Offers: offers(names)})
 			t.Cleanup(edge.Close)
-			c, err := target.NewClient(edge.ClientConfig())
-			require.NoError(t, err)
-			t.Cleanup(c.Close)
-			// A known session: the coalescer merges only calls it knows
-			// to be one visitor's.
-			e, err := newEnv(c, target.GetOffersOptions{SessionID: "s1"}, 2, time.Millisecond)
-			require.NoError(t, err)
+			e := testEnv(t, edge, s)
 
 			rec := &recorder{}
 			s.run(t.Context(), e, names, rec)
+			if e.notes != nil {
+				require.NoError(t, e.notes.wait(t.Context()))
+				assert.Zero(t, e.notes.failed.Load())
+			}
 			assert.Equal(t, len(names), rec.decided, "every mbox decided")
 			requests := 0
 			for _, r := range edge.Requests() {
@@ -138,12 +164,19 @@ func TestStrategiesAgainstTheEdge(t *testing.T) {
 				}
 			}
 			assert.Equal(t, requests, rec.calls, "one recorded call per request the edge saw")
-			if s.Name == "one-request" || s.Name == "coalesced" {
+			switch s.Name {
+			case "one-request", "coalesced":
 				assert.Equal(t, 1, requests)
-			} else {
+			case "on-device":
+				assert.Equal(t, 1, requests, "one display notification, no decision request")
+			default:
 				assert.Equal(t, len(names), requests)
 			}
-			assert.Positive(t, rec.limit)
+			if s.OnDevice {
+				assert.Zero(t, rec.limit, "no round trip before the result")
+			} else {
+				assert.Positive(t, rec.limit)
+			}
 		})
 	}
 }
@@ -153,18 +186,41 @@ func TestStrategiesCountFailures(t *testing.T) {
 	for _, s := range strategies {
 		t.Run(s.Name, func(t *testing.T) {
 			t.Parallel()
+			// Every Delivery answer is a 503; the artifact, from no
+			// offers, has no rules, so on-device calls name the mboxes
+			// for the edge instead of deciding them.
 			edge := targettest.NewServer(targettest.Config{})
 			t.Cleanup(edge.Close)
 			edge.ForceFault(targettest.FaultServerError, 100)
-			c, err := target.NewClient(edge.ClientConfig())
-			require.NoError(t, err)
-			t.Cleanup(c.Close)
-			e, err := newEnv(c, target.GetOffersOptions{SessionID: "s1"}, 2, time.Millisecond)
-			require.NoError(t, err)
+			e := testEnv(t, edge, s)
 			rec := &recorder{}
 			s.run(t.Context(), e, []string{"a", "b"}, rec)
-			assert.Zero(t, rec.decided, "no mbox decided when every answer is a 503")
+			assert.Zero(t, rec.decided, "no mbox decided")
 			assert.Zero(t, rec.limit, "a failed call has no round trip to count")
+			assert.Zero(t, rec.calls, "nothing to notify")
 		})
 	}
+}
+
+// testEnv returns the environment s runs in against edge, with a client
+// (on-device and ready for an on-device strategy) closed when the test
+// ends.
+func testEnv(t *testing.T, edge *targettest.Server, s strategy) *env {
+	t.Helper()
+	cfg := edge.ClientConfig()
+	var notes *notifications
+	if s.OnDevice {
+		notes = configureOnDevice(&cfg, edge.ArtifactURL())
+	}
+	c, err := target.NewClient(cfg)
+	require.NoError(t, err)
+	t.Cleanup(c.Close)
+	_, err = c.Ready().Await(t.Context())
+	require.NoError(t, err)
+	// A known session: the coalescer merges only calls it knows to be
+	// one visitor's.
+	e, err := newEnv(c, target.GetOffersOptions{SessionID: "s1"}, 2, time.Millisecond)
+	require.NoError(t, err)
+	e.notes = notes
+	return e
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -34,6 +35,10 @@ func writeHeader(w io.Writer, res *results) {
 	fmt.Fprintln(w, "columns:  wall time from the first call to the last result; speedup = sequential p50 / p50;")
 	fmt.Fprintln(w, "          xlimit = wall time / the slowest single round trip of the same repetition (median);")
 	fmt.Fprintln(w, "          req/rep = HTTP requests per repetition; conns = connections opened, warm-up included")
+	if slices.Contains(cfg.Strategies, "on-device") {
+		fmt.Fprintln(w, "          on-device: no round trip before the result (xlimit -); its requests are the display")
+		fmt.Fprintln(w, "          notifications, awaited between repetitions outside the timing")
+	}
 	fmt.Fprintln(w, "strategies:")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, name := range cfg.Strategies {
@@ -96,19 +101,32 @@ func writeTable(w io.Writer, mboxes int, cells []cell) {
 	fmt.Fprintf(tw, "%-*s\treps\tp50\tp95\tp99\tmax\tspeedup\txlimit\treq/rep\tconns\terrors\t\n", width, "strategy")
 	for _, c := range cells {
 		speedup := "-"
-		if c.Speedup > 0 {
+		switch {
+		case c.Speedup >= 1000:
+			speedup = fmt.Sprintf("%.0fx", c.Speedup)
+		case c.Speedup > 0:
 			speedup = fmt.Sprintf("%.1fx", c.Speedup)
 		}
-		fmt.Fprintf(tw, "%-*s\t%d\t%s\t%s\t%s\t%s\t%s\t%.2f\t%s\t%d\t%d\t\n",
+		// A cell without round trips in its repetitions (on-device, or
+		// every call failed) has no limit to compare with.
+		xlimit := "-"
+		if c.OverLimit > 0 {
+			xlimit = fmt.Sprintf("%.2f", c.OverLimit)
+		}
+		fmt.Fprintf(tw, "%-*s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t\n",
 			width, c.Strategy, c.Reps, ms(c.P50), ms(c.P95), ms(c.P99), ms(c.Max), speedup,
-			c.OverLimit, trimFloat(c.Requests), c.Connections, c.Errors)
+			xlimit, trimFloat(c.Requests), c.Connections, c.Errors)
 	}
 	tw.Flush()
 }
 
 // ms formats a duration in milliseconds with one decimal, the resolution
-// that matters for network calls, so columns line up.
+// that matters for network calls, so columns line up; under a millisecond
+// (on-device decisions) in whole microseconds.
 func ms(d time.Duration) string {
+	if d < time.Millisecond {
+		return fmt.Sprintf("%dµs", d.Microseconds())
+	}
 	return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond))
 }
 

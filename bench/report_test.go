@@ -62,7 +62,39 @@ func TestWriteTableWithoutSequential(t *testing.T) {
 	var b strings.Builder
 	writeTable(&b, 1, []cell{{Strategy: "one-request", Mboxes: 1, summary: summary{Reps: 1, Requests: 1.5}}})
 	assert.Contains(t, b.String(), "\n1 mbox\n")
-	assert.Regexp(t, `one-request +1 +0\.0ms .* - +0\.00 +1\.5 +0 +0`, b.String(), "no speedup without a reference; fractional requests")
+	assert.Regexp(t, `one-request +1 +0µs .* - +- +1\.5 +0 +0`, b.String(), "no speedup or limit without a reference; fractional requests")
+}
+
+// An on-device row: times under a millisecond in microseconds, a speedup
+// in the thousands without decimals, no limit since no round trip.
+func TestWriteTableOnDevice(t *testing.T) {
+	t.Parallel()
+	cells := []cell{
+		sample().Cells[2],
+		{Strategy: "on-device", Mboxes: 10, summary: summary{
+			Reps: 5, P50: 100 * time.Microsecond, P95: 480 * time.Microsecond, P99: 480 * time.Microsecond,
+			Max: 1500 * time.Microsecond, Requests: 1, Connections: 1,
+		}},
+	}
+	setSpeedups(cells)
+	var b strings.Builder
+	writeTable(&b, 10, cells)
+	want := `
+10 mboxes
+  strategy    reps      p50      p95      p99      max  speedup  xlimit  req/rep  conns  errors
+  sequential     5  260.0ms  300.0ms  300.0ms  300.0ms     1.0x    4.33       10      1       0
+  on-device      5    100µs    480µs    480µs    1.5ms    2600x       -        1      1       0
+`
+	assert.Equal(t, want, b.String())
+
+	res := sample()
+	var h strings.Builder
+	writeHeader(&h, res)
+	assert.NotContains(t, h.String(), "on-device")
+	res.Config.Strategies = append(res.Config.Strategies, "on-device")
+	h.Reset()
+	writeHeader(&h, res)
+	assert.Contains(t, h.String(), "on-device: no round trip before the result (xlimit -)")
 }
 
 func TestWriteHeader(t *testing.T) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -25,7 +26,10 @@ type strategy struct {
 	// Serial is set for a strategy that makes one call at a time: warming
 	// its connection pool takes one call, not a whole repetition.
 	Serial bool
-	run    func(ctx context.Context, e *env, names []string, rec *recorder)
+	// OnDevice is set for a strategy whose client decides on-device, from
+	// the rules artifact (the local edge serves one built from its offers).
+	OnDevice bool
+	run      func(ctx context.Context, e *env, names []string, rec *recorder)
 }
 
 // strategies is the registry, in the order of the table. sequential comes
@@ -37,6 +41,11 @@ var strategies = []strategy{
 	{Name: "map", About: "batch.Map with a concurrency limit (-limit)", run: runMap},
 	{Name: "one-request", About: "a single Delivery request carrying every mbox", run: runOneRequest},
 	{Name: "coalesced", About: "concurrent one-mbox calls merged by a target.Coalescer", run: runCoalesced},
+	{
+		Name: "on-device", OnDevice: true, run: runOnDevice,
+		About: "one GetOffers for every mbox, decided on-device from the edge's artifact, display notification sent in " +
+			"the background (one call: deciding is CPU work, so a future per mbox gains nothing and sends N notifications)",
+	},
 	{Name: "errgroup", About: "baseline: errgroup.Group, Await in each goroutine", run: runErrgroup},
 	{Name: "conc", About: "baseline: conc iter.Mapper.MapErr, Await in each goroutine", run: runConc},
 }
@@ -147,6 +156,36 @@ func runCoalesced(ctx context.Context, e *env, names []string, rec *recorder) {
 			sent[id] = true
 			rec.response(resp)
 		}
+	}
+}
+
+func runOnDevice(ctx context.Context, e *env, names []string, rec *recorder) {
+	// The future is settled when GetOffers returns: Await does not wait.
+	resp, err := e.client.GetOffers(ctx, e.options(names...)).Await(ctx)
+	if err != nil || resp == nil {
+		return
+	}
+	// What the artifact cannot decide comes back empty and named in
+	// Meta.RemoteMboxes: those mboxes got no decision.
+	decided := 0
+	notify := false
+	for _, m := range executed(resp) {
+		if !slices.Contains(resp.Meta.RemoteMboxes, m.Name) {
+			decided++
+		}
+		// Every option of the edge's artifact has an event token, so
+		// content means a display notification: one request for the
+		// call's mboxes.
+		notify = notify || len(m.Options) > 0
+	}
+	rec.decision(decided)
+	if notify {
+		// No round trip in the caller's path: the notification is an
+		// HTTP call the client made, but it adds nothing to the limit.
+		rec.mu.Lock()
+		rec.calls++
+		rec.mu.Unlock()
+		e.notes.expect(1)
 	}
 }
 

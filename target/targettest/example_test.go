@@ -84,5 +84,5 @@ func ExampleNewTLSServer() {
 	}
 	resp.Body.Close()
 	fmt.Println(resp.StatusCode, resp.TLS.VerifiedChains[0][0].DNSNames)
-	// Output: 200 [*.tt.omtrdc.net tt.omtrdc.net localhost]
+	// Output: 200 [*.tt.omtrdc.net tt.omtrdc.net assets.adobetarget.com localhost]
 }

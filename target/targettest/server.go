@@ -9,6 +9,16 @@
 // a location hint and names its edge host, echoes notification ids, and
 // answers a beacon request with 204.
 //
+// For on-device decisioning it serves a rules artifact (version 1.0.0)
+// built from the same offers, at GET /{client}/{environment}/v1/rules.json
+// (and with a property token before rules.json), the path of Target's CDN:
+// one rule per mbox, view and page load, targeting every visitor, with the
+// event tokens the edge gives prefetched options, so that an on-device
+// client decides locally what the edge would answer and notifies with the
+// same tokens. It carries an ETag and answers If-None-Match with 304 Not
+// Modified; neither latency nor faults apply to it. [Server.ArtifactURL]
+// is its URL.
+//
 // Around that it injects what real networks do: latency, fixed or drawn
 // from a distribution with a long tail, and faults (5xx, 429 with
 // Retry-After, connection resets, slow bodies, malformed JSON), all drawn
@@ -24,7 +34,8 @@
 // [Server.HTTPClient] dials this edge whatever host a URL names, so a client
 // that routes to mboxedge35.tt.omtrdc.net after learning its location hint
 // still reaches the local edge; [NewTLSServer] serves a certificate for
-// *.tt.omtrdc.net that this client trusts. [Server.ClientConfig] returns a
+// *.tt.omtrdc.net (and assets.adobetarget.com, the artifact's default
+// host) that this client trusts. [Server.ClientConfig] returns a
 // target.Config wired to all of it.
 //
 // The same server runs standalone, for other clients such as Adobe's own
@@ -53,7 +64,8 @@
 //
 // Every visitor gets the configured offers: there are no activities,
 // audiences or profiles, and qaMode, preview and property tokens change
-// nothing. Executed options never carry an event token (the real edge's
+// nothing; the artifact's rules say the same, and it has no obfuscated
+// rules.bin form. Executed options never carry an event token (the real edge's
 // answers sometimes do). There are no state tokens, no telemetry server
 // token, and a requested trace says only which request, location and
 // visitor a decision was for.
@@ -88,7 +100,8 @@ const (
 	DefaultRecordLimit    = 10000
 )
 
-// DeliveryPath is the one path the edge serves.
+// DeliveryPath is the Delivery API's path; the edge also serves the
+// on-device artifact ([Server.ArtifactURL]).
 const DeliveryPath = "/rest/v1/delivery"
 
 // maxBodyBytes bounds a request body; a Delivery request is a few KB.
@@ -233,12 +246,13 @@ type Server struct {
 	// no trailing slash.
 	URL string
 
-	cfg     Config
-	ts      *httptest.Server
-	client  *http.Client
-	cert    *x509.Certificate // nil for plain HTTP
-	stop    context.CancelFunc
-	closing sync.Once
+	cfg      Config
+	ts       *httptest.Server
+	client   *http.Client
+	cert     *x509.Certificate // nil for plain HTTP
+	artifact servedArtifact
+	stop     context.CancelFunc
+	closing  sync.Once
 
 	requests, conns, open, faults atomic.Int64
 
@@ -258,8 +272,8 @@ func NewServer(cfg Config) *Server {
 }
 
 // NewTLSServer starts an HTTPS edge, serving a self-signed ECDSA
-// certificate for *.tt.omtrdc.net, tt.omtrdc.net, localhost, 127.0.0.1 and
-// ::1 generated for this server. Only [Server.HTTPClient] (and clients
+// certificate for *.tt.omtrdc.net, tt.omtrdc.net, assets.adobetarget.com,
+// localhost, 127.0.0.1 and ::1 generated for this server. Only [Server.HTTPClient] (and clients
 // given [Server.Certificate]) trust it. It panics like [NewServer].
 func NewTLSServer(cfg Config) *Server {
 	return start(cfg, true)
@@ -273,7 +287,7 @@ func start(cfg Config, useTLS bool) *Server {
 		panic(err)
 	}
 	cfg = cfg.withDefaults()
-	s := &Server{cfg: cfg}
+	s := &Server{cfg: cfg, artifact: buildArtifact(cfg)}
 	s.rng, s.ids = newRand(cfg.Seed), newRand(^cfg.Seed)
 
 	ln := cfg.Listener
@@ -507,6 +521,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // fault, and returns its status (0 for none) and error message.
 func (s *Server) answer(w http.ResponseWriter, r *http.Request, body []byte, decoded *target.DeliveryRequest, decodeErr error, delay time.Duration, fault Fault) (int, string) {
 	switch {
+	case r.URL.Path != DeliveryPath && s.isArtifactPath(r.URL.Path):
+		return s.serveArtifact(w, r)
 	case r.URL.Path != DeliveryPath:
 		msg := fmt.Sprintf("no such endpoint: %s (the Delivery API is POST %s)", r.URL.Path, DeliveryPath)
 		writeError(w, http.StatusNotFound, msg)

@@ -15,7 +15,8 @@ import (
 // newCertificate makes the self-signed certificate a TLS edge serves. It
 // names the Target edge domains, so a client that routes a call to
 // mboxedge35.tt.omtrdc.net or {client}.tt.omtrdc.net verifies it by name
-// against a pool holding only this certificate, and the loopback names, so
+// against a pool holding only this certificate, the artifact's default host
+// assets.adobetarget.com, and the loopback names, so
 // the edge's own URL verifies too. ECDSA P-256 keeps generation under a
 // millisecond, which matters for a constructor called by every test.
 func newCertificate(now time.Time) (tls.Certificate, *x509.Certificate, error) {
@@ -36,7 +37,7 @@ func newCertificate(now time.Time) (tls.Certificate, *x509.Certificate, error) {
 		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		BasicConstraintsValid: true,
 		IsCA:                  true, // its own root: clients trust it directly
-		DNSNames:              []string{"*.tt.omtrdc.net", "tt.omtrdc.net", "localhost"},
+		DNSNames:              []string{"*.tt.omtrdc.net", "tt.omtrdc.net", "assets.adobetarget.com", "localhost"},
 		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)

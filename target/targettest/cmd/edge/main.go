@@ -8,15 +8,19 @@
 //
 // It prints its base URL on the first line of standard output, then serves
 // until SIGINT or SIGTERM. With -tls it serves a certificate generated at
-// start for *.tt.omtrdc.net, tt.omtrdc.net, localhost and the loopback
-// addresses; -cert-out writes it as PEM for the client to trust (for Node,
-// NODE_EXTRA_CA_CERTS).
+// start for *.tt.omtrdc.net, tt.omtrdc.net, assets.adobetarget.com,
+// localhost and the loopback addresses; -cert-out writes it as PEM for the
+// client to trust (for Node, NODE_EXTRA_CA_CERTS).
 //
 // Offers come from a JSON file (-offers) in the form of targettest.Offers:
 //
 //	{"mboxes": {"hero": {"options": [{"type": "html", "content": "<p>Hi</p>"}]}},
 //	 "views": {"home": {"options": [{"type": "actions", "content": []}]}},
 //	 "pageLoad": {"options": [{"type": "json", "content": {"a": 1}}]}}
+//
+// It also serves an on-device rules artifact built from the offers at
+// {base URL}/{client}/production/v1/rules.json, for an SDK's artifact
+// location.
 //
 // Latency and faults are set by flags; all draws come from -seed, so a run
 // can be repeated exactly. Run with -h for the flags.
