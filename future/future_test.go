@@ -753,3 +753,30 @@ func TestConcurrentCancelVersusWork(t *testing.T) {
 		require.Equal(t, int32(1), settledBy.Load())
 	}
 }
+
+func TestCallbacksRunAfterDoneIsClosed(t *testing.T) {
+	t.Parallel()
+	p := future.NewPromise[int]()
+	f := p.Future()
+	done := f.Done()
+	var closedFirst, valueSeen bool
+	f.OnComplete(func(int, error) {
+		select {
+		case <-done:
+			closedFirst = true
+		default:
+		}
+		v, err := f.Peek()
+		valueSeen = v == 3 && err == nil
+	})
+	require.NoError(t, p.Resolve(3))
+	require.True(t, closedFirst, "waiters are released before callbacks run")
+	require.True(t, valueSeen, "a callback sees the settled future")
+}
+
+func TestAwaitOnSettledFutureDoesNotAllocate(t *testing.T) {
+	f := future.Resolved(1)
+	ctx := t.Context()
+	allocs := testing.AllocsPerRun(100, func() { _, _ = f.Await(ctx) })
+	require.Zero(t, allocs)
+}

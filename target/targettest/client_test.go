@@ -21,12 +21,7 @@ func TestClientConfigWithTheSDKClient(t *testing.T) {
 	for _, useTLS := range []bool{false, true} {
 		t.Run(fmt.Sprintf("tls=%t", useTLS), func(t *testing.T) {
 			t.Parallel()
-			start := targettest.NewServer
-			if useTLS {
-				start = targettest.NewTLSServer
-			}
-			srv := start(targettest.Config{Offers: offers})
-			t.Cleanup(srv.Close)
+			srv := setupTLS(t, targettest.Config{Offers: offers}, useTLS)
 			client, err := target.NewClient(srv.ClientConfig())
 			require.NoError(t, err)
 

@@ -27,6 +27,17 @@ func setup(t *testing.T, cfg targettest.Config) *targettest.Server {
 	return srv
 }
 
+// setupTLS is setup over HTTPS when useTLS is set, for tests run both ways.
+func setupTLS(t *testing.T, cfg targettest.Config, useTLS bool) *targettest.Server {
+	t.Helper()
+	if !useTLS {
+		return setup(t, cfg)
+	}
+	srv := targettest.NewTLSServer(cfg)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
 // deliveryURL is the edge's Delivery URL with the required query.
 func deliveryURL(srv *targettest.Server) string {
 	q := url.Values{"imsOrgId": {targettest.DefaultOrganizationID}, "sessionId": {"session-1"}}
