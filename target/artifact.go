@@ -8,6 +8,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/target-go/sdk/target/internal/jsonlogic"
+	"github.com/target-go/sdk/target/internal/useragent"
 )
 
 // The on-device decisioning artifact: the rules Target publishes for a
@@ -57,7 +60,7 @@ type rule struct {
 	activityID     string // the activity id as text, for allocation keys
 	meta           map[string]any
 	propertyTokens []string
-	condition      *logic
+	condition      *jsonlogic.Condition
 	rawCondition   any // for traces
 	consequence    consequence
 	audienceIDs    []any
@@ -221,7 +224,7 @@ func viewOrder(data []byte, views map[string][]*rule) []string {
 func compileRules(kind, name string, rules []ruleJSON) ([]*rule, error) {
 	out := make([]*rule, 0, len(rules))
 	for i, rj := range rules {
-		cond, err := compileLogic(rj.Condition)
+		cond, err := jsonlogic.Compile(rj.Condition)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %s %q rule %d: %w", ErrArtifactInvalid, kind, name, i, err)
 		}
@@ -235,7 +238,7 @@ func compileRules(kind, name string, rules []ruleJSON) ([]*rule, error) {
 		}
 		key := ""
 		if rj.RuleKey != nil {
-			key = jsString(rj.RuleKey)
+			key = jsonlogic.String(rj.RuleKey)
 		}
 		var audiences []any
 		if ids, ok := meta["audience.ids"].([]any); ok {
@@ -253,7 +256,7 @@ func compileRules(kind, name string, rules []ruleJSON) ([]*rule, error) {
 		}
 		out = append(out, &rule{
 			key:            key,
-			activityID:     jsString(activity),
+			activityID:     jsonlogic.String(activity),
 			meta:           meta,
 			propertyTokens: rj.PropertyTokens,
 			condition:      cond,
@@ -295,7 +298,7 @@ func deobfuscateArtifact(data []byte, organizationID string) ([]byte, error) {
 	// The version is read as JavaScript's parseInt reads it: leading
 	// digits, whatever pads the field after them.
 	_, version, _ := strings.Cut(header[:8], ":")
-	if majorVersion(version) != supportedObfuscationVersion {
+	if useragent.MajorVersion(version) != supportedObfuscationVersion {
 		return nil, fmt.Errorf("%w: obfuscation header version %q", ErrArtifactInvalid, version)
 	}
 	key := []byte(organizationID + header[8:])

@@ -4,9 +4,13 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/target-go/sdk/target/internal/jsonlogic"
+	"github.com/target-go/sdk/target/internal/murmur3"
 )
 
 // The on-device decision: the Delivery API's answer computed from the
@@ -587,7 +591,7 @@ func (d *decider) evaluate(mode requestMode, r *rule, det *details, rt requestTy
 		mbox:       dc.mbox,
 		allocation: d.allocation(r.activityID),
 	}
-	ok := jsTruthy(r.condition.eval(scope))
+	ok := jsonlogic.Truthy(r.condition.Eval(scope))
 	d.tracer.ruleEvaluated(r, scope, ok)
 	if !ok {
 		return answer{}, false
@@ -688,7 +692,7 @@ func responseTokenBase(a *artifact, geo map[string]any) map[string]any {
 		"geo.city": "city", "geo.country": "country", "geo.state": "region",
 		"geo.latitude": "latitude", "geo.longitude": "longitude",
 	} {
-		if v, ok := geo[field]; ok && a.responseTokens[token] && jsTruthy(v) {
+		if v, ok := geo[field]; ok && a.responseTokens[token] && jsonlogic.Truthy(v) {
 			m[token] = v
 		}
 	}
@@ -707,3 +711,27 @@ func (d *decider) ruleResponseTokens(r *rule) map[string]any {
 	}
 	return m
 }
+
+// allocationBucket maps a visitor to a percentage in [0, 100) with two
+// decimals, the value the artifact's "allocation" conditions compare against.
+//
+// The steps and the float arithmetic follow Adobe's engines exactly (signed
+// 32-bit hash, absolute value, modulo 10000, scaled to a percentage, rounded
+// half up to two decimals): a visitor must land in the same experience
+// whichever SDK decides for it.
+func allocationBucket(client, activityID, visitorID string) float64 {
+	return bucketOf(client + "." + activityID + "." + visitorID + "." + campaignBucketSalt)
+}
+
+// bucketOf is allocationBucket for a whole key.
+func bucketOf(key string) float64 {
+	signed := int64(int32(murmur3.UTF16(key, 0)))
+	if signed < 0 {
+		signed = -signed
+	}
+	v := float64(signed%10000) / 10000 * 100
+	return math.Floor(v*100+0.5) / 100
+}
+
+// campaignBucketSalt is the last component of the allocation key.
+const campaignBucketSalt = "0"

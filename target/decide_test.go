@@ -6,7 +6,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
 	"github.com/target-go/sdk/target"
 )
 
@@ -57,4 +56,22 @@ func TestPropertyTokensFilterRules(t *testing.T) {
 	assert.Equal(t, "for a", content(`{"property":{"token":"tok-a"},"execute":{"mboxes":[{"name":"m","index":1}]}}`))
 	assert.Equal(t, "for all", content(`{"property":{"token":"tok-b"},"execute":{"mboxes":[{"name":"m","index":1}]}}`))
 	assert.Equal(t, "for all", content(`{"execute":{"mboxes":[{"name":"m","index":1}]}}`))
+}
+
+// The expected values are the ones Adobe's SDKs assert for their
+// computeAllocation, so a visitor lands in the same bucket here as in every
+// other Target SDK.
+func TestBucketMatchesAdobe(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		key  string
+		want float64
+	}{
+		{"someClientId.123456.ecid123.salty", 29.06},
+		{"someClientId.123456.tntId123.salty", 21.94},
+		{"someClientId.123456.thirtPartyId123.salty", 73.15},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, target.BucketOf(tt.key), tt.key)
+	}
 }

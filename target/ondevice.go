@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/target-go/sdk/target/internal/jsonlogic"
 )
 
 // OnDeviceConfig configures on-device decisioning (Config.OnDevice): where
@@ -44,6 +46,11 @@ type OnDeviceConfig struct {
 	// Client.Close waits for it, so it must not call Close.
 	OnNotificationsSent func(*Response, error)
 }
+
+// ErrLogic is the condition of an artifact rule whose json-logic condition
+// cannot be compiled (an unknown operator, nesting too deep); errors
+// wrapping it, and ErrArtifactInvalid, name the problem.
+var ErrLogic = jsonlogic.ErrInvalid
 
 // Polling limits: an artifact changes when someone activates an activity,
 // and a fleet of servers polling faster than this would load the CDN for

@@ -8,26 +8,13 @@ import (
 	"time"
 
 	"github.com/target-go/sdk/future"
+	"github.com/target-go/sdk/target/internal/jsonlogic"
 )
 
 // Test hooks for the on-device engine. The external tests check the hash
 // and the bucket against the values Adobe's SDKs publish, which use their
 // own keys and salts.
-var (
-	Murmur3UTF16 = murmur3UTF16
-	BucketOf     = bucketOf
-)
-
-// EvalLogic compiles and evaluates a json-logic condition.
-func EvalLogic(logic, data any) (any, error) {
-	c, err := compileLogic(logic)
-	if err != nil {
-		return nil, err
-	}
-	return c.eval(data), nil
-}
-
-var JSNumberString = jsNumberString
+var BucketOf = bucketOf
 
 // EngineConfig sets up an on-device decision engine for the tests.
 type EngineConfig struct {
@@ -122,7 +109,7 @@ func SetOnDeviceGeo(c *Client, payload map[string]any) {
 	}
 }
 
-var JSString = jsString
+var JSString = jsonlogic.String
 
 // Engine is a decision engine with a parsed request, for benchmarks.
 type Engine struct {

@@ -42,17 +42,3 @@ func FuzzDecide(f *testing.F) {
 		}
 	})
 }
-
-// FuzzLogic evaluates hostile conditions against hostile data.
-func FuzzLogic(f *testing.F) {
-	for _, tc := range logicCases {
-		f.Add([]byte(tc.logic), []byte(tc.data))
-	}
-	f.Fuzz(func(t *testing.T, logicJSON, dataJSON []byte) {
-		var logic, data any
-		if json.Unmarshal(logicJSON, &logic) != nil || json.Unmarshal(dataJSON, &data) != nil {
-			return
-		}
-		_, _ = target.EvalLogic(logic, data)
-	})
-}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/target-go/sdk/target/internal/useragent"
 	"golang.org/x/net/publicsuffix"
 )
 
@@ -121,22 +122,26 @@ func userContext(c *Context) map[string]any {
 	var info agentInfo
 	if hints == nil {
 		info = agentMemo.get(ua, func(ua string) agentInfo {
-			return agentInfo{detectBrowser(ua, nil), detectPlatform(ua, nil)}
+			return agentInfo{useragent.DetectBrowser(ua, ""), useragent.DetectPlatform(ua, "")}
 		})
 	} else {
-		info = agentInfo{detectBrowser(ua, hints), detectPlatform(ua, hints)}
+		brands := hints.BrowserUAWithFullVersion
+		if brands == "" {
+			brands = hints.BrowserUAWithMajorVersion
+		}
+		info = agentInfo{useragent.DetectBrowser(ua, brands), useragent.DetectPlatform(ua, hints.Platform)}
 	}
 	return map[string]any{
-		"browserType":    strings.ToLower(info.browser.name),
+		"browserType":    strings.ToLower(info.browser.Name),
 		"platform":       info.platform,
 		"locale":         "en",
-		"browserVersion": float64(info.browser.version),
+		"browserVersion": float64(info.browser.Version),
 	}
 }
 
 // agentInfo is what a user agent says about the browser and platform.
 type agentInfo struct {
-	browser  browserInfo
+	browser  useragent.Browser
 	platform string
 }
 
@@ -226,7 +231,7 @@ type ruleScope struct {
 	allocation float64
 }
 
-func (s *ruleScope) lookup(name string) (any, bool) {
+func (s *ruleScope) Lookup(name string) (any, bool) {
 	switch name {
 	case "allocation":
 		return s.allocation, true
@@ -242,7 +247,7 @@ func (s *ruleScope) lookup(name string) (any, bool) {
 }
 
 // value is the whole context as one object (for {"var": ""} and traces).
-func (s *ruleScope) value() any {
+func (s *ruleScope) Value() any {
 	m := make(map[string]any, len(s.base)+4)
 	for k, v := range s.base {
 		m[k] = v

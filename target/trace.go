@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
+
+	"github.com/target-go/sdk/target/internal/jsonlogic"
 )
 
 // Traces of on-device decisions, in the shape the edge gives when a
@@ -82,14 +84,14 @@ func (t *requestTracer) ruleEvaluated(r *rule, scope *ruleScope, satisfied bool)
 	if target == nil {
 		target = &traceTarget{
 			activity:     r.activityID,
-			context:      scope.value(),
+			context:      scope.Value(),
 			campaignID:   activityID,
 			campaignType: r.meta["activity.type"],
 		}
 		t.targets = append(t.targets, target)
 	}
 	addUnique := func(list []any, v any) []any {
-		if slices.ContainsFunc(list, func(e any) bool { return jsStrictEqual(e, v) }) {
+		if slices.ContainsFunc(list, func(e any) bool { return jsonlogic.StrictEqual(e, v) }) {
 			return list
 		}
 		return append(list, v)
