@@ -1,4 +1,4 @@
-package target
+package ondevice
 
 import (
 	"net"
@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/target-go/sdk/target/delivery"
 	"github.com/target-go/sdk/target/internal/useragent"
 	"golang.org/x/net/publicsuffix"
 )
@@ -112,9 +113,9 @@ func timingContext(now time.Time, m map[string]any) {
 }
 
 // userContext is the browser part of the context.
-func userContext(c *Context) map[string]any {
+func userContext(c *delivery.Context) map[string]any {
 	ua := ""
-	var hints *ClientHints
+	var hints *delivery.ClientHints
 	if c != nil {
 		ua = c.UserAgent
 		hints = c.ClientHints
@@ -147,7 +148,7 @@ type agentInfo struct {
 
 // geoContext is the geo part of the context; absent values stay absent, so
 // that conditions on them are false rather than comparing with "".
-func geoContext(g *Geo) map[string]any {
+func geoContext(g *delivery.Geo) map[string]any {
 	m := make(map[string]any, 5)
 	if g == nil {
 		return m
