@@ -22,7 +22,10 @@
 // carry no data and are not modelled.
 package delivery
 
-import "encoding/json"
+import (
+	"bytes"
+	"encoding/json"
+)
 
 // ChannelType is the channel of a request (spec: ChannelType).
 type ChannelType string
@@ -585,4 +588,17 @@ func (o Option) ContentString() (string, bool) {
 		return "", false
 	}
 	return s, true
+}
+
+// Marshal encodes v as the Delivery API's SDKs send it: like json.Marshal,
+// but without HTML escaping, so option content and URLs go out byte for
+// byte ("<p>", not "\u003cp\u003e").
+func Marshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte{'\n'}), nil
 }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/target-go/sdk/target/delivery"
 	"github.com/target-go/sdk/target/internal/artifact"
 	"github.com/target-go/sdk/target/internal/jsonlogic"
 	"github.com/target-go/sdk/target/internal/useragent"
@@ -213,7 +214,7 @@ func compileRules(kind, name string, rules []artifact.Rule) ([]*rule, error) {
 		for i, src := range rj.Consequence.Options {
 			o := option{Type: src.Type, Content: src.Content, EventToken: src.EventToken, ResponseTokens: src.ResponseTokens}
 			if o.Content != nil {
-				b, err := encodeJSON(o.Content)
+				b, err := delivery.Marshal(o.Content)
 				if err != nil {
 					return nil, fmt.Errorf("%w: %s %q rule %d: %w", ErrArtifactInvalid, kind, name, i, err)
 				}
@@ -290,15 +291,3 @@ func (a *Artifact) Meta() map[string]any { return a.meta }
 // GeoTargetingEnabled reports whether rules target on geo: a request
 // without geo data then needs the engine's geo lookup.
 func (a *Artifact) GeoTargetingEnabled() bool { return a.geoTargetingEnabled }
-
-// encodeJSON encodes v without HTML escaping: option content goes out byte
-// for byte as Adobe's engines answer it.
-func encodeJSON(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte{'\n'}), nil
-}

@@ -236,7 +236,7 @@ func toOptions(in []option) []delivery.Option {
 		if content == nil && o.Content != nil {
 			// Content came from JSON and macros only put strings in it:
 			// it always encodes.
-			content, _ = encodeJSON(o.Content)
+			content, _ = delivery.Marshal(o.Content)
 		}
 		out[i] = delivery.Option{Type: delivery.OptionType(o.Type), Content: content, EventToken: o.EventToken, ResponseTokens: o.ResponseTokens}
 	}
