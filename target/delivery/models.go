@@ -5,7 +5,7 @@
 // Why a package of its own: the client (package target), the on-device
 // decision engine and the local edge (package targettest) all speak these
 // models, and the engine and the edge must not import the client. Package
-// target declares an alias for every name here (target.DeliveryRequest is
+// target declares an alias for every model here (target.DeliveryRequest is
 // delivery.Request, target.Geo is delivery.Geo, ...), so users write
 // target.X with one import, and crossing from the client to the engine
 // costs nothing: the types are the same, no copy or conversion is made.

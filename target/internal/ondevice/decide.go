@@ -10,7 +10,8 @@
 // display notifications and telemetry to report, and the mboxes and views
 // only the edge can decide. The engine does no I/O: downloading and
 // polling the artifact, the HTTP geo lookup and sending notifications are
-// the client's (package target), which hands them in as functions.
+// the client's (package target), which hands the engine its clock, its id
+// source and the geo lookup as functions.
 //
 // Source of truth: Adobe's decisioning engines (the Node.js SDK's
 // target-decisioning-engine first). The conformance suite
@@ -19,7 +20,9 @@
 //
 // Why the engine does not import the client: the client depends on it, and
 // keeping the models in package delivery lets both speak the same types
-// with no conversion at the boundary.
+// with no conversion at the boundary. Why internal: users reach it through
+// target.Client (DecisioningMethod OnDevice or Hybrid), so its API can
+// change with the client's.
 package ondevice
 
 import (
