@@ -79,17 +79,29 @@ func newClient(cfg Config) *Client {
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
-	c.http = cfg.HTTPClient
-	if c.http == nil {
+	if cfg.HTTPClient != nil {
+		// A shallow copy, so that the caller's client keeps its own
+		// redirect policy; its Transport, Jar and Timeout are shared.
+		hc := *cfg.HTTPClient
+		hc.CheckRedirect = noRedirect
+		c.http = &hc
+	} else {
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.MaxIdleConns = 2 * maxIdleConnsPerHost
 		t.MaxIdleConnsPerHost = maxIdleConnsPerHost
 		t.IdleConnTimeout = 90 * time.Second
 		c.transport = t
-		c.http = &http.Client{Transport: t}
+		c.http = &http.Client{Transport: t, CheckRedirect: noRedirect}
 	}
 	return c
 }
+
+// noRedirect makes http.Client return a redirect as the answer. Following
+// one would send the request body (visitor ids, tokens) to whatever host
+// the Location names, maybe over plain http, or turn the POST into a GET
+// whose answer would pass for the edge's; the Delivery API never
+// redirects, so a 3xx fails the call with an *APIError instead.
+func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // CloseIdleConnections closes the idle keep-alive connections of the
 // transport the Client made. It does nothing for a caller-supplied

@@ -47,8 +47,10 @@ type Config struct {
 	// HTTPClient sends the requests. Nil means a client over one keep-alive
 	// transport owned by this Client, with up to 100 idle connections per
 	// host so that parallel calls reuse connections. A caller-supplied client
-	// is used as is (its Timeout still applies); bring one for proxies,
-	// tracing or custom TLS.
+	// is used through a copy made by NewClient that follows no redirect (a
+	// 3xx fails the call with an *APIError), whatever its CheckRedirect; its
+	// Transport, Jar and Timeout apply, and the caller's value is not
+	// changed. Bring one for proxies, tracing or custom TLS.
 	HTTPClient *http.Client
 	// Logger receives debug records of requests and responses with cookies
 	// and tokens redacted. Nil discards them.
@@ -73,9 +75,10 @@ type Config struct {
 }
 
 // RetryPolicy says when and how often a failed attempt is repeated. Only
-// network errors, 429 Too Many Requests and 5xx answers are retried, never
-// other 4xx answers, and never past the call's deadline. The zero value makes
-// a single attempt.
+// network errors before any answer, 429 Too Many Requests and 5xx answers
+// are retried; never other 4xx answers, redirects, undecodable bodies or
+// requests the transport refused, and never past the call's deadline. The
+// zero value makes a single attempt.
 type RetryPolicy struct {
 	// MaxAttempts is the most attempts a call makes, the first included.
 	// Zero and one both mean no retries.

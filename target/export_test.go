@@ -5,6 +5,8 @@ package target
 var (
 	ParseTargetCookie = parseTargetCookie
 	DecodeResponse    = decodeResponse
+	ParseRetryAfter   = parseRetryAfter
+	ValidRequestID    = validRequestID
 )
 
 // CookieEntry exposes a parsed entry's fields to the tests.
