@@ -7,6 +7,7 @@ var (
 	DecodeResponse    = decodeResponse
 	ParseRetryAfter   = parseRetryAfter
 	ValidRequestID    = validRequestID
+	ValidSessionID    = validSessionID
 )
 
 // CookieEntry exposes a parsed entry's fields to the tests.
