@@ -125,11 +125,18 @@ func (c *Client) Ready() *future.Future[struct{}] { return c.ready }
 
 // Close releases what the Client runs in the background: it stops the
 // artifact polling (waiting for a download in progress to end), waits for
-// the display notifications of on-device decisions already started (each
-// bounded by Config.Timeout), then closes idle connections as
-// CloseIdleConnections does. When it returns, the Client has no goroutine
-// left of its own, apart from server-side calls still in flight, whose
-// futures settle as usual.
+// the on-device decisions in flight (a geo lookup is bounded by
+// Config.Timeout), for their display notifications (each bounded by
+// Config.Timeout) and the OnNotificationsSent callbacks, then closes idle
+// connections as CloseIdleConnections does. When it returns, the Client has
+// no goroutine left of its own, apart from server-side calls still in
+// flight, whose futures settle as usual.
+//
+// Close may be called from the client's callbacks (OnArtifactDownloaded,
+// OnArtifactDownloadFailed, OnNotificationsSent). Called there it waits for
+// no callback, its own included (that would never end); the goroutine
+// running a callback then ends when the callback returns, and no artifact
+// callback starts after Close.
 //
 // After Close, on-device and hybrid calls fail with ErrClientClosed;
 // server-side calls and SendNotifications keep working, opening new

@@ -183,9 +183,14 @@
 // decisions send nothing (notify with SendNotifications when the content
 // is shown); their telemetry rides on the client's next request.
 //
-// [Client.Close] stops the artifact polling, waits for the notifications
-// in flight and closes idle connections; afterwards on-device and hybrid
-// calls fail with [ErrClientClosed] while server-side calls still work.
+// [Client.Close] stops the artifact polling, waits for the on-device
+// decisions and notifications in flight and closes idle connections;
+// afterwards on-device and hybrid calls fail with [ErrClientClosed] while
+// server-side calls still work. It may be called from the client's
+// callbacks. Artifact errors, logs and callbacks show the artifact location
+// without its query, fragment and user info, and with the property token
+// redacted. Artifact downloads and geo lookups go through the client's
+// http.Client and follow no redirect either.
 //
 // # Cookies and sessions
 //
