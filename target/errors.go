@@ -165,9 +165,21 @@ func networkError(err error) bool {
 // built on first use, only when a call fails, and then shared by every
 // redaction of that call.
 type callSecrets struct {
-	p    *prepared
-	list []string
-	done bool
+	p        *prepared
+	list     []string
+	replacer *strings.Replacer
+	done     bool
+}
+
+// redact replaces every secret of the call in msg with "[redacted]", in
+// one pass: a short secret is not looked for inside the "[redacted]" that
+// replaced a longer one.
+func (s *callSecrets) redact(msg string) string {
+	s.get()
+	if s.replacer == nil {
+		return msg
+	}
+	return s.replacer.Replace(msg)
 }
 
 func (s *callSecrets) get() []string {
@@ -255,6 +267,13 @@ func (s *callSecrets) get() []string {
 	// base would leave the suffix, and duplicates go.
 	slices.SortFunc(out, func(a, b string) int { return len(b) - len(a) })
 	s.list = slices.Compact(out)
+	if len(s.list) > 0 {
+		pairs := make([]string, 0, 2*len(s.list))
+		for _, v := range s.list {
+			pairs = append(pairs, v, "[redacted]")
+		}
+		s.replacer = strings.NewReplacer(pairs...)
+	}
 	return s.list
 }
 
@@ -268,24 +287,35 @@ func redact(msg string, secrets []string) string {
 	return msg
 }
 
-// annotate stores in err, an error of one attempt, what the operator needs
-// (request id, host, attempts, timings) and the redacted rendering of its
-// cause, so that the error can be logged and returned as it is.
+// annotate stores in err, a new error of one attempt, what the operator
+// needs (request id, host, attempts, timings) and the redacted rendering
+// of its cause, so that the error can be logged and returned as it is.
 func annotate(err error, ex *exchange, tm Timings) error {
 	switch e := err.(type) {
 	case *APIError:
-		e.RequestID, e.Host, e.Attempts, e.Timings = ex.requestID, ex.host, tm.Attempts, tm
-		e.Message = redact(e.Message, ex.secrets.get())
+		e.Message = ex.secrets.redact(e.Message)
 	case *TransportError:
-		e.RequestID, e.Host, e.Attempts, e.Timings = ex.requestID, ex.host, tm.Attempts, tm
 		text := e.Err.Error()
 		if e.Last != nil {
 			text += " (last attempt: " + e.Last.Error() + ")"
 		}
-		e.text = redact(text, ex.secrets.get())
+		e.text = ex.secrets.redact(text)
+	case *DecodeError:
+		e.text = ex.secrets.redact(e.Err.Error())
+	}
+	return stamp(err, ex, tm)
+}
+
+// stamp sets the call's fields of err, already annotated, again: the
+// attempts and timings grow until the call ends.
+func stamp(err error, ex *exchange, tm Timings) error {
+	switch e := err.(type) {
+	case *APIError:
+		e.RequestID, e.Host, e.Attempts, e.Timings = ex.requestID, ex.host, tm.Attempts, tm
+	case *TransportError:
+		e.RequestID, e.Host, e.Attempts, e.Timings = ex.requestID, ex.host, tm.Attempts, tm
 	case *DecodeError:
 		e.RequestID, e.Host, e.Attempts, e.Timings = ex.requestID, ex.host, tm.Attempts, tm
-		e.text = redact(e.Err.Error(), ex.secrets.get())
 	}
 	return err
 }

@@ -198,7 +198,7 @@ func (c *Client) post(ctx context.Context, ex exchange) (*DeliveryResponse, int,
 	if ctx.Err() != nil && errors.As(lastErr, &te) {
 		return nil, 0, tm, ctxError(ctx, lastErr, &ex, tm)
 	}
-	return nil, 0, tm, annotate(lastErr, &ex, tm)
+	return nil, 0, tm, stamp(lastErr, &ex, tm)
 }
 
 // ctxError is the error of a call its context ended: a *TransportError
