@@ -111,7 +111,8 @@ func newArtifactProvider(cfg OnDeviceConfig, o artifactProviderOptions) (*artifa
 	if p.location == "" {
 		parts := []string{"https://assets.adobetarget.com", o.client, env, "v1"}
 		if o.propertyToken != "" {
-			parts = append(parts, o.propertyToken)
+			// Escaped: a '/', '?' or '#' in the token must not change the URL.
+			parts = append(parts, url.PathEscape(o.propertyToken))
 		}
 		p.location = strings.Join(append(parts, "rules.json"), "/")
 	}

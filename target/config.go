@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -219,6 +220,16 @@ func validHostPort(s string) error {
 	}
 	if host == "" {
 		return fmt.Errorf("%q has no host", s)
+	}
+	// The host goes into the request URL as it is: an IP address or DNS
+	// labels, nothing a URL parser could read otherwise.
+	if _, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")); err == nil {
+		return nil
+	}
+	for label := range strings.SplitSeq(strings.TrimSuffix(host, "."), ".") {
+		if label == "" || strings.Trim(label, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_") != "" {
+			return fmt.Errorf("%q: host %q is not a host name or IP address", s, host)
+		}
 	}
 	return nil
 }

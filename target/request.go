@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"time"
 )
 
@@ -58,6 +59,12 @@ func (c *Client) prepare(in DeliveryRequest, co callOptions, check func(*Deliver
 	}
 	if req.EnvironmentID < 0 {
 		return nil, optionError("Request.EnvironmentID", "negative (%d)", req.EnvironmentID)
+	}
+	// An on-device geo lookup sends the address as X-Forwarded-For.
+	if cx := req.Context; cx != nil && cx.Geo != nil && cx.Geo.IPAddress != "" {
+		if _, err := netip.ParseAddr(cx.Geo.IPAddress); err != nil {
+			return nil, optionError("Request.Context.Geo.IPAddress", "not an IP address")
+		}
 	}
 	if err := normalizeRequest(&req, now); err != nil {
 		return nil, err

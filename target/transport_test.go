@@ -253,6 +253,9 @@ func TestInvalidWireFields(t *testing.T) {
 		{"non-ASCII", func(r *target.DeliveryRequest) { r.RequestID = "é" }, "Request.RequestID"},
 		{"too long", func(r *target.DeliveryRequest) { r.RequestID = strings.Repeat("a", 129) }, "Request.RequestID"},
 		{"negative environment", func(r *target.DeliveryRequest) { r.EnvironmentID = -1 }, "Request.EnvironmentID"},
+		{"geo address not an IP", func(r *target.DeliveryRequest) {
+			r.Context = &target.Context{Geo: &target.Geo{IPAddress: "1.2.3.4\r\nX-Evil: 1"}}
+		}, "Request.Context.Geo.IPAddress"},
 	}
 	for _, tt := range tests {
 		req := offersRequest("a")
