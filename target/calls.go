@@ -247,7 +247,7 @@ func (c *Client) call(ctx context.Context, req DeliveryRequest, co callOptions, 
 
 // exchange sends p and builds the Response.
 func (c *Client) exchange(ctx context.Context, p *prepared) (*Response, error) {
-	dr, status, tm, err := c.post(ctx, exchange{host: p.host, sessionID: p.sessionID, requestID: p.req.RequestID, body: p.body, secrets: &callSecrets{p: p}})
+	dr, status, tm, err := c.post(ctx, exchange{host: p.host, sessionID: p.sessionID, requestID: p.req.RequestID, body: p.body, secrets: p.secretSet()})
 	if err != nil {
 		c.giveBackTelemetry(p.sent)
 		c.log.LogAttrs(ctx, slog.LevelDebug, "target: call failed", slog.String("requestId", p.req.RequestID), slog.Any("error", err))

@@ -21,6 +21,14 @@ type prepared struct {
 	sessionID string
 	tntID     string
 	sent      []TelemetryEntry // telemetry entries the request carries
+	secrets   callSecrets      // built only if the call fails; see secretSet
+}
+
+// secretSet returns the call's secrets, inside p so that a call that
+// succeeds pays no allocation for them.
+func (p *prepared) secretSet() *callSecrets {
+	p.secrets.p = p
+	return &p.secrets
 }
 
 // prepare checks a call and fills in its request, on the caller's
