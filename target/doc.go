@@ -247,10 +247,11 @@
 // Errors and logs never contain cookie values, session ids, visitor ids or
 // tokens. Each failed call builds one set of its secrets, used by every
 // redaction of that call: the session id, the tntId (also without its
-// ".{cluster}_{node}" location hint, as the edge may quote it),
+// ".{cluster}_{node}" location hint or its node, as the edge may quote it),
 // thirdPartyId, marketingCloudVisitorId, every customer id, the property,
 // trace, QA-mode and preview tokens, the Audience Manager blob, order ids
-// and notification and telemetry tokens, each also URL-encoded. Every text
+// and notification and telemetry tokens, each also URL-encoded and
+// JSON-escaped. Every text
 // an error takes from the edge or the network is redacted with it before it
 // is stored, so the errors are safe under every fmt verb (%v, %+v, %#v,
 // %q) and in the "retrying" and "call failed" debug records. Transport

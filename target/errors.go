@@ -2,6 +2,7 @@ package target
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -199,13 +200,30 @@ func (s *callSecrets) get() []string {
 		if q := url.PathEscape(v); q != v {
 			out = append(out, q)
 		}
+		// As a JSON string's content, with and without HTML escaping: the
+		// edge may quote the request's JSON in its message.
+		if b, err := json.Marshal(v); err == nil {
+			if q := string(b[1 : len(b)-1]); q != v {
+				out = append(out, q)
+			}
+		}
+		if b, err := encodeJSON(v); err == nil {
+			if q := string(b[1 : len(b)-1]); q != v {
+				out = append(out, q)
+			}
+		}
 	}
 	add(s.p.sessionID)
 	r := s.p.req
 	if id := r.ID; id != nil {
 		add(id.TntID)
+		// The edge may quote a tntId without its ".{cluster}_{node}"
+		// location hint, or without the node.
 		if base, _, ok := strings.Cut(id.TntID, "."); ok {
 			add(base)
+		}
+		if i := strings.LastIndexByte(id.TntID, '_'); i > 0 {
+			add(id.TntID[:i])
 		}
 		add(id.ThirdPartyID)
 		add(id.MarketingCloudVisitorID)

@@ -1,6 +1,7 @@
 package target_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -108,17 +109,22 @@ func TestRedactionEveryIDField(t *testing.T) {
 	// and a token with characters that URL-encoding changes.
 	req.ID.TntID += ".35_0"
 	req.Trace.AuthorizationToken += " a/b+c"
+	req.ID.ThirdPartyID += `"<q>\`
 	for i := range fields {
 		switch fields[i].key {
 		case "VisitorID.TntID":
 			fields[i].value = req.ID.TntID
 		case "Trace.AuthorizationToken":
 			fields[i].value = req.Trace.AuthorizationToken
+		case "VisitorID.ThirdPartyID":
+			fields[i].value = req.ID.ThirdPartyID
 		}
 	}
 	const sessionID, extraCustomer = "zqsessionzq", "zqextracustomerzq"
-	secrets := []string{sessionID, extraCustomer, strings.TrimSuffix(req.ID.TntID, ".35_0"),
-		url.QueryEscape(req.Trace.AuthorizationToken), url.PathEscape(req.Trace.AuthorizationToken)}
+	jsonEscaped, _ := json.Marshal(req.ID.ThirdPartyID)
+	secrets := []string{sessionID, extraCustomer, strings.TrimSuffix(req.ID.TntID, ".35_0"), strings.TrimSuffix(req.ID.TntID, "_0"),
+		url.QueryEscape(req.Trace.AuthorizationToken), url.PathEscape(req.Trace.AuthorizationToken),
+		string(jsonEscaped[1 : len(jsonEscaped)-1]), strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(req.ID.ThirdPartyID)}
 	var allowed []string
 	for _, f := range fields {
 		if _, ok := notSecret[f.key]; ok {
