@@ -300,7 +300,9 @@ func (p *artifactProvider) trace() map[string]any {
 	p.mu.Lock()
 	count, last := p.retrievals, p.lastRetrieved
 	p.mu.Unlock()
-	location := p.location
+	// Traces are returned to the caller and often logged: the location is
+	// shown as in errors, without a signature or the property token.
+	location := p.shown
 	if p.fromPayload && p.cfg.ArtifactLocation == "" {
 		location = "NA"
 	}
