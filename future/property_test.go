@@ -64,8 +64,8 @@ func TestPropertyPromiseAgainstModel(t *testing.T) {
 		}
 		var (
 			mu       sync.Mutex
-			settlers []string          // operations that reported settling f
-			seen     []outcome         // what every reader saw
+			settlers []string           // operations that reported settling f
+			seen     []outcome          // what every reader saw
 			ran      = map[string]int{} // callback id -> runs
 			order    = make([][]int, workers)
 			stages   []*future.Future[int]
