@@ -45,6 +45,11 @@ type Result[T any] struct {
 // error. A nil input counts as failed with [ErrNilFuture]. With no inputs
 // All returns an empty slice at once.
 //
+// Cancelling the rest is where All differs from its counterparts: gather
+// and allOf leave the other inputs running after the first error, and
+// Promise.all has nothing to cancel. Use [Settled] to wait for every input
+// and cancel nothing.
+//
 // Cost: All starts no goroutine. It registers one callback per pending
 // input, which counts down an atomic counter; the input that brings it to
 // zero settles the result, so a waiter wakes once per All, not once per
