@@ -2,7 +2,6 @@ package batch_test
 
 import (
 	"context"
-	"errors"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -223,6 +222,7 @@ func TestBulkUserFunction(t *testing.T) {
 // two goroutines; the race detector catches a write to shared state.
 func TestCompletedContextNilContextConcurrentRanges(t *testing.T) {
 	t.Parallel()
+	//lint:ignore SA1012 a nil ctx is the documented input under test
 	seq := batch.CompletedContext[int](nil, future.Resolved(1), future.Resolved(2))
 	var wg sync.WaitGroup
 	for range 2 {
@@ -311,5 +311,4 @@ func TestAbandonedWaitsLeaveNothingOnPendingInputs(t *testing.T) {
 	}
 	_ = long.Resolve(1)
 	_ = other.Resolve(1)
-	_ = errors.New
 }

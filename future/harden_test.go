@@ -2,7 +2,6 @@ package future_test
 
 import (
 	"context"
-	"errors"
 	"runtime"
 	"runtime/debug"
 	"sync"
@@ -328,10 +327,6 @@ func TestTimeoutCancelledLeavesNothingOnInput(t *testing.T) {
 // its context is cancelled: each gives a settled future with a clear error.
 func TestUserFunctions(t *testing.T) {
 	t.Parallel()
-	type behaviour struct {
-		name  string
-		check func(t *testing.T, err error)
-	}
 	panicking := func(t *testing.T, err error) {
 		var pe *future.PanicError
 		require.ErrorAs(t, err, &pe)
@@ -398,6 +393,4 @@ func TestUserFunctions(t *testing.T) {
 		_, err := g.Await(t.Context())
 		require.ErrorIs(t, err, context.Canceled)
 	})
-	_ = behaviour{}
-	_ = errors.New
 }
