@@ -47,6 +47,18 @@ func (f *Future[T]) settleLater(v T, err error) drainer {
 // fn runs like a [Then] continuation. However long a chain of Compose
 // stages, or a loop that composes the next step from the last, settling
 // it takes a constant depth of stack (see [Future.OnComplete]).
+//
+// When the future fn returns is pending and nobody has registered a
+// callback on it or waited for it yet (typically, fn has just made it with
+// Compose or Then), the returned future adopts it: from then on the two are
+// one future, with one outcome, and every method of either acts on both.
+// That is what keeps a recursive loop (each step composing the next, a
+// paginator or poller) in constant memory: the outer future does not hold
+// a chain of inner ones, nor they a chain of outer ones. The one visible
+// difference is cancellation: cancelling the returned future also settles
+// an adopted future with context.Canceled (though not the work behind it:
+// a Go future, which owns work, is never adopted), and cancelling an
+// adopted future settles the returned one.
 func Compose[T, U any](f *Future[T], fn func(T) *Future[U]) *Future[U] {
 	if g := checkArgs[U](f == nil, fn == nil); g != nil {
 		return g
@@ -64,8 +76,11 @@ func Compose[T, U any](f *Future[T], fn func(T) *Future[U]) *Future[U] {
 		if err != nil {
 			return g.settleLater(zero, err)
 		}
-		if inner.state.Load() != pending {
+		if inner.settled() {
 			return g.settleLater(inner.val, inner.err)
+		}
+		if inner.adopt(g.root()) {
+			return nil
 		}
 		inner.onSettle(contFunc[U](g.settleLater))
 		return nil
@@ -127,13 +142,13 @@ func Timeout[T any](f *Future[T], d time.Duration) *Future[T] {
 	if f == nil {
 		return Rejected[T](errNilFuture)
 	}
-	if f.state.Load() != pending {
+	if f.settled() {
 		return settledCopy(f)
 	}
 	g := &Future[T]{}
 	stop := f.AfterFunc(func(v T, err error) { g.settle(v, err) })
 	t := time.AfterFunc(d, func() {
-		if g.state.Load() != pending {
+		if _, err := g.Peek(); err != ErrPending {
 			return // f won, or g was cancelled: f goes on
 		}
 		// Cancelling f runs the callback above, which settles g with the

@@ -54,11 +54,51 @@ type Future[T any] struct {
 // end of the list instead of running at once, so that a callback registered
 // by another callback runs after the ones registered before it, as in
 // JavaScript's job queue. It is quiet once the list is empty.
+//
+// A pending future that a [Compose] result has adopted is linked: it has no
+// state of its own any more, and every method defers to its root, the
+// future it is an alias of, found by following the links from cb0.
 const (
 	pending uint32 = iota
+	linked
 	draining
 	quiet
 )
+
+// settled reports whether f has its outcome; a linked future never does,
+// its root has.
+func (f *Future[T]) settled() bool { return f.state.Load() >= draining }
+
+// root returns the future a linked f is an alias of. cb0 is written before
+// the state becomes linked, and never again.
+func (f *Future[T]) root() *Future[T] {
+	for f.state.Load() == linked {
+		f = f.cb0.(linkTo[T]).root
+	}
+	return f
+}
+
+// linkTo is the cb0 of a linked future. It is never called.
+type linkTo[T any] struct{ root *Future[T] }
+
+func (linkTo[T]) call(T, error) drainer { return nil }
+
+// adopt makes f, if it is pending with nothing registered on it and no
+// waiter, an alias of r, a pending future that is not linked, and reports
+// whether it did.
+func (f *Future[T]) adopt(r *Future[T]) bool {
+	if f == r {
+		return false
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.state.Load() != pending || f.cb0 != nil || f.more != nil || f.done != nil || f.work != nil || r.state.Load() != pending {
+		return false
+	}
+	f.cb0 = linkTo[T]{r}
+	f.state.Store(linked)
+	return true
+}
 
 // closedChan is the Done channel of futures that settled before anybody
 // asked for one.
@@ -96,6 +136,9 @@ func Rejected[T any](err error) *Future[T] {
 //	case <-ctx.Done():
 //	}
 func (f *Future[T]) Done() <-chan struct{} {
+	if f.state.Load() == linked {
+		return f.root().Done()
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.done == nil {
@@ -115,8 +158,11 @@ func (f *Future[T]) Done() <-chan struct{} {
 // goroutine; once the future has settled it returns at once, without
 // allocating.
 func (f *Future[T]) Await(ctx context.Context) (T, error) {
-	if f.state.Load() != pending {
+	if f.settled() {
 		return f.val, f.err
+	}
+	if f.state.Load() == linked {
+		return f.root().Await(ctx)
 	}
 	if ctx == nil {
 		var zero T
@@ -135,7 +181,7 @@ func (f *Future[T]) Await(ctx context.Context) (T, error) {
 	case <-cancel:
 		// Both may be ready; a settled future wins so that a caller whose
 		// deadline coincides with settlement still gets the result.
-		if f.state.Load() != pending {
+		if f.settled() {
 			return f.val, f.err
 		}
 		var zero T
@@ -146,8 +192,11 @@ func (f *Future[T]) Await(ctx context.Context) (T, error) {
 // Peek returns the future's value and error without blocking, or the zero
 // value and [ErrPending] if it has not settled yet.
 func (f *Future[T]) Peek() (T, error) {
-	if f.state.Load() != pending {
+	switch f.state.Load() {
+	case draining, quiet:
 		return f.val, f.err
+	case linked:
+		return f.root().Peek()
 	}
 	var zero T
 	return zero, ErrPending
@@ -237,6 +286,9 @@ func (f *Future[T]) AfterFunc(fn func(T, error)) (stop func() bool) {
 	if fn == nil {
 		return func() bool { return false }
 	}
+	if f.state.Load() == linked {
+		return f.root().AfterFunc(fn)
+	}
 	c := &callback[T]{fn: userFunc[T](fn)}
 	if f.state.Load() != quiet {
 		f.mu.Lock()
@@ -289,6 +341,10 @@ func (f *Future[T]) cancel(err, cause error) bool {
 // onSettle runs cb after settlement: later on the settling goroutine if f is
 // pending or its callbacks are running, or now on this one.
 func (f *Future[T]) onSettle(cb callbackFunc[T]) {
+	if f.state.Load() == linked {
+		f.root().onSettle(cb)
+		return
+	}
 	if f.state.Load() != quiet {
 		f.mu.Lock()
 		if f.state.Load() != quiet {
@@ -326,6 +382,9 @@ func (f *Future[T]) settleAndEnd(v T, err, workErr error) bool {
 // callbacks to run, leaving them to the caller. ok reports whether this call
 // settled f.
 func (f *Future[T]) complete(v T, err, workErr error) (d drainer, ok bool) {
+	if f.state.Load() == linked {
+		return f.root().complete(v, err, workErr)
+	}
 	f.mu.Lock()
 	if f.state.Load() != pending {
 		f.mu.Unlock()

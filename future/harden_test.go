@@ -394,3 +394,94 @@ func TestUserFunctions(t *testing.T) {
 		require.ErrorIs(t, err, context.Canceled)
 	})
 }
+
+// TestRecursiveComposeLoopHoldsConstantMemory: the live heap of a pending
+// recursive Compose loop must not grow with the number of iterations run.
+func TestRecursiveComposeLoopHoldsConstantMemory(t *testing.T) {
+	const n = 200_000
+	var step *future.Promise[int]
+	var loop func(i int) *future.Future[int]
+	loop = func(i int) *future.Future[int] {
+		step = future.NewPromise[int]()
+		return future.Compose(step.Future(), func(v int) *future.Future[int] {
+			if v == n {
+				return future.Resolved(v)
+			}
+			return loop(v)
+		})
+	}
+	f := loop(0)
+	for i := 1; i < 1000; i++ {
+		require.NoError(t, step.Resolve(i))
+	}
+	before := liveHeap()
+	for i := 1000; i < n; i++ {
+		require.NoError(t, step.Resolve(i))
+	}
+	after := liveHeap()
+	perIteration := (float64(after) - float64(before)) / (n - 1000)
+	require.Less(t, perIteration, 8.0, "bytes of live heap per iteration of a pending loop")
+	_, err := f.Peek()
+	require.ErrorIs(t, err, future.ErrPending)
+	require.NoError(t, step.Resolve(n))
+	v, err := f.Await(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, n, v)
+}
+
+// TestComposeAdoption pins down what adoption means for a caller holding
+// both futures: one outcome, and cancellation of either settles both.
+func TestComposeAdoption(t *testing.T) {
+	t.Parallel()
+	mk := func() (*future.Promise[int], *future.Future[int], *future.Future[int]) {
+		src, step := future.NewPromise[int](), future.NewPromise[int]()
+		var inner *future.Future[int]
+		g := future.Compose(src.Future(), func(v int) *future.Future[int] {
+			inner = future.Then(step.Future(), func(w int) (int, error) { return v + w, nil })
+			return inner
+		})
+		require.NoError(t, src.Resolve(1))
+		return step, g, inner
+	}
+	step, g, inner := mk()
+	require.NoError(t, step.Resolve(2))
+	for _, h := range []*future.Future[int]{g, inner} {
+		v, err := h.Await(t.Context())
+		require.NoError(t, err)
+		require.Equal(t, 3, v)
+	}
+
+	step, g, inner = mk()
+	require.True(t, g.Cancel())
+	require.False(t, inner.Cancel(), "one future: already cancelled")
+	_, err := inner.Peek()
+	require.ErrorIs(t, err, context.Canceled)
+	require.NoError(t, step.Resolve(2), "the step is not adopted and goes on")
+
+	_, g, inner = mk()
+	var ran []string
+	inner.OnComplete(func(int, error) { ran = append(ran, "inner") })
+	g.OnComplete(func(int, error) { ran = append(ran, "g") })
+	require.True(t, inner.Cancel())
+	_, err = g.Peek()
+	require.ErrorIs(t, err, context.Canceled)
+	require.Equal(t, []string{"inner", "g"}, ran)
+
+	// A future someone already waits on, or registered on, is not adopted.
+	src := future.NewPromise[int]()
+	shared := future.NewPromise[int]()
+	shared.Future().OnComplete(func(int, error) {})
+	g = future.Compose(src.Future(), func(int) *future.Future[int] { return shared.Future() })
+	require.NoError(t, src.Resolve(0))
+	require.True(t, g.Cancel())
+	_, err = shared.Future().Peek()
+	require.ErrorIs(t, err, future.ErrPending, "a shared future is left alone")
+	require.NoError(t, shared.Resolve(1))
+
+	// Compose returning its own result is not a cycle of links.
+	src = future.NewPromise[int]()
+	var self *future.Future[int]
+	self = future.Compose(src.Future(), func(int) *future.Future[int] { return self })
+	require.NoError(t, src.Resolve(0))
+	require.True(t, self.Cancel())
+}
