@@ -199,13 +199,15 @@ func TestBulkUserFunction(t *testing.T) {
 	t.Run("blocking until cancelled", func(t *testing.T) {
 		t.Parallel()
 		ended := make(chan error, 2)
-		block := func(ctx context.Context) { <-ctx.Done(); ended <- ctx.Err() }
+		started := make(chan struct{}, 2)
+		block := func(ctx context.Context) { started <- struct{}{}; <-ctx.Done(); ended <- ctx.Err() }
 		b := batch.NewBatcher(func(ctx context.Context, _ string, reqs []int) ([]int, error) {
 			block(ctx)
 			return nil, ctx.Err()
 		}, batch.BatchOptions{MaxSize: 1})
 		ctx, cancel := context.WithCancel(t.Context())
 		f := b.Submit(ctx, "g", 1)
+		<-started // a batch every caller left before it was sent is not sent
 		cancel()
 		_, err := bounded(t, f)
 		require.ErrorIs(t, err, context.Canceled)
