@@ -492,8 +492,11 @@ func runNow[T any](cb callbackFunc[T], v T, err error) {
 // list, which it takes again until it finds it empty.
 func (f *Future[T]) drain() (first drainer, rest []drainer, panicked *PanicError) {
 	v, err := f.val, f.err
-	var batch *callback[T] // what is left of the batch being run
-	normal := false
+	var (
+		cb0    callbackFunc[T] // the first of the batch, if not run yet
+		batch  *callback[T]    // the rest of the batch being run
+		normal bool
+	)
 	add := func(d drainer, p *PanicError) {
 		if p != nil && panicked == nil {
 			panicked = p
@@ -514,21 +517,34 @@ func (f *Future[T]) drain() (first drainer, rest []drainer, panicked *PanicError
 		// remaining callbacks, and the callbacks of the futures they
 		// settled, before the goroutine ends.
 		for {
-			for ; batch != nil; batch = batch.next {
-				add(try(batch.fn, v, err))
+			if cb0 != nil {
+				c := cb0
+				cb0 = nil
+				add(try(c, v, err))
 			}
-			if batch = f.take(); batch == nil {
+			for batch != nil {
+				c := batch
+				batch = c.next
+				add(try(c.fn, v, err))
+			}
+			if cb0, batch = f.take(); cb0 == nil && batch == nil {
 				break
 			}
 		}
-		for _, d := range append([]drainer{first}, rest...) {
-			if d != nil {
-				runQueue(d)
-			}
+		if first != nil {
+			runQueue(first)
+		}
+		for _, d := range rest {
+			runQueue(d)
 		}
 		first, rest = nil, nil
 	}()
-	for batch = f.take(); batch != nil; batch = f.take() {
+	for cb0, batch = f.take(); cb0 != nil || batch != nil; cb0, batch = f.take() {
+		if cb0 != nil {
+			c := cb0
+			cb0 = nil
+			add(try(c, v, err))
+		}
 		for batch != nil {
 			c := batch
 			batch = c.next
@@ -539,22 +555,17 @@ func (f *Future[T]) drain() (first drainer, rest []drainer, panicked *PanicError
 	return first, rest, panicked
 }
 
-// take returns the callbacks registered and not yet run, oldest first, and
-// leaves the list empty; with none, it marks f quiet.
-func (f *Future[T]) take() *callback[T] {
+// take returns the callbacks registered and not yet run, oldest first (the
+// inline one, then the list), and leaves none; with none, it marks f quiet.
+func (f *Future[T]) take() (callbackFunc[T], *callback[T]) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	cb0, more := f.cb0, f.more
 	f.cb0, f.more = nil, nil
 	if cb0 == nil && more == nil {
 		f.state.Store(quiet)
-		return nil
 	}
-	head := more.reverse()
-	if cb0 != nil {
-		head = &callback[T]{fn: cb0, next: head}
-	}
-	return head
+	return cb0, more.reverse()
 }
 
 // A callbackFunc is a callback in a future's list: a user's function, or a
