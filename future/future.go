@@ -328,6 +328,8 @@ func (f *Future[T]) remove(c *callback[T]) bool {
 // its function notices the cancelled context, and its late result is dropped.
 // Cancelling a future made by [Then] or another composition settles that
 // future only; the future it was derived from, and that future's work, go on.
+// The one exception is a [Compose] result and the future it adopted, which
+// are one future (see Compose).
 func (f *Future[T]) Cancel() bool {
 	return f.cancel(context.Canceled, context.Canceled)
 }
