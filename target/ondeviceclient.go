@@ -127,6 +127,7 @@ func (c *Client) onDeviceResponse(p *prepared, d *decision, took time.Duration) 
 		Response:     dr,
 		Status:       dr.Status,
 		TargetCookie: targetCookie(p.sessionID, dr.ID.TntID, time.Now()),
+		VisitorState: p.visitorState,
 		Meta: Meta{
 			DecisioningMethod: OnDevice,
 			RemoteMboxes:      d.remoteMboxes,
