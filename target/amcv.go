@@ -160,9 +160,19 @@ func parseVisitorCookie(value string, now time.Time) (ids visitorIDs, expired []
 			errs = append(errs, fmt.Errorf("%w: field MCAAMLH is not a positive integer", errVisitorCookie))
 		}
 	}
-	ids.blob, _ = use("MCAAMB")
+	if v, ok := use("MCAAMB"); ok {
+		// The edge rejects a request whose blob is over 1024 characters.
+		if utf8.RuneCountInString(v) <= maxBlobLen {
+			ids.blob = v
+		} else {
+			errs = append(errs, fmt.Errorf("%w: field MCAAMB is over %d characters", errVisitorCookie, maxBlobLen))
+		}
+	}
 	return ids, expired, errors.Join(errs...)
 }
+
+// maxBlobLen is the longest Audience Manager blob the API accepts.
+const maxBlobLen = 1024
 
 // isSettingsDigest reports whether s is the settings digest that starts an
 // AMCV cookie: one or more digits and '-'.
