@@ -196,8 +196,8 @@ func TestHostSelection(t *testing.T) {
 		{name: "config hint", cfg: func(c *target.Config) { c.LocationHint = "28" }, host: "mboxedge28.tt.omtrdc.net", hintCk: "28"},
 		{name: "option hint", opts: target.GetOffersOptions{TargetLocationHint: "12"}, host: "mboxedge12.tt.omtrdc.net", hintCk: "12"},
 		{name: "option over config", cfg: func(c *target.Config) { c.LocationHint = "28" }, opts: target.GetOffersOptions{TargetLocationHint: "12"}, host: "mboxedge12.tt.omtrdc.net", hintCk: "12"},
-		{name: "cookie tntId", opts: target.GetOffersOptions{TargetCookie: mboxCookie("s", "abc.17_0", 100)}, host: "mboxedge17.tt.omtrdc.net", hintCk: "17"},
-		{name: "tntId over hint", opts: target.GetOffersOptions{TargetCookie: mboxCookie("s", "abc.17_0", 100), TargetLocationHint: "12"}, host: "mboxedge17.tt.omtrdc.net", hintCk: "17"},
+		{name: "cookie tntId", opts: target.GetOffersOptions{TargetCookie: mboxCookie("s", "abc.17_0", 3600)}, host: "mboxedge17.tt.omtrdc.net", hintCk: "17"},
+		{name: "tntId over hint", opts: target.GetOffersOptions{TargetCookie: mboxCookie("s", "abc.17_0", 3600), TargetLocationHint: "12"}, host: "mboxedge17.tt.omtrdc.net", hintCk: "17"},
 		{name: "request tntId", tntID: "abc.9_3", host: "mboxedge9.tt.omtrdc.net", hintCk: "9"},
 		{name: "tntId without hint", tntID: "abc", host: ""},
 		{name: "tntId hint without node", tntID: "abc.35", host: ""},
@@ -226,7 +226,7 @@ func TestHostSelection(t *testing.T) {
 			assert.Equal(t, want, srv.Requests()[0].Host)
 			if tt.hintCk == "" {
 				assert.Nil(t, res.TargetLocationHintCookie)
-			} else {
+			} else if assert.NotNil(t, res.TargetLocationHintCookie) {
 				assert.Equal(t, tt.hintCk, res.TargetLocationHintCookie.Value)
 			}
 		})

@@ -701,27 +701,6 @@ func mustJSON(t *testing.T, v any) string {
 	return string(b)
 }
 
-func jsonEqual(a, b any) bool {
-	ja, errA := json.Marshal(a)
-	jb, errB := json.Marshal(b)
-	return errA == nil && errB == nil && string(ja) == string(jb)
-}
-
-// sameMultiset reports whether a and b hold the same JSON values, in any
-// order.
-func sameMultiset(a, b []any) bool {
-	key := func(list []any) []string {
-		out := make([]string, len(list))
-		for i, v := range list {
-			j, _ := json.Marshal(v)
-			out[i] = string(j)
-		}
-		slices.Sort(out)
-		return out
-	}
-	return slices.Equal(key(a), key(b))
-}
-
 func btoi(b bool) int {
 	if b {
 		return 1
