@@ -11,8 +11,10 @@ import (
 )
 
 // GetOffersOptions are the options of GetOffers. They mirror the options of
-// Adobe's SDKs (request, target_cookie, target_location_hint, consumer_id,
-// customer_ids, session_id, decisioning_method, callback, err_callback).
+// Adobe's SDKs (request, visitor_cookie, target_cookie, target_location_hint,
+// consumer_id, customer_ids, session_id, decisioning_method, callback,
+// err_callback); the page view's state that their visitor option carries is
+// SupplementalDataIDs.
 type GetOffersOptions struct {
 	// Request is the Delivery request. It needs Execute or Prefetch with at
 	// least one page load, view or mbox. The client fills in what Adobe's SDKs

@@ -361,6 +361,9 @@ func (p *prepared) secrets() []string {
 			out = append(out, c.ID)
 		}
 	}
+	if ec := r.ExperienceCloud; ec != nil && ec.AudienceManager != nil {
+		out = append(out, ec.AudienceManager.Blob)
+	}
 	if r.Property != nil {
 		out = append(out, r.Property.Token)
 	}

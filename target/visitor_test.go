@@ -474,3 +474,24 @@ func FuzzParseVisitorCookie(f *testing.F) {
 		}
 	})
 }
+
+func TestIdentityRedactedInErrors(t *testing.T) {
+	t.Parallel()
+	const customerID, blob = "customer-secret-3", "blob-secret-4"
+	c := rawClient(t, func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintf(w, `{"status":400,"message":"bad ids %s %s %s"}`, secretMCMID, customerID, blob)
+	})
+	later := strconv.FormatInt(time.Now().Unix()+3600, 10)
+	_, err := c.GetOffers(t.Context(), target.GetOffersOptions{
+		Request:       offersRequest("a"),
+		VisitorCookie: amcv("MCMID|"+secretMCMID, "MCAAMB-"+later+"|"+blob),
+		CustomerIDs:   []target.VisitorCustomerID{{IntegrationCode: "crm", ID: customerID}},
+	}).Await(t.Context())
+	var api *target.APIError
+	require.ErrorAs(t, err, &api)
+	assert.Equal(t, "bad ids [redacted] [redacted] [redacted]", api.Message)
+	for _, s := range []string{secretMCMID, customerID, blob} {
+		assert.NotContains(t, fmt.Sprintf("%v %+v %#v", err, err, err), s)
+	}
+}
