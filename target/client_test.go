@@ -257,11 +257,11 @@ func TestSessionID(t *testing.T) {
 		option string
 		want   string // "uuid" = a fresh UUID v4
 	}{
-		{"cookie wins", mboxCookie("from-cookie", "", 100), "from-option", "from-cookie"},
-		{"cookie only", mboxCookie("from-cookie", "t", 100), "", "from-cookie"},
+		{"cookie wins", mboxCookie("from-cookie", "", 3600), "from-option", "from-cookie"},
+		{"cookie only", mboxCookie("from-cookie", "t", 3600), "", "from-cookie"},
 		{"expired cookie", mboxCookie("old", "", -1), "from-option", "from-option"},
-		{"invalid cookie session", mboxCookie("a%20b", "", 100), "from-option", "from-option"},
-		{"too long cookie session", mboxCookie(long, "", 100), "from-option", "from-option"},
+		{"invalid cookie session", mboxCookie("a%20b", "", 3600), "from-option", "from-option"},
+		{"too long cookie session", mboxCookie(long, "", 3600), "from-option", "from-option"},
 		{"malformed cookie", "garbage|session#x", "from-option", "from-option"},
 		{"option", "", "from-option", "from-option"},
 		{"neither", "", "", "uuid"},
