@@ -44,10 +44,11 @@ type CoalesceOptions struct {
 // Calls merge when everything but their mboxes is equal: the options
 // (TargetCookie, TargetLocationHint, VisitorCookie, SessionID, ConsumerID,
 // CustomerIDs, DecisioningMethod, and the same SupplementalDataIDs value,
-// from which the merged request takes one supplemental data id) and the whole request apart from execute.mboxes and
-// prefetch.mboxes (id, context, experienceCloud, property, trace, qaMode,
-// preview, environmentId, requestId, impressionId, telemetry), compared as
-// their JSON encoding once the channel defaults to web. Requests for
+// from which the merged request takes one supplemental data id) and the
+// whole request apart from execute.mboxes and prefetch.mboxes (id,
+// context, experienceCloud, property, trace, qaMode, preview,
+// environmentId, requestId, impressionId, telemetry), compared as their
+// JSON encoding once the channel defaults to web. Requests for
 // different visitors are never merged, and a call that sets its own
 // requestId merges only with calls that set the same one. A call is sent
 // on its own, at once, by [Client.GetOffers], when merging it would change
