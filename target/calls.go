@@ -121,7 +121,7 @@ type Response struct {
 	// Visitor.getInstance(orgId, {serverState: ...}). It is taken when the
 	// call is prepared, so with a SupplementalDataIDs shared by several
 	// calls, the state of the call made last covers them all.
-	VisitorState VisitorState
+	VisitorState VisitorState `json:"visitorState,omitempty"`
 	// Meta says how the call was decided.
 	Meta Meta
 	// Timings are the measured phases of the call.
