@@ -318,7 +318,9 @@
 // client.go (the Client: Ready, Close), calls.go (GetOffers,
 // SendNotifications and their results), request.go (preparing a request: ids, validation,
 // the edge host), transport.go (HTTP, retries, timings, decoding),
-// cookies.go (the mbox and location-hint cookies), coalesce.go and
+// cookies.go (the mbox and location-hint cookies), amcv.go (the Experience
+// Cloud ID service's AMCV cookie), visitor.go (customer ids in the Visitor
+// API's form, supplemental data ids, VisitorState), coalesce.go and
 // telemetry.go; then the on-device glue: ondevice.go (OnDeviceConfig, the
 // engine with its artifact), artifactprovider.go (downloading and polling
 // the artifact), geo.go (the HTTP geo lookup), ondeviceclient.go (OnDevice
