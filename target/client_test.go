@@ -293,7 +293,7 @@ func TestTntIDFromCookie(t *testing.T) {
 	c, srv := setup(t, targettest.Config{NoCluster: true})
 	_, err := c.GetOffers(t.Context(), target.GetOffersOptions{
 		Request:      offersRequest("hero"),
-		TargetCookie: mboxCookie("s", "visitor-1", 100),
+		TargetCookie: mboxCookie("s", "visitor-1", 3600),
 		CustomerIDs:  []target.VisitorCustomerID{{ID: "c1", IntegrationCode: "crm"}},
 	}).Await(t.Context())
 	require.NoError(t, err)
@@ -306,7 +306,7 @@ func TestTntIDFromCookie(t *testing.T) {
 	srv.Reset()
 	_, err = c.GetOffers(t.Context(), target.GetOffersOptions{
 		Request:      target.DeliveryRequest{ID: &target.VisitorID{TntID: "explicit"}, Execute: &target.ExecuteRequest{Mboxes: []target.MboxRequest{{Name: "a"}}}},
-		TargetCookie: mboxCookie("s", "visitor-1", 100),
+		TargetCookie: mboxCookie("s", "visitor-1", 3600),
 	}).Await(t.Context())
 	require.NoError(t, err)
 	assert.Equal(t, "explicit", srv.Requests()[0].Delivery.ID.TntID)
@@ -643,7 +643,7 @@ func TestLogsRedacted(t *testing.T) {
 	const secretSession, secretTnt = "secret-session-77", "secret-tnt-88"
 	_, err := c.GetOffers(t.Context(), target.GetOffersOptions{
 		Request:      offersRequest("a"),
-		TargetCookie: mboxCookie(secretSession, secretTnt, 100) + "|bad#entry-with-" + secretTnt,
+		TargetCookie: mboxCookie(secretSession, secretTnt, 3600) + "|bad#entry-with-" + secretTnt,
 	}).Await(t.Context())
 	require.Error(t, err)
 	out := buf.String()

@@ -7,6 +7,9 @@ import "time"
 var (
 	ParseTargetCookie = parseTargetCookie
 	DecodeResponse    = decodeResponse
+	ParseRetryAfter   = parseRetryAfter
+	ValidRequestID    = validRequestID
+	ValidSessionID    = validSessionID
 )
 
 // CookieEntry exposes a parsed entry's fields to the tests.
