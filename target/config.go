@@ -53,6 +53,10 @@ type Config struct {
 	// Logger receives debug records of requests and responses with cookies
 	// and tokens redacted. Nil discards them.
 	Logger *slog.Logger
+	// Observer, when set, hears of each call, HTTP attempt, on-device
+	// decision, notification delivery and artifact download, for traces and
+	// metrics (see package targetotel for OpenTelemetry). Nil costs nothing.
+	Observer *Observer
 	// Retry is the retry policy; the zero value makes one attempt per call.
 	Retry RetryPolicy
 	// TelemetryEnabled sends the timings of earlier calls with later ones,
