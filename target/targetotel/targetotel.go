@@ -234,7 +234,7 @@ func (a *adapter) callStart(ctx context.Context, e *target.CallEvent) context.Co
 		trace.SpanFromContext(ctx).SetAttributes(RequestIDKey.String(e.RequestID))
 	}
 	if e.Host != "" {
-		trace.SpanFromContext(ctx).SetAttributes(semconv.ServerAddress(e.Host))
+		trace.SpanFromContext(ctx).SetAttributes(semconv.ServerAddress(hostOnly(e.Host)))
 	}
 	a.active.Add(ctx, 1, metric.WithAttributes(OperationKey.String(string(e.Operation)), DecisioningMethodKey.String(string(e.Method))))
 	return ctx
