@@ -108,7 +108,8 @@ func errorKind(err error) ErrorKind {
 	var (
 		opt    *OptionError
 		api    *APIError
-		te     *transportError
+		te     *TransportError
+		de     *DecodeError
 		dl     *ArtifactDownloadError
 		syntax *json.SyntaxError
 		typ    *json.UnmarshalTypeError
@@ -126,7 +127,7 @@ func errorKind(err error) ErrorKind {
 		return ErrorKindAPI
 	case errors.As(err, &te):
 		return ErrorKindTransport
-	case errors.Is(err, ErrResponseTooLarge), errors.As(err, &syntax), errors.As(err, &typ):
+	case errors.As(err, &de), errors.Is(err, ErrResponseTooLarge), errors.As(err, &syntax), errors.As(err, &typ):
 		return ErrorKindDecode
 	case errors.Is(err, ErrClientClosed), errors.Is(err, ErrProviderClosed):
 		return ErrorKindClosed
