@@ -4,9 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/target-go/sdk/future"
+	"github.com/target-go/sdk/target/internal/ondevice"
 )
 
 // Observer is how a Client reports what it does, for traces, metrics and
@@ -15,19 +20,22 @@ import (
 // delivery and artifact download. Package targetotel builds one on
 // OpenTelemetry; any field may be nil.
 //
-// The functions run synchronously on the goroutine doing the work, so they
-// must be quick and must not block; they may run concurrently with each
-// other. A Start function returns the context the work goes on with (the
-// ctx it was given, or one derived from it, carrying a span say): the
-// matching Done function gets that context back, and the nested steps of a
-// call (its attempts, its decision) start from it. Each Start is followed
-// by exactly one Done with the same event pointer, also when the call fails
-// or its work panics, before the call's future settles; so a caller that
-// has awaited a call sees its events complete. Events hold no secret of
-// the call: the session id, visitor ids and tokens are left out, or
-// replaced by "[redacted]" in error texts (the rule of the client's
-// errors), and "REDACTED" in URLs (the rule of OpenTelemetry's semantic
-// conventions).
+// The functions run synchronously on the goroutine doing the work (the
+// caller's for invalid options and on-device decisions, the call's own
+// otherwise, the polling goroutine for artifact downloads), so they must
+// be quick, must not block and must not panic; they may run concurrently
+// with each other. A Start function returns the context the work goes on
+// with (the ctx it was given, or one derived from it, carrying a span say):
+// the matching Done function gets that context back, and the nested steps
+// of a call (its attempts, its decision) start from it. Each Start is
+// followed by exactly one Done with the same event pointer, before the
+// call's future settles, so a caller that has awaited a call sees its
+// events complete; CallDone runs even when the call's work panics (with
+// ErrorKindPanic), while a panic inside an attempt or a decision, a bug of
+// the client, skips their Done. Events hold no secret of the call: the
+// session id, visitor ids and tokens are left out, replaced by
+// "[redacted]" in error texts (the rule of the client's errors), and by
+// "REDACTED" in URLs (the rule of OpenTelemetry's semantic conventions).
 //
 // A Config without an Observer pays for none of this: the client checks one
 // pointer per step (BenchmarkGetOffers: the same allocations per call with
@@ -308,4 +316,330 @@ func redactedURL(u string) string {
 		}
 		q = q[amp+1:]
 	}
+}
+
+// beginCall starts the record of a call for the Observer and the debug
+// log. It returns ctx unchanged and a nil event when neither wants it, so
+// that an unobserved call pays one pointer test and one Enabled call. p is
+// nil for a call whose options were rejected; req is then the caller's.
+func (c *Client) beginCall(ctx context.Context, op Operation, method DecisioningMethod, p *prepared, req *DeliveryRequest) (context.Context, *CallEvent) {
+	if c.obs == nil && !c.log.Enabled(ctx, slog.LevelDebug) {
+		return ctx, nil
+	}
+	e := &CallEvent{Operation: op, Client: c.cfg.Client, Method: method, Start: time.Now()}
+	if p != nil {
+		req = p.req
+		e.Method, e.RequestID, e.Host = p.method, req.RequestID, p.host
+	}
+	if e.Method == "" {
+		e.Method = c.cfg.DecisioningMethod
+	}
+	if ex := req.Execute; ex != nil {
+		e.Mboxes += len(ex.Mboxes)
+		e.PageLoad = ex.PageLoad != nil
+	}
+	if pf := req.Prefetch; pf != nil {
+		e.Mboxes += len(pf.Mboxes)
+		e.Views = len(pf.Views)
+		e.PageLoad = e.PageLoad || pf.PageLoad != nil
+	}
+	e.Notifications = len(req.Notifications)
+	if c.obs != nil && c.obs.CallStart != nil {
+		ctx = c.obs.CallStart(ctx, e)
+	}
+	return ctx, e
+}
+
+// endCall completes e, when the call is recorded, with its outcome: it
+// tells the Observer and writes the call's debug record. It runs before
+// the call's future settles.
+func (c *Client) endCall(ctx context.Context, e *CallEvent, r *Response, err error) {
+	if e == nil {
+		return
+	}
+	e.Duration = time.Since(e.Start)
+	if r != nil {
+		e.Status, e.DecidedBy, e.Timings = r.Status, r.Meta.DecisioningMethod, r.Timings
+	}
+	if err != nil {
+		e.Err, e.ErrorKind = err, errorKind(err)
+		if tm, ok := errorTimings(err); ok {
+			e.Timings = tm
+		}
+	}
+	if c.obs != nil && c.obs.CallDone != nil {
+		c.obs.CallDone(ctx, e)
+	}
+	if !c.log.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	attrs := []slog.Attr{
+		slog.String("op", string(e.Operation)),
+		slog.String("requestId", e.RequestID),
+		slog.String("method", string(e.Method)),
+		slog.String("outcome", outcome(err)),
+		slog.Duration("duration", e.Duration),
+	}
+	if e.DecidedBy != "" {
+		attrs = append(attrs, slog.String("decidedBy", string(e.DecidedBy)))
+	}
+	if e.Host != "" {
+		attrs = append(attrs, slog.String("host", e.Host))
+	}
+	if e.Status != 0 {
+		attrs = append(attrs, slog.Int("status", e.Status))
+	}
+	if t := e.Timings; t.Attempts > 0 {
+		attrs = append(attrs, slog.Group("timings",
+			slog.Int("attempts", t.Attempts),
+			slog.Duration("total", t.Total),
+			slog.Duration("dns", t.DNS),
+			slog.Duration("connect", t.Connect),
+			slog.Duration("tls", t.TLS),
+			slog.Duration("ttfb", t.TimeToFirstByte),
+			slog.Duration("download", t.Download),
+			slog.Bool("connReused", t.ConnReused),
+			slog.Int64("responseSize", t.ResponseSize),
+		))
+	}
+	if err != nil {
+		attrs = append(attrs, slog.String("errorKind", string(e.ErrorKind)), slog.String("error", err.Error()))
+	}
+	c.log.LogAttrs(ctx, slog.LevelDebug, "target: call", attrs...)
+}
+
+// errorTimings returns the timings a failed call's error carries.
+func errorTimings(err error) (Timings, bool) {
+	var (
+		api *APIError
+		te  *TransportError
+		de  *DecodeError
+	)
+	switch {
+	case errors.As(err, &api):
+		return api.Timings, true
+	case errors.As(err, &te):
+		return te.Timings, true
+	case errors.As(err, &de):
+		return de.Timings, true
+	}
+	return Timings{}, false
+}
+
+func outcome(err error) string {
+	if err != nil {
+		return "error"
+	}
+	return "success"
+}
+
+// goCall runs work on a goroutine of its own (future.Go) and ends the
+// call's record, when there is one, before the future settles, also when
+// work panics or calls runtime.Goexit (the future then fails with its own
+// error, which the record cannot see: it reports errWorkPanicked).
+func (c *Client) goCall(ctx context.Context, e *CallEvent, work func(context.Context) (*Response, error)) *future.Future[*Response] {
+	if e == nil {
+		return future.Go(ctx, work)
+	}
+	return future.Go(ctx, func(wctx context.Context) (r *Response, err error) {
+		finished := false
+		defer func() {
+			if !finished {
+				err = errWorkPanicked
+			}
+			c.endCall(ctx, e, r, err)
+		}()
+		r, err = work(wctx)
+		finished = true
+		return r, err
+	})
+}
+
+// attemptRecord is one attempt's event and the context its Start returned.
+type attemptRecord struct {
+	AttemptEvent
+	ctx   context.Context
+	start time.Time
+}
+
+// beginAttempt starts the record of an attempt; nil when the Observer has
+// no AttemptStart or AttemptDone.
+func (c *Client) beginAttempt(ctx context.Context, u string, ex *exchange, attempt int) *attemptRecord {
+	if c.obs == nil || c.obs.AttemptStart == nil && c.obs.AttemptDone == nil {
+		return nil
+	}
+	a := &attemptRecord{ctx: ctx, start: time.Now()}
+	a.Attempt, a.Method, a.URL, a.Host = attempt, http.MethodPost, redactedURL(u), ex.host
+	a.Header, a.RequestSize = http.Header{}, len(ex.body)
+	if c.obs.AttemptStart != nil {
+		a.ctx = c.obs.AttemptStart(ctx, &a.AttemptEvent)
+	}
+	return a
+}
+
+// context is the context the attempt goes on with: the one AttemptStart
+// returned, else ctx.
+func (a *attemptRecord) context(ctx context.Context) context.Context {
+	if a == nil {
+		return ctx
+	}
+	return a.ctx
+}
+
+// addHeaders copies the headers the Observer added to h, leaving those the
+// client set.
+func (a *attemptRecord) addHeaders(h http.Header) {
+	if a == nil {
+		return
+	}
+	for k, v := range a.Header {
+		if _, set := h[k]; !set {
+			h[k] = v
+		}
+	}
+}
+
+// end completes the attempt's record; backoff is the wait before the next
+// attempt, zero when none follows.
+func (c *Client) endAttempt(a *attemptRecord, status int, err error, tm Timings, backoff time.Duration) {
+	if a == nil {
+		return
+	}
+	a.Duration = time.Since(a.start)
+	a.Status, a.Err, a.ErrorKind, a.Timings, a.Backoff = status, err, errorKind(err), tm, backoff
+	a.Header = nil // the request is gone: the observer must not keep it
+	if c.obs.AttemptDone != nil {
+		c.obs.AttemptDone(a.ctx, &a.AttemptEvent)
+	}
+}
+
+// callNow runs work on the caller's goroutine and ends the call's record,
+// as goCall does; a panic in work goes on to the caller.
+func (c *Client) callNow(ctx context.Context, e *CallEvent, work func(context.Context) (*Response, error)) (r *Response, err error) {
+	if e == nil {
+		return work(ctx)
+	}
+	finished := false
+	defer func() {
+		if !finished {
+			err = errWorkPanicked
+		}
+		c.endCall(ctx, e, r, err)
+	}()
+	r, err = work(ctx)
+	finished = true
+	return r, err
+}
+
+// beginDecision starts the record of an on-device decision from artifact
+// a (nil before the first one); nil when the Observer does not want it.
+func (c *Client) beginDecision(ctx context.Context, req *DeliveryRequest, a *ondevice.Artifact) (context.Context, *decisionRecord) {
+	if c.obs == nil || c.obs.DecisionStart == nil && c.obs.DecisionDone == nil {
+		return ctx, nil
+	}
+	e := &decisionRecord{start: time.Now()}
+	if ex := req.Execute; ex != nil {
+		e.Mboxes += len(ex.Mboxes)
+		e.PageLoad = ex.PageLoad != nil
+	}
+	if pf := req.Prefetch; pf != nil {
+		e.Mboxes += len(pf.Mboxes)
+		e.Views = len(pf.Views)
+		e.PageLoad = e.PageLoad || pf.PageLoad != nil
+	}
+	if a != nil {
+		e.ArtifactVersion = a.Version()
+	}
+	if c.obs.DecisionStart != nil {
+		ctx = c.obs.DecisionStart(ctx, &e.DecisionEvent)
+	}
+	return ctx, e
+}
+
+// decisionRecord is a decision's event and when it started.
+type decisionRecord struct {
+	DecisionEvent
+	start time.Time
+}
+
+// endDecision completes the decision's record: d is the decision (nil
+// when it failed with err), notifications the display notifications it
+// sends.
+func (c *Client) endDecision(ctx context.Context, e *decisionRecord, d *ondevice.Decision, notifications int, err error) {
+	if e == nil {
+		return
+	}
+	e.Duration = time.Since(e.start)
+	if d != nil {
+		e.RemoteMboxes, e.RemoteViews = d.RemoteMboxes, d.RemoteViews
+	}
+	e.Notifications, e.Err, e.ErrorKind = notifications, err, errorKind(err)
+	if c.obs.DecisionDone != nil {
+		c.obs.DecisionDone(ctx, &e.DecisionEvent)
+	}
+}
+
+// notified tells the Observer what became of count display notifications.
+func (c *Client) notified(ctx context.Context, state NotificationState, count int, err error) {
+	if c.obs != nil && c.obs.Notifications != nil {
+		c.obs.Notifications(ctx, NotificationEvent{State: state, Count: count, Err: err, ErrorKind: errorKind(err)})
+	}
+}
+
+// logBody writes body to the debug log when Config.LogBodies asks for it,
+// redacted with the call's secrets (in every form they take in JSON, as in
+// errors) and, for an answer, with the visitor ids it gives.
+func (c *Client) logBody(ctx context.Context, msg string, ex *exchange, body []byte, response bool) {
+	if !c.cfg.LogBodies || !c.log.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	text := ex.secrets.redact(string(body))
+	if response {
+		text = redact(text, jsonForms(responseSecrets(body)))
+	}
+	c.log.LogAttrs(ctx, slog.LevelDebug, msg, slog.String("requestId", ex.requestID), slog.String("body", text))
+}
+
+// responseSecrets returns the visitor ids an answer's body gives, nil when
+// it has none or is not JSON.
+func responseSecrets(body []byte) []string {
+	var r struct {
+		ID *VisitorID `json:"id"`
+	}
+	if json.Unmarshal(body, &r) != nil || r.ID == nil {
+		return nil
+	}
+	out := []string{r.ID.TntID, r.ID.ThirdPartyID, r.ID.MarketingCloudVisitorID}
+	if base, _, ok := strings.Cut(r.ID.TntID, "."); ok {
+		out = append(out, base)
+	}
+	for _, c := range r.ID.CustomerIDs {
+		out = append(out, c.ID)
+	}
+	return out
+}
+
+// jsonForms returns secrets with the forms they take inside a JSON string
+// added, longest first, so that a secret is replaced whole before a
+// shorter one inside it.
+func jsonForms(secrets []string) []string {
+	out := make([]string, 0, 2*len(secrets))
+	for _, s := range secrets {
+		if s == "" {
+			continue
+		}
+		out = append(out, s)
+		if b, err := json.Marshal(s); err == nil {
+			if q := string(b[1 : len(b)-1]); q != s {
+				out = append(out, q)
+			}
+		}
+		if b, err := encodeJSON(s); err == nil {
+			if q := string(b[1 : len(b)-1]); q != s {
+				out = append(out, q)
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b string) int { return len(b) - len(a) })
+	return slices.Compact(out)
 }

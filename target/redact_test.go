@@ -168,7 +168,7 @@ func TestRedactionEveryIDField(t *testing.T) {
 
 	out := logs.String()
 	require.Contains(t, out, "target: retrying")
-	require.Contains(t, out, "target: call failed")
+	require.Contains(t, out, `"msg":"target: call"`)
 	texts := map[string]string{"log": out}
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q"} {
 		texts["error "+verb] = fmt.Sprintf(verb, err)
