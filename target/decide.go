@@ -20,9 +20,12 @@ var ErrArtifactNotReady = errors.New("target: on-device decisioning artifact not
 type details struct {
 	name  string
 	index int
-	key   string
-	req   *RequestDetails
-	orig  any // the request as given, for traces
+	// indexed is true for mbox requests: page loads and views have no
+	// index (a macro ${mbox.index} in their offers stays as written).
+	indexed bool
+	key     string
+	req     *RequestDetails
+	orig    any // the request as given, for traces
 }
 
 // answer is what rules decide for one details, before it becomes an
@@ -136,6 +139,9 @@ func (e *decisionEngine) decide(ctx context.Context, req *DeliveryRequest, opts 
 	if ex := r.Execute; ex != nil {
 		d.tracer = &requestTracer{d: d}
 		resp.Execute = &ExecuteResponse{}
+		if len(ex.Mboxes) > 0 {
+			resp.Execute.Mboxes = []MboxResponse{}
+		}
 		for i := range ex.Mboxes {
 			for _, a := range d.decideMbox(modeExecute, mboxDetails(&ex.Mboxes[i])) {
 				resp.Execute.Mboxes = append(resp.Execute.Mboxes, a.mboxResponse())
@@ -148,6 +154,14 @@ func (e *decisionEngine) decide(ctx context.Context, req *DeliveryRequest, opts 
 	if pf := r.Prefetch; pf != nil {
 		d.tracer = &requestTracer{d: d}
 		resp.Prefetch = &PrefetchResponse{}
+		// Requested mboxes and views are answered with a list, even an
+		// empty one, as Adobe's engines answer.
+		if len(pf.Mboxes) > 0 {
+			resp.Prefetch.Mboxes = []PrefetchMboxResponse{}
+		}
+		if len(pf.Views) > 0 {
+			resp.Prefetch.Views = []View{}
+		}
 		for i := range pf.Mboxes {
 			for _, a := range d.decideMbox(modePrefetch, mboxDetails(&pf.Mboxes[i])) {
 				resp.Prefetch.Mboxes = append(resp.Prefetch.Mboxes, PrefetchMboxResponse{MboxResponse: a.mboxResponse()})
@@ -171,7 +185,7 @@ func (e *decisionEngine) decide(ctx context.Context, req *DeliveryRequest, opts 
 }
 
 func mboxDetails(m *MboxRequest) *details {
-	return &details{name: m.Name, index: m.Index, req: &m.RequestDetails, orig: m}
+	return &details{name: m.Name, index: m.Index, indexed: true, req: &m.RequestDetails, orig: m}
 }
 
 func (a *answer) mboxResponse() MboxResponse {
@@ -216,12 +230,10 @@ func toMetrics(in []metric) []Metric {
 	return out
 }
 
+// geoMissing reports whether the request's geo is to be looked up.
 func geoMissing(r *DeliveryRequest) bool {
-	if r.Context == nil || r.Context.Geo == nil {
-		return true
-	}
-	g := r.Context.Geo
-	return g.Latitude == nil && g.Longitude == nil && g.CountryCode == "" && g.StateCode == "" && g.City == ""
+	_, lookup := geoLookupAddress(r)
+	return lookup
 }
 
 // fillGeo looks up the request's geo. A failed lookup leaves geo conditions
@@ -236,7 +248,8 @@ func (e *decisionEngine) fillGeo(ctx context.Context, r *DeliveryRequest) {
 			geo = *c.Geo
 		}
 	}
-	found, err := e.lookupGeo(ctx, geo.IPAddress)
+	ip, _ := geoLookupAddress(r)
+	found, err := e.lookupGeo(ctx, ip)
 	if err != nil {
 		if e.logger != nil {
 			e.logger.Warn("target: geo lookup for on-device decisioning failed", "error", err)
@@ -366,6 +379,14 @@ func remoteDependencies(a *artifact, r *DeliveryRequest) (mboxes, views []string
 		for _, m := range r.Prefetch.Mboxes {
 			requested = append(requested, m.Name)
 		}
+	}
+	// A page load is decided by the global mbox's rules: Adobe's engines
+	// check it under the default global mbox name, whatever the artifact
+	// calls its global mbox.
+	if r.Execute != nil && r.Execute.PageLoad != nil || r.Prefetch != nil && r.Prefetch.PageLoad != nil {
+		requested = append(requested, defaultGlobalMbox)
+	}
+	if r.Prefetch != nil {
 		for _, v := range r.Prefetch.Views {
 			hasViews = true
 			if v.Name != "" {
@@ -541,7 +562,11 @@ func (d *decider) decidePageLoad(mode requestMode, p *RequestDetails) *PageLoadR
 			}
 		}
 	}
-	return &PageLoadResponse{Options: toOptions(options), Metrics: toMetrics(metrics), Trace: trace}
+	opts := toOptions(options)
+	if opts == nil {
+		opts = []Option{} // a page load always answers with its list of options
+	}
+	return &PageLoadResponse{Options: opts, Metrics: toMetrics(metrics), Trace: trace}
 }
 
 // decideViews answers a view request (or, without a name, every view) with
@@ -624,10 +649,8 @@ func (d *decider) evaluate(mode requestMode, r *rule, det *details, rt requestTy
 			}
 		}
 	}
-	if c.options == nil {
-		res.options = nil
-	} else if res.options == nil {
-		res.options = []option{}
+	if res.options == nil {
+		res.options = []option{} // a satisfied rule answers with a list, even an empty one
 	}
 	tokens := d.ruleResponseTokens(r)
 	for i := range res.options {
@@ -688,7 +711,7 @@ func responseTokenBase(a *artifact, geo map[string]any) map[string]any {
 		"geo.city": "city", "geo.country": "country", "geo.state": "region",
 		"geo.latitude": "latitude", "geo.longitude": "longitude",
 	} {
-		if v, ok := geo[field]; ok && a.responseTokens[token] && jsTruthy(v) {
+		if v, ok := geo[field]; ok && a.responseTokens[token] {
 			m[token] = v
 		}
 	}
