@@ -1,0 +1,293 @@
+package ondevice
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/target-go/sdk/target/delivery"
+	"github.com/target-go/sdk/target/internal/artifact"
+	"github.com/target-go/sdk/target/internal/jsonlogic"
+	"github.com/target-go/sdk/target/internal/useragent"
+)
+
+// The on-device decisioning artifact: the rules Target publishes for a
+// client and environment (rules.json, or its obfuscated form rules.bin),
+// in the shape package artifact declares, parsed and compiled.
+
+// ErrArtifactInvalid is the condition of an artifact that cannot be used:
+// not JSON, a bad rule, an unsupported obfuscation header. Errors wrapping
+// it say what is wrong.
+var ErrArtifactInvalid = errors.New("target: invalid decisioning artifact")
+
+// ErrArtifactVersion is the condition of an artifact whose major version
+// this SDK does not support.
+var ErrArtifactVersion = errors.New("target: unsupported decisioning artifact version")
+
+// MaxArtifactBytes bounds what is read from an artifact location; the real
+// artifacts are kilobytes to a few megabytes.
+const MaxArtifactBytes = 64 << 20
+
+// Artifact is a parsed, validated artifact. It is never modified after
+// parsing, so decisions may read it concurrently while a newer one loads.
+type Artifact struct {
+	raw                 []byte // the JSON it was parsed from
+	version             string
+	meta                map[string]any
+	globalMbox          string
+	geoTargetingEnabled bool
+	responseTokens      map[string]bool
+	remoteMboxes        []string
+	localMboxes         map[string]bool
+	remoteViews         []string
+	localViews          map[string]bool
+	mboxRules           map[string][]*rule
+	viewRules           map[string][]*rule
+	allViewRules        []*rule // every view's rules, in view-name order
+}
+
+// rule is one artifact rule with its condition compiled.
+type rule struct {
+	key            string
+	activityID     string // the activity id as text, for allocation keys
+	meta           map[string]any
+	propertyTokens []string
+	condition      *jsonlogic.Condition
+	rawCondition   any // for traces
+	consequence    consequence
+	audienceIDs    []any
+}
+
+// consequence is what a satisfied rule answers with.
+type consequence struct {
+	name    string
+	options []option
+	metrics []metric
+}
+
+// option is an artifact option with its content encoded once.
+type option struct {
+	Type           string
+	Content        any
+	EventToken     string
+	ResponseTokens map[string]any
+	// contentJSON is Content encoded, made once when the artifact loads;
+	// nil after a macro changed Content.
+	contentJSON json.RawMessage
+}
+
+// metric needs nothing beyond the artifact's shape.
+type metric = artifact.Metric
+
+// ParseArtifact parses and validates an artifact's JSON: errors wrap
+// ErrArtifactInvalid or ErrArtifactVersion. Every rule's condition is
+// compiled here, so a rule that could not be evaluated keeps the whole
+// artifact out instead of failing decisions later.
+func ParseArtifact(data []byte) (*Artifact, error) {
+	var aj artifact.Document
+	if err := json.Unmarshal(data, &aj); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrArtifactInvalid, err)
+	}
+	if aj.Version == "" {
+		return nil, fmt.Errorf("%w: no version", ErrArtifactInvalid)
+	}
+	major, err := strconv.Atoi(strings.SplitN(aj.Version, ".", 2)[0])
+	if err != nil || major != artifact.SupportedMajor {
+		return nil, fmt.Errorf("%w: version %q, want %d.x", ErrArtifactVersion, aj.Version, artifact.SupportedMajor)
+	}
+	a := &Artifact{
+		raw:                 bytes.Clone(data),
+		version:             aj.Version,
+		meta:                aj.Meta,
+		globalMbox:          aj.GlobalMbox,
+		geoTargetingEnabled: aj.GeoTargetingEnabled,
+		responseTokens:      setOf(aj.ResponseTokens),
+		remoteMboxes:        aj.RemoteMboxes,
+		localMboxes:         setOf(aj.LocalMboxes),
+		remoteViews:         aj.RemoteViews,
+		localViews:          setOf(aj.LocalViews),
+		mboxRules:           map[string][]*rule{},
+		viewRules:           map[string][]*rule{},
+	}
+	if a.globalMbox == "" {
+		a.globalMbox = artifact.DefaultGlobalMbox
+	}
+	if a.meta == nil {
+		a.meta = map[string]any{}
+	}
+	if aj.Rules == nil {
+		return a, nil
+	}
+	for name, rules := range aj.Rules.Mboxes {
+		compiled, err := compileRules("mbox", name, rules)
+		if err != nil {
+			return nil, err
+		}
+		a.mboxRules[name] = compiled
+	}
+	for name, rules := range aj.Rules.Views {
+		compiled, err := compileRules("view", name, rules)
+		if err != nil {
+			return nil, err
+		}
+		a.viewRules[name] = compiled
+	}
+	// A request for "all views" walks them in the artifact's order, as
+	// Adobe's engines do (a JavaScript object keeps its keys in order): the
+	// first view to match comes first in the answer.
+	for _, name := range viewOrder(data, a.viewRules) {
+		a.allViewRules = append(a.allViewRules, a.viewRules[name]...)
+	}
+	return a, nil
+}
+
+// viewOrder lists the view names of rules.views in the order the artifact
+// writes them; names it cannot place (it always can, for JSON that parsed)
+// follow in sorted order.
+func viewOrder(data []byte, views map[string][]*rule) []string {
+	var order []string
+	var doc struct {
+		Rules struct {
+			Views json.RawMessage `json:"views"`
+		} `json:"rules"`
+	}
+	if json.Unmarshal(data, &doc) == nil && len(doc.Rules.Views) > 0 {
+		dec := json.NewDecoder(bytes.NewReader(doc.Rules.Views))
+		if t, err := dec.Token(); err == nil && t == json.Delim('{') {
+			for dec.More() {
+				t, err := dec.Token()
+				if err != nil {
+					break
+				}
+				name, _ := t.(string)
+				var skip json.RawMessage
+				if dec.Decode(&skip) != nil {
+					break
+				}
+				if _, ok := views[name]; ok && !slices.Contains(order, name) {
+					order = append(order, name)
+				}
+			}
+		}
+	}
+	var rest []string
+	for name := range views {
+		if !slices.Contains(order, name) {
+			rest = append(rest, name)
+		}
+	}
+	slices.Sort(rest)
+	return append(order, rest...)
+}
+
+func compileRules(kind, name string, rules []artifact.Rule) ([]*rule, error) {
+	out := make([]*rule, 0, len(rules))
+	for i, rj := range rules {
+		cond, err := jsonlogic.Compile(rj.Condition)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s %q rule %d: %w", ErrArtifactInvalid, kind, name, i, err)
+		}
+		meta := rj.Meta
+		if meta == nil {
+			meta = map[string]any{}
+		}
+		activity := rj.ActivityID
+		if activity == nil {
+			activity = meta["activity.id"]
+		}
+		key := ""
+		if rj.RuleKey != nil {
+			key = jsonlogic.String(rj.RuleKey)
+		}
+		var audiences []any
+		if ids, ok := meta["audience.ids"].([]any); ok {
+			audiences = ids
+		}
+		var options []option
+		if rj.Consequence.Options != nil {
+			options = make([]option, len(rj.Consequence.Options))
+		}
+		for i, src := range rj.Consequence.Options {
+			o := option{Type: src.Type, Content: src.Content, EventToken: src.EventToken, ResponseTokens: src.ResponseTokens}
+			if o.Content != nil {
+				b, err := delivery.Marshal(o.Content)
+				if err != nil {
+					return nil, fmt.Errorf("%w: %s %q rule %d: %w", ErrArtifactInvalid, kind, name, i, err)
+				}
+				o.contentJSON = b
+			}
+			options[i] = o
+		}
+		out = append(out, &rule{
+			key:            key,
+			activityID:     jsonlogic.String(activity),
+			meta:           meta,
+			propertyTokens: rj.PropertyTokens,
+			condition:      cond,
+			rawCondition:   rj.Condition,
+			audienceIDs:    audiences,
+			consequence: consequence{
+				name:    rj.Consequence.Name,
+				options: options,
+				metrics: rj.Consequence.Metrics,
+			},
+		})
+	}
+	return out, nil
+}
+
+func setOf(names []string) map[string]bool {
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		m[n] = true
+	}
+	return m
+}
+
+// obfuscationHeaderSize is the length of the rules.bin header: a
+// "prefix:version" field in the first 8 bytes, then the key.
+const obfuscationHeaderSize = 40
+
+// supportedObfuscationVersion is the rules.bin header version understood.
+const supportedObfuscationVersion = 1
+
+// Deobfuscate turns rules.bin into the artifact's JSON. The body is
+// XORed with the organization id followed by the key from the header; this
+// hides the rules from casual readers and is no security boundary.
+func Deobfuscate(data []byte, organizationID string) ([]byte, error) {
+	if len(data) < obfuscationHeaderSize {
+		return nil, fmt.Errorf("%w: obfuscated artifact shorter than its header", ErrArtifactInvalid)
+	}
+	header := string(data[:obfuscationHeaderSize])
+	// The version is read as JavaScript's parseInt reads it: leading
+	// digits, whatever pads the field after them.
+	_, version, _ := strings.Cut(header[:8], ":")
+	if useragent.MajorVersion(version) != supportedObfuscationVersion {
+		return nil, fmt.Errorf("%w: obfuscation header version %q", ErrArtifactInvalid, version)
+	}
+	key := []byte(organizationID + header[8:])
+	body := data[obfuscationHeaderSize:]
+	out := make([]byte, len(body))
+	for i, b := range body {
+		out[i] = b ^ key[i%len(key)]
+	}
+	if !json.Valid(out) {
+		return nil, fmt.Errorf("%w: obfuscated artifact does not decode to JSON (wrong organization id?)", ErrArtifactInvalid)
+	}
+	return out, nil
+}
+
+// Version is the artifact's version, "1.x.y".
+func (a *Artifact) Version() string { return a.version }
+
+// Meta is the artifact's meta object, for traces. The caller must not
+// modify it.
+func (a *Artifact) Meta() map[string]any { return a.meta }
+
+// GeoTargetingEnabled reports whether rules target on geo: a request
+// without geo data then needs the engine's geo lookup.
+func (a *Artifact) GeoTargetingEnabled() bool { return a.geoTargetingEnabled }

@@ -1,0 +1,800 @@
+// Package ondevice is the on-device decision engine: it answers a Delivery
+// API request from Target's rules artifact instead of the edge, in the
+// Delivery API's own models (package delivery).
+//
+// Contract: ParseArtifact (after Deobfuscate, for rules.bin) validates an
+// artifact and compiles its rules once; an Artifact is immutable and may
+// be shared by concurrent decisions while a newer one loads. Engine.Decide
+// takes an artifact, a request and the per-call inputs the request does
+// not carry (session id, location hint), and returns the response, the
+// display notifications and telemetry to report, and the mboxes and views
+// only the edge can decide. The engine does no I/O: downloading and
+// polling the artifact, the HTTP geo lookup and sending notifications are
+// the client's (package target), which hands the engine its clock, its id
+// source and the geo lookup as functions.
+//
+// Source of truth: Adobe's decisioning engines (the Node.js SDK's
+// target-decisioning-engine first). The conformance suite
+// (TARGET_SDK_TESTING_DIR) and the differential test against Adobe's
+// Node.js engine, both run from package target, pin the answers.
+//
+// Why the engine does not import the client: the client depends on it, and
+// keeping the models in package delivery lets both speak the same types
+// with no conversion at the boundary. Why internal: users reach it through
+// target.Client (DecisioningMethod OnDevice or Hybrid), so its API can
+// change with the client's.
+package ondevice
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/target-go/sdk/target/delivery"
+	"github.com/target-go/sdk/target/internal/artifact"
+	"github.com/target-go/sdk/target/internal/jsonlogic"
+	"github.com/target-go/sdk/target/internal/murmur3"
+)
+
+// ErrArtifactNotReady is returned by an on-device decision before the
+// first artifact has loaded.
+var ErrArtifactNotReady = errors.New("target: on-device decisioning artifact not loaded yet")
+
+// details is an mbox, view or page-load request, as rules see it.
+type details struct {
+	name  string
+	index int
+	// indexed is true for mbox requests: page loads and views have no
+	// index (a macro ${mbox.index} in their offers stays as written).
+	indexed bool
+	key     string
+	req     *delivery.RequestDetails
+	orig    any // the request as given, for traces
+}
+
+// answer is what rules decide for one details, before it becomes an
+// MboxResponse, View or PageLoadResponse.
+type answer struct {
+	index   int
+	name    string
+	key     string
+	options []option
+	metrics []metric
+	trace   map[string]any
+}
+
+// Decision is the outcome of one on-device decision.
+type Decision struct {
+	Request  *delivery.Request // the request as decided: ids, request id and geo filled in
+	Response *delivery.Response
+	// RemoteMboxes and RemoteViews need the edge: the artifact does not
+	// hold their rules, or marks them as needing server-side data.
+	RemoteMboxes []string
+	RemoteViews  []string
+	// Notifications are the display notifications for execute decisions;
+	// Telemetry is nil when telemetry is off. Both go to the edge in one
+	// request (NotificationRequest), which the client sends.
+	Notifications []delivery.Notification
+	Telemetry     *delivery.TelemetryEntry
+}
+
+// Engine decides Delivery requests from an artifact. Set its fields before
+// the first Decide and leave them alone afterwards: Decide is then safe
+// for concurrent use. It does no I/O of its own; the geo lookup and the
+// artifact's source are the caller's.
+type Engine struct {
+	Client           string // the Target client code, part of allocation keys
+	PropertyToken    string // the default property; a request's own wins
+	TelemetryEnabled bool
+	// Now is the clock rules see (nil: the wall clock).
+	Now func() time.Time
+	// NewID mints the ids a decision needs (request, visitor, notification
+	// and impression ids): random UUIDs in the client. Required.
+	NewID func() string
+	// LookupGeo resolves an IP address (possibly empty: the caller's own)
+	// to geo data, when the artifact targets on geo and the request has
+	// none. Nil: no lookup, geo conditions are false.
+	LookupGeo func(ctx context.Context, ip string) (*delivery.Geo, error)
+	// ArtifactTrace describes the artifact's source for traces (location,
+	// polling, retrievals); nil leaves those out.
+	ArtifactTrace func() map[string]any
+	Logger        *slog.Logger // nil: failed geo lookups are not logged
+}
+
+// Options are the per-call inputs that are not in the request.
+type Options struct {
+	SessionID    string
+	LocationHint string // the edge cluster, for minted tntIds
+}
+
+// errNoNewID is a misconfigured Engine: without ids a decision cannot be
+// reported.
+var errNoNewID = errors.New("ondevice: Engine.NewID is nil")
+
+// Decide makes an on-device decision for req from a. It never modifies req
+// or a. It fails only when a is nil (ErrArtifactNotReady) or NewID is
+// unset; the cost is about a microsecond per rule evaluated, plus the geo
+// lookup's round trip when one is needed.
+func (e *Engine) Decide(ctx context.Context, a *Artifact, req *delivery.Request, opts Options) (*Decision, error) {
+	start := time.Now()
+	if a == nil {
+		return nil, ErrArtifactNotReady
+	}
+	if e.NewID == nil {
+		return nil, errNoNewID
+	}
+	now := time.Now
+	if e.Now != nil {
+		now = e.Now
+	}
+	r := *req
+	r.ID = validVisitorID(req.ID, opts.LocationHint, e.NewID)
+	if r.RequestID == "" {
+		r.RequestID = e.NewID()
+	}
+	if a.geoTargetingEnabled && e.LookupGeo != nil && GeoMissing(&r) {
+		e.fillGeo(ctx, &r)
+	}
+
+	d := &decider{
+		engine:        e,
+		artifact:      a,
+		req:           &r,
+		opts:          opts,
+		timestamp:     now().UnixMilli(),
+		visitorID:     allocationVisitorID(r.ID, e.NewID),
+		propertyToken: e.PropertyToken,
+		showTrace:     r.Trace != nil,
+	}
+	if r.Property != nil && r.Property.Token != "" {
+		d.propertyToken = r.Property.Token
+	}
+	d.base = map[string]any{}
+	timingContext(now(), d.base)
+	var address *delivery.Address
+	var geo *delivery.Geo
+	if r.Context != nil {
+		address, geo = r.Context.Address, r.Context.Geo
+	}
+	geoCtx := geoContext(geo)
+	d.base["geo"] = geoCtx
+	d.base["user"] = userContext(r.Context)
+	if address != nil {
+		d.page = pageContext(address.URL)
+		d.referring = pageContext(address.ReferringURL)
+	} else {
+		d.page = pageContext("")
+		d.referring = pageContext("")
+	}
+	d.responseTokens = responseTokenBase(a, geoCtx)
+
+	resp := &delivery.Response{Status: 200, RequestID: r.RequestID, ID: r.ID, Client: e.Client}
+	out := &Decision{Request: &r, Response: resp}
+	out.RemoteMboxes, out.RemoteViews = a.RemoteDependencies(&r)
+	if len(out.RemoteMboxes) > 0 || len(out.RemoteViews) > 0 {
+		resp.Status = 206
+	}
+	if ex := r.Execute; ex != nil {
+		d.tracer = &requestTracer{d: d}
+		resp.Execute = &delivery.ExecuteResponse{}
+		if len(ex.Mboxes) > 0 {
+			resp.Execute.Mboxes = []delivery.MboxResponse{}
+		}
+		for i := range ex.Mboxes {
+			for _, a := range d.decideMbox(modeExecute, mboxDetails(&ex.Mboxes[i])) {
+				resp.Execute.Mboxes = append(resp.Execute.Mboxes, a.mboxResponse())
+			}
+		}
+		if ex.PageLoad != nil {
+			resp.Execute.PageLoad = d.decidePageLoad(modeExecute, ex.PageLoad)
+		}
+	}
+	if pf := r.Prefetch; pf != nil {
+		d.tracer = &requestTracer{d: d}
+		resp.Prefetch = &delivery.PrefetchResponse{}
+		// Requested mboxes and views are answered with a list, even an
+		// empty one, as Adobe's engines answer.
+		if len(pf.Mboxes) > 0 {
+			resp.Prefetch.Mboxes = []delivery.PrefetchMboxResponse{}
+		}
+		if len(pf.Views) > 0 {
+			resp.Prefetch.Views = []delivery.View{}
+		}
+		for i := range pf.Mboxes {
+			for _, a := range d.decideMbox(modePrefetch, mboxDetails(&pf.Mboxes[i])) {
+				resp.Prefetch.Mboxes = append(resp.Prefetch.Mboxes, delivery.PrefetchMboxResponse{MboxResponse: a.mboxResponse()})
+			}
+		}
+		for i := range pf.Views {
+			v := &pf.Views[i]
+			for _, a := range d.decideViews(modePrefetch, &details{name: v.Name, key: v.Key, req: &v.RequestDetails, orig: v}) {
+				resp.Prefetch.Views = append(resp.Prefetch.Views, a.view())
+			}
+		}
+		if pf.PageLoad != nil {
+			resp.Prefetch.PageLoad = d.decidePageLoad(modePrefetch, pf.PageLoad)
+		}
+	}
+	out.Notifications = d.notifications
+	if e.TelemetryEnabled {
+		out.Telemetry = telemetryFor(&r, d.timestamp, time.Since(start))
+	}
+	return out, nil
+}
+
+func mboxDetails(m *delivery.MboxRequest) *details {
+	return &details{name: m.Name, index: m.Index, indexed: true, req: &m.RequestDetails, orig: m}
+}
+
+func (a *answer) mboxResponse() delivery.MboxResponse {
+	return delivery.MboxResponse{Index: a.index, Name: a.name, Options: toOptions(a.options), Metrics: toMetrics(a.metrics), Trace: a.trace}
+}
+
+func (a *answer) view() delivery.View {
+	metrics := toMetrics(a.metrics)
+	if metrics == nil {
+		metrics = []delivery.Metric{} // Adobe's SDKs answer a view with "metrics": [], never without the list
+	}
+	return delivery.View{Name: a.name, Key: a.key, Options: toOptions(a.options), Metrics: metrics, Trace: a.trace}
+}
+
+// toOptions converts options to the models; content encoded when the
+// artifact loaded is reused as is.
+func toOptions(in []option) []delivery.Option {
+	if in == nil {
+		return nil
+	}
+	out := make([]delivery.Option, len(in))
+	for i, o := range in {
+		content := o.contentJSON
+		if content == nil && o.Content != nil {
+			// Content came from JSON and macros only put strings in it:
+			// it always encodes.
+			content, _ = delivery.Marshal(o.Content)
+		}
+		out[i] = delivery.Option{Type: delivery.OptionType(o.Type), Content: content, EventToken: o.EventToken, ResponseTokens: o.ResponseTokens}
+	}
+	return out
+}
+
+func toMetrics(in []metric) []delivery.Metric {
+	if in == nil {
+		return nil
+	}
+	out := make([]delivery.Metric, len(in))
+	for i, m := range in {
+		out[i] = delivery.Metric{Type: delivery.MetricType(m.Type), Selector: m.Selector, EventToken: m.EventToken}
+	}
+	return out
+}
+
+// GeoMissing reports whether r's geo is to be looked up: with a
+// geo-targeting artifact, Decide then calls LookupGeo (see
+// geoLookupAddress).
+func GeoMissing(r *delivery.Request) bool {
+	_, lookup := geoLookupAddress(r)
+	return lookup
+}
+
+// fillGeo looks up the request's geo. A failed lookup leaves geo conditions
+// false, as when the edge knows nothing about an address; it does not fail
+// the decision.
+func (e *Engine) fillGeo(ctx context.Context, r *delivery.Request) {
+	var geo delivery.Geo
+	c := delivery.Context{Channel: delivery.ChannelWeb}
+	if r.Context != nil {
+		c = *r.Context
+		if c.Geo != nil {
+			geo = *c.Geo
+		}
+	}
+	ip, _ := geoLookupAddress(r)
+	found, err := e.LookupGeo(ctx, ip)
+	if err != nil {
+		if e.Logger != nil {
+			e.Logger.Warn("target: geo lookup for on-device decisioning failed", "error", err)
+		}
+		return
+	}
+	mergeGeo(&geo, found)
+	c.Geo = &geo
+	r.Context = &c
+}
+
+// NotificationRequest is the one request that reports the decision, or nil
+// when there is nothing to report (no execute decision with an event token,
+// telemetry off).
+func (d *Decision) NotificationRequest() *delivery.Request {
+	if len(d.Notifications) == 0 && d.Telemetry == nil {
+		return nil
+	}
+	n := &delivery.Request{
+		ID:              d.Request.ID,
+		Context:         d.Request.Context,
+		ExperienceCloud: d.Request.ExperienceCloud,
+		Notifications:   d.Notifications,
+	}
+	if d.Telemetry != nil {
+		n.Telemetry = &delivery.Telemetry{Entries: []delivery.TelemetryEntry{*d.Telemetry}}
+	}
+	return n
+}
+
+// mergeGeo fills the fields a geo lookup found.
+func mergeGeo(dst, found *delivery.Geo) {
+	if found == nil {
+		return
+	}
+	if found.Latitude != nil {
+		dst.Latitude = found.Latitude
+	}
+	if found.Longitude != nil {
+		dst.Longitude = found.Longitude
+	}
+	if found.CountryCode != "" {
+		dst.CountryCode = found.CountryCode
+	}
+	if found.StateCode != "" {
+		dst.StateCode = found.StateCode
+	}
+	if found.City != "" {
+		dst.City = found.City
+	}
+}
+
+func telemetryFor(r *delivery.Request, timestamp int64, took time.Duration) *delivery.TelemetryEntry {
+	f := &delivery.TelemetryFeatures{DecisioningMethod: delivery.OnDevice}
+	if r.Execute != nil {
+		f.ExecuteMboxCount = len(r.Execute.Mboxes)
+		f.ExecutePageLoad = r.Execute.PageLoad != nil
+	}
+	if r.Prefetch != nil {
+		f.PrefetchMboxCount = len(r.Prefetch.Mboxes)
+		f.PrefetchPageLoad = r.Prefetch.PageLoad != nil
+		f.PrefetchViewCount = len(r.Prefetch.Views)
+	}
+	return &delivery.TelemetryEntry{
+		RequestID: r.RequestID,
+		Timestamp: timestamp,
+		Mode:      delivery.ExecutionModeLocal,
+		Execution: float64(took.Microseconds()) / 1000,
+		Features:  f,
+	}
+}
+
+// validVisitorID returns the visitor id to decide for: a copy of id, with a
+// new tntId (carrying the location hint, as the edge would mint it) when
+// the request identifies nobody.
+func validVisitorID(id *delivery.VisitorID, locationHint string, newID func() string) *delivery.VisitorID {
+	out := delivery.VisitorID{}
+	if id != nil {
+		out = *id
+	}
+	if out.TntID == "" && out.MarketingCloudVisitorID == "" && out.ThirdPartyID == "" && !hasAuthenticatedCustomer(out.CustomerIDs) {
+		out.TntID = newID()
+		if locationHint != "" {
+			out.TntID += "." + locationHint + "_0"
+		}
+	}
+	return &out
+}
+
+func hasAuthenticatedCustomer(ids []delivery.CustomerID) bool {
+	return slices.ContainsFunc(ids, func(c delivery.CustomerID) bool {
+		return c.AuthenticatedState == delivery.AuthenticatedStateAuthenticated && c.ID != ""
+	})
+}
+
+// allocationVisitorID picks the id visitors are bucketed by: the Experience
+// Cloud id, else the tntId without its location suffix, else the
+// third-party id. Customer ids are never used: they change when a visitor
+// logs in, and the bucket must not.
+func allocationVisitorID(id *delivery.VisitorID, newID func() string) string {
+	switch {
+	case id.MarketingCloudVisitorID != "":
+		return id.MarketingCloudVisitorID
+	case id.TntID != "":
+		tnt, _, _ := strings.Cut(id.TntID, ".")
+		if tnt != "" {
+			return tnt
+		}
+	}
+	if id.ThirdPartyID != "" {
+		return id.ThirdPartyID
+	}
+	return newID()
+}
+
+// RemoteDependencies lists the mboxes and views r asks for that a cannot
+// decide: a Hybrid client sends such a request to the edge.
+func (a *Artifact) RemoteDependencies(r *delivery.Request) (mboxes, views []string) {
+	var requested, requestedViews []string
+	hasViews := false
+	if r.Execute != nil {
+		for _, m := range r.Execute.Mboxes {
+			requested = append(requested, m.Name)
+		}
+	}
+	if r.Prefetch != nil {
+		for _, m := range r.Prefetch.Mboxes {
+			requested = append(requested, m.Name)
+		}
+	}
+	// A page load is decided by the global mbox's rules: Adobe's engines
+	// check it under the default global mbox name, whatever the artifact
+	// calls its global mbox.
+	if r.Execute != nil && r.Execute.PageLoad != nil || r.Prefetch != nil && r.Prefetch.PageLoad != nil {
+		requested = append(requested, artifact.DefaultGlobalMbox)
+	}
+	if r.Prefetch != nil {
+		for _, v := range r.Prefetch.Views {
+			hasViews = true
+			if v.Name != "" {
+				requestedViews = append(requestedViews, v.Name)
+			}
+		}
+	}
+	add := func(list []string, name string) []string {
+		if name == "" || slices.Contains(list, name) {
+			return list
+		}
+		return append(list, name)
+	}
+	for _, m := range a.remoteMboxes {
+		if slices.Contains(requested, m) {
+			mboxes = add(mboxes, m)
+		}
+	}
+	for _, m := range requested {
+		if !a.localMboxes[m] {
+			mboxes = add(mboxes, m)
+		}
+	}
+	if hasViews && len(requestedViews) == 0 {
+		for _, v := range a.remoteViews {
+			views = add(views, v)
+		}
+		return mboxes, views
+	}
+	for _, v := range a.remoteViews {
+		if slices.Contains(requestedViews, v) {
+			views = add(views, v)
+		}
+	}
+	for _, v := range requestedViews {
+		if !a.localViews[v] {
+			views = add(views, v)
+		}
+	}
+	return mboxes, views
+}
+
+type requestMode string
+
+const (
+	modeExecute  requestMode = "execute"
+	modePrefetch requestMode = "prefetch"
+)
+
+type requestType string
+
+const (
+	typeMbox requestType = "mbox"
+	typeView requestType = "view"
+)
+
+// decider holds the state of one decision.
+type decider struct {
+	engine         *Engine
+	artifact       *Artifact
+	req            *delivery.Request
+	opts           Options
+	timestamp      int64
+	visitorID      string
+	propertyToken  string
+	showTrace      bool
+	base           map[string]any
+	page           map[string]any
+	referring      map[string]any
+	responseTokens map[string]any
+
+	notifications []delivery.Notification
+	notifiedKeys  map[string]bool
+	tracer        *requestTracer
+
+	// Per request detail and per activity, computed once: a page load
+	// evaluates dozens of rules against the same parameters and visitor.
+	lastDetails *details
+	lastContext detailsContext
+	allocations map[string]float64
+}
+
+// detailsContext is the part of the rule context an mbox, view or page
+// load request sets.
+type detailsContext struct {
+	page, referring, mbox map[string]any
+}
+
+func (d *decider) detailsContext(det *details) detailsContext {
+	if det == d.lastDetails {
+		return d.lastContext
+	}
+	dc := detailsContext{page: d.page, referring: d.referring, mbox: map[string]any{}}
+	if det.req != nil {
+		dc.mbox = mboxContext(det.req.Parameters)
+		if det.req.Address != nil {
+			// An mbox's own address replaces the page's, for both the page
+			// and the referring page (as Adobe's engines do).
+			p := pageContext(det.req.Address.URL)
+			dc.page, dc.referring = p, p
+		}
+	}
+	d.lastDetails, d.lastContext = det, dc
+	return dc
+}
+
+func (d *decider) allocation(activityID string) float64 {
+	if v, ok := d.allocations[activityID]; ok {
+		return v
+	}
+	if d.allocations == nil {
+		d.allocations = map[string]float64{}
+	}
+	v := allocationBucket(d.engine.Client, activityID, d.visitorID)
+	d.allocations[activityID] = v
+	return v
+}
+
+// byPropertyToken keeps the rules for the request's property: rules with no
+// property tokens apply everywhere; with tokens, only to those properties.
+func (d *decider) ruleApplies(r *rule) bool {
+	if len(r.propertyTokens) == 0 {
+		return true
+	}
+	return d.propertyToken != "" && slices.Contains(r.propertyTokens, d.propertyToken)
+}
+
+// decideMbox evaluates an mbox's rules: the first satisfied rule answers,
+// except for the global mbox (page load), where every satisfied rule does.
+func (d *decider) decideMbox(mode requestMode, m *details) []answer {
+	global := m.name == d.artifact.globalMbox
+	d.tracer.traceRequest(mode, typeMbox, m)
+	var out []answer
+	matched := map[string]bool{}
+	for _, r := range d.artifact.mboxRules[m.name] {
+		if !d.ruleApplies(r) || global && matched[r.key] {
+			continue
+		}
+		res, ok := d.evaluate(mode, r, m, typeMbox)
+		if !ok {
+			continue
+		}
+		out = append(out, res)
+		matched[r.key] = true
+		if !global {
+			break
+		}
+	}
+	if !global && len(out) == 0 {
+		out = append(out, answer{name: m.name, index: m.index, trace: d.tracer.result()})
+	}
+	return out
+}
+
+// decidePageLoad answers a page load with every satisfied rule of the
+// global mbox, options concatenated and metrics de-duplicated.
+func (d *decider) decidePageLoad(mode requestMode, p *delivery.RequestDetails) *delivery.PageLoadResponse {
+	m := &delivery.MboxRequest{RequestDetails: *p, Name: d.artifact.globalMbox}
+	answers := d.decideMbox(mode, &details{name: m.Name, req: p, orig: m})
+	var options []option
+	var metrics []metric
+	var trace map[string]any
+	seen := map[string]bool{}
+	for _, a := range answers {
+		options = append(options, a.options...)
+		if a.trace != nil {
+			trace = a.trace
+		}
+		for _, mt := range a.metrics {
+			if !seen[mt.EventToken] {
+				seen[mt.EventToken] = true
+				metrics = append(metrics, mt)
+			}
+		}
+	}
+	opts := toOptions(options)
+	if opts == nil {
+		opts = []delivery.Option{} // a page load always answers with its list of options
+	}
+	return &delivery.PageLoadResponse{Options: opts, Metrics: toMetrics(metrics), Trace: trace}
+}
+
+// decideViews answers a view request (or, without a name, every view) with
+// every satisfied rule, one answer per view.
+func (d *decider) decideViews(mode requestMode, v *details) []answer {
+	d.tracer.traceRequest(mode, typeView, v)
+	rules := d.artifact.allViewRules
+	if v.name != "" {
+		rules = d.artifact.viewRules[v.name]
+	}
+	var out []answer
+	byName := map[string]int{}
+	matched := map[string]bool{}
+	for _, r := range rules {
+		if !d.ruleApplies(r) || matched[r.key] {
+			continue
+		}
+		res, ok := d.evaluate(mode, r, v, typeView)
+		if !ok {
+			continue
+		}
+		matched[r.key] = true
+		if i, seen := byName[res.name]; seen {
+			out[i].options = append(out[i].options, res.options...)
+			out[i].metrics = append(out[i].metrics, res.metrics...)
+			continue
+		}
+		byName[res.name] = len(out)
+		out = append(out, res)
+	}
+	return out
+}
+
+// evaluate runs one rule; when it is satisfied, it returns the answer
+// post-processed for the mode: event tokens, notifications, response
+// tokens, campaign macros and the trace.
+func (d *decider) evaluate(mode requestMode, r *rule, det *details, rt requestType) (answer, bool) {
+	dc := d.detailsContext(det)
+	scope := &ruleScope{
+		base:       d.base,
+		page:       dc.page,
+		referring:  dc.referring,
+		mbox:       dc.mbox,
+		allocation: d.allocation(r.activityID),
+	}
+	ok := jsonlogic.Truthy(r.condition.Eval(scope))
+	d.tracer.ruleEvaluated(r, scope, ok)
+	if !ok {
+		return answer{}, false
+	}
+	c := r.consequence
+	res := answer{name: c.name, index: det.index, key: det.key}
+	switch mode {
+	case modeExecute:
+		d.notify(r, c)
+		for _, o := range c.options {
+			if o.Type == "" && o.Content == nil {
+				continue
+			}
+			o.EventToken = ""
+			res.options = append(res.options, o)
+		}
+		for _, m := range c.metrics {
+			if m.Type == "click" {
+				res.metrics = append(res.metrics, m)
+			}
+		}
+	default:
+		res.options = make([]option, len(c.options))
+		for i, o := range c.options {
+			if o.EventToken == "" && i < len(c.metrics) && c.metrics[i].Type == "display" {
+				o.EventToken = c.metrics[i].EventToken
+			}
+			res.options[i] = o
+		}
+		if rt == typeView {
+			res.metrics = slices.Clone(c.metrics)
+			if res.metrics == nil && c.metrics != nil {
+				res.metrics = []metric{}
+			}
+		}
+	}
+	if res.options == nil {
+		res.options = []option{} // a satisfied rule answers with a list, even an empty one
+	}
+	tokens := d.ruleResponseTokens(r)
+	for i := range res.options {
+		res.options[i].ResponseTokens = tokens
+		if content, changed := replaceMacros(res.options[i].Type, res.options[i].Content, r, det); changed {
+			res.options[i].Content = content
+			res.options[i].contentJSON = nil
+		}
+	}
+	res.trace = d.tracer.result()
+	return res, true
+}
+
+// notify records the display notification for an execute decision, once
+// per mbox and event token.
+func (d *decider) notify(r *rule, c consequence) {
+	var tokens []string
+	for _, o := range c.options {
+		if o.EventToken == "" {
+			continue
+		}
+		key := c.name + "-" + o.EventToken
+		if d.notifiedKeys[key] {
+			continue
+		}
+		if d.notifiedKeys == nil {
+			d.notifiedKeys = map[string]bool{}
+		}
+		d.notifiedKeys[key] = true
+		tokens = append(tokens, o.EventToken)
+	}
+	if len(tokens) == 0 {
+		return
+	}
+	n := delivery.Notification{
+		ID:           d.engine.NewID(),
+		ImpressionID: d.engine.NewID(),
+		Timestamp:    d.timestamp,
+		Type:         delivery.MetricTypeDisplay,
+		Mbox:         &delivery.NotificationMbox{Name: c.name},
+		Tokens:       tokens,
+	}
+	d.notifications = append(d.notifications, n)
+	d.tracer.notified(r, n)
+}
+
+// responseTokenKeys are the rule meta entries that become response tokens
+// when the artifact lists them.
+var responseTokenKeys = []string{
+	"activity.id", "activity.name", "activity.type", "experience.id", "experience.name",
+	"location.id", "location.name", "location.type", "offer.id", "offer.name", "option.id", "option.name",
+}
+
+// responseTokenBase holds the tokens every option of a decision carries.
+func responseTokenBase(a *Artifact, geo map[string]any) map[string]any {
+	m := map[string]any{"activity.decisioningMethod": "on-device"}
+	for token, field := range map[string]string{
+		"geo.city": "city", "geo.country": "country", "geo.state": "region",
+		"geo.latitude": "latitude", "geo.longitude": "longitude",
+	} {
+		if v, ok := geo[field]; ok && a.responseTokens[token] {
+			m[token] = v
+		}
+	}
+	return m
+}
+
+func (d *decider) ruleResponseTokens(r *rule) map[string]any {
+	m := make(map[string]any, len(responseTokenKeys)+len(d.responseTokens))
+	for _, k := range responseTokenKeys {
+		if v, ok := r.meta[k]; ok && d.artifact.responseTokens[k] {
+			m[k] = v
+		}
+	}
+	for k, v := range d.responseTokens {
+		m[k] = v
+	}
+	return m
+}
+
+// allocationBucket maps a visitor to a percentage in [0, 100) with two
+// decimals, the value the artifact's "allocation" conditions compare against.
+//
+// The steps and the float arithmetic follow Adobe's engines exactly (signed
+// 32-bit hash, absolute value, modulo 10000, scaled to a percentage, rounded
+// half up to two decimals): a visitor must land in the same experience
+// whichever SDK decides for it.
+func allocationBucket(client, activityID, visitorID string) float64 {
+	return bucketOf(client + "." + activityID + "." + visitorID + "." + campaignBucketSalt)
+}
+
+// bucketOf is allocationBucket for a whole key.
+func bucketOf(key string) float64 {
+	signed := int64(int32(murmur3.UTF16(key, 0)))
+	if signed < 0 {
+		signed = -signed
+	}
+	v := float64(signed%10000) / 10000 * 100
+	return math.Floor(v*100+0.5) / 100
+}
+
+// campaignBucketSalt is the last component of the allocation key.
+const campaignBucketSalt = "0"

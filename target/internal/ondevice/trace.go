@@ -1,0 +1,212 @@
+package ondevice
+
+import (
+	"encoding/json"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/target-go/sdk/target/delivery"
+	"github.com/target-go/sdk/target/internal/jsonlogic"
+)
+
+// Traces of on-device decisions, in the shape the edge gives when a
+// request asks for a trace: which activities matched, which audiences did
+// and did not, the context each was evaluated against, and the artifact
+// used. Nothing is recorded when the request does not ask for a trace, so
+// ordinary decisions pay nothing for it.
+
+type requestTracer struct {
+	d       *decider
+	request map[string]any
+	// campaigns and targets are kept in first-seen order.
+	campaigns []*traceCampaign
+	targets   []*traceTarget
+}
+
+type traceCampaign struct {
+	activity      string
+	fields        map[string]any
+	notifications []any
+}
+
+type traceTarget struct {
+	activity                 string
+	context                  any
+	campaignID, campaignType any
+	matchedSegments          []any
+	unmatchedSegments        []any
+	matchedConditions        []any
+	unmatchedConditions      []any
+}
+
+func (t *requestTracer) traceRequest(mode requestMode, rt requestType, det *details) {
+	if !t.d.showTrace {
+		return
+	}
+	detail := map[string]any{}
+	if b, err := json.Marshal(det.orig); err == nil {
+		_ = json.Unmarshal(b, &detail)
+	}
+	detail["type"] = string(mode)
+	t.request = map[string]any{
+		"pageURL":  t.d.page["url"],
+		"host":     t.d.page["domain"],
+		string(rt): detail,
+	}
+}
+
+func (t *requestTracer) ruleEvaluated(r *rule, scope *ruleScope, satisfied bool) {
+	if !t.d.showTrace {
+		return
+	}
+	activityID := r.meta["activity.id"]
+	if satisfied && t.campaign(r.activityID) == nil {
+		offers := []any{}
+		if offer, ok := r.meta["offer.id"]; ok && offer != nil {
+			offers = append(offers, offer)
+		}
+		t.campaigns = append(t.campaigns, &traceCampaign{
+			activity: r.activityID,
+			fields: map[string]any{
+				"id":           activityID,
+				"campaignType": r.meta["activity.type"],
+				"branchId":     r.meta["experience.id"],
+				"offers":       offers,
+				"environment":  t.d.artifact.meta["environment"],
+			},
+		})
+	}
+	var target *traceTarget
+	for _, tt := range t.targets {
+		if tt.activity == r.activityID {
+			target = tt
+		}
+	}
+	if target == nil {
+		target = &traceTarget{
+			activity:     r.activityID,
+			context:      scope.Value(),
+			campaignID:   activityID,
+			campaignType: r.meta["activity.type"],
+		}
+		t.targets = append(t.targets, target)
+	}
+	addUnique := func(list []any, v any) []any {
+		if slices.ContainsFunc(list, func(e any) bool { return jsonlogic.StrictEqual(e, v) }) {
+			return list
+		}
+		return append(list, v)
+	}
+	for _, id := range r.audienceIDs {
+		if satisfied {
+			target.matchedSegments = addUnique(target.matchedSegments, id)
+		} else {
+			target.unmatchedSegments = addUnique(target.unmatchedSegments, id)
+		}
+	}
+	if satisfied {
+		target.matchedConditions = append(target.matchedConditions, r.rawCondition)
+	} else {
+		target.unmatchedConditions = append(target.unmatchedConditions, r.rawCondition)
+	}
+}
+
+func (t *requestTracer) campaign(activity string) *traceCampaign {
+	for _, c := range t.campaigns {
+		if c.activity == activity {
+			return c
+		}
+	}
+	return nil
+}
+
+func (t *requestTracer) notified(r *rule, n delivery.Notification) {
+	if !t.d.showTrace {
+		return
+	}
+	if c := t.campaign(r.activityID); c != nil {
+		var m map[string]any
+		if b, err := json.Marshal(n); err == nil {
+			_ = json.Unmarshal(b, &m)
+		}
+		c.notifications = append(c.notifications, m)
+	}
+}
+
+// result is the trace as it stands, or nil when none was asked for. It is
+// a snapshot: later rules do not change a trace already handed out.
+func (t *requestTracer) result() map[string]any {
+	if !t.d.showTrace {
+		return nil
+	}
+	campaigns := make([]any, 0, len(t.campaigns))
+	for _, c := range t.campaigns {
+		m := make(map[string]any, len(c.fields)+1)
+		for k, v := range c.fields {
+			m[k] = v
+		}
+		if c.notifications != nil {
+			m["notifications"] = slices.Clone(c.notifications)
+		}
+		campaigns = append(campaigns, m)
+	}
+	targets := make([]any, 0, len(t.targets))
+	orEmpty := func(l []any) []any {
+		if l == nil {
+			return []any{}
+		}
+		return slices.Clone(l)
+	}
+	for _, tt := range t.targets {
+		targets = append(targets, map[string]any{
+			"context":                 tt.context,
+			"campaignId":              tt.campaignID,
+			"campaignType":            tt.campaignType,
+			"matchedSegmentIds":       orEmpty(tt.matchedSegments),
+			"unmatchedSegmentIds":     orEmpty(tt.unmatchedSegments),
+			"matchedRuleConditions":   orEmpty(tt.matchedConditions),
+			"unmatchedRuleConditions": orEmpty(tt.unmatchedConditions),
+		})
+	}
+	request := map[string]any{"sessionId": t.d.opts.SessionID}
+	for k, v := range t.request {
+		request[k] = v
+	}
+	return map[string]any{
+		"clientCode":               t.d.engine.Client,
+		"artifact":                 t.artifact(),
+		"profile":                  traceProfile(t.d.req.ID),
+		"request":                  request,
+		"campaigns":                campaigns,
+		"evaluatedCampaignTargets": targets,
+	}
+}
+
+// artifact describes the artifact: its source as the engine's
+// ArtifactTrace gives it, else its version and meta alone.
+func (t *requestTracer) artifact() map[string]any {
+	if f := t.d.engine.ArtifactTrace; f != nil {
+		return f()
+	}
+	m := map[string]any{"artifactVersion": t.d.artifact.version}
+	maps.Copy(m, t.d.artifact.meta)
+	return m
+}
+
+func traceProfile(id *delivery.VisitorID) map[string]any {
+	visitor := map[string]any{}
+	if b, err := json.Marshal(id); err == nil {
+		_ = json.Unmarshal(b, &visitor)
+	}
+	if id.TntID != "" {
+		tnt, location, found := strings.Cut(id.TntID, ".")
+		visitor["tntId"] = tnt
+		if found {
+			visitor["profileLocation"] = location
+		} else {
+			delete(visitor, "profileLocation")
+		}
+	}
+	return map[string]any{"visitorId": visitor}
+}
