@@ -15,8 +15,15 @@
 //
 // Source of truth: Adobe's decisioning engines (the Node.js SDK's
 // target-decisioning-engine first). The conformance suite
-// (TARGET_SDK_TESTING_DIR) and the differential test against Adobe's
-// Node.js engine, both run from package target, pin the answers.
+// (TARGET_SDK_TESTING_DIR) and the differential fuzzer against Adobe's
+// Node.js engine (TestOnDeviceDifferential), both run from package target,
+// pin the answers; where Adobe's engine is wrong, this one differs on
+// purpose, and the fuzzer lists each such difference with its reason.
+// Where the two languages differ, the engine does what JavaScript does:
+// URLs are split as text (pageurl.go), "_lc" values are lower-cased as
+// String.prototype.toLowerCase does (jsstring.go), the mbox context is
+// built in JavaScript's property order (mboxcontext.go), and user-agent
+// patterns match as JavaScript's regular expressions (package useragent).
 //
 // Why the engine does not import the client: the client depends on it, and
 // keeping the models in package delivery lets both speak the same types
