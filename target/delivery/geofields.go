@@ -93,9 +93,17 @@ func (g *Geo) UnmarshalJSON(b []byte) error {
 // MarshalJSON writes a Geo, with the string fields it was read with as ""
 // written as "".
 func (g Geo) MarshalJSON() ([]byte, error) {
-	b, err := json.Marshal(geoJSON(g))
-	if err != nil || g.empty == 0 {
-		return b, err
+	// As delivery.Marshal, without HTML escaping: the outer encoder keeps
+	// what this returns as it is.
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(geoJSON(g)); err != nil {
+		return nil, err
+	}
+	b := bytes.TrimRight(buf.Bytes(), "\n")
+	if g.empty == 0 {
+		return b, nil
 	}
 	b = b[:len(b)-1] // the closing brace
 	for _, f := range geoFieldNames {
