@@ -271,6 +271,24 @@ var engineKeptDifferences = []engineKeptDifference{
 		},
 	},
 	{
+		name: "'@' in a path",
+		reason: "Adobe's URL parser takes everything up to an '@' anywhere in the URL as user " +
+			"information, so https://example.com/a@b has host \"b\" and path \"\"; '@' is a path " +
+			"character (RFC 3986 section 3.3), and here user information ends with the authority",
+		applies: func(req map[string]any) bool {
+			for _, u := range requestURLs(req) {
+				_, rest, ok := strings.Cut(u, "://")
+				if !ok {
+					continue
+				}
+				if i := strings.IndexAny(rest, "/?#"); i >= 0 && strings.Contains(rest[i:], "@") {
+					return true
+				}
+			}
+			return false
+		},
+	},
+	{
 		name: "IPv6 hosts",
 		reason: "Adobe's URL parser ends the host at the first ':' of an IPv6 literal ([2001:db8::1] " +
 			"becomes \"[2001\"); the host here is the address",
