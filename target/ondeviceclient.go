@@ -115,25 +115,38 @@ func (c *Client) decideOnDevice(ctx context.Context, p *prepared) *future.Future
 		return future.Rejected[*Response](ErrClientClosed)
 	}
 	start := time.Now()
-	decide := func(ctx context.Context) (*Response, error) {
+	// decide returns the registration of the notification's callback
+	// apart, to run once the decision's count is released: the
+	// notification may have failed already (a request that cannot be
+	// encoded) or be answered at once, and then OnNotificationsSent runs
+	// on this goroutine; a Close it calls waits for the work in flight,
+	// which must not include the decision it is called from.
+	decide := func(ctx context.Context) (r *Response, notify func(), err error) {
+		defer od.work.Done() // even if the decision panics
 		d, err := od.engine.decide(ctx, p.req, ondevice.Options{SessionID: p.sessionID, LocationHint: p.cluster})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		r := c.onDeviceResponse(p, d, time.Since(start))
-		c.report(ctx, od, p, d)
-		return r, nil
+		r = c.onDeviceResponse(p, d, time.Since(start))
+		return r, c.report(ctx, od, p, d), nil
+	}
+	decideAndNotify := func(ctx context.Context) (*Response, error) {
+		r, notify, err := decide(ctx)
+		if notify != nil {
+			notify()
+		}
+		return r, err
 	}
 	if a != nil && a.GeoTargetingEnabled() && ondevice.GeoMissing(p.req) {
 		return future.Go(ctx, func(ctx context.Context) (*Response, error) {
-			defer od.work.Done() // future.Go always runs fn, even cancelled
+			// future.Go always runs fn, even cancelled, so the count is
+			// always released.
 			ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 			defer cancel()
-			return decide(ctx)
+			return decideAndNotify(ctx)
 		})
 	}
-	defer od.work.Done()
-	r, err := decide(ctx)
+	r, err := decideAndNotify(ctx)
 	if err != nil {
 		return future.Rejected[*Response](err)
 	}
@@ -174,11 +187,13 @@ func (c *Client) onDeviceResponse(p *prepared, d *ondevice.Decision, took time.D
 // in one SendNotifications call that the caller does not wait for; its
 // outcome goes to OnDeviceConfig.OnNotificationsSent and, on failure, to
 // the log. Telemetry of a decision without notifications waits for the
-// client's next request instead, as the timings of edge calls do.
-func (c *Client) report(ctx context.Context, od *onDevice, p *prepared, d *ondevice.Decision) {
+// client's next request instead, as the timings of edge calls do. report
+// returns what registers the outcome's handling, nil when nothing was
+// sent; the caller runs it after releasing the decision's count.
+func (c *Client) report(ctx context.Context, od *onDevice, p *prepared, d *ondevice.Decision) func() {
 	n := d.NotificationRequest()
 	if n == nil {
-		return
+		return nil
 	}
 	if len(n.Notifications) == 0 {
 		if n.Telemetry != nil {
@@ -186,7 +201,7 @@ func (c *Client) report(ctx context.Context, od *onDevice, p *prepared, d *ondev
 			c.pending = trimTelemetry(append(c.pending, n.Telemetry.Entries...))
 			c.mu.Unlock()
 		}
-		return
+		return nil
 	}
 	// The decision is counted in work until it returns, so this Add is
 	// never from zero while Close waits.
@@ -198,15 +213,17 @@ func (c *Client) report(ctx context.Context, od *onDevice, p *prepared, d *ondev
 		SessionID:          p.sessionID,
 		TargetLocationHint: p.cluster,
 	})
-	f.OnComplete(func(r *Response, err error) {
-		od.notifying.Add(1)
-		defer od.notifying.Done() // even if the callback panics: Close waits for it
-		od.work.Done()
-		if err != nil {
-			c.log.Warn("target: on-device display notifications failed", "requestId", d.Request.RequestID, "error", err)
-		}
-		if od.cfg.OnNotificationsSent != nil {
-			od.callbacks().run(func() { od.cfg.OnNotificationsSent(r, err) })
-		}
-	})
+	return func() {
+		f.OnComplete(func(r *Response, err error) {
+			od.notifying.Add(1)
+			defer od.notifying.Done() // even if the callback panics: Close waits for it
+			od.work.Done()
+			if err != nil {
+				c.log.Warn("target: on-device display notifications failed", "requestId", d.Request.RequestID, "error", err)
+			}
+			if od.cfg.OnNotificationsSent != nil {
+				od.callbacks().run(func() { od.cfg.OnNotificationsSent(r, err) })
+			}
+		})
+	}
 }

@@ -1,10 +1,12 @@
 package target_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -227,4 +229,63 @@ func TestCloseWaitsForOnDeviceCallsInFlight(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, target.OnDevice, r.Meta.DecisioningMethod)
 	})
+}
+
+// TestCloseFromNotificationCallbackOnDecidingGoroutine: the notification's
+// future may be settled before its callback is registered, and then
+// OnNotificationsSent runs on the goroutine that decided; a Close called
+// there returns, and so does the call. The notification fails at once when
+// the request cannot be encoded (NaN); it is answered at once often enough
+// by an in-process edge, looped.
+func TestCloseFromNotificationCallbackOnDecidingGoroutine(t *testing.T) {
+	t.Parallel()
+	geoArtifact := strings.Replace(testArtifact, `"globalMbox"`, `"geoTargetingEnabled": true, "globalMbox"`, 1)
+	edge := targettest.NewServer(targettest.Config{})
+	t.Cleanup(edge.Close)
+	run := func(t *testing.T, artifact string, req target.DeliveryRequest, wantErr bool) {
+		t.Helper()
+		clients := make(chan *target.Client, 1)
+		closed := make(chan error, 1)
+		cfg := edge.ClientConfig()
+		cfg.HTTPClient = &http.Client{Transport: &geoGate{edge: edge, release: closedChan()}}
+		cfg.DecisioningMethod = target.OnDevice
+		cfg.OnDevice = target.OnDeviceConfig{
+			ArtifactPayload: []byte(artifact),
+			OnNotificationsSent: func(_ *target.Response, err error) {
+				(<-clients).Close()
+				closed <- err
+			},
+		}
+		c, err := target.NewClient(cfg)
+		require.NoError(t, err)
+		clients <- c
+		done := make(chan error, 1)
+		go func() {
+			_, err := c.GetOffers(context.Background(), target.GetOffersOptions{Request: req}).Await(context.Background())
+			done <- err
+		}()
+		require.NoError(t, within(t, done, "GetOffers with Close in OnNotificationsSent"))
+		err = within(t, closed, "Close from OnNotificationsSent")
+		if wantErr {
+			require.Error(t, err)
+		} else {
+			require.NoError(t, err)
+		}
+		c.Close()
+	}
+	nan := heroRequest("gold")
+	nan.Context = &target.Context{Channel: target.ChannelWeb, Screen: &target.Screen{PixelRatio: math.NaN()}}
+	t.Run("sync failure", func(t *testing.T) { run(t, testArtifact, nan, true) })
+	t.Run("sync failure after geo lookup", func(t *testing.T) { run(t, geoArtifact, nan, true) })
+	t.Run("answered at once", func(t *testing.T) {
+		for range 100 {
+			run(t, testArtifact, heroRequest("gold"), false)
+		}
+	})
+}
+
+func closedChan() chan struct{} {
+	ch := make(chan struct{})
+	close(ch)
+	return ch
 }
