@@ -1,0 +1,146 @@
+package target_test
+
+import (
+	"context"
+	"errors"
+	"math"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/target-go/sdk/target"
+)
+
+// TestBackoffBounds: however large the configured bounds, the wait before
+// every attempt is in [MinBackoff/2, MaxBackoff]: doubling saturates instead of
+// wrapping negative (which made rand.N panic).
+func TestBackoffBounds(t *testing.T) {
+	t.Parallel()
+	for _, p := range []target.RetryPolicy{
+		{MaxAttempts: 100, MinBackoff: 1 << 62, MaxBackoff: math.MaxInt64},
+		{MaxAttempts: 100, MinBackoff: math.MaxInt64, MaxBackoff: math.MaxInt64},
+		{MaxAttempts: 100, MinBackoff: math.MaxInt64},
+		{MaxAttempts: 100, MinBackoff: 1, MaxBackoff: math.MaxInt64},
+		{MaxAttempts: 100, MinBackoff: 3, MaxBackoff: math.MaxInt64 - 1},
+		{MaxAttempts: 100, MinBackoff: time.Millisecond, MaxBackoff: time.Second},
+	} {
+		c, err := target.NewClient(target.Config{Client: "acme", OrganizationID: "org", Retry: p})
+		require.NoError(t, err)
+		hi := p.MaxBackoff
+		if hi == 0 {
+			hi = p.MinBackoff
+		}
+		prev := time.Duration(0)
+		for attempt := 1; attempt < 100; attempt++ {
+			w := c.Backoff(attempt, errors.New("reset"))
+			require.GreaterOrEqual(t, w, min(p.MinBackoff, hi)/2, "%+v attempt %d", p, attempt)
+			require.LessOrEqual(t, w, hi, "%+v attempt %d", p, attempt)
+			// Equal jitter: at least half the step, which never shrinks.
+			require.GreaterOrEqual(t, w, prev/4, "%+v attempt %d", p, attempt)
+			prev = w
+		}
+	}
+}
+
+// TestBackoffOverflowCall: the red team's call, a 503 with Retry-After
+// then 500s under bounds near MaxInt64, ends with the edge's error, not a
+// panic.
+func TestBackoffOverflowCall(t *testing.T) {
+	t.Parallel()
+	n := 0
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n++
+		if n == 1 {
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusInternalServerError)
+	})
+	c, err := target.NewClient(target.Config{Client: "acme", OrganizationID: "org",
+		HTTPClient: &http.Client{Transport: inProcess{h}},
+		Retry:      target.RetryPolicy{MaxAttempts: 3, MinBackoff: 1 << 62, MaxBackoff: math.MaxInt64}})
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	_, err = c.GetOffers(ctx, target.GetOffersOptions{Request: heroRequest("x")}).Await(ctx)
+	var api *target.APIError
+	require.ErrorAs(t, err, &api, "%v", err)
+}
+
+// signalRT blocks every request until its context ends, after telling
+// entered that it has one.
+type signalRT struct{ entered chan struct{} }
+
+func (s signalRT) RoundTrip(r *http.Request) (*http.Response, error) {
+	select {
+	case s.entered <- struct{}{}:
+	default:
+	}
+	<-r.Context().Done()
+	return nil, r.Context().Err()
+}
+
+// TestContextCause: a call whose context ends with a cause fails with an
+// error that is both the context's error and the cause.
+func TestContextCause(t *testing.T) {
+	t.Parallel()
+	myErr := errors.New("shutting down")
+	rt := signalRT{entered: make(chan struct{}, 1)}
+	c, err := target.NewClient(target.Config{Client: "acme", OrganizationID: "org", HTTPClient: &http.Client{Transport: rt}})
+	require.NoError(t, err)
+	check := func(t *testing.T, err error, want error) {
+		t.Helper()
+		var te *target.TransportError
+		require.ErrorAs(t, err, &te)
+		assert.ErrorIs(t, err, want)
+		assert.ErrorIs(t, err, myErr)
+		assert.Contains(t, err.Error(), myErr.Error())
+	}
+	t.Run("cancel cause", func(t *testing.T) {
+		ctx, cancel := context.WithCancelCause(context.Background())
+		f := c.GetOffers(ctx, target.GetOffersOptions{Request: heroRequest("x")})
+		within(t, rt.entered, "request sent")
+		cancel(myErr)
+		_, err := f.Await(t.Context())
+		check(t, err, context.Canceled)
+	})
+	t.Run("timeout cause", func(t *testing.T) {
+		ctx, cancel := context.WithTimeoutCause(context.Background(), 20*time.Millisecond, myErr)
+		defer cancel()
+		_, err := c.GetOffers(ctx, target.GetOffersOptions{Request: heroRequest("x")}).Await(t.Context())
+		check(t, err, context.DeadlineExceeded)
+	})
+	t.Run("no cause", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		f := c.GetOffers(ctx, target.GetOffersOptions{Request: heroRequest("x")})
+		within(t, rt.entered, "request sent")
+		cancel()
+		_, err := f.Await(t.Context())
+		require.ErrorIs(t, err, context.Canceled)
+		assert.NotContains(t, err.Error(), "context canceled: context canceled")
+	})
+}
+
+// TestEmpty2xx: 204 is the only success without a body; an empty 200,
+// 201, 202, 205 or 206 is a *DecodeError.
+func TestEmpty2xx(t *testing.T) {
+	t.Parallel()
+	for _, st := range []int{200, 201, 202, 203, 204, 205, 206, 299} {
+		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(st) })
+		c, err := target.NewClient(target.Config{Client: "acme", OrganizationID: "org", HTTPClient: &http.Client{Transport: inProcess{h}}})
+		require.NoError(t, err)
+		r, err := c.GetOffers(t.Context(), target.GetOffersOptions{Request: heroRequest("x")}).Await(t.Context())
+		if st == http.StatusNoContent {
+			require.NoError(t, err)
+			require.NotNil(t, r)
+			continue
+		}
+		var de *target.DecodeError
+		require.ErrorAs(t, err, &de, "status %d", st)
+		assert.Equal(t, st, de.Status)
+	}
+}
