@@ -74,8 +74,10 @@ func (c *Client) prepare(in DeliveryRequest, co callOptions, check func(*Deliver
 	}
 	// An on-device geo lookup sends the address as X-Forwarded-For.
 	if cx := req.Context; cx != nil && cx.Geo != nil && cx.Geo.IPAddress != "" {
-		if _, err := netip.ParseAddr(cx.Geo.IPAddress); err != nil {
-			return nil, optionError("Request.Context.Geo.IPAddress", "not an IP address")
+		// netip takes an IPv6 zone ("%eth0") as free text, CR/LF included;
+		// no visitor's address has one.
+		if a, err := netip.ParseAddr(cx.Geo.IPAddress); err != nil || a.Zone() != "" {
+			return nil, optionError("Request.Context.Geo.IPAddress", "not an IP address without zone")
 		}
 	}
 	if err := normalizeRequest(&req, now); err != nil {
