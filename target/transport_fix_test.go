@@ -3,6 +3,7 @@ package target_test
 import (
 	"context"
 	"errors"
+	"io"
 	"math"
 	"net/http"
 	"testing"
@@ -142,5 +143,50 @@ func TestEmpty2xx(t *testing.T) {
 		var de *target.DecodeError
 		require.ErrorAs(t, err, &de, "status %d", st)
 		assert.Equal(t, st, de.Status)
+	}
+}
+
+// followingRT is a caller's transport that follows redirects itself, as
+// one built on an http.Client does.
+type followingRT struct{ c *http.Client }
+
+func (r followingRT) RoundTrip(req *http.Request) (*http.Response, error) {
+	out := req.Clone(req.Context())
+	out.RequestURI = ""
+	return r.c.Do(out)
+}
+
+// TestTransportFollowsRedirect: when the caller's transport follows a
+// redirect to another host or scheme, the call fails with a
+// *TransportError naming where the answer came from; the other host's
+// answer is not taken for the edge's, and the call is not retried.
+func TestTransportFollowsRedirect(t *testing.T) {
+	t.Parallel()
+	for _, status := range []int{http.StatusFound, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+		for _, tlsEdge := range []bool{false, true} {
+			other := newCountingServer(t, false, func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = io.WriteString(w, `{"status":200,"requestId":"x"}`)
+			})
+			edge := newCountingServer(t, tlsEdge, func(w http.ResponseWriter, r *http.Request) {
+				http.Redirect(w, r, other.URL+"/rest/v1/delivery", status)
+			})
+			hc := &http.Client{}
+			if tlsEdge {
+				hc.Transport = edge.Client().Transport
+			}
+			c, err := target.NewClient(target.Config{Client: "acme", OrganizationID: "org", ServerDomain: edge.host(), Insecure: !tlsEdge,
+				HTTPClient: &http.Client{Transport: followingRT{hc}},
+				Retry:      target.RetryPolicy{MaxAttempts: 3, MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond}})
+			require.NoError(t, err)
+			r, err := c.GetOffers(t.Context(), target.GetOffersOptions{Request: heroRequest("x")}).Await(t.Context())
+			require.Nil(t, r)
+			var te *target.TransportError
+			require.ErrorAs(t, err, &te, "status %d tls %v", status, tlsEdge)
+			assert.Contains(t, err.Error(), other.host())
+			assert.Equal(t, 1, te.Attempts, "not retried")
+			assert.EqualValues(t, 1, edge.hits.Load())
+			hc.CloseIdleConnections()
+		}
 	}
 }
