@@ -234,6 +234,10 @@ func (s *callSecrets) get() []string {
 	if s.p.tntID != "" && (r.ID == nil || r.ID.TntID != s.p.tntID) {
 		add(s.p.tntID)
 	}
+	// The visitor's address identifies them as well as an id does.
+	if r.Context != nil && r.Context.Geo != nil {
+		add(r.Context.Geo.IPAddress)
+	}
 	if r.Property != nil {
 		add(r.Property.Token)
 	}
@@ -274,6 +278,16 @@ func (s *callSecrets) get() []string {
 		details(&n.RequestDetails)
 		for _, t := range n.Tokens {
 			add(t)
+		}
+		// A state token replays the decision it was issued for.
+		if n.Mbox != nil {
+			add(n.Mbox.State)
+		}
+		if n.View != nil {
+			add(n.View.State)
+		}
+		if n.PageLoad != nil {
+			add(n.PageLoad.State)
 		}
 	}
 	if r.Telemetry != nil {
