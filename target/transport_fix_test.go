@@ -3,8 +3,10 @@ package target_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"math"
+	"net"
 	"net/http"
 	"testing"
 	"time"
@@ -189,4 +191,42 @@ func TestTransportFollowsRedirect(t *testing.T) {
 			hc.CloseIdleConnections()
 		}
 	}
+}
+
+// quotingRT is a caller's transport whose errors quote the request URL, as
+// many wrappers' do: the session id is in its query.
+type quotingRT struct{}
+
+func (quotingRT) RoundTrip(req *http.Request) (*http.Response, error) {
+	return nil, fmt.Errorf("proxy refused %s: %w", req.URL, &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("refused " + req.URL.RawQuery)})
+}
+
+// TestUnwrappedCauseRedacted: no link of a failed call's error chain, as
+// errors.Unwrap walks it, prints the session id under any fmt verb, and
+// errors.As still finds the cause's *net.OpError.
+func TestUnwrappedCauseRedacted(t *testing.T) {
+	t.Parallel()
+	const secret = "SESSION-SECRET"
+	c, err := target.NewClient(target.Config{Client: "acme", OrganizationID: "org", HTTPClient: &http.Client{Transport: quotingRT{}}})
+	require.NoError(t, err)
+	_, err = c.GetOffers(t.Context(), target.GetOffersOptions{Request: heroRequest("x"), SessionID: secret}).Await(t.Context())
+	var te *target.TransportError
+	require.ErrorAs(t, err, &te)
+	var op *net.OpError
+	require.ErrorAs(t, err, &op, "the cause is still reachable by type")
+	assert.Equal(t, "dial", op.Op)
+	links := 0
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		links++
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x"} {
+			text := fmt.Sprintf(verb, e)
+			if verb == "%x" {
+				text = fmt.Sprintf("%s", e) // hex of the same text: checked through %s
+			}
+			assert.NotContains(t, text, secret, "link %d (%T) under %s", links, e, verb)
+		}
+	}
+	assert.GreaterOrEqual(t, links, 2, "the TransportError and its cause")
+	assert.Contains(t, errors.Unwrap(err).Error(), "[redacted]")
+	assert.Contains(t, err.Error(), "proxy refused")
 }
