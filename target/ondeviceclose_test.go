@@ -9,6 +9,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -288,4 +289,58 @@ func closedChan() chan struct{} {
 	ch := make(chan struct{})
 	close(ch)
 	return ch
+}
+
+// TestArtifactCallbackPanicOrGoexit: an OnArtifactDownloaded or
+// OnArtifactDownloadFailed that panics (logged with its stack) or calls
+// runtime.Goexit does not end the polling: the next download calls it
+// again.
+func TestArtifactCallbackPanicOrGoexit(t *testing.T) {
+	t.Parallel()
+	for _, ok := range []bool{true, false} {
+		for _, how := range []string{"panic", "goexit"} {
+			t.Run(fmt.Sprintf("downloaded %v %s", ok, how), func(t *testing.T) {
+				synctest.Test(t, func(t *testing.T) {
+					h := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+						if !ok {
+							w.WriteHeader(http.StatusInternalServerError)
+							return
+						}
+						_, _ = io.WriteString(w, testArtifact)
+					})
+					calls := make(chan int, 10)
+					n := 0
+					cb := func() {
+						n++ // the callbacks run one at a time
+						calls <- n
+						if n == 1 {
+							if how == "panic" {
+								panic("user bug")
+							}
+							runtime.Goexit()
+						}
+					}
+					od := target.OnDeviceConfig{ArtifactLocation: "https://artifacts.example/rules.json", PollingInterval: target.MinPollingInterval}
+					if ok {
+						od.OnArtifactDownloaded = func(string) { cb() }
+					} else {
+						od.OnArtifactDownloadFailed = func(string, error) { cb() }
+					}
+					var logs syncBuffer
+					c, err := target.NewClient(target.Config{Client: "acme", OrganizationID: "org", DecisioningMethod: target.OnDevice, OnDevice: od,
+						HTTPClient: &http.Client{Transport: inProcess{h}}, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+					require.NoError(t, err)
+					defer c.Close()
+					require.Equal(t, 1, <-calls)
+					require.Equal(t, 2, <-calls, "polling went on after the first callback's %s", how)
+					if how == "panic" {
+						assert.Contains(t, logs.String(), "user bug")
+						assert.Contains(t, logs.String(), "goroutine", "the stack is logged")
+					} else {
+						assert.Contains(t, logs.String(), "Goexit")
+					}
+				})
+			})
+		}
+	}
 }
