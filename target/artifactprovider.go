@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -183,16 +184,38 @@ func (p *artifactProvider) Close() {
 	_ = p.ready.Reject(ErrProviderClosed)
 }
 
-// callback runs fn on the polling goroutine unless Close has begun.
-func (p *artifactProvider) callback(ctx context.Context, fn func()) {
+// callback runs fn, the callback named name, unless Close has begun, and
+// waits for it. fn runs on a goroutine of its own: a panic in it is
+// recovered and logged with its stack, and a runtime.Goexit in it ends
+// that goroutine only, so that neither ends the polling (a Goexit cannot
+// be stopped on the goroutine that calls it).
+func (p *artifactProvider) callback(ctx context.Context, name string, fn func()) {
 	p.inCallback.Store(true)
 	defer p.inCallback.Store(false)
 	// Checked after the flag is set: a Close that saw the flag clear waits
 	// for this goroutine, and a Close that began before is not called
 	// back.
-	if ctx.Err() == nil {
-		p.callbacks.run(fn)
+	if ctx.Err() != nil {
+		return
 	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		returned := false
+		defer func() {
+			if returned {
+				return
+			}
+			if r := recover(); r != nil {
+				p.logger.Error("target: "+name+" panicked; polling goes on", "panic", r, "stack", string(debug.Stack()))
+				return
+			}
+			p.logger.Error("target: " + name + " called runtime.Goexit; polling goes on")
+		}()
+		p.callbacks.run(fn)
+		returned = true
+	}()
+	<-done
 }
 
 // safeLocation is location as errors, logs and callbacks show it: without
@@ -261,7 +284,7 @@ func (p *artifactProvider) refresh(ctx context.Context) error {
 	if err != nil {
 		p.logger.Warn("target: on-device artifact download failed", "location", p.shown, "error", err)
 		if p.cfg.OnArtifactDownloadFailed != nil {
-			p.callback(ctx, func() { p.cfg.OnArtifactDownloadFailed(p.shown, err) })
+			p.callback(ctx, "OnArtifactDownloadFailed", func() { p.cfg.OnArtifactDownloadFailed(p.shown, err) })
 		}
 	}
 	return err
@@ -319,7 +342,7 @@ func (p *artifactProvider) fetch(ctx context.Context) (int, error) {
 	p.etag = resp.Header.Get("ETag")
 	p.mu.Unlock()
 	if p.cfg.OnArtifactDownloaded != nil {
-		p.callback(ctx, func() { p.cfg.OnArtifactDownloaded(p.shown) })
+		p.callback(ctx, "OnArtifactDownloaded", func() { p.cfg.OnArtifactDownloaded(p.shown) })
 	}
 	return resp.StatusCode, nil
 }

@@ -232,10 +232,22 @@ func validHostPort(s string) error {
 	if host == "" {
 		return fmt.Errorf("%q has no host", s)
 	}
-	// The host goes into the request URL as it is: an IP address or DNS
-	// labels, nothing a URL parser could read otherwise.
-	if _, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")); err == nil {
+	// The host goes into the request URL as it is: an IPv4 address, an
+	// IPv6 address in brackets without zone (a zone must be written "%25"
+	// in a URL, and no edge has one), or DNS labels; nothing a URL parser
+	// could read otherwise.
+	bracketed := strings.HasPrefix(s, "[")
+	if a, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")); err == nil {
+		if a.Zone() != "" {
+			return fmt.Errorf("%q: an IPv6 zone cannot be part of the request URL", s)
+		}
+		if a.Is4() == bracketed {
+			return fmt.Errorf("%q: only IPv6 addresses go in brackets, and they must", s)
+		}
 		return nil
+	}
+	if bracketed {
+		return fmt.Errorf("%q: %q in brackets is not an IPv6 address", s, host)
 	}
 	for label := range strings.SplitSeq(strings.TrimSuffix(host, "."), ".") {
 		if label == "" || strings.Trim(label, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_") != "" {

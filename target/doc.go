@@ -187,7 +187,9 @@
 // decisions and notifications in flight and closes idle connections;
 // afterwards on-device and hybrid calls fail with [ErrClientClosed] while
 // server-side calls still work. It may be called from the client's
-// callbacks. Artifact errors, logs and callbacks show the artifact location
+// callbacks. An artifact callback that panics is logged with its stack
+// and one that calls runtime.Goexit is logged too; polling goes on after
+// either. Artifact errors, logs and callbacks show the artifact location
 // without its query, fragment and user info, and with the property token
 // redacted. Artifact downloads and geo lookups go through the client's
 // http.Client and follow no redirect either.
@@ -280,16 +282,25 @@
 //     too: the Delivery API never redirects, so the client follows none,
 //     with its own http.Client and with a caller's (through a copy whose
 //     CheckRedirect refuses them), sends nothing to the Location and
-//     echoes nothing of the body.
+//     echoes nothing of the body. A caller's Transport that follows a
+//     redirect itself gets a TransportError naming the scheme and host the
+//     answer came from; that answer is not read and not retried.
 //   - [*TransportError]: no usable answer. Op says what failed; Err, the
 //     cause, is seen by errors.Is and errors.As (*net.OpError,
 //     syscall.ECONNRESET, context.DeadlineExceeded, context.Canceled: a
 //     call its context or deadline ended is a TransportError whose Last
-//     holds the last attempt's error, if any).
+//     holds the last attempt's error, if any; a context ended with a cause
+//     matches both its error and the cause).
 //   - [*DecodeError]: a 2xx body that is not one JSON object of the
 //     Delivery response's shape (null, an array and trailing data
-//     included), or one over [MaxResponseSize] (errors.Is(err,
-//     [ErrResponseTooLarge])); Err is the JSON error.
+//     included, and an empty body with any 2xx but 204), or one over
+//     [MaxResponseSize] (errors.Is(err, [ErrResponseTooLarge])); Err is
+//     the JSON error.
+//
+// The Err of a TransportError or DecodeError is a wrapper whose text is
+// redacted: errors.Is and errors.As see the cause through it, but
+// errors.Unwrap stops there, so printing each link of the chain shows no
+// secret either.
 //
 // On-device decisioning adds [ErrOnDeviceUnavailable],
 // [ErrArtifactNotReady] and [ErrClientClosed] (see Decisioning methods).
@@ -301,7 +312,8 @@
 // ".{cluster}_{node}" location hint or its node, as the edge may quote it),
 // thirdPartyId, marketingCloudVisitorId, every customer id, the property,
 // trace, QA-mode and preview tokens, the Audience Manager blob, order ids
-// and notification and telemetry tokens, each also URL-encoded and
+// notification, state and telemetry tokens and the geo IP address, each
+// also URL-encoded and
 // JSON-escaped. Every text
 // an error takes from the edge or the network is redacted with it before it
 // is stored, so the errors are safe under every fmt verb (%v, %+v, %#v,

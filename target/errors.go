@@ -77,7 +77,9 @@ type TransportError struct {
 	Host      string
 	Attempts  int
 	Timings   Timings
-	// Err is the cause.
+	// Err is the cause, behind a wrapper whose text is redacted; errors.Is
+	// and errors.As see through it, errors.Unwrap does not reach the raw
+	// cause.
 	Err error
 	// Last is, for a call its context ended, the error of the last attempt
 	// before it, if any; errors.Is and errors.As do not look at it.
@@ -234,6 +236,10 @@ func (s *callSecrets) get() []string {
 	if s.p.tntID != "" && (r.ID == nil || r.ID.TntID != s.p.tntID) {
 		add(s.p.tntID)
 	}
+	// The visitor's address identifies them as well as an id does.
+	if r.Context != nil && r.Context.Geo != nil {
+		add(r.Context.Geo.IPAddress)
+	}
 	if r.Property != nil {
 		add(r.Property.Token)
 	}
@@ -274,6 +280,16 @@ func (s *callSecrets) get() []string {
 		details(&n.RequestDetails)
 		for _, t := range n.Tokens {
 			add(t)
+		}
+		// A state token replays the decision it was issued for.
+		if n.Mbox != nil {
+			add(n.Mbox.State)
+		}
+		if n.View != nil {
+			add(n.View.State)
+		}
+		if n.PageLoad != nil {
+			add(n.PageLoad.State)
 		}
 	}
 	if r.Telemetry != nil {
@@ -318,11 +334,44 @@ func annotate(err error, ex *exchange, tm Timings) error {
 			text += " (last attempt: " + e.Last.Error() + ")"
 		}
 		e.text = ex.secrets.redact(text)
+		e.Err = redactCause(e.Err, ex.secrets)
 	case *DecodeError:
 		e.text = ex.secrets.redact(e.Err.Error())
+		e.Err = redactCause(e.Err, ex.secrets)
 	}
 	return stamp(err, ex, tm)
 }
+
+// redactedError stands for the cause of a TransportError or DecodeError:
+// its text is redacted, and errors.Is and errors.As see the cause through
+// its Is and As methods. It has no Unwrap: a caller walking the chain with
+// errors.Unwrap, and printing each link, would print the cause's raw text
+// (a caller's transport may quote the URL, session id included).
+type redactedError struct {
+	err  error
+	text string
+}
+
+func redactCause(err error, secrets *callSecrets) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := err.(*redactedError); ok {
+		return err
+	}
+	return &redactedError{err: err, text: secrets.redact(err.Error())}
+}
+
+func (e *redactedError) Error() string { return e.text }
+
+// GoString keeps %#v from printing the cause's fields.
+func (e *redactedError) GoString() string { return strconv.Quote(e.text) }
+
+// Is reports whether the cause matches target, as errors.Is would.
+func (e *redactedError) Is(target error) bool { return errors.Is(e.err, target) }
+
+// As finds the first error in the cause's chain that matches target.
+func (e *redactedError) As(target any) bool { return errors.As(e.err, target) }
 
 // stamp sets the call's fields of err, already annotated, again: the
 // attempts and timings grow until the call ends.

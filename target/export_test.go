@@ -33,3 +33,6 @@ func ParseVisitorCookie(value string, now time.Time) (VisitorIDs, []string, erro
 	ids, expired, err := parseVisitorCookie(value, now)
 	return VisitorIDs{ids.mcmid, ids.locationHint, ids.blob}, expired, err
 }
+
+// Backoff exposes the wait before attempt+1 after err.
+func (c *Client) Backoff(attempt int, err error) time.Duration { return c.backoff(attempt, err) }

@@ -121,28 +121,42 @@ func (c *Client) decideOnDevice(ctx context.Context, p *prepared, e *CallEvent) 
 		return future.Rejected[*Response](ErrClientClosed)
 	}
 	start := time.Now()
-	decide := func(ctx context.Context) (*Response, error) {
+	// decide returns the registration of the notification's callback
+	// apart, to run once the decision's count is released: the
+	// notification may have failed already (a request that cannot be
+	// encoded) or be answered at once, and then OnNotificationsSent runs
+	// on this goroutine; a Close it calls waits for the work in flight,
+	// which must not include the decision it is called from.
+	decide := func(ctx context.Context) (r *Response, notify func(), err error) {
+		defer od.work.Done() // even if the decision panics
 		dctx, de := c.beginDecision(ctx, p.req, a)
 		d, err := od.engine.decide(dctx, p.req, ondevice.Options{SessionID: p.sessionID, LocationHint: p.cluster})
 		if err != nil {
 			c.endDecision(dctx, de, nil, 0, err)
-			return nil, err
+			return nil, nil, err
 		}
-		r := c.onDeviceResponse(p, d, time.Since(start))
-		n := c.report(ctx, od, p, d)
+		r = c.onDeviceResponse(p, d, time.Since(start))
+		n, notify := c.report(ctx, od, p, d)
 		c.endDecision(dctx, de, d, n, nil)
-		return r, nil
+		return r, notify, nil
+	}
+	decideAndNotify := func(ctx context.Context) (*Response, error) {
+		r, notify, err := decide(ctx)
+		if notify != nil {
+			notify()
+		}
+		return r, err
 	}
 	if a != nil && a.GeoTargetingEnabled() && ondevice.GeoMissing(p.req) {
 		return c.goCall(ctx, e, func(ctx context.Context) (*Response, error) {
-			defer od.work.Done() // future.Go always runs fn, even cancelled
+			// future.Go always runs fn, even cancelled, so the count is
+			// always released.
 			ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 			defer cancel()
-			return decide(ctx)
+			return decideAndNotify(ctx)
 		})
 	}
-	defer od.work.Done()
-	r, err := c.callNow(ctx, e, decide)
+	r, err := c.callNow(ctx, e, decideAndNotify)
 	if err != nil {
 		return future.Rejected[*Response](err)
 	}
@@ -183,11 +197,14 @@ func (c *Client) onDeviceResponse(p *prepared, d *ondevice.Decision, took time.D
 // in one SendNotifications call that the caller does not wait for; its
 // outcome goes to OnDeviceConfig.OnNotificationsSent and, on failure, to
 // the log. Telemetry of a decision without notifications waits for the
-// client's next request instead, as the timings of edge calls do.
-func (c *Client) report(ctx context.Context, od *onDevice, p *prepared, d *ondevice.Decision) int {
+// client's next request instead, as the timings of edge calls do. report
+// returns the number of notifications sent and what registers the
+// outcome's handling, nil when nothing was sent; the caller runs it after
+// releasing the decision's count.
+func (c *Client) report(ctx context.Context, od *onDevice, p *prepared, d *ondevice.Decision) (int, func()) {
 	n := d.NotificationRequest()
 	if n == nil {
-		return 0
+		return 0, nil
 	}
 	if len(n.Notifications) == 0 {
 		if n.Telemetry != nil {
@@ -195,7 +212,7 @@ func (c *Client) report(ctx context.Context, od *onDevice, p *prepared, d *ondev
 			c.pending = trimTelemetry(append(c.pending, n.Telemetry.Entries...))
 			c.mu.Unlock()
 		}
-		return 0
+		return 0, nil
 	}
 	// The decision is counted in work until it returns, so this Add is
 	// never from zero while Close waits.
@@ -210,19 +227,20 @@ func (c *Client) report(ctx context.Context, od *onDevice, p *prepared, d *ondev
 		SessionID:          p.sessionID,
 		TargetLocationHint: p.cluster,
 	})
-	f.OnComplete(func(r *Response, err error) {
-		od.notifying.Add(1)
-		defer od.notifying.Done() // even if the callback panics: Close waits for it
-		od.work.Done()
-		if err != nil {
-			c.log.Warn("target: on-device display notifications failed", "requestId", d.Request.RequestID, "error", err)
-			c.notified(ctx, NotificationsDropped, count, err)
-		} else {
-			c.notified(ctx, NotificationsSent, count, nil)
-		}
-		if od.cfg.OnNotificationsSent != nil {
-			od.callbacks().run(func() { od.cfg.OnNotificationsSent(r, err) })
-		}
-	})
-	return count
+	return count, func() {
+		f.OnComplete(func(r *Response, err error) {
+			od.notifying.Add(1)
+			defer od.notifying.Done() // even if the callback panics: Close waits for it
+			od.work.Done()
+			if err != nil {
+				c.log.Warn("target: on-device display notifications failed", "requestId", d.Request.RequestID, "error", err)
+				c.notified(ctx, NotificationsDropped, count, err)
+			} else {
+				c.notified(ctx, NotificationsSent, count, nil)
+			}
+			if od.cfg.OnNotificationsSent != nil {
+				od.callbacks().run(func() { od.cfg.OnNotificationsSent(r, err) })
+			}
+		})
+	}
 }

@@ -1,12 +1,15 @@
 package target_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -203,7 +206,10 @@ func TestCloseWaitsForOnDeviceCallsInFlight(t *testing.T) {
 		}
 		c, err := target.NewClient(cfg)
 		require.NoError(t, err)
-		f := c.GetOffers(t.Context(), target.GetOffersOptions{Request: heroRequest("gold")})
+		// Only an address and no geo data: the engine looks the rest up.
+		req := heroRequest("gold")
+		req.Context = &target.Context{Channel: target.ChannelWeb, Geo: &target.Geo{IPAddress: "203.0.113.7"}}
+		f := c.GetOffers(t.Context(), target.GetOffersOptions{Request: req})
 		closed := make(chan struct{})
 		go func() {
 			c.Close()
@@ -227,4 +233,120 @@ func TestCloseWaitsForOnDeviceCallsInFlight(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, target.OnDevice, r.Meta.DecisioningMethod)
 	})
+}
+
+// TestCloseFromNotificationCallbackOnDecidingGoroutine: the notification's
+// future may be settled before its callback is registered, and then
+// OnNotificationsSent runs on the goroutine that decided; a Close called
+// there returns, and so does the call. The notification fails at once when
+// the request cannot be encoded (NaN); it is answered at once often enough
+// by an in-process edge, looped.
+func TestCloseFromNotificationCallbackOnDecidingGoroutine(t *testing.T) {
+	t.Parallel()
+	geoArtifact := strings.Replace(testArtifact, `"globalMbox"`, `"geoTargetingEnabled": true, "globalMbox"`, 1)
+	edge := targettest.NewServer(targettest.Config{})
+	t.Cleanup(edge.Close)
+	run := func(t *testing.T, artifact string, req target.DeliveryRequest, wantErr bool) {
+		t.Helper()
+		clients := make(chan *target.Client, 1)
+		closed := make(chan error, 1)
+		cfg := edge.ClientConfig()
+		cfg.HTTPClient = &http.Client{Transport: &geoGate{edge: edge, release: closedChan()}}
+		cfg.DecisioningMethod = target.OnDevice
+		cfg.OnDevice = target.OnDeviceConfig{
+			ArtifactPayload: []byte(artifact),
+			OnNotificationsSent: func(_ *target.Response, err error) {
+				(<-clients).Close()
+				closed <- err
+			},
+		}
+		c, err := target.NewClient(cfg)
+		require.NoError(t, err)
+		clients <- c
+		done := make(chan error, 1)
+		go func() {
+			_, err := c.GetOffers(context.Background(), target.GetOffersOptions{Request: req}).Await(context.Background())
+			done <- err
+		}()
+		require.NoError(t, within(t, done, "GetOffers with Close in OnNotificationsSent"))
+		err = within(t, closed, "Close from OnNotificationsSent")
+		if wantErr {
+			require.Error(t, err)
+		} else {
+			require.NoError(t, err)
+		}
+		c.Close()
+	}
+	nan := heroRequest("gold")
+	nan.Context = &target.Context{Channel: target.ChannelWeb, Screen: &target.Screen{PixelRatio: math.NaN()}}
+	t.Run("sync failure", func(t *testing.T) { run(t, testArtifact, nan, true) })
+	// Only an address and no geo data: the engine looks the rest up first.
+	nanGeo := heroRequest("gold")
+	nanGeo.Context = &target.Context{Channel: target.ChannelWeb, Screen: &target.Screen{PixelRatio: math.NaN()}, Geo: &target.Geo{IPAddress: "203.0.113.7"}}
+	t.Run("sync failure after geo lookup", func(t *testing.T) { run(t, geoArtifact, nanGeo, true) })
+	t.Run("answered at once", func(t *testing.T) {
+		for range 100 {
+			run(t, testArtifact, heroRequest("gold"), false)
+		}
+	})
+}
+
+func closedChan() chan struct{} {
+	ch := make(chan struct{})
+	close(ch)
+	return ch
+}
+
+// TestArtifactCallbackPanicOrGoexit: an OnArtifactDownloaded or
+// OnArtifactDownloadFailed that panics (logged with its stack) or calls
+// runtime.Goexit does not end the polling: the next download calls it
+// again.
+func TestArtifactCallbackPanicOrGoexit(t *testing.T) {
+	t.Parallel()
+	for _, ok := range []bool{true, false} {
+		for _, how := range []string{"panic", "goexit"} {
+			t.Run(fmt.Sprintf("downloaded %v %s", ok, how), func(t *testing.T) {
+				synctest.Test(t, func(t *testing.T) {
+					h := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+						if !ok {
+							w.WriteHeader(http.StatusInternalServerError)
+							return
+						}
+						_, _ = io.WriteString(w, testArtifact)
+					})
+					calls := make(chan int, 10)
+					n := 0
+					cb := func() {
+						n++ // the callbacks run one at a time
+						calls <- n
+						if n == 1 {
+							if how == "panic" {
+								panic("user bug")
+							}
+							runtime.Goexit()
+						}
+					}
+					od := target.OnDeviceConfig{ArtifactLocation: "https://artifacts.example/rules.json", PollingInterval: target.MinPollingInterval}
+					if ok {
+						od.OnArtifactDownloaded = func(string) { cb() }
+					} else {
+						od.OnArtifactDownloadFailed = func(string, error) { cb() }
+					}
+					var logs syncBuffer
+					c, err := target.NewClient(target.Config{Client: "acme", OrganizationID: "org", DecisioningMethod: target.OnDevice, OnDevice: od,
+						HTTPClient: &http.Client{Transport: inProcess{h}}, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+					require.NoError(t, err)
+					defer c.Close()
+					require.Equal(t, 1, <-calls)
+					require.Equal(t, 2, <-calls, "polling went on after the first callback's %s", how)
+					if how == "panic" {
+						assert.Contains(t, logs.String(), "user bug")
+						assert.Contains(t, logs.String(), "goroutine", "the stack is logged")
+					} else {
+						assert.Contains(t, logs.String(), "Goexit")
+					}
+				})
+			})
+		}
+	}
 }

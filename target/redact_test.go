@@ -26,41 +26,106 @@ import (
 	"github.com/target-go/sdk/target/targetotel"
 )
 
-// secretName matches the fields of the request model that hold an id or a
-// token. A field added later that matches is covered by
-// TestRedactionEveryIDField at once: it fails until the field is redacted
-// or listed in notSecret with a reason.
-var secretName = regexp.MustCompile(`(?i)(id|ids|token|tokens|blob)$`)
-
-// notSecret are the id fields that identify no visitor and grant nothing,
-// keyed "Type.Field", with the reason they may appear in errors.
-var notSecret = map[string]string{
-	"Request.RequestID":                   "the call's own id, reported in every error on purpose",
-	"Request.ImpressionID":                "a random id of the page view, for deduplication",
-	"Notification.ID":                     "the caller's id of the notification, echoed in the answer",
-	"Notification.ImpressionID":           "a random id of the page view",
-	"TelemetryEntry.RequestID":            "the request id of an earlier call, reported in its own errors",
-	"AnalyticsRequest.SupplementalDataID": "random per call, for stitching with Analytics",
-	"Application.ID":                      "the mobile application's id, the same for every visitor",
-	"Product.ID":                          "a catalog id, the same for every visitor",
-	"Product.CategoryID":                  "a catalog id, the same for every visitor",
-	"Order.PurchasedProductIDs":           "catalog ids, the same for every visitor",
+// secretFields are the string fields of the request model that must never
+// appear in an error or a log record, keyed "Type.Field": visitor ids,
+// tokens that grant something, and what identifies a visitor or an order.
+var secretFields = map[string]bool{
+	"VisitorID.TntID":                     true,
+	"VisitorID.ThirdPartyID":              true,
+	"VisitorID.MarketingCloudVisitorID":   true,
+	"CustomerID.ID":                       true,
+	"Property.Token":                      true,
+	"Trace.AuthorizationToken":            true,
+	"QAMode.Token":                        true,
+	"Preview.Token":                       true,
+	"AudienceManager.Blob":                true,
+	"Order.ID":                            true,
+	"Notification.Tokens":                 true,
+	"NotificationMbox.State":              true,
+	"NotificationView.State":              true,
+	"NotificationPageLoad.State":          true,
+	"TelemetryEntry.TelemetryServerToken": true,
+	"Geo.IPAddress":                       true,
 }
+
+// notSecret are every other string field of the request model, keyed
+// "Type.Field", with the reason it may appear in errors. A string field
+// added to the model later is in neither set, and TestRedactionEveryIDField
+// fails until it is classified.
+var notSecret = map[string]string{
+	"Request.RequestID":                     "the call's own id, reported in every error on purpose",
+	"Request.ImpressionID":                  "a random id of the page view, for deduplication",
+	"Notification.ID":                       "the caller's id of the notification, echoed in the answer",
+	"Notification.ImpressionID":             "a random id of the page view",
+	"Notification.Type":                     "an enum (display, click)",
+	"TelemetryEntry.RequestID":              "the request id of an earlier call, reported in its own errors",
+	"TelemetryEntry.Mode":                   "an enum (edge, local)",
+	"TelemetryFeatures.DecisioningMethod":   "an enum",
+	"AnalyticsRequest.SupplementalDataID":   "random per call, for stitching with Analytics",
+	"AnalyticsRequest.Logging":              "an enum (server_side, client_side)",
+	"AnalyticsRequest.TrackingServer":       "the customer's Analytics host, the same for every visitor",
+	"AnalyticsRequest.TrackingServerSecure": "the customer's Analytics host, the same for every visitor",
+	"Application.ID":                        "the mobile application's id, the same for every visitor",
+	"Application.Name":                      "the mobile application's name, the same for every visitor",
+	"Application.Version":                   "the mobile application's version",
+	"Product.ID":                            "a catalog id, the same for every visitor",
+	"Product.CategoryID":                    "a catalog id, the same for every visitor",
+	"Order.PurchasedProductIDs":             "catalog ids, the same for every visitor",
+	"Order.Time":                            "a timestamp",
+	"Address.URL":                           "the page asked for, which the edge may name in its message",
+	"Address.ReferringURL":                  "the referring page, which the edge may name in its message",
+	"Browser.Host":                          "the site's host, the same for every visitor",
+	"Browser.Language":                      "a language tag",
+	"Browser.WebGLRenderer":                 "a device model string shared by many visitors",
+	"ClientHints.Architecture":              "a user agent client hint shared by many visitors",
+	"ClientHints.Bitness":                   "a user agent client hint shared by many visitors",
+	"ClientHints.BrowserUAWithFullVersion":  "a user agent client hint shared by many visitors",
+	"ClientHints.BrowserUAWithMajorVersion": "a user agent client hint shared by many visitors",
+	"ClientHints.Model":                     "a user agent client hint shared by many visitors",
+	"ClientHints.Platform":                  "a user agent client hint shared by many visitors",
+	"ClientHints.PlatformVersion":           "a user agent client hint shared by many visitors",
+	"Context.Channel":                       "an enum (web, mobile)",
+	"Context.UserAgent":                     "a user agent shared by many visitors",
+	"CustomerID.AuthenticatedState":         "an enum",
+	"CustomerID.IntegrationCode":            "the customer's name for an id source, the same for every visitor",
+	"Geo.City":                              "a coarse location shared by many visitors",
+	"Geo.CountryCode":                       "a coarse location shared by many visitors",
+	"Geo.StateCode":                         "a coarse location shared by many visitors",
+	"Geo.Zip":                               "a coarse location shared by many visitors",
+	"MboxRequest.Name":                      "the customer's mbox name, the same for every visitor",
+	"NotificationMbox.Name":                 "the customer's mbox name, the same for every visitor",
+	"NotificationView.Name":                 "the customer's view name, the same for every visitor",
+	"NotificationView.Key":                  "the customer's view key, the same for every visitor",
+	"ViewRequest.Name":                      "the customer's view name, the same for every visitor",
+	"ViewRequest.Key":                       "the customer's view key, the same for every visitor",
+	"MobilePlatform.DeviceName":             "a device model shared by many visitors",
+	"MobilePlatform.DeviceType":             "an enum (phone, tablet)",
+	"MobilePlatform.PlatformType":           "an enum (android, ios)",
+	"MobilePlatform.Version":                "an OS version",
+	"Screen.Orientation":                    "an enum (portrait, landscape)",
+}
+
+// idName picks, among the fields that are not secret, those whose values
+// the test fills too: ids that must survive redaction, so that the test
+// can tell redaction from a message blanked whole.
+var idName = regexp.MustCompile(`(ID|IDs)$`)
 
 type secretField struct {
 	key, path, value string
 }
 
-// fillIDs sets every string (and []string) field of v whose name matches
-// secretName to a value of its own, allocating pointers and one element of
-// every slice on the way, and returns what it set.
-func fillIDs(v reflect.Value, path string, out *[]secretField) {
+// fillIDs sets every secret string (and []string) field of v, and the ids
+// that are not secret, to a value of its own, allocating pointers and one
+// element of every slice on the way, and returns what it set. A string
+// field found is a key of unclassified, true when in neither
+// secretFields nor notSecret.
+func fillIDs(v reflect.Value, path string, out *[]secretField, unclassified map[string]bool) {
 	switch v.Kind() {
 	case reflect.Pointer:
 		if v.IsNil() {
 			v.Set(reflect.New(v.Type().Elem()))
 		}
-		fillIDs(v.Elem(), path, out)
+		fillIDs(v.Elem(), path, out, unclassified)
 	case reflect.Struct:
 		t := v.Type()
 		for i := range t.NumField() {
@@ -71,7 +136,13 @@ func fillIDs(v reflect.Value, path string, out *[]secretField) {
 			fv := v.Field(i)
 			p := path + "." + f.Name
 			key := t.Name() + "." + f.Name
-			named := secretName.MatchString(f.Name)
+			isString := fv.Kind() == reflect.String ||
+				fv.Kind() == reflect.Slice && fv.Type().Elem().Kind() == reflect.String
+			_, allowed := notSecret[key]
+			if isString {
+				unclassified[key] = !secretFields[key] && !allowed
+			}
+			named := secretFields[key] || allowed && idName.MatchString(f.Name)
 			switch {
 			case fv.Kind() == reflect.String && named:
 				val := fmt.Sprintf("zq%03dzq", len(*out))
@@ -83,9 +154,9 @@ func fillIDs(v reflect.Value, path string, out *[]secretField) {
 				*out = append(*out, secretField{key, p + "[0]", val})
 			case fv.Kind() == reflect.Slice && fv.Type().Elem().Kind() == reflect.Struct:
 				fv.Set(reflect.MakeSlice(fv.Type(), 1, 1))
-				fillIDs(fv.Index(0), p+"[0]", out)
+				fillIDs(fv.Index(0), p+"[0]", out, unclassified)
 			case fv.Kind() == reflect.Pointer || fv.Kind() == reflect.Struct:
-				fillIDs(fv, p, out)
+				fillIDs(fv, p, out, unclassified)
 			}
 		}
 	}
@@ -100,8 +171,22 @@ func TestRedactionEveryIDField(t *testing.T) {
 	t.Parallel()
 	var req target.DeliveryRequest
 	var fields []secretField
-	fillIDs(reflect.ValueOf(&req).Elem(), "Request", &fields)
+	unclassified := map[string]bool{}
+	fillIDs(reflect.ValueOf(&req).Elem(), "Request", &fields, unclassified)
 	require.Greater(t, len(fields), 10, "the walk found the model's id fields")
+	for key, bad := range unclassified {
+		if !bad {
+			continue
+		}
+		t.Errorf("%s is a string field in neither secretFields nor notSecret: classify it", key)
+	}
+	for key := range secretFields {
+		found := false
+		for _, f := range fields {
+			found = found || f.key == key
+		}
+		assert.True(t, found, "secretFields lists %s, which the model no longer has", key)
+	}
 
 	// Make the request valid without touching the ids.
 	req.Context.Channel = target.ChannelWeb
@@ -109,7 +194,13 @@ func TestRedactionEveryIDField(t *testing.T) {
 	req.Prefetch.Mboxes[0].Name = "m"
 	req.Prefetch.Views[0].Name = "v"
 	req.Notifications[0].Type = target.MetricTypeDisplay
+	// One kind per notification: the view's state goes in a second one.
+	view := req.Notifications[0]
+	view.ID, view.Mbox, view.PageLoad = "n2", nil, nil
 	req.Notifications[0].View = nil
+	req.Notifications = append(req.Notifications, view)
+	// The geo address must be an IP address to pass.
+	req.Context.Geo.IPAddress = "198.51.100.77"
 	req.ID.CustomerIDs[0].IntegrationCode = "crm"
 	req.ExperienceCloud.Analytics.Logging = target.LoggingServerSide
 	// A tntId with a location hint, which the edge may quote without it,
@@ -125,6 +216,8 @@ func TestRedactionEveryIDField(t *testing.T) {
 			fields[i].value = req.Trace.AuthorizationToken
 		case "VisitorID.ThirdPartyID":
 			fields[i].value = req.ID.ThirdPartyID
+		case "Geo.IPAddress":
+			fields[i].value = req.Context.Geo.IPAddress
 		}
 	}
 	const sessionID, extraCustomer = "zqsessionzq", "zqextracustomerzq"
@@ -141,10 +234,7 @@ func TestRedactionEveryIDField(t *testing.T) {
 		secrets = append(secrets, f.value)
 	}
 	for key := range notSecret {
-		found := false
-		for _, f := range fields {
-			found = found || f.key == key
-		}
+		_, found := unclassified[key]
 		assert.True(t, found, "notSecret lists %s, which the model no longer has", key)
 	}
 

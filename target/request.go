@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/target-go/sdk/target/delivery"
@@ -72,10 +73,19 @@ func (c *Client) prepare(in DeliveryRequest, co callOptions, check func(*Deliver
 	if req.EnvironmentID < 0 {
 		return nil, optionError("Request.EnvironmentID", "negative (%d)", req.EnvironmentID)
 	}
-	// An on-device geo lookup sends the address as X-Forwarded-For.
+	// An on-device geo lookup sends the address as X-Forwarded-For, when
+	// the engine takes it for an address (as Adobe's does); anything else,
+	// "unknownIpAddress" included, goes only in the JSON body, where the
+	// edge judges it. So no control character, and no IPv6 zone: netip
+	// and Adobe's check take a zone ("%eth0") as free text, and no
+	// visitor's address has one.
 	if cx := req.Context; cx != nil && cx.Geo != nil && cx.Geo.IPAddress != "" {
-		if _, err := netip.ParseAddr(cx.Geo.IPAddress); err != nil {
-			return nil, optionError("Request.Context.Geo.IPAddress", "not an IP address")
+		ip := cx.Geo.IPAddress
+		if strings.ContainsFunc(ip, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+			return nil, optionError("Request.Context.Geo.IPAddress", "holds a control character (it may be sent as the X-Forwarded-For header)")
+		}
+		if a, err := netip.ParseAddr(strings.TrimSpace(ip)); err == nil && a.Zone() != "" || strings.Contains(ip, "%") {
+			return nil, optionError("Request.Context.Geo.IPAddress", "an IPv6 zone is not a visitor's address")
 		}
 	}
 	if err := normalizeRequest(&req, now); err != nil {

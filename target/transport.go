@@ -207,11 +207,17 @@ func (c *Client) post(ctx context.Context, ex exchange) (*DeliveryResponse, int,
 }
 
 // ctxError is the error of a call its context ended: a *TransportError
-// wrapping the context's cause, so that errors.Is finds context.Canceled or
-// DeadlineExceeded, with the attempt's error as Last.
+// wrapping ctx.Err() and, when the context was ended with one
+// (WithCancelCause, WithTimeoutCause), its cause, so that errors.Is finds
+// both context.Canceled or DeadlineExceeded and the cause; the attempt's
+// error is Last.
 func ctxError(ctx context.Context, last error, ex *exchange, tm Timings) error {
 	cause := context.Cause(ctx)
-	e := &TransportError{Op: "call ended", Err: cause}
+	wrapped := cause
+	if cause != ctx.Err() {
+		wrapped = fmt.Errorf("%w: %w", ctx.Err(), cause)
+	}
+	e := &TransportError{Op: "call ended", Err: wrapped}
 	var te *TransportError
 	if last != nil && !errors.Is(last, cause) && !(errors.As(last, &te) && te.Status == 0 && errors.Is(te.Err, ctx.Err())) {
 		e.Last = last
@@ -235,11 +241,16 @@ func (c *Client) backoff(attempt int, err error) time.Duration {
 	if hi == 0 {
 		hi = max(defaultMaxBackoff, lo)
 	}
-	d := lo
+	// Doubling saturates at hi: with bounds near MaxInt64 it would wrap
+	// negative, and rand.N panics on a non-positive bound.
+	d := min(lo, hi)
 	for i := 1; i < attempt && d < hi; i++ {
+		if d > hi/2 {
+			d = hi
+			break
+		}
 		d *= 2
 	}
-	d = min(d, hi)
 	half := d / 2
 	return half + rand.N(d-half+1)
 }
@@ -282,6 +293,15 @@ func (c *Client) attempt(ctx context.Context, u string, ex exchange, tm *Timings
 	}
 	defer resp.Body.Close()
 
+	// A caller's Transport may follow redirects itself (one built on an
+	// http.Client, as retry and tracing wrappers are), out of reach of
+	// noRedirect: an answer from anywhere but where the request was sent
+	// is not the edge's, so its body is not read and it is not retried.
+	if got := resp.Request; got != nil && got.URL != nil && (got.URL.Scheme != req.URL.Scheme || got.URL.Host != req.URL.Host) {
+		tr.fill(tm, time.Now())
+		return nil, 0, &TransportError{Op: op, Err: fmt.Errorf("the answer (%d) came from %s://%s: the transport followed a redirect", resp.StatusCode, got.URL.Scheme, got.URL.Host)}
+	}
+
 	if resp.StatusCode >= 300 && resp.StatusCode <= 399 {
 		// The Delivery API never redirects, and the client follows no
 		// redirect (see noRedirect): the body and Location are the
@@ -314,7 +334,9 @@ func (c *Client) attempt(ctx context.Context, u string, ex exchange, tm *Timings
 		return nil, resp.StatusCode, &DecodeError{Status: resp.StatusCode, Size: int64(len(body)),
 			Err: fmt.Errorf("%w: over %d bytes", ErrResponseTooLarge, MaxResponseSize)}
 	}
-	if resp.StatusCode == http.StatusNoContent || len(bytes.TrimSpace(body)) == 0 && resp.StatusCode != http.StatusOK {
+	// 204 is the one success without a body; any other 2xx must carry a
+	// Delivery response, and an empty one fails to decode below.
+	if resp.StatusCode == http.StatusNoContent {
 		return &DeliveryResponse{}, resp.StatusCode, nil
 	}
 	out, err := decodeResponse(body)
