@@ -151,7 +151,15 @@ func parseVisitorCookie(value string, now time.Time) (ids visitorIDs, expired []
 		}
 		return f.value, true
 	}
-	ids.mcmid, _ = use("MCMID")
+	if v, ok := use("MCMID"); ok {
+		// The API's marketingCloudVisitorId is at most 128 characters; a
+		// longer one would fail the whole call.
+		if utf8.RuneCountInString(v) <= maxMCMIDLen {
+			ids.mcmid = v
+		} else {
+			errs = append(errs, fmt.Errorf("%w: field MCMID is over %d characters", errVisitorCookie, maxMCMIDLen))
+		}
+	}
 	if v, ok := use("MCAAMLH"); ok {
 		// The API takes a location hint of at least 1.
 		if n, perr := strconv.ParseInt(v, 10, 32); perr == nil && n >= 1 {
@@ -161,18 +169,26 @@ func parseVisitorCookie(value string, now time.Time) (ids visitorIDs, expired []
 		}
 	}
 	if v, ok := use("MCAAMB"); ok {
-		// The edge rejects a request whose blob is over 1024 characters.
-		if utf8.RuneCountInString(v) <= maxBlobLen {
-			ids.blob = v
-		} else {
+		// The edge rejects a request whose blob is blank or over 1024
+		// characters.
+		switch {
+		case strings.TrimSpace(v) == "":
+			errs = append(errs, fmt.Errorf("%w: field MCAAMB is blank", errVisitorCookie))
+		case utf8.RuneCountInString(v) > maxBlobLen:
 			errs = append(errs, fmt.Errorf("%w: field MCAAMB is over %d characters", errVisitorCookie, maxBlobLen))
+		default:
+			ids.blob = v
 		}
 	}
 	return ids, expired, errors.Join(errs...)
 }
 
-// maxBlobLen is the longest Audience Manager blob the API accepts.
-const maxBlobLen = 1024
+// maxBlobLen is the longest Audience Manager blob the API accepts, and
+// maxMCMIDLen the longest marketingCloudVisitorId, in characters.
+const (
+	maxBlobLen  = 1024
+	maxMCMIDLen = 128
+)
 
 // isSettingsDigest reports whether s is the settings digest that starts an
 // AMCV cookie: one or more digits and '-'.

@@ -170,7 +170,7 @@ func TestInteropIdentityMatchesNodeSDK(t *testing.T) {
 			{request: hero, consumerID: "hero"},
 		}},
 		{name: "a supplemental data id of the caller's own", calls: []identityCall{{consumerID: "hero", request: `{"context": {"channel": "web"},
-			"experienceCloud": {"analytics": {"supplementalDataId": "0123456789ABCDEF-FEDCBA9876543210"}}, "execute": {"mboxes": [{"name": "hero", "index": 0}]}}`}}},
+			"experienceCloud": {"analytics": {"supplementalDataId": "0123456789ABCDEF-7EDCBA9876543210"}}, "execute": {"mboxes": [{"name": "hero", "index": 0}]}}`}}},
 		{name: "client-side logging", calls: []identityCall{{request: clientSide}}},
 		{name: "client-side logging with a consumer id", calls: []identityCall{{request: clientSide, consumerID: "hero"}}},
 	}

@@ -114,6 +114,7 @@ func (c *Client) decideOnDevice(ctx context.Context, p *prepared) *future.Future
 	if !od.begin() {
 		return future.Rejected[*Response](ErrClientClosed)
 	}
+	c.takeSDID(p)
 	start := time.Now()
 	decide := func(ctx context.Context) (*Response, error) {
 		d, err := od.engine.decide(ctx, p.req, ondevice.Options{SessionID: p.sessionID, LocationHint: p.cluster})
