@@ -3,9 +3,9 @@ package target
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -126,11 +126,10 @@ func parseVisitorCookie(value string, now time.Time) (ids visitorIDs, expired []
 			f.bad = "has no value"
 		default:
 			f.value = parts[i+1]
-			if exp != "" {
-				n, perr := strconv.ParseInt(strings.TrimSuffix(exp, "s"), 10, 64)
-				if perr != nil || n < 0 {
-					f.bad = "has an expiry that is not Unix seconds"
-				}
+			// Read as the Visitor API reads it, with JavaScript's
+			// parseInt: the leading digits count ("123s", "123S",
+			// "1e3" is 1), and an expiry without any means none.
+			if n, ok := parseIntPrefix(exp); ok && n > 0 {
 				f.expires = n
 			}
 		}
@@ -162,10 +161,11 @@ func parseVisitorCookie(value string, now time.Time) (ids visitorIDs, expired []
 	}
 	if v, ok := use("MCAAMLH"); ok {
 		// The API takes a location hint of at least 1.
-		if n, perr := strconv.ParseInt(v, 10, 32); perr == nil && n >= 1 {
+		// Read with parseInt, as Adobe's SDKs do ("9abc" and "9.5" are 9).
+		if n, ok := parseIntPrefix(v); ok && n >= 1 && n <= math.MaxInt32 {
 			ids.locationHint = int(n)
 		} else {
-			errs = append(errs, fmt.Errorf("%w: field MCAAMLH is not a positive integer", errVisitorCookie))
+			errs = append(errs, fmt.Errorf("%w: field MCAAMLH is not an integer from 1 to %d", errVisitorCookie, math.MaxInt32))
 		}
 	}
 	if v, ok := use("MCAAMB"); ok {
@@ -202,4 +202,29 @@ func isSettingsDigest(s string) bool {
 		}
 	}
 	return true
+}
+
+// parseIntPrefix reads s as JavaScript's parseInt(s, 10) does: leading
+// white space, an optional sign, then as many decimal digits as there are;
+// ok is false without any digit. A value past int64 saturates.
+func parseIntPrefix(s string) (n int64, ok bool) {
+	s = strings.TrimLeft(s, " \t\n\v\f\r\u00a0\ufeff")
+	neg := false
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		neg = s[0] == '-'
+		s = s[1:]
+	}
+	for i := 0; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+		ok = true
+		d := int64(s[i] - '0')
+		if n > (math.MaxInt64-d)/10 {
+			n = math.MaxInt64
+			continue
+		}
+		n = n*10 + d
+	}
+	if neg {
+		n = -n
+	}
+	return n, ok
 }

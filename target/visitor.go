@@ -1,8 +1,10 @@
 package target
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
+	"slices"
 	"sync"
 	"unicode/utf8"
 )
@@ -74,7 +76,40 @@ func deliveryCustomerIDs(in []VisitorCustomerID) ([]CustomerID, error) {
 		seen[v.IntegrationCode] = i
 		out[i] = CustomerID{ID: v.ID, IntegrationCode: v.IntegrationCode, AuthenticatedState: state}
 	}
+	// The Visitor API keeps the ids in a JavaScript object keyed by code,
+	// and Adobe's SDKs send them in its key order: codes that are array
+	// indexes first, ascending, then the others as they were set.
+	slices.SortStableFunc(out, func(a, b CustomerID) int {
+		ai, aok := arrayIndex(a.IntegrationCode)
+		bi, bok := arrayIndex(b.IntegrationCode)
+		switch {
+		case aok && bok:
+			return cmp.Compare(ai, bi)
+		case aok:
+			return -1
+		case bok:
+			return 1
+		}
+		return 0
+	})
 	return out, nil
+}
+
+// arrayIndex reports whether s is what JavaScript takes as an array index
+// among an object's keys: the canonical decimal form of an integer from 0
+// to 2^32-2.
+func arrayIndex(s string) (uint64, bool) {
+	if s == "" || len(s) > 10 || (len(s) > 1 && s[0] == '0') {
+		return 0, false
+	}
+	var n uint64
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+		n = n*10 + uint64(s[i]-'0')
+	}
+	return n, n <= 1<<32-2
 }
 
 // The API's limits on customer ids, in characters and entries.

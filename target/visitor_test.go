@@ -61,7 +61,13 @@ func TestParseVisitorCookie(t *testing.T) {
 		{"not UTF-8", "MCMID%7C" + secretMCMID + "%FF", target.VisitorIDs{}, nil, []string{"UTF-8"}},
 		{"too long", "MCMID|" + strings.Repeat("1", 5000), target.VisitorIDs{}, nil, []string{"limit"}},
 		{"field without value", "MCAAMB|b|MCMID", target.VisitorIDs{Blob: "b"}, nil, []string{"MCMID"}},
-		{"bad expiry", "MCMID-soon|" + secretMCMID + "|MCAAMB|b", target.VisitorIDs{Blob: "b"}, nil, []string{"MCMID"}},
+		{"expiry without digits means none", "MCMID-soon|" + secretMCMID + "|MCAAMB|b", target.VisitorIDs{MCMID: secretMCMID, Blob: "b"}, nil, nil},
+		{"expiry read with parseInt", "MCMID-1e3|m|MCAAMB-" + later + "S|b|MCAAMLH- " + later + "x|5", target.VisitorIDs{Blob: "b", LocationHint: 5}, []string{"MCMID"}, nil},
+		{"expiry past int64", "MCMID-99999999999999999999999|m", target.VisitorIDs{MCMID: "m"}, nil, nil},
+		{"location hint read with parseInt", "MCAAMLH|%209abc", target.VisitorIDs{LocationHint: 9}, nil, nil},
+		{"location hint 9.5", "MCAAMLH|9.5", target.VisitorIDs{LocationHint: 9}, nil, nil},
+		{"location hint past int32", "MCAAMLH|2147483648", target.VisitorIDs{}, nil, []string{"MCAAMLH"}},
+		{"location hint negative", "MCAAMLH|-3", target.VisitorIDs{}, nil, []string{"MCAAMLH"}},
 		{"location hint not a number", "MCAAMLH|north|MCMID|" + secretMCMID, target.VisitorIDs{MCMID: secretMCMID}, nil, []string{"MCAAMLH"}},
 		{"location hint zero", "MCAAMLH|0", target.VisitorIDs{}, nil, []string{"MCAAMLH"}},
 		{"blob over 1024 characters", "MCAAMB|" + strings.Repeat("b", 1025), target.VisitorIDs{}, nil, []string{"MCAAMB"}},
@@ -675,4 +681,24 @@ func TestCustomerIDLimits(t *testing.T) {
 	at = append(at, target.VisitorCustomerID{IntegrationCode: strings.Repeat("c", 50), ID: strings.Repeat("é", 128)})
 	_, err := c.GetOffers(t.Context(), target.GetOffersOptions{Request: own, CustomerIDs: at}).Await(t.Context())
 	require.NoError(t, err)
+}
+
+// Customer ids go in the key order of the Visitor API's JavaScript object:
+// integration codes that are array indexes first, ascending, then the
+// others in the order given.
+func TestCustomerIDsInJavaScriptKeyOrder(t *testing.T) {
+	t.Parallel()
+	c, srv := setup(t, targettest.Config{Offers: offers})
+	var ids []target.VisitorCustomerID
+	for _, code := range []string{"crm", "20", "007", "3", "4294967295", "0", "email"} {
+		ids = append(ids, target.VisitorCustomerID{IntegrationCode: code, ID: "id-" + code})
+	}
+	_, err := c.GetOffers(t.Context(), target.GetOffersOptions{Request: offersRequest("hero"), CustomerIDs: ids}).Await(t.Context())
+	require.NoError(t, err)
+	var got []string
+	for _, ci := range srv.Requests()[0].Delivery.ID.CustomerIDs {
+		got = append(got, ci.IntegrationCode)
+	}
+	// "007" is not canonical and 4294967295 is past the largest array index.
+	assert.Equal(t, []string{"0", "3", "20", "crm", "007", "4294967295", "email"}, got)
 }
