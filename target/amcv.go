@@ -3,9 +3,9 @@ package target
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -126,11 +126,10 @@ func parseVisitorCookie(value string, now time.Time) (ids visitorIDs, expired []
 			f.bad = "has no value"
 		default:
 			f.value = parts[i+1]
-			if exp != "" {
-				n, perr := strconv.ParseInt(strings.TrimSuffix(exp, "s"), 10, 64)
-				if perr != nil || n < 0 {
-					f.bad = "has an expiry that is not Unix seconds"
-				}
+			// Read as the Visitor API reads it, with JavaScript's
+			// parseInt: the leading digits count ("123s", "123S",
+			// "1e3" is 1), and an expiry without any means none.
+			if n, ok := parseIntPrefix(exp); ok && n > 0 {
 				f.expires = n
 			}
 		}
@@ -151,28 +150,45 @@ func parseVisitorCookie(value string, now time.Time) (ids visitorIDs, expired []
 		}
 		return f.value, true
 	}
-	ids.mcmid, _ = use("MCMID")
+	if v, ok := use("MCMID"); ok {
+		// The API's marketingCloudVisitorId is at most 128 characters; a
+		// longer one would fail the whole call.
+		if utf8.RuneCountInString(v) <= maxMCMIDLen {
+			ids.mcmid = v
+		} else {
+			errs = append(errs, fmt.Errorf("%w: field MCMID is over %d characters", errVisitorCookie, maxMCMIDLen))
+		}
+	}
 	if v, ok := use("MCAAMLH"); ok {
 		// The API takes a location hint of at least 1.
-		if n, perr := strconv.ParseInt(v, 10, 32); perr == nil && n >= 1 {
+		// Read with parseInt, as Adobe's SDKs do ("9abc" and "9.5" are 9).
+		if n, ok := parseIntPrefix(v); ok && n >= 1 && n <= math.MaxInt32 {
 			ids.locationHint = int(n)
 		} else {
-			errs = append(errs, fmt.Errorf("%w: field MCAAMLH is not a positive integer", errVisitorCookie))
+			errs = append(errs, fmt.Errorf("%w: field MCAAMLH is not an integer from 1 to %d", errVisitorCookie, math.MaxInt32))
 		}
 	}
 	if v, ok := use("MCAAMB"); ok {
-		// The edge rejects a request whose blob is over 1024 characters.
-		if utf8.RuneCountInString(v) <= maxBlobLen {
-			ids.blob = v
-		} else {
+		// The edge rejects a request whose blob is blank or over 1024
+		// characters.
+		switch {
+		case strings.TrimSpace(v) == "":
+			errs = append(errs, fmt.Errorf("%w: field MCAAMB is blank", errVisitorCookie))
+		case utf8.RuneCountInString(v) > maxBlobLen:
 			errs = append(errs, fmt.Errorf("%w: field MCAAMB is over %d characters", errVisitorCookie, maxBlobLen))
+		default:
+			ids.blob = v
 		}
 	}
 	return ids, expired, errors.Join(errs...)
 }
 
-// maxBlobLen is the longest Audience Manager blob the API accepts.
-const maxBlobLen = 1024
+// maxBlobLen is the longest Audience Manager blob the API accepts, and
+// maxMCMIDLen the longest marketingCloudVisitorId, in characters.
+const (
+	maxBlobLen  = 1024
+	maxMCMIDLen = 128
+)
 
 // isSettingsDigest reports whether s is the settings digest that starts an
 // AMCV cookie: one or more digits and '-'.
@@ -186,4 +202,29 @@ func isSettingsDigest(s string) bool {
 		}
 	}
 	return true
+}
+
+// parseIntPrefix reads s as JavaScript's parseInt(s, 10) does: leading
+// white space, an optional sign, then as many decimal digits as there are;
+// ok is false without any digit. A value past int64 saturates.
+func parseIntPrefix(s string) (n int64, ok bool) {
+	s = strings.TrimLeft(s, " \t\n\v\f\r\u00a0\ufeff")
+	neg := false
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		neg = s[0] == '-'
+		s = s[1:]
+	}
+	for i := 0; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+		ok = true
+		d := int64(s[i] - '0')
+		if n > (math.MaxInt64-d)/10 {
+			n = math.MaxInt64
+			continue
+		}
+		n = n*10 + d
+	}
+	if neg {
+		n = -n
+	}
+	return n, ok
 }

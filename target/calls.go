@@ -118,9 +118,12 @@ type Response struct {
 	// VisitorState is the Experience Cloud ID service's state after the
 	// call (customer ids, supplemental data ids), for the browser's Visitor
 	// API: send it to the page, which passes it to
-	// Visitor.getInstance(orgId, {serverState: ...}). It is taken when the
-	// call is prepared, so with a SupplementalDataIDs shared by several
-	// calls, the state of the call made last covers them all.
+	// Visitor.getInstance(orgId, {serverState: ...}). It is the state right
+	// after this call took its supplemental data id: a direct call takes it
+	// before GetOffers returns, a Coalescer call when its merged request is
+	// sent, so with a SupplementalDataIDs shared by several calls, the
+	// response that settles last need not hold every id. Client.VisitorState
+	// gives the page view's final state once all its calls have settled.
 	VisitorState VisitorState `json:"visitorState,omitempty"`
 	// Meta says how the call was decided.
 	Meta Meta

@@ -44,7 +44,7 @@ func setup(t testing.TB, ecfg targettest.Config, edit ...func(*target.Config)) (
 
 var (
 	uuidV4 = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
-	sdid   = regexp.MustCompile(`^[0-9A-F]{16}-[0-9A-F]{16}$`)
+	sdid   = regexp.MustCompile(`^[0-7][0-9A-F]{15}-[0-7][0-9A-F]{15}$`)
 )
 
 func jsonOption(content string) target.Option {

@@ -44,7 +44,8 @@ type CoalesceOptions struct {
 // Calls merge when everything but their mboxes is equal: the options
 // (TargetCookie, TargetLocationHint, VisitorCookie, SessionID, ConsumerID,
 // CustomerIDs, DecisioningMethod, and the same SupplementalDataIDs value,
-// from which the merged request takes one supplemental data id) and the
+// from which the merged request takes one supplemental data id when it is
+// sent, not when GetOffers is called: see Client.VisitorState) and the
 // whole request apart from execute.mboxes and prefetch.mboxes (id,
 // context, experienceCloud, property, trace, qaMode, preview,
 // environmentId, requestId, impressionId, telemetry), compared as their
@@ -199,7 +200,7 @@ func (c *Client) coalescible(ctx context.Context, opts GetOffersOptions) (*coale
 		return nil, "", false
 	}
 	customerIDs, err := deliveryCustomerIDs(opts.CustomerIDs)
-	if err != nil {
+	if err != nil || checkMergedCustomerIDs(&req, len(customerIDs)) != nil {
 		return nil, "", false
 	}
 	// The mboxes are not part of the key, so a value JSON cannot hold in
@@ -350,6 +351,9 @@ func split(res *Response, own *DeliveryRequest, execBase, prefetchBase int) *Res
 		Status:   res.Status,
 		Meta:     res.Meta,
 		Timings:  res.Timings,
+		// Shared, as the merged request's ids are; the maps in it are
+		// the call's copies, never written after.
+		VisitorState: res.VisitorState,
 	}
 	if ck := res.TargetCookie; ck != nil {
 		c := *ck

@@ -218,13 +218,18 @@
 // '@' raw or percent-encoded). A call takes from it, unless the request sets
 // them: the Experience Cloud visitor id (MCMID) as
 // id.marketingCloudVisitorId, and the Audience Manager location hint and
-// blob (MCAAMLH, MCAAMB) for Audience Manager segments. Expired fields and a
+// blob (MCAAMLH, MCAAMB) for Audience Manager segments. Expiries and the
+// location hint are read with JavaScript's parseInt, as Adobe's libraries
+// read them. Expired fields, fields the API would reject (an MCMID over 128
+// characters, a blank blob, a location hint outside 1..2^31-1) and a
 // malformed cookie are ignored and logged by field name, never by value.
 //
 // Customer ids go in CustomerIDs in the Visitor API's form
 // ([VisitorCustomerID]: integration code, id, [AuthState] 0, 1 or 2); they
 // are sent as unknown, authenticated or logged_out, before the request's own
-// id.customerIds, as Adobe's SDKs send them.
+// id.customerIds, as Adobe's SDKs send them: in the key order of the
+// Visitor API's JavaScript object, so integration codes that are array
+// indexes ("3", "20") come first, ascending.
 //
 // Which id Target uses when several are present: the tntId (from the mbox
 // cookie) is the primary id of the visitor's profile on the edge; a
@@ -255,8 +260,10 @@
 // [Response.VisitorState], encoded as JSON into the page, where it goes to
 // Visitor.getInstance(orgId, {serverState: state}) so that the page's
 // Visitor API, at.js and Analytics continue with the same customer ids and
-// supplemental data ids (with several calls in a page view, the state of the
-// call made last); and, with client-side logging, the AnalyticsDetails
+// supplemental data ids (with several calls in a page view, the state
+// [Client.VisitorState] gives once all of them have settled: a Coalescer's
+// calls take their id when their merged request is sent, so the response
+// that settles last need not hold every id); and, with client-side logging, the AnalyticsDetails
 // payloads. It never writes the AMCV cookie: that belongs to the Visitor
 // API.
 //

@@ -192,7 +192,7 @@ func (s *callSecrets) get() []string {
 	s.done = true
 	var out []string
 	add := func(v string) {
-		if v == "" {
+		if !redactable(v) {
 			return
 		}
 		out = append(out, v)
@@ -311,10 +311,20 @@ func (s *callSecrets) get() []string {
 	return s.list
 }
 
+// minRedactLen is the shortest value redaction looks for. A shorter value
+// (a one-character customer id, a blank blob) identifies nobody but turns up
+// by chance in any message, so replacing it would garble the message (every
+// space, every digit "1") while hiding nothing.
+const minRedactLen = 4
+
+// redactable reports whether v is worth looking for in a message: at least
+// minRedactLen bytes once surrounding white space is trimmed.
+func redactable(v string) bool { return len(strings.TrimSpace(v)) >= minRedactLen }
+
 // redact replaces every secret in msg with "[redacted]".
 func redact(msg string, secrets []string) string {
 	for _, s := range secrets {
-		if s != "" && strings.Contains(msg, s) {
+		if redactable(s) && strings.Contains(msg, s) {
 			msg = strings.ReplaceAll(msg, s, "[redacted]")
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http/httptest"
 
+	"github.com/target-go/sdk/future"
 	"github.com/target-go/sdk/target"
 )
 
@@ -71,4 +72,38 @@ func ExampleSupplementalDataIDs() {
 	// Output:
 	// hero and recs share an id: true true
 	// hero's second call has the next id: true
+}
+
+// Once every call of a page view has settled, Client.VisitorState gives the
+// state to hand to the browser, whichever call settled last.
+func ExampleClient_VisitorState() {
+	edge := exampleEdge()
+	defer edge.Close()
+	client, err := target.NewClient(edge.ClientConfig())
+	if err != nil {
+		panic(err)
+	}
+	ctx := context.Background()
+	page := target.NewSupplementalDataIDs()
+	customer := []target.VisitorCustomerID{{IntegrationCode: "crm", ID: "u-1", AuthState: target.AuthStateAuthenticated}}
+	hero := client.GetOffers(ctx, target.GetOffersOptions{
+		Request:   target.DeliveryRequest{Execute: &target.ExecuteRequest{Mboxes: []target.MboxRequest{{Name: "hero"}}}},
+		SessionID: "session-1", CustomerIDs: customer, ConsumerID: "hero", SupplementalDataIDs: page,
+	})
+	recs := client.GetOffers(ctx, target.GetOffersOptions{
+		Request:   target.DeliveryRequest{Execute: &target.ExecuteRequest{Mboxes: []target.MboxRequest{{Name: "recs"}}}},
+		SessionID: "session-1", CustomerIDs: customer, ConsumerID: "recs", SupplementalDataIDs: page,
+	})
+	for _, f := range []*future.Future[*target.Response]{hero, recs} {
+		if _, err := f.Await(ctx); err != nil {
+			fmt.Println("no offers:", err)
+			return
+		}
+	}
+	state := client.VisitorState(customer, page)
+	for org, s := range state {
+		fmt.Println(org, "customer ids:", len(s.CustomerIDs), "consumers of the current id:", len(s.SDID.CurrentConsumed))
+	}
+	// Output:
+	// 0123456789ABCDEF01234567@AdobeOrg customer ids: 1 consumers of the current id: 2
 }

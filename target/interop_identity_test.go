@@ -27,8 +27,9 @@ type identityCall struct {
 	// previous call of the case sent.
 	previousSDID bool
 	// expiredFields says that the visitor cookie has expired Audience
-	// Manager fields (see identityDifferences).
-	expiredFields bool
+	// Manager fields, clientSideInPageView that the page view has a
+	// client-side logging call up to this one (see identityDifferences).
+	expiredFields, clientSideInPageView bool
 }
 
 // identityCase is a sequence of calls. In a page view the calls share the
@@ -114,6 +115,30 @@ var identityDifferences = []identityDifference{
 			return true
 		},
 	},
+	{
+		name: "consumer ids after client-side logging in a page view",
+		reason: "the Node SDK takes a supplemental data id for a client-side logging call too, so that call's consumer " +
+			"has used the current id and its next server-side call in the page view starts a new one; the Go client " +
+			"takes no id under client-side logging (see the difference above), so that consumer's next call still " +
+			"shares the page view's current id with the other consumers, which is what the browser's Visitor API " +
+			"gives a consumer that has not asked before",
+		apply: func(c identityCall, s *identitySides) bool {
+			if !c.clientSideInPageView || s.goState["sdid"] == nil || s.nodeState["sdid"] == nil {
+				return false
+			}
+			goSDID, _ := s.goState["sdid"].(map[string]any)
+			nodeSDID, _ := s.nodeState["sdid"].(map[string]any)
+			goConsumed, _ := goSDID["supplementalDataIDCurrentConsumed"].(map[string]any)
+			nodeConsumed, _ := nodeSDID["supplementalDataIDCurrentConsumed"].(map[string]any)
+			if len(goConsumed) == len(nodeConsumed) && nodeSDID["supplementalDataIDLast"] == goSDID["supplementalDataIDLast"] {
+				return false // no difference in this call
+			}
+			delete(s.goState, "sdid")
+			delete(s.nodeState, "sdid")
+			s.goSDID, s.nodeSDID = "", ""
+			return true
+		},
+	},
 }
 
 // TestInteropIdentityMatchesNodeSDK makes the calls of each case with the
@@ -170,9 +195,30 @@ func TestInteropIdentityMatchesNodeSDK(t *testing.T) {
 			{request: hero, consumerID: "hero"},
 		}},
 		{name: "a supplemental data id of the caller's own", calls: []identityCall{{consumerID: "hero", request: `{"context": {"channel": "web"},
-			"experienceCloud": {"analytics": {"supplementalDataId": "0123456789ABCDEF-FEDCBA9876543210"}}, "execute": {"mboxes": [{"name": "hero", "index": 0}]}}`}}},
+			"experienceCloud": {"analytics": {"supplementalDataId": "0123456789ABCDEF-7EDCBA9876543210"}}, "execute": {"mboxes": [{"name": "hero", "index": 0}]}}`}}},
 		{name: "client-side logging", calls: []identityCall{{request: clientSide}}},
 		{name: "client-side logging with a consumer id", calls: []identityCall{{request: clientSide, consumerID: "hero"}}},
+		{name: "client-side logging inside a page view", pageView: true, calls: []identityCall{
+			{request: hero, consumerID: "hero"},
+			{request: clientSide, consumerID: "recs", clientSideInPageView: true},
+			{request: hero, consumerID: "recs", clientSideInPageView: true},
+		}},
+		{name: "numeric integration codes", calls: []identityCall{{request: hero, customerIDs: []target.VisitorCustomerID{
+			{IntegrationCode: "crm", ID: "c-1", AuthState: target.AuthStateAuthenticated},
+			{IntegrationCode: "20", ID: "x-1", AuthState: target.AuthStateUnknown},
+			{IntegrationCode: "3", ID: "y-1", AuthState: target.AuthStateLoggedOut},
+			{IntegrationCode: "007", ID: "z-1", AuthState: target.AuthStateUnknown},
+		}}}},
+		{name: "location hint read with parseInt", calls: []identityCall{
+			{request: hero, visitorCookie: amcv("MCMID|"+mcmid, "MCAAMLH-"+later+"|9abc")},
+			{request: hero, visitorCookie: amcv("MCMID|"+mcmid, "MCAAMLH-"+later+"|%209")},
+			{request: hero, visitorCookie: amcv("MCMID|"+mcmid, "MCAAMLH-"+later+"|9.5")},
+		}},
+		{name: "expiry read with parseInt", calls: []identityCall{
+			{request: hero, visitorCookie: amcv("MCMID-"+later+"S|"+mcmid, "MCAAMLH-"+later+"x|4", "MCAAMB-%20"+later+"|blob-5")},
+			{request: hero, visitorCookie: amcv("MCMID-99999999999999999999999|"+mcmid, "MCAAMLH-soon|4")},
+			{request: hero, visitorCookie: amcv("MCMID|"+mcmid, "MCAAMLH-1e3|4"), expiredFields: true},
+		}},
 	}
 
 	srv := targettest.NewServer(targettest.Config{Offers: interopOffers})

@@ -603,7 +603,7 @@ func normalizeEnvelope(t *testing.T, wc wireCase, e envelope, raw json.RawMessag
 
 var (
 	uuidForm = regexp.MustCompile(`^[0-9a-f]{8}-?[0-9a-f]{4}-?4[0-9a-f]{3}-?[89ab][0-9a-f]{3}-?[0-9a-f]{12}$`)
-	sdidForm = regexp.MustCompile(`^[0-9A-F]{16}-[0-9A-F]{16}$`)
+	sdidForm = regexp.MustCompile(`^[0-7][0-9A-F]{15}-[0-7][0-9A-F]{15}$`)
 )
 
 // normalizeWire decodes r and replaces what each side generates (request

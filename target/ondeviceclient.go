@@ -120,6 +120,7 @@ func (c *Client) decideOnDevice(ctx context.Context, p *prepared, e *CallEvent) 
 		c.endCall(ctx, e, nil, ErrClientClosed)
 		return future.Rejected[*Response](ErrClientClosed)
 	}
+	c.takeSDID(p)
 	start := time.Now()
 	// decide returns the registration of the notification's callback
 	// apart, to run once the decision's count is released: the

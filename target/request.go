@@ -24,9 +24,16 @@ type prepared struct {
 	tntID     string
 	sent      []TelemetryEntry // telemetry entries the request carries
 	secrets   callSecrets      // built only if the call fails; see secretSet
-	// visitorState is the Response's VisitorState, taken when the call
-	// was prepared, so that it shows the ids this call used.
+	// visitorState is the Response's VisitorState, set by takeSDID, so
+	// that it shows the ids this call used.
 	visitorState VisitorState
+	// The supplemental data ids the call takes its id from (nil when it
+	// shows no state), under consumerID; needSDID when the request needs
+	// one. See takeSDID.
+	sdids       *SupplementalDataIDs
+	consumerID  string
+	needSDID    bool
+	customerIDs []VisitorCustomerID
 }
 
 // secretSet returns the call's secrets, inside p so that a call that
@@ -98,6 +105,9 @@ func (c *Client) prepare(in DeliveryRequest, co callOptions, check func(*Deliver
 	if err != nil {
 		return nil, err
 	}
+	if err := checkMergedCustomerIDs(&req, len(customerIDs)); err != nil {
+		return nil, err
+	}
 	ids := c.readVisitorCookie(co.visitorCookie, now)
 	fillVisitor(&req, entries, customerIDs, ids.mcmid)
 	if req.RequestID == "" {
@@ -109,11 +119,8 @@ func (c *Client) prepare(in DeliveryRequest, co callOptions, check func(*Deliver
 	if req.Property == nil && c.cfg.PropertyToken != "" {
 		req.Property = &Property{Token: c.cfg.PropertyToken}
 	}
-	var sdids *SupplementalDataIDs
-	req.ExperienceCloud, sdids = withExperienceCloud(req.ExperienceCloud, ids, co)
-
-	p := &prepared{req: &req, method: method}
-	p.visitorState = visitorState(c.cfg.OrganizationID, co.customerIDs, sdids)
+	p := &prepared{req: &req, method: method, consumerID: co.consumerID, customerIDs: co.customerIDs}
+	req.ExperienceCloud, p.sdids, p.needSDID = withExperienceCloud(req.ExperienceCloud, ids, co)
 	if req.ID != nil {
 		p.tntID = req.ID.TntID
 	}
@@ -133,10 +140,28 @@ func (c *Client) prepare(in DeliveryRequest, co callOptions, check func(*Deliver
 	return p, nil
 }
 
-// encode readies p for the wire: it adds the pending telemetry to the
-// request and encodes it. The telemetry is given back if encoding fails.
+// takeSDID gives p's request its supplemental data id, when it needs one,
+// and sets p.visitorState. It runs only once the call is sure to be sent or
+// decided, so that a call failing before that leaves a page view's ids as
+// they were; encode gives the id back if it cannot encode the request.
+func (c *Client) takeSDID(p *prepared) (undo sdidUndo) {
+	if p.needSDID {
+		if p.sdids == nil {
+			p.sdids = &SupplementalDataIDs{}
+		}
+		// withExperienceCloud made Analytics the call's own copy.
+		p.req.ExperienceCloud.Analytics.SupplementalDataID, undo = p.sdids.take(p.consumerID)
+	}
+	p.visitorState = visitorState(c.cfg.OrganizationID, p.customerIDs, p.sdids)
+	return undo
+}
+
+// encode readies p for the wire: it takes the supplemental data id, adds
+// the pending telemetry to the request and encodes it. The telemetry and
+// the id are given back if encoding fails.
 func (c *Client) encode(p *prepared) error {
 	req := p.req
+	undo := c.takeSDID(p)
 	if c.telemetry {
 		p.sent = c.takeTelemetry()
 		if len(p.sent) > 0 {
@@ -151,6 +176,7 @@ func (c *Client) encode(p *prepared) error {
 	var err error
 	if p.body, err = encodeJSON(req); err != nil {
 		c.giveBackTelemetry(p.sent)
+		undo.undo()
 		// Only values JSON cannot hold (NaN, infinities) get here.
 		return &OptionError{Field: "Request", Reason: "cannot be encoded as JSON: " + err.Error()}
 	}
@@ -228,12 +254,14 @@ func (c *Client) readVisitorCookie(value string, now time.Time) visitorIDs {
 // withExperienceCloud returns ec, keeping whatever the caller set, with the
 // Audience Manager location hint and blob of the visitor cookie, analytics
 // logging (server_side unless set) and, for server-side logging, a
-// supplemental data id, as Adobe's SDKs send on every request. The id comes
-// from the call's SupplementalDataIDs (a fresh one when it has none) under
-// its consumer id; sdids is the state it came from, nil when the request
-// needed none: a request that carries an id keeps it, and client-side
-// logging takes none (the page forwards the Analytics payload itself).
-func withExperienceCloud(ec *ExperienceCloud, ids visitorIDs, co callOptions) (out *ExperienceCloud, sdids *SupplementalDataIDs) {
+// supplemental data id, as Adobe's SDKs send on every request. The id is
+// taken later, by takeSDID, from the call's SupplementalDataIDs (a fresh
+// one when it has none) under its consumer id: need reports whether the
+// request needs one (a request that carries an id keeps it, and client-side
+// logging takes none, since the page forwards the Analytics payload
+// itself), and sdids is the call's state for the Response, nil when it has
+// none and needs no id.
+func withExperienceCloud(ec *ExperienceCloud, ids visitorIDs, co callOptions) (out *ExperienceCloud, sdids *SupplementalDataIDs, need bool) {
 	e := ExperienceCloud{}
 	if ec != nil {
 		e = *ec
@@ -258,17 +286,9 @@ func withExperienceCloud(ec *ExperienceCloud, ids visitorIDs, co callOptions) (o
 	if a.Logging == "" {
 		a.Logging = LoggingServerSide
 	}
-	if a.SupplementalDataID == "" && a.Logging == LoggingServerSide {
-		sdids = co.sdids
-		if sdids == nil {
-			sdids = &SupplementalDataIDs{}
-		}
-		a.SupplementalDataID = sdids.ID(co.consumerID)
-	} else if co.sdids != nil {
-		sdids = co.sdids // its state still goes to the page
-	}
+	need = a.SupplementalDataID == "" && a.Logging == LoggingServerSide
 	e.Analytics = &a
-	return &e, sdids
+	return &e, co.sdids, need
 }
 
 // normalizeRequest applies the defaults every request gets and checks what
@@ -417,10 +437,14 @@ func newUUID() string {
 }
 
 // newSupplementalDataID returns a random id in the Analytics format: 16 hex
-// digits, '-', 16 hex digits (33 characters, as the spec requires).
+// digits, '-', 16 hex digits (33 characters, as the spec requires). Each
+// half is a non-negative signed 64-bit number, first digit 0-7, as Adobe's
+// Visitor API generates them.
 func newSupplementalDataID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
+	b[0] &= 0x7f
+	b[8] &= 0x7f
 	var s [33]byte
 	hex.Encode(s[0:16], b[0:8])
 	s[16] = '-'

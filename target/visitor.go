@@ -1,9 +1,12 @@
 package target
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
+	"slices"
 	"sync"
+	"unicode/utf8"
 )
 
 // AuthState is the authentication state of a customer id in the form the
@@ -64,13 +67,88 @@ func deliveryCustomerIDs(in []VisitorCustomerID) ([]CustomerID, error) {
 		case state == "":
 			return nil, optionError(field+".AuthState", "%d is not AuthStateUnknown (0), AuthStateAuthenticated (1) or AuthStateLoggedOut (2)", int(v.AuthState))
 		}
+		if err := customerIDLimits(field, v.IntegrationCode, v.ID); err != nil {
+			return nil, err
+		}
 		if j, dup := seen[v.IntegrationCode]; dup {
 			return nil, optionError(field+".IntegrationCode", "%q is also the code of CustomerIDs[%d]", v.IntegrationCode, j)
 		}
 		seen[v.IntegrationCode] = i
 		out[i] = CustomerID{ID: v.ID, IntegrationCode: v.IntegrationCode, AuthenticatedState: state}
 	}
+	// The Visitor API keeps the ids in a JavaScript object keyed by code,
+	// and Adobe's SDKs send them in its key order: codes that are array
+	// indexes first, ascending, then the others as they were set.
+	slices.SortStableFunc(out, func(a, b CustomerID) int {
+		ai, aok := arrayIndex(a.IntegrationCode)
+		bi, bok := arrayIndex(b.IntegrationCode)
+		switch {
+		case aok && bok:
+			return cmp.Compare(ai, bi)
+		case aok:
+			return -1
+		case bok:
+			return 1
+		}
+		return 0
+	})
 	return out, nil
+}
+
+// arrayIndex reports whether s is what JavaScript takes as an array index
+// among an object's keys: the canonical decimal form of an integer from 0
+// to 2^32-2.
+func arrayIndex(s string) (uint64, bool) {
+	if s == "" || len(s) > 10 || (len(s) > 1 && s[0] == '0') {
+		return 0, false
+	}
+	var n uint64
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+		n = n*10 + uint64(s[i]-'0')
+	}
+	return n, n <= 1<<32-2
+}
+
+// The API's limits on customer ids, in characters and entries.
+const (
+	maxCustomerIDLen      = 128
+	maxIntegrationCodeLen = 50
+	maxCustomerIDsPerCall = 50
+)
+
+// customerIDLimits checks one customer id against the API's lengths, so
+// that the call fails here, naming the field, rather than at the edge.
+func customerIDLimits(field, code, id string) error {
+	if n := utf8.RuneCountInString(id); n > maxCustomerIDLen {
+		return optionError(field+".ID", "%d characters, over the %d the API takes", n, maxCustomerIDLen)
+	}
+	if n := utf8.RuneCountInString(code); n > maxIntegrationCodeLen {
+		return optionError(field+".IntegrationCode", "%d characters, over the %d the API takes", n, maxIntegrationCodeLen)
+	}
+	return nil
+}
+
+// checkMergedCustomerIDs checks the customer ids of the request's own
+// id.customerIds and their number once the call's are added.
+func checkMergedCustomerIDs(req *DeliveryRequest, fromOptions int) error {
+	if req.ID == nil {
+		if fromOptions > maxCustomerIDsPerCall {
+			return optionError("CustomerIDs", "%d customer ids, over the %d the API takes", fromOptions, maxCustomerIDsPerCall)
+		}
+		return nil
+	}
+	for i, c := range req.ID.CustomerIDs {
+		if err := customerIDLimits(fmt.Sprintf("Request.ID.CustomerIDs[%d]", i), c.IntegrationCode, c.ID); err != nil {
+			return err
+		}
+	}
+	if n := fromOptions + len(req.ID.CustomerIDs); n > maxCustomerIDsPerCall {
+		return optionError("CustomerIDs", "%d customer ids with Request.ID.CustomerIDs, over the %d the API takes", n, maxCustomerIDsPerCall)
+	}
+	return nil
 }
 
 // VisitorState is the Experience Cloud ID service's state after a call, in
@@ -117,14 +195,18 @@ const DefaultConsumerID = "target-global-mbox"
 //
 // Share one value between the calls of one page view through
 // GetOffersOptions.SupplementalDataIDs; a call without one gets a fresh id.
-// The zero value is ready to use; it is safe for concurrent use, and calls
-// take their ids in the order they are made (GetOffers prepares a call
-// before it returns).
+// The zero value is ready to use and safe for concurrent use. A direct
+// call takes its id before GetOffers returns, only once it is sure to be
+// sent or decided (a call failing with an *OptionError or ErrClientClosed
+// takes none); a Coalescer's calls take one id per merged request when the
+// request is sent. Once every call of the page view has settled,
+// Client.VisitorState gives the state to hand to the browser.
 type SupplementalDataIDs struct {
 	mu              sync.Mutex
 	current, last   string
 	currentConsumed map[string]bool
 	lastConsumed    map[string]bool
+	gen             uint64 // counts takes, for sdidUndo
 }
 
 // NewSupplementalDataIDs returns an empty state, ready for a page view.
@@ -137,20 +219,46 @@ func NewSupplementalDataIDs() *SupplementalDataIDs { return &SupplementalDataIDs
 // one. Give it, for instance, to a server-side Analytics hit of the same
 // page view.
 func (s *SupplementalDataIDs) ID(consumerID string) string {
+	id, _ := s.take(consumerID)
+	return id
+}
+
+// sdidUndo records what one take changed, so that a call which fails
+// before it is sent can give its id back.
+type sdidUndo struct {
+	s        *SupplementalDataIDs
+	gen      uint64 // s.gen right after the take
+	key      string
+	fromLast bool // the take marked key in lastConsumed
+	created  bool // the take made the first id
+	rotated  bool // the take moved current to last
+	// last and lastConsumed before a rotation.
+	last         string
+	lastConsumed map[string]bool
+}
+
+// take hands out the id for consumerID as ID does, with what it takes to
+// undo it.
+func (s *SupplementalDataIDs) take(consumerID string) (string, sdidUndo) {
 	if consumerID == "" {
 		consumerID = DefaultConsumerID
 	}
 	key := "payload:" + consumerID
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.gen++
+	u := sdidUndo{s: s, gen: s.gen, key: key}
 	if s.current == "" {
 		s.current = newSupplementalDataID()
+		u.created = true
 	}
 	if s.last != "" && !s.lastConsumed[key] {
 		s.lastConsumed[key] = true
-		return s.last
+		u.fromLast = true
+		return s.last, u
 	}
 	if s.currentConsumed[key] {
+		u.rotated, u.last, u.lastConsumed = true, s.last, s.lastConsumed
 		s.last, s.lastConsumed = s.current, s.currentConsumed
 		s.current, s.currentConsumed = newSupplementalDataID(), nil
 	}
@@ -158,7 +266,39 @@ func (s *SupplementalDataIDs) ID(consumerID string) string {
 		s.currentConsumed = make(map[string]bool)
 	}
 	s.currentConsumed[key] = true
-	return s.current
+	return s.current, u
+}
+
+// undo gives the id of a take back, when no other take came after it (a
+// later one may have been handed the state this one made, so it stays).
+// It reports whether it did.
+func (u *sdidUndo) undo() bool {
+	s := u.s
+	if s == nil {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.gen != u.gen {
+		return false
+	}
+	switch {
+	case u.fromLast:
+		delete(s.lastConsumed, u.key)
+	case u.rotated:
+		s.current, s.currentConsumed = s.last, s.lastConsumed
+		s.last, s.lastConsumed = u.last, u.lastConsumed
+	default:
+		delete(s.currentConsumed, u.key)
+		if len(s.currentConsumed) == 0 {
+			s.currentConsumed = nil
+		}
+	}
+	if u.created {
+		s.current, s.currentConsumed = "", nil
+	}
+	s.gen--
+	return true
 }
 
 // State returns a copy of the state in the Visitor API's form, nil when no
@@ -181,6 +321,17 @@ func (s *SupplementalDataIDs) State() *SupplementalDataIDState {
 		st.LastConsumed = map[string]bool{}
 	}
 	return st
+}
+
+// VisitorState returns the Experience Cloud ID service's state of a page
+// view for the browser's Visitor API, keyed by the Client's organization:
+// the customer ids given and the state of page (nil for none). Call it once
+// every call of the page view has settled, so that it holds every id they
+// took, whichever settled last and whether or not they went through a
+// Coalescer; Response.VisitorState is this state as it stood when that one
+// call took its id.
+func (c *Client) VisitorState(customerIDs []VisitorCustomerID, page *SupplementalDataIDs) VisitorState {
+	return visitorState(c.cfg.OrganizationID, customerIDs, page)
 }
 
 // visitorState builds a call's VisitorState: its customer ids and, when it

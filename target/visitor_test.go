@@ -3,6 +3,7 @@ package target_test
 import (
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -60,11 +61,20 @@ func TestParseVisitorCookie(t *testing.T) {
 		{"not UTF-8", "MCMID%7C" + secretMCMID + "%FF", target.VisitorIDs{}, nil, []string{"UTF-8"}},
 		{"too long", "MCMID|" + strings.Repeat("1", 5000), target.VisitorIDs{}, nil, []string{"limit"}},
 		{"field without value", "MCAAMB|b|MCMID", target.VisitorIDs{Blob: "b"}, nil, []string{"MCMID"}},
-		{"bad expiry", "MCMID-soon|" + secretMCMID + "|MCAAMB|b", target.VisitorIDs{Blob: "b"}, nil, []string{"MCMID"}},
+		{"expiry without digits means none", "MCMID-soon|" + secretMCMID + "|MCAAMB|b", target.VisitorIDs{MCMID: secretMCMID, Blob: "b"}, nil, nil},
+		{"expiry read with parseInt", "MCMID-1e3|m|MCAAMB-" + later + "S|b|MCAAMLH- " + later + "x|5", target.VisitorIDs{Blob: "b", LocationHint: 5}, []string{"MCMID"}, nil},
+		{"expiry past int64", "MCMID-99999999999999999999999|m", target.VisitorIDs{MCMID: "m"}, nil, nil},
+		{"location hint read with parseInt", "MCAAMLH|%209abc", target.VisitorIDs{LocationHint: 9}, nil, nil},
+		{"location hint 9.5", "MCAAMLH|9.5", target.VisitorIDs{LocationHint: 9}, nil, nil},
+		{"location hint past int32", "MCAAMLH|2147483648", target.VisitorIDs{}, nil, []string{"MCAAMLH"}},
+		{"location hint negative", "MCAAMLH|-3", target.VisitorIDs{}, nil, []string{"MCAAMLH"}},
 		{"location hint not a number", "MCAAMLH|north|MCMID|" + secretMCMID, target.VisitorIDs{MCMID: secretMCMID}, nil, []string{"MCAAMLH"}},
 		{"location hint zero", "MCAAMLH|0", target.VisitorIDs{}, nil, []string{"MCAAMLH"}},
 		{"blob over 1024 characters", "MCAAMB|" + strings.Repeat("b", 1025), target.VisitorIDs{}, nil, []string{"MCAAMB"}},
 		{"empty values", "MCMID||MCAAMB|", target.VisitorIDs{}, nil, nil},
+		{"MCMID of 128 characters", "MCMID|" + strings.Repeat("7", 128), target.VisitorIDs{MCMID: strings.Repeat("7", 128)}, nil, nil},
+		{"MCMID over 128 characters", "MCMID|" + strings.Repeat("7", 129) + "|MCAAMB|b", target.VisitorIDs{Blob: "b"}, nil, []string{"MCMID"}},
+		{"blank blob", "MCMID|m|MCAAMB|%20%09", target.VisitorIDs{MCMID: "m"}, nil, []string{"MCAAMB is blank"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -494,4 +504,201 @@ func TestIdentityRedactedInErrors(t *testing.T) {
 	for _, s := range []string{secretMCMID, customerID, blob} {
 		assert.NotContains(t, fmt.Sprintf("%v %+v %#v", err, err, err), s)
 	}
+}
+
+// A browser's cookie whose fields break the API's limits (a blank blob, an
+// MCMID over 128 characters) must not fail the call: they are left out and
+// logged by name.
+func TestVisitorCookieOverSpecLimits(t *testing.T) {
+	t.Parallel()
+	var logs syncBuffer
+	c, srv := setup(t, targettest.Config{Offers: offers}, func(cfg *target.Config) {
+		cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	})
+	later := strconv.FormatInt(time.Now().Unix()+3600, 10)
+	long := strings.Repeat("7", 129)
+	for _, cookie := range []string{
+		amcv("MCMID|"+secretMCMID, "MCAAMB-"+later+"|%20"),
+		amcv("MCMID|"+long, "MCAAMLH-"+later+"|9"),
+	} {
+		srv.Reset()
+		_, err := c.GetOffers(t.Context(), target.GetOffersOptions{Request: offersRequest("hero"), VisitorCookie: cookie}).Await(t.Context())
+		require.NoError(t, err, "a browser's cookie never fails the call")
+		sent := srv.Requests()[0].Delivery
+		if sent.ID != nil {
+			assert.LessOrEqual(t, len(sent.ID.MarketingCloudVisitorID), 128)
+		}
+		if am := sent.ExperienceCloud.AudienceManager; am != nil {
+			assert.NotEqual(t, " ", am.Blob)
+		}
+	}
+	out := logs.String()
+	assert.Contains(t, out, "MCAAMB is blank")
+	assert.Contains(t, out, "MCMID is over 128 characters")
+	assert.NotContains(t, out, long)
+}
+
+// Values too short to identify anyone are not redacted: a one-character
+// customer id would otherwise turn every such character of the edge's
+// message into "[redacted]".
+func TestShortSecretsDoNotGarbleErrors(t *testing.T) {
+	t.Parallel()
+	const message = "the customer id is not valid for this activity"
+	c := rawClient(t, func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintf(w, `{"status":400,"message":%q}`, message+" "+secretMCMID)
+	})
+	_, err := c.GetOffers(t.Context(), target.GetOffersOptions{
+		Request:       offersRequest("a"),
+		VisitorCookie: amcv("MCMID|" + secretMCMID),
+		CustomerIDs: []target.VisitorCustomerID{
+			{IntegrationCode: "one", ID: "i"}, {IntegrationCode: "two", ID: "is"},
+			{IntegrationCode: "blank", ID: "     "},
+		},
+	}).Await(t.Context())
+	var api *target.APIError
+	require.ErrorAs(t, err, &api)
+	assert.Equal(t, message+" [redacted]", api.Message, "the MCMID is redacted, the message is not garbled")
+}
+
+// A call that fails before it is sent or decided leaves the page view's
+// supplemental data ids as they were, whatever the state it meets.
+func TestFailedCallTakesNoSupplementalDataID(t *testing.T) {
+	t.Parallel()
+	c, srv := setup(t, targettest.Config{Offers: offers})
+	nan := offersRequest("hero")
+	nan.Context = &target.Context{Channel: target.ChannelWeb, Screen: &target.Screen{Width: math.NaN()}}
+	failing := map[string]target.DeliveryRequest{
+		"checked when prepared": {Execute: &target.ExecuteRequest{Mboxes: []target.MboxRequest{{Name: ""}}}},
+		"not encodable":         nan,
+	}
+	for name, req := range failing {
+		t.Run(name, func(t *testing.T) {
+			page := target.NewSupplementalDataIDs()
+			try := func(consumer string) {
+				t.Helper()
+				before := page.State()
+				_, err := c.GetOffers(t.Context(), target.GetOffersOptions{Request: req, SupplementalDataIDs: page, ConsumerID: consumer}).Await(t.Context())
+				var oe *target.OptionError
+				require.ErrorAs(t, err, &oe)
+				assert.Equal(t, before, page.State(), "consumer %q", consumer)
+			}
+			try("hero") // the first id
+			page.ID("hero")
+			try("recs") // a consumer joining the current id
+			try("hero") // a consumer starting the next id
+			page.ID("hero")
+			try("recs") // a consumer taking the previous id
+			// And the ids a good call then takes are the ones it would have.
+			want := target.NewSupplementalDataIDs()
+			want.ID("hero")
+			want.ID("hero")
+			r, err := c.GetOffers(t.Context(), target.GetOffersOptions{Request: offersRequest("hero"), SupplementalDataIDs: page, ConsumerID: "recs"}).Await(t.Context())
+			require.NoError(t, err)
+			assert.Equal(t, page.State().Last, sdidOf(*r.Request))
+		})
+	}
+	assert.Len(t, srv.Requests(), 2, "only the good calls were sent")
+}
+
+func TestClosedClientTakesNoSupplementalDataID(t *testing.T) {
+	t.Parallel()
+	s := setupOnDevice(t, targettest.Config{})
+	s.c.Close()
+	page := target.NewSupplementalDataIDs()
+	_, err := s.c.GetOffers(t.Context(), target.GetOffersOptions{Request: heroRequest("gold"), SupplementalDataIDs: page, ConsumerID: "hero"}).Await(t.Context())
+	require.ErrorIs(t, err, target.ErrClientClosed)
+	assert.Nil(t, page.State())
+}
+
+// A Coalescer's call takes its id when its merged request is sent, so a
+// direct call made after it may take an id first: the responses do not say
+// which state is final, Client.VisitorState does once all have settled.
+func TestPageViewStateWithACoalescer(t *testing.T) {
+	t.Parallel()
+	c, _ := setup(t, targettest.Config{Offers: offers})
+	k := newCoalescer(t, c, target.CoalesceOptions{})
+	page := target.NewSupplementalDataIDs()
+	ids := []target.VisitorCustomerID{{IntegrationCode: "crm", ID: "c-1", AuthState: target.AuthStateAuthenticated}}
+	opts := func(name string) target.GetOffersOptions {
+		return target.GetOffersOptions{Request: offersRequest(name), SessionID: "s-1", ConsumerID: "hero", SupplementalDataIDs: page, CustomerIDs: ids}
+	}
+	first := k.GetOffers(t.Context(), opts("hero"))
+	direct, err := c.GetOffers(t.Context(), opts("flags")).Await(t.Context())
+	require.NoError(t, err)
+	k.Flush()
+	coalesced, err := first.Await(t.Context())
+	require.NoError(t, err)
+
+	org := targettest.DefaultOrganizationID
+	final := c.VisitorState(ids, page)
+	st := final[org]
+	require.NotNil(t, st.SDID)
+	assert.Equal(t, sdidOf(*direct.Request), st.SDID.Last, "the direct call, made second, took its id first")
+	assert.Equal(t, sdidOf(*coalesced.Request), st.SDID.Current, "the coalesced call took its id when sent")
+	assert.Equal(t, ids[0], st.CustomerIDs["crm"])
+	assert.Equal(t, target.VisitorState{org: {CustomerIDs: st.CustomerIDs, SDID: page.State()}}, final)
+	assert.Equal(t, final, coalesced.VisitorState, "a coalesced call's response has the state after its id")
+	assert.NotEqual(t, final, direct.VisitorState, "the response of the call made last is not the final state")
+}
+
+// The API's limits on customer ids are checked before anything is sent.
+func TestCustomerIDLimits(t *testing.T) {
+	t.Parallel()
+	c, srv := setup(t, targettest.Config{Offers: offers})
+	many := func(n int, prefix string) []target.VisitorCustomerID {
+		out := make([]target.VisitorCustomerID, n)
+		for i := range out {
+			out[i] = target.VisitorCustomerID{IntegrationCode: fmt.Sprint(prefix, i), ID: "id"}
+		}
+		return out
+	}
+	own := offersRequest("hero")
+	own.ID = &target.VisitorID{CustomerIDs: []target.CustomerID{{ID: "x", IntegrationCode: "own", AuthenticatedState: target.AuthenticatedStateUnknown}}}
+	longOwn := offersRequest("hero")
+	longOwn.ID = &target.VisitorID{CustomerIDs: []target.CustomerID{{ID: strings.Repeat("é", 129), IntegrationCode: "own", AuthenticatedState: target.AuthenticatedStateUnknown}}}
+	tests := []struct {
+		name  string
+		req   target.DeliveryRequest
+		ids   []target.VisitorCustomerID
+		field string
+	}{
+		{"id over 128 characters", offersRequest("hero"), []target.VisitorCustomerID{{IntegrationCode: "crm", ID: strings.Repeat("é", 129)}}, "CustomerIDs[0].ID"},
+		{"code over 50 characters", offersRequest("hero"), []target.VisitorCustomerID{{IntegrationCode: strings.Repeat("c", 51), ID: "x"}}, "CustomerIDs[0].IntegrationCode"},
+		{"51 customer ids", offersRequest("hero"), many(51, "c"), "CustomerIDs"},
+		{"51 once merged", own, many(50, "c"), "CustomerIDs"},
+		{"the request's own, too long", longOwn, nil, "Request.ID.CustomerIDs[0].ID"},
+	}
+	for _, tt := range tests {
+		_, err := c.GetOffers(t.Context(), target.GetOffersOptions{Request: tt.req, CustomerIDs: tt.ids}).Await(t.Context())
+		var oe *target.OptionError
+		require.ErrorAs(t, err, &oe, tt.name)
+		assert.Equal(t, tt.field, oe.Field, tt.name)
+	}
+	assert.Empty(t, srv.Requests())
+	// The limits themselves are allowed.
+	at := many(48, "c") // with the request's own and the one below, 50
+	at = append(at, target.VisitorCustomerID{IntegrationCode: strings.Repeat("c", 50), ID: strings.Repeat("é", 128)})
+	_, err := c.GetOffers(t.Context(), target.GetOffersOptions{Request: own, CustomerIDs: at}).Await(t.Context())
+	require.NoError(t, err)
+}
+
+// Customer ids go in the key order of the Visitor API's JavaScript object:
+// integration codes that are array indexes first, ascending, then the
+// others in the order given.
+func TestCustomerIDsInJavaScriptKeyOrder(t *testing.T) {
+	t.Parallel()
+	c, srv := setup(t, targettest.Config{Offers: offers})
+	var ids []target.VisitorCustomerID
+	for _, code := range []string{"crm", "20", "007", "3", "4294967295", "0", "email"} {
+		ids = append(ids, target.VisitorCustomerID{IntegrationCode: code, ID: "id-" + code})
+	}
+	_, err := c.GetOffers(t.Context(), target.GetOffersOptions{Request: offersRequest("hero"), CustomerIDs: ids}).Await(t.Context())
+	require.NoError(t, err)
+	var got []string
+	for _, ci := range srv.Requests()[0].Delivery.ID.CustomerIDs {
+		got = append(got, ci.IntegrationCode)
+	}
+	// "007" is not canonical and 4294967295 is past the largest array index.
+	assert.Equal(t, []string{"0", "3", "20", "crm", "007", "4294967295", "email"}, got)
 }
