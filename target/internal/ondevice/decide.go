@@ -234,16 +234,36 @@ func toOptions(in []option) []delivery.Option {
 		return nil
 	}
 	out := make([]delivery.Option, len(in))
+	// contentJSON belongs to the artifact, shared by every decision: the
+	// response gets copies, all in one buffer, so that a caller changing
+	// its response cannot change later decisions.
+	var shared []byte
+	if n := sharedContentLen(in); n > 0 {
+		shared = make([]byte, 0, n)
+	}
 	for i, o := range in {
-		content := o.contentJSON
-		if content == nil && o.Content != nil {
+		var content []byte
+		if o.contentJSON != nil {
+			start := len(shared)
+			shared = append(shared, o.contentJSON...)
+			content = shared[start:len(shared):len(shared)] // an append must not reach the next copy
+		} else if o.Content != nil {
 			// Content came from JSON and macros only put strings in it:
-			// it always encodes.
+			// it always encodes, into a buffer of this response's own.
 			content, _ = delivery.Marshal(o.Content)
 		}
 		out[i] = delivery.Option{Type: delivery.OptionType(o.Type), Content: content, EventToken: o.EventToken, ResponseTokens: o.ResponseTokens}
 	}
 	return out
+}
+
+// sharedContentLen is the length of the artifact's encoded contents in.
+func sharedContentLen(in []option) int {
+	n := 0
+	for _, o := range in {
+		n += len(o.contentJSON)
+	}
+	return n
 }
 
 func toMetrics(in []metric) []delivery.Metric {
