@@ -90,7 +90,7 @@ type metric = artifact.Metric
 func ParseArtifact(data []byte) (*Artifact, error) {
 	var aj artifact.Document
 	if err := json.Unmarshal(data, &aj); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrArtifactInvalid, err)
+		return nil, fmt.Errorf("%w: %s", ErrArtifactInvalid, describeJSONError(err))
 	}
 	if aj.Version == "" {
 		return nil, fmt.Errorf("%w: no version", ErrArtifactInvalid)
