@@ -19,9 +19,12 @@
 // which the engine treats as "the rule does not match". Without the bound,
 // iterations nested n deep over two-element arrays take 2^n steps (an
 // artifact of 779 bytes reaches 2^40) and a reduce joining strings with cat
-// is quadratic. Real rules take a few hundred steps. This is a kept
-// difference from json-logic-js, which has no bound: Adobe's engine hangs
-// on such a condition where this one answers that the rule does not match.
+// is quadratic. The conformance suite's 288 rule conditions take at most
+// 22 steps each (measured with sample data), thousands of times under the
+// budget, and an over-budget evaluation costs about 1 ms
+// (BenchmarkEvalOverBudget). This is a kept difference from json-logic-js,
+// which has no bound: Adobe's engine hangs on such a condition where this
+// one answers that the rule does not match.
 //
 // Source of truth: json-logic-js itself. The test table pins results
 // computed by json-logic-js, and the on-device differential test compares
