@@ -165,21 +165,26 @@ func (c *Client) post(ctx context.Context, ex exchange) (*DeliveryResponse, int,
 	var lastErr error
 	for attempt := 1; ; attempt++ {
 		tm.Attempts = attempt
-		resp, status, err := c.attempt(ctx, u, ex, &tm)
+		rec := c.beginAttempt(ctx, u, &ex, attempt)
+		resp, status, err := c.attempt(rec.context(ctx), u, ex, &tm, rec)
 		tm.Total = time.Since(start)
 		if err == nil {
+			c.endAttempt(rec, status, nil, tm, 0)
 			return resp, status, tm, nil
 		}
 		lastErr = annotate(err, &ex, tm)
 		if ctx.Err() != nil || !retryable(err) || attempt >= maxAttempts {
+			c.endAttempt(rec, status, lastErr, tm, 0)
 			break
 		}
 		wait := c.backoff(attempt, err)
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= wait {
 			// Waiting would end past the deadline: give up now with the
 			// real error rather than a timeout later.
+			c.endAttempt(rec, status, lastErr, tm, 0)
 			break
 		}
+		c.endAttempt(rec, status, lastErr, tm, wait)
 		c.debug(ctx, "target: retrying", "requestId", ex.requestID, "attempt", attempt, "wait", wait, "error", lastErr)
 		t := time.NewTimer(wait)
 		select {
@@ -245,7 +250,7 @@ func (c *Client) deliveryURL(host, sessionID string) string {
 }
 
 // attempt makes one HTTP request. It fills the phase timings of tm.
-func (c *Client) attempt(ctx context.Context, u string, ex exchange, tm *Timings) (*DeliveryResponse, int, error) {
+func (c *Client) attempt(ctx context.Context, u string, ex exchange, tm *Timings, rec *attemptRecord) (*DeliveryResponse, int, error) {
 	var tr attemptTrace
 	op := "POST " + c.scheme + "://" + ex.host + "/rest/v1/delivery"
 	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, tr.clientTrace()), http.MethodPost, u, bytes.NewReader(ex.body))
@@ -260,8 +265,10 @@ func (c *Client) attempt(ctx context.Context, u string, ex exchange, tm *Timings
 	h.Set("X-EXC-SDK", sdkName)
 	h.Set("X-EXC-SDK-Version", sdkVersion)
 	h.Set("X-Request-Id", ex.requestID)
+	rec.addHeaders(h)
 
 	c.debug(ctx, "target: request", "requestId", ex.requestID, "host", ex.host, "attempt", tm.Attempts)
+	c.logBody(ctx, "target: request body", &ex, ex.body, false)
 	resp, err := c.http.Do(req)
 	if err != nil {
 		tr.fill(tm, time.Time{})
@@ -298,6 +305,7 @@ func (c *Client) attempt(ctx context.Context, u string, ex exchange, tm *Timings
 		return nil, resp.StatusCode, &TransportError{Op: "reading response", Status: resp.StatusCode, Err: err}
 	}
 	c.debug(ctx, "target: response", "requestId", ex.requestID, "status", resp.StatusCode, "bytes", len(body))
+	c.logBody(ctx, "target: response body", &ex, body, true)
 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return nil, resp.StatusCode, apiError(resp, body)
