@@ -406,11 +406,14 @@
 //
 // # Where things live
 //
-// Package target is the client, and the only package that does I/O. Its
-// files read top-down: config.go (Config, validated once by NewClient),
-// client.go (the Client: Ready, Close), calls.go (GetOffers,
-// SendNotifications and their results), request.go (preparing a request: ids, validation,
-// the edge host), transport.go (HTTP, retries, timings, decoding),
+// Package target is the client, and the only non-test package that does
+// I/O (targettest, the local edge, serves HTTP). Its files read top-down:
+// config.go (Config, validated once by NewClient), client.go (the Client:
+// Ready, Close), callbacks.go (telling a Close from inside the client's
+// callbacks), calls.go (GetOffers, SendNotifications and their results),
+// request.go (preparing a request: ids, validation, the edge host),
+// transport.go (HTTP, retries, timings, decoding), errors.go (APIError,
+// TransportError, DecodeError, and redacting secrets from messages),
 // cookies.go (the mbox and location-hint cookies), amcv.go (the Experience
 // Cloud ID service's AMCV cookie), visitor.go (customer ids in the Visitor
 // API's form, supplemental data ids, VisitorState), coalesce.go and

@@ -99,11 +99,15 @@ func sortedKeys(m map[string]Offer) []string {
 
 // artifactOptions and artifactMetrics write the edge's answer in the
 // artifact's shape; an empty list encodes as [], as artifacts write it.
+// Empty content (nil or zero-length) means no content, as in the edge's
+// answers, where content is omitted when empty: the option has no content
+// key. (A zero-length json.RawMessage inside the any field would not be
+// omitted, and is not JSON.)
 func artifactOptions(in []target.Option) []artifact.Option {
 	out := make([]artifact.Option, len(in))
 	for i, o := range in {
 		out[i] = artifact.Option{Type: string(o.Type), EventToken: o.EventToken, ResponseTokens: o.ResponseTokens}
-		if o.Content != nil {
+		if len(o.Content) > 0 {
 			out[i].Content = o.Content // raw JSON, written as it is
 		}
 	}

@@ -363,3 +363,48 @@ func (h handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	h.srv.ServeHTTP(rec, r)
 	return rec.Result(), nil
 }
+
+// An option whose content is an empty non-nil json.RawMessage is an option
+// without content, both in the edge's answers and in its artifact (it
+// used to make NewServer panic encoding the artifact).
+func TestArtifactEmptyContent(t *testing.T) {
+	t.Parallel()
+	srv := targettest.NewServer(targettest.Config{Offers: targettest.Offers{
+		Mboxes: map[string]targettest.Offer{
+			"empty": {Options: []target.Option{{Type: target.OptionTypeJSON, Content: json.RawMessage{}}}},
+		},
+	}})
+	t.Cleanup(srv.Close)
+
+	resp, err := srv.HTTPClient().Get(srv.ArtifactURL())
+	require.NoError(t, err)
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, resp.Body.Close())
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	var doc struct {
+		Rules struct {
+			Mboxes map[string][]struct {
+				Consequence struct {
+					Options []map[string]json.RawMessage `json:"options"`
+				} `json:"consequence"`
+			} `json:"mboxes"`
+		} `json:"rules"`
+	}
+	require.NoError(t, json.Unmarshal(body, &doc))
+	require.Len(t, doc.Rules.Mboxes["empty"], 1)
+	opts := doc.Rules.Mboxes["empty"][0].Consequence.Options
+	require.Len(t, opts, 1)
+	assert.NotContains(t, opts[0], "content")
+
+	for _, method := range []target.DecisioningMethod{target.ServerSide, target.OnDevice} {
+		client, _ := onDeviceClient(t, srv, method, srv.ArtifactURL())
+		got, err := client.GetOffers(t.Context(), target.GetOffersOptions{Request: target.DeliveryRequest{
+			Execute: &target.ExecuteRequest{Mboxes: []target.MboxRequest{{Name: "empty"}}},
+		}}).Await(t.Context())
+		require.NoError(t, err, method)
+		require.Len(t, got.Response.Execute.Mboxes, 1, method)
+		require.Len(t, got.Response.Execute.Mboxes[0].Options, 1, method)
+		assert.Empty(t, got.Response.Execute.Mboxes[0].Options[0].Content, method)
+	}
+}

@@ -10,6 +10,13 @@
 // validating and compiling them is the engine's job.
 package artifact
 
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"slices"
+)
+
 // SupportedMajor is the artifact format version this SDK reads and writes
 // (version "1.x.y"); an artifact of another major version is refused.
 const SupportedMajor = 1
@@ -80,4 +87,56 @@ type Metric struct {
 	Type       string `json:"type,omitempty"`
 	Selector   string `json:"selector,omitempty"`
 	EventToken string `json:"eventToken,omitempty"`
+}
+
+// ViewOrder returns the names of rules.views in the order data writes
+// them, which a decoded Document's map forgets: Adobe's engines walk views
+// in that order (a JavaScript object keeps its keys in insertion order).
+// A name written twice is listed once, where it first appears. The error
+// is the decoding's: data is not an artifact.
+func ViewOrder(data []byte) ([]string, error) {
+	var doc struct {
+		Rules *struct {
+			Views keyOrder `json:"views"`
+		} `json:"rules"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return nil, err
+	}
+	if doc.Rules == nil {
+		return nil, nil
+	}
+	return doc.Rules.Views, nil
+}
+
+// keyOrder decodes a JSON object (or null) into its keys, in written order.
+type keyOrder []string
+
+func (k *keyOrder) UnmarshalJSON(b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	t, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	if t == nil {
+		return nil
+	}
+	if t != json.Delim('{') {
+		return fmt.Errorf("rules.views: want an object, got %v", t)
+	}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		name, _ := t.(string) // keys are strings in valid JSON
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return err
+		}
+		if !slices.Contains(*k, name) {
+			*k = append(*k, name)
+		}
+	}
+	return nil
 }

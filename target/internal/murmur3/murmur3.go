@@ -4,7 +4,17 @@
 // Contract: UTF16(s, seed) equals Guava's
 // Hashing.murmur3_32(seed).hashUnencodedChars(s) and the murmurhash3_32_gc
 // of Adobe's JavaScript engines for the JavaScript string holding the same
-// text; invalid UTF-8 hashes as U+FFFD. It does not allocate.
+// text. It does not allocate.
+//
+// Invalid UTF-8 hashes as one U+FFFD per byte that does not start a valid
+// sequence, as utf8.DecodeRune reads it. That is not what JavaScript
+// holds for the same bytes in every case: a TextDecoder (WHATWG's
+// "maximal subpart" rule) gives one U+FFFD for a truncated multi-byte
+// sequence ("\xe2\x82" is two U+FFFD here, one there). The strings the
+// engine hashes come from encoding/json, which has already replaced
+// invalid bytes the same per-byte way, so they reach this function as
+// valid UTF-8; the difference with Adobe's engines, for such input, is in
+// that decoding.
 //
 // Source of truth: the MurmurHash3 reference (MurmurHash3_x86_32, public
 // domain) for the algorithm, and the bucket values Adobe's SDKs publish in
@@ -23,8 +33,8 @@ import (
 // which feeds the string's 16-bit code units to the hash two at a time, low
 // unit first: exactly the UTF-16LE bytes. Hashing the Go string's UTF-8 bytes
 // would give different buckets for the same visitor, so the code units are
-// produced here from the runes, without allocating. Invalid UTF-8 hashes as
-// U+FFFD, which is what a JavaScript string decoded from the same bytes holds.
+// produced here from the runes, without allocating. Invalid UTF-8: see the
+// package doc.
 func UTF16(s string, seed uint32) uint32 {
 	const (
 		c1 = 0xcc9e2d51

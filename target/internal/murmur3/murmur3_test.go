@@ -30,13 +30,27 @@ func TestUTF16MatchesAdobe(t *testing.T) {
 
 func TestUTF16KnownVectors(t *testing.T) {
 	t.Parallel()
-	// Reference MurmurHash3_x86_32 values over the UTF-16LE bytes:
-	// "" with seed 0 and 1, and a single code unit (the tail path).
+	// Published MurmurHash3_x86_32 vectors, over bytes that are the
+	// UTF-16LE code units written here: "" with seeds 0 and 1, one block of
+	// two units (0x4321, 0x8765 are the bytes 21 43 65 87), and a single
+	// unit (21 43), which only the tail path hashes.
 	assert.Equal(t, uint32(0), murmur3.UTF16("", 0))
 	assert.Equal(t, uint32(0x514e28b7), murmur3.UTF16("", 1))
-	// Surrogate pairs are two code units: the hash of U+1F600 equals the
-	// hash of its UTF-16 pair written as two separate units.
+	assert.Equal(t, uint32(0xf55b516b), murmur3.UTF16("\u4321\u8765", 0))
+	assert.Equal(t, uint32(0xa0f7b07a), murmur3.UTF16("\u4321", 0))
+	// Surrogate pairs are two code units: U+1F600 hashes as the bytes of
+	// its pair D83D DE00, and after one unit the pair's low half goes to
+	// the tail.
+	assert.Equal(t, referenceBytes([]byte{0x3d, 0xd8, 0x00, 0xde}, 0), murmur3.UTF16("\U0001F600", 0))
+	assert.Equal(t, referenceBytes([]byte{'x', 0, 0x3d, 0xd8, 0x00, 0xde}, 7), murmur3.UTF16("x\U0001F600", 7))
 	assert.NotEqual(t, murmur3.UTF16("\U0001F600", 0), murmur3.UTF16("\uFFFD", 0))
+}
+
+// The hash does not allocate, whatever the input.
+func TestUTF16DoesNotAllocate(t *testing.T) {
+	for _, s := range []string{"targettesting.125880.4c038b35f1b1453d80a3e7da8208c617.0", "клиент.\U0001F600.é", "bad\xe2\x82utf8"} {
+		assert.Zero(t, testing.AllocsPerRun(100, func() { murmur3.UTF16(s, 0) }), "%q", s)
+	}
 }
 
 // reference is MurmurHash3_x86_32 as published, over the UTF-16LE bytes of
@@ -48,6 +62,11 @@ func reference(s string, seed uint32) uint32 {
 	for i, u := range units {
 		binary.LittleEndian.PutUint16(data[2*i:], u)
 	}
+	return referenceBytes(data, seed)
+}
+
+// referenceBytes is MurmurHash3_x86_32 over data.
+func referenceBytes(data []byte, seed uint32) uint32 {
 	const c1, c2 = 0xcc9e2d51, 0x1b873593
 	h := seed
 	n := len(data) / 4 * 4

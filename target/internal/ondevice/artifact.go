@@ -90,7 +90,7 @@ type metric = artifact.Metric
 func ParseArtifact(data []byte) (*Artifact, error) {
 	var aj artifact.Document
 	if err := json.Unmarshal(data, &aj); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrArtifactInvalid, err)
+		return nil, fmt.Errorf("%w: %s", ErrArtifactInvalid, describeJSONError(err))
 	}
 	if aj.Version == "" {
 		return nil, fmt.Errorf("%w: no version", ErrArtifactInvalid)
@@ -150,28 +150,10 @@ func ParseArtifact(data []byte) (*Artifact, error) {
 // follow in sorted order.
 func viewOrder(data []byte, views map[string][]*rule) []string {
 	var order []string
-	var doc struct {
-		Rules struct {
-			Views json.RawMessage `json:"views"`
-		} `json:"rules"`
-	}
-	if json.Unmarshal(data, &doc) == nil && len(doc.Rules.Views) > 0 {
-		dec := json.NewDecoder(bytes.NewReader(doc.Rules.Views))
-		if t, err := dec.Token(); err == nil && t == json.Delim('{') {
-			for dec.More() {
-				t, err := dec.Token()
-				if err != nil {
-					break
-				}
-				name, _ := t.(string)
-				var skip json.RawMessage
-				if dec.Decode(&skip) != nil {
-					break
-				}
-				if _, ok := views[name]; ok && !slices.Contains(order, name) {
-					order = append(order, name)
-				}
-			}
+	names, _ := artifact.ViewOrder(data) // data parsed as a Document already
+	for _, name := range names {
+		if _, ok := views[name]; ok {
+			order = append(order, name)
 		}
 	}
 	var rest []string

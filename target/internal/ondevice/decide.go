@@ -109,7 +109,7 @@ type Engine struct {
 	// ArtifactTrace describes the artifact's source for traces (location,
 	// polling, retrievals); nil leaves those out.
 	ArtifactTrace func() map[string]any
-	Logger        *slog.Logger // nil: failed geo lookups are not logged
+	Logger        *slog.Logger // nil: failed geo lookups and over-budget conditions are not logged
 }
 
 // Options are the per-call inputs that are not in the request.
@@ -123,8 +123,10 @@ type Options struct {
 var errNoNewID = errors.New("ondevice: Engine.NewID is nil")
 
 // Decide makes an on-device decision for req from a. It never modifies req
-// or a. It fails only when a is nil (ErrArtifactNotReady) or NewID is
-// unset; the cost is about a microsecond per rule evaluated, plus the geo
+// or a. It fails only when a is nil (ErrArtifactNotReady), NewID is unset,
+// or ctx ends before the decision is made (ctx is checked between rules;
+// one rule's condition is bounded by jsonlogic.DefaultBudget, and a
+// condition over it does not match); the cost is about a microsecond per rule evaluated, plus the geo
 // lookup's round trip when one is needed.
 func (e *Engine) Decide(ctx context.Context, a *Artifact, req *delivery.Request, opts Options) (*Decision, error) {
 	start := time.Now()
@@ -148,6 +150,7 @@ func (e *Engine) Decide(ctx context.Context, a *Artifact, req *delivery.Request,
 	}
 
 	d := &decider{
+		ctx:           ctx,
 		engine:        e,
 		artifact:      a,
 		req:           &r,
@@ -226,6 +229,9 @@ func (e *Engine) Decide(ctx context.Context, a *Artifact, req *delivery.Request,
 			resp.Prefetch.PageLoad = d.decidePageLoad(modePrefetch, pf.PageLoad)
 		}
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err // rules were skipped: the answer would be wrong
+	}
 	out.Notifications = d.notifications
 	if e.TelemetryEnabled {
 		out.Telemetry = telemetryFor(&r, d.timestamp, time.Since(start))
@@ -256,16 +262,36 @@ func toOptions(in []option) []delivery.Option {
 		return nil
 	}
 	out := make([]delivery.Option, len(in))
+	// contentJSON belongs to the artifact, shared by every decision: the
+	// response gets copies, all in one buffer, so that a caller changing
+	// its response cannot change later decisions.
+	var shared []byte
+	if n := sharedContentLen(in); n > 0 {
+		shared = make([]byte, 0, n)
+	}
 	for i, o := range in {
-		content := o.contentJSON
-		if content == nil && o.Content != nil {
+		var content []byte
+		if o.contentJSON != nil {
+			start := len(shared)
+			shared = append(shared, o.contentJSON...)
+			content = shared[start:len(shared):len(shared)] // an append must not reach the next copy
+		} else if o.Content != nil {
 			// Content came from JSON and macros only put strings in it:
-			// it always encodes.
+			// it always encodes, into a buffer of this response's own.
 			content, _ = delivery.Marshal(o.Content)
 		}
 		out[i] = delivery.Option{Type: delivery.OptionType(o.Type), Content: content, EventToken: o.EventToken, ResponseTokens: o.ResponseTokens}
 	}
 	return out
+}
+
+// sharedContentLen is the length of the artifact's encoded contents in.
+func sharedContentLen(in []option) int {
+	n := 0
+	for _, o := range in {
+		n += len(o.contentJSON)
+	}
+	return n
 }
 
 func toMetrics(in []metric) []delivery.Metric {
@@ -496,6 +522,7 @@ const (
 
 // decider holds the state of one decision.
 type decider struct {
+	ctx            context.Context // checked between rules
 	engine         *Engine
 	artifact       *Artifact
 	req            *delivery.Request
@@ -663,7 +690,14 @@ func (d *decider) evaluate(mode requestMode, r *rule, det *details, rt requestTy
 		mbox:       dc.mbox,
 		allocation: d.allocation(r.activityID),
 	}
-	ok := jsonlogic.Truthy(r.condition.Eval(scope))
+	if d.ctx.Err() != nil {
+		return answer{}, false // Decide returns the context's error
+	}
+	v, err := r.condition.Evaluate(scope, jsonlogic.DefaultBudget)
+	if err != nil {
+		d.overBudget(r, err)
+	}
+	ok := err == nil && jsonlogic.Truthy(v)
 	d.tracer.ruleEvaluated(r, scope, ok)
 	if !ok {
 		return answer{}, false
@@ -805,3 +839,11 @@ func bucketOf(key string) float64 {
 
 // campaignBucketSalt is the last component of the allocation key.
 const campaignBucketSalt = "0"
+
+// overBudget reports a rule whose condition took more than its budget of
+// steps: it does not match, and the artifact's author needs to know.
+func (d *decider) overBudget(r *rule, err error) {
+	if l := d.engine.Logger; l != nil {
+		l.Warn("target: on-device rule condition not evaluated, treated as not matching", "ruleKey", r.key, "error", err)
+	}
+}
