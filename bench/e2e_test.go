@@ -224,3 +224,38 @@ func testEnv(t *testing.T, edge *targettest.Server, s strategy) *env {
 	e.notes = notes
 	return e
 }
+
+// TestRunCost runs the -cost mode on a tiny configuration: every row of
+// the table is there with a decision count behind it, the floor's ratio is
+// 1, and the protocol table shows both protocols.
+func TestRunCost(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	err := run(t.Context(), []string{"-cost", "-cost-time", "1ms", "-cost-mboxes", "2", "-cost-parallel", "4", "-strategies", "sequential,one-request,on-device"}, &out)
+	require.NoError(t, err, out.String())
+	text := out.String()
+	for _, row := range []string{"floor-sequential", "floor-parallel", "sequential", "one-request", "on-device"} {
+		m := regexp.MustCompile(`(?m)^ *` + row + ` .* (\d+) *$`).FindStringSubmatch(text)
+		require.NotNil(t, m, "row %s in\n%s", row, text)
+		pages, err := strconv.Atoi(m[1])
+		require.NoError(t, err)
+		assert.GreaterOrEqual(t, pages, 5, "row %s", row)
+	}
+	assert.Regexp(t, `(?m)^ *floor-sequential +\S+ +1\.00 +\d+ +1\.00 `, text)
+	assert.Regexp(t, `(?m)^ *HTTP/1\.1 +\d+ `, text)
+	assert.Regexp(t, `(?m)^ *HTTP/2 +\d+ `, text)
+}
+
+func TestRunCostBadFlags(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{
+		{"-cost", "-cost-mboxes", "0"},
+		{"-cost", "-cost-time", "0s"},
+		{"-cost", "-cost-parallel", "0"},
+		{"-cost", "-client", "acme", "-org", "o@AdobeOrg"},
+	} {
+		err := run(t.Context(), args, &bytes.Buffer{})
+		require.Error(t, err, "%v", args)
+		assert.Contains(t, err.Error(), "-cost", "%v", args)
+	}
+}
