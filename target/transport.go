@@ -284,12 +284,18 @@ func (c *Client) attempt(ctx context.Context, u string, ex exchange, tm *Timings
 	if err != nil {
 		return nil, 0, fmt.Errorf("target: building request for host %q: %w", ex.host, err)
 	}
-	h := req.Header
-	h.Set("Content-Type", "application/json")
-	h.Set("Accept", "application/json")
-	h.Set("X-EXC-SDK", sdkName)
-	h.Set("X-EXC-SDK-Version", sdkVersion)
-	h.Set("X-Request-Id", ex.requestID)
+	// The header is built whole, its keys already in canonical form and its
+	// values sharing one array (each slice capped, so that an Add by a
+	// wrapping RoundTripper copies instead of overwriting a neighbour):
+	// Header.Set would allocate a slice per value, 8 allocations a call.
+	vals := [...]string{"application/json", "application/json", sdkName, sdkVersion, ex.requestID}
+	req.Header = http.Header{
+		"Content-Type":      vals[0:1:1],
+		"Accept":            vals[1:2:2],
+		"X-Exc-Sdk":         vals[2:3:3],
+		"X-Exc-Sdk-Version": vals[3:4:4],
+		"X-Request-Id":      vals[4:5:5],
+	}
 
 	c.debug(ctx, "target: request", "requestId", ex.requestID, "host", ex.host, "attempt", tm.Attempts)
 	resp, err := c.http.Do(req)
