@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/target-go/sdk/future"
+	"github.com/target-go/sdk/target/internal/ondevice"
 )
 
 // ErrProviderClosed fails the readiness future of an artifact provider
@@ -36,7 +37,7 @@ func (e *ArtifactDownloadError) Error() string {
 // never block: they get the artifact in use, swapped atomically when a
 // newer one has been downloaded and validated.
 type artifactProvider struct {
-	cur         atomic.Pointer[artifact]
+	cur         atomic.Pointer[ondevice.Artifact]
 	location    string
 	binary      bool
 	orgID       string
@@ -114,7 +115,7 @@ func newArtifactProvider(cfg OnDeviceConfig, o artifactProviderOptions) (*artifa
 
 	download := true
 	if cfg.ArtifactPayload != nil {
-		a, err := parseArtifact(cfg.ArtifactPayload)
+		a, err := ondevice.ParseArtifact(cfg.ArtifactPayload)
 		if err != nil {
 			return nil, err
 		}
@@ -132,9 +133,9 @@ func newArtifactProvider(cfg OnDeviceConfig, o artifactProviderOptions) (*artifa
 	return p, nil
 }
 
-func (p *artifactProvider) current() *artifact { return p.cur.Load() }
+func (p *artifactProvider) current() *ondevice.Artifact { return p.cur.Load() }
 
-func (p *artifactProvider) install(a *artifact) {
+func (p *artifactProvider) install(a *ondevice.Artifact) {
 	p.cur.Store(a)
 	p.mu.Lock()
 	p.retrievals++
@@ -224,19 +225,19 @@ func (p *artifactProvider) fetch(ctx context.Context) error {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
 		return &ArtifactDownloadError{Location: p.location, Status: resp.StatusCode}
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxArtifactBytes+1))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, ondevice.MaxArtifactBytes+1))
 	if err != nil {
 		return fmt.Errorf("target: artifact download: %w", err)
 	}
-	if len(body) > maxArtifactBytes {
-		return fmt.Errorf("%w: larger than %d bytes", ErrArtifactInvalid, maxArtifactBytes)
+	if len(body) > ondevice.MaxArtifactBytes {
+		return fmt.Errorf("%w: larger than %d bytes", ErrArtifactInvalid, ondevice.MaxArtifactBytes)
 	}
 	if p.binary {
-		if body, err = deobfuscateArtifact(body, p.orgID); err != nil {
+		if body, err = ondevice.Deobfuscate(body, p.orgID); err != nil {
 			return err
 		}
 	}
-	a, err := parseArtifact(body)
+	a, err := ondevice.ParseArtifact(body)
 	if err != nil {
 		return err
 	}
@@ -268,8 +269,8 @@ func (p *artifactProvider) trace() map[string]any {
 		"artifactLastRetrieved":  last.UTC().Format("2006-01-02T15:04:05.000Z"),
 	}
 	if a := p.current(); a != nil {
-		m["artifactVersion"] = a.version
-		for k, v := range a.meta {
+		m["artifactVersion"] = a.Version()
+		for k, v := range a.Meta() {
 			m[k] = v
 		}
 	}

@@ -259,4 +259,40 @@
 // the edge's work on the larger request it sends). Time per call is within
 // noise of the bare POST on a shared machine (85-240 µs against 88-160 µs
 // over runs), small next to a network round trip.
+//
+// # Where things live
+//
+// Package target is the client, and the only package that does I/O. Its
+// files read top-down: config.go (Config, validated once by NewClient),
+// client.go (the Client: Ready, Close), calls.go (GetOffers,
+// SendNotifications and their results), request.go (preparing a request: ids, validation,
+// the edge host), transport.go (HTTP, retries, timings, decoding),
+// cookies.go (the mbox and location-hint cookies), coalesce.go and
+// telemetry.go; then the on-device glue: ondevice.go (OnDeviceConfig, the
+// engine with its artifact), artifactprovider.go (downloading and polling
+// the artifact), geo.go (the HTTP geo lookup), ondeviceclient.go (OnDevice
+// and Hybrid calls, reporting their notifications). attributes.go
+// (GetAttributes: feature flags on top of GetOffers) sits beside calls.go,
+// and delivery.go aliases the models.
+//
+// The packages beside it:
+//
+//   - [github.com/target-go/sdk/target/delivery]: the Delivery API's wire
+//     models (target.DeliveryRequest is delivery.Request, every other model
+//     keeps its name), shared by the client, the engine and the local edge.
+//   - target/internal/ondevice: the on-device decision engine. It parses an
+//     artifact (rules.json, or the obfuscated rules.bin) and compiles its
+//     rules, and decides a request from it: responses, notifications,
+//     telemetry, traces, and what only the edge can decide. No I/O, and it
+//     does not import this package.
+//   - target/internal/artifact: the artifact's JSON shape, declared once for
+//     the engine's parser and the local edge's generator.
+//   - target/internal/jsonlogic: json-logic with json-logic-js semantics
+//     (JavaScript coercions), compiled once per rule.
+//   - target/internal/murmur3: MurmurHash3 over UTF-16 code units, the hash
+//     visitors are bucketed with.
+//   - target/internal/useragent: browser and platform detection as Adobe's
+//     engines do it.
+//   - [github.com/target-go/sdk/target/targettest]: a local Delivery edge
+//     for tests, serving answers and an artifact from configured offers.
 package target

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/target-go/sdk/future"
+	"github.com/target-go/sdk/target/internal/ondevice"
 )
 
 // On-device and hybrid decisioning for the Client.
@@ -88,13 +89,13 @@ func (c *Client) decideOnDevice(ctx context.Context, p *prepared) *future.Future
 		if a == nil {
 			return nil
 		}
-		if mboxes, views := remoteDependencies(a, p.req); len(mboxes) > 0 || len(views) > 0 {
+		if mboxes, views := a.RemoteDependencies(p.req); len(mboxes) > 0 || len(views) > 0 {
 			return nil
 		}
 	}
 	start := time.Now()
 	decide := func(ctx context.Context) (*Response, error) {
-		d, err := od.engine.decide(ctx, p.req, decideOptions{sessionID: p.sessionID, locationHint: p.cluster})
+		d, err := od.engine.decide(ctx, p.req, ondevice.Options{SessionID: p.sessionID, LocationHint: p.cluster})
 		if err != nil {
 			return nil, err
 		}
@@ -102,7 +103,7 @@ func (c *Client) decideOnDevice(ctx context.Context, p *prepared) *future.Future
 		c.report(ctx, od, p, d)
 		return r, nil
 	}
-	if a != nil && a.geoTargetingEnabled && geoMissing(p.req) {
+	if a != nil && a.GeoTargetingEnabled() && ondevice.GeoMissing(p.req) {
 		return future.Go(ctx, func(ctx context.Context) (*Response, error) {
 			ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 			defer cancel()
@@ -118,9 +119,9 @@ func (c *Client) decideOnDevice(ctx context.Context, p *prepared) *future.Future
 
 // onDeviceResponse builds the call's result from a decision, as exchange
 // does from the edge's answer.
-func (c *Client) onDeviceResponse(p *prepared, d *decision, took time.Duration) *Response {
-	dr := d.response
-	req := *d.request
+func (c *Client) onDeviceResponse(p *prepared, d *ondevice.Decision, took time.Duration) *Response {
+	dr := d.Response
+	req := *d.Request
 	req.Telemetry = nil
 	r := &Response{
 		Request:      &req,
@@ -129,8 +130,8 @@ func (c *Client) onDeviceResponse(p *prepared, d *decision, took time.Duration) 
 		TargetCookie: targetCookie(p.sessionID, dr.ID.TntID, time.Now()),
 		Meta: Meta{
 			DecisioningMethod: OnDevice,
-			RemoteMboxes:      d.remoteMboxes,
-			RemoteViews:       d.remoteViews,
+			RemoteMboxes:      d.RemoteMboxes,
+			RemoteViews:       d.RemoteViews,
 		},
 		Timings: Timings{Total: took},
 	}
@@ -150,8 +151,8 @@ func (c *Client) onDeviceResponse(p *prepared, d *decision, took time.Duration) 
 // outcome goes to OnDeviceConfig.OnNotificationsSent and, on failure, to
 // the log. Telemetry of a decision without notifications waits for the
 // client's next request instead, as the timings of edge calls do.
-func (c *Client) report(ctx context.Context, od *onDevice, p *prepared, d *decision) {
-	n := d.notificationRequest()
+func (c *Client) report(ctx context.Context, od *onDevice, p *prepared, d *ondevice.Decision) {
+	n := d.NotificationRequest()
 	if n == nil {
 		return
 	}
@@ -166,7 +167,7 @@ func (c *Client) report(ctx context.Context, od *onDevice, p *prepared, d *decis
 	if !od.begin() {
 		// Close began while this call was deciding: its notification
 		// cannot be sent without outliving Close.
-		c.log.Warn("target: on-device display notifications not sent: client closed", "requestId", d.request.RequestID)
+		c.log.Warn("target: on-device display notifications not sent: client closed", "requestId", d.Request.RequestID)
 		if od.cfg.OnNotificationsSent != nil {
 			od.cfg.OnNotificationsSent(nil, ErrClientClosed)
 		}
@@ -182,7 +183,7 @@ func (c *Client) report(ctx context.Context, od *onDevice, p *prepared, d *decis
 	f.OnComplete(func(r *Response, err error) {
 		defer od.sending.Done() // even if the callback panics: Close waits for it
 		if err != nil {
-			c.log.Warn("target: on-device display notifications failed", "requestId", d.request.RequestID, "error", err)
+			c.log.Warn("target: on-device display notifications failed", "requestId", d.Request.RequestID, "error", err)
 		}
 		if od.cfg.OnNotificationsSent != nil {
 			od.cfg.OnNotificationsSent(r, err)

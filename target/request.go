@@ -4,9 +4,10 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/target-go/sdk/target/delivery"
 )
 
 // prepared is a validated request, filled in as Adobe's SDKs fill it; body
@@ -116,15 +117,7 @@ func (c *Client) encode(p *prepared) error {
 
 // encodeJSON encodes v without HTML escaping: option content and URLs go to
 // the edge byte for byte, as Adobe's SDKs send them.
-func encodeJSON(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte{'\n'}), nil
-}
+func encodeJSON(v any) ([]byte, error) { return delivery.Marshal(v) }
 
 // selectHost picks the edge host: the cluster from the tntId, else the
 // caller's location hint, else the cluster learned from earlier answers,
