@@ -1,7 +1,7 @@
 package jsoncodecs
 
-// newArtifact returns the value an artifact decodes into. Until the
-// artifact's declaration is importable, a generic value stands in, which
-// is what most of the artifact's rules decode to anyway (conditions,
-// content and meta are untyped JSON).
-func newArtifact() any { return new(map[string]any) }
+import "github.com/target-go/sdk/target/internal/artifact"
+
+// newArtifact returns the value an artifact decodes into: the declaration
+// the engine's parser reads.
+func newArtifact() any { return new(artifact.Document) }

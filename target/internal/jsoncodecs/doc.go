@@ -20,11 +20,16 @@
 //	decode edge response (3 KB)    0.35x          0.50x            ~
 //	decode execute response        0.41x          0.57x            ~
 //	decode prefetch response       0.41x          0.45x            ~
-//	decode artifact AB_SIMPLE      0.47x          0.63x            ~
-//	decode artifact MACROS (22 KB) 0.49x          ~                ~
-//	decode artifact VIEWS          0.52x          0.82x            ~
-//	geomean                        0.45x          0.62x            0.98x
-//	allocations (geomean)          0.53x          0.72x            0.77x
+//	decode artifact AB_SIMPLE      0.50x          0.60x            ~
+//	decode artifact MACROS (22 KB) 0.39x          ~                ~
+//	decode artifact VIEWS          0.24x          ~                ~
+//	allocations, responses         0.74-0.79x     0.80-0.85x       0.78-0.80x
+//	allocations, artifacts         0.73-0.81x     0.78-0.82x       0.76-0.81x
+//
+// (The artifacts decode into artifact.Document, the engine's declaration;
+// every codec encodes with HTML escaping, as json.Marshal does. The spread
+// between runs on this machine is wide, up to ±100% per figure: read the
+// ratios, which benchstat found significant, not the times.)
 //
 // goccy/go-json alone clears the bar of 1.5x on every shape (about
 // 2.2x), sonic on some, segmentio on none. goccy/go-json is still not
