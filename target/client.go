@@ -79,8 +79,13 @@ func newClient(cfg Config) *Client {
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
-	c.http = cfg.HTTPClient
-	if c.http == nil {
+	if cfg.HTTPClient != nil {
+		// A shallow copy, so that the caller's client keeps its own
+		// redirect policy; its Transport, Jar and Timeout are shared.
+		hc := *cfg.HTTPClient
+		hc.CheckRedirect = noRedirect
+		c.http = &hc
+	} else {
 		// A clone keeps the default transport's HTTP/2 over TLS, chosen
 		// from measurements: see "HTTP/2" in the package documentation.
 		t := http.DefaultTransport.(*http.Transport).Clone()
@@ -88,10 +93,17 @@ func newClient(cfg Config) *Client {
 		t.MaxIdleConnsPerHost = maxIdleConnsPerHost
 		t.IdleConnTimeout = 90 * time.Second
 		c.transport = t
-		c.http = &http.Client{Transport: t}
+		c.http = &http.Client{Transport: t, CheckRedirect: noRedirect}
 	}
 	return c
 }
+
+// noRedirect makes http.Client return a redirect as the answer. Following
+// one would send the request body (visitor ids, tokens) to whatever host
+// the Location names, maybe over plain http, or turn the POST into a GET
+// whose answer would pass for the edge's; the Delivery API never
+// redirects, so a 3xx fails the call with an *APIError instead.
+func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // CloseIdleConnections closes the idle keep-alive connections of the
 // transport the Client made. It does nothing for a caller-supplied
@@ -115,11 +127,18 @@ func (c *Client) Ready() *future.Future[struct{}] { return c.ready }
 
 // Close releases what the Client runs in the background: it stops the
 // artifact polling (waiting for a download in progress to end), waits for
-// the display notifications of on-device decisions already started (each
-// bounded by Config.Timeout), then closes idle connections as
-// CloseIdleConnections does. When it returns, the Client has no goroutine
-// left of its own, apart from server-side calls still in flight, whose
-// futures settle as usual.
+// the on-device decisions in flight (a geo lookup is bounded by
+// Config.Timeout), for their display notifications (each bounded by
+// Config.Timeout) and the OnNotificationsSent callbacks, then closes idle
+// connections as CloseIdleConnections does. When it returns, the Client has
+// no goroutine left of its own, apart from server-side calls still in
+// flight, whose futures settle as usual.
+//
+// Close may be called from the client's callbacks (OnArtifactDownloaded,
+// OnArtifactDownloadFailed, OnNotificationsSent). Called there it waits for
+// no callback, its own included (that would never end); the goroutine
+// running a callback then ends when the callback returns, and no artifact
+// callback starts after Close.
 //
 // After Close, on-device and hybrid calls fail with ErrClientClosed;
 // server-side calls and SendNotifications keep working, opening new

@@ -197,9 +197,14 @@
 // decisions send nothing (notify with SendNotifications when the content
 // is shown); their telemetry rides on the client's next request.
 //
-// [Client.Close] stops the artifact polling, waits for the notifications
-// in flight and closes idle connections; afterwards on-device and hybrid
-// calls fail with [ErrClientClosed] while server-side calls still work.
+// [Client.Close] stops the artifact polling, waits for the on-device
+// decisions and notifications in flight and closes idle connections;
+// afterwards on-device and hybrid calls fail with [ErrClientClosed] while
+// server-side calls still work. It may be called from the client's
+// callbacks. Artifact errors, logs and callbacks show the artifact location
+// without its query, fragment and user info, and with the property token
+// redacted. Artifact downloads and geo lookups go through the client's
+// http.Client and follow no redirect either.
 //
 // # Cookies and sessions
 //
@@ -221,18 +226,52 @@
 // Invalid options come back as an already failed future (ErrCallback runs
 // before the call returns) with an [*OptionError] naming the field, such as
 // "Request.Execute.Mboxes[1].Name"; errors.Is(err, [ErrInvalidOption]) holds.
-// Nothing panics on bad input. An answer other than 2xx is an [*APIError]
-// with the HTTP status and the edge's message. A failure to get an answer
-// (dial, reset, a broken body) wraps its cause, for errors.Is and errors.As
-// (*net.OpError, syscall.ECONNRESET, ...). A 2xx body that is not a Delivery
-// response fails with an error wrapping the JSON error; one over
-// [MaxResponseSize] with [ErrResponseTooLarge]. On-device decisioning adds
-// [ErrOnDeviceUnavailable], [ErrArtifactNotReady] and [ErrClientClosed]
-// (see Decisioning methods).
+// Every field that becomes a header, a query parameter or part of the URL
+// is checked before anything is sent: a request id must be 1 to 128 visible
+// ASCII characters (it is the X-Request-Id header), a session id 1 to 128
+// printable characters without space, '?' or '/', an environment id not
+// negative. Nothing panics on bad input.
 //
-// Errors and logs never contain cookie values, session ids, tntIds or
-// tokens: transport errors name the host and path but not the query, and
-// log records carry the request id, host, attempt, status and sizes.
+// A call that was sent fails with one of three types, each carrying what an
+// operator needs to find it in the edge's logs and their own: RequestID (the
+// X-Request-Id and requestId sent), Host, Attempts and [Timings] (the last
+// attempt's phases, the call's total):
+//
+//   - [*APIError]: the edge answered other than 2xx. Status is the HTTP
+//     status, Message and EdgeStatus the edge's {"status","message"} body,
+//     RetryAfter its Retry-After header. A redirect (3xx) is an APIError
+//     too: the Delivery API never redirects, so the client follows none,
+//     with its own http.Client and with a caller's (through a copy whose
+//     CheckRedirect refuses them), sends nothing to the Location and
+//     echoes nothing of the body.
+//   - [*TransportError]: no usable answer. Op says what failed; Err, the
+//     cause, is seen by errors.Is and errors.As (*net.OpError,
+//     syscall.ECONNRESET, context.DeadlineExceeded, context.Canceled: a
+//     call its context or deadline ended is a TransportError whose Last
+//     holds the last attempt's error, if any).
+//   - [*DecodeError]: a 2xx body that is not one JSON object of the
+//     Delivery response's shape (null, an array and trailing data
+//     included), or one over [MaxResponseSize] (errors.Is(err,
+//     [ErrResponseTooLarge])); Err is the JSON error.
+//
+// On-device decisioning adds [ErrOnDeviceUnavailable],
+// [ErrArtifactNotReady] and [ErrClientClosed] (see Decisioning methods).
+// Example_errors shows how to tell them apart with errors.As.
+//
+// Errors and logs never contain cookie values, session ids, visitor ids or
+// tokens. Each failed call builds one set of its secrets, used by every
+// redaction of that call: the session id, the tntId (also without its
+// ".{cluster}_{node}" location hint or its node, as the edge may quote it),
+// thirdPartyId, marketingCloudVisitorId, every customer id, the property,
+// trace, QA-mode and preview tokens, the Audience Manager blob, order ids
+// and notification and telemetry tokens, each also URL-encoded and
+// JSON-escaped. Every text
+// an error takes from the edge or the network is redacted with it before it
+// is stored, so the errors are safe under every fmt verb (%v, %+v, %#v,
+// %q) and in the "retrying" and "call failed" debug records. Transport
+// errors name the host and path but not the query; log records carry the
+// request id, host, attempt, status and sizes. A malformed mbox cookie entry
+// is logged by the kind of problem and its position only.
 //
 // # Cancellation and deadlines
 //
@@ -246,12 +285,17 @@
 // # Retries
 //
 // The zero [RetryPolicy] makes one attempt. With MaxAttempts > 1 a failed
-// attempt is repeated only for network errors, 429 and 5xx answers, never
-// for other 4xx answers or an undecodable 2xx body. The wait before retry n
+// attempt is repeated only for network errors before any answer (a dial, a
+// reset, a connection closed before the status line), 429 and 5xx answers;
+// never for other 4xx answers, redirects, an undecodable 2xx body, a body
+// that broke off after the answer began (the edge may have served it), or
+// a request the transport refused to send. The wait before retry n
 // is MinBackoff·2^(n-1) capped at MaxBackoff, with equal jitter (half fixed,
-// half random), or the edge's Retry-After on a 429 or 503. A wait that would
-// end past the deadline is not started: the call fails at once with the last
-// error. Every wait selects on the context.
+// half random), or the edge's Retry-After on a 429 or 503 (delay seconds or
+// an HTTP date; a delay too large for a Duration saturates rather than
+// wrapping). A wait that would end past the deadline is not started: the
+// call fails at once with the last error. Every wait selects on the
+// context.
 //
 // # Timings and telemetry
 //

@@ -33,19 +33,22 @@ type OnDeviceConfig struct {
 	// under MinPollingInterval are raised to it.
 	PollingInterval time.Duration
 	// OnArtifactDownloaded, when set, is called after each artifact that
-	// was downloaded and put in use, with its location. It runs on the
-	// polling goroutine: it must not block for long.
+	// was downloaded and put in use, with its location (without query,
+	// fragment and user info, the property token redacted). It runs on the
+	// polling goroutine: it must not block for long. It may call
+	// Client.Close.
 	OnArtifactDownloaded func(location string)
 	// OnArtifactDownloadFailed, when set, is called after each failed
 	// download or unusable artifact (the last good artifact stays in use),
-	// with the location and the error. It runs on the polling goroutine.
+	// with the location, redacted as above, and the error. It runs on the
+	// polling goroutine. It may call Client.Close.
 	OnArtifactDownloadFailed func(location string, err error)
 	// OnNotificationsSent, when set, is called when the display
 	// notifications of an on-device decision have been sent, with the
 	// edge's answer or the error; failures are logged as well. It runs on
-	// the goroutine of that SendNotifications call (the caller's, with
-	// ErrClientClosed, when Close came before the request could start).
-	// Client.Close waits for it, so it must not call Close.
+	// the goroutine of that SendNotifications call. Client.Close waits for
+	// it, unless Close is called from a callback (this one included, which
+	// may call Close).
 	OnNotificationsSent func(*Response, error)
 }
 

@@ -22,14 +22,19 @@ import (
 // SendNotifications call, started without making the caller wait.
 
 // onDevice is a Client's on-device decisioning: the engine, what it
-// reports to, and the notifications in flight that Close waits for.
+// reports to, and the work in flight that Close waits for.
 type onDevice struct {
 	engine *decisionEngine
 	cfg    OnDeviceConfig
 
-	closed  atomic.Bool    // set under mu, read without it on every call
-	mu      sync.Mutex     // orders begin against Close
-	sending sync.WaitGroup // display notifications in flight
+	closed atomic.Bool // set under mu, read without it on every call
+	mu     sync.Mutex  // orders begin against Close
+	// work counts on-device decisions and their notification requests in
+	// flight; notifying counts OnNotificationsSent callbacks, each added
+	// before the work it follows is done, so that once work.Wait returns
+	// no Add of notifying can race with its Wait.
+	work      sync.WaitGroup
+	notifying sync.WaitGroup
 }
 
 // newOnDevice starts on-device decisioning for a client configured with
@@ -49,28 +54,39 @@ func newOnDevice(c *Client, od OnDeviceConfig) (*onDevice, error) {
 	return &onDevice{engine: e, cfg: od}, nil
 }
 
+// callbacks are the goroutines running a callback of the client; the
+// artifact provider owns the set, made before its goroutine starts.
+func (od *onDevice) callbacks() *callbackSet { return od.engine.artifacts.callbacks }
+
 // Ready settles when the first artifact is in use.
 func (od *onDevice) Ready() *future.Future[struct{}] { return od.engine.artifacts.Ready() }
 
-// Close stops polling for new artifacts and waits for the notifications in
-// flight. Later decisions fail with ErrClientClosed.
+// Close stops polling for new artifacts and waits for the decisions in
+// flight (a geo lookup is bounded by Config.Timeout), their notification
+// requests and the OnNotificationsSent callbacks. Called from a callback,
+// it waits for no callback: not for itself, and not for another that may
+// be waiting for it. Later decisions fail with ErrClientClosed.
 func (od *onDevice) Close() {
 	od.mu.Lock()
 	od.closed.Store(true)
 	od.mu.Unlock()
+	inCallback := od.callbacks().current()
 	od.engine.Close()
-	od.sending.Wait()
+	od.work.Wait()
+	if !inCallback {
+		od.notifying.Wait()
+	}
 }
 
-// begin counts a notification request in, unless Close has begun: Close
-// must not start waiting while a request may still be added.
+// begin counts a decision in, unless Close has begun: Close must not start
+// waiting while work may still be added from zero.
 func (od *onDevice) begin() bool {
 	od.mu.Lock()
 	defer od.mu.Unlock()
 	if od.closed.Load() {
 		return false
 	}
-	od.sending.Add(1)
+	od.work.Add(1)
 	return true
 }
 
@@ -93,6 +109,11 @@ func (c *Client) decideOnDevice(ctx context.Context, p *prepared) *future.Future
 			return nil
 		}
 	}
+	// Counted from here to the end of the decision, on whichever goroutine
+	// it ends, so that Close waits for it and its notification.
+	if !od.begin() {
+		return future.Rejected[*Response](ErrClientClosed)
+	}
 	start := time.Now()
 	decide := func(ctx context.Context) (*Response, error) {
 		d, err := od.engine.decide(ctx, p.req, ondevice.Options{SessionID: p.sessionID, LocationHint: p.cluster})
@@ -105,11 +126,13 @@ func (c *Client) decideOnDevice(ctx context.Context, p *prepared) *future.Future
 	}
 	if a != nil && a.GeoTargetingEnabled() && ondevice.GeoMissing(p.req) {
 		return future.Go(ctx, func(ctx context.Context) (*Response, error) {
+			defer od.work.Done() // future.Go always runs fn, even cancelled
 			ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 			defer cancel()
 			return decide(ctx)
 		})
 	}
+	defer od.work.Done()
 	r, err := decide(ctx)
 	if err != nil {
 		return future.Rejected[*Response](err)
@@ -164,15 +187,9 @@ func (c *Client) report(ctx context.Context, od *onDevice, p *prepared, d *ondev
 		}
 		return
 	}
-	if !od.begin() {
-		// Close began while this call was deciding: its notification
-		// cannot be sent without outliving Close.
-		c.log.Warn("target: on-device display notifications not sent: client closed", "requestId", d.Request.RequestID)
-		if od.cfg.OnNotificationsSent != nil {
-			od.cfg.OnNotificationsSent(nil, ErrClientClosed)
-		}
-		return
-	}
+	// The decision is counted in work until it returns, so this Add is
+	// never from zero while Close waits.
+	od.work.Add(1)
 	// The notification belongs to the decision, not to the caller's
 	// context: it must go out even when the caller's request has ended.
 	f := c.SendNotifications(context.WithoutCancel(ctx), SendNotificationsOptions{
@@ -181,12 +198,14 @@ func (c *Client) report(ctx context.Context, od *onDevice, p *prepared, d *ondev
 		TargetLocationHint: p.cluster,
 	})
 	f.OnComplete(func(r *Response, err error) {
-		defer od.sending.Done() // even if the callback panics: Close waits for it
+		od.notifying.Add(1)
+		defer od.notifying.Done() // even if the callback panics: Close waits for it
+		od.work.Done()
 		if err != nil {
 			c.log.Warn("target: on-device display notifications failed", "requestId", d.Request.RequestID, "error", err)
 		}
 		if od.cfg.OnNotificationsSent != nil {
-			od.cfg.OnNotificationsSent(r, err)
+			od.callbacks().run(func() { od.cfg.OnNotificationsSent(r, err) })
 		}
 	})
 }
