@@ -150,7 +150,7 @@ func runCost(ctx context.Context, cfg config, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	writeCostTable(out, rows)
+	writeCostTable(out, rows, opts.Mboxes)
 
 	fmt.Fprintln(out)
 	fmt.Fprintf(out, "%d parallel calls (futures, one mbox each), one client, HTTPS: the first burst opens the connections\n", cfg.CostParallel)
@@ -242,21 +242,38 @@ func strategyCosts(ctx context.Context, cfg config, p *edgeProcess, opts costOpt
 	return rows, nil
 }
 
-func writeCostTable(out io.Writer, rows []cost) {
-	var ref cost
-	if i := slices.IndexFunc(rows, func(c cost) bool { return c.Name == "floor-sequential" }); i >= 0 {
-		ref = rows[i]
+func writeCostTable(out io.Writer, rows []cost, mboxes int) {
+	floor := func(name string) cost {
+		if i := slices.IndexFunc(rows, func(c cost) bool { return c.Name == name }); i >= 0 {
+			return rows[i]
+		}
+		return cost{}
 	}
+	seq, par := floor("floor-sequential"), floor("floor-parallel")
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "way\tCPU/mbox\txfloor\tallocs/mbox\txfloor\tKB/mbox\twait/page\tpages\t")
-	for _, c := range rows {
+	var onDevice *cost
+	for i, c := range rows {
+		// A strategy making one call at a time is compared with the floor
+		// doing the same, the others with the floor's parallel calls.
+		ref := par
+		if s := lookup(c.Name); c.Name == seq.Name || s != nil && s.Serial {
+			ref = seq
+		}
+		if c.Name == "on-device" {
+			onDevice = &rows[i]
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%.0f\t%s\t%.1f\t%s\t%d\t\n", c.Name, fmtCPU(c.CPU), ratio(float64(c.CPU), float64(ref.CPU)),
 			c.Allocs, ratio(c.Allocs, ref.Allocs), c.Bytes/1024, fmtDur(c.Wait), c.Pages)
 	}
 	tw.Flush()
 	fmt.Fprintln(out, "floor: encoding/json + net/http, one call per mbox, nothing else (no copy, telemetry, timings, future);")
-	fmt.Fprintln(out, "xfloor = this row / floor-sequential; on-device: wait/page is the decision time, and its CPU and")
-	fmt.Fprintln(out, "allocations include the display notification each page sends")
+	fmt.Fprintln(out, "xfloor = this row / floor-sequential for sequential, / floor-parallel for the others;")
+	fmt.Fprintln(out, "on-device: wait/page is the decision time, and CPU and allocations include the page's display notification")
+	if onDevice != nil && onDevice.Pages > 0 {
+		fmt.Fprintf(out, "on-device decision: %s per mbox (wait/page / %d mboxes), %s of CPU per mbox with its notification\n",
+			fmtDur(onDevice.Wait/time.Duration(mboxes)), mboxes, fmtCPU(onDevice.CPU))
+	}
 }
 
 func ratio(a, b float64) string {

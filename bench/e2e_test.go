@@ -241,6 +241,8 @@ func TestRunCost(t *testing.T) {
 		assert.GreaterOrEqual(t, pages, 5, "row %s", row)
 	}
 	assert.Regexp(t, `(?m)^ *floor-sequential +\S+ +1\.00 +\d+ +1\.00 `, text)
+	assert.Regexp(t, `(?m)^ *floor-parallel +\S+ +1\.00 +\d+ +1\.00 `, text)
+	assert.Regexp(t, `(?m)^on-device decision: \S+ per mbox \(wait/page / 2 mboxes\)`, text)
 	assert.Regexp(t, `(?m)^ *HTTP/1\.1 +\d+ `, text)
 	assert.Regexp(t, `(?m)^ *HTTP/2 +\d+ `, text)
 }
