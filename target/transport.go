@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math"
 	"math/rand/v2"
 	"net/http"
@@ -247,27 +248,33 @@ func (c *Client) deliveryURL(host, sessionID string) string {
 // attempt makes one HTTP request. It fills the phase timings of tm.
 func (c *Client) attempt(ctx context.Context, u string, ex exchange, tm *Timings) (*DeliveryResponse, int, error) {
 	var tr attemptTrace
-	op := "POST " + c.scheme + "://" + ex.host + "/rest/v1/delivery"
+	// Built when an error needs it: a call that succeeds pays nothing.
+	op := func() string { return "POST " + c.scheme + "://" + ex.host + "/rest/v1/delivery" }
 	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, tr.clientTrace()), http.MethodPost, u, bytes.NewReader(ex.body))
 	if err != nil {
 		// prepare validated every part of the URL; this is a bug, not the
 		// network, and another attempt would fail the same way.
-		return nil, 0, &TransportError{Op: op, Err: err}
+		return nil, 0, &TransportError{Op: op(), Err: err}
 	}
 	// The header is built whole, its keys already in canonical form and its
 	// values sharing one array (each slice capped, so that an Add by a
 	// wrapping RoundTripper copies instead of overwriting a neighbour):
 	// Header.Set would allocate a slice per value, 8 allocations a call.
 	vals := [...]string{"application/json", "application/json", sdkName, sdkVersion, ex.requestID}
-	req.Header = http.Header{
-		"Content-Type":      vals[0:1:1],
-		"Accept":            vals[1:2:2],
-		"X-Exc-Sdk":         vals[2:3:3],
-		"X-Exc-Sdk-Version": vals[3:4:4],
-		"X-Request-Id":      vals[4:5:5],
-	}
+	h := req.Header
+	h["Content-Type"] = vals[0:1:1]
+	h["Accept"] = vals[1:2:2]
+	h["X-Exc-Sdk"] = vals[2:3:3]
+	h["X-Exc-Sdk-Version"] = vals[3:4:4]
+	h["X-Request-Id"] = vals[4:5:5]
 
-	c.debug(ctx, "target: request", "requestId", ex.requestID, "host", ex.host, "attempt", tm.Attempts)
+	// The two debug records of every attempt check the level first: the
+	// arguments of c.debug are boxed into a slice (3 allocations) before
+	// it can see that the logger is off.
+	debug := c.log.Enabled(ctx, slog.LevelDebug)
+	if debug {
+		c.log.DebugContext(ctx, "target: request", "requestId", ex.requestID, "host", ex.host, "attempt", tm.Attempts)
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		tr.fill(tm, time.Time{})
@@ -277,7 +284,7 @@ func (c *Client) attempt(ctx context.Context, u string, ex exchange, tm *Timings
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return nil, 0, &TransportError{Op: op, Err: err, retry: networkError(err)}
+		return nil, 0, &TransportError{Op: op(), Err: err, retry: networkError(err)}
 	}
 	defer resp.Body.Close()
 
@@ -303,7 +310,9 @@ func (c *Client) attempt(ctx context.Context, u string, ex exchange, tm *Timings
 		// broken body is not retried.
 		return nil, resp.StatusCode, &TransportError{Op: "reading response", Status: resp.StatusCode, Err: err}
 	}
-	c.debug(ctx, "target: response", "requestId", ex.requestID, "status", resp.StatusCode, "bytes", len(body))
+	if debug {
+		c.log.DebugContext(ctx, "target: response", "requestId", ex.requestID, "status", resp.StatusCode, "bytes", len(body))
+	}
 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return nil, resp.StatusCode, apiError(resp, body)
