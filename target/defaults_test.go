@@ -54,3 +54,25 @@ func TestOwnTransportNegotiatesHTTP2(t *testing.T) {
 		})
 	}
 }
+
+// TestSupplementalDataIDFormat: 16 upper-case hex digits, '-', 16 more,
+// and every bit random (no two of a thousand alike, and every digit seen
+// in both halves).
+func TestSupplementalDataIDFormat(t *testing.T) {
+	t.Parallel()
+	seen := map[string]bool{}
+	var digits [2]map[byte]bool
+	digits[0], digits[1] = map[byte]bool{}, map[byte]bool{}
+	for range 1000 {
+		id := target.NewSupplementalDataID()
+		require.Regexp(t, sdid, id)
+		require.False(t, seen[id], "repeated id %s", id)
+		seen[id] = true
+		for i := range 16 {
+			digits[0][id[i]] = true
+			digits[1][id[17+i]] = true
+		}
+	}
+	assert.Len(t, digits[0], 16)
+	assert.Len(t, digits[1], 16)
+}
