@@ -120,6 +120,7 @@ func TestCommandRejectsBadFlags(t *testing.T) {
 	for _, args := range [][]string{
 		{"-fault-5xx", "2"},
 		{"-cert-out", "x.pem"},
+		{"-http1"},
 		{"-offers", "/does/not/exist.json"},
 		{"-latency-p99", "1s"},
 		{"extra"},
