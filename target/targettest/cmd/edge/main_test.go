@@ -88,7 +88,7 @@ func TestCommandServes(t *testing.T) {
 				require.NoError(t, err)
 				pool := x509.NewCertPool()
 				require.True(t, pool.AppendCertsFromPEM(pemBytes))
-				client.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}
+				client.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true}
 				org = "o@AdobeOrg"
 			}
 			req, err := http.NewRequestWithContext(t.Context(), http.MethodPost,
@@ -109,6 +109,7 @@ func TestCommandServes(t *testing.T) {
 				assert.NotContains(t, got.ID.TntID, ".")
 			} else {
 				assert.Equal(t, "mboxedge35.tt.omtrdc.net", got.EdgeHost)
+				assert.Equal(t, "HTTP/2.0", resp.Proto, "-tls offers HTTP/2")
 			}
 		})
 	}
