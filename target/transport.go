@@ -301,7 +301,7 @@ func (c *Client) attempt(ctx context.Context, u string, ex exchange, tm *Timings
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		limit = maxErrorBody
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	body, err := readBody(resp.Body, resp.ContentLength, limit+1)
 	end := time.Now()
 	tr.fill(tm, end)
 	tm.ResponseSize = int64(len(body))
@@ -329,6 +329,21 @@ func (c *Client) attempt(ctx context.Context, u string, ex exchange, tm *Timings
 		return nil, resp.StatusCode, &DecodeError{Status: resp.StatusCode, Size: int64(len(body)), Err: err}
 	}
 	return out, resp.StatusCode, nil
+}
+
+// readBody reads at most max bytes of a body whose declared length is n
+// (-1 when unknown). A declared length that fits is read into a buffer of
+// exactly that size: io.ReadAll would start at 512 bytes and grow, some
+// four allocations and copies for a typical answer. net/http fails a body
+// that ends before its declared length and stops one at it, so reading n
+// bytes reads the whole body.
+func readBody(r io.Reader, n, max int64) ([]byte, error) {
+	if n < 0 || n > max {
+		return io.ReadAll(io.LimitReader(r, max))
+	}
+	buf := make([]byte, n)
+	k, err := io.ReadFull(r, buf)
+	return buf[:k], err
 }
 
 // errNotObject is the cause of a DecodeError for a body that is valid JSON
