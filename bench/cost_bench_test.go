@@ -21,15 +21,22 @@ import (
 // interleaved runs (-count): the machine is shared.
 //
 // Eight interleaved runs on the shared 2-core VM (load average about 17),
-// benchstat -col /way: at concurrency 1 the SDK costs 1.27x the floor's CPU
-// (165 µs against 130 µs) and 1.72x its allocations (148 against 86); at
-// concurrency 50, 1.90x the CPU (136 µs against 72 µs) and 1.75x the
-// allocations (147 against 84). The pprof profiles put the difference in
-// the per-attempt httptrace hooks that make the timings (10 allocations),
-// the call's deadline context over the future's (about 10), the future
-// and its goroutine (about 13), the copy of the request with its
-// analytics, visitor and telemetry parts (about 15), and cookies and the
-// result envelope; the floor does none of it.
+// benchstat -col /way: at concurrency 1 the SDK costs 1.22x the floor's CPU
+// (201 µs against 165 µs) and 1.81x its allocations (156 against 86); at
+// concurrency 50, 1.84x the CPU (132 µs against 72 µs) and 1.85x the
+// allocations (155 against 84). The pprof profiles put the allocations in
+// the per-attempt httptrace hooks that make the timings (10), the call's
+// deadline context over the future's (about 10), the future and its
+// goroutine (about 13), the copy of the request with its analytics,
+// visitor, supplemental data id and telemetry parts (about 25), and
+// cookies and the result envelope; the floor does none of it. At
+// concurrency 50, 11% of the SDK's CPU is runtime.copystack: each call's
+// work runs on a new goroutine whose stack grows from its initial size
+// through the HTTP exchange and the JSON decoding, while RunParallel's
+// goroutines here have long grown theirs. A floor called from a fresh
+// goroutine (an HTTP handler's, say) pays that too: go run ./bench -cost,
+// whose floor-parallel does, puts the parallel strategies at 0.8-1.1x its
+// CPU.
 func BenchmarkRemoteCall(b *testing.B) {
 	p, err := startEdgeProcess(b.Context(), edgeSpec{Mboxes: 1})
 	if err != nil {
