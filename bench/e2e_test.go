@@ -47,7 +47,9 @@ func TestRun(t *testing.T) {
 		{"callback", "3", "3", true},
 		{"map", "3", "3", true},
 		{"one-request", "1", "1", false},
-		{"coalesced", "1", "1", false},
+		// A busy machine can split the warm-up page's calls over two
+		// requests, sent at once on two connections.
+		{"coalesced", "1", "1", true},
 		{"on-device", "1", "1", false}, // the display notification
 		{"errgroup", "3", "3", true},
 		{"conc", "3", "3", true},
