@@ -46,6 +46,7 @@ type artifactProvider struct {
 	shown       string // location for errors, logs and callbacks: see safeLocation
 	binary      bool
 	orgID       string
+	clientCode  string
 	client      *http.Client
 	interval    time.Duration // 0: no polling
 	fromPayload bool
@@ -57,6 +58,9 @@ type artifactProvider struct {
 	etag          string
 	retrievals    int
 	lastRetrieved time.Time
+	checked       time.Time // when the artifact in use was last known current
+
+	observe func(context.Context, ArtifactEvent) // nil: nobody listens
 
 	stop context.CancelFunc
 	done chan struct{}
@@ -72,6 +76,8 @@ type artifactProviderOptions struct {
 	client, organizationID, propertyToken string
 	httpClient                            *http.Client
 	logger                                *slog.Logger
+	// observe hears of each download (Observer.ArtifactDownload).
+	observe func(context.Context, ArtifactEvent)
 }
 
 // newArtifactProvider starts a provider: from the payload at once, and
@@ -79,12 +85,14 @@ type artifactProviderOptions struct {
 // Close stops. A payload that does not parse is an error here.
 func newArtifactProvider(cfg OnDeviceConfig, o artifactProviderOptions) (*artifactProvider, error) {
 	p := &artifactProvider{
-		orgID:  o.organizationID,
-		client: o.httpClient,
-		cfg:    cfg,
-		logger: o.logger,
-		ready:  future.NewPromise[struct{}](),
-		done:   make(chan struct{}),
+		clientCode: o.client,
+		orgID:      o.organizationID,
+		client:     o.httpClient,
+		cfg:        cfg,
+		logger:     o.logger,
+		ready:      future.NewPromise[struct{}](),
+		observe:    o.observe,
+		done:       make(chan struct{}),
 
 		callbacks: &callbackSet{},
 	}
@@ -154,6 +162,7 @@ func (p *artifactProvider) install(a *ondevice.Artifact) {
 	p.mu.Lock()
 	p.retrievals++
 	p.lastRetrieved = time.Now()
+	p.checked = p.lastRetrieved
 	p.mu.Unlock()
 	_ = p.ready.Resolve(struct{}{}) // only the first install settles it
 }
@@ -234,8 +243,22 @@ func (p *artifactProvider) run(ctx context.Context) {
 // refresh downloads the artifact once. A failure leaves the current
 // artifact in use and is reported to the callback and the log.
 func (p *artifactProvider) refresh(ctx context.Context) error {
-	err := p.fetch(ctx)
-	if err != nil && ctx.Err() == nil {
+	start := time.Now()
+	status, err := p.fetch(ctx)
+	if err != nil && ctx.Err() != nil {
+		return err // Close cut it short: not a failure to report
+	}
+	if p.observe != nil {
+		e := ArtifactEvent{Client: p.clientCode, Location: p.shown, Status: status, Err: err, ErrorKind: errorKind(err), Start: start, Duration: time.Since(start)}
+		if a := p.current(); a != nil {
+			e.Version = a.Version()
+			p.mu.Lock()
+			e.Current = p.checked
+			p.mu.Unlock()
+		}
+		p.observe(ctx, e)
+	}
+	if err != nil {
 		p.logger.Warn("target: on-device artifact download failed", "location", p.shown, "error", err)
 		if p.cfg.OnArtifactDownloadFailed != nil {
 			p.callback(ctx, func() { p.cfg.OnArtifactDownloadFailed(p.shown, err) })
@@ -244,12 +267,14 @@ func (p *artifactProvider) refresh(ctx context.Context) error {
 	return err
 }
 
-func (p *artifactProvider) fetch(ctx context.Context) error {
+// fetch downloads the artifact once and returns the HTTP status, zero
+// when no answer came.
+func (p *artifactProvider) fetch(ctx context.Context) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.location, nil)
 	if err != nil {
-		return fmt.Errorf("target: artifact location %s: %w", p.shown, unwrapURLError(err))
+		return 0, fmt.Errorf("target: artifact location %s: %w", p.shown, unwrapURLError(err))
 	}
 	p.mu.Lock()
 	etag := p.etag
@@ -260,31 +285,34 @@ func (p *artifactProvider) fetch(ctx context.Context) error {
 	resp, err := p.client.Do(req)
 	if err != nil {
 		// *url.Error repeats the whole location, query included.
-		return fmt.Errorf("target: artifact download from %s: %w", p.shown, unwrapURLError(err))
+		return 0, fmt.Errorf("target: artifact download from %s: %w", p.shown, unwrapURLError(err))
 	}
 	defer resp.Body.Close()
 	switch {
 	case resp.StatusCode == http.StatusNotModified && p.current() != nil:
-		return nil
+		p.mu.Lock()
+		p.checked = time.Now()
+		p.mu.Unlock()
+		return resp.StatusCode, nil
 	case resp.StatusCode != http.StatusOK:
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
-		return &ArtifactDownloadError{Location: p.shown, Status: resp.StatusCode}
+		return resp.StatusCode, &ArtifactDownloadError{Location: p.shown, Status: resp.StatusCode}
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, ondevice.MaxArtifactBytes+1))
 	if err != nil {
-		return fmt.Errorf("target: artifact download: %w", err)
+		return resp.StatusCode, fmt.Errorf("target: artifact download: %w", err)
 	}
 	if len(body) > ondevice.MaxArtifactBytes {
-		return fmt.Errorf("%w: larger than %d bytes", ErrArtifactInvalid, ondevice.MaxArtifactBytes)
+		return resp.StatusCode, fmt.Errorf("%w: larger than %d bytes", ErrArtifactInvalid, ondevice.MaxArtifactBytes)
 	}
 	if p.binary {
 		if body, err = ondevice.Deobfuscate(body, p.orgID); err != nil {
-			return err
+			return resp.StatusCode, err
 		}
 	}
 	a, err := ondevice.ParseArtifact(body)
 	if err != nil {
-		return err
+		return resp.StatusCode, err
 	}
 	p.install(a)
 	p.mu.Lock()
@@ -293,7 +321,7 @@ func (p *artifactProvider) fetch(ctx context.Context) error {
 	if p.cfg.OnArtifactDownloaded != nil {
 		p.callback(ctx, func() { p.cfg.OnArtifactDownloaded(p.shown) })
 	}
-	return nil
+	return resp.StatusCode, nil
 }
 
 // trace describes the artifact in use, for decision traces.

@@ -211,7 +211,7 @@ func (c *Client) GetOffers(ctx context.Context, opts GetOffersOptions) *future.F
 		sessionID: opts.SessionID, method: opts.DecisioningMethod,
 		callback: opts.Callback, errCallback: opts.ErrCallback,
 	}
-	f := c.call(ctx, opts.Request, co, validateOffersRequest)
+	f := c.call(ctx, OpGetOffers, opts.Request, co, validateOffersRequest)
 	return withCallbacks(f, co.callback, co.errCallback)
 }
 
@@ -227,7 +227,7 @@ func (c *Client) SendNotifications(ctx context.Context, opts SendNotificationsOp
 		sessionID: opts.SessionID, method: ServerSide,
 		callback: opts.Callback, errCallback: opts.ErrCallback,
 	}
-	f := c.call(ctx, opts.Request, co, validateNotificationsRequest)
+	f := c.call(ctx, OpSendNotifications, opts.Request, co, validateNotificationsRequest)
 	return withCallbacks(f, co.callback, co.errCallback)
 }
 
@@ -254,23 +254,27 @@ func withCallbacks[T any](f *future.Future[T], onOK func(T), onErr func(error)) 
 // call validates and prepares the request on the caller's goroutine, so that
 // invalid options give an already failed future, then decides it on-device
 // or runs the exchange with the edge on a goroutine of its own.
-func (c *Client) call(ctx context.Context, req DeliveryRequest, co callOptions, check func(*DeliveryRequest) error) *future.Future[*Response] {
+func (c *Client) call(ctx context.Context, op Operation, req DeliveryRequest, co callOptions, check func(*DeliveryRequest) error) *future.Future[*Response] {
 	if ctx == nil {
 		return future.Rejected[*Response](optionError("ctx", "nil context"))
 	}
 	p, err := c.prepare(req, co, check)
 	if err != nil {
+		rctx, e := c.beginCall(ctx, op, co.method, nil, &req)
+		c.endCall(rctx, e, nil, err)
 		return future.Rejected[*Response](err)
 	}
+	ctx, e := c.beginCall(ctx, op, p.method, p, nil)
 	if p.method != ServerSide {
-		if f := c.decideOnDevice(ctx, p); f != nil {
+		if f := c.decideOnDevice(ctx, p, e); f != nil {
 			return f
 		}
 	}
 	if err := c.encode(p); err != nil {
+		c.endCall(ctx, e, nil, err)
 		return future.Rejected[*Response](err)
 	}
-	return future.Go(ctx, func(ctx context.Context) (*Response, error) {
+	return c.goCall(ctx, e, func(ctx context.Context) (*Response, error) {
 		ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 		defer cancel()
 		return c.exchange(ctx, p)
@@ -282,7 +286,6 @@ func (c *Client) exchange(ctx context.Context, p *prepared) (*Response, error) {
 	dr, status, tm, err := c.post(ctx, exchange{host: p.host, sessionID: p.sessionID, requestID: p.req.RequestID, body: p.body, secrets: p.secretSet()})
 	if err != nil {
 		c.giveBackTelemetry(p.sent)
-		c.log.LogAttrs(ctx, slog.LevelDebug, "target: call failed", slog.String("requestId", p.req.RequestID), slog.Any("error", err))
 		return nil, err
 	}
 	c.learn(dr)

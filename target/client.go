@@ -42,6 +42,8 @@ type Client struct {
 	transport *http.Transport
 	log       *slog.Logger
 	telemetry bool
+	// obs is the Config's Observer, copied; nil when none.
+	obs *Observer
 
 	// cluster is the edge cluster learned from the last answer that named
 	// one; nil until then.
@@ -78,6 +80,11 @@ func newClient(cfg Config) *Client {
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Observer != nil {
+		o := *cfg.Observer
+		c.obs = &o
+		c.cfg.Observer = &o
 	}
 	if cfg.HTTPClient != nil {
 		// A shallow copy, so that the caller's client keeps its own

@@ -56,6 +56,17 @@ type Config struct {
 	// Logger receives debug records of requests and responses with cookies
 	// and tokens redacted. Nil discards them.
 	Logger *slog.Logger
+	// LogBodies adds the request and response bodies of each HTTP attempt
+	// to the Logger's debug records ("target: request body", "target:
+	// response body"), with the call's session id, visitor ids and tokens
+	// replaced by "[redacted]" as in errors, and the visitor ids of the
+	// answer too. For debugging only: bodies also hold the mbox and profile
+	// parameters the caller sends, which are not redacted.
+	LogBodies bool
+	// Observer, when set, hears of each call, HTTP attempt, on-device
+	// decision, notification delivery and artifact download, for traces and
+	// metrics (see package targetotel for OpenTelemetry). Nil costs nothing.
+	Observer *Observer
 	// Retry is the retry policy; the zero value makes one attempt per call.
 	Retry RetryPolicy
 	// TelemetryEnabled sends the timings of earlier calls with later ones,

@@ -15,6 +15,12 @@ var (
 // CookieEntry exposes a parsed entry's fields to the tests.
 func (e cookieEntry) Fields() (name, value string, expires int64) { return e.name, e.value, e.expires }
 
+// The observation hook's classifications, tested on their own.
+var (
+	ErrorKindOf = errorKind
+	RedactedURL = redactedURL
+)
+
 // VisitorIDs is what ParseVisitorCookie found in an AMCV cookie.
 type VisitorIDs struct {
 	MCMID        string

@@ -88,6 +88,7 @@ type engineOptions struct {
 	httpClient                            *http.Client
 	logger                                *slog.Logger
 	now                                   func() time.Time // nil: the wall clock
+	observe                               func(context.Context, ArtifactEvent)
 }
 
 // decisionEngine is the engine (package ondevice) with the provider whose
@@ -106,6 +107,7 @@ func newDecisionEngine(cfg OnDeviceConfig, o engineOptions) (*decisionEngine, er
 		propertyToken:  o.propertyToken,
 		httpClient:     o.httpClient,
 		logger:         o.logger,
+		observe:        o.observe,
 	})
 	if err != nil {
 		return nil, err

@@ -40,14 +40,18 @@ type onDevice struct {
 // newOnDevice starts on-device decisioning for a client configured with
 // cfg: the artifact provider begins loading the artifact.
 func newOnDevice(c *Client, od OnDeviceConfig) (*onDevice, error) {
-	e, err := newDecisionEngine(od, engineOptions{
+	o := engineOptions{
 		client:           c.cfg.Client,
 		organizationID:   c.cfg.OrganizationID,
 		propertyToken:    c.cfg.PropertyToken,
 		telemetryEnabled: c.telemetry,
 		httpClient:       c.http,
 		logger:           c.log,
-	})
+	}
+	if c.obs != nil {
+		o.observe = c.obs.ArtifactDownload
+	}
+	e, err := newDecisionEngine(od, o)
 	if err != nil {
 		return nil, err
 	}
@@ -95,9 +99,10 @@ func (od *onDevice) begin() bool {
 // request asks for something only the edge can decide. An on-device
 // decision takes microseconds and runs on the caller's goroutine, so the
 // future is settled on return unless a geo lookup is needed.
-func (c *Client) decideOnDevice(ctx context.Context, p *prepared) *future.Future[*Response] {
+func (c *Client) decideOnDevice(ctx context.Context, p *prepared, e *CallEvent) *future.Future[*Response] {
 	od := c.od
 	if od.closed.Load() {
+		c.endCall(ctx, e, nil, ErrClientClosed)
 		return future.Rejected[*Response](ErrClientClosed)
 	}
 	a := od.engine.artifacts.current()
@@ -112,20 +117,24 @@ func (c *Client) decideOnDevice(ctx context.Context, p *prepared) *future.Future
 	// Counted from here to the end of the decision, on whichever goroutine
 	// it ends, so that Close waits for it and its notification.
 	if !od.begin() {
+		c.endCall(ctx, e, nil, ErrClientClosed)
 		return future.Rejected[*Response](ErrClientClosed)
 	}
 	start := time.Now()
 	decide := func(ctx context.Context) (*Response, error) {
-		d, err := od.engine.decide(ctx, p.req, ondevice.Options{SessionID: p.sessionID, LocationHint: p.cluster})
+		dctx, de := c.beginDecision(ctx, p.req, a)
+		d, err := od.engine.decide(dctx, p.req, ondevice.Options{SessionID: p.sessionID, LocationHint: p.cluster})
 		if err != nil {
+			c.endDecision(dctx, de, nil, 0, err)
 			return nil, err
 		}
 		r := c.onDeviceResponse(p, d, time.Since(start))
-		c.report(ctx, od, p, d)
+		n := c.report(ctx, od, p, d)
+		c.endDecision(dctx, de, d, n, nil)
 		return r, nil
 	}
 	if a != nil && a.GeoTargetingEnabled() && ondevice.GeoMissing(p.req) {
-		return future.Go(ctx, func(ctx context.Context) (*Response, error) {
+		return c.goCall(ctx, e, func(ctx context.Context) (*Response, error) {
 			defer od.work.Done() // future.Go always runs fn, even cancelled
 			ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 			defer cancel()
@@ -133,7 +142,7 @@ func (c *Client) decideOnDevice(ctx context.Context, p *prepared) *future.Future
 		})
 	}
 	defer od.work.Done()
-	r, err := decide(ctx)
+	r, err := c.callNow(ctx, e, decide)
 	if err != nil {
 		return future.Rejected[*Response](err)
 	}
@@ -175,10 +184,10 @@ func (c *Client) onDeviceResponse(p *prepared, d *ondevice.Decision, took time.D
 // outcome goes to OnDeviceConfig.OnNotificationsSent and, on failure, to
 // the log. Telemetry of a decision without notifications waits for the
 // client's next request instead, as the timings of edge calls do.
-func (c *Client) report(ctx context.Context, od *onDevice, p *prepared, d *ondevice.Decision) {
+func (c *Client) report(ctx context.Context, od *onDevice, p *prepared, d *ondevice.Decision) int {
 	n := d.NotificationRequest()
 	if n == nil {
-		return
+		return 0
 	}
 	if len(n.Notifications) == 0 {
 		if n.Telemetry != nil {
@@ -186,14 +195,17 @@ func (c *Client) report(ctx context.Context, od *onDevice, p *prepared, d *ondev
 			c.pending = trimTelemetry(append(c.pending, n.Telemetry.Entries...))
 			c.mu.Unlock()
 		}
-		return
+		return 0
 	}
 	// The decision is counted in work until it returns, so this Add is
 	// never from zero while Close waits.
 	od.work.Add(1)
+	count := len(n.Notifications)
+	c.notified(ctx, NotificationsQueued, count, nil)
 	// The notification belongs to the decision, not to the caller's
 	// context: it must go out even when the caller's request has ended.
-	f := c.SendNotifications(context.WithoutCancel(ctx), SendNotificationsOptions{
+	ctx = context.WithoutCancel(ctx)
+	f := c.SendNotifications(ctx, SendNotificationsOptions{
 		Request:            *n,
 		SessionID:          p.sessionID,
 		TargetLocationHint: p.cluster,
@@ -204,9 +216,13 @@ func (c *Client) report(ctx context.Context, od *onDevice, p *prepared, d *ondev
 		od.work.Done()
 		if err != nil {
 			c.log.Warn("target: on-device display notifications failed", "requestId", d.Request.RequestID, "error", err)
+			c.notified(ctx, NotificationsDropped, count, err)
+		} else {
+			c.notified(ctx, NotificationsSent, count, nil)
 		}
 		if od.cfg.OnNotificationsSent != nil {
 			od.callbacks().run(func() { od.cfg.OnNotificationsSent(r, err) })
 		}
 	})
+	return count
 }

@@ -16,7 +16,14 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"go.opentelemetry.io/otel/propagation"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
 	"github.com/target-go/sdk/target"
+	"github.com/target-go/sdk/target/targetotel"
 )
 
 // secretName matches the fields of the request model that hold an id or a
@@ -150,11 +157,22 @@ func TestRedactionEveryIDField(t *testing.T) {
 		_, _ = fmt.Fprintf(w, `{"status":503,"message":%q}`, msg)
 	}
 	var logs syncBuffer
+	// The same table holds for what the call reports to OpenTelemetry (span
+	// names, attributes, events, statuses; metric attributes) and for the
+	// bodies logged with LogBodies.
+	spans := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	obs, err := targetotel.New(targetotel.Options{TracerProvider: tp, MeterProvider: mp, Propagator: propagation.TraceContext{}})
+	require.NoError(t, err)
 	c, err := target.NewClient(target.Config{
 		Client: "acme", OrganizationID: "org",
 		HTTPClient: &http.Client{Transport: inProcess{http.HandlerFunc(echo)}},
 		Logger:     slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Retry:      target.RetryPolicy{MaxAttempts: 2, MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond},
+		Observer:   obs,
+		LogBodies:  true,
 	})
 	require.NoError(t, err)
 	_, err = c.GetOffers(t.Context(), target.GetOffersOptions{
@@ -168,8 +186,16 @@ func TestRedactionEveryIDField(t *testing.T) {
 
 	out := logs.String()
 	require.Contains(t, out, "target: retrying")
-	require.Contains(t, out, "target: call failed")
+	require.Contains(t, out, `"msg":"target: call"`)
+	require.Contains(t, out, "target: response body")
 	texts := map[string]string{"log": out}
+	recorded := spans.Ended()
+	require.Len(t, recorded, 3, "the call and its two attempts")
+	texts["spans"] = fmt.Sprintf("%+v", tracetest.SpanStubsFromReadOnlySpans(recorded))
+	var rm metricdata.ResourceMetrics
+	require.NoError(t, reader.Collect(t.Context(), &rm))
+	texts["metrics"] = fmt.Sprintf("%+v", rm)
+	require.Contains(t, texts["spans"], "[redacted]", "the spans carry the redacted error")
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q"} {
 		texts["error "+verb] = fmt.Sprintf(verb, err)
 		texts["APIError "+verb] = fmt.Sprintf(verb, *api)

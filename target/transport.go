@@ -166,21 +166,26 @@ func (c *Client) post(ctx context.Context, ex exchange) (*DeliveryResponse, int,
 	var lastErr error
 	for attempt := 1; ; attempt++ {
 		tm.Attempts = attempt
-		resp, status, err := c.attempt(ctx, u, ex, &tm)
+		rec := c.beginAttempt(ctx, u, &ex, attempt)
+		resp, status, err := c.attempt(rec.context(ctx), u, ex, &tm, rec)
 		tm.Total = time.Since(start)
 		if err == nil {
+			c.endAttempt(rec, status, nil, tm, 0)
 			return resp, status, tm, nil
 		}
 		lastErr = annotate(err, &ex, tm)
 		if ctx.Err() != nil || !retryable(err) || attempt >= maxAttempts {
+			c.endAttempt(rec, status, lastErr, tm, 0)
 			break
 		}
 		wait := c.backoff(attempt, err)
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= wait {
 			// Waiting would end past the deadline: give up now with the
 			// real error rather than a timeout later.
+			c.endAttempt(rec, status, lastErr, tm, 0)
 			break
 		}
+		c.endAttempt(rec, status, lastErr, tm, wait)
 		c.debug(ctx, "target: retrying", "requestId", ex.requestID, "attempt", attempt, "wait", wait, "error", lastErr)
 		t := time.NewTimer(wait)
 		select {
@@ -246,7 +251,7 @@ func (c *Client) deliveryURL(host, sessionID string) string {
 }
 
 // attempt makes one HTTP request. It fills the phase timings of tm.
-func (c *Client) attempt(ctx context.Context, u string, ex exchange, tm *Timings) (*DeliveryResponse, int, error) {
+func (c *Client) attempt(ctx context.Context, u string, ex exchange, tm *Timings, rec *attemptRecord) (*DeliveryResponse, int, error) {
 	var tr attemptTrace
 	// Built when an error needs it: a call that succeeds pays nothing.
 	op := func() string { return "POST " + c.scheme + "://" + ex.host + "/rest/v1/delivery" }
@@ -267,6 +272,7 @@ func (c *Client) attempt(ctx context.Context, u string, ex exchange, tm *Timings
 	h["X-Exc-Sdk"] = vals[2:3:3]
 	h["X-Exc-Sdk-Version"] = vals[3:4:4]
 	h["X-Request-Id"] = vals[4:5:5]
+	rec.addHeaders(h)
 
 	// The two debug records of every attempt check the level first: the
 	// arguments of c.debug are boxed into a slice (3 allocations) before
@@ -274,6 +280,7 @@ func (c *Client) attempt(ctx context.Context, u string, ex exchange, tm *Timings
 	debug := c.log.Enabled(ctx, slog.LevelDebug)
 	if debug {
 		c.log.DebugContext(ctx, "target: request", "requestId", ex.requestID, "host", ex.host, "attempt", tm.Attempts)
+		c.logBody(ctx, "target: request body", &ex, ex.body, false)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
@@ -312,6 +319,7 @@ func (c *Client) attempt(ctx context.Context, u string, ex exchange, tm *Timings
 	}
 	if debug {
 		c.log.DebugContext(ctx, "target: response", "requestId", ex.requestID, "status", resp.StatusCode, "bytes", len(body))
+		c.logBody(ctx, "target: response body", &ex, body, true)
 	}
 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {

@@ -320,3 +320,44 @@ func TestRunFlags(t *testing.T) {
 	var cfgErr *target.ConfigError
 	require.ErrorAs(t, err, &cfgErr, "a client without an organization is refused by target.NewClient")
 }
+
+// TestRunOTel: with -otel a page's Target call is printed as a span under
+// the page's server span, with its HTTP attempt, and the metrics are
+// printed at exit.
+func TestRunOTel(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var out lockedBuffer
+	addr := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-otel"}, &out, func(a string) { addr <- a })
+	}()
+	var base string
+	select {
+	case a := <-addr:
+		base = "http://" + a
+	case err := <-done:
+		t.Fatalf("run returned early: %v", err)
+	}
+	resp, err := http.Get(base + "/executeMboxes?mbox=hero")
+	require.NoError(t, err)
+	decode(t, resp, http.StatusOK)
+	http.DefaultClient.CloseIdleConnections()
+	cancel()
+	require.NoError(t, <-done)
+
+	printed := out.String()
+	for _, want := range []string{
+		`"Name": "GET /executeMboxes"`,
+		`"Name": "target.GetOffers"`,
+		`"Name": "POST"`,
+		`"Key": "url.full"`,
+		"sessionId=REDACTED",
+		`"Name": "target.client.call.duration"`,
+		`"Name": "http.client.request.duration"`,
+	} {
+		assert.Contains(t, printed, want)
+	}
+}

@@ -19,6 +19,11 @@
 // options (Callback and ErrCallback, like the Python SDK's
 // options.callback) instead of awaiting the future.
 //
+// With -otel every page's server span, its Target call spans and their
+// HTTP attempts are printed to stdout as they end, and the SDK's metrics
+// every 10 s and at exit (package targetotel, the OpenTelemetry stdout
+// exporters).
+//
 // Flags have environment variable defaults: ADDR, TARGET_CLIENT,
 // TARGET_ORGANIZATION_ID and TARGET_SERVER_DOMAIN.
 package main
@@ -53,7 +58,7 @@ func main() {
 
 // run serves until ctx ends. ready, if not nil, is called with the address
 // the server listens on once it accepts connections.
-func run(ctx context.Context, args []string, out io.Writer, ready func(addr string)) error {
+func run(ctx context.Context, args []string, out io.Writer, ready func(addr string)) (err error) {
 	fs := flag.NewFlagSet("webapp", flag.ContinueOnError)
 	fs.SetOutput(out)
 	addr := fs.String("addr", env("ADDR", "localhost:8080"), "address to serve on")
@@ -61,6 +66,7 @@ func run(ctx context.Context, args []string, out io.Writer, ready func(addr stri
 	org := fs.String("org", env("TARGET_ORGANIZATION_ID", ""), "IMS organization id (with -client)")
 	server := fs.String("server", env("TARGET_SERVER_DOMAIN", ""), "Target server domain (host[:port]); default {client}.tt.omtrdc.net")
 	timeout := fs.Duration("timeout", time.Second, "timeout of each Target call")
+	otelFlag := fs.Bool("otel", false, "print OpenTelemetry spans (as they end) and metrics (every 10s and at exit) to stdout")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -81,6 +87,16 @@ func run(ctx context.Context, args []string, out io.Writer, ready func(addr stri
 	}
 	cfg.Timeout = *timeout
 	cfg.Logger = log
+	var tel *telemetry
+	if *otelFlag {
+		if tel, err = newTelemetry(out); err != nil {
+			return err
+		}
+		defer func() {
+			err = errors.Join(err, tel.shutdown(context.Background()))
+		}()
+		cfg.Observer = tel.observer
+	}
 	c, err := target.NewClient(cfg)
 	if err != nil {
 		return err
@@ -91,8 +107,12 @@ func run(ctx context.Context, args []string, out io.Writer, ready func(addr stri
 	if err != nil {
 		return err
 	}
+	handler := (&app{client: c, log: log, edge: where}).routes()
+	if tel != nil {
+		handler = tel.handler(handler)
+	}
 	srv := &http.Server{
-		Handler:           (&app{client: c, log: log, edge: where}).routes(),
+		Handler:           handler,
 		ReadHeaderTimeout: 5 * time.Second,
 	}
 	fmt.Fprintf(out, "serving on http://%s/ (Target: %s)\n", ln.Addr(), where)
