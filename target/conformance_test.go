@@ -25,15 +25,6 @@ import (
 //
 // Adapted tests (the expectation changed here, with the reason):
 //
-//   - Every test whose input gives mbox parameters as JSON numbers
-//     (TEST_SUITE_MACROS) gets them as their string form: the Delivery API,
-//     and so the client's RequestDetails, types parameters as strings.
-//
-//   - Every expected empty "metrics": [] (views in TEST_SUITE_VIEWS,
-//     TEST_SUITE_TRACE, TEST_SUITE_RESPONSE_TOKENS, TEST_SUITE_MACROS) also
-//     matches an absent list: the client's View model leaves an empty list
-//     out of its JSON.
-//
 //   - TEST_SUITE_TELEMETRY/sends_telemetry expects two telemetry entries:
 //     the engine's own, and one that Adobe's Node.js test runner adds itself
 //     (its TelemetryProvider entry with mode, features and a parsing time)
@@ -178,7 +169,7 @@ func runThroughClient(t *testing.T, dir string, suite *conformanceSuite, id stri
 	target.SetOnDeviceGeo(c, cfg.GeoPayload)
 
 	var req target.DeliveryRequest
-	require.NoError(t, json.Unmarshal(stringParameters(t, tc.Input.Request), &req))
+	require.NoError(t, json.Unmarshal(tc.Input.Request, &req))
 	r, err := c.GetOffers(t.Context(), target.GetOffersOptions{
 		Request:            req,
 		SessionID:          tc.Input.SessionID,
@@ -213,42 +204,12 @@ func runThroughClient(t *testing.T, dir string, suite *conformanceSuite, id stri
 	}
 }
 
-// stringParameters rewrites non-string mbox, view and page-load parameter
-// values as JavaScript would print them.
-func stringParameters(t *testing.T, request json.RawMessage) []byte {
-	t.Helper()
-	var req map[string]any
-	require.NoError(t, json.Unmarshal(request, &req))
-	fix := func(details any) {
-		d, _ := details.(map[string]any)
-		params, _ := d["parameters"].(map[string]any)
-		for k, v := range params {
-			if _, isString := v.(string); !isString {
-				params[k] = target.JSString(v)
-			}
-		}
-	}
-	for _, mode := range []string{"execute", "prefetch"} {
-		set, _ := req[mode].(map[string]any)
-		for _, list := range []string{"mboxes", "views"} {
-			items, _ := set[list].([]any)
-			for _, it := range items {
-				fix(it)
-			}
-		}
-		fix(set["pageLoad"])
-	}
-	out, err := json.Marshal(req)
-	require.NoError(t, err)
-	return out
-}
-
 func runConformanceTest(t *testing.T, dir string, suite *conformanceSuite, id string, tc *conformanceTest) {
 	if adapt, ok := adaptedTests[id]; ok {
 		adapt(t, tc)
 	}
 	cfg := engineConfigFor(t, dir, suite, tc)
-	resp, notification, err := target.Decide(t.Context(), cfg, stringParameters(t, tc.Input.Request), tc.Input.SessionID, tc.Input.LocationHint)
+	resp, notification, err := target.Decide(t.Context(), cfg, tc.Input.Request, tc.Input.SessionID, tc.Input.LocationHint)
 	require.NoError(t, err)
 	var got any
 	require.NoError(t, json.Unmarshal(resp, &got))

@@ -71,6 +71,8 @@ type (
 	PrefetchRequest = delivery.PrefetchRequest
 	// RequestDetails is delivery.RequestDetails.
 	RequestDetails = delivery.RequestDetails
+	// Parameters is delivery.Parameters.
+	Parameters = delivery.Parameters
 	// MboxRequest is delivery.MboxRequest.
 	MboxRequest = delivery.MboxRequest
 	// ViewRequest is delivery.ViewRequest.
@@ -201,3 +203,7 @@ const (
 	OnDevice   = delivery.OnDevice
 	Hybrid     = delivery.Hybrid
 )
+
+// ErrParameterType is delivery.ErrParameterType: a parameter value that is
+// an array or an object.
+var ErrParameterType = delivery.ErrParameterType

@@ -120,7 +120,7 @@ const (
 // same run, with Adobe's Node.js SDK (@adobe/target-nodejs-sdk 2.4.3,
 // getOffers on-device with artifactPayload, awaited one at a time), and
 // reports node-ns/op and the ratio node/go (x-faster). It needs
-// TARGET_NODE_SDK_DIR (see TestDifferentialAgainstNodeSDK) and node on
+// TARGET_NODE_SDK_DIR (see TestOnDeviceDifferential) and node on
 // PATH. Measured on a shared (noisy) 2-core machine: Node 1.4-3.6 ms per
 // decision (CPU, not waiting: 100 concurrent calls take as long each); Go
 // 8-13 µs and 68 allocations for the mbox (130-400 times faster), 45-90 µs
@@ -129,7 +129,7 @@ func BenchmarkOnDeviceVsNode(b *testing.B) {
 	artifact := benchArtifact(b)
 	nodeModules := os.Getenv("TARGET_NODE_SDK_DIR")
 	if nodeModules == "" {
-		b.Skip("TARGET_NODE_SDK_DIR is not set; see TestDifferentialAgainstNodeSDK")
+		b.Skip("TARGET_NODE_SDK_DIR is not set; see TestOnDeviceDifferential")
 	}
 	node, err := exec.LookPath("node")
 	require.NoError(b, err)

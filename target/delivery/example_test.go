@@ -2,6 +2,7 @@ package delivery_test
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/target-go/sdk/target/delivery"
@@ -16,4 +17,34 @@ func ExampleMarshal() {
 	}
 	fmt.Println(string(b))
 	// Output: {"type":"html","content":"<p>Hello</p>"}
+}
+
+// Adobe's SDKs send numbers and booleans as mbox parameters; they are read
+// as the text JavaScript's String() makes of them. Arrays and objects are
+// refused, naming the parameter.
+func ExampleParameters() {
+	var m delivery.MboxRequest
+	err := json.Unmarshal([]byte(`{"name":"hero","index":1,"parameters":{"browserWidth":1024,"loggedIn":true,"big":1e21}}`), &m)
+	fmt.Println(m.Parameters["browserWidth"], m.Parameters["loggedIn"], m.Parameters["big"], err)
+
+	err = json.Unmarshal([]byte(`{"name":"hero","parameters":{"tags":["a","b"]}}`), &m)
+	fmt.Println(errors.Is(err, delivery.ErrParameterType), err)
+	// Output:
+	// 1024 true 1e+21 <nil>
+	// true parameter "tags": a parameter value must be a string, number or boolean, not an array
+}
+
+// A geo field given as "" is geo data (no lookup is made for the request,
+// and the response token is ""); a field that is not there is not.
+func ExampleGeo_Has() {
+	var g delivery.Geo
+	if err := json.Unmarshal([]byte(`{"city":"","countryCode":"RO"}`), &g); err != nil {
+		panic(err)
+	}
+	fmt.Println(g.Has("city"), g.Has("countryCode"), g.Has("stateCode"))
+	b, _ := json.Marshal(g)
+	fmt.Println(string(b))
+	// Output:
+	// true true false
+	// {"countryCode":"RO","city":""}
 }

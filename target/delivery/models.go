@@ -218,6 +218,8 @@ type Geo struct {
 	StateCode   string   `json:"stateCode,omitempty"`
 	City        string   `json:"city,omitempty"`
 	Zip         string   `json:"zip,omitempty"`
+	// empty records the fields read from JSON as "" (see Geo.Has).
+	empty geoFields
 }
 
 // ClientHints are User-Agent client hints, used instead of the user agent when
@@ -305,11 +307,11 @@ type PrefetchRequest struct {
 // RequestDetails are the parameters shared by page-load, mbox, view and
 // notification requests (spec: RequestDetails).
 type RequestDetails struct {
-	Address           *Address          `json:"address,omitempty"`
-	Parameters        map[string]string `json:"parameters,omitempty"`
-	ProfileParameters map[string]string `json:"profileParameters,omitempty"`
-	Order             *Order            `json:"order,omitempty"`
-	Product           *Product          `json:"product,omitempty"`
+	Address           *Address   `json:"address,omitempty"`
+	Parameters        Parameters `json:"parameters,omitempty"`
+	ProfileParameters Parameters `json:"profileParameters,omitempty"`
+	Order             *Order     `json:"order,omitempty"`
+	Product           *Product   `json:"product,omitempty"`
 }
 
 // MboxRequest asks for the content of one regional mbox (spec: MboxRequest).
@@ -432,25 +434,27 @@ type NotificationPageLoad struct {
 }
 
 // ExecuteResponse holds the decisions for an ExecuteRequest (spec:
-// ExecuteResponse).
+// ExecuteResponse). Here and in the other responses, a list of decisions
+// or options is left out of the JSON when nil and written as [] when empty
+// but not nil: on-device decisions answer [] where Adobe's engines do.
 type ExecuteResponse struct {
 	PageLoad *PageLoadResponse `json:"pageLoad,omitempty"`
-	Mboxes   []MboxResponse    `json:"mboxes,omitempty"`
+	Mboxes   []MboxResponse    `json:"mboxes,omitzero"`
 }
 
 // PrefetchResponse holds the prefetched content for a PrefetchRequest (spec:
 // PrefetchResponse).
 type PrefetchResponse struct {
-	Views    []View                 `json:"views,omitempty"`
+	Views    []View                 `json:"views,omitzero"`
 	PageLoad *PageLoadResponse      `json:"pageLoad,omitempty"`
-	Mboxes   []PrefetchMboxResponse `json:"mboxes,omitempty"`
+	Mboxes   []PrefetchMboxResponse `json:"mboxes,omitzero"`
 	Metrics  []Metric               `json:"metrics,omitempty"`
 }
 
 // PageLoadResponse holds the page-load options and metrics (spec:
 // PageLoadResponse).
 type PageLoadResponse struct {
-	Options   []Option           `json:"options,omitempty"`
+	Options   []Option           `json:"options,omitzero"`
 	Metrics   []Metric           `json:"metrics,omitempty"`
 	Analytics *AnalyticsResponse `json:"analytics,omitempty"`
 	State     string             `json:"state,omitempty"`
@@ -462,7 +466,7 @@ type PageLoadResponse struct {
 type MboxResponse struct {
 	Index     int                `json:"index"`
 	Name      string             `json:"name,omitempty"`
-	Options   []Option           `json:"options,omitempty"`
+	Options   []Option           `json:"options,omitzero"`
 	Metrics   []Metric           `json:"metrics,omitempty"`
 	Analytics *AnalyticsResponse `json:"analytics,omitempty"`
 	Trace     map[string]any     `json:"trace,omitempty"`
@@ -484,7 +488,7 @@ type View struct {
 	ID        *int64             `json:"id,omitempty"`
 	Name      string             `json:"name,omitempty"`
 	Key       string             `json:"key,omitempty"`
-	Options   []Option           `json:"options,omitempty"`
+	Options   []Option           `json:"options,omitzero"`
 	Metrics   []Metric           `json:"metrics,omitzero"`
 	Analytics *AnalyticsResponse `json:"analytics,omitempty"`
 	State     string             `json:"state,omitempty"`

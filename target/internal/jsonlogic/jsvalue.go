@@ -59,6 +59,10 @@ func jsToNumber(v any) float64 {
 	}
 }
 
+// IsSpace reports JavaScript's white space and line terminators (what
+// String.prototype.trim removes and what \s matches).
+func IsSpace(r rune) bool { return jsIsSpace(r) }
+
 // jsIsSpace reports the white space and line terminators JavaScript trims.
 func jsIsSpace(r rune) bool {
 	switch r {

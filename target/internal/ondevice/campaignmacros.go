@@ -15,15 +15,40 @@ import (
 // "recipe" as "experience"), then in the request details (an mbox's name),
 // then in its parameters. A macro with no value is left as written.
 
-var macroPattern = regexp.MustCompile(`(?i)\$\{([a-z0-9_.]*?)\}`)
+// macroPattern is Adobe's /\$\{([a-zA-Z0-9_.]*?)\}/gi; ASCII letters are
+// spelled out because RE2's case folding would also let 'ſ' and the Kelvin
+// sign in.
+var macroPattern = regexp.MustCompile(`\$\{([a-zA-Z0-9_.]*?)\}`)
 
-var macroNameWords = regexp.MustCompile(`(?i)campaign|recipe`)
-
-func renameMacroWord(w string) string {
-	if strings.EqualFold(w, "campaign") {
-		return "activity"
+// renameMacroWords renames "campaign" to "activity" and "recipe" to
+// "experience" in a macro name. Adobe's engines find the words in any case
+// but rename only the lower-case spellings; any other spelling becomes
+// "undefined" (their lookup table has no entry for it), so ${Campaign.name}
+// matches nothing and stays as written.
+func renameMacroWords(name string) string {
+	lower := strings.ToLower(name) // the name is ASCII
+	var b strings.Builder
+	for i := 0; i < len(name); {
+		switch {
+		case strings.HasPrefix(lower[i:], "campaign"):
+			b.WriteString(macroWord(name[i:i+len("campaign")], "campaign", "activity"))
+			i += len("campaign")
+		case strings.HasPrefix(lower[i:], "recipe"):
+			b.WriteString(macroWord(name[i:i+len("recipe")], "recipe", "experience"))
+			i += len("recipe")
+		default:
+			b.WriteByte(name[i])
+			i++
+		}
 	}
-	return "experience"
+	return b.String()
+}
+
+func macroWord(found, word, replacement string) string {
+	if found == word {
+		return replacement
+	}
+	return "undefined"
 }
 
 // replaceMacros returns the content with its macros replaced, and whether
@@ -77,22 +102,20 @@ func expandMacros(s string, r *rule, det *details) string {
 	}
 	return macroPattern.ReplaceAllStringFunc(s, func(match string) string {
 		name := match[2 : len(match)-1]
-		parts := strings.Split(macroNameWords.ReplaceAllStringFunc(name, renameMacroWord), ".")
+		parts := strings.Split(renameMacroWords(name), ".")
 		if len(parts) > 2 {
 			parts = parts[len(parts)-2:]
 		}
 		parts = slices.DeleteFunc(parts, func(p string) bool { return p == "mbox" })
 		key := strings.Join(parts, ".")
-		if v, ok := r.meta[key]; ok && v != nil {
+		// The rule's meta, then the request details, then their
+		// parameters; a value that is there, null included, is written as
+		// JavaScript's String() writes it.
+		if v, ok := r.meta[key]; ok {
 			return jsonlogic.String(v)
 		}
-		switch key {
-		case "name":
-			if det.name != "" {
-				return det.name
-			}
-		case "index":
-			return jsonlogic.String(float64(det.index))
+		if v, ok := detailsField(det, key); ok {
+			return v
 		}
 		if det.req != nil {
 			if v, ok := det.req.Parameters[key]; ok {
@@ -101,4 +124,33 @@ func expandMacros(s string, r *rule, det *details) string {
 		}
 		return match
 	})
+}
+
+// detailsField is a field of the request details as a macro reads it.
+func detailsField(det *details, key string) (string, bool) {
+	switch key {
+	case "name":
+		return det.name, det.name != ""
+	case "index":
+		return jsonlogic.String(float64(det.index)), det.indexed
+	case "key":
+		return det.key, det.key != ""
+	}
+	if det.req == nil {
+		return "", false
+	}
+	var present bool
+	switch key {
+	case "parameters":
+		present = det.req.Parameters != nil
+	case "profileParameters":
+		present = det.req.ProfileParameters != nil
+	case "address":
+		present = det.req.Address != nil
+	case "order":
+		present = det.req.Order != nil
+	case "product":
+		present = det.req.Product != nil
+	}
+	return "[object Object]", present
 }

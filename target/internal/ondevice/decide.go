@@ -15,8 +15,15 @@
 //
 // Source of truth: Adobe's decisioning engines (the Node.js SDK's
 // target-decisioning-engine first). The conformance suite
-// (TARGET_SDK_TESTING_DIR) and the differential test against Adobe's
-// Node.js engine, both run from package target, pin the answers.
+// (TARGET_SDK_TESTING_DIR) and the differential fuzzer against Adobe's
+// Node.js engine (TestOnDeviceDifferential), both run from package target,
+// pin the answers; where Adobe's engine is wrong, this one differs on
+// purpose, and the fuzzer lists each such difference with its reason.
+// Where the two languages differ, the engine does what JavaScript does:
+// URLs are split as text (pageurl.go), "_lc" values are lower-cased as
+// String.prototype.toLowerCase does (jsstring.go), the mbox context is
+// built in JavaScript's property order (mboxcontext.go), and user-agent
+// patterns match as JavaScript's regular expressions (package useragent).
 //
 // Why the engine does not import the client: the client depends on it, and
 // keeping the models in package delivery lets both speak the same types
@@ -35,6 +42,7 @@ import (
 	"time"
 
 	"github.com/target-go/sdk/target/delivery"
+	"github.com/target-go/sdk/target/internal/artifact"
 	"github.com/target-go/sdk/target/internal/jsonlogic"
 	"github.com/target-go/sdk/target/internal/murmur3"
 )
@@ -47,9 +55,12 @@ var ErrArtifactNotReady = errors.New("target: on-device decisioning artifact not
 type details struct {
 	name  string
 	index int
-	key   string
-	req   *delivery.RequestDetails
-	orig  any // the request as given, for traces
+	// indexed is true for mbox requests: page loads and views have no
+	// index (a macro ${mbox.index} in their offers stays as written).
+	indexed bool
+	key     string
+	req     *delivery.RequestDetails
+	orig    any // the request as given, for traces
 }
 
 // answer is what rules decide for one details, before it becomes an
@@ -177,6 +188,9 @@ func (e *Engine) Decide(ctx context.Context, a *Artifact, req *delivery.Request,
 	if ex := r.Execute; ex != nil {
 		d.tracer = &requestTracer{d: d}
 		resp.Execute = &delivery.ExecuteResponse{}
+		if len(ex.Mboxes) > 0 {
+			resp.Execute.Mboxes = []delivery.MboxResponse{}
+		}
 		for i := range ex.Mboxes {
 			for _, a := range d.decideMbox(modeExecute, mboxDetails(&ex.Mboxes[i])) {
 				resp.Execute.Mboxes = append(resp.Execute.Mboxes, a.mboxResponse())
@@ -189,6 +203,14 @@ func (e *Engine) Decide(ctx context.Context, a *Artifact, req *delivery.Request,
 	if pf := r.Prefetch; pf != nil {
 		d.tracer = &requestTracer{d: d}
 		resp.Prefetch = &delivery.PrefetchResponse{}
+		// Requested mboxes and views are answered with a list, even an
+		// empty one, as Adobe's engines answer.
+		if len(pf.Mboxes) > 0 {
+			resp.Prefetch.Mboxes = []delivery.PrefetchMboxResponse{}
+		}
+		if len(pf.Views) > 0 {
+			resp.Prefetch.Views = []delivery.View{}
+		}
 		for i := range pf.Mboxes {
 			for _, a := range d.decideMbox(modePrefetch, mboxDetails(&pf.Mboxes[i])) {
 				resp.Prefetch.Mboxes = append(resp.Prefetch.Mboxes, delivery.PrefetchMboxResponse{MboxResponse: a.mboxResponse()})
@@ -212,7 +234,7 @@ func (e *Engine) Decide(ctx context.Context, a *Artifact, req *delivery.Request,
 }
 
 func mboxDetails(m *delivery.MboxRequest) *details {
-	return &details{name: m.Name, index: m.Index, req: &m.RequestDetails, orig: m}
+	return &details{name: m.Name, index: m.Index, indexed: true, req: &m.RequestDetails, orig: m}
 }
 
 func (a *answer) mboxResponse() delivery.MboxResponse {
@@ -257,14 +279,12 @@ func toMetrics(in []metric) []delivery.Metric {
 	return out
 }
 
-// GeoMissing reports whether r carries no geo data to decide on (at most an
-// IP address): with a geo-targeting artifact, Decide then calls LookupGeo.
+// GeoMissing reports whether r's geo is to be looked up: with a
+// geo-targeting artifact, Decide then calls LookupGeo (see
+// geoLookupAddress).
 func GeoMissing(r *delivery.Request) bool {
-	if r.Context == nil || r.Context.Geo == nil {
-		return true
-	}
-	g := r.Context.Geo
-	return g.Latitude == nil && g.Longitude == nil && g.CountryCode == "" && g.StateCode == "" && g.City == ""
+	_, lookup := geoLookupAddress(r)
+	return lookup
 }
 
 // fillGeo looks up the request's geo. A failed lookup leaves geo conditions
@@ -279,7 +299,8 @@ func (e *Engine) fillGeo(ctx context.Context, r *delivery.Request) {
 			geo = *c.Geo
 		}
 	}
-	found, err := e.LookupGeo(ctx, geo.IPAddress)
+	ip, _ := geoLookupAddress(r)
+	found, err := e.LookupGeo(ctx, ip)
 	if err != nil {
 		if e.Logger != nil {
 			e.Logger.Warn("target: geo lookup for on-device decisioning failed", "error", err)
@@ -409,6 +430,14 @@ func (a *Artifact) RemoteDependencies(r *delivery.Request) (mboxes, views []stri
 		for _, m := range r.Prefetch.Mboxes {
 			requested = append(requested, m.Name)
 		}
+	}
+	// A page load is decided by the global mbox's rules: Adobe's engines
+	// check it under the default global mbox name, whatever the artifact
+	// calls its global mbox.
+	if r.Execute != nil && r.Execute.PageLoad != nil || r.Prefetch != nil && r.Prefetch.PageLoad != nil {
+		requested = append(requested, artifact.DefaultGlobalMbox)
+	}
+	if r.Prefetch != nil {
 		for _, v := range r.Prefetch.Views {
 			hasViews = true
 			if v.Name != "" {
@@ -584,7 +613,11 @@ func (d *decider) decidePageLoad(mode requestMode, p *delivery.RequestDetails) *
 			}
 		}
 	}
-	return &delivery.PageLoadResponse{Options: toOptions(options), Metrics: toMetrics(metrics), Trace: trace}
+	opts := toOptions(options)
+	if opts == nil {
+		opts = []delivery.Option{} // a page load always answers with its list of options
+	}
+	return &delivery.PageLoadResponse{Options: opts, Metrics: toMetrics(metrics), Trace: trace}
 }
 
 // decideViews answers a view request (or, without a name, every view) with
@@ -667,10 +700,8 @@ func (d *decider) evaluate(mode requestMode, r *rule, det *details, rt requestTy
 			}
 		}
 	}
-	if c.options == nil {
-		res.options = nil
-	} else if res.options == nil {
-		res.options = []option{}
+	if res.options == nil {
+		res.options = []option{} // a satisfied rule answers with a list, even an empty one
 	}
 	tokens := d.ruleResponseTokens(r)
 	for i := range res.options {
@@ -731,7 +762,7 @@ func responseTokenBase(a *Artifact, geo map[string]any) map[string]any {
 		"geo.city": "city", "geo.country": "country", "geo.state": "region",
 		"geo.latitude": "latitude", "geo.longitude": "longitude",
 	} {
-		if v, ok := geo[field]; ok && a.responseTokens[token] && jsonlogic.Truthy(v) {
+		if v, ok := geo[field]; ok && a.responseTokens[token] {
 			m[token] = v
 		}
 	}

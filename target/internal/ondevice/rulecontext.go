@@ -1,14 +1,11 @@
 package ondevice
 
 import (
-	"net"
-	"net/url"
 	"strings"
 	"time"
 
 	"github.com/target-go/sdk/target/delivery"
 	"github.com/target-go/sdk/target/internal/useragent"
-	"golang.org/x/net/publicsuffix"
 )
 
 // The rule context: what a rule's condition can read. Its shape (names,
@@ -28,7 +25,7 @@ func newPageContext(raw string) map[string]any {
 	m := make(map[string]any, 14)
 	add := func(k, v string) {
 		m[k] = v
-		m[k+"_lc"] = strings.ToLower(v)
+		m[k+"_lc"] = jsToLower(v)
 	}
 	add("url", raw)
 	add("path", u.path)
@@ -52,50 +49,16 @@ type urlParts struct {
 	domain, subdomain, tld string
 }
 
-// parseURLParts splits a URL the way rules expect: the registrable domain
-// and its public suffix come from the Public Suffix List (so
-// "test.wayne-enterprises.us-east-1.elasticbeanstalk.com" has domain
-// "wayne-enterprises.us-east-1.elasticbeanstalk.com" and top-level domain
-// "us-east-1.elasticbeanstalk.com"), and a leading "www" is not a subdomain.
-// A host the list does not know (a single label such as "localhost", an IP
-// address) is the domain, with no subdomain or top-level domain.
+// parseURLParts splits a URL the way rules expect (see splitPageURL and
+// hostParts).
 func parseURLParts(raw string) urlParts {
 	var p urlParts
 	if raw == "" {
 		return p
 	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return p
-	}
-	p.path = u.EscapedPath()
-	if u.Opaque != "" {
-		p.path = u.Opaque
-	}
-	p.query = u.RawQuery
-	p.fragment = u.EscapedFragment()
-	host := strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
-	p.domain = host
-	if host == "" || net.ParseIP(host) != nil || !strings.Contains(host, ".") {
-		return p
-	}
-	suffix, _ := publicsuffix.PublicSuffix(host)
-	if suffix == host {
-		return p
-	}
-	registrable, err := publicsuffix.EffectiveTLDPlusOne(host)
-	if err != nil {
-		return p
-	}
-	p.tld = suffix
-	p.domain = registrable
-	sub := strings.TrimSuffix(strings.TrimSuffix(host, registrable), ".")
-	if sub == "www" {
-		sub = ""
-	} else {
-		sub = strings.TrimPrefix(sub, "www.")
-	}
-	p.subdomain = sub
+	var host string
+	host, p.path, p.query, p.fragment = splitPageURL(raw)
+	p.domain, p.subdomain, p.tld = hostParts(host)
 	return p
 }
 
@@ -147,19 +110,20 @@ type agentInfo struct {
 }
 
 // geoContext is the geo part of the context; absent values stay absent, so
-// that conditions on them are false rather than comparing with "".
+// that conditions on them are false rather than comparing with "", and
+// values given empty are "".
 func geoContext(g *delivery.Geo) map[string]any {
 	m := make(map[string]any, 5)
 	if g == nil {
 		return m
 	}
-	if g.CountryCode != "" {
+	if g.Has("countryCode") {
 		m["country"] = g.CountryCode
 	}
-	if g.StateCode != "" {
+	if g.Has("stateCode") {
 		m["region"] = g.StateCode
 	}
-	if g.City != "" {
+	if g.Has("city") {
 		m["city"] = g.City
 	}
 	if g.Latitude != nil {
@@ -169,56 +133,6 @@ func geoContext(g *delivery.Geo) map[string]any {
 		m["longitude"] = *g.Longitude
 	}
 	return m
-}
-
-// mboxContext holds an mbox's (or page load's, or view's) parameters for
-// conditions: dotted names become nested objects ("favorite.color" is
-// read as mbox.favorite.color), and every string value has a lower-case
-// "_lc" twin at its level.
-func mboxContext(params map[string]string) map[string]any {
-	if len(params) == 0 {
-		return map[string]any{}
-	}
-	nested := make(map[string]any, len(params))
-	for k, v := range params {
-		if !expandableKey(k) {
-			nested[k] = v
-			continue
-		}
-		parts := strings.Split(k, ".")
-		cur := nested
-		for _, p := range parts[:len(parts)-1] {
-			next, ok := cur[p].(map[string]any)
-			if !ok {
-				next = map[string]any{}
-				cur[p] = next
-			}
-			cur = next
-		}
-		cur[parts[len(parts)-1]] = v
-	}
-	return withLowerCase(nested)
-}
-
-func expandableKey(k string) bool {
-	return strings.Contains(k, ".") && !strings.Contains(k, "..") &&
-		!strings.HasPrefix(k, ".") && !strings.HasSuffix(k, ".")
-}
-
-func withLowerCase(m map[string]any) map[string]any {
-	out := make(map[string]any, len(m)*2)
-	for k, v := range m {
-		switch x := v.(type) {
-		case string:
-			out[k] = x
-			out[k+"_lc"] = strings.ToLower(x)
-		case map[string]any:
-			out[k] = withLowerCase(x)
-		default:
-			out[k] = v
-		}
-	}
-	return out
 }
 
 // ruleScope is the data one rule's condition reads: the request-wide

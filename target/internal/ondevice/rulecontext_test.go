@@ -22,7 +22,16 @@ func TestPageContext(t *testing.T) {
 		{"http://local-target-test:8080/home?bar=true#hello", "local-target-test", "", "", "/home", "bar=true", "hello"},
 		{"http://127.0.0.1:8080/", "127.0.0.1", "", "", "/", "", ""},
 		{"", "", "", "", "", "", ""},
-		{"::not a url", "", "", "", "", "", ""},
+		// As Adobe's engines read it: no scheme, an empty host, an empty
+		// port, and the rest is the path.
+		{"::not a url", "", "", "", ":not a url", "", ""},
+		{"https://shop.example.com/café/menu?q=straße#a#b", "example.com", "shop", "com", "/café/menu", "q=straße", "a#b"},
+		{"example.com/no-scheme?x", "example.com", "", "com", "/no-scheme", "x", ""},
+		{"https://user:pw@example.com/a@b", "example.com", "", "com", "/a@b", "", ""},
+		{"https://foo.local/", "foo.local", "", "", "/", "", ""},
+		{"https://my_host.example.com/", "my_host.example.com", "", "", "/", "", ""},
+		{"https://[2001:db8::1]:8443/x", "2001:db8::1", "", "", "/x", "", ""},
+		{"https://WWW.EXAMPLE.COM/", "example.com", "", "com", "/", "", ""},
 	}
 	for _, tt := range tests {
 		m := pageContext(tt.url)

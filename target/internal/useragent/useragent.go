@@ -13,7 +13,11 @@
 // user.browserType with "chrome", "firefox", "safari", "ie", "edge",
 // "mobile safari", and user.platform with "mac", "windows", "linux"...), so
 // a user agent lands in the same audience here as there; the on-device
-// differential test against Adobe's Node.js engine checks it.
+// differential test against Adobe's Node.js engine checks it. The patterns
+// are JavaScript regular expressions: jsRegexp compiles each to an RE2 one
+// that matches exactly what the JavaScript one matches (RE2 differs on
+// case folding, '.', and \s), and a test compares them with node's on the
+// characters where the dialects differ.
 package useragent
 
 import (
@@ -24,35 +28,45 @@ import (
 
 type uaPattern struct {
 	name    string
+	src     string // the JavaScript pattern
+	icase   bool   // its i flag
 	re      *regexp.Regexp
 	group   int    // submatch holding the version, 0 for none
 	version string // version when the pattern has none
 }
 
+func init() {
+	for _, list := range [][]uaPattern{browserPatterns, clientHintBrowserPatterns, platformPatterns} {
+		for i := range list {
+			list[i].re = jsRegexp(list[i].src, list[i].icase)
+		}
+	}
+}
+
 var browserPatterns = []uaPattern{
-	{name: "Edge", re: regexp.MustCompile(`(?i)(edge|edgios|edga|edg)/((\d+)?[\w.]+)`), group: 2},
-	{name: "Mobile Safari", re: regexp.MustCompile(`(?i)version/([\w.]+).+?mobile/\w+\s(safari)`), group: 1},
-	{name: "Safari", re: regexp.MustCompile(`(?i)version/([\w.]+).+?(mobile\s?safari|safari)`), group: 1},
-	{name: "Chrome", re: regexp.MustCompile(`(?i)(chrome)/v?([\w.]+)`), group: 2},
-	{name: "Firefox", re: regexp.MustCompile(`(?i)(firefox)/([\w.-]+)$`), group: 2},
-	{name: "IE", re: regexp.MustCompile(`(?i)(?:ms|\()(ie)\s([\w.]+)`), group: 2},
-	{name: "IE", re: regexp.MustCompile(`(?i)(trident).+rv[:\s]([\w.]+).+like\sgecko`), group: 2, version: "11"},
+	{name: "Edge", src: `(edge|edgios|edga|edg)/((\d+)?[\w.]+)`, icase: true, group: 2},
+	{name: "Mobile Safari", src: `version/([\w.]+).+?mobile/\w+\s(safari)`, icase: true, group: 1},
+	{name: "Safari", src: `version/([\w.]+).+?(mobile\s?safari|safari)`, icase: true, group: 1},
+	{name: "Chrome", src: `(chrome)/v?([\w.]+)`, icase: true, group: 2},
+	{name: "Firefox", src: `(firefox)/([\w.-]+)$`, icase: true, group: 2},
+	{name: "IE", src: `(?:ms|\()(ie)\s([\w.]+)`, icase: true, group: 2},
+	{name: "IE", src: `(trident).+rv[:\s]([\w.]+).+like\sgecko`, icase: true, group: 2, version: "11"},
 }
 
 var clientHintBrowserPatterns = []uaPattern{
-	{name: "Chrome", re: regexp.MustCompile(`(?i)Chrome";v="([0-9.]+)"`), group: 1},
-	{name: "Edge", re: regexp.MustCompile(`(?i)Edge";v="([0-9.]+)"`), group: 1},
-	{name: "Safari", re: regexp.MustCompile(`(?i)Safari";v="([0-9.]+)"`), group: 1},
-	{name: "Firefox", re: regexp.MustCompile(`(?i)Firefox";v="([0-9.]+)"`), group: 1},
+	{name: "Chrome", src: `Chrome";v="([0-9.]+)"`, icase: true, group: 1},
+	{name: "Edge", src: `Edge";v="([0-9.]+)"`, icase: true, group: 1},
+	{name: "Safari", src: `Safari";v="([0-9.]+)"`, icase: true, group: 1},
+	{name: "Firefox", src: `Firefox";v="([0-9.]+)"`, icase: true, group: 1},
 }
 
 var platformPatterns = []uaPattern{
-	{name: "iOS", re: regexp.MustCompile(`iPhone|iPad|iPod`)},
-	{name: "Android", re: regexp.MustCompile(`Android [0-9.]+;`)},
-	{name: "Linux", re: regexp.MustCompile(` Linux `)},
-	{name: "Unix", re: regexp.MustCompile(`FreeBSD|OpenBSD|CrOS`)},
-	{name: "Windows", re: regexp.MustCompile(`[( ]Windows `)},
-	{name: "Mac OS", re: regexp.MustCompile(`Macintosh;`)},
+	{name: "iOS", src: `iPhone|iPad|iPod`, icase: false},
+	{name: "Android", src: `Android [0-9.]+;`, icase: false},
+	{name: "Linux", src: ` Linux `, icase: false},
+	{name: "Unix", src: `FreeBSD|OpenBSD|CrOS`, icase: false},
+	{name: "Windows", src: `[( ]Windows `, icase: false},
+	{name: "Mac OS", src: `Macintosh;`, icase: false},
 }
 
 // targetPlatforms maps detected platform names to the ones rules use.

@@ -1,0 +1,118 @@
+package delivery
+
+import (
+	"bytes"
+	"encoding/json"
+)
+
+// An empty string and a missing field mean different things to Adobe's
+// engines: a request whose geo says "city": "" has geo data (so no lookup
+// is made) and answers the response token geo.city with "". Geo keeps that
+// distinction for the JSON it is read from and written to.
+
+// geoFields is a set of Geo's string fields.
+type geoFields uint8
+
+const (
+	geoCountryCode geoFields = 1 << iota
+	geoStateCode
+	geoCity
+	geoZip
+	geoIPAddress
+)
+
+var geoFieldNames = []struct {
+	field geoFields
+	name  string
+}{
+	{geoIPAddress, "ipAddress"}, {geoCountryCode, "countryCode"}, {geoStateCode, "stateCode"},
+	{geoCity, "city"}, {geoZip, "zip"},
+}
+
+func (g *Geo) str(f geoFields) string {
+	switch f {
+	case geoCountryCode:
+		return g.CountryCode
+	case geoStateCode:
+		return g.StateCode
+	case geoCity:
+		return g.City
+	case geoZip:
+		return g.Zip
+	}
+	return g.IPAddress
+}
+
+// Has reports whether the field with the given JSON name ("city",
+// "countryCode", "latitude"...) is set: not empty (not nil for latitude
+// and longitude), or read from JSON as "".
+func (g *Geo) Has(name string) bool {
+	if g == nil {
+		return false
+	}
+	switch name {
+	case "latitude":
+		return g.Latitude != nil
+	case "longitude":
+		return g.Longitude != nil
+	}
+	for _, f := range geoFieldNames {
+		if f.name == name {
+			return g.str(f.field) != "" || g.empty&f.field != 0
+		}
+	}
+	return false
+}
+
+type geoJSON Geo
+
+// UnmarshalJSON reads a Geo, remembering which string fields were given
+// empty.
+func (g *Geo) UnmarshalJSON(b []byte) error {
+	var v geoJSON
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*g = Geo(v)
+	g.empty = 0
+	if !bytes.Contains(b, []byte(`""`)) {
+		return nil
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	for _, f := range geoFieldNames {
+		if r, ok := raw[f.name]; ok && string(bytes.TrimSpace(r)) == `""` {
+			g.empty |= f.field
+		}
+	}
+	return nil
+}
+
+// MarshalJSON writes a Geo, with the string fields it was read with as ""
+// written as "".
+func (g Geo) MarshalJSON() ([]byte, error) {
+	// As delivery.Marshal, without HTML escaping: the outer encoder keeps
+	// what this returns as it is.
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(geoJSON(g)); err != nil {
+		return nil, err
+	}
+	b := bytes.TrimRight(buf.Bytes(), "\n")
+	if g.empty == 0 {
+		return b, nil
+	}
+	b = b[:len(b)-1] // the closing brace
+	for _, f := range geoFieldNames {
+		if g.empty&f.field != 0 && g.str(f.field) == "" {
+			if len(b) > 1 {
+				b = append(b, ',')
+			}
+			b = append(b, `"`+f.name+`":""`...)
+		}
+	}
+	return append(b, '}'), nil
+}

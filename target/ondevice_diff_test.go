@@ -1,0 +1,765 @@
+package target_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/target-go/sdk/target"
+)
+
+// TestOnDeviceDifferential is a differential fuzzer: it decides generated
+// requests with this client's on-device engine and with Adobe's Node.js SDK
+// 2.4.3 (on-device, from the same artifact, no network), and requires the
+// same answer: the same status, the same execute and prefetch content in
+// the same shape ("[]" where Node writes "[]"), the same remote mboxes and
+// views, and the same geo lookups. Inputs where Adobe's engine is known to
+// be wrong are listed in engineKeptDifferences and counted apart.
+//
+// Every input is also decided several times by the Go engine, which must
+// answer the same each time (decisions are deterministic).
+//
+// It runs every artifact of the conformance suite, the large one, and
+// artifacts derived from them (campaign macros in every kind of offer,
+// clock rules around now, and a probe artifact whose rules read every
+// context field). It needs TARGET_SDK_TESTING_DIR, TARGET_NODE_SDK_DIR (a
+// node_modules directory holding @adobe/target-nodejs-sdk, see
+// testdata/node) and node on PATH. TARGET_DIFF_SCALE multiplies the number
+// of inputs per artifact (default 1: about 5,000 inputs in all, a quarter
+// of that under the race detector, which slows decisions tenfold) and
+// TARGET_DIFF_SEED changes the seed, for longer runs:
+//
+//	TARGET_DIFF_SCALE=20 TARGET_DIFF_SEED=7 go test ./target -run OnDeviceDifferential -timeout 1h
+func TestOnDeviceDifferential(t *testing.T) {
+	dir := suiteDir(t)
+	nodeModules := os.Getenv("TARGET_NODE_SDK_DIR")
+	if nodeModules == "" {
+		t.Skip("TARGET_NODE_SDK_DIR is not set; see testdata/node to install Adobe's Node.js SDK")
+	}
+	_, err := os.Stat(filepath.Join(nodeModules, "@adobe", "target-nodejs-sdk", "package.json"))
+	require.NoError(t, err, "TARGET_NODE_SDK_DIR holds no @adobe/target-nodejs-sdk")
+	node, err := exec.LookPath("node")
+	require.NoError(t, err, "node is needed for the differential test")
+	scale := envInt(t, "TARGET_DIFF_SCALE", 1)
+	seed := uint64(envInt(t, "TARGET_DIFF_SEED", 15))
+
+	artifacts := diffArtifacts(t, dir, time.Now())
+	var mu sync.Mutex
+	total := diffCounts{byClass: map[string]int{}}
+	t.Cleanup(func() {
+		t.Logf("%d artifacts, %d inputs, %d with content; differences: %s",
+			len(artifacts), total.inputs, total.withContent, total.summary())
+		// The comparison must be about content, not about empty answers.
+		require.Greater(t, total.withContent, total.inputs/8, "too few inputs got content")
+		for _, k := range engineKeptDifferences {
+			t.Logf("kept %q: %d inputs (%s)", k.name, total.byClass["kept:"+k.name], k.reason)
+		}
+	})
+	for i, a := range artifacts {
+		t.Run(a.name, func(t *testing.T) {
+			t.Parallel()
+			n := a.inputs * scale
+			if target.RaceDetector {
+				n = (n + 3) / 4
+			}
+			requests := newDiffGen(t, a.data, seed*1000+uint64(i)).requests(n)
+			c := runDiff(t, node, nodeModules, a.data, requests)
+			mu.Lock()
+			total.add(c)
+			mu.Unlock()
+		})
+	}
+}
+
+type diffArtifact struct {
+	name   string
+	data   []byte
+	inputs int
+}
+
+// diffArtifacts are the suite's artifacts that hold rules, the large one,
+// and the derived ones.
+func diffArtifacts(t *testing.T, dir string, now time.Time) []diffArtifact {
+	files, err := filepath.Glob(filepath.Join(dir, "schema", "artifacts", "*.json"))
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	var out []diffArtifact
+	byName := map[string][]byte{}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		require.NoError(t, err)
+		name := strings.TrimSuffix(filepath.Base(f), ".json")
+		byName[name] = data
+		var a map[string]any
+		require.NoError(t, json.Unmarshal(data, &a), name)
+		if rules, _ := a["rules"].(map[string]any); len(rules) == 0 {
+			continue // blank and unsupported artifacts decide nothing
+		}
+		out = append(out, diffArtifact{name: name, data: data, inputs: 200})
+	}
+	big, err := os.ReadFile(filepath.Join(dir, "schema", "artifact.json"))
+	require.NoError(t, err)
+	out = append(out, diffArtifact{name: "artifact", data: big, inputs: 300})
+	for _, base := range []string{"TEST_ARTIFACT_CAMPAIGN_MACROS", "TEST_ARTIFACT_PAGELOAD_VEC_AB", "TEST_ARTIFACT_VIEWS", "TEST_ARTIFACT_AB_SIMPLE"} {
+		data, ok := byName[base]
+		require.True(t, ok, "the suite has no %s", base)
+		out = append(out, diffArtifact{name: "macros_" + base, data: withMacros(t, data), inputs: 200})
+	}
+	for _, base := range []string{"TEST_ARTIFACT_AB_SIMPLE", "TEST_ARTIFACT_PAGELOAD_VEC_XT"} {
+		out = append(out, diffArtifact{name: "clock_" + base, data: withClockRules(t, byName[base], now), inputs: 200})
+	}
+	out = append(out, diffArtifact{name: "probe", data: probeArtifact(t, byName["TEST_ARTIFACT_AB_SIMPLE"]), inputs: 120})
+	return out
+}
+
+func envInt(t *testing.T, name string, def int) int {
+	s := os.Getenv(name)
+	if s == "" {
+		return def
+	}
+	n, err := strconv.Atoi(s)
+	require.NoError(t, err, "%s must be a number", name)
+	require.Positive(t, n, "%s must be positive", name)
+	return n
+}
+
+// diffCounts counts inputs and differences by class.
+type diffCounts struct {
+	inputs, withContent int
+	byClass             map[string]int
+}
+
+func (c *diffCounts) add(o diffCounts) {
+	c.inputs += o.inputs
+	c.withContent += o.withContent
+	for k, v := range o.byClass {
+		c.byClass[k] += v
+	}
+}
+
+func (c *diffCounts) summary() string {
+	if len(c.byClass) == 0 {
+		return "none"
+	}
+	keys := make([]string, 0, len(c.byClass))
+	for k := range c.byClass {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s %d", k, c.byClass[k])
+	}
+	return b.String()
+}
+
+// engineKeptDifference is a class of inputs on which this engine knowingly
+// answers otherwise than Adobe's, because Adobe's answer is wrong.
+type engineKeptDifference struct {
+	name, reason string
+	applies      func(req map[string]any) bool
+}
+
+var engineKeptDifferences = []engineKeptDifference{
+	{
+		name: "prototype mbox names",
+		reason: "Adobe's engine looks rules up in plain JavaScript objects, so an mbox or view named like an " +
+			"Object.prototype member (constructor, toString, __proto__...) finds that member instead of " +
+			"rules and the call fails; here such a name is a name like any other",
+		applies: func(req map[string]any) bool {
+			return slices.ContainsFunc(requestedNames(req), func(n string) bool { return jsPrototypeNames[n] })
+		},
+	},
+	{
+		name: "array and object parameters",
+		reason: "the Delivery API defines parameter values as strings, and JavaScript's String() of an " +
+			"array or object (\"a,1\", \"[object Object]\") is not a value anyone means; Adobe's engine " +
+			"puts them into the rule context as they are, here the request is refused with an error " +
+			"naming the parameter",
+		applies: func(req map[string]any) bool { return hasParameter(req, isComposite) },
+	},
+	{
+		name: "typed parameters",
+		reason: "the Delivery API defines parameter values as strings and the edge compares their text; " +
+			"the client reads a JSON number or boolean as the text JavaScript's String() makes of it, and " +
+			"null as \"\" (as any string field), where Adobe's engine keeps the JSON value, so a number has " +
+			"no \"_lc\" twin, false == \"\" holds and a ${mbox.x} macro of null writes \"null\"",
+		applies: func(req map[string]any) bool {
+			return hasParameter(req, func(v any) bool {
+				switch v.(type) {
+				case nil, bool, float64:
+					return true
+				}
+				return false
+			})
+		},
+	},
+	{
+		name: "dotted names under a parameter",
+		reason: "parameters \"a\": \"x\" and \"a.b\": \"y\" make Adobe's engine set a property on the " +
+			"string \"x\", a TypeError that fails the whole call; here the later name wins, a becomes " +
+			"an object holding b",
+		applies: func(req map[string]any) bool {
+			for _, d := range requestDetails(req) {
+				p, _ := d["parameters"].(map[string]any)
+				for k := range p {
+					for prefix, v := range p {
+						if strings.HasPrefix(k, prefix+".") && expandable(k) && jsTruthyValue(v) {
+							return true
+						}
+					}
+				}
+			}
+			return false
+		},
+	},
+	{
+		name: "mbox requests without a name",
+		reason: "the Delivery API requires an mbox's name, and the client refuses a request without one " +
+			"before deciding it, on-device as server-side; Adobe's engine answers it",
+		applies: func(req map[string]any) bool {
+			for _, part := range []string{"execute", "prefetch"} {
+				p, _ := req[part].(map[string]any)
+				items, _ := p["mboxes"].([]any)
+				for _, it := range items {
+					if m, ok := it.(map[string]any); ok && m["name"] == "" {
+						return true
+					}
+				}
+			}
+			return false
+		},
+	},
+	{
+		name: "www-prefixed host labels",
+		reason: "Adobe's engine drops the first four characters of any subdomain starting with \"www\" " +
+			"(www2.example.com has subdomain \"\", wwwshop.example.com \"op\"); only a \"www\" label " +
+			"is not a subdomain",
+		applies: func(req map[string]any) bool {
+			return anyHost(req, func(h string) bool {
+				first, _, _ := strings.Cut(strings.ToLower(h), ".")
+				return strings.HasPrefix(first, "www") && first != "www"
+			})
+		},
+	},
+	{
+		name: "upper-case hosts",
+		reason: "host names are case-insensitive (RFC 3986 section 3.2.2); Adobe's engine keeps a host " +
+			"the Public Suffix List does not cover (LOCALHOST, Foo.Local) as given, so its page.domain fails " +
+			"a rule on the lower-case name",
+		applies: func(req map[string]any) bool {
+			return anyHost(req, func(h string) bool { return slices.Contains(hazardHosts["upper"], h) })
+		},
+	},
+	{
+		name: "'@' in a path",
+		reason: "Adobe's URL parser takes everything up to an '@' anywhere in the URL as user " +
+			"information, so https://example.com/a@b has host \"b\" and path \"\"; '@' is a path " +
+			"character (RFC 3986 section 3.3), and here user information ends with the authority",
+		applies: func(req map[string]any) bool {
+			for _, u := range requestURLs(req) {
+				_, rest, ok := strings.Cut(u, "://")
+				if !ok {
+					continue
+				}
+				if i := strings.IndexAny(rest, "/?#"); i >= 0 && strings.Contains(rest[i:], "@") {
+					return true
+				}
+			}
+			return false
+		},
+	},
+	{
+		name: "IPv6 hosts",
+		reason: "Adobe's URL parser ends the host at the first ':' of an IPv6 literal ([2001:db8::1] " +
+			"becomes \"[2001\"); the host here is the address",
+		applies: func(req map[string]any) bool {
+			return anyHost(req, func(h string) bool { return strings.HasPrefix(h, "[") })
+		},
+	},
+}
+
+func expandable(k string) bool {
+	return strings.Contains(k, ".") && !strings.Contains(k, "..") && !strings.HasPrefix(k, ".") && !strings.HasSuffix(k, ".")
+}
+
+func jsTruthyValue(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return false
+	case bool:
+		return x
+	case float64:
+		return x != 0 && x == x
+	case string:
+		return x != ""
+	}
+	return true
+}
+
+func isComposite(v any) bool {
+	switch v.(type) {
+	case []any, map[string]any:
+		return true
+	}
+	return false
+}
+
+// hasParameter reports whether f holds for any mbox, page-load or view
+// parameter or profile parameter of the request.
+func hasParameter(req map[string]any, f func(v any) bool) bool {
+	for _, d := range requestDetails(req) {
+		for _, k := range []string{"parameters", "profileParameters"} {
+			p, _ := d[k].(map[string]any)
+			for _, v := range p {
+				if f(v) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// requestDetails are the request's mbox, page-load and view requests.
+func requestDetails(req map[string]any) []map[string]any {
+	var out []map[string]any
+	for _, part := range []string{"execute", "prefetch"} {
+		p, _ := req[part].(map[string]any)
+		if pl, ok := p["pageLoad"].(map[string]any); ok {
+			out = append(out, pl)
+		}
+		for _, list := range []string{"mboxes", "views"} {
+			items, _ := p[list].([]any)
+			for _, it := range items {
+				if m, ok := it.(map[string]any); ok {
+					out = append(out, m)
+				}
+			}
+		}
+	}
+	return out
+}
+
+var jsPrototypeNames = map[string]bool{
+	"constructor": true, "__proto__": true, "toString": true, "valueOf": true, "hasOwnProperty": true,
+	"isPrototypeOf": true, "propertyIsEnumerable": true, "toLocaleString": true, "__defineGetter__": true,
+	"__defineSetter__": true, "__lookupGetter__": true, "__lookupSetter__": true,
+}
+
+func requestedNames(req map[string]any) []string {
+	var names []string
+	for _, part := range []string{"execute", "prefetch"} {
+		p, _ := req[part].(map[string]any)
+		for _, list := range []string{"mboxes", "views"} {
+			items, _ := p[list].([]any)
+			for _, it := range items {
+				if m, ok := it.(map[string]any); ok {
+					if n, ok := m["name"].(string); ok {
+						names = append(names, n)
+					}
+				}
+			}
+		}
+	}
+	return names
+}
+
+// anyHost reports whether f holds for the host of any URL in the request
+// (the page, the referrer, or an mbox's, page load's or view's own).
+func anyHost(req map[string]any, f func(host string) bool) bool {
+	for _, u := range requestURLs(req) {
+		if h := diffHost(u); h != "" && f(h) {
+			return true
+		}
+	}
+	return false
+}
+
+func requestURLs(req map[string]any) []string {
+	var urls []string
+	addr := func(m map[string]any) {
+		a, _ := m["address"].(map[string]any)
+		for _, k := range []string{"url", "referringUrl"} {
+			if s, ok := a[k].(string); ok {
+				urls = append(urls, s)
+			}
+		}
+	}
+	if c, ok := req["context"].(map[string]any); ok {
+		addr(c)
+	}
+	for _, part := range []string{"execute", "prefetch"} {
+		p, _ := req[part].(map[string]any)
+		if pl, ok := p["pageLoad"].(map[string]any); ok {
+			addr(pl)
+		}
+		for _, list := range []string{"mboxes", "views"} {
+			items, _ := p[list].([]any)
+			for _, it := range items {
+				if m, ok := it.(map[string]any); ok {
+					addr(m)
+				}
+			}
+		}
+	}
+	return urls
+}
+
+// diffHost is the host part of a generated URL, as text.
+func diffHost(u string) string {
+	_, rest, ok := strings.Cut(u, "://")
+	if !ok {
+		return ""
+	}
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		rest = rest[:i]
+	}
+	if i := strings.LastIndex(rest, "@"); i >= 0 {
+		rest = rest[i+1:]
+	}
+	if strings.HasPrefix(rest, "[") {
+		return rest
+	}
+	h, _, _ := strings.Cut(rest, ":")
+	return h
+}
+
+// nodeDecision is one answer of testdata/ondevicediff.js.
+type nodeDecision struct {
+	Status     int            `json:"status"`
+	Response   map[string]any `json:"response"`
+	Meta       map[string]any `json:"meta"`
+	GeoLookups []string       `json:"geoLookups"`
+	Error      string         `json:"error"`
+}
+
+func runNodeEngine(t *testing.T, node, nodeModules string, artifact []byte, requests []map[string]any) []nodeDecision {
+	tmp := t.TempDir()
+	artifactFile := filepath.Join(tmp, "artifact.json")
+	require.NoError(t, os.WriteFile(artifactFile, artifact, 0o600))
+	reqFile := filepath.Join(tmp, "requests.json")
+	b, err := json.Marshal(requests)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(reqFile, b, 0o600))
+	script, err := filepath.Abs(filepath.Join("testdata", "ondevicediff.js"))
+	require.NoError(t, err)
+	cmd := exec.CommandContext(t.Context(), node, script, artifactFile, reqFile, diffClient)
+	cmd.Env = append(os.Environ(), "NODE_PATH="+nodeModules)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	require.NoError(t, err, "node: %s", stderr.String())
+	var results []nodeDecision
+	require.NoError(t, json.Unmarshal(out, &results))
+	require.Len(t, results, len(requests))
+	return results
+}
+
+// diffGeoAnswer is the geo lookup's answer for an X-Forwarded-For value;
+// keep it in step with geoAnswer in testdata/ondevicediff.js.
+func diffGeoAnswer(ip string) map[string]any {
+	switch ip {
+	case "":
+		return map[string]any{"x-geo-country-code": "SERVERLAND", "x-geo-city": "SERVERTOWN", "x-geo-latitude": 1.5, "x-geo-longitude": 2.5}
+	case "203.0.113.7":
+		return map[string]any{"x-geo-country-code": "US", "x-geo-region-code": "CA", "x-geo-city": "SAN FRANCISCO", "x-geo-latitude": 37.75, "x-geo-longitude": -122.4}
+	case "2001:db8::7":
+		return map[string]any{"x-geo-country-code": "CA", "x-geo-region-code": "BC", "x-geo-city": "VANCOUVER", "x-geo-latitude": "49.28", "x-geo-longitude": "-123.12"}
+	}
+	return map[string]any{"x-geo-country-code": "RO"}
+}
+
+// diffTransport answers geo lookups from diffGeoAnswer, recording them,
+// and every other request (notifications) with an empty 200.
+type diffTransport struct {
+	mu      sync.Mutex
+	lookups []string
+}
+
+func (d *diffTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body != nil {
+		_, _ = io.Copy(io.Discard, r.Body)
+		_ = r.Body.Close()
+	}
+	body := []byte(`{"status":200}`)
+	if strings.HasSuffix(r.URL.Path, "/v1/geo") {
+		ip := r.Header.Get("X-Forwarded-For")
+		d.mu.Lock()
+		d.lookups = append(d.lookups, ip)
+		d.mu.Unlock()
+		body, _ = json.Marshal(diffGeoAnswer(ip))
+	}
+	return &http.Response{
+		StatusCode: http.StatusOK,
+		Header:     http.Header{"Content-Type": []string{"application/json"}},
+		Body:       io.NopCloser(bytes.NewReader(body)),
+		Request:    r,
+	}, nil
+}
+
+func (d *diffTransport) take() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	l := d.lookups
+	d.lookups = nil
+	return l
+}
+
+// goDecider decides requests with a Client on-device, as a service would.
+type goDecider struct {
+	c  *target.Client
+	tr *diffTransport
+}
+
+func newGoDecider(t *testing.T, artifact []byte) *goDecider {
+	g, err := tryGoDecider(t, artifact)
+	require.NoError(t, err)
+	return g
+}
+
+// tryGoDecider returns the error of a client that refuses the artifact.
+func tryGoDecider(t *testing.T, artifact []byte) (*goDecider, error) {
+	off := false
+	tr := &diffTransport{}
+	c, err := target.NewClient(target.Config{
+		Client:            diffClient,
+		OrganizationID:    "someOrgId",
+		DecisioningMethod: target.OnDevice,
+		TelemetryEnabled:  &off,
+		HTTPClient:        &http.Client{Transport: tr},
+		OnDevice:          target.OnDeviceConfig{ArtifactPayload: artifact, PollingInterval: -1},
+	})
+	if err != nil {
+		return nil, err
+	}
+	t.Cleanup(c.Close)
+	_, err = c.Ready().Await(t.Context())
+	require.NoError(t, err)
+	return &goDecider{c: c, tr: tr}, nil
+}
+
+// decide returns the answer in the form compared with Node's.
+func (g *goDecider) decide(ctx context.Context, reqJSON []byte) map[string]any {
+	var req target.DeliveryRequest
+	if err := json.Unmarshal(reqJSON, &req); err != nil {
+		g.tr.take()
+		return map[string]any{"error": "request: " + err.Error()}
+	}
+	r, err := g.c.GetOffers(ctx, target.GetOffersOptions{Request: req, SessionID: "diff-session"}).Await(ctx)
+	lookups := g.tr.take()
+	if err != nil {
+		return map[string]any{"error": err.Error(), "geoLookups": lookupsOf(lookups)}
+	}
+	b, err := json.Marshal(r.Response)
+	if err != nil {
+		return map[string]any{"error": "response: " + err.Error()}
+	}
+	var resp map[string]any
+	if err := json.Unmarshal(b, &resp); err != nil {
+		return map[string]any{"error": "response: " + err.Error()}
+	}
+	return comparable(r.Status, resp, r.Meta.RemoteMboxes, r.Meta.RemoteViews, lookups)
+}
+
+func nodeComparable(n nodeDecision) map[string]any {
+	if n.Error != "" {
+		return map[string]any{"error": n.Error, "geoLookups": lookupsOf(n.GeoLookups)}
+	}
+	strs := func(v any) []string {
+		var out []string
+		l, _ := v.([]any)
+		for _, e := range l {
+			s, _ := e.(string)
+			out = append(out, s)
+		}
+		return out
+	}
+	return comparable(n.Status, n.Response, strs(n.Meta["remoteMboxes"]), strs(n.Meta["remoteViews"]), n.GeoLookups)
+}
+
+func lookupsOf(l []string) any {
+	out := make([]any, len(l))
+	for i, s := range l {
+		out[i] = s
+	}
+	return out
+}
+
+// comparable keeps what a decision decides and how it is written: status,
+// execute and prefetch (without traces), what needs the edge, and the
+// geo lookups made.
+func comparable(status int, resp map[string]any, remoteMboxes, remoteViews, lookups []string) map[string]any {
+	sorted := func(l []string) any {
+		l = slices.Clone(l)
+		sort.Strings(l)
+		return lookupsOf(l)
+	}
+	out := map[string]any{
+		"status":       float64(status),
+		"remoteMboxes": sorted(remoteMboxes),
+		"remoteViews":  sorted(remoteViews),
+		"geoLookups":   lookupsOf(lookups),
+	}
+	for _, k := range []string{"execute", "prefetch"} {
+		if v, ok := resp[k]; ok {
+			out[k] = withoutTraces(v)
+		}
+	}
+	return out
+}
+
+func withoutTraces(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			if k != "trace" {
+				out[k] = withoutTraces(e)
+			}
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = withoutTraces(e)
+		}
+		return out
+	}
+	return v
+}
+
+// runDiff compares the answers for requests, and checks that the Go
+// engine answers each the same way every time.
+func runDiff(t *testing.T, node, nodeModules string, artifact []byte, requests []map[string]any) diffCounts {
+	nodeResults := runNodeEngine(t, node, nodeModules, artifact, requests)
+	counts := diffCounts{inputs: len(requests), byClass: map[string]int{}}
+	g, err := tryGoDecider(t, artifact)
+	if err != nil {
+		// An artifact this client refuses must be one Adobe's cannot
+		// decide from either.
+		for i, n := range nodeResults {
+			require.NotEmpty(t, n.Error, "the client refuses the artifact (%v) but Node decides request %d", err, i)
+		}
+		t.Logf("artifact refused by both: %v", err)
+		return counts
+	}
+	shown := map[string]int{}
+	dump := os.Getenv("TARGET_DIFF_DUMP") // a file to append every difference to, as JSON lines
+	report := func(class string, req []byte, want, got any) {
+		counts.byClass[class]++
+		if dump != "" {
+			line, _ := json.Marshal(map[string]any{"class": class, "request": json.RawMessage(req), "node": want, "go": got})
+			f, err := os.OpenFile(dump, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+			require.NoError(t, err)
+			_, err = f.Write(append(line, '\n'))
+			require.NoError(t, errors.Join(err, f.Close()))
+		}
+		if shown[class] >= 3 {
+			return
+		}
+		shown[class]++
+		w, _ := json.Marshal(want)
+		gb, _ := json.Marshal(got)
+		t.Errorf("%s difference:\nrequest: %s\nnode: %s\ngo:   %s", class, req, w, gb)
+	}
+	const repeats = 2
+	for i, req := range requests {
+		reqJSON, err := json.Marshal(req)
+		require.NoError(t, err)
+		want := nodeComparable(nodeResults[i])
+		got := g.decide(t.Context(), reqJSON)
+		for range repeats - 1 {
+			again := g.decide(t.Context(), reqJSON)
+			if !equalJSON(got, again) {
+				report("nondeterministic", reqJSON, got, again)
+				break
+			}
+		}
+		if w, _ := json.Marshal(want); bytes.Contains(w, []byte(`"content"`)) {
+			counts.withContent++
+		}
+		if equalJSON(want, got) {
+			continue
+		}
+		if k := keptFor(req); k != "" {
+			counts.byClass["kept:"+k]++
+			continue
+		}
+		class := "shape"
+		switch {
+		case want["error"] != nil || got["error"] != nil:
+			class = "error"
+		case !equalJSON(want["geoLookups"], got["geoLookups"]):
+			class = "geo lookup"
+		case !equalJSON(want["status"], got["status"]) || !equalJSON(want["remoteMboxes"], got["remoteMboxes"]) ||
+			!equalJSON(want["remoteViews"], got["remoteViews"]):
+			class = "remote dependency"
+		case !equalJSON(prune(want), prune(got)):
+			class = "decision"
+		}
+		report(class, reqJSON, want, got)
+	}
+	return counts
+}
+
+const diffClient = "someClientId"
+
+// prune drops traces, empty lists, empty objects and nulls: what is left
+// is what a decision decides, whatever the shape it is written in.
+func prune(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := map[string]any{}
+		for k, e := range x {
+			if k == "trace" {
+				continue
+			}
+			if p := prune(e); p != nil {
+				out[k] = p
+			}
+		}
+		if len(out) == 0 {
+			return nil
+		}
+		return out
+	case []any:
+		if len(x) == 0 {
+			return nil
+		}
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = prune(e)
+		}
+		return out
+	}
+	return v
+}
+
+func keptFor(req map[string]any) string {
+	for _, k := range engineKeptDifferences {
+		if k.applies(req) {
+			return k.name
+		}
+	}
+	return ""
+}
