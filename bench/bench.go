@@ -148,16 +148,24 @@ func newBench(ctx context.Context, cfg config) (*bench, error) {
 		b.where = "https://" + cmp.Or(cfg.Server, cfg.Client+".tt.omtrdc.net")
 	}
 
-	e, done, err := b.newEnv(ctx, false)
-	if err != nil {
+	if err := b.meetVisitor(ctx); err != nil {
 		b.close()
 		return nil, err
+	}
+	return b, nil
+}
+
+// meetVisitor makes the first call, without cookies, and keeps the cookies
+// of its answer for the calls measured.
+func (b *bench) meetVisitor(ctx context.Context) error {
+	e, done, err := b.newEnv(ctx, false)
+	if err != nil {
+		return err
 	}
 	defer done()
 	resp, err := e.client.GetOffers(ctx, e.options(b.names[0])).Await(ctx)
 	if err != nil {
-		b.close()
-		return nil, fmt.Errorf("first call to the edge: %w", err)
+		return fmt.Errorf("first call to the edge: %w", err)
 	}
 	if resp.TargetCookie != nil {
 		b.visitor.TargetCookie = resp.TargetCookie.Value
@@ -165,7 +173,7 @@ func newBench(ctx context.Context, cfg config) (*bench, error) {
 	if resp.TargetLocationHintCookie != nil {
 		b.visitor.TargetLocationHint = resp.TargetLocationHintCookie.Value
 	}
-	return b, nil
+	return nil
 }
 
 // offers gives each mbox a small JSON offer, the size of a typical feature

@@ -41,6 +41,14 @@ type config struct {
 	// the local edge's, or Target's CDN for a real edge.
 	Artifact string `json:"artifact,omitempty"`
 
+	// Cost is the -cost mode: CPU and allocations per call instead of
+	// latency.
+	Cost       bool          `json:"-"`
+	CostMboxes int           `json:"-"`
+	CostBudget time.Duration `json:"-"`
+	// CostParallel is the burst size of the HTTP/1.1 against HTTP/2 table.
+	CostParallel int `json:"-"`
+
 	JSON     string `json:"-"`
 	Replay   string `json:"-"`
 	SVG      string `json:"-"`
@@ -103,6 +111,10 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.StringVar(&cfg.Server, "server", "", "real edge: server domain (host[:port]); default {client}.tt.omtrdc.net")
 	fs.StringVar(&cfg.Mbox, "mbox-prefix", "bench-mbox-", "mbox names are this `prefix` followed by 1..N")
 	fs.StringVar(&cfg.Artifact, "artifact", "", "on-device strategy: artifact `URL` (default: the local edge's; for a real edge, Target's CDN)")
+	fs.BoolVar(&cfg.Cost, "cost", false, "measure the client's CPU time and allocations per call, per strategy and for the bare net/http floor, and HTTP/1.1 against HTTP/2, against a local edge in a child process; print that table instead")
+	fs.IntVar(&cfg.CostMboxes, "cost-mboxes", 10, "-cost: mboxes per page")
+	fs.IntVar(&cfg.CostParallel, "cost-parallel", 100, "-cost: parallel calls per burst over HTTP/1.1 and HTTP/2")
+	fs.DurationVar(&cfg.CostBudget, "cost-time", 500*time.Millisecond, "-cost: measuring `time` per row")
 	fs.StringVar(&cfg.JSON, "json", "", "write every figure as JSON to `file`")
 	fs.StringVar(&cfg.Replay, "replay", "", "measure nothing: print the tables of an earlier -json `file` (and write -svg from it)")
 	fs.StringVar(&cfg.SVG, "svg", "", "write a chart of latency vs mbox count to `file` (SVG)")
@@ -143,6 +155,14 @@ func (c config) validate() error {
 		return errors.New("-client and -org go together")
 	case c.Client == "" && c.Server != "":
 		return errors.New("-server needs -client and -org")
+	case c.Cost && (c.CostMboxes < 1 || c.CostMboxes > 1000):
+		return fmt.Errorf("-cost-mboxes %d: want 1 to 1000", c.CostMboxes)
+	case c.Cost && (c.CostParallel < 1 || c.CostParallel > 10000):
+		return fmt.Errorf("-cost-parallel %d: want 1 to 10000", c.CostParallel)
+	case c.Cost && c.CostBudget <= 0:
+		return fmt.Errorf("-cost-time %v: must be positive", c.CostBudget)
+	case c.Cost && (c.Client != "" || c.Replay != "" || c.JSON != "" || c.SVG != ""):
+		return errors.New("-cost measures against its own local edge and prints a table: no -client, -replay, -json or -svg")
 	case c.Progress != "auto" && c.Progress != "on" && c.Progress != "off":
 		return fmt.Errorf("-progress %q: want auto, on or off", c.Progress)
 	}

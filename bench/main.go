@@ -28,6 +28,14 @@ import (
 )
 
 func main() {
+	if spec := os.Getenv(edgeEnv); spec != "" {
+		// This process is the local edge of a -cost run's parent.
+		if err := serveEdgeChild(spec); err != nil {
+			fmt.Fprintln(os.Stderr, "bench edge:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
@@ -46,6 +54,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	cfg, err := parseFlags(args, out)
 	if err != nil {
 		return err
+	}
+	if cfg.Cost {
+		return runCost(ctx, cfg, out)
 	}
 	var res *results
 	if cfg.Replay != "" {

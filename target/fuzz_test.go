@@ -92,3 +92,18 @@ func FuzzDecodeResponse(f *testing.F) {
 		require.NotNil(t, got)
 	})
 }
+
+// TestDecodeResponseRejectsTrailingData: a body must be one JSON object and
+// nothing else but white space, whatever follows it.
+func TestDecodeResponseRejectsTrailingData(t *testing.T) {
+	t.Parallel()
+	for _, body := range []string{`{} {}`, `{}]`, `{}}`, `{"status":200} x`, `{} null`} {
+		got, err := target.DecodeResponse([]byte(body))
+		require.Error(t, err, "%s", body)
+		assert.Nil(t, got)
+		assert.Contains(t, err.Error(), "decoding response")
+	}
+	got, err := target.DecodeResponse([]byte(" {\"status\":200}\r\n\t "))
+	require.NoError(t, err)
+	assert.Equal(t, 200, got.Status)
+}

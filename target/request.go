@@ -1,7 +1,6 @@
 package target
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -443,11 +442,21 @@ func newUUID() string {
 func newSupplementalDataID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
+	// Each half is a signed 64-bit number in Adobe's generator: its first
+	// hex digit is 0-7.
 	b[0] &= 0x7f
 	b[8] &= 0x7f
+	// Upper-case hex written in place: bytes.ToUpper would allocate a copy
+	// before the string does.
+	const digits = "0123456789ABCDEF"
 	var s [33]byte
-	hex.Encode(s[0:16], b[0:8])
+	for i, c := range b {
+		j := 2 * i
+		if i >= 8 {
+			j++ // past the '-'
+		}
+		s[j], s[j+1] = digits[c>>4], digits[c&0x0f]
+	}
 	s[16] = '-'
-	hex.Encode(s[17:], b[8:])
-	return string(bytes.ToUpper(s[:]))
+	return string(s[:])
 }

@@ -150,8 +150,8 @@ func retryAfterSeconds(d time.Duration) string {
 // dropConnection ends the exchange without an answer. Over HTTP/1 it takes
 // the connection and closes it, with SO_LINGER 0 when reset is set so the
 // client sees a TCP reset rather than an orderly EOF. Where the connection
-// cannot be taken (a ResponseRecorder, HTTP/2) it returns with nothing
-// written: the recorder stays empty.
+// cannot be taken it returns with nothing written: a ResponseRecorder stays
+// empty, and over HTTP/2 [Server.ServeHTTP] then resets the stream.
 func dropConnection(w http.ResponseWriter, reset bool) {
 	conn, _, err := http.NewResponseController(w).Hijack()
 	if err != nil {

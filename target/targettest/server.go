@@ -35,8 +35,11 @@
 // that routes to mboxedge35.tt.omtrdc.net after learning its location hint
 // still reaches the local edge; [NewTLSServer] serves a certificate for
 // *.tt.omtrdc.net (and assets.adobetarget.com, the artifact's default
-// host) that this client trusts. [Server.ClientConfig] returns a
-// target.Config wired to all of it.
+// host) that this client trusts. A TLS edge negotiates HTTP/2 by ALPN, as
+// a real edge can, and HTTP/1.1 with clients that do not offer HTTP/2
+// (Config.HTTP1Only offers only HTTP/1.1); over HTTP/2 a reset fault resets
+// the call's stream rather than the connection, which other calls share.
+// [Server.ClientConfig] returns a target.Config wired to all of it.
 //
 // The same server runs standalone, for other clients such as Adobe's own
 // SDKs: go run ./target/targettest/cmd/edge -h.
@@ -150,6 +153,13 @@ type Config struct {
 	// takes ownership and closes it); nil means a new one on a free
 	// loopback port.
 	Listener net.Listener
+	// HTTP1Only makes a TLS edge offer only HTTP/1.1 in its TLS handshake
+	// (ALPN), as an old proxy in front of an edge would. By default a TLS
+	// edge offers HTTP/2 and HTTP/1.1 and [Server.HTTPClient] takes HTTP/2,
+	// as Go's default transport does with a real edge. A plain-HTTP edge
+	// always speaks HTTP/1.1: nothing negotiates HTTP/2 over cleartext
+	// there.
+	HTTP1Only bool
 }
 
 // Validate reports the first problem with c, naming the field.
@@ -340,7 +350,18 @@ func start(cfg Config, useTLS bool) *Server {
 		pool := x509.NewCertPool()
 		pool.AddCert(leaf)
 		transport.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
-		s.ts.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		// Offered in the server's order of preference, as a real edge
+		// does: a client that offers HTTP/2 gets it, one that does not (or
+		// sends no ALPN, as Node's https module) gets HTTP/1.1.
+		protos := []string{"h2", "http/1.1"}
+		if cfg.HTTP1Only {
+			protos = protos[1:]
+		}
+		s.ts.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: protos}
+		s.ts.EnableHTTP2 = !cfg.HTTP1Only
+		// A transport with its own DialContext and TLS config attempts
+		// HTTP/2 only when told to.
+		transport.ForceAttemptHTTP2 = !cfg.HTTP1Only
 		s.ts.StartTLS()
 	} else {
 		s.ts.Start()
@@ -504,6 +525,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.faults.Add(1)
 	}
 	status, message := s.answer(w, r, body, decoded, decodeErr, delay, fault)
+	if status == 0 && r.ProtoMajor == 2 {
+		// The answer was dropped, but an HTTP/2 connection cannot be
+		// taken over to close it: aborting the handler resets the stream
+		// instead (RST_STREAM), which the client sees as a transport
+		// error, as it sees a reset connection over HTTP/1. The log line
+		// goes out first.
+		defer panic(http.ErrAbortHandler)
+	}
 
 	// Client errors are what a client author needs to see; the rest is
 	// detail.

@@ -81,6 +81,34 @@ func TestClientConfig(t *testing.T) {
 	}
 }
 
+// TestTLSServerHTTP1Only checks the HTTP/1.1-only edge: its handshake
+// offers no HTTP/2, and a reset fault drops the TCP connection under TLS.
+func TestTLSServerHTTP1Only(t *testing.T) {
+	t.Parallel()
+	srv := targettest.NewTLSServer(targettest.Config{HTTP1Only: true})
+	t.Cleanup(srv.Close)
+	resp, body := post(t, srv, deliveryURL(srv), validBody)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
+	assert.Equal(t, "HTTP/1.1", resp.Proto)
+
+	// A client that asks for HTTP/2 is refused it too.
+	tr := srv.HTTPClient().Transport.(*http.Transport).Clone()
+	tr.ForceAttemptHTTP2 = true
+	t.Cleanup(tr.CloseIdleConnections)
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, deliveryURL(srv), strings.NewReader(validBody))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err = (&http.Client{Transport: tr}).Do(req)
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	assert.Equal(t, "HTTP/1.1", resp.Proto)
+	assert.Equal(t, "http/1.1", resp.TLS.NegotiatedProtocol)
+
+	srv.ForceFault(targettest.FaultReset, 1)
+	_, _, err = rawPost(t, srv)
+	require.ErrorIs(t, err, syscall.ECONNRESET)
+}
+
 func TestTLSServerRoutesEveryHostToTheEdge(t *testing.T) {
 	t.Parallel()
 	srv := targettest.NewTLSServer(targettest.Config{})
@@ -99,16 +127,24 @@ func TestTLSServerRoutesEveryHostToTheEdge(t *testing.T) {
 		require.Equal(t, http.StatusOK, resp.StatusCode, "%s: %s", base, body)
 		require.NotNil(t, resp.TLS)
 		assert.NotEmpty(t, resp.TLS.VerifiedChains, "%s: the certificate is verified, not skipped", base)
+		assert.Equal(t, "HTTP/2.0", resp.Proto, "%s: the TLS edge negotiates HTTP/2", base)
 	}
 	reqs := srv.Requests()
 	require.Len(t, reqs, 4)
 	assert.Equal(t, "mboxedge35.tt.omtrdc.net", reqs[1].Host, "the Host header shows where the client meant to go")
 	assert.Equal(t, "testclient.tt.omtrdc.net:443", reqs[2].Host)
 
-	// Faults work under TLS too: a reset drops the TCP connection under it.
+	// Faults work under HTTP/2 too: a reset resets the call's stream, and
+	// the connection goes on serving the next call.
+	conns := srv.Stats().Connections
 	srv.ForceFault(targettest.FaultReset, 1)
-	_, _, err := rawPost(t, srv)
-	require.ErrorIs(t, err, syscall.ECONNRESET)
+	resp, _, err := rawPost(t, srv)
+	require.Error(t, err, "a reset stream gives no answer")
+	require.Nil(t, resp)
+	resp, _, err = rawPost(t, srv)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, conns, srv.Stats().Connections, "one HTTP/2 connection carried every call")
 
 	// A client that does not trust the certificate is refused.
 	plain := &http.Client{Transport: &http.Transport{}}

@@ -61,7 +61,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var (
 		cfg       targettest.Config
 		addr      = fs.String("addr", "127.0.0.1:8080", "listen address (host:port; port 0 picks a free one)")
-		useTLS    = fs.Bool("tls", false, "serve HTTPS with a certificate generated at start")
+		useTLS    = fs.Bool("tls", false, "serve HTTPS with a certificate generated at start; HTTP/2 and HTTP/1.1 are offered")
 		certOut   = fs.String("cert-out", "", "with -tls, write the certificate as PEM to this file")
 		offers    = fs.String("offers", "", "JSON file of offers (see targettest.Offers)")
 		verbose   = fs.Bool("v", false, "log every request to standard error, not only the rejected ones")
@@ -70,6 +70,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.Client, "client", targettest.DefaultClient, "client code answered as \"client\"")
 	fs.StringVar(&cfg.OrganizationID, "org", targettest.DefaultOrganizationID, "IMS organization id accepted as imsOrgId")
 	fs.StringVar(&cfg.Cluster, "cluster", "", "location hint of minted tntIds and edgeHost (default "+targettest.DefaultCluster+")")
+	fs.BoolVar(&cfg.HTTP1Only, "http1", false, "with -tls, offer only HTTP/1.1, not HTTP/2")
 	fs.BoolVar(&cfg.NoCluster, "no-cluster", false, "mint tntIds without a location hint and send no edgeHost, so clients keep calling this server")
 	fs.Uint64Var(&cfg.Seed, "seed", 1, "seed of the latency and fault draws and of minted ids")
 	fs.DurationVar(&cfg.Latency.Fixed, "latency", 0, "fixed latency added to every answer")
@@ -89,6 +90,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg.Faults.RetryAfter = *retryWait
 	if *certOut != "" && !*useTLS {
 		return errors.New("-cert-out needs -tls")
+	}
+	if cfg.HTTP1Only && !*useTLS {
+		return errors.New("-http1 needs -tls: plain HTTP is HTTP/1.1 already")
 	}
 	if *offers != "" {
 		b, err := os.ReadFile(*offers)

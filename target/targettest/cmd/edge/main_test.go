@@ -88,7 +88,7 @@ func TestCommandServes(t *testing.T) {
 				require.NoError(t, err)
 				pool := x509.NewCertPool()
 				require.True(t, pool.AppendCertsFromPEM(pemBytes))
-				client.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}
+				client.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true}
 				org = "o@AdobeOrg"
 			}
 			req, err := http.NewRequestWithContext(t.Context(), http.MethodPost,
@@ -109,6 +109,7 @@ func TestCommandServes(t *testing.T) {
 				assert.NotContains(t, got.ID.TntID, ".")
 			} else {
 				assert.Equal(t, "mboxedge35.tt.omtrdc.net", got.EdgeHost)
+				assert.Equal(t, "HTTP/2.0", resp.Proto, "-tls offers HTTP/2")
 			}
 		})
 	}
@@ -120,6 +121,7 @@ func TestCommandRejectsBadFlags(t *testing.T) {
 	for _, args := range [][]string{
 		{"-fault-5xx", "2"},
 		{"-cert-out", "x.pem"},
+		{"-http1"},
 		{"-offers", "/does/not/exist.json"},
 		{"-latency-p99", "1s"},
 		{"extra"},
