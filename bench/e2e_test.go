@@ -48,6 +48,8 @@ func TestRun(t *testing.T) {
 		{"map", "3", "3", true},
 		{"one-request", "1", "1", false},
 		{"coalesced", "1", "1", false},
+		{"visitor", "3", "3", true},
+		{"visitor-new", "3", "3", true},
 		{"on-device", "1", "1", false}, // the display notification
 		{"errgroup", "3", "3", true},
 		{"conc", "3", "3", true},

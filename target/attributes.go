@@ -34,6 +34,11 @@ type Attributes struct {
 // GetOffers, exactly one runs, exactly once. Cancelling the returned future
 // aborts the request too.
 func (c *Client) GetAttributes(ctx context.Context, mboxNames []string, opts GetOffersOptions) *future.Future[*Attributes] {
+	return attributes(ctx, mboxNames, opts, c.GetOffers)
+}
+
+// attributes is GetAttributes over getOffers, the Client's or a Visitor's.
+func attributes(ctx context.Context, mboxNames []string, opts GetOffersOptions, getOffers func(context.Context, GetOffersOptions) *future.Future[*Response]) *future.Future[*Attributes] {
 	onOK, onErr := opts.Callback, opts.ErrCallback
 	opts.Callback, opts.ErrCallback = nil, nil
 	var f *future.Future[*Attributes]
@@ -41,7 +46,7 @@ func (c *Client) GetAttributes(ctx context.Context, mboxNames []string, opts Get
 		f = future.Rejected[*Attributes](err)
 	} else {
 		opts.Request = req
-		offers := c.GetOffers(ctx, opts)
+		offers := getOffers(ctx, opts)
 		f = future.Then(offers, newAttributes)
 		// A Then future owns no work: cancelling it must reach the request.
 		// Cancel is a no-op once offers has settled.

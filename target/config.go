@@ -70,6 +70,10 @@ type Config struct {
 	// serve the calls that ask for OnDevice or Hybrid themselves. Without
 	// it such calls fail with ErrOnDeviceUnavailable.
 	OnDevice OnDeviceConfig
+	// Cookies say how [Client.SetCookies] and [Visitor.SetCookies] write
+	// the mbox and mboxEdgeCluster cookies to a net/http response: Secure,
+	// SameSite and Domain (see CookieOptions).
+	Cookies CookieOptions
 }
 
 // RetryPolicy says when and how often a failed attempt is repeated. Only
@@ -180,6 +184,12 @@ func (cfg *Config) validate() error {
 	}
 	if err := validDecisioningMethod(cfg.DecisioningMethod); err != nil {
 		return bad("DecisioningMethod", "%v", err)
+	}
+	switch ss := cfg.Cookies.SameSite; {
+	case ss < 0 || ss > http.SameSiteNoneMode:
+		return bad("Cookies.SameSite", "%d is not an http.SameSite mode", ss)
+	case strings.ContainsAny(cfg.Cookies.Domain, " \t\r\n;,\"/:"):
+		return bad("Cookies.Domain", "%q is not a cookie domain", cfg.Cookies.Domain)
 	}
 	if cfg.ServerDomain != "" {
 		if err := validHostPort(cfg.ServerDomain); err != nil {

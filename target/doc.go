@@ -187,6 +187,38 @@
 // in flight and closes idle connections; afterwards on-device and hybrid
 // calls fail with [ErrClientClosed] while server-side calls still work.
 //
+// # Serving a visitor from an http.Handler
+//
+// Make a [Visitor] per incoming request, make the request's calls through
+// it, and write its cookies back:
+//
+//	func page(w http.ResponseWriter, r *http.Request) {
+//		v := client.NewVisitor(r) // the mbox and mboxEdgeCluster cookies of r
+//		hero := v.GetOffers(r.Context(), heroOpts)
+//		flags := v.GetAttributes(r.Context(), []string{"flags"}, target.GetOffersOptions{})
+//		res, err := hero.Await(r.Context())
+//		attrs, err := flags.Await(r.Context())
+//		v.SetCookies(w) // one mbox and one mboxEdgeCluster cookie for both calls
+//		...
+//	}
+//
+// The Visitor pins one session id for all of the page's calls, and for a
+// first-time visitor lets the first call establish the tntId and edge
+// cluster before the others start (one extra round trip; a returning
+// visitor's calls all start at once). Without it, parallel calls for a
+// visitor without cookies each get a new session id from the client and a
+// new tntId from the edge, since none carries the other's: one page
+// gives as many mbox cookies as calls, and the profile activity of all but
+// the one whose cookie the browser keeps is lost. A shared SessionID
+// option does not help: the edge mints a tntId per request that carries
+// none. Calls with the same known session merged by a [Coalescer] carry one
+// identity too, but only for mbox calls.
+//
+// [RequestCookies] reads the two cookies from an *http.Request,
+// [Cookie.HTTPCookie] turns a returned [Cookie] into an *http.Cookie (Path
+// /, SameSite Lax, Secure over TLS or when configured, see
+// [CookieOptions]), and [Client.SetCookies] sets those of one [Response].
+//
 // # Cookies and sessions
 //
 // Pass the visitor's mbox cookie value as TargetCookie and set

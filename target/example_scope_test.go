@@ -1,0 +1,78 @@
+package target_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+
+	"github.com/target-go/sdk/target"
+)
+
+// A page handler makes its calls through a Visitor: they share one session
+// and, for a first-time visitor, the tntId the first answer gives, and the
+// page sets one pair of cookies.
+func ExampleClient_NewVisitor() {
+	edge := exampleEdge()
+	defer edge.Close()
+	client, err := target.NewClient(edge.ClientConfig())
+	if err != nil {
+		panic(err)
+	}
+	defer client.CloseIdleConnections()
+
+	page := func(w http.ResponseWriter, r *http.Request) {
+		v := client.NewVisitor(r)
+		hero := v.GetOffers(r.Context(), target.GetOffersOptions{
+			Request: target.DeliveryRequest{Execute: &target.ExecuteRequest{
+				Mboxes: []target.MboxRequest{{Name: "hero"}},
+			}},
+		})
+		flags := v.GetAttributes(r.Context(), []string{"features"}, target.GetOffersOptions{})
+		res, err := hero.Await(r.Context())
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		attrs, err := flags.Await(r.Context())
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		v.SetCookies(w)
+		html, _ := res.Response.Execute.Mboxes[0].Options[0].ContentString()
+		fmt.Fprintln(w, html, "checkout", attrs.GetString("features", "checkout", "v1"))
+		fmt.Fprintln(w, "same visitor:", res.Request.ID == nil && attrs.Response.Request.ID.TntID == v.TntID())
+	}
+
+	rec := httptest.NewRecorder()
+	page(rec, httptest.NewRequest(http.MethodGet, "/", nil)) // a first-time visitor
+	fmt.Print(rec.Body.String())
+	for _, c := range rec.Result().Cookies() {
+		fmt.Println("Set-Cookie:", c.Name, "Path="+c.Path, "Max-Age", c.MaxAge, "SameSite Lax:", c.SameSite == http.SameSiteLaxMode)
+	}
+	// Output:
+	// <h1>Summer sale</h1> checkout v2
+	// same visitor: true
+	// Set-Cookie: mbox Path=/ Max-Age 63244800 SameSite Lax: true
+	// Set-Cookie: mboxEdgeCluster Path=/ Max-Age 1860 SameSite Lax: true
+}
+
+// RequestCookies reads the visitor's cookies from a request, and
+// Cookie.HTTPCookie writes a returned cookie for net/http: Secure because
+// the proxy in front of the server says the visitor came over HTTPS.
+func ExampleRequestCookies() {
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	r.Header.Set("X-Forwarded-Proto", "https")
+	r.AddCookie(&http.Cookie{Name: target.LocationHintCookie, Value: "35"})
+	mbox, hint := target.RequestCookies(r)
+	fmt.Printf("mbox %q, mboxEdgeCluster %q\n", mbox, hint)
+
+	c := &target.Cookie{Name: target.LocationHintCookie, Value: "35", MaxAge: 1860}
+	fmt.Println(c.HTTPCookie(r, target.CookieOptions{}).String())
+	fmt.Println(strings.Contains(c.HTTPCookie(nil, target.CookieOptions{SameSite: http.SameSiteNoneMode}).String(), "Secure"))
+	// Output:
+	// mbox "", mboxEdgeCluster "35"
+	// mboxEdgeCluster=35; Path=/; Max-Age=1860; Secure; SameSite=Lax
+	// true
+}
