@@ -73,45 +73,46 @@ type SendNotificationsOptions struct {
 // and what the caller needs to keep the visitor's state.
 type Response struct {
 	// Request is the request as sent.
-	Request *DeliveryRequest
+	Request *DeliveryRequest `json:"request"`
 	// Response is the edge's answer; empty (not nil) for a beacon request,
 	// which the edge answers with 204 No Content.
-	Response *DeliveryResponse
+	Response *DeliveryResponse `json:"response"`
 	// Status is the HTTP status of the answer (200, or 204 for a beacon).
-	Status int
+	Status int `json:"status"`
 	// TargetCookie is the mbox cookie to set on the visitor: the session id
 	// and the visitor's tntId, with their expiry.
-	TargetCookie *Cookie
+	TargetCookie *Cookie `json:"targetCookie"`
 	// TargetLocationHintCookie is the mboxEdgeCluster cookie to set, nil
 	// when no edge cluster is known.
-	TargetLocationHintCookie *Cookie
+	TargetLocationHintCookie *Cookie `json:"targetLocationHintCookie"`
 	// AnalyticsDetails are the Analytics payloads of the response's page
 	// load, mboxes and views, for client-side Analytics logging.
-	AnalyticsDetails []AnalyticsResponse
+	AnalyticsDetails []AnalyticsResponse `json:"analyticsDetails,omitempty"`
 	// ResponseTokens are the response tokens of every option, in response
 	// order (execute page load, execute mboxes, prefetch page load, views,
 	// prefetch mboxes).
-	ResponseTokens []map[string]any
+	ResponseTokens []map[string]any `json:"responseTokens,omitempty"`
 	// Trace holds the trace objects of the response, in the same order,
 	// when the request asked for a trace.
-	Trace []map[string]any
+	Trace []map[string]any `json:"trace,omitempty"`
 	// Meta says how the call was decided.
-	Meta Meta
-	// Timings are the measured phases of the call.
-	Timings Timings
+	Meta Meta `json:"meta"`
+	// Timings are the measured phases of the call. The durations marshal
+	// as nanoseconds, as time.Duration does.
+	Timings Timings `json:"timings"`
 }
 
 // Meta describes how a call was decided.
 type Meta struct {
 	// DecisioningMethod is the method that answered: ServerSide when the
 	// edge did, OnDevice when the artifact did (a Hybrid call reports which).
-	DecisioningMethod DecisioningMethod
+	DecisioningMethod DecisioningMethod `json:"decisioningMethod"`
 	// RemoteMboxes and RemoteViews name what an on-device decision could
 	// not decide because it needs the edge (the artifact has no rules for
 	// it, or its rules need server-side data); ask the edge for them with a
 	// server-side call. Empty for server-side answers.
-	RemoteMboxes []string
-	RemoteViews  []string
+	RemoteMboxes []string `json:"remoteMboxes,omitempty"`
+	RemoteViews  []string `json:"remoteViews,omitempty"`
 }
 
 // ErrInvalidOption is matched (errors.Is) by every *OptionError.

@@ -62,9 +62,13 @@
 // or chain, without a goroutine per step:
 //
 //	html := future.Then(client.GetOffers(ctx, opts), func(r *target.Response) (string, error) {
-//		s, _ := r.Response.Execute.Mboxes[0].Options[0].ContentString()
-//		return s, nil
+//		return target.MboxContent[string](r, "hero") // ErrNoContent without an offer
 //	})
+//
+// [Response.Mbox], [Response.PrefetchedMbox] and [Response.View] find an
+// answer by name; [MboxContent] and [DecodeContent] decode an offer's JSON
+// content into the caller's type in one call. An mbox the visitor has no
+// offer for is answered with no options: never index Options[0] unchecked.
 //
 // GetAttributes is future.Then over GetOffers: it asks for the named mboxes
 // and merges their JSON offers into [Attributes] with typed getters that take
@@ -195,7 +199,7 @@
 //	func page(w http.ResponseWriter, r *http.Request) {
 //		v := client.NewVisitor(r) // the mbox and mboxEdgeCluster cookies of r
 //		hero := v.GetOffers(r.Context(), heroOpts)
-//		flags := v.GetAttributes(r.Context(), []string{"flags"}, target.GetOffersOptions{})
+//		flags := v.GetAttributes(r.Context(), []string{"flags"}, target.GetAttributesOptions{})
 //		res, err := hero.Await(r.Context())
 //		attrs, err := flags.Await(r.Context())
 //		v.SetCookies(w) // one mbox and one mboxEdgeCluster cookie for both calls

@@ -1,6 +1,8 @@
 package target_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -28,7 +30,7 @@ func ExampleClient_NewVisitor() {
 				Mboxes: []target.MboxRequest{{Name: "hero"}},
 			}},
 		})
-		flags := v.GetAttributes(r.Context(), []string{"features"}, target.GetOffersOptions{})
+		flags := v.GetAttributes(r.Context(), []string{"features"}, target.GetAttributesOptions{})
 		res, err := hero.Await(r.Context())
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadGateway)
@@ -75,4 +77,42 @@ func ExampleRequestCookies() {
 	// mbox "", mboxEdgeCluster "35"
 	// mboxEdgeCluster=35; Path=/; Max-Age=1860; Secure; SameSite=Lax
 	// true
+}
+
+// MboxContent decodes an mbox's JSON offer into the caller's type, and
+// says ErrNoContent, instead of panicking, for an mbox without an offer.
+func ExampleMboxContent() {
+	edge := exampleEdge()
+	defer edge.Close()
+	client, err := target.NewClient(edge.ClientConfig())
+	if err != nil {
+		panic(err)
+	}
+	defer client.CloseIdleConnections()
+
+	ctx := context.Background()
+	res, err := client.GetOffers(ctx, target.GetOffersOptions{
+		Request: target.DeliveryRequest{Execute: &target.ExecuteRequest{
+			Mboxes: []target.MboxRequest{{Name: "features"}, {Name: "no-offer-here"}},
+		}},
+	}).Await(ctx)
+	if err != nil {
+		panic(err)
+	}
+	type features struct {
+		Checkout string `json:"checkout"`
+		MaxItems int    `json:"maxItems"`
+	}
+	f, err := target.MboxContent[features](res, "features")
+	fmt.Printf("%+v %v\n", f, err)
+
+	_, err = target.MboxContent[features](res, "no-offer-here")
+	fmt.Println(errors.Is(err, target.ErrNoContent))
+	if m, ok := res.Mbox("no-offer-here"); ok {
+		fmt.Println("answered with", len(m.Options), "options")
+	}
+	// Output:
+	// {Checkout:v2 MaxItems:20} <nil>
+	// true
+	// answered with 0 options
 }

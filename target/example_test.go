@@ -121,7 +121,7 @@ func ExampleClient_GetAttributes() {
 	}
 
 	ctx := context.Background()
-	attrs, err := client.GetAttributes(ctx, []string{"features"}, target.GetOffersOptions{}).Await(ctx)
+	attrs, err := client.GetAttributes(ctx, []string{"features"}, target.GetAttributesOptions{}).Await(ctx)
 	if err != nil {
 		panic(err)
 	}

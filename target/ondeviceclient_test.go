@@ -421,7 +421,7 @@ func TestOnDeviceGetAttributes(t *testing.T) {
 	req := target.DeliveryRequest{ID: &target.VisitorID{TntID: "v"}, Execute: &target.ExecuteRequest{Mboxes: []target.MboxRequest{{
 		Name: "hero", RequestDetails: target.RequestDetails{Parameters: map[string]string{"tier": "gold"}},
 	}}}}
-	f := s.c.GetAttributes(t.Context(), []string{"hero"}, target.GetOffersOptions{Request: req})
+	f := s.c.GetAttributes(t.Context(), []string{"hero"}, target.GetAttributesOptions{Request: req})
 	a, err := f.Peek()
 	require.NoError(t, err, "settled on return")
 	assert.Equal(t, target.OnDevice, a.Response.Meta.DecisioningMethod)

@@ -170,7 +170,7 @@ func (v *Visitor) GetOffers(ctx context.Context, opts GetOffersOptions) *future.
 }
 
 // GetAttributes is [Client.GetAttributes] as this visitor (see [Visitor]).
-func (v *Visitor) GetAttributes(ctx context.Context, mboxNames []string, opts GetOffersOptions) *future.Future[*Attributes] {
+func (v *Visitor) GetAttributes(ctx context.Context, mboxNames []string, opts GetAttributesOptions) *future.Future[*Attributes] {
 	return attributes(ctx, mboxNames, opts, v.GetOffers)
 }
 

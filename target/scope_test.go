@@ -35,7 +35,7 @@ func pageHandler(t *testing.T, c *target.Client, n int) http.Handler {
 				fs = append(fs, v.GetOffers(r.Context(), target.GetOffersOptions{Request: offersRequest(name)}))
 				continue
 			}
-			a := v.GetAttributes(r.Context(), []string{name}, target.GetOffersOptions{})
+			a := v.GetAttributes(r.Context(), []string{name}, target.GetAttributesOptions{})
 			fs = append(fs, future.Then(a, func(a *target.Attributes) (*target.Response, error) { return a.Response, nil }))
 		}
 		if _, err := batch.All(fs...).Await(r.Context()); err != nil {
@@ -242,7 +242,7 @@ func TestVisitorWaitingCallGivesUp(t *testing.T) {
 	first := v.GetOffers(t.Context(), target.GetOffersOptions{Request: offersRequest("hero")})
 	ctx, cancel := context.WithCancel(t.Context())
 	byCtx := v.GetOffers(ctx, target.GetOffersOptions{Request: offersRequest("hero")})
-	cancelled := v.GetAttributes(t.Context(), []string{"flags"}, target.GetOffersOptions{})
+	cancelled := v.GetAttributes(t.Context(), []string{"flags"}, target.GetAttributesOptions{})
 	waiting := v.GetOffers(t.Context(), target.GetOffersOptions{Request: offersRequest("flags")})
 
 	cancel()
@@ -278,7 +278,7 @@ func TestVisitorInvalidOptionsAndZeroValue(t *testing.T) {
 	_, err = zero.GetOffers(t.Context(), target.GetOffersOptions{ErrCallback: func(err error) { got = err }}).Await(t.Context())
 	require.ErrorIs(t, err, target.ErrNoVisitorClient)
 	require.ErrorIs(t, got, target.ErrNoVisitorClient)
-	_, err = (&target.Visitor{}).GetAttributes(t.Context(), []string{"x"}, target.GetOffersOptions{}).Await(t.Context())
+	_, err = (&target.Visitor{}).GetAttributes(t.Context(), []string{"x"}, target.GetAttributesOptions{}).Await(t.Context())
 	require.ErrorIs(t, err, target.ErrNoVisitorClient)
 	_, err = zero.SendNotifications(t.Context(), target.SendNotificationsOptions{}).Await(t.Context())
 	require.ErrorIs(t, err, target.ErrNoVisitorClient)

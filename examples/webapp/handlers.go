@@ -101,7 +101,9 @@ func (a *app) getAttributes(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	opts := visitorOptions(r, target.DeliveryRequest{})
-	attrs, err := a.client.GetAttributes(r.Context(), names, opts).Await(r.Context())
+	attrs, err := a.client.GetAttributes(r.Context(), names, target.GetAttributesOptions{
+		Request: opts.Request, TargetCookie: opts.TargetCookie, TargetLocationHint: opts.TargetLocationHint,
+	}).Await(r.Context())
 	if err != nil {
 		a.fail(w, r, err)
 		return
