@@ -62,11 +62,11 @@ func (o *GetAttributesOptions) offers() GetOffersOptions {
 // and opts.ErrCallback runs, exactly once. Cancelling the returned future
 // aborts the request too.
 func (c *Client) GetAttributes(ctx context.Context, mboxNames []string, opts GetAttributesOptions) *future.Future[*Attributes] {
-	return attributes(ctx, mboxNames, opts, c.GetOffers)
+	return attributes(ctx, c, mboxNames, opts, c.GetOffers)
 }
 
 // attributes is GetAttributes over getOffers, the Client's or a Visitor's.
-func attributes(ctx context.Context, mboxNames []string, opts GetAttributesOptions, getOffers func(context.Context, GetOffersOptions) *future.Future[*Response]) *future.Future[*Attributes] {
+func attributes(ctx context.Context, c *Client, mboxNames []string, opts GetAttributesOptions, getOffers func(context.Context, GetOffersOptions) *future.Future[*Response]) *future.Future[*Attributes] {
 	var f *future.Future[*Attributes]
 	if req, err := withMboxes(opts.Request, mboxNames); err != nil {
 		f = future.Rejected[*Attributes](err)
@@ -79,7 +79,7 @@ func attributes(ctx context.Context, mboxNames []string, opts GetAttributesOptio
 		// Cancel is a no-op once offers has settled.
 		f.OnError(func(error) { offers.Cancel() })
 	}
-	return withCallbacks(f, opts.Callback, opts.ErrCallback)
+	return withCallbacks(c, f, opts.Callback, opts.ErrCallback)
 }
 
 // withMboxes returns req with the named mboxes appended to its execute

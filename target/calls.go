@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"time"
 
 	"github.com/target-go/sdk/future"
@@ -48,8 +49,13 @@ type GetOffersOptions struct {
 	// goroutine that settled it: the call's own goroutine, or the caller's
 	// for invalid options (then before GetOffers returns). A waiter in
 	// Await may see the result while the callback still runs. A panic in a
-	// callback is raised again on that goroutine (see package future), as
-	// in any goroutine: callbacks should not panic.
+	// callback is recovered, as net/http recovers a panicking handler:
+	// logged at level Error with its stack (to Config.Logger, else
+	// slog.Default()) and handed to Config.OnCallbackPanic; the future's
+	// outcome and the client are not affected. The same holds for the
+	// callbacks of every call option (SendNotifications, GetAttributes,
+	// Coalescer, Visitor); the future's own OnComplete and friends keep
+	// their contract (see package future).
 	Callback    func(*Response)
 	ErrCallback func(error)
 }
@@ -180,7 +186,7 @@ func (c *Client) GetOffers(ctx context.Context, opts GetOffersOptions) *future.F
 		callback: opts.Callback, errCallback: opts.ErrCallback,
 	}
 	f := c.call(ctx, opts.Request, co, validateOffersRequest)
-	return withCallbacks(f, co.callback, co.errCallback)
+	return withCallbacks(c, f, co.callback, co.errCallback)
 }
 
 // SendNotifications sends display and click notifications for prefetched
@@ -195,16 +201,19 @@ func (c *Client) SendNotifications(ctx context.Context, opts SendNotificationsOp
 		callback: opts.Callback, errCallback: opts.ErrCallback,
 	}
 	f := c.call(ctx, opts.Request, co, validateNotificationsRequest)
-	return withCallbacks(f, co.callback, co.errCallback)
+	return withCallbacks(c, f, co.callback, co.errCallback)
 }
 
 // withCallbacks registers the Python-style callbacks on f: exactly one of
-// them runs, once, when f settles.
-func withCallbacks[T any](f *future.Future[T], onOK func(T), onErr func(error)) *future.Future[T] {
+// them runs, once, when f settles. A panic in them is recovered and
+// reported by c (see Client.recoverCallback); c may be nil, for the calls
+// of a zero Coalescer or Visitor.
+func withCallbacks[T any](c *Client, f *future.Future[T], onOK func(T), onErr func(error)) *future.Future[T] {
 	if onOK == nil && onErr == nil {
 		return f
 	}
 	f.OnComplete(func(v T, err error) {
+		defer c.recoverCallback()
 		if err != nil {
 			if onErr != nil {
 				onErr(err)
@@ -216,6 +225,38 @@ func withCallbacks[T any](f *future.Future[T], onOK func(T), onErr func(error)) 
 		}
 	})
 	return f
+}
+
+// recoverCallback, deferred around a Callback or ErrCallback, does for a
+// panic in it what net/http does for a panic in a handler: the callback
+// runs on the SDK's goroutine, outside any recovery of the caller's, so
+// an unrecovered panic would end the whole program. It logs the panic
+// with its stack at level Error (to Config.Logger, else slog.Default(),
+// since a lost panic must not go unseen) and hands it to
+// Config.OnCallbackPanic.
+func (c *Client) recoverCallback() {
+	v := recover()
+	if v == nil {
+		return
+	}
+	p := &future.PanicError{Value: v, Stack: debug.Stack()}
+	log := slog.Default()
+	var hook func(*future.PanicError)
+	if c != nil {
+		if c.cfg.Logger != nil {
+			log = c.cfg.Logger
+		}
+		hook = c.cfg.OnCallbackPanic
+	}
+	log.Error("target: recovered a panic in a Callback or ErrCallback", "panic", v, "stack", string(p.Stack))
+	if hook != nil {
+		defer func() {
+			if v := recover(); v != nil {
+				log.Error("target: recovered a panic in Config.OnCallbackPanic", "panic", v, "stack", string(debug.Stack()))
+			}
+		}()
+		hook(p)
+	}
 }
 
 // call validates and prepares the request on the caller's goroutine, so that

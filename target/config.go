@@ -74,6 +74,12 @@ type Config struct {
 	// the mbox and mboxEdgeCluster cookies to a net/http response: Secure,
 	// SameSite and Domain (see CookieOptions).
 	Cookies CookieOptions
+	// OnCallbackPanic, when set, is called with every panic recovered from
+	// the Callback and ErrCallback options of a call, with its value and
+	// stack, after it was logged; for a metric or an alert. It runs on the
+	// goroutine of the callback that panicked; a panic in it is recovered
+	// and logged too.
+	OnCallbackPanic func(*future.PanicError)
 }
 
 // RetryPolicy says when and how often a failed attempt is repeated. Only

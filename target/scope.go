@@ -158,7 +158,7 @@ func (v *Visitor) SetCookies(w http.ResponseWriter) {
 func (v *Visitor) GetOffers(ctx context.Context, opts GetOffersOptions) *future.Future[*Response] {
 	onOK, onErr := opts.Callback, opts.ErrCallback
 	if v == nil || v.c == nil {
-		return withCallbacks(future.Rejected[*Response](ErrNoVisitorClient), onOK, onErr)
+		return withCallbacks(nil, future.Rejected[*Response](ErrNoVisitorClient), onOK, onErr)
 	}
 	opts.Callback, opts.ErrCallback = nil, nil
 	f := v.do(ctx, func(id visitorIdentity) *future.Future[*Response] {
@@ -166,12 +166,16 @@ func (v *Visitor) GetOffers(ctx context.Context, opts GetOffersOptions) *future.
 		o.TargetCookie, o.TargetLocationHint, o.SessionID = id.cookie, id.cluster, id.session
 		return v.c.GetOffers(ctx, o)
 	})
-	return withCallbacks(f, onOK, onErr)
+	return withCallbacks(v.c, f, onOK, onErr)
 }
 
 // GetAttributes is [Client.GetAttributes] as this visitor (see [Visitor]).
 func (v *Visitor) GetAttributes(ctx context.Context, mboxNames []string, opts GetAttributesOptions) *future.Future[*Attributes] {
-	return attributes(ctx, mboxNames, opts, v.GetOffers)
+	var c *Client
+	if v != nil {
+		c = v.c
+	}
+	return attributes(ctx, c, mboxNames, opts, v.GetOffers)
 }
 
 // SendNotifications is [Client.SendNotifications] as this visitor (see
@@ -179,7 +183,7 @@ func (v *Visitor) GetAttributes(ctx context.Context, mboxNames []string, opts Ge
 func (v *Visitor) SendNotifications(ctx context.Context, opts SendNotificationsOptions) *future.Future[*Response] {
 	onOK, onErr := opts.Callback, opts.ErrCallback
 	if v == nil || v.c == nil {
-		return withCallbacks(future.Rejected[*Response](ErrNoVisitorClient), onOK, onErr)
+		return withCallbacks(nil, future.Rejected[*Response](ErrNoVisitorClient), onOK, onErr)
 	}
 	opts.Callback, opts.ErrCallback = nil, nil
 	f := v.do(ctx, func(id visitorIdentity) *future.Future[*Response] {
@@ -187,7 +191,7 @@ func (v *Visitor) SendNotifications(ctx context.Context, opts SendNotificationsO
 		o.TargetCookie, o.TargetLocationHint, o.SessionID = id.cookie, id.cluster, id.session
 		return v.c.SendNotifications(ctx, o)
 	})
-	return withCallbacks(f, onOK, onErr)
+	return withCallbacks(v.c, f, onOK, onErr)
 }
 
 // visitorIdentity is what a call of the Visitor carries: the mbox cookie
