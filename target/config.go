@@ -50,6 +50,15 @@ type Config struct {
 	// is used as is (its Timeout still applies); bring one for proxies,
 	// tracing or custom TLS.
 	HTTPClient *http.Client
+	// WrapTransport, when set, wraps the transport the Client makes (the
+	// tuned, keep-alive pool described at HTTPClient) in a RoundTripper of
+	// the caller's: for tracing (otelhttp.NewTransport), metrics or
+	// headers, without giving up the pool. Wrapping http.DefaultTransport
+	// in an HTTPClient instead keeps net/http's two idle connections per
+	// host, so each burst of parallel calls dials again. It is called once,
+	// by NewClient, and must not return nil. It cannot be combined with
+	// HTTPClient: wrap that client's own transport instead.
+	WrapTransport func(http.RoundTripper) http.RoundTripper
 	// Logger receives debug records of requests and responses with cookies
 	// and tokens redacted. Nil discards them.
 	Logger *slog.Logger
@@ -136,6 +145,14 @@ func NewClient(cfg Config) (*Client, error) {
 		return nil, err
 	}
 	c := newClient(cfg)
+	if cfg.WrapTransport != nil {
+		rt := cfg.WrapTransport(c.transport)
+		if rt == nil {
+			c.transport.CloseIdleConnections()
+			return nil, &ConfigError{Field: "WrapTransport", Reason: "returned a nil RoundTripper"}
+		}
+		c.http.Transport = rt // the Client made c.http: no one else holds it
+	}
 	c.ready = future.Resolved(struct{}{})
 	if cfg.wantsOnDevice() {
 		od, err := newOnDevice(c, cfg.OnDevice)
@@ -190,6 +207,9 @@ func (cfg *Config) validate() error {
 	}
 	if err := validDecisioningMethod(cfg.DecisioningMethod); err != nil {
 		return bad("DecisioningMethod", "%v", err)
+	}
+	if cfg.WrapTransport != nil && cfg.HTTPClient != nil {
+		return bad("WrapTransport", "cannot be combined with HTTPClient: wrap that client's transport instead")
 	}
 	switch ss := cfg.Cookies.SameSite; {
 	case ss < 0 || ss > http.SameSiteNoneMode:

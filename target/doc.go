@@ -28,8 +28,12 @@
 //		// *target.ConfigError names the field, e.g. Config.OrganizationID
 //	}
 //
-// Bring an *http.Client in Config.HTTPClient for proxies, tracing or custom
-// TLS; it is then used as is. Without one the client makes a transport that
+// To trace or measure the client's requests, wrap its own transport with
+// Config.WrapTransport (otelhttp.NewTransport, say), which keeps the pool
+// below: wrapping http.DefaultTransport instead opened 56 connections for
+// three bursts of 20 calls, against 20 (TestWrapTransportKeepsThePool).
+// Bring an *http.Client in Config.HTTPClient for proxies or custom TLS; it
+// is then used as is. Without one the client makes a transport that
 // keeps up to 100 idle connections per host, so that a burst of parallel
 // calls reuses its connections for the next burst instead of dialling again
 // (measured by TestParallelCallsReuseConnections: 300 calls in bursts of 100

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/target-go/sdk/target"
+	"github.com/target-go/sdk/target/targettest"
 )
 
 // A page handler makes its calls through a Visitor: they share one session
@@ -115,4 +116,49 @@ func ExampleMboxContent() {
 	// {Checkout:v2 MaxItems:20} <nil>
 	// true
 	// answered with 0 options
+}
+
+// tracingTransport stands for otelhttp.NewTransport or any other
+// middleware: it sees each request, then hands it to the SDK's transport.
+type tracingTransport struct {
+	next  http.RoundTripper
+	spans int
+}
+
+func (t *tracingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	t.spans++ // a real tracer starts a span and injects a traceparent header
+	r = r.Clone(r.Context())
+	r.Header.Set("Traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+	return t.next.RoundTrip(r)
+}
+
+// Config.WrapTransport wraps the SDK's own pooled transport, so tracing
+// keeps its keep-alive pool; with OpenTelemetry:
+//
+//	cfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper {
+//		return otelhttp.NewTransport(rt)
+//	}
+func ExampleConfig_wrapTransport() {
+	edge := targettest.NewServer(targettest.Config{NoCluster: true})
+	defer edge.Close()
+	tracer := &tracingTransport{}
+	cfg := edge.ClientConfig()
+	cfg.HTTPClient = nil // WrapTransport wraps the transport the Client makes
+	cfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper {
+		tracer.next = rt
+		return tracer
+	}
+	client, err := target.NewClient(cfg)
+	if err != nil {
+		panic(err)
+	}
+	defer client.CloseIdleConnections()
+
+	ctx := context.Background()
+	_, err = client.GetOffers(ctx, target.GetOffersOptions{
+		Request: target.DeliveryRequest{Execute: &target.ExecuteRequest{Mboxes: []target.MboxRequest{{Name: "hero"}}}},
+	}).Await(ctx)
+	fmt.Println(err, tracer.spans, edge.Requests()[0].Header.Get("Traceparent") != "")
+	// Output:
+	// <nil> 1 true
 }
