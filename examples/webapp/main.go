@@ -1,7 +1,8 @@
 // Command webapp is a sample server that uses the Target SDK the way a
-// real integration does: one shared client, the visitor's mbox and
-// mboxEdgeCluster cookies read from each request and set on each answer,
-// and a page per kind of call.
+// real integration does: one shared client, a target.Visitor per incoming
+// request made from its mbox and mboxEdgeCluster cookies, every call of
+// the request made through it, and its one pair of cookies set on the
+// answer; and a page per kind of call.
 //
 //	go run ./examples/webapp                    # on a local edge, no account needed
 //	go run ./examples/webapp -client acme -org 0123@AdobeOrg
@@ -13,6 +14,7 @@
 //	GET  /prefetchMboxes?mbox=hero          prefetched mboxes, with event tokens
 //	GET  /prefetchViews[?view=home]         prefetched views (all without ?view)
 //	GET  /getAttributes?mbox=flags          the JSON offers of mboxes as attributes
+//	GET  /page?mbox=hero,banner             one call per mbox in parallel, plus the flags
 //	POST /sendNotifications                 {"notifications": [...]} as in the Delivery API
 //
 // The GET pages that call GetOffers take async=true to use the callback
