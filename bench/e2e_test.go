@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -216,7 +217,7 @@ func testEnv(t *testing.T, edge *targettest.Server, s strategy) *env {
 	}
 	c, err := target.NewClient(cfg)
 	require.NoError(t, err)
-	t.Cleanup(c.Close)
+	t.Cleanup(func() { assert.NoError(t, c.Close(context.Background())) })
 	_, err = c.Ready().Await(t.Context())
 	require.NoError(t, err)
 	// A known session: the coalescer merges only calls it knows to be

@@ -190,18 +190,50 @@ func (c *Client) GetOffers(ctx context.Context, opts GetOffersOptions) *future.F
 }
 
 // SendNotifications sends display and click notifications for prefetched
-// content. It is always served by the edge. Its future settles like
-// GetOffers'. Notifications do not block the caller: the call runs on its
-// own goroutine and failures are reported through the future and
-// ErrCallback.
+// content, always to the edge. A notification is data: losing one skews
+// the activity's reporting, so the call is safe to make from a handler
+// that returns at once:
+//
+//   - The notifications outlive ctx: they keep its values (trace ids, for
+//     a Config.WrapTransport) but not its cancellation or deadline, since
+//     a handler's r.Context() ends when it returns. Cancelling the future
+//     gives up waiting, not the delivery.
+//   - They go through the client's queue, bounded by
+//     Config.Notifications.QueueSize: the notifications queued for one
+//     visitor (same session, cookies, ids and request apart from the
+//     notifications) go out together, up to MaxBatch per request, in one
+//     path shared with the display notifications of on-device decisions.
+//   - A request failing for a network error, 429 or 5xx is retried with
+//     backoff, up to MaxAttempts within RetryFor, each attempt bounded by
+//     Config.Timeout. Retrying after a network error can deliver a
+//     notification twice if the edge got it before the connection broke;
+//     Target counts events, so a dropped notification is the worse loss.
+//   - When the queue is full, the call fails at once with
+//     ErrNotificationQueueFull (the newest are refused, so that what was
+//     accepted is not lost), reported to NotificationsConfig.OnDropped and
+//     logged. What cannot be delivered is reported the same way.
+//   - Client.Close(ctx) delivers what is queued before it returns.
+//
+// The future settles when the notifications are delivered, with the
+// Response of the request that carried them (shared by the calls batched
+// into it, and read-only), or when they are dropped, with the reason; an
+// *OptionError for invalid options, and ErrClientClosed after Close, come
+// at once. Exactly one of Callback and ErrCallback runs then. Nothing
+// blocks the caller.
 func (c *Client) SendNotifications(ctx context.Context, opts SendNotificationsOptions) *future.Future[*Response] {
 	co := callOptions{
 		cookie: opts.TargetCookie, hint: opts.TargetLocationHint, customerIDs: opts.CustomerIDs,
 		sessionID: opts.SessionID, method: ServerSide,
-		callback: opts.Callback, errCallback: opts.ErrCallback,
 	}
-	f := c.call(ctx, opts.Request, co, validateNotificationsRequest)
-	return withCallbacks(c, f, co.callback, co.errCallback)
+	var f *future.Future[*Response]
+	if ctx == nil {
+		f = future.Rejected[*Response](optionError("ctx", "nil context"))
+	} else if p, err := c.prepare(opts.Request, co, validateNotificationsRequest); err != nil {
+		f = future.Rejected[*Response](err)
+	} else {
+		f = c.notes.enqueue(ctx, p)
+	}
+	return withCallbacks(c, f, opts.Callback, opts.ErrCallback)
 }
 
 // withCallbacks registers the Python-style callbacks on f: exactly one of

@@ -1,6 +1,7 @@
 package target
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -47,6 +48,9 @@ type Client struct {
 	// one; nil until then.
 	cluster atomic.Pointer[string]
 
+	// notes is the queue through which notifications go.
+	notes *notifier
+
 	// od is the on-device decisioning, nil when not configured.
 	od *onDevice
 	// ready is what Ready returns, the same future every time.
@@ -88,6 +92,7 @@ func newClient(cfg Config) *Client {
 		c.transport = t
 		c.http = &http.Client{Transport: t}
 	}
+	c.notes = newNotifier(c)
 	return c
 }
 
@@ -111,20 +116,39 @@ func (c *Client) CloseIdleConnections() {
 // OnDeviceConfig.OnArtifactDownloadFailed).
 func (c *Client) Ready() *future.Future[struct{}] { return c.ready }
 
-// Close releases what the Client runs in the background: it stops the
-// artifact polling (waiting for a download in progress to end), waits for
-// the display notifications of on-device decisions already started (each
-// bounded by Config.Timeout), then closes idle connections as
-// CloseIdleConnections does. When it returns, the Client has no goroutine
-// left of its own, apart from server-side calls still in flight, whose
-// futures settle as usual.
+// Close releases what the Client runs in the background, and delivers
+// what it was asked to: it stops the artifact polling (waiting for a
+// download in progress to end), then waits until every notification
+// accepted by SendNotifications and every display notification of an
+// on-device decision has been delivered or dropped (see
+// Client.SendNotifications), then closes idle connections as
+// CloseIdleConnections does.
 //
-// After Close, on-device and hybrid calls fail with ErrClientClosed;
-// server-side calls and SendNotifications keep working, opening new
+// ctx bounds the wait for the notifications: when it ends first, the
+// requests in flight are aborted, the notifications left are dropped and
+// reported (NotificationsConfig.OnDropped and the log, with an error
+// wrapping ErrClientClosed), and Close returns an error wrapping ctx's
+// error. It returns nil when everything was delivered or dropped for its
+// own reasons. A nil ctx waits as long as the retries take. When Close
+// returns, the Client has no goroutine left of its own, apart from
+// GetOffers calls still in flight, whose futures settle as usual.
+//
+// After Close, on-device and hybrid calls and SendNotifications fail with
+// ErrClientClosed; server-side GetOffers calls keep working, opening new
 // connections. Close is safe to call more than once and concurrently.
-func (c *Client) Close() {
+func (c *Client) Close(ctx context.Context) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	if c.od != nil {
-		c.od.Close()
+		c.od.stop()
+	}
+	err := c.notes.close(ctx)
+	if c.od != nil {
+		// Every notification has settled: the callbacks are all that is
+		// left to wait for.
+		c.od.sending.Wait()
 	}
 	c.CloseIdleConnections()
+	return err
 }

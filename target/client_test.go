@@ -871,7 +871,8 @@ func TestErrorPathsOfEveryCall(t *testing.T) {
 		for fname, fault := range faults {
 			t.Run(name+"/"+fname, func(t *testing.T) {
 				t.Parallel()
-				c, srv := setup(t, targettest.Config{Offers: offers})
+				// One attempt for notifications too, which retry by default.
+				c, srv := setup(t, targettest.Config{Offers: offers}, func(cfg *target.Config) { cfg.Notifications.MaxAttempts = 1 })
 				srv.ForceFault(fault, 1)
 				got := make(chan error, 2)
 				err := call(c, t.Context(), func(err error) { got <- err })

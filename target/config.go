@@ -83,6 +83,10 @@ type Config struct {
 	// the mbox and mboxEdgeCluster cookies to a net/http response: Secure,
 	// SameSite and Domain (see CookieOptions).
 	Cookies CookieOptions
+	// Notifications configures the queue that delivers notifications:
+	// its bound, batching, retries and the report of what it drops (see
+	// Client.SendNotifications).
+	Notifications NotificationsConfig
 	// OnCallbackPanic, when set, is called with every panic recovered from
 	// the Callback and ErrCallback options of a call, with its value and
 	// stack, after it was logged; for a metric or an alert. It runs on the
@@ -207,6 +211,9 @@ func (cfg *Config) validate() error {
 	}
 	if err := validDecisioningMethod(cfg.DecisioningMethod); err != nil {
 		return bad("DecisioningMethod", "%v", err)
+	}
+	if err := cfg.Notifications.validate(); err != nil {
+		return err
 	}
 	if cfg.WrapTransport != nil && cfg.HTTPClient != nil {
 		return bad("WrapTransport", "cannot be combined with HTTPClient: wrap that client's transport instead")

@@ -236,7 +236,7 @@ func ExampleClient_GetOffers_onDevice() {
 	if err != nil {
 		panic(err)
 	}
-	defer client.Close()
+	defer func() { _ = client.Close(context.Background()) }()
 
 	ctx := context.Background()
 	if _, err := client.Ready().Await(ctx); err != nil { // at once with a payload

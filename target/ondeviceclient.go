@@ -51,14 +51,14 @@ func newOnDevice(c *Client, od OnDeviceConfig) (*onDevice, error) {
 // Ready settles when the first artifact is in use.
 func (od *onDevice) Ready() *future.Future[struct{}] { return od.engine.artifacts.Ready() }
 
-// Close stops polling for new artifacts and waits for the notifications in
-// flight. Later decisions fail with ErrClientClosed.
-func (od *onDevice) Close() {
+// stop stops polling for new artifacts. Later decisions fail with
+// ErrClientClosed; Client.Close then waits for the notifications in
+// flight, which go through the client's notification queue.
+func (od *onDevice) stop() {
 	od.mu.Lock()
 	od.closed.Store(true)
 	od.mu.Unlock()
 	od.engine.Close()
-	od.sending.Wait()
 }
 
 // begin counts a notification request in, unless Close has begun: Close

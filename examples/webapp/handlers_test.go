@@ -37,7 +37,7 @@ func setup(t *testing.T) *site {
 	t.Cleanup(edge.Close)
 	c, err := target.NewClient(edge.ClientConfig())
 	require.NoError(t, err)
-	t.Cleanup(c.Close)
+	t.Cleanup(func() { assert.NoError(t, c.Close(context.Background())) })
 	srv := httptest.NewServer((&app{client: c, log: slog.New(slog.DiscardHandler), edge: edge.URL}).routes())
 	t.Cleanup(srv.Close)
 	jar, err := cookiejar.New(nil)
