@@ -42,7 +42,8 @@ func (v *valueTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // edge fails 10% of requests transiently: after Close, every notification
 // was delivered exactly once (by id), with the handlers' context values.
 func TestNotificationsOutliveTheirHandlers(t *testing.T) {
-	t.Parallel()
+	// Not parallel: its 10,000 notifications would slow the timed calls of
+	// the other tests on a shared machine.
 	const visitors, perVisitor, perCall = 50, 40, 5 // 2,000 handler calls, 10,000 notifications
 	edge := targettest.NewServer(targettest.Config{
 		NoCluster:   true,
