@@ -173,8 +173,9 @@ type callOptions struct {
 // artifact cannot decide comes back empty, with Status 206 and the names in
 // Response.Meta. Before the first artifact the call fails with
 // ErrArtifactNotReady. Display notifications for executed decisions are
-// sent to the edge afterwards, in one request per call that the caller
-// does not wait for (see OnDeviceConfig.OnNotificationsSent). With Hybrid
+// sent to the edge afterwards through the notification queue of
+// SendNotifications (batched per visitor, retried, flushed by Close), and
+// the caller does not wait for them (see OnDeviceConfig.OnNotificationsSent). With Hybrid
 // the call is decided on-device when the artifact is in and can decide
 // everything the request asks for, and by the edge otherwise. Both fail
 // with ErrOnDeviceUnavailable on a Client without on-device decisioning,

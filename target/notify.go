@@ -40,7 +40,9 @@ type NotificationsConfig struct {
 	// DefaultNotificationBatch; negative is an error.
 	MaxBatch int
 	// MaxAttempts is the most attempts for one request, the first
-	// included; only network errors, 429 and 5xx answers are retried.
+	// included; only network errors, 429 and 5xx answers are retried. Each
+	// attempt is bounded by Config.Timeout and makes the retries of
+	// Config.Retry, if any, itself.
 	// Zero means DefaultNotificationMaxAttempts; negative is an error.
 	MaxAttempts int
 	// RetryFor bounds the time from a request's first attempt to the start

@@ -37,10 +37,11 @@ type OnDeviceConfig struct {
 	// with the location and the error. It runs on the polling goroutine.
 	OnArtifactDownloadFailed func(location string, err error)
 	// OnNotificationsSent, when set, is called when the display
-	// notifications of an on-device decision have been sent, with the
-	// edge's answer or the error; failures are logged as well. It runs on
-	// the goroutine of that SendNotifications call (the caller's, with
-	// ErrClientClosed, when Close came before the request could start).
+	// notifications of an on-device decision have been delivered, with the
+	// edge's answer, or dropped, with the error (after the retries of
+	// Config.Notifications); failures are logged as well. It runs on the
+	// notification queue's goroutine (the caller's, with ErrClientClosed,
+	// when Close came before the notifications could be queued).
 	// Client.Close waits for it, so it must not call Close.
 	OnNotificationsSent func(*Response, error)
 }
