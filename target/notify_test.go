@@ -262,3 +262,19 @@ func TestNotificationsBatchedPerVisitor(t *testing.T) {
 	r2, _ := fs[3].Peek()
 	assert.Same(t, r, r2, "calls batched together share the Response")
 }
+
+// TestNotificationWithEndedContext: the call a handler makes just as its
+// request ends (the "call ended: context canceled") is delivered.
+func TestNotificationWithEndedContext(t *testing.T) {
+	t.Parallel()
+	c, edge := setup(t, targettest.Config{})
+	ctx, cancel := context.WithCancel(context.WithValue(t.Context(), traceKey{}, "v"))
+	cancel()
+	r, err := c.SendNotifications(ctx, target.SendNotificationsOptions{
+		Request: target.DeliveryRequest{Notifications: []target.Notification{{ID: "n1", Type: target.MetricTypeClick}}},
+	}).Await(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, "n1", r.Response.Notifications[0].ID)
+	assert.Len(t, edge.Requests(), 1)
+	require.NoError(t, c.Close(t.Context()))
+}
