@@ -196,8 +196,8 @@ func TestHostSelection(t *testing.T) {
 		{name: "config hint", cfg: func(c *target.Config) { c.LocationHint = "28" }, host: "mboxedge28.tt.omtrdc.net", hintCk: "28"},
 		{name: "option hint", opts: target.GetOffersOptions{TargetLocationHint: "12"}, host: "mboxedge12.tt.omtrdc.net", hintCk: "12"},
 		{name: "option over config", cfg: func(c *target.Config) { c.LocationHint = "28" }, opts: target.GetOffersOptions{TargetLocationHint: "12"}, host: "mboxedge12.tt.omtrdc.net", hintCk: "12"},
-		{name: "cookie tntId", opts: target.GetOffersOptions{TargetCookie: mboxCookie("s", "abc.17_0", 100)}, host: "mboxedge17.tt.omtrdc.net", hintCk: "17"},
-		{name: "tntId over hint", opts: target.GetOffersOptions{TargetCookie: mboxCookie("s", "abc.17_0", 100), TargetLocationHint: "12"}, host: "mboxedge17.tt.omtrdc.net", hintCk: "17"},
+		{name: "cookie tntId", opts: target.GetOffersOptions{TargetCookie: mboxCookie("s", "abc.17_0", 3600)}, host: "mboxedge17.tt.omtrdc.net", hintCk: "17"},
+		{name: "tntId over hint", opts: target.GetOffersOptions{TargetCookie: mboxCookie("s", "abc.17_0", 3600), TargetLocationHint: "12"}, host: "mboxedge17.tt.omtrdc.net", hintCk: "17"},
 		{name: "request tntId", tntID: "abc.9_3", host: "mboxedge9.tt.omtrdc.net", hintCk: "9"},
 		{name: "tntId without hint", tntID: "abc", host: ""},
 		{name: "tntId hint without node", tntID: "abc.35", host: ""},
@@ -257,11 +257,11 @@ func TestSessionID(t *testing.T) {
 		option string
 		want   string // "uuid" = a fresh UUID v4
 	}{
-		{"cookie wins", mboxCookie("from-cookie", "", 100), "from-option", "from-cookie"},
-		{"cookie only", mboxCookie("from-cookie", "t", 100), "", "from-cookie"},
+		{"cookie wins", mboxCookie("from-cookie", "", 3600), "from-option", "from-cookie"},
+		{"cookie only", mboxCookie("from-cookie", "t", 3600), "", "from-cookie"},
 		{"expired cookie", mboxCookie("old", "", -1), "from-option", "from-option"},
-		{"invalid cookie session", mboxCookie("a%20b", "", 100), "from-option", "from-option"},
-		{"too long cookie session", mboxCookie(long, "", 100), "from-option", "from-option"},
+		{"invalid cookie session", mboxCookie("a%20b", "", 3600), "from-option", "from-option"},
+		{"too long cookie session", mboxCookie(long, "", 3600), "from-option", "from-option"},
 		{"malformed cookie", "garbage|session#x", "from-option", "from-option"},
 		{"option", "", "from-option", "from-option"},
 		{"neither", "", "", "uuid"},
@@ -293,7 +293,7 @@ func TestTntIDFromCookie(t *testing.T) {
 	c, srv := setup(t, targettest.Config{NoCluster: true})
 	_, err := c.GetOffers(t.Context(), target.GetOffersOptions{
 		Request:      offersRequest("hero"),
-		TargetCookie: mboxCookie("s", "visitor-1", 100),
+		TargetCookie: mboxCookie("s", "visitor-1", 3600),
 		CustomerIDs:  []target.CustomerID{{ID: "c1", IntegrationCode: "crm"}},
 	}).Await(t.Context())
 	require.NoError(t, err)
@@ -306,7 +306,7 @@ func TestTntIDFromCookie(t *testing.T) {
 	srv.Reset()
 	_, err = c.GetOffers(t.Context(), target.GetOffersOptions{
 		Request:      target.DeliveryRequest{ID: &target.VisitorID{TntID: "explicit"}, Execute: &target.ExecuteRequest{Mboxes: []target.MboxRequest{{Name: "a"}}}},
-		TargetCookie: mboxCookie("s", "visitor-1", 100),
+		TargetCookie: mboxCookie("s", "visitor-1", 3600),
 	}).Await(t.Context())
 	require.NoError(t, err)
 	assert.Equal(t, "explicit", srv.Requests()[0].Delivery.ID.TntID)
@@ -551,8 +551,13 @@ func TestResponseTooLarge(t *testing.T) {
 	t.Parallel()
 	big := bytes.Repeat([]byte(" "), target.MaxResponseSize+10)
 	copy(big, `{"status":200}`)
-	c := rawClient(t, func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(big) })
-	_, err := c.GetOffers(t.Context(), target.GetOffersOptions{Request: offersRequest("a")}).Await(t.Context())
+	srv := newRawServer(t, func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(big) })
+	// A generous timeout: reading the limit's worth of body under -race on
+	// a loaded machine can take longer than the default 3 s.
+	c, err := target.NewClient(target.Config{Client: "raw", OrganizationID: "org", ServerDomain: srv, Insecure: true, Timeout: time.Minute})
+	require.NoError(t, err)
+	t.Cleanup(c.CloseIdleConnections)
+	_, err = c.GetOffers(t.Context(), target.GetOffersOptions{Request: offersRequest("a")}).Await(t.Context())
 	require.ErrorIs(t, err, target.ErrResponseTooLarge)
 }
 
@@ -642,7 +647,7 @@ func TestLogsRedacted(t *testing.T) {
 	const secretSession, secretTnt = "secret-session-77", "secret-tnt-88"
 	_, err := c.GetOffers(t.Context(), target.GetOffersOptions{
 		Request:      offersRequest("a"),
-		TargetCookie: mboxCookie(secretSession, secretTnt, 100) + "|bad#entry-with-" + secretTnt,
+		TargetCookie: mboxCookie(secretSession, secretTnt, 3600) + "|bad#entry-with-" + secretTnt,
 	}).Await(t.Context())
 	require.Error(t, err)
 	out := buf.String()
