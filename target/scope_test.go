@@ -137,7 +137,7 @@ func (b *barrierEdge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	select {
 	case <-b.all:
-	case <-time.After(10 * time.Second):
+	case <-time.After(20 * time.Second):
 		b.missed.Store(true)
 	}
 	b.edge.ServeHTTP(w, r)
