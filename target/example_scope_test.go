@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"time"
 
 	"github.com/target-go/sdk/target"
 	"github.com/target-go/sdk/target/targettest"
@@ -161,4 +162,43 @@ func ExampleConfig_wrapTransport() {
 	fmt.Println(err, tracer.spans, edge.Requests()[0].Header.Get("Traceparent") != "")
 	// Output:
 	// <nil> 1 true
+}
+
+// A handler sends its notification and returns at once: the notification
+// outlives the request's context, and Close delivers what is still queued.
+func ExampleClient_SendNotifications_fromAHandler() {
+	edge := targettest.NewServer(targettest.Config{})
+	defer edge.Close()
+	client, err := target.NewClient(edge.ClientConfig())
+	if err != nil {
+		panic(err)
+	}
+
+	clicked := func(w http.ResponseWriter, r *http.Request) {
+		// client.NewVisitor(r).SendNotifications notifies as the visitor
+		// of r's cookies; here a session id stands for them.
+		client.SendNotifications(r.Context(), target.SendNotificationsOptions{
+			Request: target.DeliveryRequest{Notifications: []target.Notification{{
+				ID: r.URL.Query().Get("id"), Type: target.MetricTypeClick, Tokens: []string{"token-from-the-prefetch"},
+			}}},
+			SessionID: "session-1",
+		})
+		w.WriteHeader(http.StatusNoContent) // r.Context() ends when this returns
+	}
+	for _, id := range []string{"click-1", "click-2", "click-3"} {
+		clicked(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/clicked?id="+id, nil))
+	}
+
+	// At shutdown: deliver what is queued, for at most ten seconds.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	fmt.Println("close:", client.Close(ctx))
+	delivered := 0
+	for _, r := range edge.Requests() {
+		delivered += len(r.Delivery.Notifications)
+	}
+	fmt.Println("delivered:", delivered)
+	// Output:
+	// close: <nil>
+	// delivered: 3
 }
