@@ -278,3 +278,18 @@ func TestNotificationWithEndedContext(t *testing.T) {
 	assert.Len(t, edge.Requests(), 1)
 	require.NoError(t, c.Close(t.Context()))
 }
+
+func TestNotificationsConfigValidated(t *testing.T) {
+	t.Parallel()
+	for field, nc := range map[string]target.NotificationsConfig{
+		"Notifications.QueueSize":   {QueueSize: -1},
+		"Notifications.MaxBatch":    {MaxBatch: -1},
+		"Notifications.MaxAttempts": {MaxAttempts: -1},
+		"Notifications.RetryFor":    {RetryFor: -time.Second},
+	} {
+		_, err := target.NewClient(target.Config{Client: "c", OrganizationID: "o", Notifications: nc})
+		var ce *target.ConfigError
+		require.ErrorAs(t, err, &ce, field)
+		assert.Equal(t, field, ce.Field)
+	}
+}
