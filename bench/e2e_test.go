@@ -84,7 +84,6 @@ func TestRun(t *testing.T) {
 		if c.Strategy == "on-device" {
 			assert.Zero(t, r.Limit, "no round trip before an on-device result")
 			assert.Equal(t, 1, r.Calls, "one display notification request")
-			assert.Less(t, r.Wall, 2*time.Millisecond, "faster than the edge's latency")
 			continue
 		}
 		assert.GreaterOrEqual(t, r.Limit, 2*time.Millisecond, "%s: a round trip includes the edge's latency", c.Strategy)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/target-go/sdk/future"
+	"github.com/target-go/sdk/target/internal/ondevice"
 )
 
 // ErrProviderClosed fails the readiness future of an artifact provider
@@ -21,8 +22,12 @@ import (
 var ErrProviderClosed = errors.New("target: artifact provider closed")
 
 // ArtifactDownloadError is a failed artifact download: an HTTP status other
-// than 200 or 304, with the location it came from.
+// than 200 or 304 (a redirect included: none is followed), with the
+// location it came from.
 type ArtifactDownloadError struct {
+	// Location is the artifact's URL without its query, fragment and user
+	// info, and with the property token replaced by "[redacted]": a signed
+	// location's signature and the token must not reach logs.
 	Location string
 	Status   int
 }
@@ -36,8 +41,9 @@ func (e *ArtifactDownloadError) Error() string {
 // never block: they get the artifact in use, swapped atomically when a
 // newer one has been downloaded and validated.
 type artifactProvider struct {
-	cur         atomic.Pointer[artifact]
+	cur         atomic.Pointer[ondevice.Artifact]
 	location    string
+	shown       string // location for errors, logs and callbacks: see safeLocation
 	binary      bool
 	orgID       string
 	client      *http.Client
@@ -54,6 +60,11 @@ type artifactProvider struct {
 
 	stop context.CancelFunc
 	done chan struct{}
+	// inCallback is set while the polling goroutine runs a callback, and
+	// callbacks knows the goroutines running one: a Close from a callback
+	// must not wait for the polling goroutine while it runs one.
+	inCallback atomic.Bool
+	callbacks  *callbackSet
 }
 
 // artifactProviderOptions are what the provider needs from the client.
@@ -74,6 +85,8 @@ func newArtifactProvider(cfg OnDeviceConfig, o artifactProviderOptions) (*artifa
 		logger: o.logger,
 		ready:  future.NewPromise[struct{}](),
 		done:   make(chan struct{}),
+
+		callbacks: &callbackSet{},
 	}
 	if p.client == nil {
 		p.client = http.DefaultClient
@@ -99,11 +112,13 @@ func newArtifactProvider(cfg OnDeviceConfig, o artifactProviderOptions) (*artifa
 	if p.location == "" {
 		parts := []string{"https://assets.adobetarget.com", o.client, env, "v1"}
 		if o.propertyToken != "" {
-			parts = append(parts, o.propertyToken)
+			// Escaped: a '/', '?' or '#' in the token must not change the URL.
+			parts = append(parts, url.PathEscape(o.propertyToken))
 		}
 		p.location = strings.Join(append(parts, "rules.json"), "/")
 	}
 	p.binary = strings.HasSuffix(strings.SplitN(p.location, "?", 2)[0], ".bin")
+	p.shown = safeLocation(p.location, o.propertyToken)
 	switch {
 	case cfg.PollingInterval < 0:
 	case cfg.PollingInterval == 0:
@@ -114,7 +129,7 @@ func newArtifactProvider(cfg OnDeviceConfig, o artifactProviderOptions) (*artifa
 
 	download := true
 	if cfg.ArtifactPayload != nil {
-		a, err := parseArtifact(cfg.ArtifactPayload)
+		a, err := ondevice.ParseArtifact(cfg.ArtifactPayload)
 		if err != nil {
 			return nil, err
 		}
@@ -132,9 +147,9 @@ func newArtifactProvider(cfg OnDeviceConfig, o artifactProviderOptions) (*artifa
 	return p, nil
 }
 
-func (p *artifactProvider) current() *artifact { return p.cur.Load() }
+func (p *artifactProvider) current() *ondevice.Artifact { return p.cur.Load() }
 
-func (p *artifactProvider) install(a *artifact) {
+func (p *artifactProvider) install(a *ondevice.Artifact) {
 	p.cur.Store(a)
 	p.mu.Lock()
 	p.retrievals++
@@ -147,11 +162,41 @@ func (p *artifactProvider) install(a *artifact) {
 // ErrProviderClosed if the provider is closed first.
 func (p *artifactProvider) Ready() *future.Future[struct{}] { return p.ready.Future() }
 
-// Close stops polling and waits for an ongoing download to end.
+// Close stops polling and waits for an ongoing download to end. Called
+// from a callback of the client while the polling goroutine runs one (the
+// caller's or another), it does not wait for that goroutine, which ends as
+// soon as its callback returns; no callback starts after Close.
 func (p *artifactProvider) Close() {
 	p.stop()
-	<-p.done
+	if !(p.inCallback.Load() && p.callbacks.current()) {
+		<-p.done
+	}
 	_ = p.ready.Reject(ErrProviderClosed)
+}
+
+// callback runs fn on the polling goroutine unless Close has begun.
+func (p *artifactProvider) callback(ctx context.Context, fn func()) {
+	p.inCallback.Store(true)
+	defer p.inCallback.Store(false)
+	// Checked after the flag is set: a Close that saw the flag clear waits
+	// for this goroutine, and a Close that began before is not called
+	// back.
+	if ctx.Err() == nil {
+		p.callbacks.run(fn)
+	}
+}
+
+// safeLocation is location as errors, logs and callbacks show it: without
+// query, fragment and user info (a signed URL's signature, credentials),
+// and with the property token, a path segment of the default location,
+// redacted.
+func safeLocation(location, propertyToken string) string {
+	u, err := url.Parse(location)
+	if err != nil {
+		return "[unparsable artifact location]"
+	}
+	u.User, u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = nil, "", false, "", ""
+	return redact(u.String(), []string{propertyToken, url.PathEscape(propertyToken)})
 }
 
 // run downloads the artifact, then polls. Until the first artifact is in,
@@ -191,9 +236,9 @@ func (p *artifactProvider) run(ctx context.Context) {
 func (p *artifactProvider) refresh(ctx context.Context) error {
 	err := p.fetch(ctx)
 	if err != nil && ctx.Err() == nil {
-		p.logger.Warn("target: on-device artifact download failed", "location", p.location, "error", err)
+		p.logger.Warn("target: on-device artifact download failed", "location", p.shown, "error", err)
 		if p.cfg.OnArtifactDownloadFailed != nil {
-			p.cfg.OnArtifactDownloadFailed(p.location, err)
+			p.callback(ctx, func() { p.cfg.OnArtifactDownloadFailed(p.shown, err) })
 		}
 	}
 	return err
@@ -204,7 +249,7 @@ func (p *artifactProvider) fetch(ctx context.Context) error {
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.location, nil)
 	if err != nil {
-		return fmt.Errorf("target: artifact location: %w", err)
+		return fmt.Errorf("target: artifact location %s: %w", p.shown, unwrapURLError(err))
 	}
 	p.mu.Lock()
 	etag := p.etag
@@ -214,7 +259,8 @@ func (p *artifactProvider) fetch(ctx context.Context) error {
 	}
 	resp, err := p.client.Do(req)
 	if err != nil {
-		return fmt.Errorf("target: artifact download: %w", err)
+		// *url.Error repeats the whole location, query included.
+		return fmt.Errorf("target: artifact download from %s: %w", p.shown, unwrapURLError(err))
 	}
 	defer resp.Body.Close()
 	switch {
@@ -222,21 +268,21 @@ func (p *artifactProvider) fetch(ctx context.Context) error {
 		return nil
 	case resp.StatusCode != http.StatusOK:
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
-		return &ArtifactDownloadError{Location: p.location, Status: resp.StatusCode}
+		return &ArtifactDownloadError{Location: p.shown, Status: resp.StatusCode}
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxArtifactBytes+1))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, ondevice.MaxArtifactBytes+1))
 	if err != nil {
 		return fmt.Errorf("target: artifact download: %w", err)
 	}
-	if len(body) > maxArtifactBytes {
-		return fmt.Errorf("%w: larger than %d bytes", ErrArtifactInvalid, maxArtifactBytes)
+	if len(body) > ondevice.MaxArtifactBytes {
+		return fmt.Errorf("%w: larger than %d bytes", ErrArtifactInvalid, ondevice.MaxArtifactBytes)
 	}
 	if p.binary {
-		if body, err = deobfuscateArtifact(body, p.orgID); err != nil {
+		if body, err = ondevice.Deobfuscate(body, p.orgID); err != nil {
 			return err
 		}
 	}
-	a, err := parseArtifact(body)
+	a, err := ondevice.ParseArtifact(body)
 	if err != nil {
 		return err
 	}
@@ -245,7 +291,7 @@ func (p *artifactProvider) fetch(ctx context.Context) error {
 	p.etag = resp.Header.Get("ETag")
 	p.mu.Unlock()
 	if p.cfg.OnArtifactDownloaded != nil {
-		p.cfg.OnArtifactDownloaded(p.location)
+		p.callback(ctx, func() { p.cfg.OnArtifactDownloaded(p.shown) })
 	}
 	return nil
 }
@@ -255,7 +301,9 @@ func (p *artifactProvider) trace() map[string]any {
 	p.mu.Lock()
 	count, last := p.retrievals, p.lastRetrieved
 	p.mu.Unlock()
-	location := p.location
+	// Traces are returned to the caller and often logged: the location is
+	// shown as in errors, without a signature or the property token.
+	location := p.shown
 	if p.fromPayload && p.cfg.ArtifactLocation == "" {
 		location = "NA"
 	}
@@ -268,10 +316,19 @@ func (p *artifactProvider) trace() map[string]any {
 		"artifactLastRetrieved":  last.UTC().Format("2006-01-02T15:04:05.000Z"),
 	}
 	if a := p.current(); a != nil {
-		m["artifactVersion"] = a.version
-		for k, v := range a.meta {
+		m["artifactVersion"] = a.Version()
+		for k, v := range a.Meta() {
 			m[k] = v
 		}
 	}
 	return m
+}
+
+// unwrapURLError returns the cause of a *url.Error, which quotes the URL.
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
 }

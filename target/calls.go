@@ -160,10 +160,12 @@ type callOptions struct {
 // and page load, or decides it on-device. A server-side call runs on its
 // own goroutine; the returned future settles with the result, or with the
 // first of: an *OptionError for invalid options (already settled on
-// return), an *APIError for an error answer, a transport error (wrapping
-// the cause), or the context's error when ctx is cancelled, the future is
-// cancelled (Future.Cancel) or the Config.Timeout deadline passes, any of
-// which aborts the HTTP request.
+// return), an *APIError for an error answer or a redirect, a *DecodeError
+// for a 2xx answer that is not a Delivery response, or a *TransportError
+// (wrapping the cause) for a network failure or when ctx is cancelled, the
+// future is cancelled (Future.Cancel) or the Config.Timeout deadline
+// passes, any of which aborts the HTTP request. The three call errors carry
+// the request id, host, attempts and timings (see package doc, Errors).
 //
 // With DecisioningMethod OnDevice (the call's, else the Config's) the
 // request is decided from the artifact on the caller's goroutine, in
@@ -320,7 +322,7 @@ func (c *Client) call(ctx context.Context, req DeliveryRequest, co callOptions, 
 
 // exchange sends p and builds the Response.
 func (c *Client) exchange(ctx context.Context, p *prepared) (*Response, error) {
-	dr, status, tm, err := c.post(ctx, exchange{host: p.host, sessionID: p.sessionID, requestID: p.req.RequestID, body: p.body, secrets: p.secrets()})
+	dr, status, tm, err := c.post(ctx, exchange{host: p.host, sessionID: p.sessionID, requestID: p.req.RequestID, body: p.body, secrets: p.secretSet()})
 	if err != nil {
 		c.giveBackTelemetry(p.sent)
 		c.log.LogAttrs(ctx, slog.LevelDebug, "target: call failed", slog.String("requestId", p.req.RequestID), slog.Any("error", err))

@@ -83,18 +83,30 @@ func newClient(cfg Config) *Client {
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
-	c.http = cfg.HTTPClient
-	if c.http == nil {
+	if cfg.HTTPClient != nil {
+		// A shallow copy, so that the caller's client keeps its own
+		// redirect policy; its Transport, Jar and Timeout are shared.
+		hc := *cfg.HTTPClient
+		hc.CheckRedirect = noRedirect
+		c.http = &hc
+	} else {
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.MaxIdleConns = 2 * maxIdleConnsPerHost
 		t.MaxIdleConnsPerHost = maxIdleConnsPerHost
 		t.IdleConnTimeout = 90 * time.Second
 		c.transport = t
-		c.http = &http.Client{Transport: t}
+		c.http = &http.Client{Transport: t, CheckRedirect: noRedirect}
 	}
 	c.notes = newNotifier(c)
 	return c
 }
+
+// noRedirect makes http.Client return a redirect as the answer. Following
+// one would send the request body (visitor ids, tokens) to whatever host
+// the Location names, maybe over plain http, or turn the POST into a GET
+// whose answer would pass for the edge's; the Delivery API never
+// redirects, so a 3xx fails the call with an *APIError instead.
+func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // CloseIdleConnections closes the idle keep-alive connections of the
 // transport the Client made. It does nothing for a caller-supplied
@@ -118,11 +130,21 @@ func (c *Client) Ready() *future.Future[struct{}] { return c.ready }
 
 // Close releases what the Client runs in the background, and delivers
 // what it was asked to: it stops the artifact polling (waiting for a
-// download in progress to end), then waits until every notification
-// accepted by SendNotifications and every display notification of an
-// on-device decision has been delivered or dropped (see
-// Client.SendNotifications), then closes idle connections as
-// CloseIdleConnections does.
+// download in progress to end), waits for the on-device decisions in
+// flight (a geo lookup is bounded by Config.Timeout), then waits until
+// every notification accepted by SendNotifications and every display
+// notification of an on-device decision has been delivered or dropped
+// (see Client.SendNotifications), with their callbacks, then closes idle
+// connections as CloseIdleConnections does.
+//
+// Close may be called from the client's on-device callbacks
+// (OnArtifactDownloaded, OnArtifactDownloadFailed, OnNotificationsSent).
+// Called there it marks the client closed and waits for nothing (what it
+// would wait for may be waiting for the callback); the notifications
+// already queued are still delivered, and no artifact callback starts
+// after Close. It must not be called from the callbacks of
+// SendNotifications or from NotificationsConfig.OnDropped, which run on
+// the notification queue's goroutines that Close waits for.
 //
 // ctx bounds the wait for the notifications: when it ends first, the
 // requests in flight are aborted, the notifications left are dropped and
@@ -140,14 +162,19 @@ func (c *Client) Close(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	inCallback := false
 	if c.od != nil {
-		c.od.stop()
+		// The decisions in flight queue their notifications before they
+		// end: the queue is closed after them.
+		inCallback = c.od.stop()
 	}
-	err := c.notes.close(ctx)
-	if c.od != nil {
-		// Every notification has settled: the callbacks are all that is
-		// left to wait for.
-		c.od.sending.Wait()
+	var err error
+	if inCallback {
+		c.notes.closeNoWait()
+	} else {
+		// Every notification, and its callbacks, has settled when this
+		// returns.
+		err = c.notes.close(ctx)
 	}
 	c.CloseIdleConnections()
 	return err

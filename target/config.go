@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -47,8 +48,10 @@ type Config struct {
 	// HTTPClient sends the requests. Nil means a client over one keep-alive
 	// transport owned by this Client, with up to 100 idle connections per
 	// host so that parallel calls reuse connections. A caller-supplied client
-	// is used as is (its Timeout still applies); bring one for proxies,
-	// tracing or custom TLS.
+	// is used through a copy made by NewClient that follows no redirect (a
+	// 3xx fails the call with an *APIError), whatever its CheckRedirect; its
+	// Transport, Jar and Timeout apply, and the caller's value is not
+	// changed. Bring one for proxies, tracing or custom TLS.
 	HTTPClient *http.Client
 	// WrapTransport, when set, wraps the transport the Client makes (the
 	// tuned, keep-alive pool described at HTTPClient) in a RoundTripper of
@@ -96,9 +99,10 @@ type Config struct {
 }
 
 // RetryPolicy says when and how often a failed attempt is repeated. Only
-// network errors, 429 Too Many Requests and 5xx answers are retried, never
-// other 4xx answers, and never past the call's deadline. The zero value makes
-// a single attempt.
+// network errors before any answer, 429 Too Many Requests and 5xx answers
+// are retried; never other 4xx answers, redirects, undecodable bodies or
+// requests the transport refused, and never past the call's deadline. The
+// zero value makes a single attempt.
 type RetryPolicy struct {
 	// MaxAttempts is the most attempts a call makes, the first included.
 	// Zero and one both mean no retries.
@@ -259,6 +263,16 @@ func validHostPort(s string) error {
 	}
 	if host == "" {
 		return fmt.Errorf("%q has no host", s)
+	}
+	// The host goes into the request URL as it is: an IP address or DNS
+	// labels, nothing a URL parser could read otherwise.
+	if _, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")); err == nil {
+		return nil
+	}
+	for label := range strings.SplitSeq(strings.TrimSuffix(host, "."), ".") {
+		if label == "" || strings.Trim(label, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_") != "" {
+			return fmt.Errorf("%q: host %q is not a host name or IP address", s, host)
+		}
 	}
 	return nil
 }

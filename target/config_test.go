@@ -55,6 +55,12 @@ func TestNewClientValidation(t *testing.T) {
 		{"domain with path", func(c *target.Config) { c.ServerDomain = "x.com/rest" }, "ServerDomain"},
 		{"domain bad port", func(c *target.Config) { c.ServerDomain = "x.com:99999" }, "ServerDomain"},
 		{"domain no host", func(c *target.Config) { c.ServerDomain = ":80" }, "ServerDomain"},
+		{"domain with CRLF", func(c *target.Config) { c.ServerDomain = "x.com\r\nX-Evil: 1" }, "ServerDomain"},
+		{"domain with NUL", func(c *target.Config) { c.ServerDomain = "x.com\x00" }, "ServerDomain"},
+		{"domain with percent", func(c *target.Config) { c.ServerDomain = "x%2ecom" }, "ServerDomain"},
+		{"domain with backslash", func(c *target.Config) { c.ServerDomain = "x.com\\y" }, "ServerDomain"},
+		{"domain empty label", func(c *target.Config) { c.ServerDomain = "x..com" }, "ServerDomain"},
+		{"domain bad ipv6", func(c *target.Config) { c.ServerDomain = "[::zz]:80" }, "ServerDomain"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -78,17 +78,20 @@ func parseCookieEntry(s string) (cookieEntry, error) {
 	if len(fields) < 3 {
 		return cookieEntry{}, fmt.Errorf("want name#value#expires, got %d field(s)", len(fields))
 	}
+	// The messages name the kind of problem only: a malformed entry may
+	// hold a tntId anywhere, its name included ("PC%23{tntId}#..."), and
+	// they end up in a WARN record.
 	name, err := url.PathUnescape(fields[0])
 	if err != nil {
 		return cookieEntry{}, errors.New("name is not URI-encoded")
 	}
 	val, err := url.PathUnescape(fields[1])
 	if err != nil {
-		return cookieEntry{}, fmt.Errorf("value of %q is not URI-encoded", name)
+		return cookieEntry{}, errors.New("value is not URI-encoded")
 	}
 	exp, err := strconv.ParseInt(fields[2], 10, 64)
 	if err != nil {
-		return cookieEntry{}, fmt.Errorf("expiry of %q is not a number", name)
+		return cookieEntry{}, errors.New("expiry is not a number")
 	}
 	return cookieEntry{name: name, value: val, expires: exp}, nil
 }

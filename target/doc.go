@@ -191,10 +191,15 @@
 // decisions send nothing (notify with SendNotifications when the content
 // is shown); their telemetry rides on the client's next request.
 //
-// [Client.Close] stops the artifact polling, delivers the notifications
-// still queued (bounded by its context) and closes idle connections;
-// afterwards on-device and hybrid calls and SendNotifications fail with
-// [ErrClientClosed] while server-side GetOffers calls still work.
+// [Client.Close] stops the artifact polling, waits for the on-device
+// decisions in flight, delivers the notifications still queued (bounded
+// by its context) and closes idle connections; afterwards on-device and
+// hybrid calls and SendNotifications fail with [ErrClientClosed] while
+// server-side GetOffers calls still work. It may be called from the
+// client's on-device callbacks. Artifact errors, logs and callbacks show
+// the artifact location without its query, fragment and user info, and
+// with the property token redacted. Artifact downloads and geo lookups go
+// through the client's http.Client and follow no redirect either.
 //
 // # Notifications
 //
@@ -268,18 +273,52 @@
 // Invalid options come back as an already failed future (ErrCallback runs
 // before the call returns) with an [*OptionError] naming the field, such as
 // "Request.Execute.Mboxes[1].Name"; errors.Is(err, [ErrInvalidOption]) holds.
-// Nothing panics on bad input. An answer other than 2xx is an [*APIError]
-// with the HTTP status and the edge's message. A failure to get an answer
-// (dial, reset, a broken body) wraps its cause, for errors.Is and errors.As
-// (*net.OpError, syscall.ECONNRESET, ...). A 2xx body that is not a Delivery
-// response fails with an error wrapping the JSON error; one over
-// [MaxResponseSize] with [ErrResponseTooLarge]. On-device decisioning adds
-// [ErrOnDeviceUnavailable], [ErrArtifactNotReady] and [ErrClientClosed]
-// (see Decisioning methods).
+// Every field that becomes a header, a query parameter or part of the URL
+// is checked before anything is sent: a request id must be 1 to 128 visible
+// ASCII characters (it is the X-Request-Id header), a session id 1 to 128
+// printable characters without space, '?' or '/', an environment id not
+// negative. Nothing panics on bad input.
 //
-// Errors and logs never contain cookie values, session ids, tntIds or
-// tokens: transport errors name the host and path but not the query, and
-// log records carry the request id, host, attempt, status and sizes.
+// A call that was sent fails with one of three types, each carrying what an
+// operator needs to find it in the edge's logs and their own: RequestID (the
+// X-Request-Id and requestId sent), Host, Attempts and [Timings] (the last
+// attempt's phases, the call's total):
+//
+//   - [*APIError]: the edge answered other than 2xx. Status is the HTTP
+//     status, Message and EdgeStatus the edge's {"status","message"} body,
+//     RetryAfter its Retry-After header. A redirect (3xx) is an APIError
+//     too: the Delivery API never redirects, so the client follows none,
+//     with its own http.Client and with a caller's (through a copy whose
+//     CheckRedirect refuses them), sends nothing to the Location and
+//     echoes nothing of the body.
+//   - [*TransportError]: no usable answer. Op says what failed; Err, the
+//     cause, is seen by errors.Is and errors.As (*net.OpError,
+//     syscall.ECONNRESET, context.DeadlineExceeded, context.Canceled: a
+//     call its context or deadline ended is a TransportError whose Last
+//     holds the last attempt's error, if any).
+//   - [*DecodeError]: a 2xx body that is not one JSON object of the
+//     Delivery response's shape (null, an array and trailing data
+//     included), or one over [MaxResponseSize] (errors.Is(err,
+//     [ErrResponseTooLarge])); Err is the JSON error.
+//
+// On-device decisioning adds [ErrOnDeviceUnavailable],
+// [ErrArtifactNotReady] and [ErrClientClosed] (see Decisioning methods).
+// Example_errors shows how to tell them apart with errors.As.
+//
+// Errors and logs never contain cookie values, session ids, visitor ids or
+// tokens. Each failed call builds one set of its secrets, used by every
+// redaction of that call: the session id, the tntId (also without its
+// ".{cluster}_{node}" location hint or its node, as the edge may quote it),
+// thirdPartyId, marketingCloudVisitorId, every customer id, the property,
+// trace, QA-mode and preview tokens, the Audience Manager blob, order ids
+// and notification and telemetry tokens, each also URL-encoded and
+// JSON-escaped. Every text
+// an error takes from the edge or the network is redacted with it before it
+// is stored, so the errors are safe under every fmt verb (%v, %+v, %#v,
+// %q) and in the "retrying" and "call failed" debug records. Transport
+// errors name the host and path but not the query; log records carry the
+// request id, host, attempt, status and sizes. A malformed mbox cookie entry
+// is logged by the kind of problem and its position only.
 //
 // # Cancellation and deadlines
 //
@@ -293,12 +332,17 @@
 // # Retries
 //
 // The zero [RetryPolicy] makes one attempt. With MaxAttempts > 1 a failed
-// attempt is repeated only for network errors, 429 and 5xx answers, never
-// for other 4xx answers or an undecodable 2xx body. The wait before retry n
+// attempt is repeated only for network errors before any answer (a dial, a
+// reset, a connection closed before the status line), 429 and 5xx answers;
+// never for other 4xx answers, redirects, an undecodable 2xx body, a body
+// that broke off after the answer began (the edge may have served it), or
+// a request the transport refused to send. The wait before retry n
 // is MinBackoff·2^(n-1) capped at MaxBackoff, with equal jitter (half fixed,
-// half random), or the edge's Retry-After on a 429 or 503. A wait that would
-// end past the deadline is not started: the call fails at once with the last
-// error. Every wait selects on the context.
+// half random), or the edge's Retry-After on a 429 or 503 (delay seconds or
+// an HTTP date; a delay too large for a Duration saturates rather than
+// wrapping). A wait that would end past the deadline is not started: the
+// call fails at once with the last error. Every wait selects on the
+// context.
 //
 // # Timings and telemetry
 //
@@ -320,4 +364,40 @@
 // the edge's work on the larger request it sends). Time per call is within
 // noise of the bare POST on a shared machine (85-240 µs against 88-160 µs
 // over runs), small next to a network round trip.
+//
+// # Where things live
+//
+// Package target is the client, and the only package that does I/O. Its
+// files read top-down: config.go (Config, validated once by NewClient),
+// client.go (the Client: Ready, Close), calls.go (GetOffers,
+// SendNotifications and their results), request.go (preparing a request: ids, validation,
+// the edge host), transport.go (HTTP, retries, timings, decoding),
+// cookies.go (the mbox and location-hint cookies), coalesce.go and
+// telemetry.go; then the on-device glue: ondevice.go (OnDeviceConfig, the
+// engine with its artifact), artifactprovider.go (downloading and polling
+// the artifact), geo.go (the HTTP geo lookup), ondeviceclient.go (OnDevice
+// and Hybrid calls, reporting their notifications). attributes.go
+// (GetAttributes: feature flags on top of GetOffers) sits beside calls.go,
+// and delivery.go aliases the models.
+//
+// The packages beside it:
+//
+//   - [github.com/target-go/sdk/target/delivery]: the Delivery API's wire
+//     models (target.DeliveryRequest is delivery.Request, every other model
+//     keeps its name), shared by the client, the engine and the local edge.
+//   - target/internal/ondevice: the on-device decision engine. It parses an
+//     artifact (rules.json, or the obfuscated rules.bin) and compiles its
+//     rules, and decides a request from it: responses, notifications,
+//     telemetry, traces, and what only the edge can decide. No I/O, and it
+//     does not import this package.
+//   - target/internal/artifact: the artifact's JSON shape, declared once for
+//     the engine's parser and the local edge's generator.
+//   - target/internal/jsonlogic: json-logic with json-logic-js semantics
+//     (JavaScript coercions), compiled once per rule.
+//   - target/internal/murmur3: MurmurHash3 over UTF-16 code units, the hash
+//     visitors are bucketed with.
+//   - target/internal/useragent: browser and platform detection as Adobe's
+//     engines do it.
+//   - [github.com/target-go/sdk/target/targettest]: a local Delivery edge
+//     for tests, serving answers and an artifact from configured offers.
 package target

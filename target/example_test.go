@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/target-go/sdk/future"
 	"github.com/target-go/sdk/target"
@@ -267,4 +268,72 @@ func ExampleClient_GetOffers_onDevice() {
 	// hero: <h1>Newsletter sale</h1>
 	// ask the edge for: [recommendations]
 	// display notification error: <nil>
+}
+
+// Telling failures apart with errors.As: each kind carries the request id
+// sent, the host and the attempts, for the edge's logs and the caller's.
+func Example_errors() {
+	edge := exampleEdge()
+	defer edge.Close()
+	client, err := target.NewClient(edge.ClientConfig())
+	if err != nil {
+		panic(err)
+	}
+	defer func() { _ = client.Close(context.Background()) }()
+
+	explain := func(err error) string {
+		var (
+			opt       *target.OptionError
+			api       *target.APIError
+			transport *target.TransportError
+			decode    *target.DecodeError
+		)
+		switch {
+		case err == nil:
+			return "ok"
+		case errors.As(err, &opt):
+			return "fix the call: " + opt.Field
+		case errors.As(err, &api):
+			return fmt.Sprintf("edge answered %d (%s) to request %s after %d attempt(s)", api.Status, api.Message, api.RequestID, api.Attempts)
+		case errors.As(err, &decode):
+			return fmt.Sprintf("undecodable %d answer to request %s", decode.Status, decode.RequestID)
+		case errors.As(err, &transport) && errors.Is(err, context.DeadlineExceeded):
+			return "timed out: request " + transport.RequestID
+		case errors.As(err, &transport):
+			return "no answer to request " + transport.RequestID
+		}
+		return "unexpected: " + err.Error()
+	}
+
+	ctx := context.Background()
+	call := func(client *target.Client, requestID string) error {
+		_, err := client.GetOffers(ctx, target.GetOffersOptions{Request: target.DeliveryRequest{
+			RequestID: requestID,
+			Execute:   &target.ExecuteRequest{Mboxes: []target.MboxRequest{{Name: "hero"}}},
+		}}).Await(ctx)
+		return err
+	}
+	fmt.Println(explain(call(client, "bad\nid")))
+	edge.ForceFault(targettest.FaultServerError, 1)
+	fmt.Println(explain(call(client, "req-2")))
+	edge.ForceFault(targettest.FaultMalformedJSON, 1)
+	fmt.Println(explain(call(client, "req-3")))
+	edge.ForceFault(targettest.FaultReset, 1)
+	fmt.Println(explain(call(client, "req-4")))
+	slow := targettest.NewServer(targettest.Config{Latency: targettest.Latency{Fixed: time.Hour}})
+	defer slow.Close()
+	slowCfg := slow.ClientConfig()
+	slowCfg.Timeout = 100 * time.Millisecond
+	slowClient, err := target.NewClient(slowCfg)
+	if err != nil {
+		panic(err)
+	}
+	defer func() { _ = slowClient.Close(context.Background()) }()
+	fmt.Println(explain(call(slowClient, "req-5")))
+	// Output:
+	// fix the call: Request.RequestID
+	// edge answered 503 (Service unavailable (fault injected by the local edge)) to request req-2 after 1 attempt(s)
+	// undecodable 200 answer to request req-3
+	// no answer to request req-4
+	// timed out: request req-5
 }

@@ -5,6 +5,9 @@ package target
 var (
 	ParseTargetCookie = parseTargetCookie
 	DecodeResponse    = decodeResponse
+	ParseRetryAfter   = parseRetryAfter
+	ValidRequestID    = validRequestID
+	ValidSessionID    = validSessionID
 )
 
 // CookieEntry exposes a parsed entry's fields to the tests.

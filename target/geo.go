@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+
+	"github.com/target-go/sdk/target/internal/jsonlogic"
 )
 
 // Geo lookup for on-device decisions: when the artifact has geo-targeted
@@ -26,7 +28,7 @@ func geoFromPayload(payload map[string]any) *Geo {
 		case string:
 			return v
 		case float64:
-			return jsNumberString(v)
+			return jsonlogic.NumberString(v)
 		}
 		return ""
 	}

@@ -55,7 +55,9 @@ type NotificationsConfig struct {
 	// retries are exhausted or for a failure that is not transient, or an
 	// error wrapping ErrClientClosed for those sent after Close or left
 	// when Close's context ended. Drops are logged too, at level Warn, to
-	// Config.Logger, else slog.Default(): they are never silent.
+	// Config.Logger, else slog.Default(): they are never silent. It runs
+	// on the queue's goroutines (or the caller's) and must not call
+	// Client.Close, which waits for them.
 	OnDropped func(notifications []Notification, err error)
 }
 
@@ -324,6 +326,14 @@ func (q *notifier) drop(batch []*queuedNotifications, err error, queued bool) {
 	for _, it := range batch {
 		_ = it.out.Reject(err)
 	}
+}
+
+// closeNoWait stops accepting notifications; those queued are still
+// delivered, by a worker nobody waits for.
+func (q *notifier) closeNoWait() {
+	q.mu.Lock()
+	q.closed = true
+	q.mu.Unlock()
 }
 
 // close stops accepting notifications and waits until those accepted are

@@ -1,9 +1,13 @@
 package target
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/target-go/sdk/target/internal/jsonlogic"
+	"github.com/target-go/sdk/target/internal/ondevice"
 )
 
 // OnDeviceConfig configures on-device decisioning (Config.OnDevice): where
@@ -29,22 +33,46 @@ type OnDeviceConfig struct {
 	// under MinPollingInterval are raised to it.
 	PollingInterval time.Duration
 	// OnArtifactDownloaded, when set, is called after each artifact that
-	// was downloaded and put in use, with its location. It runs on the
-	// polling goroutine: it must not block for long.
+	// was downloaded and put in use, with its location (without query,
+	// fragment and user info, the property token redacted). It runs on the
+	// polling goroutine: it must not block for long. It may call
+	// Client.Close.
 	OnArtifactDownloaded func(location string)
 	// OnArtifactDownloadFailed, when set, is called after each failed
 	// download or unusable artifact (the last good artifact stays in use),
-	// with the location and the error. It runs on the polling goroutine.
+	// with the location, redacted as above, and the error. It runs on the
+	// polling goroutine. It may call Client.Close.
 	OnArtifactDownloadFailed func(location string, err error)
 	// OnNotificationsSent, when set, is called when the display
 	// notifications of an on-device decision have been delivered, with the
 	// edge's answer, or dropped, with the error (after the retries of
 	// Config.Notifications); failures are logged as well. It runs on the
-	// notification queue's goroutine (the caller's, with ErrClientClosed,
-	// when Close came before the notifications could be queued).
-	// Client.Close waits for it, so it must not call Close.
+	// notification queue's goroutine (the deciding one, with
+	// ErrClientClosed, when Close came before the notifications could be
+	// queued). Client.Close waits for it, unless Close is called from a
+	// callback (this one included, which may call Close).
 	OnNotificationsSent func(*Response, error)
 }
+
+// The conditions of on-device decisioning, from the engine: errors.Is
+// works across the two packages, the values are the same.
+var (
+	// ErrArtifactInvalid is the condition of an artifact that cannot be
+	// used: not JSON, a bad rule, an unsupported obfuscation header. Errors
+	// wrapping it say what is wrong.
+	ErrArtifactInvalid = ondevice.ErrArtifactInvalid
+	// ErrArtifactVersion is the condition of an artifact whose major
+	// version this SDK does not support.
+	ErrArtifactVersion = ondevice.ErrArtifactVersion
+	// ErrArtifactNotReady is returned by an on-device decision before the
+	// first artifact has loaded.
+	ErrArtifactNotReady = ondevice.ErrArtifactNotReady
+)
+
+// ErrLogic is the condition of an artifact rule whose json-logic condition
+// cannot be compiled (an unknown operator, nesting too deep); errors
+// wrapping it, and ErrArtifactInvalid, name the problem.
+var ErrLogic = jsonlogic.ErrInvalid
 
 // Polling limits: an artifact changes when someone activates an activity,
 // and a fleet of servers polling faster than this would load the CDN for
@@ -64,6 +92,13 @@ type engineOptions struct {
 	now                                   func() time.Time // nil: the wall clock
 }
 
+// decisionEngine is the engine (package ondevice) with the provider whose
+// artifact it decides from.
+type decisionEngine struct {
+	ondevice.Engine
+	artifacts *artifactProvider
+}
+
 // newDecisionEngine starts the artifact provider for cfg and returns the
 // engine that decides from it. Close releases the provider's goroutine.
 func newDecisionEngine(cfg OnDeviceConfig, o engineOptions) (*decisionEngine, error) {
@@ -78,14 +113,24 @@ func newDecisionEngine(cfg OnDeviceConfig, o engineOptions) (*decisionEngine, er
 		return nil, err
 	}
 	return &decisionEngine{
-		client:           o.client,
-		propertyToken:    o.propertyToken,
-		telemetryEnabled: o.telemetryEnabled,
-		now:              o.now,
-		lookupGeo:        httpGeoLookup(o.httpClient, defaultGeoLocation),
-		artifacts:        p,
-		logger:           o.logger,
+		Engine: ondevice.Engine{
+			Client:           o.client,
+			PropertyToken:    o.propertyToken,
+			TelemetryEnabled: o.telemetryEnabled,
+			Now:              o.now,
+			NewID:            newUUID,
+			LookupGeo:        httpGeoLookup(o.httpClient, defaultGeoLocation),
+			ArtifactTrace:    p.trace,
+			Logger:           o.logger,
+		},
+		artifacts: p,
 	}, nil
+}
+
+// decide makes an on-device decision from the artifact in use; it fails
+// with ErrArtifactNotReady before the first one has loaded.
+func (e *decisionEngine) decide(ctx context.Context, req *DeliveryRequest, opts ondevice.Options) (*ondevice.Decision, error) {
+	return e.Decide(ctx, e.artifacts.current(), req, opts)
 }
 
 // Close stops the engine's artifact polling.

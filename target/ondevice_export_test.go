@@ -8,26 +8,12 @@ import (
 	"time"
 
 	"github.com/target-go/sdk/future"
+	"github.com/target-go/sdk/target/internal/jsonlogic"
+	"github.com/target-go/sdk/target/internal/ondevice"
 )
 
-// Test hooks for the on-device engine. The external tests check the hash
-// and the bucket against the values Adobe's SDKs publish, which use their
-// own keys and salts.
-var (
-	Murmur3UTF16 = murmur3UTF16
-	BucketOf     = bucketOf
-)
-
-// EvalLogic compiles and evaluates a json-logic condition.
-func EvalLogic(logic, data any) (any, error) {
-	c, err := compileLogic(logic)
-	if err != nil {
-		return nil, err
-	}
-	return c.eval(data), nil
-}
-
-var JSNumberString = jsNumberString
+// Test hooks for on-device decisioning: the engine as the client sets it
+// up, for the conformance suite, the differential test and the benchmarks.
 
 // EngineConfig sets up an on-device decision engine for the tests.
 type EngineConfig struct {
@@ -54,7 +40,7 @@ func Decide(ctx context.Context, cfg EngineConfig, request []byte, sessionID, lo
 		return nil, nil, err
 	}
 	defer e.Close()
-	e.lookupGeo = func(context.Context, string) (*Geo, error) {
+	e.LookupGeo = func(context.Context, string) (*Geo, error) {
 		if cfg.GeoPayload == nil {
 			return nil, errors.New("no geo payload")
 		}
@@ -64,15 +50,15 @@ func Decide(ctx context.Context, cfg EngineConfig, request []byte, sessionID, lo
 	if err := json.Unmarshal(request, &req); err != nil {
 		return nil, nil, err
 	}
-	d, err := e.decide(ctx, &req, decideOptions{sessionID: sessionID, locationHint: locationHint})
+	d, err := e.decide(ctx, &req, ondevice.Options{SessionID: sessionID, LocationHint: locationHint})
 	if err != nil {
 		return nil, nil, err
 	}
-	response, err = json.Marshal(d.response)
+	response, err = json.Marshal(d.Response)
 	if err != nil {
 		return nil, nil, err
 	}
-	if n := d.notificationRequest(); n != nil {
+	if n := d.NotificationRequest(); n != nil {
 		if notification, err = json.Marshal(map[string]any{"request": n}); err != nil {
 			return nil, nil, err
 		}
@@ -98,23 +84,23 @@ func (a *ArtifactProvider) Location() string                { return a.p.locatio
 // Version is the version of the artifact in use, "" before the first.
 func (a *ArtifactProvider) Version() string {
 	if c := a.p.current(); c != nil {
-		return c.version
+		return c.Version()
 	}
 	return ""
 }
 
 var (
-	ParseArtifact       = func(b []byte) error { _, err := parseArtifact(b); return err }
-	DeobfuscateArtifact = deobfuscateArtifact
+	ParseArtifact       = func(b []byte) error { _, err := ondevice.ParseArtifact(b); return err }
+	DeobfuscateArtifact = ondevice.Deobfuscate
 )
 
 // SetOnDeviceClock and SetOnDeviceGeo replace the clock and the geo
 // lookup of c's on-device engine, for the suite's mockDate and mockGeo.
 // Call them before c's first call.
-func SetOnDeviceClock(c *Client, now func() time.Time) { c.od.engine.now = now }
+func SetOnDeviceClock(c *Client, now func() time.Time) { c.od.engine.Now = now }
 
 func SetOnDeviceGeo(c *Client, payload map[string]any) {
-	c.od.engine.lookupGeo = func(context.Context, string) (*Geo, error) {
+	c.od.engine.LookupGeo = func(context.Context, string) (*Geo, error) {
 		if payload == nil {
 			return nil, errors.New("no geo payload")
 		}
@@ -122,7 +108,7 @@ func SetOnDeviceGeo(c *Client, payload map[string]any) {
 	}
 }
 
-var JSString = jsString
+var JSString = jsonlogic.String
 
 // Engine is a decision engine with a parsed request, for benchmarks.
 type Engine struct {
@@ -148,38 +134,18 @@ func NewEngine(cfg EngineConfig, request []byte) (*Engine, error) {
 
 // Decide makes the decision and reports how many mbox answers it has.
 func (e *Engine) Decide(ctx context.Context) (int, error) {
-	d, err := e.e.decide(ctx, e.req, decideOptions{sessionID: "s"})
+	d, err := e.e.decide(ctx, e.req, ondevice.Options{SessionID: "s"})
 	if err != nil {
 		return 0, err
 	}
 	n := 0
-	if ex := d.response.Execute; ex != nil {
+	if ex := d.Response.Execute; ex != nil {
 		n += len(ex.Mboxes)
 	}
-	if pf := d.response.Prefetch; pf != nil {
+	if pf := d.Response.Prefetch; pf != nil {
 		n += len(pf.Mboxes) + len(pf.Views)
 	}
 	return n, nil
 }
 
 func (e *Engine) Close() { e.e.Close() }
-
-// PageContext, UserContext, TimingContext and MboxContext expose the rule
-// context builders.
-func PageContext(url string) map[string]any { return pageContext(url) }
-
-func UserContext(userAgent, platformHint, brandsHint string) map[string]any {
-	c := &Context{UserAgent: userAgent}
-	if platformHint != "" || brandsHint != "" {
-		c.ClientHints = &ClientHints{Platform: platformHint, BrowserUAWithMajorVersion: brandsHint}
-	}
-	return userContext(c)
-}
-
-func TimingContext(now time.Time) map[string]any {
-	m := map[string]any{}
-	timingContext(now, m)
-	return m
-}
-
-var MboxContext = mboxContext

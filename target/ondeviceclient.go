@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/target-go/sdk/future"
+	"github.com/target-go/sdk/target/internal/ondevice"
 )
 
 // On-device and hybrid decisioning for the Client.
@@ -18,17 +19,20 @@ import (
 // answer the whole request and asks the edge otherwise, and also while the
 // first artifact is not loaded yet. Notifications are always sent to the
 // edge: an on-device execute decision reports its impressions with one
-// SendNotifications call, started without making the caller wait.
+// SendNotifications call, through the client's notification queue,
+// without making the caller wait.
 
 // onDevice is a Client's on-device decisioning: the engine, what it
-// reports to, and the notifications in flight that Close waits for.
+// reports to, and the work in flight that Close waits for.
 type onDevice struct {
 	engine *decisionEngine
 	cfg    OnDeviceConfig
 
-	closed  atomic.Bool    // set under mu, read without it on every call
-	mu      sync.Mutex     // orders begin against Close
-	sending sync.WaitGroup // display notifications in flight
+	closed atomic.Bool // set under mu, read without it on every call
+	mu     sync.Mutex  // orders begin against Close
+	// work counts the on-device decisions in flight; their notifications
+	// are the notification queue's, which Close flushes after work.Wait.
+	work sync.WaitGroup
 }
 
 // newOnDevice starts on-device decisioning for a client configured with
@@ -48,28 +52,40 @@ func newOnDevice(c *Client, od OnDeviceConfig) (*onDevice, error) {
 	return &onDevice{engine: e, cfg: od}, nil
 }
 
+// callbacks are the goroutines running a callback of the client; the
+// artifact provider owns the set, made before its goroutine starts.
+func (od *onDevice) callbacks() *callbackSet { return od.engine.artifacts.callbacks }
+
 // Ready settles when the first artifact is in use.
 func (od *onDevice) Ready() *future.Future[struct{}] { return od.engine.artifacts.Ready() }
 
-// stop stops polling for new artifacts. Later decisions fail with
-// ErrClientClosed; Client.Close then waits for the notifications in
-// flight, which go through the client's notification queue.
-func (od *onDevice) stop() {
+// stop stops polling for new artifacts and, unless it is called from one
+// of the client's callbacks, waits for the decisions in flight (a geo
+// lookup is bounded by Config.Timeout), which queue their notifications
+// before they end. Later decisions fail with ErrClientClosed. It reports
+// whether it was called from a callback: Client.Close then waits for
+// nothing, since the callback may be what the rest waits for.
+func (od *onDevice) stop() (inCallback bool) {
 	od.mu.Lock()
 	od.closed.Store(true)
 	od.mu.Unlock()
+	inCallback = od.callbacks().current()
 	od.engine.Close()
+	if !inCallback {
+		od.work.Wait()
+	}
+	return inCallback
 }
 
-// begin counts a notification request in, unless Close has begun: Close
-// must not start waiting while a request may still be added.
+// begin counts a decision in, unless Close has begun: Close must not start
+// waiting while work may still be added from zero.
 func (od *onDevice) begin() bool {
 	od.mu.Lock()
 	defer od.mu.Unlock()
 	if od.closed.Load() {
 		return false
 	}
-	od.sending.Add(1)
+	od.work.Add(1)
 	return true
 }
 
@@ -88,13 +104,18 @@ func (c *Client) decideOnDevice(ctx context.Context, p *prepared) *future.Future
 		if a == nil {
 			return nil
 		}
-		if mboxes, views := remoteDependencies(a, p.req); len(mboxes) > 0 || len(views) > 0 {
+		if mboxes, views := a.RemoteDependencies(p.req); len(mboxes) > 0 || len(views) > 0 {
 			return nil
 		}
 	}
+	// Counted from here to the end of the decision, on whichever goroutine
+	// it ends, so that Close waits for it and its notification.
+	if !od.begin() {
+		return future.Rejected[*Response](ErrClientClosed)
+	}
 	start := time.Now()
 	decide := func(ctx context.Context) (*Response, error) {
-		d, err := od.engine.decide(ctx, p.req, decideOptions{sessionID: p.sessionID, locationHint: p.cluster})
+		d, err := od.engine.decide(ctx, p.req, ondevice.Options{SessionID: p.sessionID, LocationHint: p.cluster})
 		if err != nil {
 			return nil, err
 		}
@@ -102,13 +123,15 @@ func (c *Client) decideOnDevice(ctx context.Context, p *prepared) *future.Future
 		c.report(ctx, od, p, d)
 		return r, nil
 	}
-	if a != nil && a.geoTargetingEnabled && geoMissing(p.req) {
+	if a != nil && a.GeoTargetingEnabled() && ondevice.GeoMissing(p.req) {
 		return future.Go(ctx, func(ctx context.Context) (*Response, error) {
+			defer od.work.Done() // future.Go always runs fn, even cancelled
 			ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 			defer cancel()
 			return decide(ctx)
 		})
 	}
+	defer od.work.Done()
 	r, err := decide(ctx)
 	if err != nil {
 		return future.Rejected[*Response](err)
@@ -118,9 +141,9 @@ func (c *Client) decideOnDevice(ctx context.Context, p *prepared) *future.Future
 
 // onDeviceResponse builds the call's result from a decision, as exchange
 // does from the edge's answer.
-func (c *Client) onDeviceResponse(p *prepared, d *decision, took time.Duration) *Response {
-	dr := d.response
-	req := *d.request
+func (c *Client) onDeviceResponse(p *prepared, d *ondevice.Decision, took time.Duration) *Response {
+	dr := d.Response
+	req := *d.Request
 	req.Telemetry = nil
 	r := &Response{
 		Request:      &req,
@@ -129,8 +152,8 @@ func (c *Client) onDeviceResponse(p *prepared, d *decision, took time.Duration) 
 		TargetCookie: targetCookie(p.sessionID, dr.ID.TntID, time.Now()),
 		Meta: Meta{
 			DecisioningMethod: OnDevice,
-			RemoteMboxes:      d.remoteMboxes,
-			RemoteViews:       d.remoteViews,
+			RemoteMboxes:      d.RemoteMboxes,
+			RemoteViews:       d.RemoteViews,
 		},
 		Timings: Timings{Total: took},
 	}
@@ -150,8 +173,8 @@ func (c *Client) onDeviceResponse(p *prepared, d *decision, took time.Duration) 
 // outcome goes to OnDeviceConfig.OnNotificationsSent and, on failure, to
 // the log. Telemetry of a decision without notifications waits for the
 // client's next request instead, as the timings of edge calls do.
-func (c *Client) report(ctx context.Context, od *onDevice, p *prepared, d *decision) {
-	n := d.notificationRequest()
+func (c *Client) report(ctx context.Context, od *onDevice, p *prepared, d *ondevice.Decision) {
+	n := d.NotificationRequest()
 	if n == nil {
 		return
 	}
@@ -163,29 +186,24 @@ func (c *Client) report(ctx context.Context, od *onDevice, p *prepared, d *decis
 		}
 		return
 	}
-	if !od.begin() {
-		// Close began while this call was deciding: its notification
-		// cannot be sent without outliving Close.
-		c.log.Warn("target: on-device display notifications not sent: client closed", "requestId", d.request.RequestID)
-		if od.cfg.OnNotificationsSent != nil {
-			od.cfg.OnNotificationsSent(nil, ErrClientClosed)
-		}
-		return
-	}
 	// The notification belongs to the decision, not to the caller's
 	// context: it must go out even when the caller's request has ended.
+	// It goes through the notification queue, which Close flushes after
+	// the decisions in flight (this one included) have ended; its
+	// callback below runs on the goroutine that settles it, a goroutine
+	// of the queue or this one, before that goroutine ends, so Close's
+	// waits cover it.
 	f := c.SendNotifications(context.WithoutCancel(ctx), SendNotificationsOptions{
 		Request:            *n,
 		SessionID:          p.sessionID,
 		TargetLocationHint: p.cluster,
 	})
 	f.OnComplete(func(r *Response, err error) {
-		defer od.sending.Done() // even if the callback panics: Close waits for it
 		if err != nil {
-			c.log.Warn("target: on-device display notifications failed", "requestId", d.request.RequestID, "error", err)
+			c.log.Warn("target: on-device display notifications failed", "requestId", d.Request.RequestID, "error", err)
 		}
 		if od.cfg.OnNotificationsSent != nil {
-			od.cfg.OnNotificationsSent(r, err)
+			od.callbacks().run(func() { od.cfg.OnNotificationsSent(r, err) })
 		}
 	})
 }

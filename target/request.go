@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
+	"net/netip"
 	"time"
+
+	"github.com/target-go/sdk/target/delivery"
 )
 
 // prepared is a validated request, filled in as Adobe's SDKs fill it; body
@@ -20,6 +22,14 @@ type prepared struct {
 	sessionID string
 	tntID     string
 	sent      []TelemetryEntry // telemetry entries the request carries
+	secrets   callSecrets      // built only if the call fails; see secretSet
+}
+
+// secretSet returns the call's secrets, inside p so that a call that
+// succeeds pays no allocation for them.
+func (p *prepared) secretSet() *callSecrets {
+	p.secrets.p = p
+	return &p.secrets
 }
 
 // prepare checks a call and fills in its request, on the caller's
@@ -50,6 +60,21 @@ func (c *Client) prepare(in DeliveryRequest, co callOptions, check func(*Deliver
 	}
 
 	req := in // shallow copy; every field changed below is replaced, not mutated
+	// The request id becomes a header and the environment id a query-like
+	// field of the body: both are checked here, before anything is sent,
+	// rather than left to net/http's error on the wire.
+	if req.RequestID != "" && !validRequestID(req.RequestID) {
+		return nil, optionError("Request.RequestID", "must be 1 to %d visible ASCII characters (it is sent as the X-Request-Id header)", maxRequestIDLen)
+	}
+	if req.EnvironmentID < 0 {
+		return nil, optionError("Request.EnvironmentID", "negative (%d)", req.EnvironmentID)
+	}
+	// An on-device geo lookup sends the address as X-Forwarded-For.
+	if cx := req.Context; cx != nil && cx.Geo != nil && cx.Geo.IPAddress != "" {
+		if _, err := netip.ParseAddr(cx.Geo.IPAddress); err != nil {
+			return nil, optionError("Request.Context.Geo.IPAddress", "not an IP address")
+		}
+	}
 	if err := normalizeRequest(&req, now); err != nil {
 		return nil, err
 	}
@@ -116,15 +141,7 @@ func (c *Client) encode(p *prepared) error {
 
 // encodeJSON encodes v without HTML escaping: option content and URLs go to
 // the edge byte for byte, as Adobe's SDKs send them.
-func encodeJSON(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte{'\n'}), nil
-}
+func encodeJSON(v any) ([]byte, error) { return delivery.Marshal(v) }
 
 // selectHost picks the edge host: the cluster from the tntId, else the
 // caller's location hint, else the cluster learned from earlier answers,
@@ -318,26 +335,23 @@ func validateNotificationsRequest(req *DeliveryRequest) error {
 	return nil
 }
 
-// secrets lists the values of p that must not appear in errors.
-func (p *prepared) secrets() []string {
-	out := []string{p.sessionID, p.tntID}
-	r := p.req
-	if r.ID != nil {
-		out = append(out, r.ID.ThirdPartyID, r.ID.MarketingCloudVisitorID)
+// maxRequestIDLen is the spec's maxLength of requestId.
+const maxRequestIDLen = 128
+
+// validRequestID reports whether s can be sent as the request id: in the
+// X-Request-Id header it must survive as it is, so no control characters,
+// no DEL, no white space (which a header value loses at its ends) and no
+// bytes outside ASCII.
+func validRequestID(s string) bool {
+	if s == "" || len(s) > maxRequestIDLen {
+		return false
 	}
-	if r.Property != nil {
-		out = append(out, r.Property.Token)
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c >= 0x7f {
+			return false
+		}
 	}
-	if r.Trace != nil {
-		out = append(out, r.Trace.AuthorizationToken)
-	}
-	if r.QAMode != nil {
-		out = append(out, r.QAMode.Token)
-	}
-	if r.Preview != nil {
-		out = append(out, r.Preview.Token)
-	}
-	return out
+	return true
 }
 
 // newUUID returns a random (version 4) UUID from crypto/rand.

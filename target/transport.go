@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptrace"
@@ -40,47 +41,6 @@ const (
 // ErrResponseTooLarge is the error of a call whose response body exceeds
 // MaxResponseSize.
 var ErrResponseTooLarge = errors.New("target: response body too large")
-
-// APIError is a non-2xx answer from the edge. Status is the HTTP status;
-// Message is the edge's message ({"status":N,"message":"..."}), or the
-// status text when the body has none. The edge may quote the request in its
-// message, so the request's session id, visitor ids and tokens are replaced
-// by "[redacted]" in it.
-type APIError struct {
-	Status  int
-	Message string
-	// RetryAfter is the wait the edge asked for with a Retry-After header
-	// (429, 503), zero when absent.
-	RetryAfter time.Duration
-}
-
-// Error gives the status and the edge's message, with the request's
-// secrets (session id, tntId, tokens) redacted from it.
-func (e *APIError) Error() string {
-	return fmt.Sprintf("target: edge answered %d: %s", e.Status, e.Message)
-}
-
-// retryable reports whether a failed attempt may be repeated: network
-// errors, 429 and 5xx may be transient; any other answer would come back the
-// same.
-func retryable(err error) bool {
-	var api *APIError
-	if errors.As(err, &api) {
-		return api.Status == http.StatusTooManyRequests || api.Status >= 500
-	}
-	var te *transportError
-	return errors.As(err, &te)
-}
-
-// transportError marks a failure to get an answer at all (dial, reset,
-// broken body), which a retry may fix. It unwraps to the cause.
-type transportError struct {
-	op  string
-	err error
-}
-
-func (e *transportError) Error() string { return "target: " + e.op + ": " + e.err.Error() }
-func (e *transportError) Unwrap() error { return e.err }
 
 // Timings are the measured phases of a call, for logging and the SDK
 // telemetry. DNS, Connect and TLS are zero when a kept-alive connection was
@@ -188,14 +148,15 @@ type exchange struct {
 	sessionID string
 	requestID string
 	body      []byte
-	// secrets are values of the request (session id, tntId, tokens) the
-	// edge may echo in an error message; they are redacted from it.
-	secrets []string
+	// secrets are the call's values (session id, visitor ids, tokens) the
+	// edge or the network may echo; every error text is redacted with them.
+	secrets *callSecrets
 }
 
 // post sends ex with retries by the client's policy, under ctx (which
 // already carries the call's deadline). It returns the decoded response (an
-// empty one for 204), the HTTP status and the timings.
+// empty one for 204), the HTTP status and the timings; on failure the timings
+// are in the error too (*APIError, *TransportError or *DecodeError).
 func (c *Client) post(ctx context.Context, ex exchange) (*DeliveryResponse, int, Timings, error) {
 	start := time.Now()
 	var tm Timings
@@ -209,7 +170,7 @@ func (c *Client) post(ctx context.Context, ex exchange) (*DeliveryResponse, int,
 		if err == nil {
 			return resp, status, tm, nil
 		}
-		lastErr = err
+		lastErr = annotate(err, &ex, tm)
 		if ctx.Err() != nil || !retryable(err) || attempt >= maxAttempts {
 			break
 		}
@@ -219,32 +180,38 @@ func (c *Client) post(ctx context.Context, ex exchange) (*DeliveryResponse, int,
 			// real error rather than a timeout later.
 			break
 		}
-		c.debug(ctx, "target: retrying", "requestId", ex.requestID, "attempt", attempt, "wait", wait, "error", err)
+		c.debug(ctx, "target: retrying", "requestId", ex.requestID, "attempt", attempt, "wait", wait, "error", lastErr)
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			tm.Total = time.Since(start)
-			return nil, 0, tm, ctxError(ctx, lastErr)
+			return nil, 0, tm, ctxError(ctx, lastErr, &ex, tm)
 		case <-t.C:
 		}
 	}
 	tm.Total = time.Since(start)
-	if ctx.Err() != nil {
-		return nil, 0, tm, ctxError(ctx, lastErr)
+	// An answer (an error status, an undecodable body) is reported as it
+	// is even when the deadline passed while it was read; a transport
+	// failure under an ended context is the context's doing.
+	var te *TransportError
+	if ctx.Err() != nil && errors.As(lastErr, &te) {
+		return nil, 0, tm, ctxError(ctx, lastErr, &ex, tm)
 	}
-	return nil, 0, tm, lastErr
+	return nil, 0, tm, stamp(lastErr, &ex, tm)
 }
 
-// ctxError is the error of a call its context ended: the context's error,
-// wrapped so that errors.Is finds context.Canceled or DeadlineExceeded, with
-// the attempt's error for the record.
-func ctxError(ctx context.Context, last error) error {
+// ctxError is the error of a call its context ended: a *TransportError
+// wrapping the context's cause, so that errors.Is finds context.Canceled or
+// DeadlineExceeded, with the attempt's error as Last.
+func ctxError(ctx context.Context, last error, ex *exchange, tm Timings) error {
 	cause := context.Cause(ctx)
-	if last == nil || errors.Is(last, cause) {
-		return fmt.Errorf("target: call ended: %w", cause)
+	e := &TransportError{Op: "call ended", Err: cause}
+	var te *TransportError
+	if last != nil && !errors.Is(last, cause) && !(errors.As(last, &te) && te.Status == 0 && errors.Is(te.Err, ctx.Err())) {
+		e.Last = last
 	}
-	return fmt.Errorf("target: call ended: %w (last attempt: %v)", cause, last)
+	return annotate(e, ex, tm)
 }
 
 // backoff returns the wait before attempt+1: the edge's Retry-After if it
@@ -280,9 +247,12 @@ func (c *Client) deliveryURL(host, sessionID string) string {
 // attempt makes one HTTP request. It fills the phase timings of tm.
 func (c *Client) attempt(ctx context.Context, u string, ex exchange, tm *Timings) (*DeliveryResponse, int, error) {
 	var tr attemptTrace
+	op := "POST " + c.scheme + "://" + ex.host + "/rest/v1/delivery"
 	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, tr.clientTrace()), http.MethodPost, u, bytes.NewReader(ex.body))
 	if err != nil {
-		return nil, 0, fmt.Errorf("target: building request for host %q: %w", ex.host, err)
+		// prepare validated every part of the URL; this is a bug, not the
+		// network, and another attempt would fail the same way.
+		return nil, 0, &TransportError{Op: op, Err: err}
 	}
 	h := req.Header
 	h.Set("Content-Type", "application/json")
@@ -301,9 +271,18 @@ func (c *Client) attempt(ctx context.Context, u string, ex exchange, tm *Timings
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return nil, 0, &transportError{op: "POST " + c.scheme + "://" + ex.host + "/rest/v1/delivery", err: err}
+		return nil, 0, &TransportError{Op: op, Err: err, retry: networkError(err)}
 	}
 	defer resp.Body.Close()
+
+	if resp.StatusCode >= 300 && resp.StatusCode <= 399 {
+		// The Delivery API never redirects, and the client follows no
+		// redirect (see noRedirect): the body and Location are the
+		// redirecting host's, so neither is read or echoed.
+		tr.fill(tm, time.Now())
+		c.debug(ctx, "target: response", "requestId", ex.requestID, "status", resp.StatusCode, "bytes", 0)
+		return nil, resp.StatusCode, &APIError{Status: resp.StatusCode, Message: "redirect refused: " + http.StatusText(resp.StatusCode)}
+	}
 
 	limit := int64(MaxResponseSize)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
@@ -314,45 +293,68 @@ func (c *Client) attempt(ctx context.Context, u string, ex exchange, tm *Timings
 	tr.fill(tm, end)
 	tm.ResponseSize = int64(len(body))
 	if err != nil {
-		return nil, resp.StatusCode, &transportError{op: "reading response", err: err}
+		// The edge has answered: the request may have been served, so the
+		// broken body is not retried.
+		return nil, resp.StatusCode, &TransportError{Op: "reading response", Status: resp.StatusCode, Err: err}
 	}
 	c.debug(ctx, "target: response", "requestId", ex.requestID, "status", resp.StatusCode, "bytes", len(body))
 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, resp.StatusCode, apiError(resp, body, ex.secrets)
+		return nil, resp.StatusCode, apiError(resp, body)
 	}
 	if int64(len(body)) > limit {
-		return nil, resp.StatusCode, fmt.Errorf("%w: over %d bytes", ErrResponseTooLarge, MaxResponseSize)
+		return nil, resp.StatusCode, &DecodeError{Status: resp.StatusCode, Size: int64(len(body)),
+			Err: fmt.Errorf("%w: over %d bytes", ErrResponseTooLarge, MaxResponseSize)}
 	}
 	if resp.StatusCode == http.StatusNoContent || len(bytes.TrimSpace(body)) == 0 && resp.StatusCode != http.StatusOK {
 		return &DeliveryResponse{}, resp.StatusCode, nil
 	}
 	out, err := decodeResponse(body)
-	return out, resp.StatusCode, err
+	if err != nil {
+		return nil, resp.StatusCode, &DecodeError{Status: resp.StatusCode, Size: int64(len(body)), Err: err}
+	}
+	return out, resp.StatusCode, nil
 }
+
+// errNotObject is the cause of a DecodeError for a body that is valid JSON
+// but not an object (null, an array, a string, a number).
+var errNotObject = errors.New("the body is not a JSON object")
 
 // decodeResponse decodes a Delivery API response body. Unknown fields are
 // accepted (the edge may add some); anything that is not one JSON object
-// is an error naming what went wrong.
+// is an error naming what went wrong. encoding/json decodes null into a
+// struct as "nothing", which would pass for an empty answer; so the first
+// token must open an object.
 func decodeResponse(body []byte) (*DeliveryResponse, error) {
+	if trimmed := bytes.TrimLeft(body, " \t\r\n"); len(trimmed) == 0 || trimmed[0] != '{' {
+		if err := json.Unmarshal(body, new(any)); err != nil {
+			return nil, fmt.Errorf("target: decoding response: %w", err)
+		}
+		return nil, fmt.Errorf("target: decoding response: %w", errNotObject)
+	}
 	var out DeliveryResponse
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(&out); err != nil {
 		return nil, fmt.Errorf("target: decoding response: %w", err)
 	}
-	if dec.More() {
+	// Decoder.More stops at a stray ']' or '}': look at the rest itself.
+	if len(bytes.TrimSpace(body[dec.InputOffset():])) != 0 {
 		return nil, errors.New("target: decoding response: data after the JSON object")
 	}
 	return &out, nil
 }
 
 // apiError turns a non-2xx answer into an *APIError, taking the message
-// from the body when it is the API's {"status","message"} shape.
-func apiError(resp *http.Response, body []byte, secrets []string) *APIError {
+// from the body when it is the API's {"status","message"} shape. The
+// message is redacted by annotate before anyone sees it.
+func apiError(resp *http.Response, body []byte) *APIError {
 	e := &APIError{Status: resp.StatusCode, Message: http.StatusText(resp.StatusCode)}
 	var ue UnexpectedError
-	if json.Unmarshal(body, &ue) == nil && ue.Message != "" {
-		e.Message = redact(ue.Message, secrets)
+	if json.Unmarshal(body, &ue) == nil {
+		if ue.Message != "" {
+			e.Message = ue.Message
+		}
+		e.EdgeStatus = ue.Status
 	}
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
 		e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
@@ -360,14 +362,22 @@ func apiError(resp *http.Response, body []byte, secrets []string) *APIError {
 	return e
 }
 
-// parseRetryAfter reads a Retry-After value: delay seconds or an HTTP date.
+// maxRetryAfterSeconds keeps the conversion to a Duration from
+// overflowing; any longer wait is past every deadline anyway.
+const maxRetryAfterSeconds = int64(math.MaxInt64 / time.Second)
+
+// parseRetryAfter reads a Retry-After value: delay seconds (digits only,
+// as RFC 9110 has them) or an HTTP date. A delay too large for a Duration
+// saturates instead of wrapping.
 func parseRetryAfter(v string, now time.Time) time.Duration {
 	if v == "" {
 		return 0
 	}
-	if s, err := strconv.Atoi(v); err == nil {
-		if s < 0 {
-			return 0
+	if strings.Trim(v, "0123456789") == "" {
+		s, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || s > maxRetryAfterSeconds {
+			// Only a number too long for int64 fails here.
+			return time.Duration(math.MaxInt64)
 		}
 		return time.Duration(s) * time.Second
 	}
@@ -375,14 +385,4 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 		return t.Sub(now)
 	}
 	return 0
-}
-
-// redact replaces every secret in msg with "[redacted]".
-func redact(msg string, secrets []string) string {
-	for _, s := range secrets {
-		if s != "" {
-			msg = strings.ReplaceAll(msg, s, "[redacted]")
-		}
-	}
-	return msg
 }

@@ -11,57 +11,16 @@ import (
 	"strings"
 
 	"github.com/target-go/sdk/target"
+	"github.com/target-go/sdk/target/internal/artifact"
 )
 
 // The on-device decisioning artifact the edge serves, built from its
 // offers, so that an on-device or hybrid client decides locally what the
 // edge would have answered.
 
-// artifactVersion is the artifact format written: the major version the
-// SDK (and Adobe's SDKs) accept.
-const artifactVersion = "1.0.0"
-
-// globalMbox is the mbox that carries the page load's rules.
-const globalMbox = "target-global-mbox"
-
 // artifactEnvironments are the environments a Target artifact URL can name;
 // the edge serves the same artifact for each.
 var artifactEnvironments = []string{"production", "staging", "development"}
-
-// The artifact's JSON form, in the names of the format.
-type artifactDoc struct {
-	Version             string         `json:"version"`
-	Meta                map[string]any `json:"meta"`
-	GlobalMbox          string         `json:"globalMbox"`
-	GeoTargetingEnabled bool           `json:"geoTargetingEnabled"`
-	ResponseTokens      []string       `json:"responseTokens"`
-	RemoteMboxes        []string       `json:"remoteMboxes"`
-	LocalMboxes         []string       `json:"localMboxes"`
-	RemoteViews         []string       `json:"remoteViews"`
-	LocalViews          []string       `json:"localViews"`
-	Rules               artifactRules  `json:"rules"`
-}
-
-type artifactRules struct {
-	Mboxes map[string][]artifactRule `json:"mboxes"`
-	Views  map[string][]artifactRule `json:"views"`
-}
-
-type artifactRule struct {
-	RuleKey    string         `json:"ruleKey"`
-	ActivityID int            `json:"activityId"`
-	Meta       map[string]any `json:"meta"`
-	// Condition is json-logic; true targets every visitor, as the edge's
-	// offers do.
-	Condition   bool                `json:"condition"`
-	Consequence artifactConsequence `json:"consequence"`
-}
-
-type artifactConsequence struct {
-	Name    string          `json:"name"`
-	Options []target.Option `json:"options"`
-	Metrics []target.Metric `json:"metrics"`
-}
 
 // servedArtifact is the artifact's body and its entity tag, made once: the
 // offers never change while the edge runs.
@@ -76,22 +35,23 @@ type servedArtifact struct {
 // same tokens), metrics the tokens the edge gives them; activity ids are
 // numbered in location order from 1, stable for one set of offers.
 func buildArtifact(cfg Config) servedArtifact {
-	doc := artifactDoc{
-		Version:        artifactVersion,
+	doc := artifact.Document{
+		Version:        artifact.Version,
 		Meta:           map[string]any{"clientCode": cfg.Client, "generatedBy": "targettest"},
-		GlobalMbox:     globalMbox,
+		GlobalMbox:     artifact.DefaultGlobalMbox,
 		ResponseTokens: []string{},
 		RemoteMboxes:   []string{},
 		LocalMboxes:    []string{},
 		RemoteViews:    []string{},
 		LocalViews:     []string{},
-		Rules:          artifactRules{Mboxes: map[string][]artifactRule{}, Views: map[string][]artifactRule{}},
+		Rules:          &artifact.Rules{Mboxes: map[string][]artifact.Rule{}, Views: map[string][]artifact.Rule{}},
 	}
 	activity := 0
-	rule := func(location, name, kind string, o Offer) artifactRule {
+	// Conditions are true: every visitor gets the offer, as from the edge.
+	rule := func(location, name, kind string, o Offer) artifact.Rule {
 		activity++
 		opts, metrics := o.answer(location, true)
-		return artifactRule{
+		return artifact.Rule{
 			RuleKey:    fmt.Sprintf("%d-0", activity),
 			ActivityID: activity,
 			Meta: map[string]any{
@@ -99,22 +59,22 @@ func buildArtifact(cfg Config) servedArtifact {
 				"location.name": name, "location.type": kind,
 			},
 			Condition:   true,
-			Consequence: artifactConsequence{Name: name, Options: nonNil(opts), Metrics: nonNil(metrics)},
+			Consequence: artifact.Consequence{Name: name, Options: artifactOptions(opts), Metrics: artifactMetrics(metrics)},
 		}
 	}
 	for _, name := range sortedKeys(cfg.Offers.Mboxes) {
 		doc.LocalMboxes = append(doc.LocalMboxes, name)
-		doc.Rules.Mboxes[name] = []artifactRule{rule("mbox/"+name, name, "mbox", cfg.Offers.Mboxes[name])}
+		doc.Rules.Mboxes[name] = []artifact.Rule{rule("mbox/"+name, name, "mbox", cfg.Offers.Mboxes[name])}
 	}
 	if pl := cfg.Offers.PageLoad; pl != nil {
-		if !slices.Contains(doc.LocalMboxes, globalMbox) {
-			doc.LocalMboxes = append(doc.LocalMboxes, globalMbox)
+		if !slices.Contains(doc.LocalMboxes, artifact.DefaultGlobalMbox) {
+			doc.LocalMboxes = append(doc.LocalMboxes, artifact.DefaultGlobalMbox)
 		}
-		doc.Rules.Mboxes[globalMbox] = append(doc.Rules.Mboxes[globalMbox], rule("pageLoad", globalMbox, "mbox", *pl))
+		doc.Rules.Mboxes[artifact.DefaultGlobalMbox] = append(doc.Rules.Mboxes[artifact.DefaultGlobalMbox], rule("pageLoad", artifact.DefaultGlobalMbox, "mbox", *pl))
 	}
 	for _, name := range sortedKeys(cfg.Offers.Views) {
 		doc.LocalViews = append(doc.LocalViews, name)
-		doc.Rules.Views[name] = []artifactRule{rule("view/"+name, name, "view", cfg.Offers.Views[name])}
+		doc.Rules.Views[name] = []artifact.Rule{rule("view/"+name, name, "view", cfg.Offers.Views[name])}
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -137,12 +97,25 @@ func sortedKeys(m map[string]Offer) []string {
 	return keys
 }
 
-// nonNil makes an empty list encode as [], as artifacts write it.
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
+// artifactOptions and artifactMetrics write the edge's answer in the
+// artifact's shape; an empty list encodes as [], as artifacts write it.
+func artifactOptions(in []target.Option) []artifact.Option {
+	out := make([]artifact.Option, len(in))
+	for i, o := range in {
+		out[i] = artifact.Option{Type: string(o.Type), EventToken: o.EventToken, ResponseTokens: o.ResponseTokens}
+		if o.Content != nil {
+			out[i].Content = o.Content // raw JSON, written as it is
+		}
 	}
-	return s
+	return out
+}
+
+func artifactMetrics(in []target.Metric) []artifact.Metric {
+	out := make([]artifact.Metric, len(in))
+	for i, m := range in {
+		out[i] = artifact.Metric{Type: string(m.Type), Selector: m.Selector, EventToken: m.EventToken}
+	}
+	return out
 }
 
 // ArtifactURL returns the URL of the edge's on-device decisioning artifact

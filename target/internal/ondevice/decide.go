@@ -1,16 +1,43 @@
-package target
+// Package ondevice is the on-device decision engine: it answers a Delivery
+// API request from Target's rules artifact instead of the edge, in the
+// Delivery API's own models (package delivery).
+//
+// Contract: ParseArtifact (after Deobfuscate, for rules.bin) validates an
+// artifact and compiles its rules once; an Artifact is immutable and may
+// be shared by concurrent decisions while a newer one loads. Engine.Decide
+// takes an artifact, a request and the per-call inputs the request does
+// not carry (session id, location hint), and returns the response, the
+// display notifications and telemetry to report, and the mboxes and views
+// only the edge can decide. The engine does no I/O: downloading and
+// polling the artifact, the HTTP geo lookup and sending notifications are
+// the client's (package target), which hands the engine its clock, its id
+// source and the geo lookup as functions.
+//
+// Source of truth: Adobe's decisioning engines (the Node.js SDK's
+// target-decisioning-engine first). The conformance suite
+// (TARGET_SDK_TESTING_DIR) and the differential test against Adobe's
+// Node.js engine, both run from package target, pin the answers.
+//
+// Why the engine does not import the client: the client depends on it, and
+// keeping the models in package delivery lets both speak the same types
+// with no conversion at the boundary. Why internal: users reach it through
+// target.Client (DecisioningMethod OnDevice or Hybrid), so its API can
+// change with the client's.
+package ondevice
 
 import (
 	"context"
 	"errors"
 	"log/slog"
+	"math"
 	"slices"
 	"strings"
 	"time"
-)
 
-// The on-device decision: the Delivery API's answer computed from the
-// artifact instead of the edge, in the client's models.
+	"github.com/target-go/sdk/target/delivery"
+	"github.com/target-go/sdk/target/internal/jsonlogic"
+	"github.com/target-go/sdk/target/internal/murmur3"
+)
 
 // ErrArtifactNotReady is returned by an on-device decision before the
 // first artifact has loaded.
@@ -21,7 +48,7 @@ type details struct {
 	name  string
 	index int
 	key   string
-	req   *RequestDetails
+	req   *delivery.RequestDetails
 	orig  any // the request as given, for traces
 }
 
@@ -36,62 +63,76 @@ type answer struct {
 	trace   map[string]any
 }
 
-// decision is the outcome of one on-device decision.
-type decision struct {
-	request  *DeliveryRequest // the request as decided: ids, request id and geo filled in
-	response *DeliveryResponse
-	// remoteMboxes and remoteViews need the edge: the artifact does not
+// Decision is the outcome of one on-device decision.
+type Decision struct {
+	Request  *delivery.Request // the request as decided: ids, request id and geo filled in
+	Response *delivery.Response
+	// RemoteMboxes and RemoteViews need the edge: the artifact does not
 	// hold their rules, or marks them as needing server-side data.
-	remoteMboxes []string
-	remoteViews  []string
-	// notifications are the display notifications for execute decisions;
-	// telemetry is nil when telemetry is off. Both go to the edge in one
-	// request, sent by the caller without making the caller wait.
-	notifications []Notification
-	telemetry     *TelemetryEntry
+	RemoteMboxes []string
+	RemoteViews  []string
+	// Notifications are the display notifications for execute decisions;
+	// Telemetry is nil when telemetry is off. Both go to the edge in one
+	// request (NotificationRequest), which the client sends.
+	Notifications []delivery.Notification
+	Telemetry     *delivery.TelemetryEntry
 }
 
-// decisionEngine decides Delivery requests from the artifact. It is safe
-// for concurrent use; the artifact it reads is swapped atomically by its
-// provider.
-type decisionEngine struct {
-	client           string
-	propertyToken    string
-	telemetryEnabled bool
-	now              func() time.Time
-	// lookupGeo resolves an IP address (possibly empty: the caller's own)
+// Engine decides Delivery requests from an artifact. Set its fields before
+// the first Decide and leave them alone afterwards: Decide is then safe
+// for concurrent use. It does no I/O of its own; the geo lookup and the
+// artifact's source are the caller's.
+type Engine struct {
+	Client           string // the Target client code, part of allocation keys
+	PropertyToken    string // the default property; a request's own wins
+	TelemetryEnabled bool
+	// Now is the clock rules see (nil: the wall clock).
+	Now func() time.Time
+	// NewID mints the ids a decision needs (request, visitor, notification
+	// and impression ids): random UUIDs in the client. Required.
+	NewID func() string
+	// LookupGeo resolves an IP address (possibly empty: the caller's own)
 	// to geo data, when the artifact targets on geo and the request has
-	// none.
-	lookupGeo func(ctx context.Context, ip string) (*Geo, error)
-	artifacts *artifactProvider
-	logger    *slog.Logger
+	// none. Nil: no lookup, geo conditions are false.
+	LookupGeo func(ctx context.Context, ip string) (*delivery.Geo, error)
+	// ArtifactTrace describes the artifact's source for traces (location,
+	// polling, retrievals); nil leaves those out.
+	ArtifactTrace func() map[string]any
+	Logger        *slog.Logger // nil: failed geo lookups are not logged
 }
 
-// decideOptions are the per-call inputs that are not in the request.
-type decideOptions struct {
-	sessionID    string
-	locationHint string
+// Options are the per-call inputs that are not in the request.
+type Options struct {
+	SessionID    string
+	LocationHint string // the edge cluster, for minted tntIds
 }
 
-// decide makes an on-device decision for req. It never modifies req. It
-// fails only when no artifact is loaded; the cost is about a microsecond
-// per rule evaluated, plus the geo lookup's round trip when one is needed.
-func (e *decisionEngine) decide(ctx context.Context, req *DeliveryRequest, opts decideOptions) (*decision, error) {
+// errNoNewID is a misconfigured Engine: without ids a decision cannot be
+// reported.
+var errNoNewID = errors.New("ondevice: Engine.NewID is nil")
+
+// Decide makes an on-device decision for req from a. It never modifies req
+// or a. It fails only when a is nil (ErrArtifactNotReady) or NewID is
+// unset; the cost is about a microsecond per rule evaluated, plus the geo
+// lookup's round trip when one is needed.
+func (e *Engine) Decide(ctx context.Context, a *Artifact, req *delivery.Request, opts Options) (*Decision, error) {
 	start := time.Now()
-	a := e.artifacts.current()
 	if a == nil {
 		return nil, ErrArtifactNotReady
 	}
+	if e.NewID == nil {
+		return nil, errNoNewID
+	}
 	now := time.Now
-	if e.now != nil {
-		now = e.now
+	if e.Now != nil {
+		now = e.Now
 	}
 	r := *req
-	r.ID = validVisitorID(req.ID, opts.locationHint)
+	r.ID = validVisitorID(req.ID, opts.LocationHint, e.NewID)
 	if r.RequestID == "" {
-		r.RequestID = newUUID()
+		r.RequestID = e.NewID()
 	}
-	if a.geoTargetingEnabled && e.lookupGeo != nil && geoMissing(&r) {
+	if a.geoTargetingEnabled && e.LookupGeo != nil && GeoMissing(&r) {
 		e.fillGeo(ctx, &r)
 	}
 
@@ -101,8 +142,8 @@ func (e *decisionEngine) decide(ctx context.Context, req *DeliveryRequest, opts 
 		req:           &r,
 		opts:          opts,
 		timestamp:     now().UnixMilli(),
-		visitorID:     allocationVisitorID(r.ID),
-		propertyToken: e.propertyToken,
+		visitorID:     allocationVisitorID(r.ID, e.NewID),
+		propertyToken: e.PropertyToken,
 		showTrace:     r.Trace != nil,
 	}
 	if r.Property != nil && r.Property.Token != "" {
@@ -110,8 +151,8 @@ func (e *decisionEngine) decide(ctx context.Context, req *DeliveryRequest, opts 
 	}
 	d.base = map[string]any{}
 	timingContext(now(), d.base)
-	var address *Address
-	var geo *Geo
+	var address *delivery.Address
+	var geo *delivery.Geo
 	if r.Context != nil {
 		address, geo = r.Context.Address, r.Context.Geo
 	}
@@ -127,15 +168,15 @@ func (e *decisionEngine) decide(ctx context.Context, req *DeliveryRequest, opts 
 	}
 	d.responseTokens = responseTokenBase(a, geoCtx)
 
-	resp := &DeliveryResponse{Status: 200, RequestID: r.RequestID, ID: r.ID, Client: e.client}
-	out := &decision{request: &r, response: resp}
-	out.remoteMboxes, out.remoteViews = remoteDependencies(a, &r)
-	if len(out.remoteMboxes) > 0 || len(out.remoteViews) > 0 {
+	resp := &delivery.Response{Status: 200, RequestID: r.RequestID, ID: r.ID, Client: e.Client}
+	out := &Decision{Request: &r, Response: resp}
+	out.RemoteMboxes, out.RemoteViews = a.RemoteDependencies(&r)
+	if len(out.RemoteMboxes) > 0 || len(out.RemoteViews) > 0 {
 		resp.Status = 206
 	}
 	if ex := r.Execute; ex != nil {
 		d.tracer = &requestTracer{d: d}
-		resp.Execute = &ExecuteResponse{}
+		resp.Execute = &delivery.ExecuteResponse{}
 		for i := range ex.Mboxes {
 			for _, a := range d.decideMbox(modeExecute, mboxDetails(&ex.Mboxes[i])) {
 				resp.Execute.Mboxes = append(resp.Execute.Mboxes, a.mboxResponse())
@@ -147,10 +188,10 @@ func (e *decisionEngine) decide(ctx context.Context, req *DeliveryRequest, opts 
 	}
 	if pf := r.Prefetch; pf != nil {
 		d.tracer = &requestTracer{d: d}
-		resp.Prefetch = &PrefetchResponse{}
+		resp.Prefetch = &delivery.PrefetchResponse{}
 		for i := range pf.Mboxes {
 			for _, a := range d.decideMbox(modePrefetch, mboxDetails(&pf.Mboxes[i])) {
-				resp.Prefetch.Mboxes = append(resp.Prefetch.Mboxes, PrefetchMboxResponse{MboxResponse: a.mboxResponse()})
+				resp.Prefetch.Mboxes = append(resp.Prefetch.Mboxes, delivery.PrefetchMboxResponse{MboxResponse: a.mboxResponse()})
 			}
 		}
 		for i := range pf.Views {
@@ -163,60 +204,62 @@ func (e *decisionEngine) decide(ctx context.Context, req *DeliveryRequest, opts 
 			resp.Prefetch.PageLoad = d.decidePageLoad(modePrefetch, pf.PageLoad)
 		}
 	}
-	out.notifications = d.notifications
-	if e.telemetryEnabled {
-		out.telemetry = telemetryFor(&r, d.timestamp, time.Since(start))
+	out.Notifications = d.notifications
+	if e.TelemetryEnabled {
+		out.Telemetry = telemetryFor(&r, d.timestamp, time.Since(start))
 	}
 	return out, nil
 }
 
-func mboxDetails(m *MboxRequest) *details {
+func mboxDetails(m *delivery.MboxRequest) *details {
 	return &details{name: m.Name, index: m.Index, req: &m.RequestDetails, orig: m}
 }
 
-func (a *answer) mboxResponse() MboxResponse {
-	return MboxResponse{Index: a.index, Name: a.name, Options: toOptions(a.options), Metrics: toMetrics(a.metrics), Trace: a.trace}
+func (a *answer) mboxResponse() delivery.MboxResponse {
+	return delivery.MboxResponse{Index: a.index, Name: a.name, Options: toOptions(a.options), Metrics: toMetrics(a.metrics), Trace: a.trace}
 }
 
-func (a *answer) view() View {
+func (a *answer) view() delivery.View {
 	metrics := toMetrics(a.metrics)
 	if metrics == nil {
-		metrics = []Metric{} // Adobe's SDKs answer a view with "metrics": [], never without the list
+		metrics = []delivery.Metric{} // Adobe's SDKs answer a view with "metrics": [], never without the list
 	}
-	return View{Name: a.name, Key: a.key, Options: toOptions(a.options), Metrics: metrics, Trace: a.trace}
+	return delivery.View{Name: a.name, Key: a.key, Options: toOptions(a.options), Metrics: metrics, Trace: a.trace}
 }
 
 // toOptions converts options to the models; content encoded when the
 // artifact loaded is reused as is.
-func toOptions(in []option) []Option {
+func toOptions(in []option) []delivery.Option {
 	if in == nil {
 		return nil
 	}
-	out := make([]Option, len(in))
+	out := make([]delivery.Option, len(in))
 	for i, o := range in {
 		content := o.contentJSON
 		if content == nil && o.Content != nil {
 			// Content came from JSON and macros only put strings in it:
 			// it always encodes.
-			content, _ = encodeJSON(o.Content)
+			content, _ = delivery.Marshal(o.Content)
 		}
-		out[i] = Option{Type: OptionType(o.Type), Content: content, EventToken: o.EventToken, ResponseTokens: o.ResponseTokens}
+		out[i] = delivery.Option{Type: delivery.OptionType(o.Type), Content: content, EventToken: o.EventToken, ResponseTokens: o.ResponseTokens}
 	}
 	return out
 }
 
-func toMetrics(in []metric) []Metric {
+func toMetrics(in []metric) []delivery.Metric {
 	if in == nil {
 		return nil
 	}
-	out := make([]Metric, len(in))
+	out := make([]delivery.Metric, len(in))
 	for i, m := range in {
-		out[i] = Metric{Type: MetricType(m.Type), Selector: m.Selector, EventToken: m.EventToken}
+		out[i] = delivery.Metric{Type: delivery.MetricType(m.Type), Selector: m.Selector, EventToken: m.EventToken}
 	}
 	return out
 }
 
-func geoMissing(r *DeliveryRequest) bool {
+// GeoMissing reports whether r carries no geo data to decide on (at most an
+// IP address): with a geo-targeting artifact, Decide then calls LookupGeo.
+func GeoMissing(r *delivery.Request) bool {
 	if r.Context == nil || r.Context.Geo == nil {
 		return true
 	}
@@ -227,19 +270,19 @@ func geoMissing(r *DeliveryRequest) bool {
 // fillGeo looks up the request's geo. A failed lookup leaves geo conditions
 // false, as when the edge knows nothing about an address; it does not fail
 // the decision.
-func (e *decisionEngine) fillGeo(ctx context.Context, r *DeliveryRequest) {
-	var geo Geo
-	c := Context{Channel: ChannelWeb}
+func (e *Engine) fillGeo(ctx context.Context, r *delivery.Request) {
+	var geo delivery.Geo
+	c := delivery.Context{Channel: delivery.ChannelWeb}
 	if r.Context != nil {
 		c = *r.Context
 		if c.Geo != nil {
 			geo = *c.Geo
 		}
 	}
-	found, err := e.lookupGeo(ctx, geo.IPAddress)
+	found, err := e.LookupGeo(ctx, geo.IPAddress)
 	if err != nil {
-		if e.logger != nil {
-			e.logger.Warn("target: geo lookup for on-device decisioning failed", "error", err)
+		if e.Logger != nil {
+			e.Logger.Warn("target: geo lookup for on-device decisioning failed", "error", err)
 		}
 		return
 	}
@@ -248,27 +291,27 @@ func (e *decisionEngine) fillGeo(ctx context.Context, r *DeliveryRequest) {
 	r.Context = &c
 }
 
-// notificationRequest is the one request that reports the decision, or nil
+// NotificationRequest is the one request that reports the decision, or nil
 // when there is nothing to report (no execute decision with an event token,
 // telemetry off).
-func (d *decision) notificationRequest() *DeliveryRequest {
-	if len(d.notifications) == 0 && d.telemetry == nil {
+func (d *Decision) NotificationRequest() *delivery.Request {
+	if len(d.Notifications) == 0 && d.Telemetry == nil {
 		return nil
 	}
-	n := &DeliveryRequest{
-		ID:              d.request.ID,
-		Context:         d.request.Context,
-		ExperienceCloud: d.request.ExperienceCloud,
-		Notifications:   d.notifications,
+	n := &delivery.Request{
+		ID:              d.Request.ID,
+		Context:         d.Request.Context,
+		ExperienceCloud: d.Request.ExperienceCloud,
+		Notifications:   d.Notifications,
 	}
-	if d.telemetry != nil {
-		n.Telemetry = &Telemetry{Entries: []TelemetryEntry{*d.telemetry}}
+	if d.Telemetry != nil {
+		n.Telemetry = &delivery.Telemetry{Entries: []delivery.TelemetryEntry{*d.Telemetry}}
 	}
 	return n
 }
 
 // mergeGeo fills the fields a geo lookup found.
-func mergeGeo(dst, found *Geo) {
+func mergeGeo(dst, found *delivery.Geo) {
 	if found == nil {
 		return
 	}
@@ -289,8 +332,8 @@ func mergeGeo(dst, found *Geo) {
 	}
 }
 
-func telemetryFor(r *DeliveryRequest, timestamp int64, took time.Duration) *TelemetryEntry {
-	f := &TelemetryFeatures{DecisioningMethod: OnDevice}
+func telemetryFor(r *delivery.Request, timestamp int64, took time.Duration) *delivery.TelemetryEntry {
+	f := &delivery.TelemetryFeatures{DecisioningMethod: delivery.OnDevice}
 	if r.Execute != nil {
 		f.ExecuteMboxCount = len(r.Execute.Mboxes)
 		f.ExecutePageLoad = r.Execute.PageLoad != nil
@@ -300,10 +343,10 @@ func telemetryFor(r *DeliveryRequest, timestamp int64, took time.Duration) *Tele
 		f.PrefetchPageLoad = r.Prefetch.PageLoad != nil
 		f.PrefetchViewCount = len(r.Prefetch.Views)
 	}
-	return &TelemetryEntry{
+	return &delivery.TelemetryEntry{
 		RequestID: r.RequestID,
 		Timestamp: timestamp,
-		Mode:      ExecutionModeLocal,
+		Mode:      delivery.ExecutionModeLocal,
 		Execution: float64(took.Microseconds()) / 1000,
 		Features:  f,
 	}
@@ -312,13 +355,13 @@ func telemetryFor(r *DeliveryRequest, timestamp int64, took time.Duration) *Tele
 // validVisitorID returns the visitor id to decide for: a copy of id, with a
 // new tntId (carrying the location hint, as the edge would mint it) when
 // the request identifies nobody.
-func validVisitorID(id *VisitorID, locationHint string) *VisitorID {
-	out := VisitorID{}
+func validVisitorID(id *delivery.VisitorID, locationHint string, newID func() string) *delivery.VisitorID {
+	out := delivery.VisitorID{}
 	if id != nil {
 		out = *id
 	}
 	if out.TntID == "" && out.MarketingCloudVisitorID == "" && out.ThirdPartyID == "" && !hasAuthenticatedCustomer(out.CustomerIDs) {
-		out.TntID = newUUID()
+		out.TntID = newID()
 		if locationHint != "" {
 			out.TntID += "." + locationHint + "_0"
 		}
@@ -326,9 +369,9 @@ func validVisitorID(id *VisitorID, locationHint string) *VisitorID {
 	return &out
 }
 
-func hasAuthenticatedCustomer(ids []CustomerID) bool {
-	return slices.ContainsFunc(ids, func(c CustomerID) bool {
-		return c.AuthenticatedState == AuthenticatedStateAuthenticated && c.ID != ""
+func hasAuthenticatedCustomer(ids []delivery.CustomerID) bool {
+	return slices.ContainsFunc(ids, func(c delivery.CustomerID) bool {
+		return c.AuthenticatedState == delivery.AuthenticatedStateAuthenticated && c.ID != ""
 	})
 }
 
@@ -336,7 +379,7 @@ func hasAuthenticatedCustomer(ids []CustomerID) bool {
 // Cloud id, else the tntId without its location suffix, else the
 // third-party id. Customer ids are never used: they change when a visitor
 // logs in, and the bucket must not.
-func allocationVisitorID(id *VisitorID) string {
+func allocationVisitorID(id *delivery.VisitorID, newID func() string) string {
 	switch {
 	case id.MarketingCloudVisitorID != "":
 		return id.MarketingCloudVisitorID
@@ -349,12 +392,12 @@ func allocationVisitorID(id *VisitorID) string {
 	if id.ThirdPartyID != "" {
 		return id.ThirdPartyID
 	}
-	return newUUID()
+	return newID()
 }
 
-// remoteDependencies lists the requested mboxes and views the artifact
-// cannot decide.
-func remoteDependencies(a *artifact, r *DeliveryRequest) (mboxes, views []string) {
+// RemoteDependencies lists the mboxes and views r asks for that a cannot
+// decide: a Hybrid client sends such a request to the edge.
+func (a *Artifact) RemoteDependencies(r *delivery.Request) (mboxes, views []string) {
 	var requested, requestedViews []string
 	hasViews := false
 	if r.Execute != nil {
@@ -424,10 +467,10 @@ const (
 
 // decider holds the state of one decision.
 type decider struct {
-	engine         *decisionEngine
-	artifact       *artifact
-	req            *DeliveryRequest
-	opts           decideOptions
+	engine         *Engine
+	artifact       *Artifact
+	req            *delivery.Request
+	opts           Options
 	timestamp      int64
 	visitorID      string
 	propertyToken  string
@@ -437,7 +480,7 @@ type decider struct {
 	referring      map[string]any
 	responseTokens map[string]any
 
-	notifications []Notification
+	notifications []delivery.Notification
 	notifiedKeys  map[string]bool
 	tracer        *requestTracer
 
@@ -479,7 +522,7 @@ func (d *decider) allocation(activityID string) float64 {
 	if d.allocations == nil {
 		d.allocations = map[string]float64{}
 	}
-	v := allocationBucket(d.engine.client, activityID, d.visitorID)
+	v := allocationBucket(d.engine.Client, activityID, d.visitorID)
 	d.allocations[activityID] = v
 	return v
 }
@@ -522,8 +565,8 @@ func (d *decider) decideMbox(mode requestMode, m *details) []answer {
 
 // decidePageLoad answers a page load with every satisfied rule of the
 // global mbox, options concatenated and metrics de-duplicated.
-func (d *decider) decidePageLoad(mode requestMode, p *RequestDetails) *PageLoadResponse {
-	m := &MboxRequest{RequestDetails: *p, Name: d.artifact.globalMbox}
+func (d *decider) decidePageLoad(mode requestMode, p *delivery.RequestDetails) *delivery.PageLoadResponse {
+	m := &delivery.MboxRequest{RequestDetails: *p, Name: d.artifact.globalMbox}
 	answers := d.decideMbox(mode, &details{name: m.Name, req: p, orig: m})
 	var options []option
 	var metrics []metric
@@ -541,7 +584,7 @@ func (d *decider) decidePageLoad(mode requestMode, p *RequestDetails) *PageLoadR
 			}
 		}
 	}
-	return &PageLoadResponse{Options: toOptions(options), Metrics: toMetrics(metrics), Trace: trace}
+	return &delivery.PageLoadResponse{Options: toOptions(options), Metrics: toMetrics(metrics), Trace: trace}
 }
 
 // decideViews answers a view request (or, without a name, every view) with
@@ -587,7 +630,7 @@ func (d *decider) evaluate(mode requestMode, r *rule, det *details, rt requestTy
 		mbox:       dc.mbox,
 		allocation: d.allocation(r.activityID),
 	}
-	ok := jsTruthy(r.condition.eval(scope))
+	ok := jsonlogic.Truthy(r.condition.Eval(scope))
 	d.tracer.ruleEvaluated(r, scope, ok)
 	if !ok {
 		return answer{}, false
@@ -662,12 +705,12 @@ func (d *decider) notify(r *rule, c consequence) {
 	if len(tokens) == 0 {
 		return
 	}
-	n := Notification{
-		ID:           newUUID(),
-		ImpressionID: newUUID(),
+	n := delivery.Notification{
+		ID:           d.engine.NewID(),
+		ImpressionID: d.engine.NewID(),
 		Timestamp:    d.timestamp,
-		Type:         MetricTypeDisplay,
-		Mbox:         &NotificationMbox{Name: c.name},
+		Type:         delivery.MetricTypeDisplay,
+		Mbox:         &delivery.NotificationMbox{Name: c.name},
 		Tokens:       tokens,
 	}
 	d.notifications = append(d.notifications, n)
@@ -682,13 +725,13 @@ var responseTokenKeys = []string{
 }
 
 // responseTokenBase holds the tokens every option of a decision carries.
-func responseTokenBase(a *artifact, geo map[string]any) map[string]any {
+func responseTokenBase(a *Artifact, geo map[string]any) map[string]any {
 	m := map[string]any{"activity.decisioningMethod": "on-device"}
 	for token, field := range map[string]string{
 		"geo.city": "city", "geo.country": "country", "geo.state": "region",
 		"geo.latitude": "latitude", "geo.longitude": "longitude",
 	} {
-		if v, ok := geo[field]; ok && a.responseTokens[token] && jsTruthy(v) {
+		if v, ok := geo[field]; ok && a.responseTokens[token] && jsonlogic.Truthy(v) {
 			m[token] = v
 		}
 	}
@@ -707,3 +750,27 @@ func (d *decider) ruleResponseTokens(r *rule) map[string]any {
 	}
 	return m
 }
+
+// allocationBucket maps a visitor to a percentage in [0, 100) with two
+// decimals, the value the artifact's "allocation" conditions compare against.
+//
+// The steps and the float arithmetic follow Adobe's engines exactly (signed
+// 32-bit hash, absolute value, modulo 10000, scaled to a percentage, rounded
+// half up to two decimals): a visitor must land in the same experience
+// whichever SDK decides for it.
+func allocationBucket(client, activityID, visitorID string) float64 {
+	return bucketOf(client + "." + activityID + "." + visitorID + "." + campaignBucketSalt)
+}
+
+// bucketOf is allocationBucket for a whole key.
+func bucketOf(key string) float64 {
+	signed := int64(int32(murmur3.UTF16(key, 0)))
+	if signed < 0 {
+		signed = -signed
+	}
+	v := float64(signed%10000) / 10000 * 100
+	return math.Floor(v*100+0.5) / 100
+}
+
+// campaignBucketSalt is the last component of the allocation key.
+const campaignBucketSalt = "0"

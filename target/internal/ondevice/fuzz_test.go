@@ -1,11 +1,13 @@
-package target_test
+package ondevice_test
 
 import (
+	"context"
 	"encoding/json"
 	"testing"
 	"time"
 
-	"github.com/target-go/sdk/target"
+	"github.com/target-go/sdk/target/delivery"
+	"github.com/target-go/sdk/target/internal/ondevice"
 )
 
 // FuzzDecide feeds hostile artifacts and requests to the engine: parsing
@@ -18,7 +20,10 @@ func FuzzDecide(f *testing.F) {
 		`{"execute":{"pageLoad":{}},"prefetch":{"views":[{"name":"v"}]}}`,
 	}
 	artifacts := []string{
-		testArtifact,
+		`{"version":"1.0.0","geoTargetingEnabled":true,"responseTokens":["activity.id","geo.city"],"remoteMboxes":["checkout"],"localMboxes":["hero"],
+			"rules":{"mboxes":{"hero":[{"ruleKey":"1","activityId":1,"meta":{"activity.id":1,"audience.ids":[7]},
+			"condition":{"and":[{"<=":[0,{"var":"allocation"},50]},{"==":[{"var":"geo.city"},"SAN FRANCISCO"]}]},
+			"consequence":{"name":"hero","options":[{"type":"json","content":{"a":"${offer.id}"},"eventToken":"t1"}],"metrics":[{"type":"click","eventToken":"c1"}]}}]}}}`,
 		`{"version":"1.0.0","rules":{"mboxes":{"hero":[{"condition":{"reduce":[{"var":"mbox"},{"cat":[{"var":"current"},{"var":"accumulator"}]},""]},"consequence":{"options":[{"type":"actions","content":[{"content":"${mbox.name}"}]}]}}]},"views":{"v":[{"condition":{"substr":[{"var":"page.url"},-3,-1]},"consequence":{"name":"v","options":[{"type":"html","content":"${campaign.recipe.id}"}]}}]}}}`,
 		`{"version":"1.0.0","globalMbox":"hero","rules":{"mboxes":{"hero":[{"condition":{"all":[{"var":"page"},{"!!":{"var":""}}]},"consequence":{}},{"condition":{"in":[{"var":"user.browserType"},[{"var":"x"}]]},"consequence":{"options":null,"metrics":[{"type":"display"}]}}]}}}`,
 	}
@@ -29,30 +34,25 @@ func FuzzDecide(f *testing.F) {
 	}
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, artifact, request []byte) {
-		cfg := target.EngineConfig{
-			Client: "acme", OrganizationID: "org", Artifact: artifact, TelemetryEnabled: true,
+		e := &ondevice.Engine{
+			Client: "acme", TelemetryEnabled: true, NewID: newID(),
 			Now: func() time.Time { return now },
+			LookupGeo: func(context.Context, string) (*delivery.Geo, error) {
+				return &delivery.Geo{City: "SAN FRANCISCO"}, nil
+			},
 		}
-		resp, _, err := target.Decide(t.Context(), cfg, request, "s", "35")
+		d, err := decideJSON(t, e, artifact, request)
 		if err != nil {
 			return
 		}
-		if !json.Valid(resp) {
-			t.Fatalf("invalid response JSON: %s", resp)
+		resp, err := json.Marshal(d.Response)
+		if err != nil || !json.Valid(resp) {
+			t.Fatalf("response does not encode: %v", err)
 		}
-	})
-}
-
-// FuzzLogic evaluates hostile conditions against hostile data.
-func FuzzLogic(f *testing.F) {
-	for _, tc := range logicCases {
-		f.Add([]byte(tc.logic), []byte(tc.data))
-	}
-	f.Fuzz(func(t *testing.T, logicJSON, dataJSON []byte) {
-		var logic, data any
-		if json.Unmarshal(logicJSON, &logic) != nil || json.Unmarshal(dataJSON, &data) != nil {
-			return
+		if n := d.NotificationRequest(); n != nil {
+			if _, err := json.Marshal(n); err != nil {
+				t.Fatalf("notification request does not encode: %v", err)
+			}
 		}
-		_, _ = target.EvalLogic(logic, data)
 	})
 }

@@ -1,16 +1,31 @@
-package target
-
-import "encoding/json"
-
-// The types in this file mirror the Delivery API's OpenAPI components one to
-// one, with the JSON names of the spec. Optional fields are omitted when unset;
-// a field is a pointer where its zero value is a meaningful value on the wire
-// (a latitude of 0, a time offset of 0, an explicit false). Free-form values
-// (option content, trace and response-token values) are kept as raw JSON or
-// generic maps so that decoding and re-encoding loses nothing.
+// Package delivery holds the Adobe Target Delivery API's wire models: the
+// request and response bodies of /rest/v1/delivery, one Go type per OpenAPI
+// component, with the spec's JSON names.
 //
-// The spec's "$_type" discriminator properties are an artefact of its Java
-// code generator, carry no data and are not modelled.
+// Why a package of its own: the client (package target), the on-device
+// decision engine and the local edge (package targettest) all speak these
+// models, and the engine and the edge must not import the client. Package
+// target declares an alias for every model here (target.DeliveryRequest is
+// delivery.Request, target.Geo is delivery.Geo, ...), so users write
+// target.X with one import, and crossing from the client to the engine
+// costs nothing: the types are the same, no copy or conversion is made.
+// This follows Adobe's own SDKs (the Python SDK's delivery_api_client
+// models, the Java SDK's model package) and aws-sdk-go-v2's types packages.
+//
+// Source of truth: Adobe's Delivery API OpenAPI specification. Optional
+// fields are omitted when unset; a field is a pointer where its zero value
+// is a meaningful value on the wire (a latitude of 0, a time offset of 0,
+// an explicit false). Free-form values (option content, trace and
+// response-token values) are kept as raw JSON or generic maps so that
+// decoding and re-encoding loses nothing. The spec's "$_type"
+// discriminator properties are an artefact of its Java code generator,
+// carry no data and are not modelled.
+package delivery
+
+import (
+	"bytes"
+	"encoding/json"
+)
 
 // ChannelType is the channel of a request (spec: ChannelType).
 type ChannelType string
@@ -99,9 +114,9 @@ const (
 	AuthenticatedStateLoggedOut     AuthenticatedState = "logged_out"
 )
 
-// DeliveryRequest is the body of a Delivery API call (spec: DeliveryRequest).
+// Request is the body of a Delivery API call (spec: DeliveryRequest).
 // Only Context (with its Channel) is required.
-type DeliveryRequest struct {
+type Request struct {
 	RequestID       string           `json:"requestId,omitempty"`
 	ImpressionID    string           `json:"impressionId,omitempty"`
 	ID              *VisitorID       `json:"id,omitempty"`
@@ -118,9 +133,9 @@ type DeliveryRequest struct {
 	Preview         *Preview         `json:"preview,omitempty"`
 }
 
-// DeliveryResponse is the body of a successful Delivery API answer (spec:
+// Response is the body of a successful Delivery API answer (spec:
 // DeliveryResponse).
-type DeliveryResponse struct {
+type Response struct {
 	Status               int                    `json:"status,omitempty"`
 	RequestID            string                 `json:"requestId,omitempty"`
 	ID                   *VisitorID             `json:"id,omitempty"`
@@ -546,7 +561,7 @@ type Preview struct {
 }
 
 // UnexpectedError is the body of a non-2xx answer (spec: UnexpectedError).
-// Calls turn it into an *APIError.
+// The client's calls turn it into a *target.APIError.
 type UnexpectedError struct {
 	Status  int    `json:"status"`
 	Message string `json:"message"`
@@ -558,7 +573,7 @@ type DecisioningMethod string
 
 // Decisioning methods: ServerSide asks the edge, OnDevice decides from the
 // rules artifact, Hybrid decides on-device what the artifact can decide and
-// asks the edge otherwise. See the package documentation.
+// asks the edge otherwise. See package target's documentation.
 const (
 	ServerSide DecisioningMethod = "server-side"
 	OnDevice   DecisioningMethod = "on-device"
@@ -573,4 +588,17 @@ func (o Option) ContentString() (string, bool) {
 		return "", false
 	}
 	return s, true
+}
+
+// Marshal encodes v as the Delivery API's SDKs send it: like json.Marshal,
+// but without HTML escaping, so option content and URLs go out byte for
+// byte ("<p>", not "\u003cp\u003e").
+func Marshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte{'\n'}), nil
 }

@@ -1,6 +1,8 @@
-package target
+package ondevice
 
-import "sync"
+import (
+	"sync"
+)
 
 // memo remembers the results of a pure function of a string, for the
 // parsing every decision repeats on values that recur across visitors: user

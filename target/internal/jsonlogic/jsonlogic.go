@@ -1,4 +1,27 @@
-package target
+// Package jsonlogic evaluates json-logic conditions with the semantics of
+// json-logic-js 2.0.5, the library Target's on-device artifacts are written
+// for: JavaScript's coercions decide what a condition means ("1" == 1,
+// "37.70" < 37.75, an empty array is false).
+//
+// Contract: Compile turns a condition decoded by encoding/json into a
+// Condition, or fails with an error wrapping ErrInvalid (unknown operator,
+// nesting deeper than 128); Eval then never fails and never panics, and a
+// Condition is safe for concurrent use. Values are what encoding/json
+// produces (nil, bool, float64, string, []any, map[string]any); nil stands
+// for both null and undefined, as json-logic-js folds them for missing
+// data. A Scope lets the caller resolve top-level names without building a
+// map per evaluation.
+//
+// Source of truth: json-logic-js itself. The test table pins results
+// computed by json-logic-js, and the on-device differential test compares
+// whole decisions with Adobe's Node.js engine.
+//
+// Why not a Go json-logic library: the maintained one has been reported to
+// disagree with JavaScript on coercions ({"==": ["0", 0]} false there, true
+// in JavaScript). Writing the operators also lets a condition be compiled
+// once when the artifact loads: an artifact with an unknown operator is
+// rejected then (the last good artifact stays in use).
+package jsonlogic
 
 import (
 	"errors"
@@ -9,21 +32,9 @@ import (
 	"unicode/utf16"
 )
 
-// A json-logic evaluator with json-logic-js semantics, compiled once per
-// rule when an artifact loads.
-//
-// Why not a Go json-logic library: the artifacts were written for
-// json-logic-js, and JavaScript's coercions are what their conditions mean;
-// the maintained Go library has been reported to disagree with it on them
-// ({"==": ["0", 0]} false there, true in JavaScript). Writing the operators
-// also lets a condition be compiled once when the artifact loads: an
-// artifact with an unknown operator is rejected then (the last good
-// artifact stays in use), and evaluation cannot fail. The tests pin the
-// results against json-logic-js itself.
-
-// ErrLogic is the condition of a rule condition that cannot be compiled;
+// ErrInvalid is the condition of a rule condition that cannot be compiled;
 // errors wrapping it name the operator or the problem.
-var ErrLogic = errors.New("target: invalid json-logic condition")
+var ErrInvalid = errors.New("target: invalid json-logic condition")
 
 // maxLogicDepth bounds how deeply conditions may nest: real rules are a
 // handful of levels deep, and a hostile artifact must not exhaust the stack.
@@ -82,29 +93,29 @@ var logicOps = map[string]logicOp{
 	"all": opAll, "some": opSome, "none": opNone,
 }
 
-// logic is a compiled json-logic expression. Evaluation is safe for
+// Condition is a compiled json-logic expression. Evaluation is safe for
 // concurrent use: nothing in it changes after compilation.
-type logic struct {
+type Condition struct {
 	op   logicOp
-	lit  any      // opLiteral
-	args []*logic // operands, unevaluated
-	path []string // opVar with a constant path; nil path means the data itself
+	lit  any          // opLiteral
+	args []*Condition // operands, unevaluated
+	path []string     // opVar with a constant path; nil path means the data itself
 	// constPath tells opVar that path was resolved at compile time.
 	constPath bool
 }
 
-// compileLogic compiles a condition decoded by encoding/json.
-func compileLogic(v any) (*logic, error) {
+// Compile compiles a condition decoded by encoding/json.
+func Compile(v any) (*Condition, error) {
 	return compileAt(v, 0)
 }
 
-func compileAt(v any, depth int) (*logic, error) {
+func compileAt(v any, depth int) (*Condition, error) {
 	if depth > maxLogicDepth {
-		return nil, fmt.Errorf("%w: nested deeper than %d", ErrLogic, maxLogicDepth)
+		return nil, fmt.Errorf("%w: nested deeper than %d", ErrInvalid, maxLogicDepth)
 	}
 	switch x := v.(type) {
 	case []any:
-		n := &logic{op: opArray, args: make([]*logic, len(x))}
+		n := &Condition{op: opArray, args: make([]*Condition, len(x))}
 		for i, e := range x {
 			c, err := compileAt(e, depth+1)
 			if err != nil {
@@ -115,25 +126,25 @@ func compileAt(v any, depth int) (*logic, error) {
 		if n.allLiteral() {
 			// A constant array stays one value, so that a "var" of it and
 			// the array itself are the same object to ===.
-			return &logic{op: opLiteral, lit: x}, nil
+			return &Condition{op: opLiteral, lit: x}, nil
 		}
 		return n, nil
 	case map[string]any:
 		// json-logic-js treats only single-key objects as operations; any
 		// other object is data.
 		if len(x) != 1 {
-			return &logic{op: opLiteral, lit: x}, nil
+			return &Condition{op: opLiteral, lit: x}, nil
 		}
 		for name, operands := range x {
 			op, ok := logicOps[name]
 			if !ok {
-				return nil, fmt.Errorf("%w: unknown operator %q", ErrLogic, name)
+				return nil, fmt.Errorf("%w: unknown operator %q", ErrInvalid, name)
 			}
 			list, isList := operands.([]any)
 			if !isList {
 				list = []any{operands}
 			}
-			n := &logic{op: op, args: make([]*logic, len(list))}
+			n := &Condition{op: op, args: make([]*Condition, len(list))}
 			for i, e := range list {
 				c, err := compileAt(e, depth+1)
 				if err != nil {
@@ -147,10 +158,10 @@ func compileAt(v any, depth int) (*logic, error) {
 			return n, nil
 		}
 	}
-	return &logic{op: opLiteral, lit: v}, nil
+	return &Condition{op: opLiteral, lit: v}, nil
 }
 
-func (n *logic) allLiteral() bool {
+func (n *Condition) allLiteral() bool {
 	for _, a := range n.args {
 		if a.op != opLiteral {
 			return false
@@ -159,7 +170,7 @@ func (n *logic) allLiteral() bool {
 	return true
 }
 
-func (n *logic) compileVarPath() {
+func (n *Condition) compileVarPath() {
 	if len(n.args) == 0 {
 		n.constPath = true
 		return
@@ -177,30 +188,31 @@ func varPath(v any) []string {
 	if v == nil {
 		return nil
 	}
-	s := jsString(v)
+	s := String(v)
 	if s == "" {
 		return nil
 	}
 	return strings.Split(s, ".")
 }
 
-// logicScope is the data a condition reads: either a plain JSON-like value
+// Scope is the data a condition reads: either a plain JSON-like value
 // or a rule context, whose top-level names are resolved without building a
 // map per rule.
-type logicScope interface {
-	lookup(name string) (any, bool)
-	value() any
+type Scope interface {
+	Lookup(name string) (any, bool)
+	Value() any
 }
 
-// evalLogic evaluates a compiled condition against data.
-func (n *logic) eval(data any) any {
+// Eval evaluates the condition against data, which is a JSON-like value
+// or a Scope.
+func (n *Condition) Eval(data any) any {
 	switch n.op {
 	case opLiteral:
 		return n.lit
 	case opArray:
 		out := make([]any, len(n.args))
 		for i, a := range n.args {
-			out[i] = a.eval(data)
+			out[i] = a.Eval(data)
 		}
 		return out
 	case opVar:
@@ -208,19 +220,19 @@ func (n *logic) eval(data any) any {
 	case opIf:
 		i := 0
 		for ; i+1 < len(n.args); i += 2 {
-			if jsTruthy(n.args[i].eval(data)) {
-				return n.args[i+1].eval(data)
+			if Truthy(n.args[i].Eval(data)) {
+				return n.args[i+1].Eval(data)
 			}
 		}
 		if i < len(n.args) {
-			return n.args[i].eval(data)
+			return n.args[i].Eval(data)
 		}
 		return nil
 	case opAnd:
 		var cur any
 		for _, a := range n.args {
-			cur = a.eval(data)
-			if !jsTruthy(cur) {
+			cur = a.Eval(data)
+			if !Truthy(cur) {
 				return cur
 			}
 		}
@@ -228,8 +240,8 @@ func (n *logic) eval(data any) any {
 	case opOr:
 		var cur any
 		for _, a := range n.args {
-			cur = a.eval(data)
-			if jsTruthy(cur) {
+			cur = a.Eval(data)
+			if Truthy(cur) {
 				return cur
 			}
 		}
@@ -242,7 +254,7 @@ func (n *logic) eval(data any) any {
 	var buf [4]any
 	vals := buf[:0]
 	for _, a := range n.args {
-		vals = append(vals, a.eval(data))
+		vals = append(vals, a.Eval(data))
 	}
 	arg := func(i int) any {
 		if i < len(vals) {
@@ -256,17 +268,17 @@ func (n *logic) eval(data any) any {
 	case opMissingSome:
 		return evalMissingSome(arg(0), arg(1), data)
 	case opNot:
-		return !jsTruthy(arg(0))
+		return !Truthy(arg(0))
 	case opTruthy:
-		return jsTruthy(arg(0))
+		return Truthy(arg(0))
 	case opEq:
 		return jsLooseEqual(arg(0), arg(1))
 	case opStrictEq:
-		return jsStrictEqual(arg(0), arg(1))
+		return StrictEqual(arg(0), arg(1))
 	case opNotEq:
 		return !jsLooseEqual(arg(0), arg(1))
 	case opStrictNotEq:
-		return !jsStrictEqual(arg(0), arg(1))
+		return !StrictEqual(arg(0), arg(1))
 	case opLess, opLessEq:
 		orEqual := n.op == opLessEq
 		if len(vals) >= 3 { // the "between" form
@@ -283,7 +295,7 @@ func (n *logic) eval(data any) any {
 		var b strings.Builder
 		for _, v := range vals {
 			if v != nil { // cat joins its operands, and join writes null as ""
-				b.WriteString(jsString(v))
+				b.WriteString(String(v))
 			}
 		}
 		return b.String()
@@ -337,16 +349,16 @@ func (n *logic) eval(data any) any {
 	return nil
 }
 
-func (n *logic) evalVar(data any) any {
+func (n *Condition) evalVar(data any) any {
 	var path []string
 	var notFound any
 	if n.constPath {
 		path = n.path
 	} else {
-		path = varPath(n.args[0].eval(data))
+		path = varPath(n.args[0].Eval(data))
 	}
 	if len(n.args) > 1 {
-		notFound = n.args[1].eval(data)
+		notFound = n.args[1].Eval(data)
 	}
 	return lookupPath(data, path, notFound)
 }
@@ -355,8 +367,8 @@ func (n *logic) evalVar(data any) any {
 // yields notFound, as in json-logic-js.
 func lookupPath(data any, path []string, notFound any) any {
 	if len(path) == 0 {
-		if s, ok := data.(logicScope); ok {
-			return s.value()
+		if s, ok := data.(Scope); ok {
+			return s.Value()
 		}
 		return data
 	}
@@ -367,8 +379,8 @@ func lookupPath(data any, path []string, notFound any) any {
 		switch x := cur.(type) {
 		case nil:
 			return notFound
-		case logicScope:
-			next, ok = x.lookup(name)
+		case Scope:
+			next, ok = x.Lookup(name)
 		case map[string]any:
 			next, ok = x[name]
 		case []any:
@@ -454,9 +466,9 @@ func evalMissingSome(need, options any, data any) any {
 func evalIn(needle, haystack any) any {
 	switch h := haystack.(type) {
 	case string:
-		return strings.Contains(h, jsString(needle))
+		return strings.Contains(h, String(needle))
 	case []any:
-		return slices.ContainsFunc(h, func(e any) bool { return jsStrictEqual(e, needle) })
+		return slices.ContainsFunc(h, func(e any) bool { return StrictEqual(e, needle) })
 	}
 	return false
 }
@@ -469,7 +481,7 @@ func evalSubstr(vals []any) any {
 		source = vals[0]
 	}
 	n, rest := len(vals), vals[min(len(vals), 1):]
-	units := utf16.Encode([]rune(jsString(source)))
+	units := utf16.Encode([]rune(String(source)))
 	size := len(units)
 	start := 0
 	if n > 1 {
@@ -528,16 +540,16 @@ func evalMinMax(vals []any, isMin bool) any {
 
 // evalIteration runs the operators whose second operand is evaluated once
 // per element, with the element as data.
-func (n *logic) evalIteration(data any) any {
+func (n *Condition) evalIteration(data any) any {
 	if len(n.args) == 0 {
 		return nil
 	}
-	scoped := n.args[0].eval(data)
-	var body *logic
+	scoped := n.args[0].Eval(data)
+	var body *Condition
 	if len(n.args) > 1 {
 		body = n.args[1]
 	} else {
-		body = &logic{op: opLiteral}
+		body = &Condition{op: opLiteral}
 	}
 	items, isArray := scoped.([]any)
 	if s, ok := scoped.(string); ok && (n.op == opAll) {
@@ -552,7 +564,7 @@ func (n *logic) evalIteration(data any) any {
 			return false
 		}
 		for _, it := range items {
-			if !jsTruthy(body.eval(it)) {
+			if !Truthy(body.Eval(it)) {
 				return false
 			}
 		}
@@ -561,7 +573,7 @@ func (n *logic) evalIteration(data any) any {
 		found := false
 		if isArray {
 			for _, it := range items {
-				if jsTruthy(body.eval(it)) {
+				if Truthy(body.Eval(it)) {
 					found = true
 					break
 				}
@@ -571,7 +583,7 @@ func (n *logic) evalIteration(data any) any {
 	case opFilter:
 		out := []any{}
 		for _, it := range items {
-			if jsTruthy(body.eval(it)) {
+			if Truthy(body.Eval(it)) {
 				out = append(out, it)
 			}
 		}
@@ -579,19 +591,19 @@ func (n *logic) evalIteration(data any) any {
 	case opMap:
 		out := make([]any, 0, len(items))
 		for _, it := range items {
-			out = append(out, body.eval(it))
+			out = append(out, body.Eval(it))
 		}
 		return out
 	default: // opReduce
 		var acc any
 		if len(n.args) > 2 {
-			acc = n.args[2].eval(data)
+			acc = n.args[2].Eval(data)
 		}
 		if !isArray {
 			return acc
 		}
 		for _, it := range items {
-			acc = body.eval(map[string]any{"current": it, "accumulator": acc})
+			acc = body.Eval(map[string]any{"current": it, "accumulator": acc})
 		}
 		return acc
 	}

@@ -1,18 +1,26 @@
-package target
+// Package useragent detects the browser and platform of a user agent, for
+// the "user" part of the on-device rule context.
+//
+// Contract: DetectBrowser and DetectPlatform never fail; they read at most
+// the first 2 KiB of a user agent, so a hostile one cannot make every
+// decision slow. They cost 10 to 30 µs (regular expressions), which is why
+// the engine memoizes them per user agent. Unknown values
+// are "unknown" (name) and -1 (version). Client hints, when given, win over
+// the user agent.
+//
+// Source of truth: the patterns and their order are the ones Adobe's
+// decisioning engines use (the rules Target writes compare
+// user.browserType with "chrome", "firefox", "safari", "ie", "edge",
+// "mobile safari", and user.platform with "mac", "windows", "linux"...), so
+// a user agent lands in the same audience here as there; the on-device
+// differential test against Adobe's Node.js engine checks it.
+package useragent
 
 import (
 	"regexp"
 	"strconv"
 	"strings"
 )
-
-// Browser and platform detection for the "user" part of the rule context.
-//
-// The rules Target writes compare user.browserType with lower-case names
-// ("chrome", "firefox", "safari", "ie", "edge", "mobile safari") and
-// user.platform with "mac", "windows", "linux"...; the patterns and their
-// order are the ones Adobe's engines use, so a user agent lands in the same
-// audience here as there. Client hints win over the user agent when given.
 
 type uaPattern struct {
 	name    string
@@ -58,12 +66,15 @@ const unknown = "unknown"
 // few hundred bytes, and a hostile one must not make every decision slow.
 const maxUserAgent = 2048
 
-type browserInfo struct {
-	name    string
-	version int // major version, -1 when unknown
+// Browser is a detected browser: its name as the patterns spell it
+// ("Chrome", "Mobile Safari", "IE"; rules compare it in lower case) and
+// its major version, -1 when unknown.
+type Browser struct {
+	Name    string
+	Version int
 }
 
-func matchBrowser(patterns []uaPattern, s string) browserInfo {
+func matchBrowser(patterns []uaPattern, s string) Browser {
 	if len(s) > maxUserAgent {
 		s = s[:maxUserAgent]
 	}
@@ -76,14 +87,15 @@ func matchBrowser(patterns []uaPattern, s string) browserInfo {
 		if p.group > 0 && p.group < len(m) && m[p.group] != "" {
 			v = m[p.group]
 		}
-		return browserInfo{name: p.name, version: majorVersion(v)}
+		return Browser{Name: p.name, Version: MajorVersion(v)}
 	}
-	return browserInfo{name: unknown, version: -1}
+	return Browser{Name: unknown, Version: -1}
 }
 
-// majorVersion is parseInt of the part before the first dot, -1 when that
-// is not a number.
-func majorVersion(v string) int {
+// MajorVersion is parseInt of the part before the first dot, -1 when that
+// is not a number: how Adobe's engines read browser versions, and the
+// version field of an obfuscated artifact's header.
+func MajorVersion(v string) int {
 	major, _, _ := strings.Cut(v, ".")
 	end := 0
 	for end < len(major) && major[end] >= '0' && major[end] <= '9' {
@@ -96,35 +108,31 @@ func majorVersion(v string) int {
 	return n
 }
 
-// detectBrowser combines the user agent with the client hints' brand list:
-// a known value from the hints replaces the user agent's.
-func detectBrowser(userAgent string, hints *ClientHints) browserInfo {
+// DetectBrowser combines the user agent with the client hints' brand list
+// (Sec-CH-UA-Full-Version-List or Sec-CH-UA, "" when not given): a known
+// value from the brands replaces the user agent's.
+func DetectBrowser(userAgent, brands string) Browser {
 	b := matchBrowser(browserPatterns, userAgent)
-	if hints == nil {
-		return b
-	}
-	brands := hints.BrowserUAWithFullVersion
-	if brands == "" {
-		brands = hints.BrowserUAWithMajorVersion
-	}
 	if brands == "" {
 		return b
 	}
 	h := matchBrowser(clientHintBrowserPatterns, brands)
-	if h.name != unknown {
-		b.name = h.name
+	if h.Name != unknown {
+		b.Name = h.Name
 	}
-	if h.version >= 0 {
-		b.version = h.version
+	if h.Version >= 0 {
+		b.Version = h.Version
 	}
 	return b
 }
 
-// detectPlatform prefers the platform client hint.
-func detectPlatform(userAgent string, hints *ClientHints) string {
+// DetectPlatform returns the platform as rules name it ("mac", "windows",
+// "linux", "iOS", "Android"...). The platform client hint
+// (Sec-CH-UA-Platform, "" when not given) wins over the user agent.
+func DetectPlatform(userAgent, platformHint string) string {
 	platform := ""
-	if hints != nil && hints.Platform != "" {
-		platform = hints.Platform
+	if platformHint != "" {
+		platform = platformHint
 	} else {
 		if len(userAgent) > maxUserAgent {
 			userAgent = userAgent[:maxUserAgent]

@@ -1,23 +1,58 @@
-package target_test
+package ondevice_test
 
 import (
 	"encoding/json"
+	"fmt"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/target-go/sdk/target"
+	"github.com/target-go/sdk/target/delivery"
+	"github.com/target-go/sdk/target/internal/ondevice"
 )
 
-// decide runs one engine decision and decodes the response.
+// newID numbers the ids of a test's decisions.
+func newID() func() string {
+	var n atomic.Int64
+	return func() string { return fmt.Sprintf("id-%d", n.Add(1)) }
+}
+
+// decideJSON parses the artifact and the request and makes one decision.
+func decideJSON(t testing.TB, e *ondevice.Engine, artifact, request []byte) (*ondevice.Decision, error) {
+	t.Helper()
+	a, err := ondevice.ParseArtifact(artifact)
+	if err != nil {
+		return nil, err
+	}
+	var req delivery.Request
+	if err := json.Unmarshal(request, &req); err != nil {
+		return nil, err
+	}
+	return e.Decide(t.Context(), a, &req, ondevice.Options{SessionID: "s"})
+}
+
+// decide runs one decision for the client "acme" and decodes the response.
 func decide(t *testing.T, artifact, request string) map[string]any {
 	t.Helper()
-	resp, _, err := target.Decide(t.Context(), target.EngineConfig{Client: "acme", OrganizationID: "org", Artifact: []byte(artifact)}, []byte(request), "s", "")
+	d, err := decideJSON(t, &ondevice.Engine{Client: "acme", NewID: newID()}, []byte(artifact), []byte(request))
+	require.NoError(t, err)
+	resp, err := json.Marshal(d.Response)
 	require.NoError(t, err)
 	var m map[string]any
 	require.NoError(t, json.Unmarshal(resp, &m))
 	return m
+}
+
+func TestDecideWithoutArtifactOrIDs(t *testing.T) {
+	t.Parallel()
+	_, err := (&ondevice.Engine{NewID: newID()}).Decide(t.Context(), nil, &delivery.Request{}, ondevice.Options{})
+	require.ErrorIs(t, err, ondevice.ErrArtifactNotReady)
+	a, err := ondevice.ParseArtifact([]byte(`{"version":"1.0.0"}`))
+	require.NoError(t, err)
+	_, err = (&ondevice.Engine{}).Decide(t.Context(), a, &delivery.Request{}, ondevice.Options{})
+	require.Error(t, err)
 }
 
 func TestAllViewsComeInArtifactOrder(t *testing.T) {

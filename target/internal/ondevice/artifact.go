@@ -1,4 +1,4 @@
-package target
+package ondevice
 
 import (
 	"bytes"
@@ -8,10 +8,16 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/target-go/sdk/target/delivery"
+	"github.com/target-go/sdk/target/internal/artifact"
+	"github.com/target-go/sdk/target/internal/jsonlogic"
+	"github.com/target-go/sdk/target/internal/useragent"
 )
 
 // The on-device decisioning artifact: the rules Target publishes for a
-// client and environment (rules.json, or its obfuscated form rules.bin).
+// client and environment (rules.json, or its obfuscated form rules.bin),
+// in the shape package artifact declares, parsed and compiled.
 
 // ErrArtifactInvalid is the condition of an artifact that cannot be used:
 // not JSON, a bad rule, an unsupported obfuscation header. Errors wrapping
@@ -22,20 +28,13 @@ var ErrArtifactInvalid = errors.New("target: invalid decisioning artifact")
 // this SDK does not support.
 var ErrArtifactVersion = errors.New("target: unsupported decisioning artifact version")
 
-// supportedArtifactMajor is the artifact format this engine understands.
-const supportedArtifactMajor = 1
-
-// defaultGlobalMbox names the mbox that carries page-load decisions when
-// the artifact does not name one.
-const defaultGlobalMbox = "target-global-mbox"
-
-// maxArtifactBytes bounds what is read from an artifact location; the real
+// MaxArtifactBytes bounds what is read from an artifact location; the real
 // artifacts are kilobytes to a few megabytes.
-const maxArtifactBytes = 64 << 20
+const MaxArtifactBytes = 64 << 20
 
-// artifact is a parsed, validated artifact. It is never modified after
+// Artifact is a parsed, validated artifact. It is never modified after
 // parsing, so decisions may read it concurrently while a newer one loads.
-type artifact struct {
+type Artifact struct {
 	raw                 []byte // the JSON it was parsed from
 	version             string
 	meta                map[string]any
@@ -57,7 +56,7 @@ type rule struct {
 	activityID     string // the activity id as text, for allocation keys
 	meta           map[string]any
 	propertyTokens []string
-	condition      *logic
+	condition      *jsonlogic.Condition
 	rawCondition   any // for traces
 	consequence    consequence
 	audienceIDs    []any
@@ -70,59 +69,26 @@ type consequence struct {
 	metrics []metric
 }
 
+// option is an artifact option with its content encoded once.
 type option struct {
-	Type           string         `json:"type,omitempty"`
-	Content        any            `json:"content,omitempty"`
-	EventToken     string         `json:"eventToken,omitempty"`
-	ResponseTokens map[string]any `json:"responseTokens,omitempty"`
+	Type           string
+	Content        any
+	EventToken     string
+	ResponseTokens map[string]any
 	// contentJSON is Content encoded, made once when the artifact loads;
 	// nil after a macro changed Content.
 	contentJSON json.RawMessage
 }
 
-type metric struct {
-	Type       string `json:"type,omitempty"`
-	Selector   string `json:"selector,omitempty"`
-	EventToken string `json:"eventToken,omitempty"`
-}
+// metric needs nothing beyond the artifact's shape.
+type metric = artifact.Metric
 
-// The artifact's JSON shape.
-type artifactJSON struct {
-	Version             string             `json:"version"`
-	Meta                map[string]any     `json:"meta"`
-	GlobalMbox          string             `json:"globalMbox"`
-	GeoTargetingEnabled bool               `json:"geoTargetingEnabled"`
-	ResponseTokens      []string           `json:"responseTokens"`
-	RemoteMboxes        []string           `json:"remoteMboxes"`
-	LocalMboxes         []string           `json:"localMboxes"`
-	RemoteViews         []string           `json:"remoteViews"`
-	LocalViews          []string           `json:"localViews"`
-	Rules               *artifactRulesJSON `json:"rules"`
-}
-
-type artifactRulesJSON struct {
-	Mboxes map[string][]ruleJSON `json:"mboxes"`
-	Views  map[string][]ruleJSON `json:"views"`
-}
-
-type ruleJSON struct {
-	RuleKey     any            `json:"ruleKey"`
-	ActivityID  any            `json:"activityId"`
-	Meta        map[string]any `json:"meta"`
-	Condition   any            `json:"condition"`
-	Consequence struct {
-		Name    string   `json:"name"`
-		Options []option `json:"options"`
-		Metrics []metric `json:"metrics"`
-	} `json:"consequence"`
-	PropertyTokens []string `json:"propertyTokens"`
-}
-
-// parseArtifact parses and validates an artifact's JSON. Every rule's
-// condition is compiled here, so a rule that could not be evaluated keeps
-// the whole artifact out instead of failing decisions later.
-func parseArtifact(data []byte) (*artifact, error) {
-	var aj artifactJSON
+// ParseArtifact parses and validates an artifact's JSON: errors wrap
+// ErrArtifactInvalid or ErrArtifactVersion. Every rule's condition is
+// compiled here, so a rule that could not be evaluated keeps the whole
+// artifact out instead of failing decisions later.
+func ParseArtifact(data []byte) (*Artifact, error) {
+	var aj artifact.Document
 	if err := json.Unmarshal(data, &aj); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrArtifactInvalid, err)
 	}
@@ -130,10 +96,10 @@ func parseArtifact(data []byte) (*artifact, error) {
 		return nil, fmt.Errorf("%w: no version", ErrArtifactInvalid)
 	}
 	major, err := strconv.Atoi(strings.SplitN(aj.Version, ".", 2)[0])
-	if err != nil || major != supportedArtifactMajor {
-		return nil, fmt.Errorf("%w: version %q, want %d.x", ErrArtifactVersion, aj.Version, supportedArtifactMajor)
+	if err != nil || major != artifact.SupportedMajor {
+		return nil, fmt.Errorf("%w: version %q, want %d.x", ErrArtifactVersion, aj.Version, artifact.SupportedMajor)
 	}
-	a := &artifact{
+	a := &Artifact{
 		raw:                 bytes.Clone(data),
 		version:             aj.Version,
 		meta:                aj.Meta,
@@ -148,7 +114,7 @@ func parseArtifact(data []byte) (*artifact, error) {
 		viewRules:           map[string][]*rule{},
 	}
 	if a.globalMbox == "" {
-		a.globalMbox = defaultGlobalMbox
+		a.globalMbox = artifact.DefaultGlobalMbox
 	}
 	if a.meta == nil {
 		a.meta = map[string]any{}
@@ -218,10 +184,10 @@ func viewOrder(data []byte, views map[string][]*rule) []string {
 	return append(order, rest...)
 }
 
-func compileRules(kind, name string, rules []ruleJSON) ([]*rule, error) {
+func compileRules(kind, name string, rules []artifact.Rule) ([]*rule, error) {
 	out := make([]*rule, 0, len(rules))
 	for i, rj := range rules {
-		cond, err := compileLogic(rj.Condition)
+		cond, err := jsonlogic.Compile(rj.Condition)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %s %q rule %d: %w", ErrArtifactInvalid, kind, name, i, err)
 		}
@@ -235,25 +201,30 @@ func compileRules(kind, name string, rules []ruleJSON) ([]*rule, error) {
 		}
 		key := ""
 		if rj.RuleKey != nil {
-			key = jsString(rj.RuleKey)
+			key = jsonlogic.String(rj.RuleKey)
 		}
 		var audiences []any
 		if ids, ok := meta["audience.ids"].([]any); ok {
 			audiences = ids
 		}
-		for i := range rj.Consequence.Options {
-			o := &rj.Consequence.Options[i]
+		var options []option
+		if rj.Consequence.Options != nil {
+			options = make([]option, len(rj.Consequence.Options))
+		}
+		for i, src := range rj.Consequence.Options {
+			o := option{Type: src.Type, Content: src.Content, EventToken: src.EventToken, ResponseTokens: src.ResponseTokens}
 			if o.Content != nil {
-				b, err := encodeJSON(o.Content)
+				b, err := delivery.Marshal(o.Content)
 				if err != nil {
 					return nil, fmt.Errorf("%w: %s %q rule %d: %w", ErrArtifactInvalid, kind, name, i, err)
 				}
 				o.contentJSON = b
 			}
+			options[i] = o
 		}
 		out = append(out, &rule{
 			key:            key,
-			activityID:     jsString(activity),
+			activityID:     jsonlogic.String(activity),
 			meta:           meta,
 			propertyTokens: rj.PropertyTokens,
 			condition:      cond,
@@ -261,7 +232,7 @@ func compileRules(kind, name string, rules []ruleJSON) ([]*rule, error) {
 			audienceIDs:    audiences,
 			consequence: consequence{
 				name:    rj.Consequence.Name,
-				options: rj.Consequence.Options,
+				options: options,
 				metrics: rj.Consequence.Metrics,
 			},
 		})
@@ -284,10 +255,10 @@ const obfuscationHeaderSize = 40
 // supportedObfuscationVersion is the rules.bin header version understood.
 const supportedObfuscationVersion = 1
 
-// deobfuscateArtifact turns rules.bin into the artifact's JSON. The body is
+// Deobfuscate turns rules.bin into the artifact's JSON. The body is
 // XORed with the organization id followed by the key from the header; this
 // hides the rules from casual readers and is no security boundary.
-func deobfuscateArtifact(data []byte, organizationID string) ([]byte, error) {
+func Deobfuscate(data []byte, organizationID string) ([]byte, error) {
 	if len(data) < obfuscationHeaderSize {
 		return nil, fmt.Errorf("%w: obfuscated artifact shorter than its header", ErrArtifactInvalid)
 	}
@@ -295,7 +266,7 @@ func deobfuscateArtifact(data []byte, organizationID string) ([]byte, error) {
 	// The version is read as JavaScript's parseInt reads it: leading
 	// digits, whatever pads the field after them.
 	_, version, _ := strings.Cut(header[:8], ":")
-	if majorVersion(version) != supportedObfuscationVersion {
+	if useragent.MajorVersion(version) != supportedObfuscationVersion {
 		return nil, fmt.Errorf("%w: obfuscation header version %q", ErrArtifactInvalid, version)
 	}
 	key := []byte(organizationID + header[8:])
@@ -309,3 +280,14 @@ func deobfuscateArtifact(data []byte, organizationID string) ([]byte, error) {
 	}
 	return out, nil
 }
+
+// Version is the artifact's version, "1.x.y".
+func (a *Artifact) Version() string { return a.version }
+
+// Meta is the artifact's meta object, for traces. The caller must not
+// modify it.
+func (a *Artifact) Meta() map[string]any { return a.meta }
+
+// GeoTargetingEnabled reports whether rules target on geo: a request
+// without geo data then needs the engine's geo lookup.
+func (a *Artifact) GeoTargetingEnabled() bool { return a.geoTargetingEnabled }

@@ -1,12 +1,22 @@
-package target
+// Package murmur3 is MurmurHash3 x86 32-bit over the UTF-16 code units of a
+// string, the hash Target buckets visitors with.
+//
+// Contract: UTF16(s, seed) equals Guava's
+// Hashing.murmur3_32(seed).hashUnencodedChars(s) and the murmurhash3_32_gc
+// of Adobe's JavaScript engines for the JavaScript string holding the same
+// text; invalid UTF-8 hashes as U+FFFD. It does not allocate.
+//
+// Source of truth: the MurmurHash3 reference (MurmurHash3_x86_32, public
+// domain) for the algorithm, and the bucket values Adobe's SDKs publish in
+// their tests for the UTF-16 input; the tests pin both.
+package murmur3
 
 import (
-	"math"
 	"math/bits"
 	"unicode/utf8"
 )
 
-// murmur3UTF16 is MurmurHash3 x86 32-bit over the UTF-16LE encoding of s.
+// UTF16 is MurmurHash3 x86 32-bit over the UTF-16LE encoding of s.
 //
 // Target buckets visitors by hashing the JavaScript string
 // "{client}.{activityId}.{visitorId}.0" with Guava's hashUnencodedChars,
@@ -15,7 +25,7 @@ import (
 // would give different buckets for the same visitor, so the code units are
 // produced here from the runes, without allocating. Invalid UTF-8 hashes as
 // U+FFFD, which is what a JavaScript string decoded from the same bytes holds.
-func murmur3UTF16(s string, seed uint32) uint32 {
+func UTF16(s string, seed uint32) uint32 {
 	const (
 		c1 = 0xcc9e2d51
 		c2 = 0x1b873593
@@ -70,27 +80,3 @@ func murmur3UTF16(s string, seed uint32) uint32 {
 	h ^= h >> 16
 	return h
 }
-
-// allocationBucket maps a visitor to a percentage in [0, 100) with two
-// decimals, the value the artifact's "allocation" conditions compare against.
-//
-// The steps and the float arithmetic follow Adobe's engines exactly (signed
-// 32-bit hash, absolute value, modulo 10000, scaled to a percentage, rounded
-// half up to two decimals): a visitor must land in the same experience
-// whichever SDK decides for it.
-func allocationBucket(client, activityID, visitorID string) float64 {
-	return bucketOf(client + "." + activityID + "." + visitorID + "." + campaignBucketSalt)
-}
-
-// bucketOf is allocationBucket for a whole key.
-func bucketOf(key string) float64 {
-	signed := int64(int32(murmur3UTF16(key, 0)))
-	if signed < 0 {
-		signed = -signed
-	}
-	v := float64(signed%10000) / 10000 * 100
-	return math.Floor(v*100+0.5) / 100
-}
-
-// campaignBucketSalt is the last component of the allocation key.
-const campaignBucketSalt = "0"

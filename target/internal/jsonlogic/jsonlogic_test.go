@@ -1,14 +1,15 @@
-package target_test
+package jsonlogic_test
 
 import (
 	"encoding/json"
+	"errors"
 	"math"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/target-go/sdk/target"
+	"github.com/target-go/sdk/target/internal/jsonlogic"
 )
 
 // logicCases are conditions with the data they read and the result
@@ -125,10 +126,10 @@ func TestLogicMatchesJSONLogicJS(t *testing.T) {
 			require.NoError(t, json.Unmarshal([]byte(tc.logic), &logic))
 			require.NoError(t, json.Unmarshal([]byte(tc.data), &data))
 			require.NoError(t, json.Unmarshal([]byte(tc.want), &want))
-			got, err := target.EvalLogic(logic, data)
+			got, err := evalLogic(logic, data)
 			require.NoError(t, err)
 			if f, ok := got.(float64); ok && (math.IsInf(f, 0) || math.IsNaN(f)) {
-				got = map[string]any{"number": target.JSNumberString(f)}
+				got = map[string]any{"number": jsonlogic.NumberString(f)}
 			}
 			assert.Equal(t, want, got)
 		})
@@ -140,8 +141,8 @@ func TestLogicRejectsUnknownOperators(t *testing.T) {
 	for _, src := range []string{`{"method":["a","toUpperCase"]}`, `{"and":[true,{"bogus":1}]}`} {
 		var logic any
 		require.NoError(t, json.Unmarshal([]byte(src), &logic))
-		_, err := target.EvalLogic(logic, nil)
-		require.ErrorIs(t, err, target.ErrLogic, src)
+		_, err := evalLogic(logic, nil)
+		require.ErrorIs(t, err, jsonlogic.ErrInvalid, src)
 	}
 }
 
@@ -151,6 +152,65 @@ func TestLogicRejectsDeepNesting(t *testing.T) {
 	for range 1000 {
 		logic = map[string]any{"!": []any{logic}}
 	}
-	_, err := target.EvalLogic(logic, nil)
-	require.ErrorIs(t, err, target.ErrLogic)
+	_, err := evalLogic(logic, nil)
+	require.ErrorIs(t, err, jsonlogic.ErrInvalid)
+}
+
+// evalLogic compiles and evaluates a condition.
+func evalLogic(logic, data any) (any, error) {
+	c, err := jsonlogic.Compile(logic)
+	if err != nil {
+		return nil, err
+	}
+	return c.Eval(data), nil
+}
+
+// BenchmarkEval evaluates compiled conditions of the shapes Target's rules
+// use: an allocation range, a string test on a URL, and an audience mixing
+// both with an "in" on a list.
+func BenchmarkEval(b *testing.B) {
+	data := map[string]any{
+		"allocation": 42.17,
+		"page":       map[string]any{"url": "https://www.example.com/products/shoes?color=red", "domain": "example.com"},
+		"user":       map[string]any{"browserType": "chrome", "platform": "mac"},
+	}
+	for _, bc := range []struct{ name, logic string }{
+		{"allocation", `{"<=":[0,{"var":"allocation"},50]}`},
+		{"urlContains", `{"in":["shoes",{"var":"page.url"}]}`},
+		{"audience", `{"and":[{"<=":[0,{"var":"allocation"},100]},{"or":[{"in":[{"var":"user.browserType"},["chrome","firefox"]]},{"==":[{"var":"user.platform"},"windows"]}]},{"!=":[{"var":"page.domain"},""]}]}`},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			var logic any
+			require.NoError(b, json.Unmarshal([]byte(bc.logic), &logic))
+			c, err := jsonlogic.Compile(logic)
+			require.NoError(b, err)
+			require.Equal(b, true, c.Eval(data))
+			b.ReportAllocs()
+			for b.Loop() {
+				c.Eval(data)
+			}
+		})
+	}
+}
+
+// FuzzEval compiles and evaluates hostile conditions against hostile data:
+// compiling may fail, with ErrInvalid, but nothing may panic or hang.
+func FuzzEval(f *testing.F) {
+	for _, tc := range logicCases {
+		f.Add([]byte(tc.logic), []byte(tc.data))
+	}
+	f.Fuzz(func(t *testing.T, logicJSON, dataJSON []byte) {
+		var logic, data any
+		if json.Unmarshal(logicJSON, &logic) != nil || json.Unmarshal(dataJSON, &data) != nil {
+			return
+		}
+		c, err := jsonlogic.Compile(logic)
+		if err != nil {
+			if !errors.Is(err, jsonlogic.ErrInvalid) {
+				t.Fatalf("compile error %v does not wrap ErrInvalid", err)
+			}
+			return
+		}
+		c.Eval(data)
+	})
 }

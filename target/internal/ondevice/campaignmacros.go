@@ -1,9 +1,11 @@
-package target
+package ondevice
 
 import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/target-go/sdk/target/internal/jsonlogic"
 )
 
 // Campaign macros: offers written in Target's editor may contain
@@ -82,7 +84,7 @@ func expandMacros(s string, r *rule, det *details) string {
 		parts = slices.DeleteFunc(parts, func(p string) bool { return p == "mbox" })
 		key := strings.Join(parts, ".")
 		if v, ok := r.meta[key]; ok && v != nil {
-			return jsString(v)
+			return jsonlogic.String(v)
 		}
 		switch key {
 		case "name":
@@ -90,7 +92,7 @@ func expandMacros(s string, r *rule, det *details) string {
 				return det.name
 			}
 		case "index":
-			return jsString(float64(det.index))
+			return jsonlogic.String(float64(det.index))
 		}
 		if det.req != nil {
 			if v, ok := det.req.Parameters[key]; ok {

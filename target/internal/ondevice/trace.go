@@ -1,9 +1,13 @@
-package target
+package ondevice
 
 import (
 	"encoding/json"
+	"maps"
 	"slices"
 	"strings"
+
+	"github.com/target-go/sdk/target/delivery"
+	"github.com/target-go/sdk/target/internal/jsonlogic"
 )
 
 // Traces of on-device decisions, in the shape the edge gives when a
@@ -82,14 +86,14 @@ func (t *requestTracer) ruleEvaluated(r *rule, scope *ruleScope, satisfied bool)
 	if target == nil {
 		target = &traceTarget{
 			activity:     r.activityID,
-			context:      scope.value(),
+			context:      scope.Value(),
 			campaignID:   activityID,
 			campaignType: r.meta["activity.type"],
 		}
 		t.targets = append(t.targets, target)
 	}
 	addUnique := func(list []any, v any) []any {
-		if slices.ContainsFunc(list, func(e any) bool { return jsStrictEqual(e, v) }) {
+		if slices.ContainsFunc(list, func(e any) bool { return jsonlogic.StrictEqual(e, v) }) {
 			return list
 		}
 		return append(list, v)
@@ -117,7 +121,7 @@ func (t *requestTracer) campaign(activity string) *traceCampaign {
 	return nil
 }
 
-func (t *requestTracer) notified(r *rule, n Notification) {
+func (t *requestTracer) notified(r *rule, n delivery.Notification) {
 	if !t.d.showTrace {
 		return
 	}
@@ -165,13 +169,13 @@ func (t *requestTracer) result() map[string]any {
 			"unmatchedRuleConditions": orEmpty(tt.unmatchedConditions),
 		})
 	}
-	request := map[string]any{"sessionId": t.d.opts.sessionID}
+	request := map[string]any{"sessionId": t.d.opts.SessionID}
 	for k, v := range t.request {
 		request[k] = v
 	}
 	return map[string]any{
-		"clientCode":               t.d.engine.client,
-		"artifact":                 t.d.engine.artifacts.trace(),
+		"clientCode":               t.d.engine.Client,
+		"artifact":                 t.artifact(),
 		"profile":                  traceProfile(t.d.req.ID),
 		"request":                  request,
 		"campaigns":                campaigns,
@@ -179,7 +183,18 @@ func (t *requestTracer) result() map[string]any {
 	}
 }
 
-func traceProfile(id *VisitorID) map[string]any {
+// artifact describes the artifact: its source as the engine's
+// ArtifactTrace gives it, else its version and meta alone.
+func (t *requestTracer) artifact() map[string]any {
+	if f := t.d.engine.ArtifactTrace; f != nil {
+		return f()
+	}
+	m := map[string]any{"artifactVersion": t.d.artifact.version}
+	maps.Copy(m, t.d.artifact.meta)
+	return m
+}
+
+func traceProfile(id *delivery.VisitorID) map[string]any {
 	visitor := map[string]any{}
 	if b, err := json.Marshal(id); err == nil {
 		_ = json.Unmarshal(b, &visitor)

@@ -1,4 +1,4 @@
-package target
+package ondevice
 
 import (
 	"net"
@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/target-go/sdk/target/delivery"
+	"github.com/target-go/sdk/target/internal/useragent"
 	"golang.org/x/net/publicsuffix"
 )
 
@@ -111,9 +113,9 @@ func timingContext(now time.Time, m map[string]any) {
 }
 
 // userContext is the browser part of the context.
-func userContext(c *Context) map[string]any {
+func userContext(c *delivery.Context) map[string]any {
 	ua := ""
-	var hints *ClientHints
+	var hints *delivery.ClientHints
 	if c != nil {
 		ua = c.UserAgent
 		hints = c.ClientHints
@@ -121,28 +123,32 @@ func userContext(c *Context) map[string]any {
 	var info agentInfo
 	if hints == nil {
 		info = agentMemo.get(ua, func(ua string) agentInfo {
-			return agentInfo{detectBrowser(ua, nil), detectPlatform(ua, nil)}
+			return agentInfo{useragent.DetectBrowser(ua, ""), useragent.DetectPlatform(ua, "")}
 		})
 	} else {
-		info = agentInfo{detectBrowser(ua, hints), detectPlatform(ua, hints)}
+		brands := hints.BrowserUAWithFullVersion
+		if brands == "" {
+			brands = hints.BrowserUAWithMajorVersion
+		}
+		info = agentInfo{useragent.DetectBrowser(ua, brands), useragent.DetectPlatform(ua, hints.Platform)}
 	}
 	return map[string]any{
-		"browserType":    strings.ToLower(info.browser.name),
+		"browserType":    strings.ToLower(info.browser.Name),
 		"platform":       info.platform,
 		"locale":         "en",
-		"browserVersion": float64(info.browser.version),
+		"browserVersion": float64(info.browser.Version),
 	}
 }
 
 // agentInfo is what a user agent says about the browser and platform.
 type agentInfo struct {
-	browser  browserInfo
+	browser  useragent.Browser
 	platform string
 }
 
 // geoContext is the geo part of the context; absent values stay absent, so
 // that conditions on them are false rather than comparing with "".
-func geoContext(g *Geo) map[string]any {
+func geoContext(g *delivery.Geo) map[string]any {
 	m := make(map[string]any, 5)
 	if g == nil {
 		return m
@@ -226,7 +232,7 @@ type ruleScope struct {
 	allocation float64
 }
 
-func (s *ruleScope) lookup(name string) (any, bool) {
+func (s *ruleScope) Lookup(name string) (any, bool) {
 	switch name {
 	case "allocation":
 		return s.allocation, true
@@ -242,7 +248,7 @@ func (s *ruleScope) lookup(name string) (any, bool) {
 }
 
 // value is the whole context as one object (for {"var": ""} and traces).
-func (s *ruleScope) value() any {
+func (s *ruleScope) Value() any {
 	m := make(map[string]any, len(s.base)+4)
 	for k, v := range s.base {
 		m[k] = v

@@ -1,4 +1,4 @@
-package target
+package jsonlogic
 
 import (
 	"math"
@@ -9,7 +9,8 @@ import (
 	"unicode/utf8"
 )
 
-// JavaScript value semantics for the json-logic evaluator.
+// JavaScript value semantics for the evaluator, exported where the
+// on-device engine needs the same coercions (rule keys, macros, tokens).
 //
 // Target's artifacts are written for json-logic-js, so conditions mean what
 // JavaScript's coercions make them mean: "1" == 1, "37.70" < 37.75,
@@ -18,9 +19,9 @@ import (
 // null and undefined, which json-logic-js itself folds together for missing
 // data.
 
-// jsTruthy is json-logic's truthiness: JavaScript's, except that an empty
+// Truthy is json-logic's truthiness: JavaScript's, except that an empty
 // array is false.
-func jsTruthy(v any) bool {
+func Truthy(v any) bool {
 	switch x := v.(type) {
 	case nil:
 		return false
@@ -52,7 +53,7 @@ func jsToNumber(v any) float64 {
 	case string:
 		return jsStringToNumber(x)
 	case []any:
-		return jsStringToNumber(jsString(x))
+		return jsStringToNumber(String(x))
 	default:
 		return math.NaN()
 	}
@@ -139,7 +140,7 @@ func jsParseFloat(v any) float64 {
 	if f, ok := v.(float64); ok {
 		return f
 	}
-	s := strings.TrimLeftFunc(jsString(v), jsIsSpace)
+	s := strings.TrimLeftFunc(String(v), jsIsSpace)
 	end := 0
 	if end < len(s) && (s[end] == '+' || s[end] == '-') {
 		end++
@@ -189,8 +190,8 @@ func jsParseFloat(v any) float64 {
 	return f
 }
 
-// jsNumberString is JavaScript's Number.prototype.toString().
-func jsNumberString(f float64) string {
+// NumberString is JavaScript's Number.prototype.toString().
+func NumberString(f float64) string {
 	switch {
 	case math.IsNaN(f):
 		return "NaN"
@@ -214,8 +215,8 @@ func jsNumberString(f float64) string {
 	return mant + "e" + string(sign) + exp
 }
 
-// jsString is JavaScript's String(v).
-func jsString(v any) string {
+// String is JavaScript's String(v).
+func String(v any) string {
 	switch x := v.(type) {
 	case nil:
 		return "null"
@@ -225,7 +226,7 @@ func jsString(v any) string {
 		}
 		return "false"
 	case float64:
-		return jsNumberString(x)
+		return NumberString(x)
 	case string:
 		return x
 	case []any:
@@ -235,7 +236,7 @@ func jsString(v any) string {
 				b.WriteByte(',')
 			}
 			if e != nil {
-				b.WriteString(jsString(e))
+				b.WriteString(String(e))
 			}
 		}
 		return b.String()
@@ -270,13 +271,13 @@ func jsSameObject(a, b any) bool {
 // values are already primitive.
 func jsToPrimitive(v any) any {
 	if jsIsObject(v) {
-		return jsString(v)
+		return String(v)
 	}
 	return v
 }
 
-// jsStrictEqual is JavaScript's ===.
-func jsStrictEqual(a, b any) bool {
+// StrictEqual is JavaScript's ===.
+func StrictEqual(a, b any) bool {
 	switch x := a.(type) {
 	case nil:
 		return b == nil
@@ -302,7 +303,7 @@ func jsLooseEqual(a, b any) bool {
 			return b == nil
 		case bool:
 			if _, ok := b.(bool); ok {
-				return jsStrictEqual(a, b)
+				return StrictEqual(a, b)
 			}
 			if b == nil {
 				return false

@@ -1,0 +1,215 @@
+package delivery_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/target-go/sdk/target/delivery"
+)
+
+// referenceDir returns $TARGET_REFERENCE_DIR, skipping the test when it is
+// unset and failing it when it is set but dir (relative to it) is missing.
+func referenceDir(t *testing.T, dir string) string {
+	t.Helper()
+	root := os.Getenv("TARGET_REFERENCE_DIR")
+	if root == "" {
+		t.Skip("TARGET_REFERENCE_DIR is unset; set it to the reference folder to run this test")
+	}
+	p := filepath.Join(root, dir)
+	st, err := os.Stat(p)
+	require.NoError(t, err, "TARGET_REFERENCE_DIR is set but %s is missing", p)
+	require.True(t, st.IsDir(), "%s is not a directory", p)
+	return p
+}
+
+// trailingComma matches a comma before a closing brace or bracket, which JSON
+// forbids but one of the spec's hand-written examples contains.
+var trailingComma = regexp.MustCompile(`,(\s*[}\]])`)
+
+// knownInvalid lists reference files that are not valid JSON as published,
+// with the defect; the test repairs them and checks the defect is still there
+// so the list never goes stale.
+var knownInvalid = map[string]string{
+	"responseForPrefetchViewsForWebChannel.json": "trailing comma after the last option field",
+}
+
+func TestModelsRoundTripReference(t *testing.T) {
+	t.Parallel()
+	responses := referenceDir(t, "delivery-responses")
+	examples := referenceDir(t, filepath.Join("delivery-api", "delivery", "examples"))
+
+	// Which model each file decodes into; everything else is a Response.
+	kinds := map[string]string{
+		"invalid_request_error.json":            "error",
+		"notificationsForDisplayedContent.json": "request",
+	}
+
+	var files []string
+	for _, dir := range []string{responses, examples} {
+		m, err := filepath.Glob(filepath.Join(dir, "*.json"))
+		require.NoError(t, err)
+		require.NotEmpty(t, m, "no JSON files in %s", dir)
+		files = append(files, m...)
+	}
+
+	for _, file := range files {
+		name := filepath.Base(file)
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			raw, err := os.ReadFile(file)
+			require.NoError(t, err)
+			if defect, ok := knownInvalid[name]; ok {
+				require.False(t, json.Valid(raw), "%s is listed as invalid (%s) but is valid now", name, defect)
+				raw = trailingComma.ReplaceAll(raw, []byte("$1"))
+			}
+			require.True(t, json.Valid(raw), "%s is not valid JSON", name)
+
+			var encoded []byte
+			switch kinds[name] {
+			case "error":
+				encoded = roundTrip[delivery.UnexpectedError](t, raw)
+			case "request":
+				encoded = roundTrip[delivery.Request](t, raw)
+			default:
+				encoded = roundTrip[delivery.Response](t, raw)
+			}
+			assert.JSONEq(t, string(raw), string(encoded))
+		})
+	}
+}
+
+// roundTrip decodes raw into a T, refusing fields T does not model, and
+// encodes it again.
+func roundTrip[T any](t *testing.T, raw []byte) []byte {
+	t.Helper()
+	var v T
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec.DisallowUnknownFields()
+	require.NoError(t, dec.Decode(&v))
+	out, err := json.Marshal(&v)
+	require.NoError(t, err)
+	return out
+}
+
+// TestModelsRoundTripFull builds a request and a response with every field set
+// and checks that encoding and decoding keep every value, including zero
+// values that pointers make explicit.
+func TestModelsRoundTripFull(t *testing.T) {
+	t.Parallel()
+	zero := 0.0
+	no := false
+	req := delivery.Request{
+		RequestID:     "r1",
+		ImpressionID:  "i1",
+		ID:            &delivery.VisitorID{TntID: "t.35_0", ThirdPartyID: "3p", MarketingCloudVisitorID: "m", CustomerIDs: []delivery.CustomerID{{ID: "c", IntegrationCode: "ic", AuthenticatedState: delivery.AuthenticatedStateLoggedOut}}},
+		EnvironmentID: 7,
+		Property:      &delivery.Property{Token: "p"},
+		Trace:         &delivery.Trace{AuthorizationToken: "a", Usage: map[string]string{"k": "v"}},
+		Context: &delivery.Context{
+			Channel:             delivery.ChannelMobile,
+			MobilePlatform:      &delivery.MobilePlatform{DeviceName: "d", DeviceType: delivery.DeviceTypeTablet, PlatformType: delivery.MobilePlatformIOS, Version: "1"},
+			Application:         &delivery.Application{ID: "a", Name: "n", Version: "v"},
+			Screen:              &delivery.Screen{Width: 1, Height: 2, ColorDepth: 24, PixelRatio: 2, Orientation: delivery.ScreenOrientationLandscape},
+			Window:              &delivery.Window{Width: 3, Height: 4},
+			Browser:             &delivery.Browser{Host: "h", Language: "en", WebGLRenderer: "w"},
+			Address:             &delivery.Address{URL: "u", ReferringURL: "r"},
+			Geo:                 &delivery.Geo{IPAddress: "127.0.0.1", Latitude: &zero, Longitude: &zero, CountryCode: "US", StateCode: "CA", City: "c", Zip: "z"},
+			TimeOffsetInMinutes: &zero,
+			UserAgent:           "ua",
+			ClientHints:         &delivery.ClientHints{Mobile: &no, Model: "m", Platform: "p", PlatformVersion: "pv", BrowserUAWithMajorVersion: "b", BrowserUAWithFullVersion: "bf", Architecture: "x", Bitness: "64"},
+			Beacon:              true,
+		},
+		ExperienceCloud: &delivery.ExperienceCloud{
+			AudienceManager: &delivery.AudienceManager{LocationHint: 9, Blob: "b"},
+			Analytics:       &delivery.AnalyticsRequest{SupplementalDataID: "s", Logging: delivery.LoggingServerSide, TrackingServer: "t", TrackingServerSecure: "ts"},
+		},
+		Execute: &delivery.ExecuteRequest{
+			PageLoad: &delivery.RequestDetails{Parameters: map[string]string{"a": "b"}, ProfileParameters: map[string]string{"c": "d"}, Order: &delivery.Order{ID: "o", Total: &zero, PurchasedProductIDs: []string{"p"}, Time: "2020-01-01T00:00:00Z", Duplicate: &no, Outlier: &no}, Product: &delivery.Product{ID: "p", CategoryID: "c"}},
+			Mboxes:   []delivery.MboxRequest{{Index: 0, Name: "m0"}},
+		},
+		Prefetch: &delivery.PrefetchRequest{
+			Views:    []delivery.ViewRequest{{Name: "v", Key: "k"}},
+			PageLoad: &delivery.RequestDetails{},
+			Mboxes:   []delivery.MboxRequest{{Index: 1, Name: "m1", RequestDetails: delivery.RequestDetails{Address: &delivery.Address{URL: "x"}}}},
+		},
+		Telemetry:     &delivery.Telemetry{Entries: []delivery.TelemetryEntry{{RequestID: "r0", Timestamp: 1, Mode: delivery.ExecutionModeEdge, Execution: 1.5, Parsing: 0.5, Features: &delivery.TelemetryFeatures{DecisioningMethod: delivery.ServerSide, ExecuteMboxCount: 1, ExecutePageLoad: true, PrefetchMboxCount: 2, PrefetchPageLoad: true, PrefetchViewCount: 3}, Request: &delivery.TelemetryRequest{DNS: 1, TLS: 2, TimeToFirstByte: 3, Download: 4, ResponseSize: 5}, TelemetryServerToken: "tok"}}},
+		Notifications: []delivery.Notification{{ID: "n", ImpressionID: "i", Type: delivery.MetricTypeDisplay, Timestamp: 0, Tokens: []string{"t"}, Mbox: &delivery.NotificationMbox{Name: "m", State: "s"}}, {ID: "n2", Type: delivery.MetricTypeClick, View: &delivery.NotificationView{Name: "v", Key: "k", State: "s"}, PageLoad: &delivery.NotificationPageLoad{State: "s"}}},
+		QAMode:        &delivery.QAMode{Token: "q", ListedActivitiesOnly: &no, EvaluateAsTrueAudienceIDs: []int64{1}, EvaluateAsFalseAudienceIDs: []int64{2}, PreviewIndexes: []delivery.QAModePreviewIndex{{ActivityIndex: 1, ExperienceIndex: 2}}},
+		Preview:       &delivery.Preview{Token: "p"},
+	}
+	assertRoundTrip(t, req)
+
+	one := int64(1)
+	resp := delivery.Response{
+		Status: 200, RequestID: "r", ID: &delivery.VisitorID{TntID: "t"}, Client: "c", EdgeHost: "mboxedge35.tt.omtrdc.net",
+		Execute: &delivery.ExecuteResponse{
+			PageLoad: &delivery.PageLoadResponse{Options: []delivery.Option{{Type: delivery.OptionTypeHTML, Content: json.RawMessage(`"<p>x</p>"`)}}, Metrics: []delivery.Metric{{Type: delivery.MetricTypeClick, Selector: "#a", EventToken: "e", Analytics: &delivery.AnalyticsResponse{Payload: &delivery.AnalyticsPayload{PE: "tnt", TNTA: "x"}}}}, State: "s", Trace: map[string]any{"k": "v"}},
+			Mboxes:   []delivery.MboxResponse{{Index: 0, Name: "m", Options: []delivery.Option{{Type: delivery.OptionTypeJSON, Content: json.RawMessage(`{"a":1}`), ResponseTokens: map[string]any{"activity.id": "1"}}}}},
+		},
+		Prefetch: &delivery.PrefetchResponse{
+			Views:    []delivery.View{{ID: &one, Name: "v", Key: "k", State: "s", Options: []delivery.Option{{Type: delivery.OptionTypeActions, Content: json.RawMessage(`[{"type":"setHtml","selector":"#a","content":"x"}]`), EventToken: "e"}}}},
+			PageLoad: &delivery.PageLoadResponse{State: "s"},
+			Mboxes:   []delivery.PrefetchMboxResponse{{MboxResponse: delivery.MboxResponse{Index: 1, Name: "m"}, State: "st"}},
+			Metrics:  []delivery.Metric{{Type: delivery.MetricTypeDisplay}},
+		},
+		Notifications:        []delivery.NotificationResponse{{ID: "n", Trace: map[string]any{"a": "b"}}},
+		TelemetryServerToken: "tok",
+	}
+	assertRoundTrip(t, resp)
+
+	var actions []delivery.Action
+	require.NoError(t, json.Unmarshal(resp.Prefetch.Views[0].Options[0].Content, &actions))
+	assert.Equal(t, []delivery.Action{{Type: "setHtml", Selector: "#a", Content: json.RawMessage(`"x"`)}}, actions)
+}
+
+// assertRoundTrip encodes v without HTML escaping, as the client does, so
+// raw content such as "<p>" comes back byte for byte.
+func assertRoundTrip[T any](t *testing.T, v T) {
+	t.Helper()
+	b := encode(t, v)
+	var back T
+	require.NoError(t, json.Unmarshal(b, &back))
+	assert.Equal(t, v, back)
+	assert.JSONEq(t, string(b), string(encode(t, back)))
+}
+
+func encode(t *testing.T, v any) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	require.NoError(t, enc.Encode(v))
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+}
+
+// TestViewMetricsEmptyList: a view's metrics list can be empty on the wire,
+// as on-device answers write it, and an absent list stays absent.
+func TestViewMetricsEmptyList(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		in   string
+	}{
+		{"absent", `{"name":"home"}`},
+		{"empty", `{"name":"home","metrics":[]}`},
+		{"one", `{"name":"home","metrics":[{"type":"display","eventToken":"t"}]}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var v delivery.View
+			require.NoError(t, json.Unmarshal([]byte(tt.in), &v))
+			out, err := json.Marshal(v)
+			require.NoError(t, err)
+			assert.JSONEq(t, tt.in, string(out))
+		})
+	}
+}

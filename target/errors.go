@@ -1,0 +1,339 @@
+package target
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// A failed call comes back as one of three error types, each carrying what
+// an operator needs to find the call in the edge's logs and in their own:
+// the request id sent (X-Request-Id and requestId), the host asked, the
+// number of attempts and the timings of the call so far. None of them holds
+// a session id, visitor id or token, under any fmt verb: every text the
+// edge or the network produced is redacted with the call's secrets (see
+// callSecrets) before it is stored.
+
+// APIError is an answer other than 2xx from the edge. Status is the HTTP
+// status; Message is the edge's message ({"status":N,"message":"..."}), or
+// the status text when the body has none. A redirect (3xx) is an APIError
+// too: the Delivery API never redirects, so the client follows none, sends
+// nothing to the Location and reads nothing of the body.
+type APIError struct {
+	Status int
+	// Message is the edge's message with the request's session id, visitor
+	// ids and tokens replaced by "[redacted]", since the edge may quote the
+	// request in it.
+	Message string
+	// EdgeStatus is the status field of the edge's error body, zero when
+	// the body has none.
+	EdgeStatus int
+	// RetryAfter is the wait the edge asked for with a Retry-After header
+	// (429, 503), zero when absent or unparsable; a delay too large for a
+	// Duration saturates. The client never waits past the call's deadline:
+	// a Retry-After longer than the time left ends the call at once with
+	// this error.
+	RetryAfter time.Duration
+	// RequestID is the request id the call sent.
+	RequestID string
+	// Host is the host the call was sent to.
+	Host string
+	// Attempts is how many requests the call made, this answer's included.
+	Attempts int
+	// Timings are the phases of the last attempt and the call's total.
+	Timings Timings
+}
+
+// Error gives the status, the edge's message (redacted), the request id,
+// host and attempts.
+func (e *APIError) Error() string {
+	return fmt.Sprintf("target: edge answered %d: %s (%s)", e.Status, e.Message, callSummary(e.RequestID, e.Host, e.Attempts))
+}
+
+// TransportError is a call that got no usable answer: the connection
+// failed, the request could not be written, the body broke off, or the
+// call's context ended (deadline, cancellation). Err is the cause, so that
+// errors.Is(err, context.DeadlineExceeded) and errors.As(err, &opErr) with
+// opErr a *net.OpError see through it.
+type TransportError struct {
+	// Op says what failed: "POST https://{host}/rest/v1/delivery" (the
+	// query, which holds the session id, is left out), "reading response"
+	// or "call ended".
+	Op string
+	// Status is the HTTP status when the failure came after the answer's
+	// headers (reading its body), zero otherwise.
+	Status    int
+	RequestID string
+	Host      string
+	Attempts  int
+	Timings   Timings
+	// Err is the cause.
+	Err error
+	// Last is, for a call its context ended, the error of the last attempt
+	// before it, if any; errors.Is and errors.As do not look at it.
+	Last error
+
+	text  string // the rendering of Err and Last, redacted
+	retry bool   // a network error before any answer: worth another attempt
+}
+
+// Error names the operation, the cause (redacted) and the call.
+func (e *TransportError) Error() string {
+	text := e.text
+	if text == "" && e.Err != nil {
+		text = e.Err.Error()
+	}
+	return "target: " + e.Op + ": " + text + " (" + callSummary(e.RequestID, e.Host, e.Attempts) + ")"
+}
+
+// Unwrap returns Err.
+func (e *TransportError) Unwrap() error { return e.Err }
+
+// DecodeError is a 2xx answer that is not a Delivery response: not one JSON
+// object (null, an array, trailing data), JSON that does not fit the model,
+// or a body over MaxResponseSize (then errors.Is(err, ErrResponseTooLarge)).
+// Err is the cause (*json.SyntaxError, *json.UnmarshalTypeError, ...).
+type DecodeError struct {
+	Status    int
+	RequestID string
+	Host      string
+	Attempts  int
+	Timings   Timings
+	// Size is how many bytes of the body were read.
+	Size int64
+	Err  error
+
+	text string // the rendering of Err, redacted
+}
+
+// Error names the status, the cause (redacted) and the call.
+func (e *DecodeError) Error() string {
+	text := e.text
+	if text == "" && e.Err != nil {
+		text = e.Err.Error()
+	}
+	return fmt.Sprintf("target: decoding response (status %d): %s (%s)", e.Status, text, callSummary(e.RequestID, e.Host, e.Attempts))
+}
+
+// Unwrap returns Err.
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+func callSummary(requestID, host string, attempts int) string {
+	return "request " + requestID + ", host " + host + ", attempts " + strconv.Itoa(attempts)
+}
+
+// retryable reports whether a failed attempt may be repeated, as the
+// RetryPolicy names it: 429, 5xx and network errors before any answer. A
+// request the client could not build or write the same way twice (a bad
+// header, a redirect, a TLS certificate) is not retried, nor any answer
+// that would come back the same.
+func retryable(err error) bool {
+	var api *APIError
+	if errors.As(err, &api) {
+		return api.Status == http.StatusTooManyRequests || api.Status >= 500
+	}
+	var te *TransportError
+	return errors.As(err, &te) && te.retry
+}
+
+// networkError reports whether err, returned by http.Client.Do, is the
+// network failing (a dial, a reset, a timeout of a connection, a connection
+// closed before the answer) rather than the request being refused before
+// it left: only those are retried.
+func networkError(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED)
+}
+
+// callSecrets are the values of one call that must never appear in an
+// error or a log record: the session id and every visitor id and token the
+// request carries, in every form the edge may quote them (a tntId also
+// without its ".{cluster}_{node}" suffix, values also URL-encoded). It is
+// built on first use, only when a call fails, and then shared by every
+// redaction of that call.
+type callSecrets struct {
+	p        *prepared
+	list     []string
+	replacer *strings.Replacer
+	done     bool
+}
+
+// redact replaces every secret of the call in msg with "[redacted]", in
+// one pass: a short secret is not looked for inside the "[redacted]" that
+// replaced a longer one.
+func (s *callSecrets) redact(msg string) string {
+	s.get()
+	if s.replacer == nil {
+		return msg
+	}
+	return s.replacer.Replace(msg)
+}
+
+func (s *callSecrets) get() []string {
+	if s.done || s.p == nil {
+		return s.list
+	}
+	s.done = true
+	var out []string
+	add := func(v string) {
+		if v == "" {
+			return
+		}
+		out = append(out, v)
+		if q := url.QueryEscape(v); q != v {
+			out = append(out, q)
+		}
+		if q := url.PathEscape(v); q != v {
+			out = append(out, q)
+		}
+		// As a JSON string's content, with and without HTML escaping: the
+		// edge may quote the request's JSON in its message.
+		if b, err := json.Marshal(v); err == nil {
+			if q := string(b[1 : len(b)-1]); q != v {
+				out = append(out, q)
+			}
+		}
+		if b, err := encodeJSON(v); err == nil {
+			if q := string(b[1 : len(b)-1]); q != v {
+				out = append(out, q)
+			}
+		}
+	}
+	add(s.p.sessionID)
+	r := s.p.req
+	if id := r.ID; id != nil {
+		add(id.TntID)
+		// The edge may quote a tntId without its ".{cluster}_{node}"
+		// location hint, or without the node.
+		if base, _, ok := strings.Cut(id.TntID, "."); ok {
+			add(base)
+		}
+		if i := strings.LastIndexByte(id.TntID, '_'); i > 0 {
+			add(id.TntID[:i])
+		}
+		add(id.ThirdPartyID)
+		add(id.MarketingCloudVisitorID)
+		for _, c := range id.CustomerIDs {
+			add(c.ID)
+		}
+	}
+	if s.p.tntID != "" && (r.ID == nil || r.ID.TntID != s.p.tntID) {
+		add(s.p.tntID)
+	}
+	if r.Property != nil {
+		add(r.Property.Token)
+	}
+	if r.Trace != nil {
+		add(r.Trace.AuthorizationToken)
+	}
+	if r.QAMode != nil {
+		add(r.QAMode.Token)
+	}
+	if r.Preview != nil {
+		add(r.Preview.Token)
+	}
+	if ec := r.ExperienceCloud; ec != nil && ec.AudienceManager != nil {
+		add(ec.AudienceManager.Blob)
+	}
+	details := func(d *RequestDetails) {
+		if d != nil && d.Order != nil {
+			add(d.Order.ID)
+		}
+	}
+	if ex := r.Execute; ex != nil {
+		details(ex.PageLoad)
+		for i := range ex.Mboxes {
+			details(&ex.Mboxes[i].RequestDetails)
+		}
+	}
+	if pf := r.Prefetch; pf != nil {
+		details(pf.PageLoad)
+		for i := range pf.Mboxes {
+			details(&pf.Mboxes[i].RequestDetails)
+		}
+		for i := range pf.Views {
+			details(&pf.Views[i].RequestDetails)
+		}
+	}
+	for i := range r.Notifications {
+		n := &r.Notifications[i]
+		details(&n.RequestDetails)
+		for _, t := range n.Tokens {
+			add(t)
+		}
+	}
+	if r.Telemetry != nil {
+		for _, e := range r.Telemetry.Entries {
+			add(e.TelemetryServerToken)
+		}
+	}
+	// Longest first, so that a tntId is replaced whole before its shorter
+	// base would leave the suffix, and duplicates go.
+	slices.SortFunc(out, func(a, b string) int { return len(b) - len(a) })
+	s.list = slices.Compact(out)
+	if len(s.list) > 0 {
+		pairs := make([]string, 0, 2*len(s.list))
+		for _, v := range s.list {
+			pairs = append(pairs, v, "[redacted]")
+		}
+		s.replacer = strings.NewReplacer(pairs...)
+	}
+	return s.list
+}
+
+// redact replaces every secret in msg with "[redacted]".
+func redact(msg string, secrets []string) string {
+	for _, s := range secrets {
+		if s != "" && strings.Contains(msg, s) {
+			msg = strings.ReplaceAll(msg, s, "[redacted]")
+		}
+	}
+	return msg
+}
+
+// annotate stores in err, a new error of one attempt, what the operator
+// needs (request id, host, attempts, timings) and the redacted rendering
+// of its cause, so that the error can be logged and returned as it is.
+func annotate(err error, ex *exchange, tm Timings) error {
+	switch e := err.(type) {
+	case *APIError:
+		e.Message = ex.secrets.redact(e.Message)
+	case *TransportError:
+		text := e.Err.Error()
+		if e.Last != nil {
+			text += " (last attempt: " + e.Last.Error() + ")"
+		}
+		e.text = ex.secrets.redact(text)
+	case *DecodeError:
+		e.text = ex.secrets.redact(e.Err.Error())
+	}
+	return stamp(err, ex, tm)
+}
+
+// stamp sets the call's fields of err, already annotated, again: the
+// attempts and timings grow until the call ends.
+func stamp(err error, ex *exchange, tm Timings) error {
+	switch e := err.(type) {
+	case *APIError:
+		e.RequestID, e.Host, e.Attempts, e.Timings = ex.requestID, ex.host, tm.Attempts, tm
+	case *TransportError:
+		e.RequestID, e.Host, e.Attempts, e.Timings = ex.requestID, ex.host, tm.Attempts, tm
+	case *DecodeError:
+		e.RequestID, e.Host, e.Attempts, e.Timings = ex.requestID, ex.host, tm.Attempts, tm
+	}
+	return err
+}

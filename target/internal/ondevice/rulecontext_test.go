@@ -1,0 +1,106 @@
+package ondevice
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/target-go/sdk/target/delivery"
+)
+
+func TestPageContext(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		url                    string
+		domain, subdomain, tld string
+		path, query, fragment  string
+	}{
+		{"https://pied.piper.decentralized.test.hooli.com/?implementation=psl", "hooli.com", "pied.piper.decentralized.test", "com", "/", "implementation=psl", ""},
+		{"https://test.wayne-enterprises.us-east-1.elasticbeanstalk.com", "wayne-enterprises.us-east-1.elasticbeanstalk.com", "test", "us-east-1.elasticbeanstalk.com", "", "", ""},
+		{"http://www.bbc.co.uk/news?x=1#top", "bbc.co.uk", "", "co.uk", "/news", "x=1", "top"},
+		{"http://www.shop.example.com/a", "example.com", "shop", "com", "/a", "", ""},
+		{"http://local-target-test:8080/home?bar=true#hello", "local-target-test", "", "", "/home", "bar=true", "hello"},
+		{"http://127.0.0.1:8080/", "127.0.0.1", "", "", "/", "", ""},
+		{"", "", "", "", "", "", ""},
+		{"::not a url", "", "", "", "", "", ""},
+	}
+	for _, tt := range tests {
+		m := pageContext(tt.url)
+		assert.Equal(t, tt.url, m["url"], tt.url)
+		assert.Equal(t, tt.domain, m["domain"], tt.url)
+		assert.Equal(t, tt.subdomain, m["subdomain"], tt.url)
+		assert.Equal(t, tt.tld, m["topLevelDomain"], tt.url)
+		assert.Equal(t, tt.path, m["path"], tt.url)
+		assert.Equal(t, tt.query, m["query"], tt.url)
+		assert.Equal(t, tt.fragment, m["fragment"], tt.url)
+	}
+	assert.Equal(t, "http://x.com/a?b=c", pageContext("HTTP://X.COM/A?B=C")["url_lc"])
+}
+
+// TestUserContext checks what the engine adds to detection (package
+// useragent tests that): lower-case browser names, the full-version brand
+// list preferred to the major-version one, the memo for hint-less agents.
+func TestUserContext(t *testing.T) {
+	t.Parallel()
+	chrome := "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_3) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/80.0.3987.163 Safari/537.36"
+	tests := []struct {
+		c                 *delivery.Context
+		browser, platform string
+		version           float64
+	}{
+		{nil, "unknown", "unknown", -1},
+		{&delivery.Context{UserAgent: chrome}, "chrome", "mac", 80},
+		{&delivery.Context{UserAgent: chrome}, "chrome", "mac", 80}, // from the memo
+		{&delivery.Context{UserAgent: "Mozilla/5.0 (iPhone; CPU iPhone OS 16_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/16.0 Mobile/15E148 Safari/604.1"}, "mobile safari", "iOS", 16},
+		{&delivery.Context{UserAgent: "curl/8.0", ClientHints: &delivery.ClientHints{Platform: "Windows", BrowserUAWithMajorVersion: `"Google Chrome";v="118"`}}, "chrome", "windows", 118},
+		{&delivery.Context{UserAgent: "curl/8.0", ClientHints: &delivery.ClientHints{BrowserUAWithFullVersion: `"Firefox";v="120.1"`, BrowserUAWithMajorVersion: `"Google Chrome";v="118"`}}, "firefox", "unknown", 120},
+	}
+	for i, tt := range tests {
+		m := userContext(tt.c)
+		assert.Equal(t, tt.browser, m["browserType"], i)
+		assert.Equal(t, tt.platform, m["platform"], i)
+		assert.Equal(t, tt.version, m["browserVersion"], i)
+		assert.Equal(t, "en", m["locale"], i)
+	}
+}
+
+func TestTimingContextIsUTC(t *testing.T) {
+	t.Parallel()
+	sunday := time.Date(2021, 2, 14, 23, 5, 0, 0, time.FixedZone("PST", -8*3600)) // Monday 07:05 UTC
+	m := map[string]any{}
+	timingContext(sunday, m)
+	assert.Equal(t, float64(1), m["current_day"])
+	assert.Equal(t, "0705", m["current_time"])
+	assert.Equal(t, float64(sunday.UnixMilli()), m["current_timestamp"])
+	m = map[string]any{}
+	timingContext(time.Date(2021, 2, 14, 9, 0, 0, 0, time.UTC), m)
+	assert.Equal(t, float64(7), m["current_day"], "Sunday is 7")
+}
+
+func TestMboxContextNestsDottedNames(t *testing.T) {
+	t.Parallel()
+	m := mboxContext(map[string]string{"favorite.color": "Blue", "Plain": "MiXed", "n": "3", ".odd": "x", "a..b": "y"})
+	assert.Equal(t, map[string]any{"color": "Blue", "color_lc": "blue"}, m["favorite"])
+	assert.Equal(t, "mixed", m["Plain_lc"])
+	assert.Equal(t, "3", m["n"])
+	assert.Equal(t, "x", m[".odd"])
+	assert.Equal(t, "y", m["a..b"])
+}
+
+// The expected values are the ones Adobe's SDKs assert for their
+// computeAllocation, so a visitor lands in the same bucket here as in every
+// other Target SDK.
+func TestBucketMatchesAdobe(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		key  string
+		want float64
+	}{
+		{"someClientId.123456.ecid123.salty", 29.06},
+		{"someClientId.123456.tntId123.salty", 21.94},
+		{"someClientId.123456.thirtPartyId123.salty", 73.15},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, bucketOf(tt.key), tt.key)
+	}
+}
