@@ -210,33 +210,46 @@ func (v *Visitor) do(ctx context.Context, call func(visitorIdentity) *future.Fut
 	case v.tntID != "" || ctx == nil:
 		// A nil ctx is reported by the call itself, which fails at once.
 		v.mu.Unlock()
-		f := call(id)
-		f.OnSuccess(v.learn) // a later cluster, say from an edgeHost
-		return f
+		return v.learning(call(id), nil) // a later cluster, say from an edgeHost
 	case v.leader == nil:
 		p := future.NewPromise[struct{}]()
 		v.leader = p.Future()
 		// The call must start outside the lock: it may settle before it
 		// returns (invalid options, an on-device decision), running the
-		// callback below on this goroutine.
+		// continuation in learning on this goroutine.
 		v.mu.Unlock()
-		f := call(id)
-		f.OnComplete(func(r *Response, err error) {
-			if err == nil {
-				v.learn(r)
-			}
+		return v.learning(call(id), p)
+	}
+	leader := v.leader
+	v.mu.Unlock()
+	return v.after(ctx, leader, call)
+}
+
+// learning returns f as the caller sees it: settled only once its answer
+// has been learned and, for the call establishing the identity (leader
+// set), the waiting calls released, so that a handler that awaits its
+// calls and then writes the cookies sees the identity they established.
+// Cancelling the returned future cancels f.
+func (v *Visitor) learning(f *future.Future[*Response], leader *future.Promise[struct{}]) *future.Future[*Response] {
+	out := future.Handle(f, func(r *Response, err error) (*Response, error) {
+		if err == nil {
+			v.learn(r)
+		}
+		if leader != nil {
 			v.mu.Lock()
 			v.leader = nil
 			v.mu.Unlock()
 			// The waiters run now, on this goroutine, and find the tntId
 			// learned above, or, after a failure, elect the next leader.
-			_ = p.Resolve(struct{}{})
-		})
-		return f
-	}
-	leader := v.leader
-	v.mu.Unlock()
-	return v.after(ctx, leader, call)
+			_ = leader.Resolve(struct{}{})
+		}
+		return r, err
+	})
+	// A Handle future owns no work: cancelling it must reach the call,
+	// whose settlement then releases the waiters. After f settled this
+	// does nothing.
+	out.OnError(func(error) { f.Cancel() })
+	return out
 }
 
 // after runs call once leader has settled, unless ctx ends first or the
