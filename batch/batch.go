@@ -45,6 +45,11 @@ type Result[T any] struct {
 // error. A nil input counts as failed with [ErrNilFuture]. With no inputs
 // All returns an empty slice at once.
 //
+// Cancelling the rest is where All differs from its counterparts: gather
+// and allOf leave the other inputs running after the first error, and
+// Promise.all has nothing to cancel. Use [Settled] to wait for every input
+// and cancel nothing.
+//
 // Cost: All starts no goroutine. It registers one callback per pending
 // input, which counts down an atomic counter; the input that brings it to
 // zero settles the result, so a waiter wakes once per All, not once per
@@ -103,9 +108,11 @@ func (s *allState[T]) complete(i int, v T, err error) {
 // It settles when the last input settles and cancels nothing. A panicking
 // input's slot holds its [*future.PanicError]; a nil input's slot holds
 // [ErrNilFuture]. With no inputs it returns an empty slice at once.
+// Cancelling the returned future takes its callbacks back from the inputs
+// still pending, which go on.
 //
-// Cost: like [All], no goroutine, one callback per pending input and one
-// wake-up.
+// Cost: like [All], no goroutine, one callback per pending input (two
+// allocations, so that it can be taken back) and one wake-up.
 func Settled[T any](fs ...*future.Future[T]) *future.Future[[]Result[T]] {
 	if len(fs) == 0 {
 		return future.Resolved([]Result[T]{})
@@ -113,7 +120,10 @@ func Settled[T any](fs ...*future.Future[T]) *future.Future[[]Result[T]] {
 	fs = fillNil(fs)
 	p := future.NewPromise[[]Result[T]]()
 	res := make([]Result[T], len(fs))
-	var left atomic.Int64
+	var (
+		left  atomic.Int64
+		stops []func() bool
+	)
 	left.Store(int64(len(fs)))
 	for i, f := range fs {
 		done := func(v T, err error) {
@@ -126,7 +136,16 @@ func Settled[T any](fs ...*future.Future[T]) *future.Future[[]Result[T]] {
 			done(v, err)
 			continue
 		}
-		f.OnComplete(done)
+		stops = append(stops, f.AfterFunc(done))
+	}
+	if stops != nil {
+		// Settled cancels nothing, so a cancelled result would otherwise
+		// leave its callbacks on inputs that may stay pending for long.
+		p.Future().OnError(func(error) {
+			for _, stop := range stops {
+				stop()
+			}
+		})
 	}
 	return p.Future()
 }

@@ -62,8 +62,11 @@ type Batcher[G comparable, Req, Resp any] struct {
 // context but not its cancellation, since the batch serves other callers
 // too; it is cancelled when every caller of the batch has given up (their
 // contexts ended) and when bulk returns. A panic in bulk fails every
-// request of the batch with a [*future.PanicError]; a result of the wrong
-// length fails them with [ErrBulkResult]; a nil bulk fails every Submit.
+// request of the batch with a [*future.PanicError], and a call of
+// runtime.Goexit (t.FailNow, say) with an error saying so; a result of the
+// wrong length fails them with [ErrBulkResult]; a nil bulk fails every
+// Submit. A group key that cannot be hashed fails its Submit with
+// [ErrUnhashableKey] and leaves the Batcher serving the others.
 func NewBatcher[G comparable, Req, Resp any](bulk func(ctx context.Context, group G, reqs []Req) ([]Resp, error), opts BatchOptions) *Batcher[G, Req, Resp] {
 	b := &Batcher[G, Req, Resp]{}
 	b.c.opts = opts
@@ -120,7 +123,9 @@ type Coalescer[K comparable, V any] struct {
 // receives distinct keys in the order they were first requested and
 // returns the values it found; a key missing from the map fails its
 // callers with [ErrMissingKey], and an error fails every key of the batch.
-// The context bulk receives, and panics in it, are as for [NewBatcher].
+// The context bulk receives, and panics in it, are as for [NewBatcher]. A
+// key that cannot be hashed fails its Load with [ErrUnhashableKey] and
+// leaves the Coalescer serving the others.
 func NewCoalescer[K comparable, V any](bulk func(ctx context.Context, keys []K) (map[K]V, error), opts BatchOptions) *Coalescer[K, V] {
 	c := &Coalescer[K, V]{}
 	c.c.opts = opts
@@ -199,6 +204,14 @@ func (c *core[G, Req, Resp]) submit(ctx context.Context, g G, req Req, key any) 
 		return future.Rejected[Resp](errors.New("batch: nil context"))
 	case ctx.Err() != nil:
 		return future.Rejected[Resp](ctx.Err())
+	}
+	// Checked before the lock: hashing them in the maps below would panic
+	// with the lock held.
+	if err := keyError(g); err != nil {
+		return future.Rejected[Resp](fmt.Errorf("batch: group: %w", err))
+	}
+	if err := keyError(key); err != nil {
+		return future.Rejected[Resp](err)
 	}
 	w := &waiter[Resp]{}
 	c.mu.Lock()
@@ -307,9 +320,20 @@ func (c *core[G, Req, Resp]) run(b *pendingBatch[G, Req, Resp]) {
 	if len(reqs) == 0 {
 		return
 	}
+	normal := false
+	defer func() {
+		if !normal {
+			// bulk called runtime.Goexit, which recover does not see and
+			// nothing stops: answer every caller before the goroutine ends.
+			c.deliver(slots, nil, errBulkGoexit)
+		}
+	}()
 	res, err := callBulk(b.ctx, c.bulk, b.group, reqs)
+	normal = true
 	c.deliver(slots, res, err)
 }
+
+var errBulkGoexit = errors.New("batch: bulk function called runtime.Goexit")
 
 func callBulk[G, Req, Resp any](ctx context.Context, bulk func(context.Context, G, []Req) ([]Result[Resp], error), g G, reqs []Req) (res []Result[Resp], err error) {
 	defer func() {

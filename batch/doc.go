@@ -7,7 +7,11 @@
 // its counterparts, and how it fails:
 //
 //   - [All]: asyncio.gather, Promise.all, CompletableFuture.allOf.
-//     Fails with the first error and cancels the rest.
+//     Fails with the first error and cancels the rest, which none of the
+//     three does (gather and allOf leave the others running, Promise.all
+//     cannot cancel): [Settled] is the one that waits for every input and
+//     cancels nothing, and derived inputs protect the originals (see
+//     Cancellation).
 //   - [Settled]: gather(return_exceptions=True), Promise.allSettled,
 //     invokeAll. Never fails; each slot holds a value or an error.
 //   - [Any]: Promise.any, invokeAny. Fails with an [*AllFailedError] only
@@ -95,5 +99,22 @@
 // [Group] becomes one. Nothing panics on bad input: a nil input future
 // counts as failed with [ErrNilFuture], and other mistakes (no inputs where
 // one is needed, a limit below 1, a nil function) give an already failed
-// future with an error naming the problem.
+// future with an error naming the problem. A key of [Group], [Coalescer] or
+// [Batcher] that cannot be hashed (a slice in a key of interface type)
+// fails its caller with [ErrUnhashableKey] and the component goes on
+// serving the others. A function that calls runtime.Goexit (t.FailNow,
+// testify's require) fails its callers with an error saying so, as a
+// panic does, and leaves no one pending.
+//
+// # Callbacks on inputs
+//
+// The combinators register callbacks on their inputs. [Completed] and
+// [CompletedContext] left early, [Wait] when it returns and [Settled]
+// when its result is cancelled take theirs back from the inputs still
+// pending ([future.Future.AfterFunc]), so polling a long-lived future
+// leaves nothing behind. [All], [Any], [Race] and [Quorum] need not: when
+// they settle early they cancel their inputs, which settles them. A
+// combinator whose result is dropped while it and its inputs are still
+// pending keeps its callbacks on those inputs until they settle: cancel
+// the result to release them.
 package batch

@@ -2,6 +2,8 @@ package batch
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync"
 
 	"github.com/target-go/sdk/future"
@@ -28,8 +30,11 @@ type Group[K comparable, V any] struct {
 // ([future.Future.Cancel]) cancels fn for every caller; use [future.Then]
 // or a Promise for a caller's own handle if that is not wanted.
 //
-// A panic in fn fails the shared future with a [*future.PanicError]; a nil
-// ctx or fn gives an already failed future that is not shared.
+// A panic in fn fails the shared future with a [*future.PanicError], and so
+// does a call of runtime.Goexit. A nil ctx or fn, or a key that cannot be
+// hashed (a slice in a key of interface type: [ErrUnhashableKey]), gives an
+// already failed future that is not shared, and the Group goes on serving
+// other keys.
 //
 // Cost: a lock, a map look-up and, for a new key, a [future.Go] and one
 // callback.
@@ -37,10 +42,18 @@ func (g *Group[K, V]) Do(ctx context.Context, key K, fn func(context.Context) (V
 	if ctx == nil || fn == nil {
 		return future.Go(ctx, fn) // already failed, naming the nil argument
 	}
+	if err := keyError(key); err != nil {
+		return future.Rejected[V](err)
+	}
 	g.mu.Lock()
+	// A future that has settled is forgotten even if its callback, which
+	// deletes it, has not run yet: callers released by its settlement may
+	// call Do again before that.
 	if f, ok := g.m[key]; ok {
-		g.mu.Unlock()
-		return f
+		if _, err := f.Peek(); err == future.ErrPending {
+			g.mu.Unlock()
+			return f
+		}
 	}
 	f := future.Go(context.WithoutCancel(ctx), fn)
 	if g.m == nil {
@@ -55,8 +68,12 @@ func (g *Group[K, V]) Do(ctx context.Context, key K, fn func(context.Context) (V
 }
 
 // Forget makes the next Do for key start new work even if work for key is
-// in flight; callers already holding its future keep it.
+// in flight; callers already holding its future keep it. An unhashable key
+// is ignored.
 func (g *Group[K, V]) Forget(key K) {
+	if keyError(key) != nil {
+		return
+	}
 	g.mu.Lock()
 	delete(g.m, key)
 	g.mu.Unlock()
@@ -70,4 +87,26 @@ func (g *Group[K, V]) forget(key K, f *future.Future[V]) {
 		delete(g.m, key)
 	}
 	g.mu.Unlock()
+}
+
+// ErrUnhashableKey fails a [Group.Do], [Coalescer.Load] or [Batcher.Submit]
+// whose key (or group) cannot be used as a map key: a key type of interface
+// type is comparable to the compiler, but a slice, map or function in it
+// makes the runtime panic when the key is hashed.
+var ErrUnhashableKey = errors.New("batch: key is not hashable")
+
+// keyError returns an error wrapping ErrUnhashableKey if key cannot be
+// hashed. It checks before any lock is taken: the panic of a map operation
+// under a lock would leave the lock held and the component wedged. For key
+// types that cannot hold an unhashable value the look-up does not hash at
+// all, so the check costs next to nothing.
+func keyError[K comparable](key K) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: %v", ErrUnhashableKey, r)
+		}
+	}()
+	var m map[K]struct{}
+	_, _ = m[key]
+	return nil
 }

@@ -16,38 +16,53 @@ import (
 //
 // Inputs already settled come first, in input order. The loop blocks while
 // nothing has settled; breaking out of it early is safe and leaves nothing
-// behind: no goroutine is started, and the callbacks left on pending inputs
-// only drop their outcome into a buffer nobody reads. Each range over the
-// iterator starts afresh. Use [CompletedContext] to bound the wait.
+// behind: no goroutine is started, and the callbacks registered on inputs
+// still pending are taken back ([future.Future.AfterFunc]) when the loop
+// ends, so a long-lived input holds nothing of it. Each range over the
+// iterator starts afresh, and ranges may run at the same time. Use
+// [CompletedContext] to bound the wait.
 //
-// Cost: one buffered channel of len(fs) and one callback per input per
-// range; the loop wakes once per input.
+// Cost: one buffered channel of len(fs), and one callback (two
+// allocations) per input pending when the range starts; the loop wakes
+// once per input.
 func Completed[T any](fs ...*future.Future[T]) iter.Seq2[int, Result[T]] {
 	return CompletedContext(context.Background(), fs...)
 }
 
 // CompletedContext is [Completed], which never fails, with a bound on the
-// wait: the loop ends when ctx does, without yielding the inputs still pending (outcomes already
-// in are yielded first), and ctx.Err() then tells why it ended early. The inputs go on; ctx bounds the waiting
-// only, as in [future.Future.Await]. A nil ctx never ends.
+// wait: the loop ends when ctx does, without yielding the inputs still
+// pending (outcomes already in are yielded first), and ctx.Err() then tells
+// why it ended early. The inputs go on; ctx bounds the waiting only, as in
+// [future.Future.Await], and the loop's callbacks are taken back from them.
+// A nil ctx never ends.
 func CompletedContext[T any](ctx context.Context, fs ...*future.Future[T]) iter.Seq2[int, Result[T]] {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	fs = fillNil(fs)
 	return func(yield func(int, Result[T]) bool) {
 		if len(fs) == 0 {
 			return
 		}
-		if ctx == nil {
-			ctx = context.Background()
-		}
-		fs := fillNil(fs)
 		type outcome struct {
 			i int
 			r Result[T]
 		}
 		// Buffered for every input, so a callback never blocks the
-		// goroutine that settles an input, even after the loop is gone.
+		// goroutine that settles an input.
 		ch := make(chan outcome, len(fs))
+		var stops []func() bool
+		defer func() {
+			for _, stop := range stops {
+				stop()
+			}
+		}()
 		for i, f := range fs {
-			f.OnComplete(func(v T, err error) { ch <- outcome{i, Result[T]{v, err}} })
+			if v, err := f.Peek(); err != future.ErrPending {
+				ch <- outcome{i, Result[T]{v, err}}
+				continue
+			}
+			stops = append(stops, f.AfterFunc(func(v T, err error) { ch <- outcome{i, Result[T]{v, err}} }))
 		}
 		for range fs {
 			var o outcome
@@ -104,9 +119,11 @@ type WaitOptions struct {
 // than opts.Timeout. A nil input counts as settled (failed
 // with [ErrNilFuture]). With no inputs Wait returns at once.
 //
-// Cost: no goroutine; a timer when opts.Timeout is set, one callback per
-// input, and one wake-up. The callbacks left on inputs that outlive Wait
-// do an atomic add when those inputs settle.
+// Cost: no goroutine; a timer when opts.Timeout is set, one callback (two
+// allocations) per input pending at the call, and one wake-up. Wait takes
+// its callbacks back from the inputs still pending when it returns
+// ([future.Future.AfterFunc]), so polling a long-lived future with Wait in
+// a loop leaves nothing behind on it.
 func Wait[T any](ctx context.Context, opts WaitOptions, fs ...*future.Future[T]) (done, pending []int) {
 	if len(fs) == 0 {
 		return []int{}, []int{}
@@ -122,12 +139,26 @@ func Wait[T any](ctx context.Context, opts WaitOptions, fs ...*future.Future[T])
 	)
 	signal := func() { readyOnce.Do(func() { close(ready) }) }
 	left.Store(int64(len(fs)))
+	settled := func(_ T, err error) {
+		if left.Add(-1) == 0 || opts.Until == FirstCompleted || (opts.Until == FirstError && err != nil) {
+			signal()
+		}
+	}
+	stops := make([]func() bool, 0, len(fs))
+	defer func() {
+		for _, stop := range stops {
+			stop()
+		}
+	}()
 	for _, f := range fs {
-		f.OnComplete(func(_ T, err error) {
-			if left.Add(-1) == 0 || opts.Until == FirstCompleted || (opts.Until == FirstError && err != nil) {
-				signal()
-			}
-		})
+		// A settled input counts at once: its callbacks may still be
+		// running on the goroutine that settled it, and one registered
+		// now would wait for them.
+		if v, err := f.Peek(); err != future.ErrPending {
+			settled(v, err)
+			continue
+		}
+		stops = append(stops, f.AfterFunc(settled))
 	}
 	var timeout <-chan time.Time
 	if opts.Timeout > 0 {

@@ -22,43 +22,69 @@ func Then[T, U any](f *Future[T], fn func(T) (U, error)) *Future[U] {
 		return g
 	}
 	g := &Future[U]{}
-	f.onSettle(func(v T, err error) {
+	f.onSettle(contFunc[T](func(v T, err error) drainer {
 		if err != nil {
 			var zero U
-			g.settle(zero, err)
-			return
+			return g.settleLater(zero, err)
 		}
 		u, err := protect(g, func() (U, error) { return fn(v) })
-		g.settle(u, err)
-	})
+		return g.settleLater(u, err)
+	}))
 	return g
+}
+
+// settleLater settles g, leaving its callbacks to the caller's work list.
+func (f *Future[T]) settleLater(v T, err error) drainer {
+	d, _ := f.complete(v, err, context.Canceled)
+	return d
 }
 
 // Compose returns a future that settles with the outcome of the future fn
 // returns once f succeeds (flatMap, thenCompose). If f fails, the returned
 // future fails with the same error and fn is not called. A nil future from
 // fn, or a panic in fn, fails the returned future.
+//
+// fn runs like a [Then] continuation. However long a chain of Compose
+// stages, or a loop that composes the next step from the last, settling
+// it takes a constant depth of stack (see [Future.OnComplete]).
+//
+// When the future fn returns is pending and nobody has registered a
+// callback on it or waited for it yet (typically, fn has just made it with
+// Compose or Then), the returned future adopts it: from then on the two are
+// one future, with one outcome, and every method of either acts on both.
+// That is what keeps a recursive loop (each step composing the next, a
+// paginator or poller) in constant memory: the outer future does not hold
+// a chain of inner ones, nor they a chain of outer ones. The one visible
+// difference is cancellation: cancelling the returned future also settles
+// an adopted future with context.Canceled (though not the work behind it:
+// a Go future, which owns work, is never adopted), and cancelling an
+// adopted future settles the returned one.
 func Compose[T, U any](f *Future[T], fn func(T) *Future[U]) *Future[U] {
 	if g := checkArgs[U](f == nil, fn == nil); g != nil {
 		return g
 	}
 	g := &Future[U]{}
-	f.onSettle(func(v T, err error) {
+	f.onSettle(contFunc[T](func(v T, err error) drainer {
 		var zero U
 		if err != nil {
-			g.settle(zero, err)
-			return
+			return g.settleLater(zero, err)
 		}
 		inner, err := protect(g, func() (*Future[U], error) { return fn(v), nil })
 		if err == nil && inner == nil {
 			err = errNilFuture
 		}
 		if err != nil {
-			g.settle(zero, err)
-			return
+			return g.settleLater(zero, err)
 		}
-		inner.onSettle(func(u U, err error) { g.settle(u, err) })
-	})
+		if inner.settled() {
+			return g.settleLater(inner.val, inner.err)
+		}
+		if inner.adopt(g.root()) {
+			return nil
+		}
+		inner.onSettle(contFunc[U](g.settleLater))
+		return nil
+	}))
 	return g
 }
 
@@ -71,14 +97,13 @@ func Recover[T any](f *Future[T], fn func(error) (T, error)) *Future[T] {
 		return g
 	}
 	g := &Future[T]{}
-	f.onSettle(func(v T, err error) {
+	f.onSettle(contFunc[T](func(v T, err error) drainer {
 		if err == nil {
-			g.settle(v, nil)
-			return
+			return g.settleLater(v, nil)
 		}
 		v, err = protect(g, func() (T, error) { return fn(err) })
-		g.settle(v, err)
-	})
+		return g.settleLater(v, err)
+	}))
 	return g
 }
 
@@ -91,38 +116,58 @@ func Handle[T, U any](f *Future[T], fn func(T, error) (U, error)) *Future[U] {
 		return g
 	}
 	g := &Future[U]{}
-	f.onSettle(func(v T, err error) {
+	f.onSettle(contFunc[T](func(v T, err error) drainer {
 		u, err := protect(g, func() (U, error) { return fn(v, err) })
-		g.settle(u, err)
-	})
+		return g.settleLater(u, err)
+	}))
 	return g
 }
 
 // Timeout returns a future that settles with f's outcome if f settles within
 // d, and otherwise, when d has passed, with an error for which
-// errors.Is(err, context.DeadlineExceeded) holds. At that moment f is
-// cancelled with the same error: it settles with it if still pending, and
-// the work it owns (a [Go] future's) sees its context end with
-// context.DeadlineExceeded.
+// errors.Is(err, context.DeadlineExceeded) holds.
 //
-// A future already settled wins over any d. The timer is stopped as soon as
-// f settles, and no goroutine waits in between.
+// At that moment f is cancelled with the same error, before anything else
+// happens: it settles with it if still pending, the work it owns (a [Go]
+// future's) sees its context end with context.DeadlineExceeded, and only
+// then does the returned future settle and run its callbacks, so a callback
+// on it may wait for that work to stop.
+//
+// A future already settled wins over any d, zero and negative included.
+// The timer is stopped as soon as f settles, and no goroutine waits in
+// between. Cancelling the returned future stops the timer and takes its
+// callback off f (f goes on), so a Timeout given up on a long-lived future
+// leaves nothing behind.
 func Timeout[T any](f *Future[T], d time.Duration) *Future[T] {
 	if f == nil {
 		return Rejected[T](errNilFuture)
 	}
+	if f.settled() {
+		return settledCopy(f)
+	}
 	g := &Future[T]{}
+	stop := f.AfterFunc(func(v T, err error) { g.settle(v, err) })
 	t := time.AfterFunc(d, func() {
-		err := fmt.Errorf("future: timed out after %v: %w", d, context.DeadlineExceeded)
-		var zero T
-		if g.settle(zero, err) {
-			f.cancel(context.DeadlineExceeded, err)
+		if _, err := g.Peek(); err != ErrPending {
+			return // f won, or g was cancelled: f goes on
 		}
+		// Cancelling f runs the callback above, which settles g with the
+		// same error once f's work has been told. If f settled meanwhile,
+		// g settles with f's outcome instead.
+		err := fmt.Errorf("future: timed out after %v: %w", d, context.DeadlineExceeded)
+		f.cancel(context.DeadlineExceeded, err)
 	})
-	f.onSettle(func(v T, err error) {
+	g.onSettle(userFunc[T](func(T, error) {
 		t.Stop()
-		g.settle(v, err)
-	})
+		stop()
+	}))
+	return g
+}
+
+// settledCopy returns a new future settled like f, which has settled.
+func settledCopy[T any](f *Future[T]) *Future[T] {
+	g := &Future[T]{val: f.val, err: f.err, done: closedChan}
+	g.state.Store(quiet)
 	return g
 }
 

@@ -20,12 +20,34 @@
 // is cancelled ([Future.Cancel], [Timeout]), and it is released when the
 // work returns.
 //
-// Callbacks ([Future.OnSuccess], [Future.OnError], [Future.OnComplete]) and
-// continuations ([Then], [Compose], [Recover], [Handle]) run exactly once,
-// including when registered after settlement. None of them starts a
-// goroutine: they run on the goroutine that settles the future, in the order
-// they were registered, or at once on the registering goroutine if the
-// future has settled.
+// Callbacks ([Future.OnSuccess], [Future.OnError], [Future.OnComplete],
+// [Future.AfterFunc]) and continuations ([Then], [Compose], [Recover],
+// [Handle]) run exactly once, including when registered after settlement.
+// None of them starts a goroutine: they run on the goroutine that settles
+// the future, in the order they were registered, or at once on the
+// registering goroutine if the future has settled and its callbacks have
+// all run. A callback registered by another callback of the same future (or
+// while that goroutine is still running them) runs after the ones
+// registered before it, as in JavaScript's job queue; asyncio's call_soon
+// gives the same order, and CompletableFuture leaves it unspecified.
+// Callbacks one goroutine registers on a future therefore always run in the
+// order it registered them.
+//
+// Settling a future whose continuations settle further futures runs their
+// callbacks from a work list on the settling goroutine, breadth first, not
+// by recursion: the stack depth of a settlement does not grow with the
+// length of a chain of [Then] or [Compose] stages, or with the number of
+// iterations of a loop that composes each step from the last, and a stage
+// whose callbacks have run is no longer referenced by the work list. A
+// continuation registered on a future that has already settled runs at once
+// on the registering goroutine, like a plain call: a loop that composes on
+// settled futures recurses in its own code.
+//
+// A callback that may stop mattering before the future settles (a wait that
+// gives up, a loop left early) is registered with [Future.AfterFunc], whose
+// stop takes it back, so that a long-lived pending future does not hold
+// every callback ever registered on it; [Timeout] does this when its result
+// is cancelled.
 //
 // # Panics
 //

@@ -114,3 +114,20 @@ func ExampleTimeout() {
 	fmt.Println(errors.Is(err, context.DeadlineExceeded))
 	// Output: true
 }
+
+// A wait that gives up takes its callback back, so that a future that
+// stays pending for long does not keep it.
+func ExampleFuture_AfterFunc() {
+	p := future.NewPromise[string]()
+	f := p.Future()
+	stop := f.AfterFunc(func(v string, err error) { fmt.Println("first:", v) })
+	f.AfterFunc(func(v string, err error) { fmt.Println("second:", v) })
+
+	fmt.Println("stopped:", stop())
+	_ = p.Resolve("offer")
+	fmt.Println("stopped after settlement:", stop())
+	// Output:
+	// stopped: true
+	// second: offer
+	// stopped after settlement: false
+}

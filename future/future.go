@@ -26,9 +26,10 @@ var (
 // composition functions ([Then], [Compose], [Recover], [Handle], [Timeout]);
 // the zero Future is not usable.
 type Future[T any] struct {
-	// settled is set after val and err are written, under mu; reading it
-	// true makes val and err safe to read without the lock.
-	settled atomic.Bool
+	// state is pending, draining or quiet (see the constants). It leaves
+	// pending after val and err are written, under mu; reading it not
+	// pending makes val and err safe to read without the lock.
+	state atomic.Uint32
 
 	mu sync.Mutex
 	// done is made on first need (Done, a blocking Await) so that a future
@@ -37,14 +38,66 @@ type Future[T any] struct {
 	done chan struct{}
 	val  T
 	err  error
-	// cb0 holds the first callback inline: a single Then stage or callback
-	// then costs no allocation for the list.
-	cb0 func(T, error)
+	// cb0 holds the oldest callback inline: a single Then stage or callback
+	// then costs no allocation for the list. It is set only while more is
+	// empty, so it always comes first.
+	cb0 callbackFunc[T]
 	// more holds the later callbacks, newest first.
 	more *callback[T]
 
 	// work is the context of the work this future owns (set by Go), or nil.
 	work *workCtx
+}
+
+// The states of a future. A settled future is draining while the goroutine
+// that settled it runs its callbacks: a callback registered then joins the
+// end of the list instead of running at once, so that a callback registered
+// by another callback runs after the ones registered before it, as in
+// JavaScript's job queue. It is quiet once the list is empty.
+//
+// A pending future that a [Compose] result has adopted is linked: it has no
+// state of its own any more, and every method defers to its root, the
+// future it is an alias of, found by following the links from cb0.
+const (
+	pending uint32 = iota
+	linked
+	draining
+	quiet
+)
+
+// settled reports whether f has its outcome; a linked future never does,
+// its root has.
+func (f *Future[T]) settled() bool { return f.state.Load() >= draining }
+
+// root returns the future a linked f is an alias of. cb0 is written before
+// the state becomes linked, and never again.
+func (f *Future[T]) root() *Future[T] {
+	for f.state.Load() == linked {
+		f = f.cb0.(linkTo[T]).root
+	}
+	return f
+}
+
+// linkTo is the cb0 of a linked future. It is never called.
+type linkTo[T any] struct{ root *Future[T] }
+
+func (linkTo[T]) call(T, error) drainer { return nil }
+
+// adopt makes f, if it is pending with nothing registered on it and no
+// waiter, an alias of r, a pending future that is not linked, and reports
+// whether it did.
+func (f *Future[T]) adopt(r *Future[T]) bool {
+	if f == r {
+		return false
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.state.Load() != pending || f.cb0 != nil || f.more != nil || f.done != nil || f.work != nil || r.state.Load() != pending {
+		return false
+	}
+	f.cb0 = linkTo[T]{r}
+	f.state.Store(linked)
+	return true
 }
 
 // closedChan is the Done channel of futures that settled before anybody
@@ -58,7 +111,7 @@ var closedChan = func() chan struct{} {
 // Resolved returns a future already settled with v and a nil error.
 func Resolved[T any](v T) *Future[T] {
 	f := &Future[T]{val: v, done: closedChan}
-	f.settled.Store(true)
+	f.state.Store(quiet)
 	return f
 }
 
@@ -70,7 +123,7 @@ func Rejected[T any](err error) *Future[T] {
 		err = errNilReject
 	}
 	f := &Future[T]{err: err, done: closedChan}
-	f.settled.Store(true)
+	f.state.Store(quiet)
 	return f
 }
 
@@ -83,6 +136,9 @@ func Rejected[T any](err error) *Future[T] {
 //	case <-ctx.Done():
 //	}
 func (f *Future[T]) Done() <-chan struct{} {
+	if f.state.Load() == linked {
+		return f.root().Done()
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.done == nil {
@@ -102,8 +158,11 @@ func (f *Future[T]) Done() <-chan struct{} {
 // goroutine; once the future has settled it returns at once, without
 // allocating.
 func (f *Future[T]) Await(ctx context.Context) (T, error) {
-	if f.settled.Load() {
+	if f.settled() {
 		return f.val, f.err
+	}
+	if f.state.Load() == linked {
+		return f.root().Await(ctx)
 	}
 	if ctx == nil {
 		var zero T
@@ -122,7 +181,7 @@ func (f *Future[T]) Await(ctx context.Context) (T, error) {
 	case <-cancel:
 		// Both may be ready; a settled future wins so that a caller whose
 		// deadline coincides with settlement still gets the result.
-		if f.settled.Load() {
+		if f.settled() {
 			return f.val, f.err
 		}
 		var zero T
@@ -133,8 +192,11 @@ func (f *Future[T]) Await(ctx context.Context) (T, error) {
 // Peek returns the future's value and error without blocking, or the zero
 // value and [ErrPending] if it has not settled yet.
 func (f *Future[T]) Peek() (T, error) {
-	if f.settled.Load() {
+	switch f.state.Load() {
+	case draining, quiet:
 		return f.val, f.err
+	case linked:
+		return f.root().Peek()
 	}
 	var zero T
 	return zero, ErrPending
@@ -147,11 +209,11 @@ func (f *Future[T]) OnSuccess(fn func(T)) {
 	if fn == nil {
 		return
 	}
-	f.onSettle(func(v T, err error) {
+	f.onSettle(userFunc[T](func(v T, err error) {
 		if err == nil {
 			fn(v)
 		}
-	})
+	}))
 }
 
 // OnError arranges for fn to run once with the error, if the future settles
@@ -160,11 +222,11 @@ func (f *Future[T]) OnError(fn func(error)) {
 	if fn == nil {
 		return
 	}
-	f.onSettle(func(_ T, err error) {
+	f.onSettle(userFunc[T](func(_ T, err error) {
 		if err != nil {
 			fn(err)
 		}
-	})
+	}))
 }
 
 // OnComplete arranges for fn to run once with the value and error when the
@@ -173,24 +235,89 @@ func (f *Future[T]) OnError(fn func(error)) {
 // Callbacks registered before settlement run on the goroutine that settles
 // the future (the goroutine of [Go], or the caller of a [Promise] method),
 // after Done is closed and waiters are released, in the order they were
-// registered. A callback registered after settlement runs at once on the
-// registering goroutine. Either way a callback runs exactly once and no
-// goroutine is started for it, so a slow callback delays the ones after it:
-// hand long work to [Go].
+// registered. A callback registered after that goroutine has run them all
+// runs at once on the registering goroutine. A callback registered while it
+// is still running them (by one of those callbacks, typically) joins the end
+// of the list and runs on that goroutine after the callbacks registered
+// before it, as a JavaScript then inside a then does: so a callback that
+// registers another never has it run nested inside itself, ahead of its
+// siblings. Either way a callback runs exactly once and no goroutine is
+// started for it, so a slow callback delays the ones after it: hand long
+// work to [Go].
+//
+// Continuations ([Then] and friends) settle their futures from such a
+// callback. The goroutine runs the callbacks of those futures in turn, after
+// the ones of the future it settled (breadth first, from a work list), not
+// inside them: the stack stays flat however long a chain of stages is.
 //
 // A callback that panics does not stop the others: every callback still
-// runs, and then the first panic is raised again, as a [*PanicError] with
-// the original value and stack, on the goroutine that ran them. The future
-// itself is settled before any callback runs and is not affected.
+// runs, those of futures it settles included, and then the first panic is
+// raised again, as a [*PanicError] with the original value and stack, on the
+// goroutine that ran them. The future itself is settled before any callback
+// runs and is not affected. A callback that calls runtime.Goexit does not
+// stop the others either: they run before the goroutine ends.
 //
 // A nil fn is ignored, here and in OnSuccess and OnError. OnComplete costs no
 // allocation beyond the growth of the callback list; OnSuccess and OnError
-// cost one.
+// cost one. To take a callback back, use [Future.AfterFunc].
 func (f *Future[T]) OnComplete(fn func(T, error)) {
 	if fn == nil {
 		return
 	}
-	f.onSettle(fn)
+	f.onSettle(userFunc[T](fn))
+}
+
+// AfterFunc arranges for fn to run once with the value and error when the
+// future settles, as [Future.OnComplete] does, and returns a function that
+// takes the registration back, in the manner of [context.AfterFunc].
+//
+// Calling stop before fn has been taken up to run removes fn from the
+// future, so that it holds nothing of fn any more, and returns true: fn will
+// never run. Otherwise (fn has run, is running or is about to, on the
+// settling goroutine, or stop was called before) stop returns false and
+// does nothing. stop may be called any number of times from any goroutine.
+//
+// Use it when the code that registers may stop caring before the future
+// settles (a wait that times out, a loop left early): a future that stays
+// pending for long keeps every callback registered on it. AfterFunc costs
+// two allocations (the list node and stop); OnComplete, which cannot be
+// taken back, costs nothing extra. A nil fn gives a stop that returns false.
+func (f *Future[T]) AfterFunc(fn func(T, error)) (stop func() bool) {
+	if fn == nil {
+		return func() bool { return false }
+	}
+	if f.state.Load() == linked {
+		return f.root().AfterFunc(fn)
+	}
+	c := &callback[T]{fn: userFunc[T](fn)}
+	if f.state.Load() != quiet {
+		f.mu.Lock()
+		if f.state.Load() != quiet {
+			// Never in cb0: only nodes in more can be found and removed.
+			c.next = f.more
+			f.more = c
+			f.mu.Unlock()
+			return func() bool { return f.remove(c) }
+		}
+		f.mu.Unlock()
+	}
+	runNow(c.fn, f.val, f.err)
+	return func() bool { return false }
+}
+
+// remove unlinks c from the callbacks not yet taken up to run and reports
+// whether it found it.
+func (f *Future[T]) remove(c *callback[T]) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for p := &f.more; *p != nil; p = &(*p).next {
+		if *p == c {
+			*p = c.next
+			c.next, c.fn = nil, nil
+			return true
+		}
+	}
+	return false
 }
 
 // Cancel settles a pending future with [context.Canceled] and, for a future
@@ -201,6 +328,8 @@ func (f *Future[T]) OnComplete(fn func(T, error)) {
 // its function notices the cancelled context, and its late result is dropped.
 // Cancelling a future made by [Then] or another composition settles that
 // future only; the future it was derived from, and that future's work, go on.
+// The one exception is a [Compose] result and the future it adopted, which
+// are one future (see Compose).
 func (f *Future[T]) Cancel() bool {
 	return f.cancel(context.Canceled, context.Canceled)
 }
@@ -212,12 +341,16 @@ func (f *Future[T]) cancel(err, cause error) bool {
 }
 
 // onSettle runs cb after settlement: later on the settling goroutine if f is
-// pending, or now on this one.
-func (f *Future[T]) onSettle(cb func(T, error)) {
-	if !f.settled.Load() {
+// pending or its callbacks are running, or now on this one.
+func (f *Future[T]) onSettle(cb callbackFunc[T]) {
+	if f.state.Load() == linked {
+		f.root().onSettle(cb)
+		return
+	}
+	if f.state.Load() != quiet {
 		f.mu.Lock()
-		if !f.settled.Load() {
-			if f.cb0 == nil {
+		if f.state.Load() != quiet {
+			if f.cb0 == nil && f.more == nil {
 				f.cb0 = cb
 			} else {
 				f.more = &callback[T]{fn: cb, next: f.more}
@@ -227,7 +360,7 @@ func (f *Future[T]) onSettle(cb func(T, error)) {
 		}
 		f.mu.Unlock()
 	}
-	runCallbacks(cb, nil, f.val, f.err)
+	runNow(cb, f.val, f.err)
 }
 
 // settle stores the outcome if f is pending, wakes every waiter and runs the
@@ -238,23 +371,40 @@ func (f *Future[T]) settle(v T, err error) bool {
 
 // settleAndEnd settles f and, for a Go future, ends its work's context with
 // workErr under the same lock: once the future has settled, its work has
-// either returned or been given up.
+// either returned or been given up. It then runs the callbacks.
 func (f *Future[T]) settleAndEnd(v T, err, workErr error) bool {
+	d, ok := f.complete(v, err, workErr)
+	if d != nil {
+		runQueue(d)
+	}
+	return ok
+}
+
+// complete settles f, wakes every waiter and returns f as a drainer if it has
+// callbacks to run, leaving them to the caller. ok reports whether this call
+// settled f.
+func (f *Future[T]) complete(v T, err, workErr error) (d drainer, ok bool) {
+	if f.state.Load() == linked {
+		return f.root().complete(v, err, workErr)
+	}
 	f.mu.Lock()
-	if f.settled.Load() {
+	if f.state.Load() != pending {
 		f.mu.Unlock()
-		return false
+		return nil, false
 	}
 	f.val, f.err = v, err
 	// The store publishes val and err to lock-free readers (Await, Peek,
 	// callbacks registered later), so it must come after them.
-	f.settled.Store(true)
+	has := f.cb0 != nil || f.more != nil
+	if has {
+		f.state.Store(draining)
+	} else {
+		f.state.Store(quiet)
+	}
 	done := f.done
 	if done == nil {
 		f.done = closedChan
 	}
-	cb0, more := f.cb0, f.more
-	f.cb0, f.more = nil, nil
 	var links *workLinks
 	if f.work != nil {
 		links = f.work.endLocked(workErr)
@@ -265,48 +415,188 @@ func (f *Future[T]) settleAndEnd(v T, err, workErr error) bool {
 		close(done)
 	}
 	links.run()
-	if cb0 != nil {
-		runCallbacks(cb0, more.reverse(), v, err)
+	if has {
+		return f, true
 	}
-	return true
+	return nil, true
 }
 
-// runCallbacks runs first and then rest, each exactly once, recovering
-// panics so that one callback cannot stop the others, and raises the first
-// panic again at the end.
-func runCallbacks[T any](first func(T, error), rest *callback[T], v T, err error) {
-	var panicked *PanicError
+// A drainer is a settled future whose callbacks are waiting to be run by the
+// goroutine that settled it.
+type drainer interface {
+	// drain runs the callbacks, those registered meanwhile included, and
+	// leaves the future quiet. It returns the futures the callbacks settled
+	// (first, then rest) whose own callbacks are waiting, and the first
+	// panic of a callback.
+	drain() (first drainer, rest []drainer, p *PanicError)
+}
+
+// runQueue runs the callbacks of d and of every future they settle, breadth
+// first, then raises the first panic of any of them again. The queue is the
+// trampoline that keeps the stack depth of a settlement independent of the
+// length of the chain it settles.
+func runQueue(d drainer) {
+	var (
+		buf      [4]drainer
+		q        = append(buf[:0], d)
+		head     int
+		panicked *PanicError
+		normal   bool
+	)
+	step := func() {
+		d := q[head]
+		q[head] = nil // a finished stage is not kept reachable
+		head++
+		first, rest, p := d.drain()
+		if p != nil && panicked == nil {
+			panicked = p
+		}
+		if head == len(q) {
+			q, head = q[:0], 0
+		}
+		if first != nil {
+			q = append(q, first)
+		}
+		q = append(q, rest...)
+	}
 	defer func() {
-		// rest is not empty here only if a callback called runtime.Goexit:
-		// run the remaining ones before the goroutine ends, so that no
-		// future derived from this one is left pending.
-		for ; rest != nil; rest = rest.next {
-			if p := try(rest.fn, v, err); p != nil && panicked == nil {
-				panicked = p
+		if !normal {
+			// A callback called runtime.Goexit: its drain has run the
+			// callbacks of its own future; run the rest before the
+			// goroutine ends, so that no future is left draining.
+			for head < len(q) {
+				step()
 			}
 		}
 		if panicked != nil {
 			panic(panicked)
 		}
 	}()
-	// first is not in rest, so a Goexit in it is covered by the loop above.
-	if p := try(first, v, err); p != nil {
-		panicked = p
+	for head < len(q) {
+		step()
 	}
-	for rest != nil {
-		cb := rest.fn
-		rest = rest.next
-		if p := try(cb, v, err); p != nil && panicked == nil {
-			panicked = p
-		}
+	normal = true
+}
+
+// runNow runs cb at once, with the callbacks of any future it settles, and
+// raises its panic again after them.
+func runNow[T any](cb callbackFunc[T], v T, err error) {
+	d, p := try(cb, v, err)
+	if p != nil {
+		defer panic(p)
+	}
+	if d != nil {
+		runQueue(d)
 	}
 }
+
+// drain implements drainer. Callbacks registered while it runs go to the
+// list, which it takes again until it finds it empty.
+func (f *Future[T]) drain() (first drainer, rest []drainer, panicked *PanicError) {
+	v, err := f.val, f.err
+	var (
+		cb0    callbackFunc[T] // the first of the batch, if not run yet
+		batch  *callback[T]    // the rest of the batch being run
+		normal bool
+	)
+	add := func(d drainer, p *PanicError) {
+		if p != nil && panicked == nil {
+			panicked = p
+		}
+		switch {
+		case d == nil:
+		case first == nil:
+			first = d
+		default:
+			rest = append(rest, d)
+		}
+	}
+	defer func() {
+		if normal {
+			return
+		}
+		// A callback called runtime.Goexit, which nothing stops: run the
+		// remaining callbacks, and the callbacks of the futures they
+		// settled, before the goroutine ends.
+		for {
+			if cb0 != nil {
+				c := cb0
+				cb0 = nil
+				add(try(c, v, err))
+			}
+			for batch != nil {
+				c := batch
+				batch = c.next
+				add(try(c.fn, v, err))
+			}
+			if cb0, batch = f.take(); cb0 == nil && batch == nil {
+				break
+			}
+		}
+		if first != nil {
+			runQueue(first)
+		}
+		for _, d := range rest {
+			runQueue(d)
+		}
+		first, rest = nil, nil
+	}()
+	for cb0, batch = f.take(); cb0 != nil || batch != nil; cb0, batch = f.take() {
+		if cb0 != nil {
+			c := cb0
+			cb0 = nil
+			add(try(c, v, err))
+		}
+		for batch != nil {
+			c := batch
+			batch = c.next
+			add(try(c.fn, v, err))
+		}
+	}
+	normal = true
+	return first, rest, panicked
+}
+
+// take returns the callbacks registered and not yet run, oldest first (the
+// inline one, then the list), and leaves none; with none, it marks f quiet.
+func (f *Future[T]) take() (callbackFunc[T], *callback[T]) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	cb0, more := f.cb0, f.more
+	f.cb0, f.more = nil, nil
+	if cb0 == nil && more == nil {
+		f.state.Store(quiet)
+	}
+	return cb0, more.reverse()
+}
+
+// A callbackFunc is a callback in a future's list: a user's function, or a
+// continuation of this package, which returns the future it settled instead
+// of running that future's callbacks inside its own call.
+type callbackFunc[T any] interface {
+	call(v T, err error) drainer
+}
+
+// userFunc is a user's callback. Being a func type, it is stored in a
+// callbackFunc without an allocation.
+type userFunc[T any] func(T, error)
+
+func (fn userFunc[T]) call(v T, err error) drainer {
+	fn(v, err)
+	return nil
+}
+
+// contFunc is a continuation: it settles its future with complete and
+// returns it, so that the queue, not the stack, runs its callbacks.
+type contFunc[T any] func(T, error) drainer
+
+func (fn contFunc[T]) call(v T, err error) drainer { return fn(v, err) }
 
 // callback is a node of a future's list of callbacks after the first.
 // A list of nodes rather than a slice keeps a future two words smaller;
 // most futures have one callback, held inline.
 type callback[T any] struct {
-	fn   func(T, error)
+	fn   callbackFunc[T]
 	next *callback[T]
 }
 
@@ -321,15 +611,15 @@ func (c *callback[T]) reverse() *callback[T] {
 	return head
 }
 
-// try runs cb and returns its panic, if any, as a *PanicError.
-func try[T any](cb func(T, error), v T, err error) (p *PanicError) {
+// try runs cb and returns the future it settled, if it has callbacks
+// waiting, and its panic, if any, as a *PanicError.
+func try[T any](cb callbackFunc[T], v T, err error) (d drainer, p *PanicError) {
 	defer func() {
 		if r := recover(); r != nil {
 			p = newPanicError(r)
 		}
 	}()
-	cb(v, err)
-	return nil
+	return cb.call(v, err), nil
 }
 
 // Go runs fn on a new goroutine and returns a future that settles with its
