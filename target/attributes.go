@@ -28,13 +28,15 @@ type Attributes struct {
 // what they mean in GetOffersOptions, apart from Callback, which gets the
 // Attributes.
 type GetAttributesOptions struct {
-	Request            DeliveryRequest
-	TargetCookie       string
-	TargetLocationHint string
-	ConsumerID         string
-	CustomerIDs        []CustomerID
-	SessionID          string
-	DecisioningMethod  DecisioningMethod
+	Request             DeliveryRequest
+	TargetCookie        string
+	TargetLocationHint  string
+	VisitorCookie       string
+	ConsumerID          string
+	SupplementalDataIDs *SupplementalDataIDs
+	CustomerIDs         []VisitorCustomerID
+	SessionID           string
+	DecisioningMethod   DecisioningMethod
 	// Callback, when set, is called with the Attributes if the call
 	// succeeds, ErrCallback with the error if it fails: exactly one of
 	// them, once, as for GetOffersOptions' callbacks (a panic in them is
@@ -47,8 +49,8 @@ type GetAttributesOptions struct {
 func (o *GetAttributesOptions) offers() GetOffersOptions {
 	return GetOffersOptions{
 		Request: o.Request, TargetCookie: o.TargetCookie, TargetLocationHint: o.TargetLocationHint,
-		ConsumerID: o.ConsumerID, CustomerIDs: o.CustomerIDs, SessionID: o.SessionID,
-		DecisioningMethod: o.DecisioningMethod,
+		VisitorCookie: o.VisitorCookie, ConsumerID: o.ConsumerID, SupplementalDataIDs: o.SupplementalDataIDs,
+		CustomerIDs: o.CustomerIDs, SessionID: o.SessionID, DecisioningMethod: o.DecisioningMethod,
 	}
 }
 

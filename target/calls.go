@@ -12,8 +12,10 @@ import (
 )
 
 // GetOffersOptions are the options of GetOffers. They mirror the options of
-// Adobe's SDKs (request, target_cookie, target_location_hint, consumer_id,
-// customer_ids, session_id, decisioning_method, callback, err_callback).
+// Adobe's SDKs (request, visitor_cookie, target_cookie, target_location_hint,
+// consumer_id, customer_ids, session_id, decisioning_method, callback,
+// err_callback); the page view's state that their visitor option carries is
+// SupplementalDataIDs.
 type GetOffersOptions struct {
 	// Request is the Delivery request. It needs Execute or Prefetch with at
 	// least one page load, view or mbox. The client fills in what Adobe's SDKs
@@ -30,13 +32,29 @@ type GetOffersOptions struct {
 	// cookie, if any: the edge cluster to send the request to. A value that
 	// is not a cluster id is ignored.
 	TargetLocationHint string
-	// ConsumerID names the consumer of the supplemental data id, for
-	// stitching several calls of one page view in Analytics. Today every call
-	// gets a fresh supplemental data id; the field is kept for parity with
-	// Adobe's SDKs.
+	// VisitorCookie is the value of the visitor's AMCV cookie, the
+	// Experience Cloud ID service's (see Client.VisitorCookie and
+	// VisitorCookieName), if any. Its MCMID goes into
+	// Request.ID.MarketingCloudVisitorID, its MCAAMLH and MCAAMB into
+	// Request.ExperienceCloud.AudienceManager's LocationHint and Blob, each
+	// unless the request sets it. Expired and malformed fields are ignored,
+	// and logged by name without their values.
+	VisitorCookie string
+	// ConsumerID names the consumer of the call's supplemental data id (see
+	// SupplementalDataIDs); "" means DefaultConsumerID. It matters only with
+	// a SupplementalDataIDs shared by the calls of a page view: without one
+	// every call gets a fresh id, as in Adobe's SDKs.
 	ConsumerID string
-	// CustomerIDs are appended to Request.ID.CustomerIDs.
-	CustomerIDs []CustomerID
+	// SupplementalDataIDs, when set, is the supplemental data id state of
+	// the page view this call belongs to: with server-side Analytics logging
+	// the call takes its id from it under ConsumerID, unless the request
+	// already carries one, and Response.VisitorState shows the state.
+	SupplementalDataIDs *SupplementalDataIDs
+	// CustomerIDs are the visitor's customer ids in the Visitor API's form.
+	// They are sent, with their states mapped to the Delivery API's names,
+	// before Request.ID.CustomerIDs (the order of Adobe's SDKs), and go into
+	// Response.VisitorState. Integration codes must be unique.
+	CustomerIDs []VisitorCustomerID
 	// SessionID is used when TargetCookie holds no valid session entry; when
 	// both are empty a new UUID v4 is used. It must be 1 to 128 printable
 	// characters other than space, '?' and '/'.
@@ -65,14 +83,16 @@ type GetOffersOptions struct {
 type SendNotificationsOptions struct {
 	// Request must hold at least one notification. Each needs an ID and a
 	// Type; a zero Timestamp is set to the current time.
-	Request            DeliveryRequest
-	TargetCookie       string
-	TargetLocationHint string
-	ConsumerID         string
-	CustomerIDs        []CustomerID
-	SessionID          string
-	Callback           func(*Response)
-	ErrCallback        func(error)
+	Request             DeliveryRequest
+	TargetCookie        string
+	TargetLocationHint  string
+	VisitorCookie       string
+	ConsumerID          string
+	SupplementalDataIDs *SupplementalDataIDs
+	CustomerIDs         []VisitorCustomerID
+	SessionID           string
+	Callback            func(*Response)
+	ErrCallback         func(error)
 }
 
 // Response is the result of a call: the request as sent, the edge's answer,
@@ -101,6 +121,13 @@ type Response struct {
 	// Trace holds the trace objects of the response, in the same order,
 	// when the request asked for a trace.
 	Trace []map[string]any `json:"trace,omitempty"`
+	// VisitorState is the Experience Cloud ID service's state after the
+	// call (customer ids, supplemental data ids), for the browser's Visitor
+	// API: send it to the page, which passes it to
+	// Visitor.getInstance(orgId, {serverState: ...}). It is taken when the
+	// call is prepared, so with a SupplementalDataIDs shared by several
+	// calls, the state of the call made last covers them all.
+	VisitorState VisitorState `json:"visitorState,omitempty"`
 	// Meta says how the call was decided.
 	Meta Meta `json:"meta"`
 	// Timings are the measured phases of the call. The durations marshal
@@ -147,13 +174,16 @@ func optionError(field, format string, args ...any) error {
 
 // callOptions are the options GetOffers and SendNotifications share.
 type callOptions struct {
-	cookie      string
-	hint        string
-	customerIDs []CustomerID
-	sessionID   string
-	method      DecisioningMethod
-	callback    func(*Response)
-	errCallback func(error)
+	cookie        string
+	hint          string
+	visitorCookie string
+	consumerID    string
+	sdids         *SupplementalDataIDs
+	customerIDs   []VisitorCustomerID
+	sessionID     string
+	method        DecisioningMethod
+	callback      func(*Response)
+	errCallback   func(error)
 }
 
 // GetOffers asks the edge for the content of the request's mboxes, views
@@ -185,6 +215,7 @@ type callOptions struct {
 func (c *Client) GetOffers(ctx context.Context, opts GetOffersOptions) *future.Future[*Response] {
 	co := callOptions{
 		cookie: opts.TargetCookie, hint: opts.TargetLocationHint, customerIDs: opts.CustomerIDs,
+		visitorCookie: opts.VisitorCookie, consumerID: opts.ConsumerID, sdids: opts.SupplementalDataIDs,
 		sessionID: opts.SessionID, method: opts.DecisioningMethod,
 		callback: opts.Callback, errCallback: opts.ErrCallback,
 	}
@@ -226,6 +257,7 @@ func (c *Client) GetOffers(ctx context.Context, opts GetOffersOptions) *future.F
 func (c *Client) SendNotifications(ctx context.Context, opts SendNotificationsOptions) *future.Future[*Response] {
 	co := callOptions{
 		cookie: opts.TargetCookie, hint: opts.TargetLocationHint, customerIDs: opts.CustomerIDs,
+		visitorCookie: opts.VisitorCookie, consumerID: opts.ConsumerID, sdids: opts.SupplementalDataIDs,
 		sessionID: opts.SessionID, method: ServerSide,
 	}
 	var f *future.Future[*Response]
@@ -340,6 +372,7 @@ func (c *Client) exchange(ctx context.Context, p *prepared) (*Response, error) {
 		Response:     dr,
 		Status:       status,
 		TargetCookie: targetCookie(p.sessionID, tntID, time.Now()),
+		VisitorState: p.visitorState,
 		Meta:         Meta{DecisioningMethod: ServerSide},
 		Timings:      tm,
 	}

@@ -226,7 +226,7 @@ func TestHostSelection(t *testing.T) {
 			assert.Equal(t, want, srv.Requests()[0].Host)
 			if tt.hintCk == "" {
 				assert.Nil(t, res.TargetLocationHintCookie)
-			} else {
+			} else if assert.NotNil(t, res.TargetLocationHintCookie) {
 				assert.Equal(t, tt.hintCk, res.TargetLocationHintCookie.Value)
 			}
 		})
@@ -294,7 +294,7 @@ func TestTntIDFromCookie(t *testing.T) {
 	_, err := c.GetOffers(t.Context(), target.GetOffersOptions{
 		Request:      offersRequest("hero"),
 		TargetCookie: mboxCookie("s", "visitor-1", 3600),
-		CustomerIDs:  []target.CustomerID{{ID: "c1", IntegrationCode: "crm"}},
+		CustomerIDs:  []target.VisitorCustomerID{{ID: "c1", IntegrationCode: "crm"}},
 	}).Await(t.Context())
 	require.NoError(t, err)
 	id := srv.Requests()[0].Delivery.ID
@@ -337,9 +337,10 @@ func TestInvalidOptions(t *testing.T) {
 		{"negative index", target.GetOffersOptions{Request: target.DeliveryRequest{Prefetch: &target.PrefetchRequest{Mboxes: []target.MboxRequest{{Name: "a", Index: -1}}}}}, "Request.Prefetch.Mboxes[0].Index"},
 		{"bad session id", target.GetOffersOptions{Request: offersRequest("a"), SessionID: "a b"}, "SessionID"},
 		{"bad method", target.GetOffersOptions{Request: offersRequest("a"), DecisioningMethod: "magic"}, "DecisioningMethod"},
-		{"customer id without id", target.GetOffersOptions{Request: offersRequest("a"), CustomerIDs: []target.CustomerID{{IntegrationCode: "x"}}}, "CustomerIDs[0].ID"},
-		{"customer id without code", target.GetOffersOptions{Request: offersRequest("a"), CustomerIDs: []target.CustomerID{{ID: "x"}}}, "CustomerIDs[0].IntegrationCode"},
-		{"customer id bad state", target.GetOffersOptions{Request: offersRequest("a"), CustomerIDs: []target.CustomerID{{ID: "x", IntegrationCode: "y", AuthenticatedState: "maybe"}}}, "CustomerIDs[0].AuthenticatedState"},
+		{"customer id without id", target.GetOffersOptions{Request: offersRequest("a"), CustomerIDs: []target.VisitorCustomerID{{IntegrationCode: "x"}}}, "CustomerIDs[0].ID"},
+		{"customer id without code", target.GetOffersOptions{Request: offersRequest("a"), CustomerIDs: []target.VisitorCustomerID{{ID: "x"}}}, "CustomerIDs[0].IntegrationCode"},
+		{"customer id bad state", target.GetOffersOptions{Request: offersRequest("a"), CustomerIDs: []target.VisitorCustomerID{{ID: "x", IntegrationCode: "y", AuthState: 3}}}, "CustomerIDs[0].AuthState"},
+		{"customer id twice", target.GetOffersOptions{Request: offersRequest("a"), CustomerIDs: []target.VisitorCustomerID{{ID: "x", IntegrationCode: "y"}, {ID: "z", IntegrationCode: "y"}}}, "CustomerIDs[1].IntegrationCode"},
 		{"not encodable", target.GetOffersOptions{Request: target.DeliveryRequest{Context: &target.Context{Channel: target.ChannelWeb, Screen: &target.Screen{Width: math.NaN()}}, Execute: mb(target.MboxRequest{Name: "a"})}}, "Request"},
 		{"bad notification", target.GetOffersOptions{Request: target.DeliveryRequest{Execute: mb(target.MboxRequest{Name: "a"}), Notifications: []target.Notification{{ID: "n", Type: "view"}}}}, "Request.Notifications[0].Type"},
 	}

@@ -3,6 +3,7 @@ package target
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"time"
 
@@ -41,11 +42,13 @@ type CoalesceOptions struct {
 // round trip and one request, not twenty.
 //
 // Calls merge when everything but their mboxes is equal: the options
-// (TargetCookie, TargetLocationHint, SessionID, ConsumerID, CustomerIDs,
-// DecisioningMethod) and the whole request apart from execute.mboxes and
-// prefetch.mboxes (id, context, experienceCloud, property, trace, qaMode,
-// preview, environmentId, requestId, impressionId, telemetry), compared as
-// their JSON encoding once the channel defaults to web. Requests for
+// (TargetCookie, TargetLocationHint, VisitorCookie, SessionID, ConsumerID,
+// CustomerIDs, DecisioningMethod, and the same SupplementalDataIDs value,
+// from which the merged request takes one supplemental data id) and the
+// whole request apart from execute.mboxes and prefetch.mboxes (id,
+// context, experienceCloud, property, trace, qaMode, preview,
+// environmentId, requestId, impressionId, telemetry), compared as their
+// JSON encoding once the channel defaults to web. Requests for
 // different visitors are never merged, and a call that sets its own
 // requestId merges only with calls that set the same one. A call is sent
 // on its own, at once, by [Client.GetOffers], when merging it would change
@@ -195,7 +198,8 @@ func (c *Client) coalescible(ctx context.Context, opts GetOffersOptions) (*coale
 	if len(req.Notifications) > 0 || (ex != nil && ex.PageLoad != nil) || (pf != nil && (pf.PageLoad != nil || len(pf.Views) > 0)) {
 		return nil, "", false
 	}
-	if c.fillVisitor(&DeliveryRequest{}, nil, opts.CustomerIDs) != nil {
+	customerIDs, err := deliveryCustomerIDs(opts.CustomerIDs)
+	if err != nil {
 		return nil, "", false
 	}
 	// The mboxes are not part of the key, so a value JSON cannot hold in
@@ -213,8 +217,15 @@ func (c *Client) coalescible(ctx context.Context, opts GetOffersOptions) (*coale
 	key, err := encodeJSON(struct {
 		Request                                     DeliveryRequest
 		Cookie, Hint, ConsumerID, SessionID, Method string
+		VisitorCookie, SupplementalDataIDs          string
 		CustomerIDs                                 []CustomerID
-	}{shared, opts.TargetCookie, opts.TargetLocationHint, opts.ConsumerID, opts.SessionID, string(method), opts.CustomerIDs})
+	}{
+		shared, opts.TargetCookie, opts.TargetLocationHint, opts.ConsumerID, opts.SessionID, string(method),
+		// One page view's state merges with itself only: the merged request
+		// takes one supplemental data id for all its calls.
+		opts.VisitorCookie, fmt.Sprintf("%p", opts.SupplementalDataIDs),
+		customerIDs,
+	})
 	if err != nil {
 		return nil, "", false
 	}

@@ -191,7 +191,7 @@ func TestCoalescerVisitorsNeverMerged(t *testing.T) {
 		{"tntId", func(o *target.GetOffersOptions) { o.Request.ID = &target.VisitorID{TntID: "t-2"} }, false},
 		{"third party id", func(o *target.GetOffersOptions) { o.Request.ID = &target.VisitorID{ThirdPartyID: "x"} }, false},
 		{"customer ids", func(o *target.GetOffersOptions) {
-			o.CustomerIDs = []target.CustomerID{{ID: "c", IntegrationCode: "crm"}}
+			o.CustomerIDs = []target.VisitorCustomerID{{ID: "c", IntegrationCode: "crm"}}
 		}, false},
 		{"consumer id", func(o *target.GetOffersOptions) { o.ConsumerID = "other" }, false},
 		{"context", func(o *target.GetOffersOptions) {
@@ -302,7 +302,7 @@ func TestCoalescerInvalidOptions(t *testing.T) {
 		}}, "Request.Context.Channel"},
 		{"bad session id", target.GetOffersOptions{SessionID: "a b", Request: offersRequest("a")}, "SessionID"},
 		{"bad customer id", target.GetOffersOptions{SessionID: "s", Request: offersRequest("a"),
-			CustomerIDs: []target.CustomerID{{ID: "c"}}}, "CustomerIDs[0].IntegrationCode"},
+			CustomerIDs: []target.VisitorCustomerID{{ID: "c"}}}, "CustomerIDs[0].IntegrationCode"},
 		{"bad decisioning method", target.GetOffersOptions{SessionID: "s", Request: offersRequest("a"), DecisioningMethod: "magic"}, "DecisioningMethod"},
 		{"NaN in an mbox", target.GetOffersOptions{SessionID: "s", Request: target.DeliveryRequest{
 			Execute: &target.ExecuteRequest{Mboxes: []target.MboxRequest{{Name: "a", RequestDetails: target.RequestDetails{Order: &target.Order{Total: &nan}}}}},
@@ -751,7 +751,7 @@ func TestCoalescerVisitorOnTheWire(t *testing.T) {
 	visitor := func(name string) target.GetOffersOptions {
 		return target.GetOffersOptions{
 			TargetCookie: fmt.Sprintf("session#sess-9#%d|PC#tnt-9.35_0#%d", exp, exp),
-			CustomerIDs:  []target.CustomerID{{ID: "u1", IntegrationCode: "crm"}},
+			CustomerIDs:  []target.VisitorCustomerID{{ID: "u1", IntegrationCode: "crm"}},
 			Request: target.DeliveryRequest{
 				Context: &target.Context{Channel: target.ChannelWeb, UserAgent: "ua"},
 				Execute: offersRequest(name).Execute,

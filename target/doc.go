@@ -268,6 +268,57 @@
 // malformed cookie entries are ignored, malformed ones logged (without their
 // values): a browser's cookie never stops a visitor from getting content.
 //
+// # Experience Cloud identity and Analytics
+//
+// Sites that run the Experience Cloud ID service have a second visitor
+// cookie, AMCV_{org id} (see [VisitorCookieName]), which the browser's
+// Visitor API writes and owns. Pass its value as VisitorCookie
+// ([Client.VisitorCookie] finds it in an *http.Request, with the org id's
+// '@' raw or percent-encoded). A call takes from it, unless the request sets
+// them: the Experience Cloud visitor id (MCMID) as
+// id.marketingCloudVisitorId, and the Audience Manager location hint and
+// blob (MCAAMLH, MCAAMB) for Audience Manager segments. Expired fields and a
+// malformed cookie are ignored and logged by field name, never by value.
+//
+// Customer ids go in CustomerIDs in the Visitor API's form
+// ([VisitorCustomerID]: integration code, id, [AuthState] 0, 1 or 2); they
+// are sent as unknown, authenticated or logged_out, before the request's own
+// id.customerIds, as Adobe's SDKs send them.
+//
+// Which id Target uses when several are present: the tntId (from the mbox
+// cookie) is the primary id of the visitor's profile on the edge; a
+// thirdPartyId or marketingCloudVisitorId sent with it is mapped to that
+// profile, and one the edge already knows brings its profile along, which
+// is how a visitor is recognised on a new device. Customer ids count only in
+// the authenticated state, and need the marketingCloudVisitorId with them.
+// On-device decisions allocate visitors to experiences by the
+// marketingCloudVisitorId, else the tntId (without its location hint), else
+// the thirdPartyId, as Adobe's SDKs do, so a visitor with an AMCV cookie sees
+// the same experiences whichever way a call is decided.
+//
+// Analytics for Target (A4T): by default requests ask the edge to forward
+// the Analytics data itself (logging server_side), stitched to the page's
+// own Analytics hit by a supplemental data id. Calls of one page view share
+// ids through one [SupplementalDataIDs] given to each call, each naming its
+// ConsumerID: consumers in turn share an id, a consumer asking twice starts
+// the next one, which is the Experience Cloud ID service's rule. A request
+// that carries an id keeps it. With logging client_side the request carries
+// no supplemental data id and [Response.AnalyticsDetails] holds the payloads
+// for the page (or a Data Insertion API call) to send to Analytics itself.
+// On-device decisions fill the request the same way, and their display
+// notifications carry the same visitor ids, Audience Manager data and
+// supplemental data id.
+//
+// What a service sends back to the browser: the mbox and mboxEdgeCluster
+// cookies ([Response.TargetCookie], [Response.TargetLocationHintCookie]);
+// [Response.VisitorState], encoded as JSON into the page, where it goes to
+// Visitor.getInstance(orgId, {serverState: state}) so that the page's
+// Visitor API, at.js and Analytics continue with the same customer ids and
+// supplemental data ids (with several calls in a page view, the state of the
+// call made last); and, with client-side logging, the AnalyticsDetails
+// payloads. It never writes the AMCV cookie: that belongs to the Visitor
+// API.
+//
 // # Errors
 //
 // Invalid options come back as an already failed future (ErrCallback runs
@@ -372,7 +423,9 @@
 // client.go (the Client: Ready, Close), calls.go (GetOffers,
 // SendNotifications and their results), request.go (preparing a request: ids, validation,
 // the edge host), transport.go (HTTP, retries, timings, decoding),
-// cookies.go (the mbox and location-hint cookies), coalesce.go and
+// cookies.go (the mbox and location-hint cookies), amcv.go (the Experience
+// Cloud ID service's AMCV cookie), visitor.go (customer ids in the Visitor
+// API's form, supplemental data ids, VisitorState), coalesce.go and
 // telemetry.go; then the on-device glue: ondevice.go (OnDeviceConfig, the
 // engine with its artifact), artifactprovider.go (downloading and polling
 // the artifact), geo.go (the HTTP geo lookup), ondeviceclient.go (OnDevice

@@ -1,5 +1,7 @@
 package target
 
+import "time"
+
 // Internal parsers, exported to the external tests (fuzzing needs a
 // function to call; the wire tests cover the rest through the public API).
 var (
@@ -12,3 +14,16 @@ var (
 
 // CookieEntry exposes a parsed entry's fields to the tests.
 func (e cookieEntry) Fields() (name, value string, expires int64) { return e.name, e.value, e.expires }
+
+// VisitorIDs is what ParseVisitorCookie found in an AMCV cookie.
+type VisitorIDs struct {
+	MCMID        string
+	LocationHint int
+	Blob         string
+}
+
+// ParseVisitorCookie exposes parseVisitorCookie.
+func ParseVisitorCookie(value string, now time.Time) (VisitorIDs, []string, error) {
+	ids, expired, err := parseVisitorCookie(value, now)
+	return VisitorIDs{ids.mcmid, ids.locationHint, ids.blob}, expired, err
+}

@@ -82,6 +82,12 @@ type nodeCall struct {
 	MboxNames  []string       `json:"mboxNames,omitempty"`
 	Config     map[string]any `json:"config,omitempty"`
 	SameClient bool           `json:"sameClient,omitempty"`
+	// Visitor names the Visitor instance the call shares with the other
+	// calls that name it (the Node SDK's visitor option).
+	Visitor string `json:"visitor,omitempty"`
+	// PreviousSDID makes the request carry the supplemental data id the
+	// previous call sent.
+	PreviousSDID bool `json:"previousSDID,omitempty"`
 }
 
 // nodeOutput is the output of interop.js: a result per call, every request

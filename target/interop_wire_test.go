@@ -27,8 +27,12 @@ type wireCase struct {
 	sessionID    string
 	targetCookie string
 	locationHint string
-	customerIDs  []target.CustomerID
-	mboxNames    []string
+	customerIDs  []target.VisitorCustomerID
+	// visitorCookie and consumerID are the AMCV cookie value and the
+	// consumer of the supplemental data id.
+	visitorCookie string
+	consumerID    string
+	mboxNames     []string
 	// goConfig and nodeConfig set the same client options on each side.
 	goConfig   func(*target.Config)
 	nodeConfig map[string]any
@@ -85,26 +89,6 @@ var keptDifferences = []keptDifference{
 				return false
 			}
 			nctx["channel"] = "mobile"
-			return true
-		},
-	},
-	{
-		name: "id.customerIds order",
-		reason: "the Node SDK puts the customerIds option (set on its Visitor) before the request's own " +
-			"id.customerIds, the Go client appends the CustomerIDs option after them, as its documentation says; " +
-			"each entry names its integration code, so the order carries no meaning",
-		apply: func(_ wireCase, goReq, nodeReq *wireRequest) bool {
-			gid, _ := goReq.Body["id"].(map[string]any)
-			nid, _ := nodeReq.Body["id"].(map[string]any)
-			if gid == nil || nid == nil {
-				return false
-			}
-			g, _ := gid["customerIds"].([]any)
-			n, _ := nid["customerIds"].([]any)
-			if len(g) != len(n) || len(g) < 2 || jsonEqual(g, n) || !sameMultiset(g, n) {
-				return false
-			}
-			nid["customerIds"] = g
 			return true
 		},
 	},
@@ -231,10 +215,14 @@ func TestInteropWireMatchesNodeSDK(t *testing.T) {
 			request:   `{"context": {"channel": "web"}, "execute": {"pageLoad": {}}}`,
 		},
 		{
-			name:        "customer ids",
-			call:        "getOffers",
-			sessionID:   "wire-session-ids",
-			customerIDs: []target.CustomerID{{ID: "L-77", IntegrationCode: "loyalty", AuthenticatedState: target.AuthenticatedStateAuthenticated}},
+			name:      "customer ids",
+			call:      "getOffers",
+			sessionID: "wire-session-ids",
+			customerIDs: []target.VisitorCustomerID{
+				{IntegrationCode: "loyalty", ID: "L-77", AuthState: target.AuthStateAuthenticated},
+				{IntegrationCode: "email", ID: "e-1", AuthState: target.AuthStateLoggedOut},
+				{IntegrationCode: "phone", ID: "p-1", AuthState: target.AuthStateUnknown},
+			},
 			request: `{"context": {"channel": "web"},
 				"id": {"thirdPartyId": "third-1", "marketingCloudVisitorId": "12345678901234567890123456789012345678",
 					"customerIds": [{"id": "crm-1", "integrationCode": "crm", "authenticatedState": "logged_out"}]},
@@ -404,18 +392,39 @@ func nodeOptions(t *testing.T, c wireCase) map[string]any {
 	if c.locationHint != "" {
 		opts["targetLocationHint"] = c.locationHint
 	}
+	if c.visitorCookie != "" {
+		opts["visitorCookie"] = c.visitorCookie
+	}
+	if c.consumerID != "" {
+		opts["consumerId"] = c.consumerID
+	}
 	if len(c.customerIDs) > 0 {
-		// The Node SDK takes customer ids in the Visitor API's form.
-		states := map[target.AuthenticatedState]int{
-			target.AuthenticatedStateUnknown: 0, target.AuthenticatedStateAuthenticated: 1, target.AuthenticatedStateLoggedOut: 2,
-		}
-		ids := map[string]any{}
-		for _, id := range c.customerIDs {
-			ids[id.IntegrationCode] = map[string]any{"id": id.ID, "authState": states[id.AuthenticatedState]}
-		}
-		opts["customerIds"] = ids
+		opts["customerIds"] = visitorCustomerIDsJSON(t, c.customerIDs)
 	}
 	return opts
+}
+
+// visitorCustomerIDsJSON returns ids in the Visitor API's form, an object
+// keyed by integration code in the order of ids, as the Node SDK takes
+// them: it sends them in its keys' order. An unknown state is given as a
+// bare id, the Visitor API's short form for it.
+func visitorCustomerIDsJSON(t *testing.T, ids []target.VisitorCustomerID) json.RawMessage {
+	t.Helper()
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, id := range ids {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(mustJSON(t, id.IntegrationCode) + ":")
+		if id.AuthState == target.AuthStateUnknown {
+			b.WriteString(mustJSON(t, id.ID))
+		} else {
+			b.WriteString(mustJSON(t, id))
+		}
+	}
+	b.WriteByte('}')
+	return json.RawMessage(b.String())
 }
 
 // envelope is what both SDKs give back from a call, normalized: the
@@ -442,6 +451,7 @@ func goCall(t *testing.T, client *target.Client, c wireCase) envelope {
 	opts := target.GetOffersOptions{
 		Request: req, SessionID: c.sessionID, TargetCookie: c.targetCookie,
 		TargetLocationHint: c.locationHint, CustomerIDs: c.customerIDs,
+		VisitorCookie: c.visitorCookie, ConsumerID: c.consumerID,
 	}
 	ctx := t.Context()
 	var (
@@ -466,6 +476,7 @@ func goCall(t *testing.T, client *target.Client, c wireCase) envelope {
 		resp, err = client.SendNotifications(ctx, target.SendNotificationsOptions{
 			Request: req, SessionID: c.sessionID, TargetCookie: c.targetCookie,
 			TargetLocationHint: c.locationHint, CustomerIDs: c.customerIDs,
+			VisitorCookie: c.visitorCookie, ConsumerID: c.consumerID,
 		}).Await(ctx)
 	default:
 		t.Fatalf("unknown call %q", c.call)
@@ -651,27 +662,6 @@ func mustJSON(t *testing.T, v any) string {
 	b, err := json.Marshal(v)
 	require.NoError(t, err)
 	return string(b)
-}
-
-func jsonEqual(a, b any) bool {
-	ja, errA := json.Marshal(a)
-	jb, errB := json.Marshal(b)
-	return errA == nil && errB == nil && string(ja) == string(jb)
-}
-
-// sameMultiset reports whether a and b hold the same JSON values, in any
-// order.
-func sameMultiset(a, b []any) bool {
-	key := func(list []any) []string {
-		out := make([]string, len(list))
-		for i, v := range list {
-			j, _ := json.Marshal(v)
-			out[i] = string(j)
-		}
-		slices.Sort(out)
-		return out
-	}
-	return slices.Equal(key(a), key(b))
 }
 
 func btoi(b bool) int {

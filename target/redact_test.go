@@ -160,7 +160,7 @@ func TestRedactionEveryIDField(t *testing.T) {
 	_, err = c.GetOffers(t.Context(), target.GetOffersOptions{
 		Request:     req,
 		SessionID:   sessionID,
-		CustomerIDs: []target.CustomerID{{ID: extraCustomer, IntegrationCode: "crm2"}},
+		CustomerIDs: []target.VisitorCustomerID{{ID: extraCustomer, IntegrationCode: "crm2"}},
 	}).Await(t.Context())
 	var api *target.APIError
 	require.ErrorAs(t, err, &api)

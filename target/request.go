@@ -23,6 +23,9 @@ type prepared struct {
 	tntID     string
 	sent      []TelemetryEntry // telemetry entries the request carries
 	secrets   callSecrets      // built only if the call fails; see secretSet
+	// visitorState is the Response's VisitorState, taken when the call
+	// was prepared, so that it shows the ids this call used.
+	visitorState VisitorState
 }
 
 // secretSet returns the call's secrets, inside p so that a call that
@@ -81,9 +84,12 @@ func (c *Client) prepare(in DeliveryRequest, co callOptions, check func(*Deliver
 	if err := check(&req); err != nil {
 		return nil, err
 	}
-	if err := c.fillVisitor(&req, entries, co.customerIDs); err != nil {
+	customerIDs, err := deliveryCustomerIDs(co.customerIDs)
+	if err != nil {
 		return nil, err
 	}
+	ids := c.readVisitorCookie(co.visitorCookie, now)
+	fillVisitor(&req, entries, customerIDs, ids.mcmid)
 	if req.RequestID == "" {
 		req.RequestID = newUUID()
 	}
@@ -93,9 +99,11 @@ func (c *Client) prepare(in DeliveryRequest, co callOptions, check func(*Deliver
 	if req.Property == nil && c.cfg.PropertyToken != "" {
 		req.Property = &Property{Token: c.cfg.PropertyToken}
 	}
-	req.ExperienceCloud = withServerSideAnalytics(req.ExperienceCloud)
+	var sdids *SupplementalDataIDs
+	req.ExperienceCloud, sdids = withExperienceCloud(req.ExperienceCloud, ids, co)
 
 	p := &prepared{req: &req, method: method}
+	p.visitorState = visitorState(c.cfg.OrganizationID, co.customerIDs, sdids)
 	if req.ID != nil {
 		p.tntID = req.ID.TntID
 	}
@@ -170,62 +178,87 @@ func (c *Client) selectHost(tntID, hint string) (host, cluster string) {
 }
 
 // fillVisitor sets the visitor ids: the tntId from the cookie's PC entry
-// unless the request has one, and the extra customer ids.
-func (c *Client) fillVisitor(req *DeliveryRequest, entries map[string]cookieEntry, extra []CustomerID) error {
+// and the Experience Cloud id from the visitor cookie, each unless the
+// request has one, and the call's customer ids before the request's own,
+// as Adobe's SDKs order them.
+func fillVisitor(req *DeliveryRequest, entries map[string]cookieEntry, customerIDs []CustomerID, mcmid string) {
 	var id VisitorID
 	if req.ID != nil {
 		id = *req.ID
 	}
-	for i, cid := range extra {
-		field := fmt.Sprintf("CustomerIDs[%d]", i)
-		switch {
-		case cid.ID == "":
-			return optionError(field+".ID", "required")
-		case cid.IntegrationCode == "":
-			return optionError(field+".IntegrationCode", "required")
-		}
-		switch cid.AuthenticatedState {
-		case "":
-			cid.AuthenticatedState = AuthenticatedStateUnknown
-		case AuthenticatedStateUnknown, AuthenticatedStateAuthenticated, AuthenticatedStateLoggedOut:
-		default:
-			return optionError(field+".AuthenticatedState", "%q is not unknown, authenticated or logged_out", cid.AuthenticatedState)
-		}
-		if i == 0 {
-			id.CustomerIDs = append([]CustomerID(nil), id.CustomerIDs...)
-		}
-		id.CustomerIDs = append(id.CustomerIDs, cid)
+	if len(customerIDs) > 0 {
+		id.CustomerIDs = append(customerIDs, id.CustomerIDs...)
 	}
 	if e, ok := entries[deviceEntry]; ok && id.TntID == "" && e.value != "" {
 		id.TntID = e.value
+	}
+	if id.MarketingCloudVisitorID == "" {
+		id.MarketingCloudVisitorID = mcmid
 	}
 	req.ID = nil // an empty "id" object would be rejected by the edge
 	if id.TntID != "" || id.ThirdPartyID != "" || id.MarketingCloudVisitorID != "" || len(id.CustomerIDs) > 0 {
 		req.ID = &id
 	}
-	return nil
 }
 
-// withServerSideAnalytics returns ec with analytics logging set to
-// server_side and a supplemental data id, as Adobe's SDKs send on every
-// request, keeping whatever the caller set.
-func withServerSideAnalytics(ec *ExperienceCloud) *ExperienceCloud {
-	out := ExperienceCloud{}
+// readVisitorCookie parses the call's AMCV cookie value. What it cannot use
+// is logged by field name, never with a value, and otherwise ignored: a
+// browser's cookie must not stop the visitor from getting content.
+func (c *Client) readVisitorCookie(value string, now time.Time) visitorIDs {
+	ids, expired, err := parseVisitorCookie(value, now)
+	if err != nil {
+		c.log.Warn("target: ignoring malformed parts of the visitor cookie", "error", err)
+	}
+	if len(expired) > 0 {
+		c.log.Info("target: ignoring expired fields of the visitor cookie", "fields", expired)
+	}
+	return ids
+}
+
+// withExperienceCloud returns ec, keeping whatever the caller set, with the
+// Audience Manager location hint and blob of the visitor cookie, analytics
+// logging (server_side unless set) and, for server-side logging, a
+// supplemental data id, as Adobe's SDKs send on every request. The id comes
+// from the call's SupplementalDataIDs (a fresh one when it has none) under
+// its consumer id; sdids is the state it came from, nil when the request
+// needed none: a request that carries an id keeps it, and client-side
+// logging takes none (the page forwards the Analytics payload itself).
+func withExperienceCloud(ec *ExperienceCloud, ids visitorIDs, co callOptions) (out *ExperienceCloud, sdids *SupplementalDataIDs) {
+	e := ExperienceCloud{}
 	if ec != nil {
-		out = *ec
+		e = *ec
+	}
+	if ids.locationHint != 0 || ids.blob != "" {
+		am := AudienceManager{}
+		if e.AudienceManager != nil {
+			am = *e.AudienceManager
+		}
+		if am.LocationHint == 0 {
+			am.LocationHint = ids.locationHint
+		}
+		if am.Blob == "" {
+			am.Blob = ids.blob
+		}
+		e.AudienceManager = &am
 	}
 	a := AnalyticsRequest{}
-	if out.Analytics != nil {
-		a = *out.Analytics
+	if e.Analytics != nil {
+		a = *e.Analytics
 	}
 	if a.Logging == "" {
 		a.Logging = LoggingServerSide
 	}
 	if a.SupplementalDataID == "" && a.Logging == LoggingServerSide {
-		a.SupplementalDataID = newSupplementalDataID()
+		sdids = co.sdids
+		if sdids == nil {
+			sdids = &SupplementalDataIDs{}
+		}
+		a.SupplementalDataID = sdids.ID(co.consumerID)
+	} else if co.sdids != nil {
+		sdids = co.sdids // its state still goes to the page
 	}
-	out.Analytics = &a
-	return &out
+	e.Analytics = &a
+	return &e, sdids
 }
 
 // normalizeRequest applies the defaults every request gets and checks what

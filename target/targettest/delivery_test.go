@@ -54,6 +54,9 @@ func TestDeliveryRejectsInvalidRequests(t *testing.T) {
 		{"long request id", `{"context":{"channel":"web"},"requestId":"` + strings.Repeat("r", 129) + `"}`, 400, "requestId is longer than 128"},
 		{"bad supplemental data id", `{"context":{"channel":"web"},"experienceCloud":{"analytics":{"supplementalDataId":"x"}}}`, 400, "experienceCloud.analytics.supplementalDataId"},
 		{"bad logging", `{"context":{"channel":"web"},"experienceCloud":{"analytics":{"logging":"both"}}}`, 400, "experienceCloud.analytics.logging"},
+		{"bad AAM location hint", `{"context":{"channel":"web"},"experienceCloud":{"audienceManager":{"locationHint":0}}}`, 400, "experienceCloud.audienceManager.locationHint"},
+		{"blank AAM blob", `{"context":{"channel":"web"},"experienceCloud":{"audienceManager":{"blob":" "}}}`, 400, "experienceCloud.audienceManager.blob"},
+		{"long AAM blob", `{"context":{"channel":"web"},"experienceCloud":{"audienceManager":{"blob":"` + strings.Repeat("b", 1025) + `"}}}`, 400, "experienceCloud.audienceManager.blob"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -26,6 +26,10 @@ type requestShape struct {
 		} `json:"mobilePlatform"`
 	} `json:"context"`
 	ExperienceCloud *struct {
+		AudienceManager *struct {
+			LocationHint *int64  `json:"locationHint"`
+			Blob         *string `json:"blob"`
+		} `json:"audienceManager"`
 		Analytics *struct {
 			SupplementalDataID *string `json:"supplementalDataId"`
 			Logging            *string `json:"logging"`
@@ -89,6 +93,18 @@ func (r *requestShape) validate() *requestError {
 	}
 	if err := r.validateContext(); err != nil {
 		return err
+	}
+	if ec := r.ExperienceCloud; ec != nil && ec.AudienceManager != nil {
+		am := ec.AudienceManager
+		if am.LocationHint != nil && *am.LocationHint < 1 {
+			return badRequest("experienceCloud.audienceManager.locationHint must be at least 1")
+		}
+		if am.Blob != nil && strings.TrimSpace(*am.Blob) == "" {
+			return badRequest("experienceCloud.audienceManager.blob must not be blank")
+		}
+		if err := maxLen("experienceCloud.audienceManager.blob", am.Blob, 1024); err != nil {
+			return err
+		}
 	}
 	if ec := r.ExperienceCloud; ec != nil && ec.Analytics != nil {
 		a := ec.Analytics

@@ -14,7 +14,13 @@
 //                               // targetCookie, targetLocationHint, ...)
 //        "mboxNames": [...],    // getAttributes only
 //        "config": {...},       // optional, merged over the top-level config
-//        "sameClient": false}   // true: reuse the previous call's client
+//        "sameClient": false,   // true: reuse the previous call's client
+//        "visitor": "page-1",   // optional: the calls naming one visitor share
+//                               // one Visitor instance (the SDK's visitor
+//                               // option), made from the first one's
+//                               // visitorCookie, as a page view would
+//        "previousSDID": false} // true: the request carries the
+//                               // supplementalDataId the previous call sent
 //     ]
 //   }
 //
@@ -45,6 +51,8 @@
 
 const http = require("node:http");
 const TargetClient = require("@adobe/target-nodejs-sdk");
+// The Experience Cloud ID service's server library, which the SDK depends on.
+const Visitor = require("@adobe-mcid/visitor-js-server");
 
 function readStdin() {
   return new Promise((resolve, reject) => {
@@ -158,6 +166,7 @@ async function run(input) {
   const fetchApi = recordingFetch(send, requests, () => current);
 
   let client;
+  const visitors = {};
   for (let i = 0; i < input.calls.length; i += 1) {
     const call = input.calls[i];
     current = i;
@@ -174,6 +183,24 @@ async function run(input) {
         });
       }
       const options = call.options || {};
+      if (call.visitor) {
+        if (!visitors[call.visitor]) {
+          const orgId = { ...input.config, ...(call.config || {}) }.organizationId;
+          visitors[call.visitor] = new Visitor(orgId, options.visitorCookie);
+        }
+        options.visitor = visitors[call.visitor];
+      }
+      if (call.previousSDID) {
+        const previous = i > 0 && results[i - 1].ok ? results[i - 1].value : null;
+        const sent = previous && (previous.request || (previous.response && previous.response.request));
+        const sdid = sent && sent.experienceCloud && sent.experienceCloud.analytics && sent.experienceCloud.analytics.supplementalDataId;
+        if (!sdid) {
+          throw new Error("previousSDID: the previous call sent no supplementalDataId");
+        }
+        const request = options.request || {};
+        const ec = request.experienceCloud || {};
+        options.request = { ...request, experienceCloud: { ...ec, analytics: { ...(ec.analytics || {}), supplementalDataId: sdid } } };
+      }
       let value;
       switch (call.call) {
         case "getOffers":

@@ -1,0 +1,74 @@
+package target_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http/httptest"
+
+	"github.com/target-go/sdk/target"
+)
+
+// A page handler that serves a visitor of the Experience Cloud ID service:
+// it reads the visitor's AMCV cookie, sends the customer id of a signed-in
+// visitor, and hands the Visitor API's state to the page.
+func ExampleClient_VisitorCookie() {
+	edge := exampleEdge()
+	defer edge.Close()
+	client, err := target.NewClient(edge.ClientConfig())
+	if err != nil {
+		panic(err)
+	}
+
+	// The browser's request, with the cookie the Visitor API wrote.
+	r := httptest.NewRequest("GET", "/", nil)
+	r.Header.Set("Cookie", target.VisitorCookieName(edge.ClientConfig().OrganizationID)+
+		"=-1303530583%7CMCMID%7C83739498263548163127378920036185725467%7CvVersion%7C5.5.0")
+
+	ctx := context.Background()
+	page := target.NewSupplementalDataIDs() // one per page view
+	res, err := client.GetOffers(ctx, target.GetOffersOptions{
+		Request:             target.DeliveryRequest{Execute: &target.ExecuteRequest{Mboxes: []target.MboxRequest{{Name: "hero"}}}},
+		SessionID:           "session-1",
+		VisitorCookie:       client.VisitorCookie(r),
+		CustomerIDs:         []target.VisitorCustomerID{{IntegrationCode: "crm", ID: "u-1", AuthState: target.AuthStateAuthenticated}},
+		ConsumerID:          "hero",
+		SupplementalDataIDs: page,
+	}).Await(ctx)
+	if err != nil {
+		fmt.Println("no offers:", err)
+		return
+	}
+	fmt.Println("Experience Cloud id sent:", res.Request.ID.MarketingCloudVisitorID)
+	fmt.Println("customer id sent:", res.Request.ID.CustomerIDs[0].IntegrationCode, res.Request.ID.CustomerIDs[0].AuthenticatedState)
+	fmt.Println("supplemental data id from the page view:", res.Request.ExperienceCloud.Analytics.SupplementalDataID == page.ID("analytics"))
+
+	// The page passes this to Visitor.getInstance(orgId, {serverState: ...}).
+	state, _ := json.Marshal(res.VisitorState)
+	var shape map[string]map[string]json.RawMessage
+	_ = json.Unmarshal(state, &shape)
+	for org, s := range shape {
+		fmt.Println("server state for", org, "has customerIDs:", s["customerIDs"] != nil, "and sdid:", s["sdid"] != nil)
+	}
+	// Output:
+	// Experience Cloud id sent: 83739498263548163127378920036185725467
+	// customer id sent: crm authenticated
+	// supplemental data id from the page view: true
+	// server state for 0123456789ABCDEF01234567@AdobeOrg has customerIDs: true and sdid: true
+}
+
+// The calls of one page view share supplemental data ids the way the
+// Experience Cloud ID service hands them out: consumers asking in turn get
+// the same id, a consumer asking again starts the next one.
+func ExampleSupplementalDataIDs() {
+	page := target.NewSupplementalDataIDs()
+	hero1 := page.ID("hero")
+	recs1 := page.ID("recs")
+	hero2 := page.ID("hero")
+	recs2 := page.ID("recs")
+	fmt.Println("hero and recs share an id:", hero1 == recs1, hero2 == recs2)
+	fmt.Println("hero's second call has the next id:", hero1 != hero2)
+	// Output:
+	// hero and recs share an id: true true
+	// hero's second call has the next id: true
+}
