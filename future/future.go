@@ -140,6 +140,11 @@ func (f *Future[T]) Done() <-chan struct{} {
 		return f.root().Done()
 	}
 	f.mu.Lock()
+	if f.state.Load() == linked {
+		// Adopted between the check above and the lock.
+		f.mu.Unlock()
+		return f.root().Done()
+	}
 	defer f.mu.Unlock()
 	if f.done == nil {
 		f.done = make(chan struct{})
@@ -292,6 +297,11 @@ func (f *Future[T]) AfterFunc(fn func(T, error)) (stop func() bool) {
 	c := &callback[T]{fn: userFunc[T](fn)}
 	if f.state.Load() != quiet {
 		f.mu.Lock()
+		if f.state.Load() == linked {
+			// Adopted between the check above and the lock.
+			f.mu.Unlock()
+			return f.root().AfterFunc(fn)
+		}
 		if f.state.Load() != quiet {
 			// Never in cb0: only nodes in more can be found and removed.
 			c.next = f.more
@@ -349,6 +359,12 @@ func (f *Future[T]) onSettle(cb callbackFunc[T]) {
 	}
 	if f.state.Load() != quiet {
 		f.mu.Lock()
+		if f.state.Load() == linked {
+			// Adopted between the check above and the lock.
+			f.mu.Unlock()
+			f.root().onSettle(cb)
+			return
+		}
 		if f.state.Load() != quiet {
 			if f.cb0 == nil && f.more == nil {
 				f.cb0 = cb
@@ -388,8 +404,13 @@ func (f *Future[T]) complete(v T, err, workErr error) (d drainer, ok bool) {
 		return f.root().complete(v, err, workErr)
 	}
 	f.mu.Lock()
-	if f.state.Load() != pending {
+	if st := f.state.Load(); st != pending {
 		f.mu.Unlock()
+		if st == linked {
+			// Adopted between the check above and the lock: the outcome
+			// belongs to the root now, or it would be lost.
+			return f.root().complete(v, err, workErr)
+		}
 		return nil, false
 	}
 	f.val, f.err = v, err

@@ -485,3 +485,27 @@ func TestComposeAdoption(t *testing.T) {
 	require.NoError(t, src.Resolve(0))
 	require.True(t, self.Cancel())
 }
+
+// TestAdoptionRacesWithInnerSettlement makes the inner future of a Compose
+// settle on another goroutine while the Compose result adopts it: an outcome
+// (or a waiter, or a callback) arriving in between must reach the root, not
+// stay on the adopted future where nobody would ever see it.
+func TestAdoptionRacesWithInnerSettlement(t *testing.T) {
+	t.Parallel()
+	rounds := 20_000
+	if raceEnabled {
+		rounds = 2_000
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	for i := range rounds {
+		first := future.Go(context.Background(), func(context.Context) (int, error) { return i, nil })
+		g := future.Compose(first, func(v int) *future.Future[int] {
+			step := future.Go(context.Background(), func(context.Context) (int, error) { return v + 1, nil })
+			return future.Then(step, func(v int) (int, error) { return v, nil })
+		})
+		v, err := g.Await(ctx)
+		require.NoError(t, err, "round %d: the adopted future's outcome was lost", i)
+		require.Equal(t, i+1, v)
+	}
+}
