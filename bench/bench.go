@@ -248,7 +248,7 @@ func (b *bench) newEnv(ctx context.Context, onDevice bool) (*env, func(), error)
 	// Close waits for the display notifications in flight, so none is left
 	// running when the cell ends.
 	done := func() {
-		c.Close()
+		_ = c.Close(context.Background())
 		t.CloseIdleConnections()
 	}
 	if onDevice {

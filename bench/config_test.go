@@ -17,7 +17,7 @@ func TestParseFlagsDefaults(t *testing.T) {
 	cfg, err := parseFlags(nil, io.Discard)
 	require.NoError(t, err)
 	assert.Equal(t, []int{1, 5, 20, 100}, cfg.Counts)
-	assert.Equal(t, []string{"sequential", "futures", "callback", "map", "one-request", "coalesced", "on-device", "errgroup", "conc"}, cfg.Strategies)
+	assert.Equal(t, []string{"sequential", "futures", "callback", "map", "one-request", "coalesced", "visitor", "visitor-new", "on-device", "errgroup", "conc"}, cfg.Strategies)
 	assert.Equal(t, defaultLatency, cfg.Latency)
 	assert.True(t, cfg.TLS, "the default edge is HTTPS, as the real one")
 	assert.Empty(t, cfg.Client, "the default is the local edge")

@@ -334,7 +334,7 @@ func protocolClient(ctx context.Context, http1 bool) (*target.Client, *atomic.In
 		p.close()
 		return nil, nil, nil, err
 	}
-	return c, conns, func() { c.Close(); t.CloseIdleConnections(); p.close() }, nil
+	return c, conns, func() { c.Close(context.Background()); t.CloseIdleConnections(); p.close() }, nil
 }
 
 // burst makes n parallel one-mbox calls and waits for them all.

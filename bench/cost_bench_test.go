@@ -50,7 +50,7 @@ func BenchmarkRemoteCall(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer c.Close()
+	defer c.Close(context.Background())
 	ft := p.transport()
 	defer ft.CloseIdleConnections()
 	fl := newFloor(p.hello.URL, &http.Client{Transport: ft})

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -50,6 +51,8 @@ func TestRun(t *testing.T) {
 		// A busy machine can split the warm-up page's calls over two
 		// requests, sent at once on two connections.
 		{"coalesced", "1", "1", true},
+		{"visitor", "3", "3", true},
+		{"visitor-new", "3", "3", true},
 		{"on-device", "1", "1", false}, // the display notification
 		{"errgroup", "3", "3", true},
 		{"conc", "3", "3", true},
@@ -215,7 +218,7 @@ func testEnv(t *testing.T, edge *targettest.Server, s strategy) *env {
 	}
 	c, err := target.NewClient(cfg)
 	require.NoError(t, err)
-	t.Cleanup(c.Close)
+	t.Cleanup(func() { assert.NoError(t, c.Close(context.Background())) })
 	_, err = c.Ready().Await(t.Context())
 	require.NoError(t, err)
 	// A known session: the coalescer merges only calls it knows to be

@@ -41,6 +41,12 @@ var strategies = []strategy{
 	{Name: "map", About: "batch.Map with a concurrency limit (-limit)", run: runMap},
 	{Name: "one-request", About: "a single Delivery request carrying every mbox", run: runOneRequest},
 	{Name: "coalesced", About: "concurrent one-mbox calls merged by a target.Coalescer", run: runCoalesced},
+	{Name: "visitor", About: "one future per mbox through a target.Visitor, returning visitor (cookies known)", run: runVisitor},
+	{
+		Name: "visitor-new", run: runVisitorNew,
+		About: "one future per mbox through a target.Visitor, first-time visitor: the first call establishes the tntId, " +
+			"the others start on its answer (two round trips)",
+	},
 	{
 		Name: "on-device", OnDevice: true, run: runOnDevice,
 		About: "one GetOffers for every mbox, decided on-device from the edge's artifact, display notification sent in " +
@@ -156,6 +162,28 @@ func runCoalesced(ctx context.Context, e *env, names []string, rec *recorder) {
 			sent[id] = true
 			rec.response(resp)
 		}
+	}
+}
+
+func runVisitor(ctx context.Context, e *env, names []string, rec *recorder) {
+	runThrough(ctx, e.client.NewVisitorFromCookies(e.visitor.TargetCookie, e.visitor.TargetLocationHint), e, names, rec)
+}
+
+func runVisitorNew(ctx context.Context, e *env, names []string, rec *recorder) {
+	runThrough(ctx, e.client.NewVisitorFromCookies("", ""), e, names, rec)
+}
+
+// runThrough is runAll through v: the scope replaces the options' cookies
+// and session id with its own.
+func runThrough(ctx context.Context, v *target.Visitor, e *env, names []string, rec *recorder) {
+	fs := make([]*future.Future[*target.Response], len(names))
+	for i, name := range names {
+		fs[i] = v.GetOffers(ctx, e.options(name))
+	}
+	_, _ = batch.All(fs...).Await(ctx)
+	for _, f := range fs {
+		resp, err := f.Peek()
+		rec.result(resp, err, 1)
 	}
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"testing"
@@ -43,7 +44,7 @@ func BenchmarkStrategies(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer c.Close()
+	defer func() { _ = c.Close(context.Background()) }()
 	defer edge.HTTPClient().Transport.(*http.Transport).CloseIdleConnections()
 	e, err := newEnv(c, target.GetOffersOptions{SessionID: "bench"}, 10, 100*time.Microsecond)
 	if err != nil {
@@ -57,7 +58,7 @@ func BenchmarkStrategies(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer oc.Close()
+	defer func() { _ = oc.Close(context.Background()) }()
 	if _, err := oc.Ready().Await(b.Context()); err != nil {
 		b.Fatal(err)
 	}

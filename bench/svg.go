@@ -30,6 +30,8 @@ var strategyStyle = map[string]struct{ color, dash string }{
 	"map":         {"#ff7f0e", ""},
 	"one-request": {"#2ca02c", ""},
 	"coalesced":   {"#9467bd", ""},
+	"visitor":     {"#bcbd22", "4 2"},
+	"visitor-new": {"#bcbd22", ""},
 	"on-device":   {"#e377c2", ""},
 	"errgroup":    {"#7f7f7f", "2 3"},
 	"conc":        {"#8c564b", "8 3 2 3"},

@@ -24,41 +24,74 @@ type Attributes struct {
 	values map[string]map[string]any // mbox name -> key -> value
 }
 
+// GetAttributesOptions are the options of GetAttributes. The fields mean
+// what they mean in GetOffersOptions, apart from Callback, which gets the
+// Attributes.
+type GetAttributesOptions struct {
+	Request             DeliveryRequest
+	TargetCookie        string
+	TargetLocationHint  string
+	VisitorCookie       string
+	ConsumerID          string
+	SupplementalDataIDs *SupplementalDataIDs
+	CustomerIDs         []VisitorCustomerID
+	SessionID           string
+	DecisioningMethod   DecisioningMethod
+	// Callback, when set, is called with the Attributes if the call
+	// succeeds, ErrCallback with the error if it fails: exactly one of
+	// them, once, as for GetOffersOptions' callbacks (a panic in them is
+	// recovered the same way).
+	Callback    func(*Attributes)
+	ErrCallback func(error)
+}
+
+// offers returns the GetOffers options of o, without its callbacks.
+func (o *GetAttributesOptions) offers() GetOffersOptions {
+	return GetOffersOptions{
+		Request: o.Request, TargetCookie: o.TargetCookie, TargetLocationHint: o.TargetLocationHint,
+		VisitorCookie: o.VisitorCookie, ConsumerID: o.ConsumerID, SupplementalDataIDs: o.SupplementalDataIDs,
+		CustomerIDs: o.CustomerIDs, SessionID: o.SessionID, DecisioningMethod: o.DecisioningMethod,
+	}
+}
+
 // GetAttributes is GetOffers for feature flags and other JSON offers: it
 // adds the named mboxes to Request.Execute (those not already in Execute or
-// Prefetch), calls GetOffers, and turns the answer into Attributes with
-// future.Then, without a goroutine of its own.
+// Prefetch), numbered from one past the highest execute index (from 1 when
+// there is none, as Adobe's SDKs do), calls GetOffers, and turns the answer
+// into Attributes with future.Then, without a goroutine of its own.
 //
-// opts.Callback, when set, is called with the underlying *Response once the
-// Attributes are built; opts.ErrCallback with the error otherwise. As with
-// GetOffers, exactly one runs, exactly once. Cancelling the returned future
+// As with GetOffers, exactly one of opts.Callback (with the Attributes)
+// and opts.ErrCallback runs, exactly once. Cancelling the returned future
 // aborts the request too.
-func (c *Client) GetAttributes(ctx context.Context, mboxNames []string, opts GetOffersOptions) *future.Future[*Attributes] {
-	onOK, onErr := opts.Callback, opts.ErrCallback
-	opts.Callback, opts.ErrCallback = nil, nil
+func (c *Client) GetAttributes(ctx context.Context, mboxNames []string, opts GetAttributesOptions) *future.Future[*Attributes] {
+	return attributes(ctx, c, mboxNames, opts, c.GetOffers)
+}
+
+// attributes is GetAttributes over getOffers, the Client's or a Visitor's.
+func attributes(ctx context.Context, c *Client, mboxNames []string, opts GetAttributesOptions, getOffers func(context.Context, GetOffersOptions) *future.Future[*Response]) *future.Future[*Attributes] {
 	var f *future.Future[*Attributes]
 	if req, err := withMboxes(opts.Request, mboxNames); err != nil {
 		f = future.Rejected[*Attributes](err)
 	} else {
-		opts.Request = req
-		offers := c.GetOffers(ctx, opts)
+		o := opts.offers()
+		o.Request = req
+		offers := getOffers(ctx, o)
 		f = future.Then(offers, newAttributes)
 		// A Then future owns no work: cancelling it must reach the request.
 		// Cancel is a no-op once offers has settled.
 		f.OnError(func(error) { offers.Cancel() })
 	}
-	var ok func(*Attributes)
-	if onOK != nil {
-		ok = func(a *Attributes) { onOK(a.Response) }
-	}
-	return withCallbacks(f, ok, onErr)
+	return withCallbacks(c, f, opts.Callback, opts.ErrCallback)
 }
 
 // withMboxes returns req with the named mboxes appended to its execute
 // mboxes, after the indexes already in use, leaving req itself unchanged.
 func withMboxes(req DeliveryRequest, names []string) (DeliveryRequest, error) {
 	have := map[string]bool{}
-	used := -1
+	// Adobe's Node and Python SDKs number added mboxes from one past the
+	// highest execute index, taken as 0 when there is none: the first added
+	// mbox of a request without execute mboxes gets index 1.
+	used := 0
 	var ex ExecuteRequest
 	if req.Execute != nil {
 		ex = *req.Execute
@@ -210,4 +243,13 @@ func (a *Attributes) All() map[string]map[string]any {
 		out[k] = maps.Clone(v)
 	}
 	return out
+}
+
+// MarshalJSON writes the Attributes as {"response": ..., "attributes":
+// {mbox: {key: value}}}, numbers with the text the edge sent.
+func (a Attributes) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Response   *Response                 `json:"response"`
+		Attributes map[string]map[string]any `json:"attributes"`
+	}{a.Response, a.values})
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"time"
 
 	"github.com/target-go/sdk/future"
@@ -66,8 +67,13 @@ type GetOffersOptions struct {
 	// goroutine that settled it: the call's own goroutine, or the caller's
 	// for invalid options (then before GetOffers returns). A waiter in
 	// Await may see the result while the callback still runs. A panic in a
-	// callback is raised again on that goroutine (see package future), as
-	// in any goroutine: callbacks should not panic.
+	// callback is recovered, as net/http recovers a panicking handler:
+	// logged at level Error with its stack (to Config.Logger, else
+	// slog.Default()) and handed to Config.OnCallbackPanic; the future's
+	// outcome and the client are not affected. The same holds for the
+	// callbacks of every call option (SendNotifications, GetAttributes,
+	// Coalescer, Visitor); the future's own OnComplete and friends keep
+	// their contract (see package future).
 	Callback    func(*Response)
 	ErrCallback func(error)
 }
@@ -93,28 +99,28 @@ type SendNotificationsOptions struct {
 // and what the caller needs to keep the visitor's state.
 type Response struct {
 	// Request is the request as sent.
-	Request *DeliveryRequest
+	Request *DeliveryRequest `json:"request"`
 	// Response is the edge's answer; empty (not nil) for a beacon request,
 	// which the edge answers with 204 No Content.
-	Response *DeliveryResponse
+	Response *DeliveryResponse `json:"response"`
 	// Status is the HTTP status of the answer (200, or 204 for a beacon).
-	Status int
+	Status int `json:"status"`
 	// TargetCookie is the mbox cookie to set on the visitor: the session id
 	// and the visitor's tntId, with their expiry.
-	TargetCookie *Cookie
+	TargetCookie *Cookie `json:"targetCookie"`
 	// TargetLocationHintCookie is the mboxEdgeCluster cookie to set, nil
 	// when no edge cluster is known.
-	TargetLocationHintCookie *Cookie
+	TargetLocationHintCookie *Cookie `json:"targetLocationHintCookie"`
 	// AnalyticsDetails are the Analytics payloads of the response's page
 	// load, mboxes and views, for client-side Analytics logging.
-	AnalyticsDetails []AnalyticsResponse
+	AnalyticsDetails []AnalyticsResponse `json:"analyticsDetails,omitempty"`
 	// ResponseTokens are the response tokens of every option, in response
 	// order (execute page load, execute mboxes, prefetch page load, views,
 	// prefetch mboxes).
-	ResponseTokens []map[string]any
+	ResponseTokens []map[string]any `json:"responseTokens,omitempty"`
 	// Trace holds the trace objects of the response, in the same order,
 	// when the request asked for a trace.
-	Trace []map[string]any
+	Trace []map[string]any `json:"trace,omitempty"`
 	// VisitorState is the Experience Cloud ID service's state after the
 	// call (customer ids, supplemental data ids), for the browser's Visitor
 	// API: send it to the page, which passes it to
@@ -126,22 +132,23 @@ type Response struct {
 	// gives the page view's final state once all its calls have settled.
 	VisitorState VisitorState `json:"visitorState,omitempty"`
 	// Meta says how the call was decided.
-	Meta Meta
-	// Timings are the measured phases of the call.
-	Timings Timings
+	Meta Meta `json:"meta"`
+	// Timings are the measured phases of the call. The durations marshal
+	// as nanoseconds, as time.Duration does.
+	Timings Timings `json:"timings"`
 }
 
 // Meta describes how a call was decided.
 type Meta struct {
 	// DecisioningMethod is the method that answered: ServerSide when the
 	// edge did, OnDevice when the artifact did (a Hybrid call reports which).
-	DecisioningMethod DecisioningMethod
+	DecisioningMethod DecisioningMethod `json:"decisioningMethod"`
 	// RemoteMboxes and RemoteViews name what an on-device decision could
 	// not decide because it needs the edge (the artifact has no rules for
 	// it, or its rules need server-side data); ask the edge for them with a
 	// server-side call. Empty for server-side answers.
-	RemoteMboxes []string
-	RemoteViews  []string
+	RemoteMboxes []string `json:"remoteMboxes,omitempty"`
+	RemoteViews  []string `json:"remoteViews,omitempty"`
 }
 
 // ErrInvalidOption is matched (errors.Is) by every *OptionError.
@@ -201,8 +208,9 @@ type callOptions struct {
 // artifact cannot decide comes back empty, with Status 206 and the names in
 // Response.Meta. Before the first artifact the call fails with
 // ErrArtifactNotReady. Display notifications for executed decisions are
-// sent to the edge afterwards, in one request per call that the caller
-// does not wait for (see OnDeviceConfig.OnNotificationsSent). With Hybrid
+// sent to the edge afterwards through the notification queue of
+// SendNotifications (batched per visitor, retried, flushed by Close), and
+// the caller does not wait for them (see OnDeviceConfig.OnNotificationsSent). With Hybrid
 // the call is decided on-device when the artifact is in and can decide
 // everything the request asks for, and by the edge otherwise. Both fail
 // with ErrOnDeviceUnavailable on a Client without on-device decisioning,
@@ -215,32 +223,74 @@ func (c *Client) GetOffers(ctx context.Context, opts GetOffersOptions) *future.F
 		callback: opts.Callback, errCallback: opts.ErrCallback,
 	}
 	f := c.call(ctx, OpGetOffers, opts.Request, co, validateOffersRequest)
-	return withCallbacks(f, co.callback, co.errCallback)
+	return withCallbacks(c, f, co.callback, co.errCallback)
 }
 
 // SendNotifications sends display and click notifications for prefetched
-// content. It is always served by the edge. Its future settles like
-// GetOffers'. Notifications do not block the caller: the call runs on its
-// own goroutine and failures are reported through the future and
-// ErrCallback.
+// content, always to the edge. A notification is data: losing one skews
+// the activity's reporting, so the call is safe to make from a handler
+// that returns at once:
+//
+//   - The notifications outlive ctx: they keep its values (trace ids, for
+//     a Config.WrapTransport) but not its cancellation or deadline, since
+//     a handler's r.Context() ends when it returns. Cancelling the future
+//     gives up waiting, not the delivery.
+//   - They go through the client's queue, bounded by
+//     Config.Notifications.QueueSize: the notifications queued for one
+//     visitor (same session, cookies, ids and request apart from the
+//     notifications) go out together, up to MaxBatch per request, in one
+//     path shared with the display notifications of on-device decisions.
+//   - A request failing for a network error, 429 or 5xx is retried with
+//     backoff, up to MaxAttempts within RetryFor, each attempt bounded by
+//     Config.Timeout. Retrying after a network error can deliver a
+//     notification twice if the edge got it before the connection broke;
+//     Target counts events, so a dropped notification is the worse loss.
+//   - When the queue is full, the call fails at once with
+//     ErrNotificationQueueFull (the newest are refused, so that what was
+//     accepted is not lost), reported to NotificationsConfig.OnDropped and
+//     logged. What cannot be delivered is reported the same way.
+//   - Client.Close(ctx) delivers what is queued before it returns.
+//
+// The future settles when the notifications are delivered, with the
+// Response of the request that carried them (shared by the calls batched
+// into it, and read-only), or when they are dropped, with the reason; an
+// *OptionError for invalid options, and ErrClientClosed after Close, come
+// at once. Exactly one of Callback and ErrCallback runs then. Nothing
+// blocks the caller.
 func (c *Client) SendNotifications(ctx context.Context, opts SendNotificationsOptions) *future.Future[*Response] {
 	co := callOptions{
 		cookie: opts.TargetCookie, hint: opts.TargetLocationHint, customerIDs: opts.CustomerIDs,
 		visitorCookie: opts.VisitorCookie, consumerID: opts.ConsumerID, sdids: opts.SupplementalDataIDs,
 		sessionID: opts.SessionID, method: ServerSide,
-		callback: opts.Callback, errCallback: opts.ErrCallback,
 	}
-	f := c.call(ctx, OpSendNotifications, opts.Request, co, validateNotificationsRequest)
-	return withCallbacks(f, co.callback, co.errCallback)
+	var f *future.Future[*Response]
+	if ctx == nil {
+		f = future.Rejected[*Response](optionError("ctx", "nil context"))
+	} else if p, err := c.prepare(opts.Request, co, validateNotificationsRequest); err != nil {
+		rctx, e := c.beginCall(ctx, OpSendNotifications, co.method, nil, &opts.Request)
+		c.endCall(rctx, e, nil, err)
+		f = future.Rejected[*Response](err)
+	} else {
+		// The call's events span its time in the queue and its delivery.
+		cctx, e := c.beginCall(ctx, OpSendNotifications, p.method, p, nil)
+		f = c.notes.enqueue(cctx, p)
+		if e != nil {
+			f.OnComplete(func(r *Response, err error) { c.endCall(cctx, e, r, err) })
+		}
+	}
+	return withCallbacks(c, f, opts.Callback, opts.ErrCallback)
 }
 
 // withCallbacks registers the Python-style callbacks on f: exactly one of
-// them runs, once, when f settles.
-func withCallbacks[T any](f *future.Future[T], onOK func(T), onErr func(error)) *future.Future[T] {
+// them runs, once, when f settles. A panic in them is recovered and
+// reported by c (see Client.recoverCallback); c may be nil, for the calls
+// of a zero Coalescer or Visitor.
+func withCallbacks[T any](c *Client, f *future.Future[T], onOK func(T), onErr func(error)) *future.Future[T] {
 	if onOK == nil && onErr == nil {
 		return f
 	}
 	f.OnComplete(func(v T, err error) {
+		defer c.recoverCallback()
 		if err != nil {
 			if onErr != nil {
 				onErr(err)
@@ -252,6 +302,38 @@ func withCallbacks[T any](f *future.Future[T], onOK func(T), onErr func(error)) 
 		}
 	})
 	return f
+}
+
+// recoverCallback, deferred around a Callback or ErrCallback, does for a
+// panic in it what net/http does for a panic in a handler: the callback
+// runs on the SDK's goroutine, outside any recovery of the caller's, so
+// an unrecovered panic would end the whole program. It logs the panic
+// with its stack at level Error (to Config.Logger, else slog.Default(),
+// since a lost panic must not go unseen) and hands it to
+// Config.OnCallbackPanic.
+func (c *Client) recoverCallback() {
+	v := recover()
+	if v == nil {
+		return
+	}
+	p := &future.PanicError{Value: v, Stack: debug.Stack()}
+	log := slog.Default()
+	var hook func(*future.PanicError)
+	if c != nil {
+		if c.cfg.Logger != nil {
+			log = c.cfg.Logger
+		}
+		hook = c.cfg.OnCallbackPanic
+	}
+	log.Error("target: recovered a panic in a Callback or ErrCallback", "panic", v, "stack", string(p.Stack))
+	if hook != nil {
+		defer func() {
+			if v := recover(); v != nil {
+				log.Error("target: recovered a panic in Config.OnCallbackPanic", "panic", v, "stack", string(debug.Stack()))
+			}
+		}()
+		hook(p)
+	}
 }
 
 // call validates and prepares the request on the caller's goroutine, so that

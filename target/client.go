@@ -1,6 +1,7 @@
 package target
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -48,6 +49,9 @@ type Client struct {
 	// cluster is the edge cluster learned from the last answer that named
 	// one; nil until then.
 	cluster atomic.Pointer[string]
+
+	// notes is the queue through which notifications go.
+	notes *notifier
 
 	// od is the on-device decisioning, nil when not configured.
 	od *onDevice
@@ -102,6 +106,7 @@ func newClient(cfg Config) *Client {
 		c.transport = t
 		c.http = &http.Client{Transport: t, CheckRedirect: noRedirect}
 	}
+	c.notes = newNotifier(c)
 	return c
 }
 
@@ -132,27 +137,54 @@ func (c *Client) CloseIdleConnections() {
 // OnDeviceConfig.OnArtifactDownloadFailed).
 func (c *Client) Ready() *future.Future[struct{}] { return c.ready }
 
-// Close releases what the Client runs in the background: it stops the
-// artifact polling (waiting for a download in progress to end), waits for
-// the on-device decisions in flight (a geo lookup is bounded by
-// Config.Timeout), for their display notifications (each bounded by
-// Config.Timeout) and the OnNotificationsSent callbacks, then closes idle
-// connections as CloseIdleConnections does. When it returns, the Client has
-// no goroutine left of its own, apart from server-side calls still in
-// flight, whose futures settle as usual.
+// Close releases what the Client runs in the background, and delivers
+// what it was asked to: it stops the artifact polling (waiting for a
+// download in progress to end), waits for the on-device decisions in
+// flight (a geo lookup is bounded by Config.Timeout), then waits until
+// every notification accepted by SendNotifications and every display
+// notification of an on-device decision has been delivered or dropped
+// (see Client.SendNotifications), with their callbacks, then closes idle
+// connections as CloseIdleConnections does.
 //
-// Close may be called from the client's callbacks (OnArtifactDownloaded,
-// OnArtifactDownloadFailed, OnNotificationsSent). Called there it waits for
-// no callback, its own included (that would never end); the goroutine
-// running a callback then ends when the callback returns, and no artifact
-// callback starts after Close.
+// Close may be called from the client's on-device callbacks
+// (OnArtifactDownloaded, OnArtifactDownloadFailed, OnNotificationsSent).
+// Called there it marks the client closed and waits for nothing (what it
+// would wait for may be waiting for the callback); the notifications
+// already queued are still delivered, and no artifact callback starts
+// after Close. It must not be called from the callbacks of
+// SendNotifications or from NotificationsConfig.OnDropped, which run on
+// the notification queue's goroutines that Close waits for.
 //
-// After Close, on-device and hybrid calls fail with ErrClientClosed;
-// server-side calls and SendNotifications keep working, opening new
+// ctx bounds the wait for the notifications: when it ends first, the
+// requests in flight are aborted, the notifications left are dropped and
+// reported (NotificationsConfig.OnDropped and the log, with an error
+// wrapping ErrClientClosed), and Close returns an error wrapping ctx's
+// error. It returns nil when everything was delivered or dropped for its
+// own reasons. A nil ctx waits as long as the retries take. When Close
+// returns, the Client has no goroutine left of its own, apart from
+// GetOffers calls still in flight, whose futures settle as usual.
+//
+// After Close, on-device and hybrid calls and SendNotifications fail with
+// ErrClientClosed; server-side GetOffers calls keep working, opening new
 // connections. Close is safe to call more than once and concurrently.
-func (c *Client) Close() {
+func (c *Client) Close(ctx context.Context) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	inCallback := false
 	if c.od != nil {
-		c.od.Close()
+		// The decisions in flight queue their notifications before they
+		// end: the queue is closed after them.
+		inCallback = c.od.stop()
+	}
+	var err error
+	if inCallback {
+		c.notes.closeNoWait()
+	} else {
+		// Every notification, and its callbacks, has settled when this
+		// returns.
+		err = c.notes.close(ctx)
 	}
 	c.CloseIdleConnections()
+	return err
 }

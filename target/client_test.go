@@ -700,18 +700,19 @@ func TestGetAttributes(t *testing.T) {
 		"other": {Options: []target.Option{jsonOption(`{"on":false,"name":"x","n":10.0}`)}},
 	}}}
 	c, srv := setup(t, edge)
-	called := make(chan *target.Response, 2)
-	attrs, err := c.GetAttributes(t.Context(), []string{"flags", "other"}, target.GetOffersOptions{
-		Callback: func(r *target.Response) { called <- r },
+	called := make(chan *target.Attributes, 2)
+	attrs, err := c.GetAttributes(t.Context(), []string{"flags", "other"}, target.GetAttributesOptions{
+		Callback: func(a *target.Attributes) { called <- a },
 	}).Await(t.Context())
 	require.NoError(t, err)
-	assert.Same(t, attrs.Response, <-called)
+	assert.Same(t, attrs, <-called, "the Callback gets the Attributes")
 	assert.Empty(t, called)
 
 	sent := srv.Requests()[0].Delivery
 	require.Len(t, sent.Execute.Mboxes, 2)
 	assert.Equal(t, []string{"flags", "other"}, []string{sent.Execute.Mboxes[0].Name, sent.Execute.Mboxes[1].Name})
-	assert.NotEqual(t, sent.Execute.Mboxes[0].Index, sent.Execute.Mboxes[1].Index)
+	assert.Equal(t, []int{1, 2}, []int{sent.Execute.Mboxes[0].Index, sent.Execute.Mboxes[1].Index},
+		"added mboxes are numbered from 1, as Adobe's Node and Python SDKs number them")
 
 	assert.Equal(t, "red", attrs.GetString("flags", "color", "none"))
 	assert.EqualValues(t, 3, attrs.GetInt("flags", "size", -1), "later options win")
@@ -749,13 +750,13 @@ func TestGetAttributesExecuteOverPrefetch(t *testing.T) {
 	// last. The edge answers both with the same offer, so check the order
 	// through the request: nothing is added when the name is already there.
 	req := target.DeliveryRequest{Prefetch: &target.PrefetchRequest{Mboxes: []target.MboxRequest{{Name: "f"}}}}
-	attrs, err := c.GetAttributes(t.Context(), []string{"f"}, target.GetOffersOptions{Request: req}).Await(t.Context())
+	attrs, err := c.GetAttributes(t.Context(), []string{"f"}, target.GetAttributesOptions{Request: req}).Await(t.Context())
 	require.NoError(t, err)
 	sent := srv.Requests()[0].Delivery
 	assert.Nil(t, sent.Execute, "an mbox already prefetched is not added to execute")
 	assert.EqualValues(t, 1, attrs.GetInt("f", "a", 0))
 
-	_, err = c.GetAttributes(t.Context(), []string{""}, target.GetOffersOptions{}).Await(t.Context())
+	_, err = c.GetAttributes(t.Context(), []string{""}, target.GetAttributesOptions{}).Await(t.Context())
 	var oe *target.OptionError
 	require.ErrorAs(t, err, &oe)
 	assert.Equal(t, "mboxNames[0]", oe.Field)
@@ -767,7 +768,8 @@ func TestGetAttributesExecuteOverPrefetch(t *testing.T) {
 func TestParallelCallsReuseConnections(t *testing.T) {
 	t.Parallel()
 	c, srv := setup(t, targettest.Config{NoCluster: true, Latency: targettest.Latency{Fixed: 5 * time.Millisecond}}, func(cfg *target.Config) {
-		cfg.HTTPClient = nil // the client's own transport is under test
+		cfg.HTTPClient = nil      // the client's own transport is under test
+		cfg.Timeout = time.Minute // connections are under test, not time: a loaded machine must not fail it
 	})
 	const parallel, rounds = 100, 3
 	for range rounds {
@@ -822,7 +824,7 @@ func TestAttributesMergeOrder(t *testing.T) {
 		    {"type":"json","content":"not an object"},
 		    {"type":"html","content":"<p>"}]}]}}`)
 	})
-	attrs, err := c.GetAttributes(t.Context(), []string{"f"}, target.GetOffersOptions{}).Await(t.Context())
+	attrs, err := c.GetAttributes(t.Context(), []string{"f"}, target.GetAttributesOptions{}).Await(t.Context())
 	require.NoError(t, err)
 	assert.Equal(t, map[string]any{"a": "execute-2", "b": "execute-1", "c": "prefetch"}, attrs.AsMap("f"))
 }
@@ -864,7 +866,7 @@ func TestErrorPathsOfEveryCall(t *testing.T) {
 			return err
 		},
 		"GetAttributes": func(c *target.Client, ctx context.Context, onErr func(error)) error {
-			_, err := c.GetAttributes(ctx, []string{"flags"}, target.GetOffersOptions{ErrCallback: onErr}).Await(ctx)
+			_, err := c.GetAttributes(ctx, []string{"flags"}, target.GetAttributesOptions{ErrCallback: onErr}).Await(ctx)
 			return err
 		},
 	}
@@ -876,7 +878,8 @@ func TestErrorPathsOfEveryCall(t *testing.T) {
 		for fname, fault := range faults {
 			t.Run(name+"/"+fname, func(t *testing.T) {
 				t.Parallel()
-				c, srv := setup(t, targettest.Config{Offers: offers})
+				// One attempt for notifications too, which retry by default.
+				c, srv := setup(t, targettest.Config{Offers: offers}, func(cfg *target.Config) { cfg.Notifications.MaxAttempts = 1 })
 				srv.ForceFault(fault, 1)
 				got := make(chan error, 2)
 				err := call(c, t.Context(), func(err error) { got <- err })

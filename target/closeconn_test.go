@@ -1,6 +1,7 @@
 package target_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -32,7 +33,7 @@ func TestCloseLeavesNoConnection(t *testing.T) {
 		require.NoError(t, err)
 		_, err = c.GetOffers(t.Context(), target.GetOffersOptions{Request: heroRequest("gold")}).Await(t.Context())
 		require.NoError(t, err)
-		c.Close()
+		c.Close(context.Background())
 		require.NoError(t, <-sent)
 		// The edge's own connection goroutines end when the client's
 		// connection closes; goleak retries for a while.
@@ -59,7 +60,7 @@ func TestCloseDuringServerSideCall(t *testing.T) {
 		require.NoError(t, err)
 		f := c.GetOffers(t.Context(), target.GetOffersOptions{Request: heroRequest("x")})
 		<-entered
-		c.Close()
+		c.Close(context.Background())
 		release <- struct{}{}
 		_, err = f.Await(t.Context())
 		require.NoError(t, err)

@@ -147,7 +147,7 @@ func (c *Client) NewCoalescer(opts CoalesceOptions) (*Coalescer, error) {
 // measures about 50 allocations per call coalesced, 270 separate.
 func (k *Coalescer) GetOffers(ctx context.Context, opts GetOffersOptions) *future.Future[*Response] {
 	if k == nil || k.c == nil {
-		return withCallbacks(future.Rejected[*Response](ErrNoClient), opts.Callback, opts.ErrCallback)
+		return withCallbacks(nil, future.Rejected[*Response](ErrNoClient), opts.Callback, opts.ErrCallback)
 	}
 	call, key, ok := k.c.coalescible(ctx, opts)
 	if !ok {
@@ -159,7 +159,7 @@ func (k *Coalescer) GetOffers(ctx context.Context, opts GetOffersOptions) *futur
 	// request when nobody is left); after f settled otherwise, src has too
 	// and this does nothing.
 	f.OnError(func(error) { src.Cancel() })
-	return withCallbacks(f, opts.Callback, opts.ErrCallback)
+	return withCallbacks(k.c, f, opts.Callback, opts.ErrCallback)
 }
 
 // Flush sends the open batches now instead of at the end of their

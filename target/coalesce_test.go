@@ -268,7 +268,7 @@ func TestCoalescerSendsAlone(t *testing.T) {
 			c, srv := setup(t, targettest.Config{Offers: offers}, func(cfg *target.Config) {
 				cfg.OnDevice.ArtifactPayload = []byte(`{"version":"1.0.0","rules":{"mboxes":{},"views":{}}}`)
 			})
-			t.Cleanup(c.Close)
+			t.Cleanup(func() { assert.NoError(t, c.Close(context.Background())) })
 			k := newCoalescer(t, c, target.CoalesceOptions{}) // an hour's window, never flushed
 			f1, f2 := k.GetOffers(t.Context(), tt.opts), k.GetOffers(t.Context(), tt.opts)
 			_, err := f1.Await(t.Context())

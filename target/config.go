@@ -53,6 +53,15 @@ type Config struct {
 	// Transport, Jar and Timeout apply, and the caller's value is not
 	// changed. Bring one for proxies, tracing or custom TLS.
 	HTTPClient *http.Client
+	// WrapTransport, when set, wraps the transport the Client makes (the
+	// tuned, keep-alive pool described at HTTPClient) in a RoundTripper of
+	// the caller's: for tracing (otelhttp.NewTransport), metrics or
+	// headers, without giving up the pool. Wrapping http.DefaultTransport
+	// in an HTTPClient instead keeps net/http's two idle connections per
+	// host, so each burst of parallel calls dials again. It is called once,
+	// by NewClient, and must not return nil. It cannot be combined with
+	// HTTPClient: wrap that client's own transport instead.
+	WrapTransport func(http.RoundTripper) http.RoundTripper
 	// Logger receives debug records of requests and responses with cookies
 	// and tokens redacted. Nil discards them.
 	Logger *slog.Logger
@@ -84,6 +93,20 @@ type Config struct {
 	// serve the calls that ask for OnDevice or Hybrid themselves. Without
 	// it such calls fail with ErrOnDeviceUnavailable.
 	OnDevice OnDeviceConfig
+	// Cookies say how [Client.SetCookies] and [Visitor.SetCookies] write
+	// the mbox and mboxEdgeCluster cookies to a net/http response: Secure,
+	// SameSite and Domain (see CookieOptions).
+	Cookies CookieOptions
+	// Notifications configures the queue that delivers notifications:
+	// its bound, batching, retries and the report of what it drops (see
+	// Client.SendNotifications).
+	Notifications NotificationsConfig
+	// OnCallbackPanic, when set, is called with every panic recovered from
+	// the Callback and ErrCallback options of a call, with its value and
+	// stack, after it was logged; for a metric or an alert. It runs on the
+	// goroutine of the callback that panicked; a panic in it is recovered
+	// and logged too.
+	OnCallbackPanic func(*future.PanicError)
 }
 
 // RetryPolicy says when and how often a failed attempt is repeated. Only
@@ -141,6 +164,14 @@ func NewClient(cfg Config) (*Client, error) {
 		return nil, err
 	}
 	c := newClient(cfg)
+	if cfg.WrapTransport != nil {
+		rt := cfg.WrapTransport(c.transport)
+		if rt == nil {
+			c.transport.CloseIdleConnections()
+			return nil, &ConfigError{Field: "WrapTransport", Reason: "returned a nil RoundTripper"}
+		}
+		c.http.Transport = rt // the Client made c.http: no one else holds it
+	}
 	c.ready = future.Resolved(struct{}{})
 	if cfg.wantsOnDevice() {
 		od, err := newOnDevice(c, cfg.OnDevice)
@@ -195,6 +226,18 @@ func (cfg *Config) validate() error {
 	}
 	if err := validDecisioningMethod(cfg.DecisioningMethod); err != nil {
 		return bad("DecisioningMethod", "%v", err)
+	}
+	if err := cfg.Notifications.validate(); err != nil {
+		return err
+	}
+	if cfg.WrapTransport != nil && cfg.HTTPClient != nil {
+		return bad("WrapTransport", "cannot be combined with HTTPClient: wrap that client's transport instead")
+	}
+	switch ss := cfg.Cookies.SameSite; {
+	case ss < 0 || ss > http.SameSiteNoneMode:
+		return bad("Cookies.SameSite", "%d is not an http.SameSite mode", ss)
+	case strings.ContainsAny(cfg.Cookies.Domain, " \t\r\n;,\"/:"):
+		return bad("Cookies.Domain", "%q is not a cookie domain", cfg.Cookies.Domain)
 	}
 	if cfg.ServerDomain != "" {
 		if err := validHostPort(cfg.ServerDomain); err != nil {

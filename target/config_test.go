@@ -1,6 +1,7 @@
 package target_test
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -79,7 +80,7 @@ func TestNewClientValidation(t *testing.T) {
 			if tt.field == "" {
 				require.NoError(t, err)
 				require.NotNil(t, c)
-				c.Close()
+				_ = c.Close(context.Background())
 				return
 			}
 			require.Error(t, err)

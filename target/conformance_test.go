@@ -1,6 +1,7 @@
 package target_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -162,7 +163,7 @@ func runThroughClient(t *testing.T, dir string, suite *conformanceSuite, id stri
 	}
 	c, err := target.NewClient(clientCfg)
 	require.NoError(t, err)
-	t.Cleanup(c.Close)
+	t.Cleanup(func() { assert.NoError(t, c.Close(context.Background())) })
 	if cfg.Now != nil {
 		target.SetOnDeviceClock(c, cfg.Now)
 	}

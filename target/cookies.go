@@ -25,9 +25,9 @@ const (
 // A Cookie is a cookie a call asks the caller to set on its response to the
 // visitor's browser: Set-Cookie: {Name}={Value}; Max-Age={MaxAge}.
 type Cookie struct {
-	Name   string
-	Value  string
-	MaxAge int // seconds
+	Name   string `json:"name"`
+	Value  string `json:"value"`
+	MaxAge int    `json:"maxAge"` // seconds
 }
 
 // cookieEntry is one "name#value#expires" part of the mbox cookie.

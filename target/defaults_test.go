@@ -1,6 +1,7 @@
 package target_test
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"net/http"
@@ -32,7 +33,7 @@ func TestOwnTransportNegotiatesHTTP2(t *testing.T) {
 			cfg.HTTPClient = nil
 			c, err := target.NewClient(cfg)
 			require.NoError(t, err)
-			t.Cleanup(c.Close)
+			t.Cleanup(func() { _ = c.Close(context.Background()) })
 			tr := target.OwnTransport(c)
 			require.NotNil(t, tr)
 			pool := x509.NewCertPool()

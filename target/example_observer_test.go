@@ -36,7 +36,7 @@ func ExampleObserver() {
 	if err != nil {
 		panic(err)
 	}
-	defer client.Close()
+	defer client.Close(context.Background())
 
 	edge.ForceFault(targettest.FaultServerError, 1) // the first answer is a 503
 	ctx := context.Background()

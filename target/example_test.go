@@ -122,7 +122,7 @@ func ExampleClient_GetAttributes() {
 	}
 
 	ctx := context.Background()
-	attrs, err := client.GetAttributes(ctx, []string{"features"}, target.GetOffersOptions{}).Await(ctx)
+	attrs, err := client.GetAttributes(ctx, []string{"features"}, target.GetAttributesOptions{}).Await(ctx)
 	if err != nil {
 		panic(err)
 	}
@@ -237,7 +237,7 @@ func ExampleClient_GetOffers_onDevice() {
 	if err != nil {
 		panic(err)
 	}
-	defer client.Close()
+	defer func() { _ = client.Close(context.Background()) }()
 
 	ctx := context.Background()
 	if _, err := client.Ready().Await(ctx); err != nil { // at once with a payload
@@ -279,7 +279,7 @@ func Example_errors() {
 	if err != nil {
 		panic(err)
 	}
-	defer client.Close()
+	defer func() { _ = client.Close(context.Background()) }()
 
 	explain := func(err error) string {
 		var (
@@ -328,7 +328,7 @@ func Example_errors() {
 	if err != nil {
 		panic(err)
 	}
-	defer slowClient.Close()
+	defer func() { _ = slowClient.Close(context.Background()) }()
 	fmt.Println(explain(call(slowClient, "req-5")))
 	// Output:
 	// fix the call: Request.RequestID

@@ -93,33 +93,6 @@ var keptDifferences = []keptDifference{
 		},
 	},
 	{
-		name: "getAttributes mbox indexes",
-		reason: "for a request without execute mboxes, the Node SDK numbers the mboxes getAttributes adds from 1 " +
-			"(one past a highest index it takes as 0), the Go client from 0; indexes only pair each mbox with its " +
-			"response and both are unique",
-		apply: func(c wireCase, goReq, nodeReq *wireRequest) bool {
-			if c.call != "getAttributes" {
-				return false
-			}
-			gm := mboxList(goReq.Body, "execute")
-			nm := mboxList(nodeReq.Body, "execute")
-			if len(gm) == 0 || len(gm) != len(nm) {
-				return false
-			}
-			for i := range gm {
-				gi, _ := gm[i]["index"].(float64)
-				ni, _ := nm[i]["index"].(float64)
-				if gm[i]["name"] != nm[i]["name"] || ni != gi+1 {
-					return false
-				}
-			}
-			for i := range nm {
-				nm[i]["index"] = gm[i]["index"]
-			}
-			return true
-		},
-	},
-	{
 		name: "experienceCloud.analytics.supplementalDataId with client-side logging",
 		reason: "the Node SDK generates a supplemental data id whatever the logging; the Go client generates one " +
 			"only for server-side logging, where the edge forwards the hit to Analytics itself: with client-side " +
@@ -491,7 +464,10 @@ func goCall(t *testing.T, client *target.Client, c wireCase) envelope {
 		resp, err = client.GetOffers(ctx, opts).Await(ctx)
 	case "getAttributes":
 		var a *target.Attributes
-		a, err = client.GetAttributes(ctx, c.mboxNames, opts).Await(ctx)
+		a, err = client.GetAttributes(ctx, c.mboxNames, target.GetAttributesOptions{
+			Request: req, SessionID: c.sessionID, TargetCookie: c.targetCookie,
+			TargetLocationHint: c.locationHint, CustomerIDs: c.customerIDs,
+		}).Await(ctx)
 		if err == nil {
 			resp = a.Response
 			attrs = json.RawMessage(mustJSON(t, a.All()))
@@ -648,19 +624,6 @@ func normalizeWire(t *testing.T, c wireCase, r targettest.RecordedRequest, who s
 		}
 	}
 	return w
-}
-
-// mboxList returns the mboxes of body's execute or prefetch part.
-func mboxList(body map[string]any, part string) []map[string]any {
-	p, _ := body[part].(map[string]any)
-	list, _ := p["mboxes"].([]any)
-	out := make([]map[string]any, 0, len(list))
-	for _, m := range list {
-		if mm, ok := m.(map[string]any); ok {
-			out = append(out, mm)
-		}
-	}
-	return out
 }
 
 // dropNodeOnly deletes key from the Node object when the Go object, present

@@ -164,7 +164,7 @@ func TestObserverOnDeviceCall(t *testing.T) {
 	r, err := s.c.GetOffers(t.Context(), target.GetOffersOptions{Request: req}).Await(t.Context())
 	require.NoError(t, err)
 	require.NoError(t, s.notification(t).err)
-	s.c.Close()
+	s.c.Close(context.Background())
 
 	require.Len(t, rec.decisions, 1)
 	d := rec.decisions[0]
@@ -220,13 +220,13 @@ func TestObserverFailedCalls(t *testing.T) {
 			},
 		}
 	})
-	t.Cleanup(c.Close)
+	t.Cleanup(func() { _ = c.Close(context.Background()) })
 	_, err := c.GetOffers(t.Context(), target.GetOffersOptions{Request: offersRequest("hero"), SessionID: "bad session"}).Await(t.Context())
 	require.ErrorIs(t, err, target.ErrInvalidOption)
 	_, err = c.GetOffers(t.Context(), target.GetOffersOptions{Request: offersRequest("hero"), DecisioningMethod: target.OnDevice}).Await(t.Context())
 	require.ErrorIs(t, err, target.ErrArtifactNotReady)
 	<-failed // the first download's event is in
-	c.Close()
+	c.Close(context.Background())
 	_, err = c.GetOffers(t.Context(), target.GetOffersOptions{Request: offersRequest("hero"), DecisioningMethod: target.OnDevice}).Await(t.Context())
 	require.ErrorIs(t, err, target.ErrClientClosed)
 
@@ -279,10 +279,10 @@ func TestObserverArtifactDownloads(t *testing.T) {
 	cfg.OnDevice = target.OnDeviceConfig{ArtifactLocation: edge.ArtifactURL(), PollingInterval: -1}
 	c, err := target.NewClient(cfg)
 	require.NoError(t, err)
-	t.Cleanup(c.Close)
+	t.Cleanup(func() { _ = c.Close(context.Background()) })
 	_, err = c.Ready().Await(t.Context())
 	require.NoError(t, err)
-	c.Close()
+	c.Close(context.Background())
 	require.Len(t, rec.artifacts, 1)
 	a := rec.artifacts[0]
 	assert.Equal(t, targettest.DefaultClient, a.Client)

@@ -44,11 +44,13 @@ type OnDeviceConfig struct {
 	// polling goroutine. It may call Client.Close.
 	OnArtifactDownloadFailed func(location string, err error)
 	// OnNotificationsSent, when set, is called when the display
-	// notifications of an on-device decision have been sent, with the
-	// edge's answer or the error; failures are logged as well. It runs on
-	// the goroutine of that SendNotifications call. Client.Close waits for
-	// it, unless Close is called from a callback (this one included, which
-	// may call Close).
+	// notifications of an on-device decision have been delivered, with the
+	// edge's answer, or dropped, with the error (after the retries of
+	// Config.Notifications); failures are logged as well. It runs on the
+	// notification queue's goroutine (the deciding one, with
+	// ErrClientClosed, when Close came before the notifications could be
+	// queued). Client.Close waits for it, unless Close is called from a
+	// callback (this one included, which may call Close).
 	OnNotificationsSent func(*Response, error)
 }
 

@@ -2,6 +2,7 @@ package target_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -81,7 +82,7 @@ func BenchmarkOnDeviceGetOffers(b *testing.B) {
 	cfg.OnDevice.ArtifactPayload = artifact
 	c, err := target.NewClient(cfg)
 	require.NoError(b, err)
-	defer c.Close()
+	defer func() { _ = c.Close(context.Background()) }()
 	req := target.DeliveryRequest{
 		ID:       &target.VisitorID{TntID: "338e3c1e51f7416a8e1ccba4f81acea0.28_0"},
 		Context:  &target.Context{Channel: target.ChannelWeb, Geo: &target.Geo{City: "SAN FRANCISCO"}, Address: &target.Address{URL: "https://www.example.com/"}},
@@ -158,7 +159,7 @@ func BenchmarkOnDeviceVsNode(b *testing.B) {
 				DecisioningMethod: target.OnDevice, OnDevice: target.OnDeviceConfig{ArtifactPayload: artifact},
 			})
 			require.NoError(b, err)
-			defer c.Close()
+			defer func() { _ = c.Close(context.Background()) }()
 			var req target.DeliveryRequest
 			require.NoError(b, json.Unmarshal(compact.Bytes(), &req))
 			opts := target.GetOffersOptions{Request: req, SessionID: "bench"}

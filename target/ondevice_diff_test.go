@@ -552,7 +552,7 @@ func tryGoDecider(t *testing.T, artifact []byte) (*goDecider, error) {
 	if err != nil {
 		return nil, err
 	}
-	t.Cleanup(c.Close)
+	t.Cleanup(func() { _ = c.Close(context.Background()) })
 	_, err = c.Ready().Await(t.Context())
 	require.NoError(t, err)
 	return &goDecider{c: c, tr: tr}, nil

@@ -19,7 +19,8 @@ import (
 // answer the whole request and asks the edge otherwise, and also while the
 // first artifact is not loaded yet. Notifications are always sent to the
 // edge: an on-device execute decision reports its impressions with one
-// SendNotifications call, started without making the caller wait.
+// SendNotifications call, through the client's notification queue,
+// without making the caller wait.
 
 // onDevice is a Client's on-device decisioning: the engine, what it
 // reports to, and the work in flight that Close waits for.
@@ -29,12 +30,9 @@ type onDevice struct {
 
 	closed atomic.Bool // set under mu, read without it on every call
 	mu     sync.Mutex  // orders begin against Close
-	// work counts on-device decisions and their notification requests in
-	// flight; notifying counts OnNotificationsSent callbacks, each added
-	// before the work it follows is done, so that once work.Wait returns
-	// no Add of notifying can race with its Wait.
-	work      sync.WaitGroup
-	notifying sync.WaitGroup
+	// work counts the on-device decisions in flight; their notifications
+	// are the notification queue's, which Close flushes after work.Wait.
+	work sync.WaitGroup
 }
 
 // newOnDevice starts on-device decisioning for a client configured with
@@ -65,21 +63,22 @@ func (od *onDevice) callbacks() *callbackSet { return od.engine.artifacts.callba
 // Ready settles when the first artifact is in use.
 func (od *onDevice) Ready() *future.Future[struct{}] { return od.engine.artifacts.Ready() }
 
-// Close stops polling for new artifacts and waits for the decisions in
-// flight (a geo lookup is bounded by Config.Timeout), their notification
-// requests and the OnNotificationsSent callbacks. Called from a callback,
-// it waits for no callback: not for itself, and not for another that may
-// be waiting for it. Later decisions fail with ErrClientClosed.
-func (od *onDevice) Close() {
+// stop stops polling for new artifacts and, unless it is called from one
+// of the client's callbacks, waits for the decisions in flight (a geo
+// lookup is bounded by Config.Timeout), which queue their notifications
+// before they end. Later decisions fail with ErrClientClosed. It reports
+// whether it was called from a callback: Client.Close then waits for
+// nothing, since the callback may be what the rest waits for.
+func (od *onDevice) stop() (inCallback bool) {
 	od.mu.Lock()
 	od.closed.Store(true)
 	od.mu.Unlock()
-	inCallback := od.callbacks().current()
+	inCallback = od.callbacks().current()
 	od.engine.Close()
-	od.work.Wait()
 	if !inCallback {
-		od.notifying.Wait()
+		od.work.Wait()
 	}
+	return inCallback
 }
 
 // begin counts a decision in, unless Close has begun: Close must not start
@@ -215,13 +214,15 @@ func (c *Client) report(ctx context.Context, od *onDevice, p *prepared, d *ondev
 		}
 		return 0, nil
 	}
-	// The decision is counted in work until it returns, so this Add is
-	// never from zero while Close waits.
-	od.work.Add(1)
 	count := len(n.Notifications)
 	c.notified(ctx, NotificationsQueued, count, nil)
 	// The notification belongs to the decision, not to the caller's
 	// context: it must go out even when the caller's request has ended.
+	// It goes through the notification queue, which Close flushes after
+	// the decisions in flight (this one included) have ended; its
+	// callback below runs on the goroutine that settles it, a goroutine
+	// of the queue or this one, before that goroutine ends, so Close's
+	// waits cover it.
 	ctx = context.WithoutCancel(ctx)
 	f := c.SendNotifications(ctx, SendNotificationsOptions{
 		Request:            *n,
@@ -230,9 +231,6 @@ func (c *Client) report(ctx context.Context, od *onDevice, p *prepared, d *ondev
 	})
 	return count, func() {
 		f.OnComplete(func(r *Response, err error) {
-			od.notifying.Add(1)
-			defer od.notifying.Done() // even if the callback panics: Close waits for it
-			od.work.Done()
 			if err != nil {
 				c.log.Warn("target: on-device display notifications failed", "requestId", d.Request.RequestID, "error", err)
 				c.notified(ctx, NotificationsDropped, count, err)

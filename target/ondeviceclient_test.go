@@ -2,6 +2,7 @@ package target_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -100,7 +101,7 @@ func setupOnDevice(t *testing.T, ecfg targettest.Config, edit ...func(*target.Co
 	c, err := target.NewClient(cfg)
 	require.NoError(t, err)
 	s.c = c
-	t.Cleanup(c.Close)
+	t.Cleanup(func() { assert.NoError(t, c.Close(context.Background())) })
 	return s
 }
 
@@ -170,7 +171,8 @@ func TestOnDeviceGetOffersDecidesLocallyAndNotifies(t *testing.T) {
 
 func TestOnDeviceNotificationFailureIsObservable(t *testing.T) {
 	t.Parallel()
-	s := setupOnDevice(t, targettest.Config{})
+	// One attempt: a transient failure would be retried otherwise.
+	s := setupOnDevice(t, targettest.Config{}, func(cfg *target.Config) { cfg.Notifications.MaxAttempts = 1 })
 	s.edge.ForceFault(targettest.FaultServerError, 1)
 	r, err := s.c.GetOffers(t.Context(), target.GetOffersOptions{Request: heroRequest("gold")}).Await(t.Context())
 	require.NoError(t, err, "the decision does not depend on the notification")
@@ -180,6 +182,7 @@ func TestOnDeviceNotificationFailureIsObservable(t *testing.T) {
 	var apiErr *target.APIError
 	require.ErrorAs(t, n.err, &apiErr)
 	assert.Equal(t, http.StatusServiceUnavailable, apiErr.Status)
+	assert.Contains(t, s.log.String(), "notifications dropped")
 	assert.Contains(t, s.log.String(), "on-device display notifications failed")
 	assert.Contains(t, s.log.String(), r.Request.RequestID)
 }
@@ -245,7 +248,7 @@ func downloading(t *testing.T, method target.DecisioningMethod, edit ...func(*ta
 	}
 	c, err := target.NewClient(cfg)
 	require.NoError(t, err)
-	t.Cleanup(c.Close)
+	t.Cleanup(func() { assert.NoError(t, c.Close(context.Background())) })
 	return c, edge, sync.OnceFunc(func() { close(gate) })
 }
 
@@ -285,7 +288,7 @@ func TestPerCallDecisioningMethod(t *testing.T) {
 		}
 		c, err := target.NewClient(cfg)
 		require.NoError(t, err)
-		t.Cleanup(c.Close)
+		t.Cleanup(func() { assert.NoError(t, c.Close(context.Background())) })
 		return c
 	}
 	req := target.DeliveryRequest{Prefetch: &target.PrefetchRequest{Mboxes: []target.MboxRequest{{Name: "hero"}}}}
@@ -327,7 +330,7 @@ func TestReady(t *testing.T) {
 		t.Parallel()
 		c, err := target.NewClient(target.Config{Client: "acme", OrganizationID: "org@AdobeOrg"})
 		require.NoError(t, err)
-		defer c.Close()
+		defer func() { _ = c.Close(context.Background()) }()
 		_, err = c.Ready().Peek()
 		require.NoError(t, err, "ready at once")
 		assert.Same(t, c.Ready(), c.Ready(), "the same future on every call")
@@ -352,7 +355,7 @@ func TestReady(t *testing.T) {
 	t.Run("closed first", func(t *testing.T) {
 		t.Parallel()
 		c, _, _ := downloading(t, target.OnDevice)
-		c.Close()
+		_ = c.Close(context.Background())
 		_, err := c.Ready().Await(t.Context())
 		require.ErrorIs(t, err, target.ErrProviderClosed)
 	})
@@ -361,8 +364,8 @@ func TestReady(t *testing.T) {
 func TestAfterCloseOnDeviceCallsFail(t *testing.T) {
 	t.Parallel()
 	s := setupOnDevice(t, targettest.Config{})
-	s.c.Close()
-	s.c.Close() // twice is fine
+	_ = s.c.Close(context.Background())
+	_ = s.c.Close(context.Background()) // twice is fine
 	_, err := s.c.GetOffers(t.Context(), target.GetOffersOptions{Request: heroRequest("gold")}).Peek()
 	require.ErrorIs(t, err, target.ErrClientClosed)
 	r, err := s.c.GetOffers(t.Context(), target.GetOffersOptions{Request: heroRequest("gold"), DecisioningMethod: target.ServerSide}).Await(t.Context())
@@ -388,7 +391,7 @@ func TestCloseLeavesNoGoroutine(t *testing.T) {
 	_, err = c.GetOffers(t.Context(), target.GetOffersOptions{Request: heroRequest("gold"), DecisioningMethod: target.ServerSide}).Await(t.Context())
 	require.NoError(t, err)
 
-	c.Close() // waits for the notification in flight
+	_ = c.Close(context.Background()) // waits for the notification in flight
 	select {
 	case err := <-sent:
 		require.NoError(t, err)
@@ -421,7 +424,7 @@ func TestOnDeviceGetAttributes(t *testing.T) {
 	req := target.DeliveryRequest{ID: &target.VisitorID{TntID: "v"}, Execute: &target.ExecuteRequest{Mboxes: []target.MboxRequest{{
 		Name: "hero", RequestDetails: target.RequestDetails{Parameters: map[string]string{"tier": "gold"}},
 	}}}}
-	f := s.c.GetAttributes(t.Context(), []string{"hero"}, target.GetOffersOptions{Request: req})
+	f := s.c.GetAttributes(t.Context(), []string{"hero"}, target.GetAttributesOptions{Request: req})
 	a, err := f.Peek()
 	require.NoError(t, err, "settled on return")
 	assert.Equal(t, target.OnDevice, a.Response.Meta.DecisioningMethod)

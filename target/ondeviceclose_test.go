@@ -85,7 +85,7 @@ func TestArtifactErrorsRedactLocation(t *testing.T) {
 			})
 			require.NoError(t, err)
 			f := within(t, failed, "the download failure")
-			c.Close()
+			_ = c.Close(context.Background())
 			if tt.status != 0 {
 				var de *target.ArtifactDownloadError
 				require.ErrorAs(t, f.err, &de)
@@ -127,7 +127,7 @@ func TestCloseFromArtifactCallbacks(t *testing.T) {
 			closed := make(chan struct{})
 			closeFromCallback := func() {
 				c := <-clients
-				c.Close()
+				_ = c.Close(context.Background())
 				close(closed)
 			}
 			od := target.OnDeviceConfig{ArtifactLocation: artifacts.URL + "/rules.json"}
@@ -140,7 +140,7 @@ func TestCloseFromArtifactCallbacks(t *testing.T) {
 			require.NoError(t, err)
 			clients <- c
 			within(t, closed, "Close from the callback")
-			c.Close() // and again from outside: it waits for the polling goroutine
+			_ = c.Close(context.Background()) // and again from outside: it waits for the polling goroutine
 			_, err = c.GetOffers(t.Context(), target.GetOffersOptions{Request: heroRequest("gold")}).Peek()
 			require.ErrorIs(t, err, target.ErrClientClosed)
 		})
@@ -155,7 +155,7 @@ func TestCloseFromNotificationCallback(t *testing.T) {
 	closed := make(chan error, 1)
 	s := setupOnDevice(t, targettest.Config{}, func(cfg *target.Config) {
 		cfg.OnDevice.OnNotificationsSent = func(_ *target.Response, err error) {
-			(<-clients).Close()
+			_ = (<-clients).Close(context.Background())
 			closed <- err
 		}
 	})
@@ -212,7 +212,7 @@ func TestCloseWaitsForOnDeviceCallsInFlight(t *testing.T) {
 		f := c.GetOffers(t.Context(), target.GetOffersOptions{Request: req})
 		closed := make(chan struct{})
 		go func() {
-			c.Close()
+			_ = c.Close(context.Background())
 			close(closed)
 		}()
 		synctest.Wait() // the lookup is held, and Close is waiting or done
@@ -256,7 +256,7 @@ func TestCloseFromNotificationCallbackOnDecidingGoroutine(t *testing.T) {
 		cfg.OnDevice = target.OnDeviceConfig{
 			ArtifactPayload: []byte(artifact),
 			OnNotificationsSent: func(_ *target.Response, err error) {
-				(<-clients).Close()
+				(<-clients).Close(context.Background())
 				closed <- err
 			},
 		}
@@ -275,7 +275,7 @@ func TestCloseFromNotificationCallbackOnDecidingGoroutine(t *testing.T) {
 		} else {
 			require.NoError(t, err)
 		}
-		c.Close()
+		c.Close(context.Background())
 	}
 	nan := heroRequest("gold")
 	nan.Context = &target.Context{Channel: target.ChannelWeb, Screen: &target.Screen{PixelRatio: math.NaN()}}
@@ -336,7 +336,7 @@ func TestArtifactCallbackPanicOrGoexit(t *testing.T) {
 					c, err := target.NewClient(target.Config{Client: "acme", OrganizationID: "org", DecisioningMethod: target.OnDevice, OnDevice: od,
 						HTTPClient: &http.Client{Transport: inProcess{h}}, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 					require.NoError(t, err)
-					defer c.Close()
+					defer c.Close(context.Background())
 					require.Equal(t, 1, <-calls)
 					require.Equal(t, 2, <-calls, "polling went on after the first callback's %s", how)
 					if how == "panic" {

@@ -148,7 +148,7 @@ func TestGetAttributesCancelAbortsRequest(t *testing.T) {
 		c, err := target.NewClient(cfg)
 		require.NoError(t, err)
 		start := time.Now()
-		f := c.GetAttributes(t.Context(), []string{"flags"}, target.GetOffersOptions{})
+		f := c.GetAttributes(t.Context(), []string{"flags"}, target.GetAttributesOptions{})
 		synctest.Wait() // the edge is holding the request
 		assert.True(t, f.Cancel())
 		_, err = f.Await(t.Context())

@@ -48,15 +48,15 @@ var ErrResponseTooLarge = errors.New("target: response body too large")
 // reused. Phases describe the last attempt; Total and Attempts cover the
 // whole call, backoff included.
 type Timings struct {
-	DNS             time.Duration
-	Connect         time.Duration
-	TLS             time.Duration
-	TimeToFirstByte time.Duration // from the request written to the first response byte
-	Download        time.Duration // from the first response byte to the end of the body
-	Total           time.Duration
-	Attempts        int
-	ConnReused      bool
-	ResponseSize    int64
+	DNS             time.Duration `json:"dns"`
+	Connect         time.Duration `json:"connect"`
+	TLS             time.Duration `json:"tls"`
+	TimeToFirstByte time.Duration `json:"timeToFirstByte"` // from the request written to the first response byte
+	Download        time.Duration `json:"download"`        // from the first response byte to the end of the body
+	Total           time.Duration `json:"total"`
+	Attempts        int           `json:"attempts"`
+	ConnReused      bool          `json:"connReused"`
+	ResponseSize    int64         `json:"responseSize"`
 }
 
 // attemptTrace records one attempt's phases. httptrace hooks may run on the

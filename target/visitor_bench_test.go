@@ -1,6 +1,7 @@
 package target_test
 
 import (
+	"context"
 	"strconv"
 	"testing"
 	"time"
@@ -27,7 +28,7 @@ func BenchmarkIdentityOptions(b *testing.B) {
 	cfg.OnDevice = target.OnDeviceConfig{ArtifactPayload: []byte(testArtifact)}
 	c, err := target.NewClient(cfg)
 	require.NoError(b, err)
-	defer c.Close()
+	defer func() { _ = c.Close(context.Background()) }()
 	req := heroRequest("gold")
 	req.Execute, req.Prefetch = nil, &target.PrefetchRequest{Mboxes: req.Execute.Mboxes}
 	later := strconv.FormatInt(time.Now().Unix()+3600, 10)

@@ -1,6 +1,7 @@
 package target_test
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"math"
@@ -604,7 +605,7 @@ func TestFailedCallTakesNoSupplementalDataID(t *testing.T) {
 func TestClosedClientTakesNoSupplementalDataID(t *testing.T) {
 	t.Parallel()
 	s := setupOnDevice(t, targettest.Config{})
-	s.c.Close()
+	s.c.Close(context.Background())
 	page := target.NewSupplementalDataIDs()
 	_, err := s.c.GetOffers(t.Context(), target.GetOffersOptions{Request: heroRequest("gold"), SupplementalDataIDs: page, ConsumerID: "hero"}).Await(t.Context())
 	require.ErrorIs(t, err, target.ErrClientClosed)

@@ -173,7 +173,7 @@ func FuzzHeaderAndURLFields(f *testing.F) {
 			opts.Request.Context.Geo = &target.Geo{IPAddress: geoIP}
 		}
 		_, err = od.GetOffers(t.Context(), opts).Await(t.Context())
-		od.Close() // waits for the notification
+		od.Close(context.Background()) // waits for the notification
 		checkWire(t, err, rec, geoIP)
 	})
 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/target-go/sdk/future"
 	"github.com/target-go/sdk/target"
 )
 
@@ -35,6 +36,7 @@ func (a *app) routes() http.Handler {
 	mux.HandleFunc("GET /prefetchMboxes", a.prefetchMboxes)
 	mux.HandleFunc("GET /prefetchViews", a.prefetchViews)
 	mux.HandleFunc("GET /getAttributes", a.getAttributes)
+	mux.HandleFunc("GET /page", a.page)
 	mux.HandleFunc("POST /sendNotifications", a.sendNotifications)
 	return mux
 }
@@ -49,6 +51,7 @@ var indexPage = template.Must(template.New("index").Parse(`<!doctype html>
 <li><a href="/prefetchMboxes?mbox=hero,banner">/prefetchMboxes?mbox=hero,banner</a> (<a href="/prefetchMboxes?mbox=hero,banner&amp;async=true">async=true</a>: the callback style)</li>
 <li><a href="/prefetchViews">/prefetchViews</a> (<a href="/prefetchViews?view=home&amp;async=true">?view=home&amp;async=true</a>)</li>
 <li><a href="/getAttributes?mbox=flags">/getAttributes?mbox=flags</a></li>
+<li><a href="/page?mbox=hero,banner,flags">/page?mbox=hero,banner,flags</a>: one call per mbox, in parallel, for one visitor</li>
 <li>POST /sendNotifications with {"notifications": [...]}</li>
 </ul>
 <p>Target: {{.}}</p>
@@ -100,14 +103,69 @@ func (a *app) getAttributes(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, errors.New("the mbox query parameter is required, e.g. ?mbox=flags"))
 		return
 	}
-	opts := visitorOptions(r, target.DeliveryRequest{})
-	attrs, err := a.client.GetAttributes(r.Context(), names, opts).Await(r.Context())
+	v := a.client.NewVisitor(r)
+	attrs, err := v.GetAttributes(r.Context(), names, target.GetAttributesOptions{
+		Request: pageRequest(r, target.DeliveryRequest{}),
+	}).Await(r.Context())
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	setCookies(w, attrs.Response)
+	v.SetCookies(w)
 	writeJSON(w, http.StatusOK, map[string]any{"attributes": attrs.All()})
+}
+
+// page is what a real page handler looks like: independent parts of the
+// page ask for their own mboxes at once, one call each, and the flags come
+// as attributes. The calls go through one Visitor, so that a first-time
+// visitor gets one session, one tntId and one pair of cookies however many
+// calls the page makes; its first call establishes them and the others
+// start on its answer.
+func (a *app) page(w http.ResponseWriter, r *http.Request) {
+	names := list(r, "mbox")
+	if len(names) == 0 {
+		writeError(w, http.StatusBadRequest, errors.New("the mbox query parameter is required, e.g. ?mbox=hero,banner"))
+		return
+	}
+	ctx := r.Context()
+	v := a.client.NewVisitor(r)
+	parts := make([]*future.Future[*target.Response], len(names))
+	for i, name := range names {
+		parts[i] = v.GetOffers(ctx, target.GetOffersOptions{Request: pageRequest(r, target.DeliveryRequest{
+			Execute: &target.ExecuteRequest{Mboxes: []target.MboxRequest{{Name: name}}},
+		})})
+	}
+	flags := v.GetAttributes(ctx, []string{"flags"}, target.GetAttributesOptions{Request: pageRequest(r, target.DeliveryRequest{})})
+
+	content := map[string]any{}
+	for i, f := range parts {
+		res, err := f.Await(ctx)
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		// An mbox without an offer has no options: render the default
+		// (here null) instead of indexing Options[0].
+		c, err := target.MboxContent[any](res, names[i])
+		if err != nil && !errors.Is(err, target.ErrNoContent) {
+			a.fail(w, r, err)
+			return
+		}
+		content[names[i]] = c
+	}
+	attrs, err := flags.Await(ctx)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	v.SetCookies(w)
+	writeJSON(w, http.StatusOK, map[string]any{
+		"content":    content,
+		"theme":      attrs.GetString("flags", "theme", "light"),
+		"sessionId":  v.SessionID(),
+		"calls":      len(parts) + 1,
+		"attributes": attrs.All(),
+	})
 }
 
 // sendNotifications forwards the notifications of a JSON body,
@@ -122,17 +180,16 @@ func (a *app) sendNotifications(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, fmt.Errorf("the body must be {\"notifications\": [...]}: %w", err))
 		return
 	}
+	v := a.client.NewVisitor(r)
 	opts := target.SendNotificationsOptions{
-		Request:            target.DeliveryRequest{Notifications: body.Notifications},
-		TargetCookie:       cookie(r, target.MboxCookie),
-		TargetLocationHint: cookie(r, target.LocationHintCookie),
+		Request: target.DeliveryRequest{Notifications: body.Notifications},
 	}
-	resp, err := a.client.SendNotifications(r.Context(), opts).Await(r.Context())
+	resp, err := v.SendNotifications(r.Context(), opts).Await(r.Context())
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	setCookies(w, resp)
+	v.SetCookies(w)
 	writeJSON(w, http.StatusOK, result(resp))
 }
 
@@ -142,21 +199,22 @@ func (a *app) sendNotifications(w http.ResponseWriter, r *http.Request) {
 // awaits the future. Both give the same answer.
 func (a *app) offers(w http.ResponseWriter, r *http.Request, req target.DeliveryRequest) {
 	ctx := r.Context()
-	opts := visitorOptions(r, req)
+	v := a.client.NewVisitor(r)
+	opts := target.GetOffersOptions{Request: pageRequest(r, req)}
 	var (
 		resp *target.Response
 		err  error
 	)
 	if r.URL.Query().Get("async") == "true" {
-		resp, err = withCallbacks(ctx, a.client, opts)
+		resp, err = withCallbacks(ctx, v, opts)
 	} else {
-		resp, err = a.client.GetOffers(ctx, opts).Await(ctx)
+		resp, err = v.GetOffers(ctx, opts).Await(ctx)
 	}
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	setCookies(w, resp)
+	v.SetCookies(w)
 	writeJSON(w, http.StatusOK, result(resp))
 }
 
@@ -165,7 +223,7 @@ func (a *app) offers(w http.ResponseWriter, r *http.Request, req target.Delivery
 // ResponseWriter must not be used once the handler has returned (which it
 // does when the visitor goes away), so they hand the outcome over rather
 // than write the response themselves.
-func withCallbacks(ctx context.Context, c *target.Client, opts target.GetOffersOptions) (*target.Response, error) {
+func withCallbacks(ctx context.Context, v *target.Visitor, opts target.GetOffersOptions) (*target.Response, error) {
 	type result struct {
 		resp *target.Response
 		err  error
@@ -173,7 +231,7 @@ func withCallbacks(ctx context.Context, c *target.Client, opts target.GetOffersO
 	outcome := make(chan result, 1) // exactly one callback runs: it never blocks
 	opts.Callback = func(resp *target.Response) { outcome <- result{resp: resp} }
 	opts.ErrCallback = func(err error) { outcome <- result{err: err} }
-	c.GetOffers(ctx, opts)
+	v.GetOffers(ctx, opts)
 	select {
 	case o := <-outcome:
 		return o.resp, o.err
@@ -182,20 +240,15 @@ func withCallbacks(ctx context.Context, c *target.Client, opts target.GetOffersO
 	}
 }
 
-// visitorOptions returns the options of a call for the visitor of r: the
-// request, the cookies Target set on earlier answers, and what the browser
-// says about the page.
-func visitorOptions(r *http.Request, req target.DeliveryRequest) target.GetOffersOptions {
+// pageRequest returns req with what the browser says about the page: the
+// visitor's identity (cookies, session) comes from the target.Visitor.
+func pageRequest(r *http.Request, req target.DeliveryRequest) target.DeliveryRequest {
 	req.Context = &target.Context{
 		Channel:   target.ChannelWeb,
 		UserAgent: r.UserAgent(),
 		Address:   &target.Address{URL: pageURL(r), ReferringURL: r.Referer()},
 	}
-	return target.GetOffersOptions{
-		Request:            req,
-		TargetCookie:       cookie(r, target.MboxCookie),
-		TargetLocationHint: cookie(r, target.LocationHintCookie),
-	}
+	return req
 }
 
 func pageURL(r *http.Request) string {
@@ -233,30 +286,6 @@ func list(r *http.Request, key string) []string {
 		}
 	}
 	return out
-}
-
-func cookie(r *http.Request, name string) string {
-	c, err := r.Cookie(name)
-	if err != nil {
-		return ""
-	}
-	return c.Value
-}
-
-// setCookies sets the mbox and mboxEdgeCluster cookies a call returned, so
-// that the visitor's next request carries its session, its profile id and
-// the edge cluster that holds its profile. They are not HttpOnly: at.js and
-// the Web SDK read them in hybrid integrations.
-func setCookies(w http.ResponseWriter, resp *target.Response) {
-	for _, c := range []*target.Cookie{resp.TargetCookie, resp.TargetLocationHintCookie} {
-		if c == nil {
-			continue
-		}
-		http.SetCookie(w, &http.Cookie{
-			Name: c.Name, Value: c.Value, MaxAge: c.MaxAge,
-			Path: "/", SameSite: http.SameSiteLaxMode,
-		})
-	}
 }
 
 // result is the JSON answer of the offer and notification pages.

@@ -37,7 +37,7 @@ func setup(t *testing.T) *site {
 	t.Cleanup(edge.Close)
 	c, err := target.NewClient(edge.ClientConfig())
 	require.NoError(t, err)
-	t.Cleanup(c.Close)
+	t.Cleanup(func() { assert.NoError(t, c.Close(context.Background())) })
 	srv := httptest.NewServer((&app{client: c, log: slog.New(slog.DiscardHandler), edge: edge.URL}).routes())
 	t.Cleanup(srv.Close)
 	jar, err := cookiejar.New(nil)
@@ -125,6 +125,48 @@ func TestCookiesCarryTheVisitorAcrossRequests(t *testing.T) {
 	assert.Equal(t, jar[target.MboxCookie][:strings.Index(jar[target.MboxCookie], "|")],
 		s.cookies(t)[target.MboxCookie][:strings.Index(s.cookies(t)[target.MboxCookie], "|")],
 		"the session entry is the same")
+}
+
+// TestParallelPageForFirstTimeVisitor: a page that makes its calls in
+// parallel gives a first-time visitor one session, one tntId and one pair
+// of cookies; the next page carries them on every call.
+func TestParallelPageForFirstTimeVisitor(t *testing.T) {
+	t.Parallel()
+	s := setup(t)
+	v := s.get(t, "/page?mbox=hero,banner,nothing,hero2", http.StatusOK)
+	assert.Equal(t, "<h2>Winter sale: 20% off</h2>", at(t, v, "content", "hero"))
+	assert.Nil(t, at(t, v, "content", "nothing"), "an mbox without an offer renders its default")
+	assert.Equal(t, "dark", v["theme"])
+
+	reqs := s.edge.Requests()
+	require.Len(t, reqs, 5)
+	sid := reqs[0].Query.Get("sessionId")
+	assert.Equal(t, sid, v["sessionId"])
+	jar := s.cookies(t)
+	tnt := ""
+	for i, rec := range reqs {
+		assert.Equal(t, sid, rec.Query.Get("sessionId"), "request %d", i)
+		if i == 0 {
+			assert.Nil(t, rec.Delivery.ID, "the first call establishes the visitor")
+			continue
+		}
+		require.NotNil(t, rec.Delivery.ID, "request %d", i)
+		if tnt == "" {
+			tnt = rec.Delivery.ID.TntID
+		}
+		assert.Equal(t, tnt, rec.Delivery.ID.TntID, "request %d: one tntId", i)
+	}
+	assert.Contains(t, jar[target.MboxCookie], "session#"+sid+"#")
+	assert.Contains(t, jar[target.MboxCookie], "PC#"+tnt+"#")
+	assert.Equal(t, targettest.DefaultCluster, jar[target.LocationHintCookie])
+
+	// The second page: every call carries the identity at once.
+	s.get(t, "/page?mbox=hero,banner", http.StatusOK)
+	for i, rec := range s.edge.Requests()[5:] {
+		assert.Equal(t, sid, rec.Query.Get("sessionId"), "second page, request %d", i)
+		require.NotNil(t, rec.Delivery.ID, "second page, request %d", i)
+		assert.Equal(t, tnt, rec.Delivery.ID.TntID, "second page, request %d", i)
+	}
 }
 
 func TestPages(t *testing.T) {

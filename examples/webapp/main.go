@@ -1,7 +1,8 @@
 // Command webapp is a sample server that uses the Target SDK the way a
-// real integration does: one shared client, the visitor's mbox and
-// mboxEdgeCluster cookies read from each request and set on each answer,
-// and a page per kind of call.
+// real integration does: one shared client, a target.Visitor per incoming
+// request made from its mbox and mboxEdgeCluster cookies, every call of
+// the request made through it, and its one pair of cookies set on the
+// answer; and a page per kind of call.
 //
 //	go run ./examples/webapp                    # on a local edge, no account needed
 //	go run ./examples/webapp -client acme -org 0123@AdobeOrg
@@ -13,6 +14,7 @@
 //	GET  /prefetchMboxes?mbox=hero          prefetched mboxes, with event tokens
 //	GET  /prefetchViews[?view=home]         prefetched views (all without ?view)
 //	GET  /getAttributes?mbox=flags          the JSON offers of mboxes as attributes
+//	GET  /page?mbox=hero,banner             one call per mbox in parallel, plus the flags
 //	POST /sendNotifications                 {"notifications": [...]} as in the Delivery API
 //
 // The GET pages that call GetOffers take async=true to use the callback
@@ -101,7 +103,15 @@ func run(ctx context.Context, args []string, out io.Writer, ready func(addr stri
 	if err != nil {
 		return err
 	}
-	defer c.Close()
+	defer func() {
+		// After the server has stopped: deliver the notifications still
+		// queued, for at most a few seconds.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := c.Close(ctx); err != nil {
+			log.Warn("closing the Target client", "error", err)
+		}
+	}()
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {

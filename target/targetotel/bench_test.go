@@ -48,7 +48,7 @@ func BenchmarkObservedGetOffers(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			defer c.Close()
+			defer c.Close(context.Background())
 			req := mboxRequest("hero", "flags")
 			ctx, span := tp.Tracer("bench").Start(b.Context(), "handler")
 			defer span.End()

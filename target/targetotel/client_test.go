@@ -47,7 +47,7 @@ func setup(t *testing.T, tel *telemetry, ecfg targettest.Config, edit ...func(*t
 	}
 	c, err := target.NewClient(cfg)
 	require.NoError(t, err)
-	t.Cleanup(c.Close)
+	t.Cleanup(func() { _ = c.Close(context.Background()) })
 	_, err = c.Ready().Await(t.Context())
 	require.NoError(t, err)
 	return c, srv
@@ -120,7 +120,7 @@ func TestPageOfParallelCalls(t *testing.T) {
 		require.NotNil(t, r)
 	}
 	handler.End()
-	c.Close() // waits for the display notifications in flight
+	c.Close(context.Background()) // waits for the display notifications in flight
 
 	spans := tel.spans.Ended()
 	tr := newTree(spans)
@@ -287,7 +287,7 @@ func TestWithoutObserverNoTraceparent(t *testing.T) {
 	t.Cleanup(srv.Close)
 	c, err := target.NewClient(srv.ClientConfig())
 	require.NoError(t, err)
-	t.Cleanup(c.Close)
+	t.Cleanup(func() { _ = c.Close(context.Background()) })
 	ctx, span := tel.handlerSpan(t.Context())
 	_, err = c.GetOffers(ctx, target.GetOffersOptions{Request: mboxRequest("hero")}).Await(t.Context())
 	require.NoError(t, err)

@@ -42,7 +42,7 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	defer client.Close()
+	defer client.Close(context.Background())
 
 	ctx, handler := tp.Tracer("app").Start(context.Background(), "GET /home", trace.WithSpanKind(trace.SpanKindServer))
 	_, err = client.GetOffers(ctx, target.GetOffersOptions{Request: mboxRequest("hero")}).Await(ctx)

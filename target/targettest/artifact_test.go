@@ -34,7 +34,7 @@ func onDeviceClient(t *testing.T, srv *targettest.Server, method target.Decision
 	}
 	c, err := target.NewClient(cfg)
 	require.NoError(t, err)
-	t.Cleanup(c.Close)
+	t.Cleanup(func() { assert.NoError(t, c.Close(context.Background())) })
 	_, err = c.Ready().Await(t.Context())
 	require.NoError(t, err)
 	return c, notified
@@ -324,7 +324,7 @@ func TestArtifactRevalidation(t *testing.T) {
 		}
 		client, err := target.NewClient(cfg)
 		require.NoError(t, err)
-		defer client.Close()
+		defer func() { _ = client.Close(context.Background()) }()
 		_, err = client.Ready().Await(t.Context())
 		require.NoError(t, err)
 

@@ -1,0 +1,362 @@
+package target
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/target-go/sdk/future"
+)
+
+// Defaults for the zero fields of NotificationsConfig.
+const (
+	DefaultNotificationQueueSize   = 10000
+	DefaultNotificationBatch       = 50
+	DefaultNotificationMaxAttempts = 5
+	DefaultNotificationRetryFor    = 30 * time.Second
+)
+
+// notificationSenders bounds the requests the queue has in flight at once:
+// enough for the visitors of a busy server, few enough that a queue
+// draining after an outage does not open a connection per visitor.
+const notificationSenders = 16
+
+// ErrNotificationQueueFull is the error of a SendNotifications call whose
+// notifications do not fit in the queue (NotificationsConfig.QueueSize).
+var ErrNotificationQueueFull = errors.New("target: notification queue full")
+
+// NotificationsConfig configures the queue through which notifications
+// reach the edge (see Client.SendNotifications).
+type NotificationsConfig struct {
+	// QueueSize bounds the notifications accepted and not yet delivered or
+	// dropped, so that memory stays bounded while the edge is down. Zero
+	// means DefaultNotificationQueueSize; negative is an error.
+	QueueSize int
+	// MaxBatch is the most notifications one request carries: the
+	// notifications queued for one visitor go out together. Zero means
+	// DefaultNotificationBatch; negative is an error.
+	MaxBatch int
+	// MaxAttempts is the most attempts for one request, the first
+	// included; only network errors, 429 and 5xx answers are retried. Each
+	// attempt is bounded by Config.Timeout and makes the retries of
+	// Config.Retry, if any, itself.
+	// Zero means DefaultNotificationMaxAttempts; negative is an error.
+	MaxAttempts int
+	// RetryFor bounds the time from a request's first attempt to the start
+	// of its last retry. Zero means DefaultNotificationRetryFor; negative
+	// is an error.
+	RetryFor time.Duration
+	// OnDropped, when set, is called with notifications that will not be
+	// delivered and the reason: ErrNotificationQueueFull (on the caller's
+	// goroutine, before SendNotifications returns), the last error once
+	// retries are exhausted or for a failure that is not transient, or an
+	// error wrapping ErrClientClosed for those sent after Close or left
+	// when Close's context ended. Drops are logged too, at level Warn, to
+	// Config.Logger, else slog.Default(): they are never silent. It runs
+	// on the queue's goroutines (or the caller's) and must not call
+	// Client.Close, which waits for them.
+	OnDropped func(notifications []Notification, err error)
+}
+
+func (n *NotificationsConfig) validate() error {
+	bad := func(field, format string, args ...any) error {
+		return &ConfigError{Field: "Notifications." + field, Reason: fmt.Sprintf(format, args...)}
+	}
+	switch {
+	case n.QueueSize < 0:
+		return bad("QueueSize", "negative (%d)", n.QueueSize)
+	case n.MaxBatch < 0:
+		return bad("MaxBatch", "negative (%d)", n.MaxBatch)
+	case n.MaxAttempts < 0:
+		return bad("MaxAttempts", "negative (%d)", n.MaxAttempts)
+	case n.RetryFor < 0:
+		return bad("RetryFor", "negative (%v)", n.RetryFor)
+	}
+	return nil
+}
+
+// notifier is a Client's notification queue: SendNotifications adds to
+// it, one worker goroutine, started when the queue fills and gone when it
+// is empty, sends what is pending grouped by visitor.
+type notifier struct {
+	c   *Client
+	cfg NotificationsConfig // defaults applied
+	log *slog.Logger
+
+	// base ends when Close's context ends before the queue is empty: the
+	// requests in flight are aborted and the rest dropped.
+	base  context.Context
+	abort context.CancelFunc
+
+	mu      sync.Mutex
+	pending []*queuedNotifications
+	count   int           // notifications accepted and not yet settled
+	done    chan struct{} // closed when the running worker exits; nil when none runs
+	closed  bool
+}
+
+// queuedNotifications is one SendNotifications call in the queue.
+type queuedNotifications struct {
+	ctx context.Context // the caller's values, not its cancellation
+	p   *prepared
+	key string // the visitor and everything but the notifications
+	out *future.Promise[*Response]
+}
+
+func newNotifier(c *Client) *notifier {
+	cfg := c.cfg.Notifications
+	if cfg.QueueSize == 0 {
+		cfg.QueueSize = DefaultNotificationQueueSize
+	}
+	if cfg.MaxBatch == 0 {
+		cfg.MaxBatch = DefaultNotificationBatch
+	}
+	if cfg.MaxAttempts == 0 {
+		cfg.MaxAttempts = DefaultNotificationMaxAttempts
+	}
+	if cfg.RetryFor == 0 {
+		cfg.RetryFor = DefaultNotificationRetryFor
+	}
+	log := c.cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	base, abort := context.WithCancel(context.Background())
+	return &notifier{c: c, cfg: cfg, log: log, base: base, abort: abort}
+}
+
+// enqueue accepts a prepared SendNotifications call, or settles it at once
+// when the queue is full or closed.
+func (q *notifier) enqueue(ctx context.Context, p *prepared) *future.Future[*Response] {
+	item := &queuedNotifications{ctx: context.WithoutCancel(ctx), p: p, key: notificationKey(p), out: future.NewPromise[*Response]()}
+	n := len(p.req.Notifications)
+	q.mu.Lock()
+	var err error
+	switch {
+	case q.closed:
+		err = ErrClientClosed
+	case q.count+n > q.cfg.QueueSize:
+		err = fmt.Errorf("%w: %d notifications queued, %d more do not fit in %d", ErrNotificationQueueFull, q.count, n, q.cfg.QueueSize)
+	}
+	if err != nil {
+		q.mu.Unlock()
+		q.drop([]*queuedNotifications{item}, err, false)
+		return item.out.Future()
+	}
+	q.count += n
+	q.pending = append(q.pending, item)
+	if q.done == nil {
+		q.done = make(chan struct{})
+		go q.run(q.done)
+	}
+	q.mu.Unlock()
+	return item.out.Future()
+}
+
+// notificationKey is what calls must share to go out in one request: the
+// host, the session and the request without its notifications and the
+// per-call ids prepare made up.
+func notificationKey(p *prepared) string {
+	k := *p.req
+	k.RequestID, k.Notifications = "", nil
+	if ec := k.ExperienceCloud; ec != nil && ec.Analytics != nil {
+		e, a := *ec, *ec.Analytics
+		a.SupplementalDataID = ""
+		e.Analytics = &a
+		k.ExperienceCloud = &e
+	}
+	b, err := encodeJSON(&k)
+	if err != nil {
+		// Not mergeable; encode reports the error when the call is sent.
+		return p.req.RequestID
+	}
+	return p.host + "\x00" + p.sessionID + "\x00" + string(b)
+}
+
+// run is the worker: it sends what is pending, again and again, and ends
+// when the queue is empty. What is added while it sends waits for the next
+// round and is batched with the rest.
+func (q *notifier) run(done chan struct{}) {
+	defer close(done)
+	for {
+		q.mu.Lock()
+		items := q.pending
+		q.pending = nil
+		if len(items) == 0 {
+			q.done = nil
+			q.mu.Unlock()
+			return
+		}
+		q.mu.Unlock()
+		if q.base.Err() != nil {
+			q.drop(items, fmt.Errorf("%w before these notifications were sent", ErrClientClosed), true)
+			continue
+		}
+		sem := make(chan struct{}, notificationSenders)
+		var wg sync.WaitGroup
+		for _, b := range q.batches(items) {
+			sem <- struct{}{}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				q.send(b)
+			}()
+		}
+		wg.Wait()
+	}
+}
+
+// batches groups items by visitor, in queue order, at most MaxBatch
+// notifications per request; a call with more than that goes alone.
+func (q *notifier) batches(items []*queuedNotifications) [][]*queuedNotifications {
+	var order []string
+	groups := map[string][][]*queuedNotifications{}
+	size := map[string]int{}
+	for _, it := range items {
+		n := len(it.p.req.Notifications)
+		g := groups[it.key]
+		if len(g) == 0 {
+			order = append(order, it.key)
+		}
+		if len(g) == 0 || size[it.key]+n > q.cfg.MaxBatch {
+			g = append(g, nil)
+			size[it.key] = 0
+		}
+		g[len(g)-1] = append(g[len(g)-1], it)
+		size[it.key] += n
+		groups[it.key] = g
+	}
+	var out [][]*queuedNotifications
+	for _, k := range order {
+		out = append(out, groups[k]...)
+	}
+	return out
+}
+
+// send delivers one batch in one request, retrying transient failures
+// within MaxAttempts and RetryFor, and settles every call in it.
+func (q *notifier) send(batch []*queuedNotifications) {
+	c := q.c
+	mp := *batch[0].p
+	req := *mp.req
+	req.Notifications = nil
+	for _, it := range batch {
+		req.Notifications = append(req.Notifications, it.p.req.Notifications...)
+	}
+	mp.req = &req
+	if err := c.encode(&mp); err != nil {
+		q.drop(batch, err, true)
+		return
+	}
+	// The pending telemetry the request carries goes back only if it is
+	// never delivered: between attempts it stays in the body.
+	sent := mp.sent
+	mp.sent = nil
+	// The first call's values (trace ids, say) go with the request; the
+	// queue's context, not the callers', can end it.
+	ctx, cancel := context.WithCancel(batch[0].ctx)
+	defer cancel()
+	stop := context.AfterFunc(q.base, cancel)
+	defer stop()
+
+	deadline := time.Now().Add(q.cfg.RetryFor)
+	for attempt := 1; ; attempt++ {
+		actx, acancel := context.WithTimeout(ctx, c.cfg.Timeout)
+		r, err := c.exchange(actx, &mp)
+		acancel()
+		if err == nil {
+			q.settle(batch, r, nil)
+			return
+		}
+		wait := c.backoff(attempt, err)
+		if q.base.Err() != nil {
+			err = fmt.Errorf("%w before these notifications were delivered (last attempt: %v)", ErrClientClosed, err)
+		}
+		if q.base.Err() != nil || !retryable(err) || attempt >= q.cfg.MaxAttempts || time.Now().Add(wait).After(deadline) {
+			c.giveBackTelemetry(sent)
+			q.drop(batch, err, true)
+			return
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+		case <-t.C:
+		}
+	}
+}
+
+// settle settles the calls of a batch and frees their room in the queue.
+func (q *notifier) settle(batch []*queuedNotifications, r *Response, err error) {
+	n := 0
+	for _, it := range batch {
+		n += len(it.p.req.Notifications)
+	}
+	q.mu.Lock()
+	q.count -= n
+	q.mu.Unlock()
+	for _, it := range batch {
+		_ = it.out.Complete(r, err)
+	}
+}
+
+// drop reports notifications that will not be delivered: the log, then
+// OnDropped, then the calls' futures. queued says whether they held room
+// in the queue.
+func (q *notifier) drop(batch []*queuedNotifications, err error, queued bool) {
+	var ns []Notification
+	for _, it := range batch {
+		ns = append(ns, it.p.req.Notifications...)
+	}
+	q.log.Warn("target: notifications dropped", "count", len(ns), "error", err)
+	if q.cfg.OnDropped != nil {
+		func() {
+			defer q.c.recoverCallback()
+			q.cfg.OnDropped(ns, err)
+		}()
+	}
+	if queued {
+		q.settle(batch, nil, err)
+		return
+	}
+	for _, it := range batch {
+		_ = it.out.Reject(err)
+	}
+}
+
+// closeNoWait stops accepting notifications; those queued are still
+// delivered, by a worker nobody waits for.
+func (q *notifier) closeNoWait() {
+	q.mu.Lock()
+	q.closed = true
+	q.mu.Unlock()
+}
+
+// close stops accepting notifications and waits until those accepted are
+// delivered or dropped. When ctx ends first, the requests in flight are
+// aborted and what is left is dropped, with an error wrapping
+// ErrClientClosed; close still waits for the worker to end, which is then
+// a matter of its goroutines noticing, and returns an error wrapping
+// ctx's.
+func (q *notifier) close(ctx context.Context) error {
+	q.mu.Lock()
+	q.closed = true
+	done := q.done
+	left := q.count
+	q.mu.Unlock()
+	if done == nil {
+		return nil
+	}
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+	}
+	q.abort()
+	<-done
+	return fmt.Errorf("target: Close: %d notifications were not all delivered: %w", left, context.Cause(ctx))
+}

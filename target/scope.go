@@ -1,0 +1,309 @@
+package target
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/target-go/sdk/future"
+)
+
+// ErrNoVisitorClient fails the calls of a Visitor not made by
+// [Client.NewVisitor] or [Client.NewVisitorFromCookies].
+var ErrNoVisitorClient = errors.New("target: Visitor has no client; make it with Client.NewVisitor")
+
+// A Visitor is the identity of one visitor for the calls made while
+// serving one of its requests: make one per incoming request with
+// [Client.NewVisitor], make every Target call of that request through it,
+// and write its cookies back with [Visitor.SetCookies].
+//
+// Calls through a Visitor act as one visitor, however many run at once:
+//
+//   - They share one session id: the one in the mbox cookie's session
+//     entry, else a new one, pinned when the Visitor is made.
+//   - A returning visitor (its tntId is in the mbox cookie) pays nothing:
+//     every call starts at once, with that tntId and the edge cluster of
+//     the mboxEdgeCluster cookie or the tntId.
+//   - For a first-time visitor, the first call goes out at once and
+//     establishes the identity: the tntId the edge gives it, and the
+//     cluster that holds its profile. Calls made while it is in flight wait
+//     for its answer, then all start at once with that tntId, so the page
+//     costs at most one extra round trip. If the first call fails, the
+//     next waiting call takes its place and the others wait for it.
+//     BenchmarkStrategies' "visitor-new" strategy measures the cost against
+//     the one-round-trip "futures" strategy.
+//
+// Merging the concurrent first calls into one request (what a [Coalescer]
+// does) would save that round trip, but only for calls that can share a
+// request: page loads, views, notifications and calls with different
+// contexts cannot, and every call would wait for the merge window even
+// for a returning visitor. Waiting for the first answer works for every
+// call.
+//
+// The call options' TargetCookie, TargetLocationHint and SessionID are
+// replaced by the Visitor's; the rest of the options, callbacks included,
+// behave as in the Client's methods. A waiting call's ctx bounds its wait
+// too: when it ends first the call fails with the context's error and
+// sends nothing. A Visitor is safe for concurrent use. It holds no
+// goroutine: a waiting call is a callback on the first call's future.
+type Visitor struct {
+	c *Client
+	// r is the incoming request, for the Secure attribute of the cookies;
+	// nil for a Visitor made from cookie values.
+	r       *http.Request
+	session string
+
+	mu      sync.Mutex
+	tntID   string
+	cluster string
+	cookie  string // the mbox cookie value calls get, rebuilt when tntID changes
+	// leader settles once the call establishing the identity has been
+	// answered and its answer learned; nil when no such call is in flight.
+	leader *future.Future[struct{}]
+}
+
+// NewVisitor returns the Visitor of the incoming request r, from its mbox
+// and mboxEdgeCluster cookies ([RequestCookies]); a request without them
+// is a first-time visitor. Malformed cookie entries are ignored and
+// logged, redacted, as calls do.
+func (c *Client) NewVisitor(r *http.Request) *Visitor {
+	mbox, hint := RequestCookies(r)
+	v := c.NewVisitorFromCookies(mbox, hint)
+	v.r = r
+	return v
+}
+
+// NewVisitorFromCookies returns the Visitor whose mbox and mboxEdgeCluster
+// cookies have the given values, for servers that do not speak net/http;
+// empty values make a first-time visitor. Its [Visitor.SetCookies] treats
+// the request as plain HTTP (Config.Cookies.Secure still applies).
+func (c *Client) NewVisitorFromCookies(targetCookie, locationHint string) *Visitor {
+	entries, err := parseTargetCookie(targetCookie, time.Now())
+	if err != nil {
+		// err names entry positions and reasons, never values.
+		c.log.Warn("target: ignoring malformed parts of the mbox cookie", "error", err)
+	}
+	v := &Visitor{c: c}
+	if e, ok := entries[sessionEntry]; ok && validSessionID(e.value) {
+		v.session = e.value
+	} else {
+		v.session = newUUID()
+	}
+	switch {
+	case isHostLabel(locationHint):
+		v.cluster = locationHint
+	case locationHint != "":
+		c.log.Warn("target: ignoring a location hint that is not a cluster id")
+	}
+	if e, ok := entries[deviceEntry]; ok {
+		v.setTntIDLocked(e.value)
+	} else {
+		v.setTntIDLocked("")
+	}
+	return v
+}
+
+// setTntIDLocked records the visitor's tntId and the cookie value calls
+// carry from now on.
+func (v *Visitor) setTntIDLocked(tntID string) {
+	v.tntID = tntID
+	if v.cluster == "" {
+		v.cluster = clusterFromTntID(tntID)
+	}
+	v.cookie = targetCookie(v.session, tntID, time.Now()).Value
+}
+
+// SessionID returns the visitor's session id, the same for every call.
+func (v *Visitor) SessionID() string { return v.session }
+
+// TntID returns the visitor's tntId: from its cookie, or from the first
+// answer that named one; "" before that.
+func (v *Visitor) TntID() string {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.tntID
+}
+
+// Cookies returns the mbox cookie (the session and, once known, the
+// tntId) and, once an edge cluster is known, the mboxEdgeCluster cookie:
+// one pair for all of the Visitor's calls, to set on the response.
+func (v *Visitor) Cookies() []*Cookie {
+	v.mu.Lock()
+	tnt, cluster := v.tntID, v.cluster
+	v.mu.Unlock()
+	out := []*Cookie{targetCookie(v.session, tnt, time.Now())}
+	if cluster != "" {
+		out = append(out, &Cookie{Name: LocationHintCookie, Value: cluster, MaxAge: locationHintMaxAge})
+	}
+	return out
+}
+
+// SetCookies writes [Visitor.Cookies] to w, as [Cookie.HTTPCookie] makes
+// them for the Visitor's request with the client's Config.Cookies. Call it
+// once the calls whose answers matter have settled, before the handler
+// writes the status or the body.
+func (v *Visitor) SetCookies(w http.ResponseWriter) {
+	if v == nil || v.c == nil {
+		return
+	}
+	for _, ck := range v.Cookies() {
+		http.SetCookie(w, ck.HTTPCookie(v.r, v.c.cfg.Cookies))
+	}
+}
+
+// GetOffers is [Client.GetOffers] as this visitor (see [Visitor]).
+func (v *Visitor) GetOffers(ctx context.Context, opts GetOffersOptions) *future.Future[*Response] {
+	onOK, onErr := opts.Callback, opts.ErrCallback
+	if v == nil || v.c == nil {
+		return withCallbacks(nil, future.Rejected[*Response](ErrNoVisitorClient), onOK, onErr)
+	}
+	opts.Callback, opts.ErrCallback = nil, nil
+	f := v.do(ctx, func(id visitorIdentity) *future.Future[*Response] {
+		o := opts
+		o.TargetCookie, o.TargetLocationHint, o.SessionID = id.cookie, id.cluster, id.session
+		return v.c.GetOffers(ctx, o)
+	})
+	return withCallbacks(v.c, f, onOK, onErr)
+}
+
+// GetAttributes is [Client.GetAttributes] as this visitor (see [Visitor]).
+func (v *Visitor) GetAttributes(ctx context.Context, mboxNames []string, opts GetAttributesOptions) *future.Future[*Attributes] {
+	var c *Client
+	if v != nil {
+		c = v.c
+	}
+	return attributes(ctx, c, mboxNames, opts, v.GetOffers)
+}
+
+// SendNotifications is [Client.SendNotifications] as this visitor (see
+// [Visitor]).
+func (v *Visitor) SendNotifications(ctx context.Context, opts SendNotificationsOptions) *future.Future[*Response] {
+	onOK, onErr := opts.Callback, opts.ErrCallback
+	if v == nil || v.c == nil {
+		return withCallbacks(nil, future.Rejected[*Response](ErrNoVisitorClient), onOK, onErr)
+	}
+	opts.Callback, opts.ErrCallback = nil, nil
+	f := v.do(ctx, func(id visitorIdentity) *future.Future[*Response] {
+		o := opts
+		o.TargetCookie, o.TargetLocationHint, o.SessionID = id.cookie, id.cluster, id.session
+		return v.c.SendNotifications(ctx, o)
+	})
+	return withCallbacks(v.c, f, onOK, onErr)
+}
+
+// visitorIdentity is what a call of the Visitor carries: the mbox cookie
+// value (session, and tntId when known), the cluster and the session id.
+type visitorIdentity struct {
+	cookie, cluster, session string
+}
+
+// do runs call with the visitor's identity: at once when the tntId is
+// known or no call is establishing it (this call then establishes it),
+// and after the establishing call's answer otherwise.
+func (v *Visitor) do(ctx context.Context, call func(visitorIdentity) *future.Future[*Response]) *future.Future[*Response] {
+	v.mu.Lock()
+	id := visitorIdentity{cookie: v.cookie, cluster: v.cluster, session: v.session}
+	switch {
+	case v.tntID != "" || ctx == nil:
+		// A nil ctx is reported by the call itself, which fails at once.
+		v.mu.Unlock()
+		return v.learning(call(id), nil) // a later cluster, say from an edgeHost
+	case v.leader == nil:
+		p := future.NewPromise[struct{}]()
+		v.leader = p.Future()
+		// The call must start outside the lock: it may settle before it
+		// returns (invalid options, an on-device decision), running the
+		// continuation in learning on this goroutine.
+		v.mu.Unlock()
+		return v.learning(call(id), p)
+	}
+	leader := v.leader
+	v.mu.Unlock()
+	return v.after(ctx, leader, call)
+}
+
+// learning returns f as the caller sees it: settled only once its answer
+// has been learned and, for the call establishing the identity (leader
+// set), the waiting calls released, so that a handler that awaits its
+// calls and then writes the cookies sees the identity they established.
+// Cancelling the returned future cancels f.
+func (v *Visitor) learning(f *future.Future[*Response], leader *future.Promise[struct{}]) *future.Future[*Response] {
+	out := future.Handle(f, func(r *Response, err error) (*Response, error) {
+		if err == nil {
+			v.learn(r)
+		}
+		if leader != nil {
+			v.mu.Lock()
+			v.leader = nil
+			v.mu.Unlock()
+			// The waiters run now, on this goroutine, and find the tntId
+			// learned above, or, after a failure, elect the next leader.
+			_ = leader.Resolve(struct{}{})
+		}
+		return r, err
+	})
+	// A Handle future owns no work: cancelling it must reach the call,
+	// whose settlement then releases the waiters. After f settled this
+	// does nothing.
+	out.OnError(func(error) { f.Cancel() })
+	return out
+}
+
+// after runs call once leader has settled, unless ctx ends first or the
+// returned future is cancelled.
+func (v *Visitor) after(ctx context.Context, leader *future.Future[struct{}], call func(visitorIdentity) *future.Future[*Response]) *future.Future[*Response] {
+	p := future.NewPromise[*Response]()
+	out := p.Future()
+	var inner atomic.Pointer[future.Future[*Response]]
+	stop := context.AfterFunc(ctx, func() { _ = p.Reject(ctx.Err()) })
+	// Cancelling out must reach the call once it runs; before that, the
+	// check below keeps it from starting.
+	out.OnError(func(error) {
+		if f := inner.Load(); f != nil {
+			f.Cancel()
+		}
+	})
+	leader.OnComplete(func(struct{}, error) {
+		if !stop() {
+			return // ctx ended first: out has failed with its error
+		}
+		select {
+		case <-out.Done():
+			return // cancelled while waiting
+		default:
+		}
+		f := v.do(ctx, call)
+		inner.Store(f)
+		select {
+		case <-out.Done():
+			f.Cancel() // cancelled between the check above and the Store
+		default:
+		}
+		f.OnComplete(func(r *Response, err error) { _ = p.Complete(r, err) })
+	})
+	return out
+}
+
+// learn records the tntId and cluster of a successful answer, unless the
+// visitor already has them: the first answer establishes the identity, and
+// the later calls carry it, so their answers name the same one.
+func (v *Visitor) learn(r *Response) {
+	var tnt, cluster string
+	if r.Response != nil && r.Response.ID != nil {
+		tnt = r.Response.ID.TntID
+	}
+	if r.TargetLocationHintCookie != nil {
+		cluster = r.TargetLocationHintCookie.Value
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.cluster == "" && cluster != "" {
+		v.cluster = cluster
+	}
+	if v.tntID == "" && tnt != "" {
+		v.setTntIDLocked(tnt)
+	}
+}
