@@ -1,0 +1,115 @@
+package future_test
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/target-go/sdk/future"
+)
+
+// settleOnGoroutine resolves p on a goroutine of its own, which the
+// callbacks may end with runtime.Goexit, and returns what it recovered.
+func settleOnGoroutine(p *future.Promise[int]) (recovered any) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer func() { recovered = recover() }()
+		_ = p.Resolve(1)
+	}()
+	<-done
+	return recovered
+}
+
+func requirePanicValue(t *testing.T, recovered, want any) {
+	t.Helper()
+	pe, ok := recovered.(*future.PanicError)
+	require.Truef(t, ok, "recovered %v (%T), want a *future.PanicError", recovered, recovered)
+	require.Equal(t, want, pe.Value)
+}
+
+func TestPanicRecordedBeforeGoexitIsRaisedAgain(t *testing.T) {
+	t.Parallel()
+	p := future.NewPromise[int]()
+	ran := false
+	p.Future().OnComplete(func(int, error) { panic("first") })
+	p.Future().OnComplete(func(int, error) { runtime.Goexit() })
+	p.Future().OnComplete(func(int, error) { panic("second") })
+	p.Future().OnComplete(func(int, error) { ran = true })
+	requirePanicValue(t, settleOnGoroutine(p), "first")
+	require.True(t, ran, "the callback after the Goexit did not run")
+}
+
+// A Goexit in one callback and a panic in a callback of another future
+// settled by the same goroutine: every future's callbacks still run.
+func TestGoexitAndPanicLeaveNoFutureDraining(t *testing.T) {
+	t.Parallel()
+	p := future.NewPromise[int]()
+	f := p.Future()
+	var ran [3]bool
+	a := future.Then(f, func(v int) (int, error) { return v, nil })
+	a.OnComplete(func(int, error) { panic("in a") })
+	b := future.Then(f, func(v int) (int, error) { return v, nil })
+	b.OnComplete(func(int, error) { ran[0] = true })
+	c := future.Then(f, func(v int) (int, error) { return v, nil })
+	c.OnComplete(func(int, error) { runtime.Goexit() })
+	c.OnComplete(func(int, error) { ran[1] = true })
+	f.OnComplete(func(int, error) { runtime.Goexit() })
+	d := future.Then(b, func(v int) (int, error) { return v, nil })
+	d.OnComplete(func(int, error) { panic("in d") })
+	d.OnComplete(func(int, error) { ran[2] = true })
+	requirePanicValue(t, settleOnGoroutine(p), "in a")
+	require.Equal(t, [3]bool{true, true, true}, ran)
+	for _, g := range []*future.Future[int]{a, b, c, d} {
+		// Registered after settlement: runs at once only if the future
+		// is quiet, not stuck draining.
+		called := false
+		g.OnComplete(func(int, error) { called = true })
+		require.True(t, called, "a future was left draining")
+	}
+}
+
+// Two Compose results that adopt each other, settled at once on two
+// goroutines, must not link into a cycle (root would spin forever).
+func TestMutualAdoptionDoesNotCycle(t *testing.T) {
+	t.Parallel()
+	n := 20_000
+	if raceEnabled {
+		n = 2_000
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	check := future.Go(ctx, func(context.Context) (struct{}, error) {
+		for range n {
+			pa, pb := future.NewPromise[int](), future.NewPromise[int]()
+			var ga, gb *future.Future[int]
+			ga = future.Compose(pa.Future(), func(int) *future.Future[int] { return gb })
+			gb = future.Compose(pb.Future(), func(int) *future.Future[int] { return ga })
+			var wg sync.WaitGroup
+			wg.Go(func() { _ = pa.Resolve(1) })
+			wg.Go(func() { _ = pb.Resolve(2) })
+			wg.Wait()
+			// Each waits for the other: neither settles, but every
+			// method returns.
+			for _, g := range []*future.Future[int]{ga, gb} {
+				if _, err := g.Peek(); !errors.Is(err, future.ErrPending) {
+					return struct{}{}, err
+				}
+				_ = g.Done()
+			}
+			ga.Cancel()
+			if _, err := gb.Peek(); !errors.Is(err, context.Canceled) {
+				// gb adopted ga or waits on it: either way it settles.
+				gb.Cancel()
+			}
+		}
+		return struct{}{}, nil
+	})
+	_, err := check.Await(ctx)
+	require.NoError(t, err, "mutual adoption hung (a link cycle) or misbehaved")
+}
