@@ -304,16 +304,21 @@ func (f *Future[T]) AfterFunc(fn func(T, error)) (stop func() bool) {
 	if fn == nil {
 		return func() bool { return false }
 	}
+	return f.afterFunc(userFunc[T](fn))
+}
+
+// afterFunc is AfterFunc for any callback, continuations included.
+func (f *Future[T]) afterFunc(cb callbackFunc[T]) (stop func() bool) {
 	if f.state.Load() == linked {
-		return f.root().AfterFunc(fn)
+		return f.root().afterFunc(cb)
 	}
-	c := &callback[T]{fn: userFunc[T](fn)}
+	c := &callback[T]{fn: cb}
 	if f.state.Load() != quiet {
 		f.mu.Lock()
 		if f.state.Load() == linked {
 			// Adopted between the check above and the lock.
 			f.mu.Unlock()
-			return f.root().AfterFunc(fn)
+			return f.root().afterFunc(cb)
 		}
 		if f.state.Load() != quiet {
 			// Never in cb0: only nodes in more can be found and removed.

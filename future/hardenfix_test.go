@@ -113,3 +113,31 @@ func TestMutualAdoptionDoesNotCycle(t *testing.T) {
 	_, err := check.Await(ctx)
 	require.NoError(t, err, "mutual adoption hung (a link cycle) or misbehaved")
 }
+
+// promiseChainLength is the length of the chains of Promise-based stages
+// (Timeout here, the batch combinators there): a million, past where
+// settling them by recursion exhausted the 1 GB stack, and 100 000 under
+// the race detector. smallStack makes recursion fail far sooner.
+func promiseChainLength(t *testing.T) int {
+	if raceEnabled {
+		return 100_000
+	}
+	if testing.Short() {
+		t.Skip("-short: skipping the million-stage chain")
+	}
+	return 1_000_000
+}
+
+func TestLongTimeoutChainSettlesOnAFlatStack(t *testing.T) {
+	n := promiseChainLength(t)
+	smallStack(t)
+	p := future.NewPromise[int]()
+	f := p.Future()
+	for range n {
+		f = future.Timeout(f, time.Hour)
+	}
+	require.NoError(t, p.Resolve(7))
+	v, err := f.Await(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, 7, v)
+}
