@@ -141,3 +141,61 @@ func TestLongTimeoutChainSettlesOnAFlatStack(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 7, v)
 }
+
+// TestLongPromiseRelayChainSettlesOnAFlatStack: user code settling each
+// promise from the callback of the one before, through CompleteDeferred.
+func TestLongPromiseRelayChainSettlesOnAFlatStack(t *testing.T) {
+	n := promiseChainLength(t)
+	smallStack(t)
+	first := future.NewPromise[int]()
+	f := first.Future()
+	for range n {
+		next := future.NewPromise[int]()
+		f.OnCompleteDeferred(func(v int, err error) future.Deferred {
+			d, derr := next.CompleteDeferred(v+1, err)
+			if derr != nil {
+				panic(derr)
+			}
+			return d
+		})
+		f = next.Future()
+	}
+	require.NoError(t, first.Resolve(0))
+	v, err := f.Await(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, n, v)
+}
+
+func TestCompleteDeferred(t *testing.T) {
+	t.Parallel()
+	p := future.NewPromise[int]()
+	ran := false
+	p.Future().OnComplete(func(int, error) { ran = true })
+	d, err := p.CompleteDeferred(3, nil)
+	require.NoError(t, err)
+	v, err := p.Future().Await(t.Context())
+	require.NoError(t, err, "waiters are released at once")
+	require.Equal(t, 3, v)
+	require.False(t, ran, "callbacks wait for Run")
+	d.Run()
+	require.True(t, ran)
+	d.Run() // again: nothing
+	_, err = p.CompleteDeferred(4, nil)
+	require.ErrorIs(t, err, future.ErrAlreadySettled)
+	future.Deferred{}.Run()
+
+	// A panic in a deferred callback is raised again by the callback's
+	// goroutine after the others ran, as with Complete.
+	q := future.NewPromise[int]()
+	r := future.NewPromise[int]()
+	after := false
+	q.Future().OnCompleteDeferred(func(v int, err error) future.Deferred {
+		d, _ := r.CompleteDeferred(v, err)
+		return d
+	})
+	r.Future().OnComplete(func(int, error) { panic("in r") })
+	r.Future().OnComplete(func(int, error) { after = true })
+	require.PanicsWithError(t, "future: panic: in r", func() { _ = q.Resolve(1) })
+	require.True(t, after)
+	q.Future().OnCompleteDeferred(nil) // ignored
+}
