@@ -74,10 +74,10 @@ func All[T any](fs ...*future.Future[T]) *future.Future[[]T] {
 		// A settled input needs no callback: its outcome is there to
 		// take, which saves the callback's two allocations.
 		if v, err := f.Peek(); err != future.ErrPending {
-			s.complete(i, v, err)
+			s.complete(i, v, err).Run()
 			continue
 		}
-		f.OnComplete(func(v T, err error) { s.complete(i, v, err) })
+		f.OnCompleteDeferred(func(v T, err error) future.Deferred { return s.complete(i, v, err) })
 	}
 	return s.p.Future()
 }
@@ -88,17 +88,22 @@ type allState[T any] struct {
 	left atomic.Int64
 }
 
-func (s *allState[T]) complete(i int, v T, err error) {
+// complete counts input i's outcome. The callbacks of the result, if this
+// settled it, are returned to run from the settling goroutine's work list,
+// so that a chain of combinators settles on a flat stack.
+func (s *allState[T]) complete(i int, v T, err error) future.Deferred {
 	if err != nil {
-		_ = s.p.Reject(err)
-		return
+		d, _ := s.p.CompleteDeferred(nil, err)
+		return d
 	}
 	// The write happens before the decrement, and the last decrement
 	// happens before the read of vals, so no lock is needed.
 	s.vals[i] = v
 	if s.left.Add(-1) == 0 {
-		_ = s.p.Resolve(s.vals)
+		d, _ := s.p.CompleteDeferred(s.vals, nil)
+		return d
 	}
+	return future.Deferred{}
 }
 
 // Settled returns a future of every input's outcome, by input index, that
@@ -166,17 +171,20 @@ func Any[T any](fs ...*future.Future[T]) *future.Future[T] {
 	errs := make([]error, len(fs))
 	var lost atomic.Int64
 	for i, f := range fs {
-		f.OnComplete(func(v T, err error) {
+		f.OnCompleteDeferred(func(v T, err error) future.Deferred {
 			if err == nil {
-				_ = p.Resolve(v)
-				return
+				d, _ := p.CompleteDeferred(v, nil)
+				return d
 			}
 			// Every failure writes its slot before counting itself, so the
 			// one that counts the last failure sees them all.
 			errs[i] = err
 			if lost.Add(1) == int64(len(fs)) {
-				_ = p.Reject(&AllFailedError{Errs: errs})
+				var zero T
+				d, _ := p.CompleteDeferred(zero, &AllFailedError{Errs: errs})
+				return d
 			}
+			return future.Deferred{}
 		})
 	}
 	return p.Future()
@@ -199,7 +207,10 @@ func Race[T any](fs ...*future.Future[T]) *future.Future[T] {
 	fs = fillNil(fs)
 	p := cancelling[T](fs)
 	for _, f := range fs {
-		f.OnComplete(func(v T, err error) { _ = p.Complete(v, err) })
+		f.OnCompleteDeferred(func(v T, err error) future.Deferred {
+			d, _ := p.CompleteDeferred(v, err)
+			return d
+		})
 	}
 	return p.Future()
 }
@@ -228,13 +239,13 @@ func Quorum[T any](k int, fs ...*future.Future[T]) *future.Future[map[int]T] {
 		over bool
 	)
 	for i, f := range fs {
-		f.OnComplete(func(v T, err error) {
+		f.OnCompleteDeferred(func(v T, err error) future.Deferred {
 			// The lock guards the tallies only: settling p runs callbacks
 			// that cancel the inputs, which re-enter here.
 			mu.Lock()
 			if over {
 				mu.Unlock()
-				return
+				return future.Deferred{}
 			}
 			if err == nil {
 				won[i] = v
@@ -242,9 +253,10 @@ func Quorum[T any](k int, fs ...*future.Future[T]) *future.Future[map[int]T] {
 				reached := over
 				mu.Unlock()
 				if reached {
-					_ = p.Resolve(won)
+					d, _ := p.CompleteDeferred(won, nil)
+					return d
 				}
-				return
+				return future.Deferred{}
 			}
 			errs[i] = err
 			lost++
@@ -255,8 +267,10 @@ func Quorum[T any](k int, fs ...*future.Future[T]) *future.Future[map[int]T] {
 			}
 			mu.Unlock()
 			if qe != nil {
-				_ = p.Reject(qe)
+				d, _ := p.CompleteDeferred(nil, qe)
+				return d
 			}
+			return future.Deferred{}
 		})
 	}
 	return p.Future()

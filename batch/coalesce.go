@@ -66,7 +66,8 @@ type Batcher[G comparable, Req, Resp any] struct {
 // runtime.Goexit (t.FailNow, say) with an error saying so; a result of the
 // wrong length fails them with [ErrBulkResult]; a nil bulk fails every
 // Submit. A group key that cannot be hashed fails its Submit with
-// [ErrUnhashableKey] and leaves the Batcher serving the others.
+// [ErrUnhashableKey], one not equal to itself (a NaN) with [ErrNaNKey], and
+// either leaves the Batcher serving the others.
 func NewBatcher[G comparable, Req, Resp any](bulk func(ctx context.Context, group G, reqs []Req) ([]Resp, error), opts BatchOptions) *Batcher[G, Req, Resp] {
 	b := &Batcher[G, Req, Resp]{}
 	b.c.opts = opts
@@ -124,8 +125,9 @@ type Coalescer[K comparable, V any] struct {
 // returns the values it found; a key missing from the map fails its
 // callers with [ErrMissingKey], and an error fails every key of the batch.
 // The context bulk receives, and panics in it, are as for [NewBatcher]. A
-// key that cannot be hashed fails its Load with [ErrUnhashableKey] and
-// leaves the Coalescer serving the others.
+// key that cannot be hashed fails its Load with [ErrUnhashableKey], one not
+// equal to itself (a NaN) with [ErrNaNKey], and either leaves the Coalescer
+// serving the others.
 func NewCoalescer[K comparable, V any](bulk func(ctx context.Context, keys []K) (map[K]V, error), opts BatchOptions) *Coalescer[K, V] {
 	c := &Coalescer[K, V]{}
 	c.c.opts = opts

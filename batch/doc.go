@@ -101,8 +101,9 @@
 // one is needed, a limit below 1, a nil function) give an already failed
 // future with an error naming the problem. A key of [Group], [Coalescer] or
 // [Batcher] that cannot be hashed (a slice in a key of interface type)
-// fails its caller with [ErrUnhashableKey] and the component goes on
-// serving the others. A function that calls runtime.Goexit (t.FailNow,
+// fails its caller with [ErrUnhashableKey], one that is not equal to itself
+// (a NaN, which a map could never find again) with [ErrNaNKey], and the
+// component goes on serving the others. A function that calls runtime.Goexit (t.FailNow,
 // testify's require) fails its callers with an error saying so, as a
 // panic does, and leaves no one pending.
 //

@@ -32,8 +32,8 @@ type Group[K comparable, V any] struct {
 //
 // A panic in fn fails the shared future with a [*future.PanicError], and so
 // does a call of runtime.Goexit. A nil ctx or fn, or a key that cannot be
-// hashed (a slice in a key of interface type: [ErrUnhashableKey]), gives an
-// already failed future that is not shared, and the Group goes on serving
+// hashed (a slice in a key of interface type: [ErrUnhashableKey]) or is
+// not equal to itself (a NaN: [ErrNaNKey]), gives an already failed future that is not shared, and the Group goes on serving
 // other keys.
 //
 // Cost: a lock, a map look-up and, for a new key, a [future.Go] and one
@@ -68,8 +68,8 @@ func (g *Group[K, V]) Do(ctx context.Context, key K, fn func(context.Context) (V
 }
 
 // Forget makes the next Do for key start new work even if work for key is
-// in flight; callers already holding its future keep it. An unhashable key
-// is ignored.
+// in flight; callers already holding its future keep it. An unhashable or
+// NaN key is ignored.
 func (g *Group[K, V]) Forget(key K) {
 	if keyError(key) != nil {
 		return
@@ -95,11 +95,19 @@ func (g *Group[K, V]) forget(key K, f *future.Future[V]) {
 // makes the runtime panic when the key is hashed.
 var ErrUnhashableKey = errors.New("batch: key is not hashable")
 
+// ErrNaNKey fails a [Group.Do], [Coalescer.Load] or [Batcher.Submit] whose
+// key (or group) is not equal to itself: a NaN float or complex, or a
+// struct, array or interface holding one. Such a key could be stored in a
+// map but never found or deleted again, so every call would leave an entry
+// behind for the life of the component.
+var ErrNaNKey = errors.New("batch: key is not equal to itself (it holds a NaN)")
+
 // keyError returns an error wrapping ErrUnhashableKey if key cannot be
-// hashed. It checks before any lock is taken: the panic of a map operation
-// under a lock would leave the lock held and the component wedged. For key
-// types that cannot hold an unhashable value the look-up does not hash at
-// all, so the check costs next to nothing.
+// hashed, and ErrNaNKey if it is not equal to itself. It checks before any
+// lock is taken: the panic of a map operation under a lock would leave the
+// lock held and the component wedged. For key types that cannot hold an
+// unhashable value the look-up does not hash at all, so the check costs
+// next to nothing.
 func keyError[K comparable](key K) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -108,5 +116,10 @@ func keyError[K comparable](key K) (err error) {
 	}()
 	var m map[K]struct{}
 	_, _ = m[key]
+	// After the look-up: comparing an interface holding a slice panics too,
+	// and that is the hashing error.
+	if key != key {
+		return fmt.Errorf("%w: %v", ErrNaNKey, key)
+	}
 	return nil
 }

@@ -56,7 +56,8 @@ func WithProgress(report func(Progress)) MapOption {
 // instead runs every input and reports each error. A panic in fn fails its
 // call with a [*future.PanicError], and a call of runtime.Goexit (t.FailNow
 // in a test) fails it with an error saying so; Map still waits for the
-// other calls. Inputs not started because of an error or ctx are never
+// other calls, and a new goroutine takes the place of the one that ended,
+// so that with CollectAll every input is still called. Inputs not started because of an error or ctx are never
 // called. A nil ctx fails at once.
 //
 // The future settles when every call that started has returned, so no
@@ -127,13 +128,12 @@ func Map[In, Out any](ctx context.Context, inputs []In, limit int, fn func(conte
 // goroutine whatever happens, still waits for the other workers and
 // settles it with Map's own error.
 func (m *mapRun[In, Out]) run(p *future.Promise[[]Out], workers int) {
-	var wg sync.WaitGroup
 	defer func() {
-		wg.Wait()
+		m.wg.Wait()
 		_ = p.Complete(m.result())
 	}()
 	for range workers - 1 {
-		wg.Go(m.work)
+		m.wg.Go(m.work)
 	}
 	m.work()
 }
@@ -145,6 +145,9 @@ type mapRun[In, Out any] struct {
 	fn     func(context.Context, In) (Out, error)
 	ctx    context.Context
 	stop   context.CancelCauseFunc
+	// wg counts the workers other than run's own goroutine, replacements
+	// for workers that fn ended with runtime.Goexit included.
+	wg sync.WaitGroup
 	// outer is Map's own ctx: the work context derived from it may learn
 	// that it ended a moment later, and an input must not start then.
 	outer context.Context
@@ -179,13 +182,22 @@ func (m *mapRun[In, Out]) workUntilPanic() (finished bool) {
 		if finished {
 			return
 		}
-		var err error = errGoexit
 		// recover is nil when fn called runtime.Goexit, which goes on
 		// unwinding this goroutine after the call is recorded.
 		if r := recover(); r != nil {
-			err = &future.PanicError{Value: r, Stack: debug.Stack()}
+			m.record(i, &future.PanicError{Value: r, Stack: debug.Stack()})
+			return
 		}
-		m.record(i, err)
+		m.record(i, errGoexit)
+		// Nothing stops the Goexit, so another goroutine takes this
+		// worker's place: with a limit of 1, or when every worker ends
+		// that way, nobody would take the inputs left (with CollectAll
+		// they would be reported as successes, never called). This
+		// goroutine is run's or counted in wg, so wg cannot reach zero
+		// before the replacement is counted.
+		if int(m.next.Load()) < len(m.inputs) {
+			m.wg.Go(m.work)
+		}
 	}()
 	for {
 		i = int(m.next.Add(1) - 1)

@@ -146,7 +146,10 @@ func Timeout[T any](f *Future[T], d time.Duration) *Future[T] {
 		return settledCopy(f)
 	}
 	g := &Future[T]{}
-	stop := f.AfterFunc(func(v T, err error) { g.settle(v, err) })
+	// A continuation, not a user callback: g's callbacks then run from the
+	// settling goroutine's work list, so a chain of Timeouts settles on a
+	// flat stack as a chain of Then stages does.
+	stop := f.afterFunc(contFunc[T](g.settleLater))
 	t := time.AfterFunc(d, func() {
 		if _, err := g.Peek(); err != ErrPending {
 			return // f won, or g was cancelled: f goes on

@@ -131,3 +131,18 @@ func ExampleFuture_AfterFunc() {
 	// second: offer
 	// stopped after settlement: false
 }
+
+// A promise settled from another future's callback: CompleteDeferred hands
+// the promise's callbacks back to the goroutine's work list, so a long
+// chain of such relays settles without growing the stack.
+func ExamplePromise_CompleteDeferred() {
+	src := future.NewPromise[int]()
+	relay := future.NewPromise[string]()
+	src.Future().OnCompleteDeferred(func(v int, err error) future.Deferred {
+		d, _ := relay.CompleteDeferred(fmt.Sprint("got ", v), err)
+		return d // runs relay's callbacks after this one returns
+	})
+	relay.Future().OnSuccess(func(s string) { fmt.Println(s) })
+	_ = src.Resolve(42)
+	// Output: got 42
+}

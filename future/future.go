@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // ErrPending is returned by [Future.Peek] while the future has not settled.
@@ -86,12 +87,24 @@ func (linkTo[T]) call(T, error) drainer { return nil }
 // adopt makes f, if it is pending with nothing registered on it and no
 // waiter, an alias of r, a pending future that is not linked, and reports
 // whether it did.
+//
+// Both states are checked under both locks, taken in address order (nothing
+// else holds two futures' locks, so the order cannot deadlock): two Compose
+// results adopting each other on two goroutines would otherwise both see the
+// other pending and link into a cycle that root would follow forever. With
+// the locks, the second to lock sees the first linked and declines.
 func (f *Future[T]) adopt(r *Future[T]) bool {
 	if f == r {
 		return false
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	a, b := f, r
+	if uintptr(unsafe.Pointer(a)) > uintptr(unsafe.Pointer(b)) {
+		a, b = b, a
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	if f.state.Load() != pending || f.cb0 != nil || f.more != nil || f.done != nil || f.work != nil || r.state.Load() != pending {
 		return false
 	}
@@ -291,16 +304,21 @@ func (f *Future[T]) AfterFunc(fn func(T, error)) (stop func() bool) {
 	if fn == nil {
 		return func() bool { return false }
 	}
+	return f.afterFunc(userFunc[T](fn))
+}
+
+// afterFunc is AfterFunc for any callback, continuations included.
+func (f *Future[T]) afterFunc(cb callbackFunc[T]) (stop func() bool) {
 	if f.state.Load() == linked {
-		return f.root().AfterFunc(fn)
+		return f.root().afterFunc(cb)
 	}
-	c := &callback[T]{fn: userFunc[T](fn)}
+	c := &callback[T]{fn: cb}
 	if f.state.Load() != quiet {
 		f.mu.Lock()
 		if f.state.Load() == linked {
 			// Adopted between the check above and the lock.
 			f.mu.Unlock()
-			return f.root().AfterFunc(fn)
+			return f.root().afterFunc(cb)
 		}
 		if f.state.Load() != quiet {
 			// Never in cb0: only nodes in more can be found and removed.
@@ -457,46 +475,98 @@ type drainer interface {
 // trampoline that keeps the stack depth of a settlement independent of the
 // length of the chain it settles.
 func runQueue(d drainer) {
-	var (
-		buf      [4]drainer
-		q        = append(buf[:0], d)
-		head     int
-		panicked *PanicError
-		normal   bool
-	)
-	step := func() {
-		d := q[head]
-		q[head] = nil // a finished stage is not kept reachable
-		head++
+	var buf [4]drainer
+	r := runner{q: append(buf[:0], d)}
+	defer r.finish()
+	r.run()
+}
+
+// runAll runs the callbacks of every future in ds as runQueue does, and
+// raises p, a panic recorded before them, or else their first panic.
+func runAll(ds []drainer, p *PanicError) {
+	r := runner{q: ds, panicked: p}
+	defer r.finish()
+	r.run()
+}
+
+// A runner is the work list of runQueue.
+//
+// runtime.Goexit in a callback cannot be stopped, and a panic raised on the
+// way out of it is the only way to hand anything up the stack: the return
+// values of the frames it unwinds are thrown away. So on that path a frame
+// with a panic to report raises it, and the runner's deferred finish
+// recovers it, keeps the first panic, runs the rest of the list, and only
+// then raises the first panic again. A callback may call Goexit while the
+// list is being finished, too: every frame that finishes work does it under
+// a defer that takes it up again (finishRest), so no future stays draining.
+type runner struct {
+	q        []drainer
+	head     int
+	panicked *PanicError
+	done     bool
+}
+
+func (r *runner) record(p *PanicError) {
+	if p != nil && r.panicked == nil {
+		r.panicked = p
+	}
+}
+
+// run drains the list until it is empty and then sets done.
+func (r *runner) run() {
+	for r.head < len(r.q) {
+		d := r.q[r.head]
+		r.q[r.head] = nil // a finished stage is not kept reachable
+		r.head++
 		first, rest, p := d.drain()
-		if p != nil && panicked == nil {
-			panicked = p
-		}
-		if head == len(q) {
-			q, head = q[:0], 0
+		r.record(p)
+		if r.head == len(r.q) {
+			r.q, r.head = r.q[:0], 0
 		}
 		if first != nil {
-			q = append(q, first)
+			r.q = append(r.q, first)
 		}
-		q = append(q, rest...)
+		r.q = append(r.q, rest...)
 	}
+	r.done = true
+}
+
+// finish is deferred by runQueue and runAll. If run was cut short (Goexit),
+// it takes up a panic raised on the way out, and runs the rest of the list.
+// Either way it then raises the first panic.
+func (r *runner) finish() {
+	if !r.done {
+		r.record(asPanicError(recover()))
+		r.finishRest()
+	}
+	if r.panicked != nil {
+		panic(r.panicked)
+	}
+}
+
+// finishRest runs the rest of the list on the way out of a Goexit, and again
+// after each further Goexit or panic from one.
+func (r *runner) finishRest() {
 	defer func() {
-		if !normal {
-			// A callback called runtime.Goexit: its drain has run the
-			// callbacks of its own future; run the rest before the
-			// goroutine ends, so that no future is left draining.
-			for head < len(q) {
-				step()
-			}
-		}
-		if panicked != nil {
-			panic(panicked)
+		if !r.done {
+			r.record(asPanicError(recover()))
+			r.finishRest()
 		}
 	}()
-	for head < len(q) {
-		step()
+	r.run()
+}
+
+// asPanicError returns the panic value raised on a Goexit path (always a
+// *PanicError, from runQueue or runAll) as one, and nil for nil.
+func asPanicError(v any) *PanicError {
+	switch v := v.(type) {
+	case nil:
+		return nil
+	case *PanicError:
+		return v
+	default:
+		return newPanicError(v)
 	}
-	normal = true
 }
 
 // runNow runs cb at once, with the callbacks of any future it settles, and
@@ -514,68 +584,90 @@ func runNow[T any](cb callbackFunc[T], v T, err error) {
 // drain implements drainer. Callbacks registered while it runs go to the
 // list, which it takes again until it finds it empty.
 func (f *Future[T]) drain() (first drainer, rest []drainer, panicked *PanicError) {
-	v, err := f.val, f.err
-	var (
-		cb0    callbackFunc[T] // the first of the batch, if not run yet
-		batch  *callback[T]    // the rest of the batch being run
-		normal bool
-	)
-	add := func(d drainer, p *PanicError) {
-		if p != nil && panicked == nil {
-			panicked = p
-		}
-		switch {
-		case d == nil:
-		case first == nil:
-			first = d
-		default:
-			rest = append(rest, d)
-		}
+	s := drainRun[T]{f: f, v: f.val, err: f.err}
+	defer s.finish()
+	s.run()
+	return s.first, s.rest, s.panicked
+}
+
+// drainRun is the state of a drain, kept in a struct so that the Goexit
+// path can finish it.
+type drainRun[T any] struct {
+	f        *Future[T]
+	v        T
+	err      error
+	cb0      callbackFunc[T] // the first of the batch, if not run yet
+	batch    *callback[T]    // the rest of the batch being run
+	first    drainer
+	rest     []drainer
+	panicked *PanicError
+	done     bool
+}
+
+func (s *drainRun[T]) add(d drainer, p *PanicError) {
+	if p != nil && s.panicked == nil {
+		s.panicked = p
 	}
-	defer func() {
-		if normal {
-			return
-		}
-		// A callback called runtime.Goexit, which nothing stops: run the
-		// remaining callbacks, and the callbacks of the futures they
-		// settled, before the goroutine ends.
-		for {
-			if cb0 != nil {
-				c := cb0
-				cb0 = nil
-				add(try(c, v, err))
-			}
-			for batch != nil {
-				c := batch
-				batch = c.next
-				add(try(c.fn, v, err))
-			}
-			if cb0, batch = f.take(); cb0 == nil && batch == nil {
+	switch {
+	case d == nil:
+	case s.first == nil:
+		s.first = d
+	default:
+		s.rest = append(s.rest, d)
+	}
+}
+
+// run runs the callbacks until the list is empty and then sets done. Each
+// is unlinked before it runs, so that a run taken up again after a Goexit
+// starts with the next one.
+func (s *drainRun[T]) run() {
+	for {
+		if s.cb0 == nil && s.batch == nil {
+			if s.cb0, s.batch = s.f.take(); s.cb0 == nil && s.batch == nil {
 				break
 			}
 		}
-		if first != nil {
-			runQueue(first)
+		if s.cb0 != nil {
+			c := s.cb0
+			s.cb0 = nil
+			s.add(try(c, s.v, s.err))
 		}
-		for _, d := range rest {
-			runQueue(d)
-		}
-		first, rest = nil, nil
-	}()
-	for cb0, batch = f.take(); cb0 != nil || batch != nil; cb0, batch = f.take() {
-		if cb0 != nil {
-			c := cb0
-			cb0 = nil
-			add(try(c, v, err))
-		}
-		for batch != nil {
-			c := batch
-			batch = c.next
-			add(try(c.fn, v, err))
+		for s.batch != nil {
+			c := s.batch
+			s.batch = c.next
+			s.add(try(c.fn, s.v, s.err))
 		}
 	}
-	normal = true
-	return first, rest, panicked
+	s.done = true
+}
+
+// finish is deferred by drain. If a callback called runtime.Goexit, it runs
+// the remaining callbacks, then the callbacks of the futures they settled,
+// before the goroutine ends, and raises the first panic of any of them (the
+// ones recorded before the Goexit included) for the runner above to take up.
+func (s *drainRun[T]) finish() {
+	if s.done {
+		return
+	}
+	s.finishRest()
+	ds := s.rest
+	if s.first != nil {
+		ds = append([]drainer{s.first}, s.rest...)
+	}
+	p := s.panicked
+	s.first, s.rest, s.panicked = nil, nil, nil
+	runAll(ds, p)
+}
+
+// finishRest runs the remaining callbacks, and again after each further
+// Goexit.
+func (s *drainRun[T]) finishRest() {
+	defer func() {
+		if !s.done {
+			s.finishRest()
+		}
+	}()
+	s.run()
 }
 
 // take returns the callbacks registered and not yet run, oldest first (the

@@ -1,6 +1,9 @@
 package future
 
-import "errors"
+import (
+	"context"
+	"errors"
+)
 
 // ErrAlreadySettled is returned by the [Promise] methods when the future has
 // already settled. The earlier outcome stands.
@@ -57,3 +60,62 @@ func (p *Promise[T]) Complete(v T, err error) error {
 	}
 	return nil
 }
+
+// CompleteDeferred settles the future as [Promise.Complete] does, but does
+// not run its callbacks: it returns them as a [Deferred], for the callback
+// that settled the promise to hand back to [Future.OnCompleteDeferred].
+// The goroutine that runs that callback then runs them from its work list,
+// after the callback returns, instead of inside it: a chain of promises
+// each settled from a callback of the one before (a combinator over a
+// combinator's result, say) settles on a flat stack, as a chain of [Then]
+// stages does.
+//
+// Complete called from a callback runs the callbacks nested inside it, and
+// a long enough chain of those exhausts the goroutine's stack. The package
+// cannot tell a call from inside a callback from any other without
+// goroutine ids, so Complete cannot defer them on its own: settle through
+// CompleteDeferred where a promise is settled from a callback.
+//
+// The returned Deferred must be handed back or run ([Deferred.Run]):
+// otherwise the future's callbacks never run (its waiters are released
+// either way).
+func (p *Promise[T]) CompleteDeferred(v T, err error) (Deferred, error) {
+	d, ok := p.f.complete(v, err, context.Canceled)
+	if !ok {
+		return Deferred{}, ErrAlreadySettled
+	}
+	return Deferred{d}, nil
+}
+
+// A Deferred holds the callbacks of a future settled by
+// [Promise.CompleteDeferred] that have not run yet. The zero Deferred holds
+// none.
+type Deferred struct{ d drainer }
+
+// Run runs the callbacks held by d now, with those of the futures they
+// settle, and then raises the first panic of any of them again, as
+// [Promise.Complete] does. Running d again does nothing.
+func (d Deferred) Run() {
+	if d.d != nil {
+		runQueue(d.d)
+	}
+}
+
+// OnCompleteDeferred arranges for fn to run once with the value and error
+// when the future settles, as [Future.OnComplete] does, and then for the
+// callbacks fn returns, from [Promise.CompleteDeferred], to run on the same
+// goroutine from its work list, after fn has returned rather than inside
+// it. A nil fn is ignored. It costs what OnComplete costs.
+func (f *Future[T]) OnCompleteDeferred(fn func(T, error) Deferred) {
+	if fn == nil {
+		return
+	}
+	f.onSettle(deferredFunc[T](fn))
+}
+
+// deferredFunc is a user's callback that settles a promise with
+// CompleteDeferred. Being a func type, it is stored in a callbackFunc
+// without an allocation.
+type deferredFunc[T any] func(T, error) Deferred
+
+func (fn deferredFunc[T]) call(v T, err error) drainer { return fn(v, err).d }
