@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -56,8 +57,11 @@ type NotificationsConfig struct {
 	// error wrapping ErrClientClosed for those sent after Close or left
 	// when Close's context ended. Drops are logged too, at level Warn, to
 	// Config.Logger, else slog.Default(): they are never silent. It runs
-	// on the queue's goroutines (or the caller's) and must not call
-	// Client.Close, which waits for them.
+	// on a goroutine of its own that the queue's goroutine (or the
+	// caller's) waits for, and must not call Client.Close, which waits for
+	// them. A panic or runtime.Goexit in it is logged at level Error and
+	// changes nothing else: the calls still settle and their room in the
+	// queue is freed.
 	OnDropped func(notifications []Notification, err error)
 }
 
@@ -314,10 +318,26 @@ func (q *notifier) drop(batch []*queuedNotifications, err error, queued bool) {
 	}
 	q.log.Warn("target: notifications dropped", "count", len(ns), "error", err)
 	if q.cfg.OnDropped != nil {
-		func() {
-			defer q.c.recoverCallback()
+		// On a goroutine of its own, waited for: a runtime.Goexit in
+		// OnDropped must end neither the queue's worker nor this drop
+		// before the futures below are settled and their room freed.
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			returned := false
+			defer func() {
+				if !returned {
+					if v := recover(); v != nil {
+						q.log.Error("target: OnDropped panicked", "panic", v, "stack", string(debug.Stack()))
+					} else {
+						q.log.Error("target: OnDropped called runtime.Goexit")
+					}
+				}
+			}()
 			q.cfg.OnDropped(ns, err)
+			returned = true
 		}()
+		<-done
 	}
 	if queued {
 		q.settle(batch, nil, err)
