@@ -345,9 +345,19 @@ func (c *Client) beginCall(ctx context.Context, op Operation, method Decisioning
 	}
 	e.Notifications = len(req.Notifications)
 	if c.obs != nil && c.obs.CallStart != nil {
-		ctx = c.obs.CallStart(ctx, e)
+		ctx = orCtx(c.obs.CallStart(ctx, e), ctx)
 	}
 	return ctx, e
+}
+
+// orCtx returns got, the context a Start function returned, or ctx when
+// that is nil: a nil context would make the work fail or panic before the
+// matching Done, which must follow every Start.
+func orCtx(got, ctx context.Context) context.Context {
+	if got == nil {
+		return ctx
+	}
+	return got
 }
 
 // endCall completes e, when the call is recorded, with its outcome: it
@@ -472,7 +482,7 @@ func (c *Client) beginAttempt(ctx context.Context, u string, ex *exchange, attem
 	a.Attempt, a.Method, a.URL, a.Host = attempt, http.MethodPost, redactedURL(u), ex.host
 	a.Header, a.RequestSize = http.Header{}, len(ex.body)
 	if c.obs.AttemptStart != nil {
-		a.ctx = c.obs.AttemptStart(ctx, &a.AttemptEvent)
+		a.ctx = orCtx(c.obs.AttemptStart(ctx, &a.AttemptEvent), ctx)
 	}
 	return a
 }
@@ -493,6 +503,10 @@ func (a *attemptRecord) addHeaders(h http.Header) {
 		return
 	}
 	for k, v := range a.Header {
+		// An observer may set a key directly in the map, not in its
+		// canonical form: compare the canonical form, or "x-request-id"
+		// would slip past the client's own X-Request-Id.
+		k = http.CanonicalHeaderKey(k)
 		if _, set := h[k]; !set {
 			h[k] = v
 		}
@@ -551,7 +565,7 @@ func (c *Client) beginDecision(ctx context.Context, req *DeliveryRequest, a *ond
 		e.ArtifactVersion = a.Version()
 	}
 	if c.obs.DecisionStart != nil {
-		ctx = c.obs.DecisionStart(ctx, &e.DecisionEvent)
+		ctx = orCtx(c.obs.DecisionStart(ctx, &e.DecisionEvent), ctx)
 	}
 	return ctx, e
 }

@@ -1,0 +1,82 @@
+package target_test
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/target-go/sdk/target"
+	"github.com/target-go/sdk/target/targettest"
+)
+
+// TestObserverNilStartContext: Start functions that return a nil context
+// do not break the call: the work goes on with the caller's context and
+// every Start is followed by one Done, server-side and on-device.
+func TestObserverNilStartContext(t *testing.T) {
+	t.Parallel()
+	nilObserver := func(starts, dones *[3]atomic.Int32) *target.Observer {
+		return &target.Observer{
+			CallStart: func(context.Context, *target.CallEvent) context.Context { starts[0].Add(1); return nil },
+			CallDone: func(ctx context.Context, _ *target.CallEvent) {
+				assert.NotNil(t, ctx)
+				dones[0].Add(1)
+			},
+			AttemptStart: func(context.Context, *target.AttemptEvent) context.Context { starts[1].Add(1); return nil },
+			AttemptDone: func(ctx context.Context, _ *target.AttemptEvent) {
+				assert.NotNil(t, ctx)
+				dones[1].Add(1)
+			},
+			DecisionStart: func(context.Context, *target.DecisionEvent) context.Context { starts[2].Add(1); return nil },
+			DecisionDone: func(ctx context.Context, _ *target.DecisionEvent) {
+				assert.NotNil(t, ctx)
+				dones[2].Add(1)
+			},
+		}
+	}
+	t.Run("server-side", func(t *testing.T) {
+		var starts, dones [3]atomic.Int32
+		c, _ := setup(t, targettest.Config{Offers: offers}, func(cfg *target.Config) { cfg.Observer = nilObserver(&starts, &dones) })
+		_, err := c.GetOffers(t.Context(), target.GetOffersOptions{Request: offersRequest("hero")}).Await(t.Context())
+		require.NoError(t, err)
+		assert.Equal(t, [3]int32{1, 1, 0}, load(&starts))
+		assert.Equal(t, load(&starts), load(&dones))
+	})
+	t.Run("on-device", func(t *testing.T) {
+		var starts, dones [3]atomic.Int32
+		s := setupOnDevice(t, targettest.Config{}, func(cfg *target.Config) { cfg.Observer = nilObserver(&starts, &dones) })
+		_, err := s.c.GetOffers(t.Context(), target.GetOffersOptions{Request: heroRequest("gold")}).Await(t.Context())
+		require.NoError(t, err)
+		require.NoError(t, s.notification(t).err)
+		require.NoError(t, s.c.Close(context.Background()))
+		assert.Equal(t, int32(2), starts[0].Load(), "the call and the SendNotifications call")
+		assert.Equal(t, int32(1), starts[2].Load())
+		assert.Equal(t, load(&starts), load(&dones))
+	})
+}
+
+// TestObserverHeaderNonCanonicalKey: a header an observer sets straight in
+// the map, in lower case, does not replace the client's own.
+func TestObserverHeaderNonCanonicalKey(t *testing.T) {
+	t.Parallel()
+	c, srv := setup(t, targettest.Config{Offers: offers}, func(cfg *target.Config) {
+		cfg.Observer = &target.Observer{AttemptStart: func(ctx context.Context, e *target.AttemptEvent) context.Context {
+			e.Header["x-request-id"] = []string{"observer-id"}
+			e.Header["content-type"] = []string{"text/plain"}
+			e.Header["traceparent"] = []string{"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}
+			return ctx
+		}}
+	})
+	res, err := c.GetOffers(t.Context(), target.GetOffersOptions{Request: offersRequest("hero")}).Await(t.Context())
+	require.NoError(t, err)
+	reqs := srv.Requests()
+	require.Len(t, reqs, 1)
+	h := reqs[0].Header
+	assert.Equal(t, []string{res.Request.RequestID}, h.Values("X-Request-Id"))
+	assert.Equal(t, []string{"application/json"}, h.Values("Content-Type"))
+	assert.Equal(t, "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", h.Get("Traceparent"))
+}
+
+func load(a *[3]atomic.Int32) [3]int32 { return [3]int32{a[0].Load(), a[1].Load(), a[2].Load()} }
