@@ -161,7 +161,9 @@ type CallEvent struct {
 	// Client is the Target client code of the Client.
 	Client string
 	// Method is the decisioning method the call asked for (its own, else
-	// the Config's).
+	// the Config's), or "invalid" when that is none of ServerSide, OnDevice
+	// and Hybrid (the call then fails with ErrorKindInvalidOption): the
+	// values are a fixed set, fit for a metric attribute.
 	Method DecisioningMethod
 	// RequestID is the request's id, sent as X-Request-Id.
 	RequestID string
@@ -334,6 +336,10 @@ func (c *Client) beginCall(ctx context.Context, op Operation, method Decisioning
 	if e.Method == "" {
 		e.Method = c.cfg.DecisioningMethod
 	}
+	if validDecisioningMethod(e.Method) != nil {
+		// The caller's text would give metrics one series per typo.
+		e.Method = methodInvalid
+	}
 	if ex := req.Execute; ex != nil {
 		e.Mboxes += len(ex.Mboxes)
 		e.PageLoad = ex.PageLoad != nil
@@ -349,6 +355,9 @@ func (c *Client) beginCall(ctx context.Context, op Operation, method Decisioning
 	}
 	return ctx, e
 }
+
+// methodInvalid is CallEvent.Method for a method that is not one.
+const methodInvalid DecisioningMethod = "invalid"
 
 // orCtx returns got, the context a Start function returned, or ctx when
 // that is nil: a nil context would make the work fail or panic before the

@@ -80,3 +80,16 @@ func TestObserverHeaderNonCanonicalKey(t *testing.T) {
 }
 
 func load(a *[3]atomic.Int32) [3]int32 { return [3]int32{a[0].Load(), a[1].Load(), a[2].Load()} }
+
+// TestObserverInvalidMethod: a call with a method that is none reports
+// "invalid", not the caller's text, so that the values are a fixed set.
+func TestObserverInvalidMethod(t *testing.T) {
+	t.Parallel()
+	rec := newRecorder(t)
+	c, _ := setup(t, targettest.Config{Offers: offers}, func(cfg *target.Config) { cfg.Observer = rec.observer() })
+	_, err := c.GetOffers(t.Context(), target.GetOffersOptions{Request: offersRequest("hero"), DecisioningMethod: "from-user-input"}).Await(t.Context())
+	require.ErrorIs(t, err, target.ErrInvalidOption)
+	require.Len(t, rec.calls, 1)
+	assert.Equal(t, target.DecisioningMethod("invalid"), rec.calls[0].Method)
+	assert.Equal(t, target.ErrorKindInvalidOption, rec.calls[0].ErrorKind)
+}

@@ -216,6 +216,17 @@ func operation(ctx context.Context) attribute.KeyValue {
 	return OperationKey.String("")
 }
 
+// method returns m as a metric attribute: one of the decisioning methods,
+// else "invalid", so that the attribute has a bounded set of values
+// whatever text a caller passed.
+func method(m target.DecisioningMethod) attribute.KeyValue {
+	switch m {
+	case target.ServerSide, target.OnDevice, target.Hybrid:
+		return DecisioningMethodKey.String(string(m))
+	}
+	return DecisioningMethodKey.String("invalid")
+}
+
 func (a *adapter) callStart(ctx context.Context, e *target.CallEvent) context.Context {
 	ctx = context.WithValue(ctx, callKey{}, e)
 	ctx, _ = a.tracer.Start(ctx, "target."+string(e.Operation),
@@ -224,7 +235,7 @@ func (a *adapter) callStart(ctx context.Context, e *target.CallEvent) context.Co
 		trace.WithAttributes(
 			ClientCodeKey.String(e.Client),
 			OperationKey.String(string(e.Operation)),
-			DecisioningMethodKey.String(string(e.Method)),
+			method(e.Method),
 			MboxCountKey.Int(e.Mboxes),
 			ViewCountKey.Int(e.Views),
 			PageLoadKey.Bool(e.PageLoad),
@@ -236,19 +247,19 @@ func (a *adapter) callStart(ctx context.Context, e *target.CallEvent) context.Co
 	if e.Host != "" {
 		trace.SpanFromContext(ctx).SetAttributes(semconv.ServerAddress(hostOnly(e.Host)))
 	}
-	a.active.Add(ctx, 1, metric.WithAttributes(OperationKey.String(string(e.Operation)), DecisioningMethodKey.String(string(e.Method))))
+	a.active.Add(ctx, 1, metric.WithAttributes(OperationKey.String(string(e.Operation)), method(e.Method)))
 	return ctx
 }
 
 func (a *adapter) callDone(ctx context.Context, e *target.CallEvent) {
 	op := OperationKey.String(string(e.Operation))
-	a.active.Add(ctx, -1, metric.WithAttributes(op, DecisioningMethodKey.String(string(e.Method))))
+	a.active.Add(ctx, -1, metric.WithAttributes(op, method(e.Method)))
 
-	method := e.DecidedBy
-	if method == "" {
-		method = e.Method
+	m := e.DecidedBy
+	if m == "" {
+		m = e.Method
 	}
-	attrs := []attribute.KeyValue{op, DecisioningMethodKey.String(string(method)), OutcomeKey.String(OutcomeSuccess)}
+	attrs := []attribute.KeyValue{op, method(m), OutcomeKey.String(OutcomeSuccess)}
 	if e.Err != nil {
 		attrs[2] = OutcomeKey.String(OutcomeError)
 		attrs = append(attrs, semconv.ErrorTypeKey.String(string(e.ErrorKind)))
