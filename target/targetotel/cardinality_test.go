@@ -10,8 +10,8 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/target-go/sdk/target"
-	"github.com/target-go/sdk/target/targettest"
 	"github.com/target-go/sdk/target/targetotel"
+	"github.com/target-go/sdk/target/targettest"
 )
 
 // pointSets returns the attribute sets of a metric's data points.
