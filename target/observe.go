@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -32,7 +33,11 @@ import (
 // call's future settles, so a caller that has awaited a call sees its
 // events complete; CallDone runs even when the call's work panics (with
 // ErrorKindPanic), while a panic inside an attempt or a decision, a bug of
-// the client, skips their Done. Events hold no secret of the call: the
+// the client, skips their Done. A Start function that returns a nil
+// context leaves the work with the one it was given. A panic in
+// Notifications or ArtifactDownload, which run outside any call's future,
+// is recovered and logged with its stack (to Config.Logger, else
+// slog.Default()), and the work goes on. Events hold no secret of the call: the
 // session id, visitor ids and tokens are left out, replaced by
 // "[redacted]" in error texts (the rule of the client's errors), and by
 // "REDACTED" in URLs (the rule of OpenTelemetry's semantic conventions).
@@ -605,8 +610,34 @@ func (c *Client) endDecision(ctx context.Context, e *decisionRecord, d *ondevice
 // notified tells the Observer what became of count display notifications.
 func (c *Client) notified(ctx context.Context, state NotificationState, count int, err error) {
 	if c.obs != nil && c.obs.Notifications != nil {
+		defer c.containObserver("Notifications")
 		c.obs.Notifications(ctx, NotificationEvent{State: state, Count: count, Err: err, ErrorKind: errorKind(err)})
 	}
+}
+
+// observeArtifact tells the Observer of an artifact download.
+func (c *Client) observeArtifact(ctx context.Context, e ArtifactEvent) {
+	defer c.containObserver("ArtifactDownload")
+	c.obs.ArtifactDownload(ctx, e)
+}
+
+// containObserver, deferred around an Observer function that runs outside
+// any call (on the notification queue's or the polling goroutine, or in a
+// call's cleanup), keeps its panic from ending the program or the
+// goroutine's work, as a panicking CallDone is contained by the call's
+// future: it logs the panic with its stack at level Error, to
+// Config.Logger, else slog.Default(), since a lost panic must not go
+// unseen.
+func (c *Client) containObserver(name string) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	log := c.cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	log.Error("target: recovered a panic in Observer."+name, "panic", v, "stack", string(debug.Stack()))
 }
 
 // logBody writes body to the debug log when Config.LogBodies asks for it,

@@ -1,7 +1,9 @@
 package target_test
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"sync/atomic"
 	"testing"
 
@@ -92,4 +94,48 @@ func TestObserverInvalidMethod(t *testing.T) {
 	require.Len(t, rec.calls, 1)
 	assert.Equal(t, target.DecisioningMethod("invalid"), rec.calls[0].Method)
 	assert.Equal(t, target.ErrorKindInvalidOption, rec.calls[0].ErrorKind)
+}
+
+// TestObserverPanicsContained: a panicking Notifications or
+// ArtifactDownload function, which run outside any call's future, is
+// recovered and logged with its stack; the client goes on (the artifact
+// is in use, the notification is delivered).
+func TestObserverPanicsContained(t *testing.T) {
+	t.Parallel()
+	var logs bytes.Buffer
+	edge := targettest.NewServer(targettest.Config{Offers: offers})
+	t.Cleanup(edge.Close)
+	cfg := edge.ClientConfig()
+	cfg.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	cfg.DecisioningMethod = target.OnDevice
+	sent := make(chan error, 1)
+	cfg.OnDevice = target.OnDeviceConfig{
+		ArtifactLocation:    edge.ArtifactURL(),
+		PollingInterval:     -1,
+		OnNotificationsSent: func(_ *target.Response, err error) { sent <- err },
+	}
+	cfg.Observer = &target.Observer{
+		Notifications:    func(context.Context, target.NotificationEvent) { panic("notifications observer bug") },
+		ArtifactDownload: func(context.Context, target.ArtifactEvent) { panic("artifact observer bug") },
+	}
+	c, err := target.NewClient(cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close(context.Background()) })
+	_, err = c.Ready().Await(t.Context())
+	require.NoError(t, err, "the download's panicking observer does not stop the artifact")
+	_, err = c.GetOffers(t.Context(), target.GetOffersOptions{Request: heroRequest("gold")}).Await(t.Context())
+	require.NoError(t, err, "the queued notification's panicking observer does not fail the call")
+	select {
+	case err := <-sent:
+		require.NoError(t, err)
+	case <-t.Context().Done():
+		t.Fatal("no display notification was sent")
+	}
+	require.NoError(t, c.Close(context.Background()))
+	out := logs.String()
+	assert.Contains(t, out, "recovered a panic in Observer.ArtifactDownload")
+	assert.Contains(t, out, "artifact observer bug")
+	assert.Contains(t, out, "recovered a panic in Observer.Notifications")
+	assert.Contains(t, out, "notifications observer bug")
+	assert.Contains(t, out, "runtime/debug.Stack", "the stack is logged")
 }
