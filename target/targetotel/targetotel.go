@@ -21,7 +21,10 @@
 // the default propagator), so that the edge's spans join the trace. An
 // on-device decision, which makes no request, is an internal span named
 // "target.decide". Each artifact download is a span of its own trace,
-// "target.artifact.download".
+// "target.artifact.download". The display notifications a decision queues
+// are a "target.notifications" event on its span; what became of them
+// (sent or dropped), known after that span has ended, is a span of its
+// own named "target.notifications", under the decision's span.
 //
 // Call spans carry the client code (target.client_code), the decisioning
 // method asked for and the one that answered, the mbox, view and
@@ -410,12 +413,22 @@ func (a *adapter) decisionDone(ctx context.Context, e *target.DecisionEvent) {
 
 func (a *adapter) notifications(ctx context.Context, e target.NotificationEvent) {
 	a.notes.Add(ctx, int64(e.Count), metric.WithAttributes(NotificationStateKey.String(string(e.State))))
-	if span := trace.SpanFromContext(ctx); span.IsRecording() {
-		attrs := []attribute.KeyValue{NotificationStateKey.String(string(e.State)), NotificationCountKey.Int(e.Count)}
-		if e.Err != nil {
-			attrs = append(attrs, semconv.ErrorTypeKey.String(string(e.ErrorKind)))
-		}
+	span := trace.SpanFromContext(ctx)
+	attrs := []attribute.KeyValue{NotificationStateKey.String(string(e.State)), NotificationCountKey.Int(e.Count)}
+	if e.Err != nil {
+		attrs = append(attrs, semconv.ErrorTypeKey.String(string(e.ErrorKind)))
+	}
+	switch {
+	case span.IsRecording():
 		span.AddEvent("target.notifications", trace.WithAttributes(attrs...))
+	case span.SpanContext().IsSampled():
+		// Sent and dropped come after the decision's span has ended, where
+		// an event would be lost: they get a span of their own under it.
+		_, own := a.tracer.Start(ctx, "target.notifications", trace.WithAttributes(attrs...))
+		if e.Err != nil {
+			own.SetStatus(codes.Error, e.Err.Error())
+		}
+		own.End()
 	}
 }
 
