@@ -227,7 +227,13 @@ type AttemptEvent struct {
 	// Duration is the attempt's time, from the request to the end of the
 	// answer or the failure.
 	Duration time.Duration
-	// Backoff is the wait before the next attempt; zero when none follows.
+	// Backoff is the wait the client chose before the next attempt, zero
+	// when it chose to stop (success, an error not worth a retry, the last
+	// attempt, or a wait that would pass the call's deadline). AttemptDone
+	// runs before the wait, so when the call's context ends during it no
+	// attempt follows despite a non-zero Backoff: the call's CallDone then
+	// reports ErrorKindCanceled or ErrorKindTimeout, and Timings.Attempts
+	// counts the attempts made.
 	Backoff time.Duration
 }
 

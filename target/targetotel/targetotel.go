@@ -49,7 +49,17 @@
 //	target.client.artifact.refresh_failures counter    target.client_code, error.type
 //
 // The decisioning method of a finished call is the one that answered
-// (server-side or on-device), else the one asked for.
+// (server-side or on-device), else the one asked for; a method that is
+// none of ServerSide, OnDevice and Hybrid is "invalid", so that every
+// metric attribute takes its values from a bounded set.
+//
+// The artifact age is kept per client code, not per Client: the
+// target.Observer hears of no Client's end, so the age of a closed
+// Client's artifact goes on being reported, growing, for as long as the
+// Observer lives, and Clients that share a client code share one series
+// (the freshest artifact of them). Give each Client that downloads an
+// artifact an Observer of its own and shut its MeterProvider down with
+// the Client when that matters.
 package targetotel
 
 import (
