@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -32,7 +33,11 @@ import (
 // call's future settles, so a caller that has awaited a call sees its
 // events complete; CallDone runs even when the call's work panics (with
 // ErrorKindPanic), while a panic inside an attempt or a decision, a bug of
-// the client, skips their Done. Events hold no secret of the call: the
+// the client, skips their Done. A Start function that returns a nil
+// context leaves the work with the one it was given. A panic in
+// Notifications or ArtifactDownload, which run outside any call's future,
+// is recovered and logged with its stack (to Config.Logger, else
+// slog.Default()), and the work goes on. Events hold no secret of the call: the
 // session id, visitor ids and tokens are left out, replaced by
 // "[redacted]" in error texts (the rule of the client's errors), and by
 // "REDACTED" in URLs (the rule of OpenTelemetry's semantic conventions).
@@ -161,7 +166,9 @@ type CallEvent struct {
 	// Client is the Target client code of the Client.
 	Client string
 	// Method is the decisioning method the call asked for (its own, else
-	// the Config's).
+	// the Config's), or "invalid" when that is none of ServerSide, OnDevice
+	// and Hybrid (the call then fails with ErrorKindInvalidOption): the
+	// values are a fixed set, fit for a metric attribute.
 	Method DecisioningMethod
 	// RequestID is the request's id, sent as X-Request-Id.
 	RequestID string
@@ -220,7 +227,13 @@ type AttemptEvent struct {
 	// Duration is the attempt's time, from the request to the end of the
 	// answer or the failure.
 	Duration time.Duration
-	// Backoff is the wait before the next attempt; zero when none follows.
+	// Backoff is the wait the client chose before the next attempt, zero
+	// when it chose to stop (success, an error not worth a retry, the last
+	// attempt, or a wait that would pass the call's deadline). AttemptDone
+	// runs before the wait, so when the call's context ends during it no
+	// attempt follows despite a non-zero Backoff: the call's CallDone then
+	// reports ErrorKindCanceled or ErrorKindTimeout, and Timings.Attempts
+	// counts the attempts made.
 	Backoff time.Duration
 }
 
@@ -334,6 +347,10 @@ func (c *Client) beginCall(ctx context.Context, op Operation, method Decisioning
 	if e.Method == "" {
 		e.Method = c.cfg.DecisioningMethod
 	}
+	if validDecisioningMethod(e.Method) != nil {
+		// The caller's text would give metrics one series per typo.
+		e.Method = methodInvalid
+	}
 	if ex := req.Execute; ex != nil {
 		e.Mboxes += len(ex.Mboxes)
 		e.PageLoad = ex.PageLoad != nil
@@ -345,9 +362,22 @@ func (c *Client) beginCall(ctx context.Context, op Operation, method Decisioning
 	}
 	e.Notifications = len(req.Notifications)
 	if c.obs != nil && c.obs.CallStart != nil {
-		ctx = c.obs.CallStart(ctx, e)
+		ctx = orCtx(c.obs.CallStart(ctx, e), ctx)
 	}
 	return ctx, e
+}
+
+// methodInvalid is CallEvent.Method for a method that is not one.
+const methodInvalid DecisioningMethod = "invalid"
+
+// orCtx returns got, the context a Start function returned, or ctx when
+// that is nil: a nil context would make the work fail or panic before the
+// matching Done, which must follow every Start.
+func orCtx(got, ctx context.Context) context.Context {
+	if got == nil {
+		return ctx
+	}
+	return got
 }
 
 // endCall completes e, when the call is recorded, with its outcome: it
@@ -472,7 +502,7 @@ func (c *Client) beginAttempt(ctx context.Context, u string, ex *exchange, attem
 	a.Attempt, a.Method, a.URL, a.Host = attempt, http.MethodPost, redactedURL(u), ex.host
 	a.Header, a.RequestSize = http.Header{}, len(ex.body)
 	if c.obs.AttemptStart != nil {
-		a.ctx = c.obs.AttemptStart(ctx, &a.AttemptEvent)
+		a.ctx = orCtx(c.obs.AttemptStart(ctx, &a.AttemptEvent), ctx)
 	}
 	return a
 }
@@ -493,6 +523,10 @@ func (a *attemptRecord) addHeaders(h http.Header) {
 		return
 	}
 	for k, v := range a.Header {
+		// An observer may set a key directly in the map, not in its
+		// canonical form: compare the canonical form, or "x-request-id"
+		// would slip past the client's own X-Request-Id.
+		k = http.CanonicalHeaderKey(k)
 		if _, set := h[k]; !set {
 			h[k] = v
 		}
@@ -551,7 +585,7 @@ func (c *Client) beginDecision(ctx context.Context, req *DeliveryRequest, a *ond
 		e.ArtifactVersion = a.Version()
 	}
 	if c.obs.DecisionStart != nil {
-		ctx = c.obs.DecisionStart(ctx, &e.DecisionEvent)
+		ctx = orCtx(c.obs.DecisionStart(ctx, &e.DecisionEvent), ctx)
 	}
 	return ctx, e
 }
@@ -582,8 +616,34 @@ func (c *Client) endDecision(ctx context.Context, e *decisionRecord, d *ondevice
 // notified tells the Observer what became of count display notifications.
 func (c *Client) notified(ctx context.Context, state NotificationState, count int, err error) {
 	if c.obs != nil && c.obs.Notifications != nil {
+		defer c.containObserver("Notifications")
 		c.obs.Notifications(ctx, NotificationEvent{State: state, Count: count, Err: err, ErrorKind: errorKind(err)})
 	}
+}
+
+// observeArtifact tells the Observer of an artifact download.
+func (c *Client) observeArtifact(ctx context.Context, e ArtifactEvent) {
+	defer c.containObserver("ArtifactDownload")
+	c.obs.ArtifactDownload(ctx, e)
+}
+
+// containObserver, deferred around an Observer function that runs outside
+// any call (on the notification queue's or the polling goroutine, or in a
+// call's cleanup), keeps its panic from ending the program or the
+// goroutine's work, as a panicking CallDone is contained by the call's
+// future: it logs the panic with its stack at level Error, to
+// Config.Logger, else slog.Default(), since a lost panic must not go
+// unseen.
+func (c *Client) containObserver(name string) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	log := c.cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	log.Error("target: recovered a panic in Observer."+name, "panic", v, "stack", string(debug.Stack()))
 }
 
 // logBody writes body to the debug log when Config.LogBodies asks for it,

@@ -46,8 +46,8 @@ func newOnDevice(c *Client, od OnDeviceConfig) (*onDevice, error) {
 		httpClient:       c.http,
 		logger:           c.log,
 	}
-	if c.obs != nil {
-		o.observe = c.obs.ArtifactDownload
+	if c.obs != nil && c.obs.ArtifactDownload != nil {
+		o.observe = c.observeArtifact
 	}
 	e, err := newDecisionEngine(od, o)
 	if err != nil {

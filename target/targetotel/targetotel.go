@@ -21,7 +21,10 @@
 // the default propagator), so that the edge's spans join the trace. An
 // on-device decision, which makes no request, is an internal span named
 // "target.decide". Each artifact download is a span of its own trace,
-// "target.artifact.download".
+// "target.artifact.download". The display notifications a decision queues
+// are a "target.notifications" event on its span; what became of them
+// (sent or dropped), known after that span has ended, is a span of its
+// own named "target.notifications", under the decision's span.
 //
 // Call spans carry the client code (target.client_code), the decisioning
 // method asked for and the one that answered, the mbox, view and
@@ -46,7 +49,17 @@
 //	target.client.artifact.refresh_failures counter    target.client_code, error.type
 //
 // The decisioning method of a finished call is the one that answered
-// (server-side or on-device), else the one asked for.
+// (server-side or on-device), else the one asked for; a method that is
+// none of ServerSide, OnDevice and Hybrid is "invalid", so that every
+// metric attribute takes its values from a bounded set.
+//
+// The artifact age is kept per client code, not per Client: the
+// target.Observer hears of no Client's end, so the age of a closed
+// Client's artifact goes on being reported, growing, for as long as the
+// Observer lives, and Clients that share a client code share one series
+// (the freshest artifact of them). Give each Client that downloads an
+// artifact an Observer of its own and shut its MeterProvider down with
+// the Client when that matters.
 package targetotel
 
 import (
@@ -216,6 +229,17 @@ func operation(ctx context.Context) attribute.KeyValue {
 	return OperationKey.String("")
 }
 
+// method returns m as a metric attribute: one of the decisioning methods,
+// else "invalid", so that the attribute has a bounded set of values
+// whatever text a caller passed.
+func method(m target.DecisioningMethod) attribute.KeyValue {
+	switch m {
+	case target.ServerSide, target.OnDevice, target.Hybrid:
+		return DecisioningMethodKey.String(string(m))
+	}
+	return DecisioningMethodKey.String("invalid")
+}
+
 func (a *adapter) callStart(ctx context.Context, e *target.CallEvent) context.Context {
 	ctx = context.WithValue(ctx, callKey{}, e)
 	ctx, _ = a.tracer.Start(ctx, "target."+string(e.Operation),
@@ -224,7 +248,7 @@ func (a *adapter) callStart(ctx context.Context, e *target.CallEvent) context.Co
 		trace.WithAttributes(
 			ClientCodeKey.String(e.Client),
 			OperationKey.String(string(e.Operation)),
-			DecisioningMethodKey.String(string(e.Method)),
+			method(e.Method),
 			MboxCountKey.Int(e.Mboxes),
 			ViewCountKey.Int(e.Views),
 			PageLoadKey.Bool(e.PageLoad),
@@ -236,19 +260,19 @@ func (a *adapter) callStart(ctx context.Context, e *target.CallEvent) context.Co
 	if e.Host != "" {
 		trace.SpanFromContext(ctx).SetAttributes(semconv.ServerAddress(hostOnly(e.Host)))
 	}
-	a.active.Add(ctx, 1, metric.WithAttributes(OperationKey.String(string(e.Operation)), DecisioningMethodKey.String(string(e.Method))))
+	a.active.Add(ctx, 1, metric.WithAttributes(OperationKey.String(string(e.Operation)), method(e.Method)))
 	return ctx
 }
 
 func (a *adapter) callDone(ctx context.Context, e *target.CallEvent) {
 	op := OperationKey.String(string(e.Operation))
-	a.active.Add(ctx, -1, metric.WithAttributes(op, DecisioningMethodKey.String(string(e.Method))))
+	a.active.Add(ctx, -1, metric.WithAttributes(op, method(e.Method)))
 
-	method := e.DecidedBy
-	if method == "" {
-		method = e.Method
+	m := e.DecidedBy
+	if m == "" {
+		m = e.Method
 	}
-	attrs := []attribute.KeyValue{op, DecisioningMethodKey.String(string(method)), OutcomeKey.String(OutcomeSuccess)}
+	attrs := []attribute.KeyValue{op, method(m), OutcomeKey.String(OutcomeSuccess)}
 	if e.Err != nil {
 		attrs[2] = OutcomeKey.String(OutcomeError)
 		attrs = append(attrs, semconv.ErrorTypeKey.String(string(e.ErrorKind)))
@@ -399,12 +423,22 @@ func (a *adapter) decisionDone(ctx context.Context, e *target.DecisionEvent) {
 
 func (a *adapter) notifications(ctx context.Context, e target.NotificationEvent) {
 	a.notes.Add(ctx, int64(e.Count), metric.WithAttributes(NotificationStateKey.String(string(e.State))))
-	if span := trace.SpanFromContext(ctx); span.IsRecording() {
-		attrs := []attribute.KeyValue{NotificationStateKey.String(string(e.State)), NotificationCountKey.Int(e.Count)}
-		if e.Err != nil {
-			attrs = append(attrs, semconv.ErrorTypeKey.String(string(e.ErrorKind)))
-		}
+	span := trace.SpanFromContext(ctx)
+	attrs := []attribute.KeyValue{NotificationStateKey.String(string(e.State)), NotificationCountKey.Int(e.Count)}
+	if e.Err != nil {
+		attrs = append(attrs, semconv.ErrorTypeKey.String(string(e.ErrorKind)))
+	}
+	switch {
+	case span.IsRecording():
 		span.AddEvent("target.notifications", trace.WithAttributes(attrs...))
+	case span.SpanContext().IsSampled():
+		// Sent and dropped come after the decision's span has ended, where
+		// an event would be lost: they get a span of their own under it.
+		_, own := a.tracer.Start(ctx, "target.notifications", trace.WithAttributes(attrs...))
+		if e.Err != nil {
+			own.SetStatus(codes.Error, e.Err.Error())
+		}
+		own.End()
 	}
 }
 

@@ -1,0 +1,36 @@
+package targetotel_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/target-go/sdk/target"
+	"github.com/target-go/sdk/target/targetotel"
+	"github.com/target-go/sdk/target/targettest"
+)
+
+// TestNotificationsSentIsVisible: the display notifications of an
+// on-device call are sent after the call's spans have ended; their "sent"
+// record is a span of its own in the call's trace, not an event lost on an
+// ended span.
+func TestNotificationsSentIsVisible(t *testing.T) {
+	tel := newTelemetry(t)
+	c, _ := setup(t, tel, targettest.Config{})
+	ctx, handler := tel.handlerSpan(t.Context())
+	_, err := c.GetOffers(ctx, target.GetOffersOptions{Request: mboxRequest("hero"), DecisioningMethod: target.OnDevice}).Await(t.Context())
+	require.NoError(t, err)
+	handler.End()
+	require.NoError(t, c.Close(context.Background())) // waits for the notifications
+
+	tr := newTree(tel.spans.Ended())
+	own := tr.named["target.notifications"]
+	require.Len(t, own, 1, "one span for the sent notifications")
+	a := attrs(own[0].Attributes())
+	assert.Equal(t, "sent", a[targetotel.NotificationStateKey].AsString())
+	assert.Positive(t, a[targetotel.NotificationCountKey].AsInt64())
+	assert.Equal(t, handler.SpanContext().TraceID(), own[0].SpanContext().TraceID())
+	assert.True(t, own[0].Parent().IsValid())
+}
