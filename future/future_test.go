@@ -741,7 +741,11 @@ func TestConcurrentCancelVersusWork(t *testing.T) {
 	for range 1000 {
 		f := future.Go(t.Context(), func(ctx context.Context) (int, error) { return 1, nil })
 		var settledBy atomic.Int32
-		f.OnComplete(func(int, error) { settledBy.Add(1) })
+		ran := make(chan struct{})
+		f.OnComplete(func(int, error) {
+			settledBy.Add(1)
+			close(ran) // a second run would panic here
+		})
 		cancelled := f.Cancel()
 		v, err := f.Await(t.Context())
 		if cancelled {
@@ -750,6 +754,8 @@ func TestConcurrentCancelVersusWork(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, 1, v)
 		}
+		// Callbacks run after Done is closed, so Await may return first.
+		<-ran
 		require.Equal(t, int32(1), settledBy.Load())
 	}
 }
