@@ -223,7 +223,9 @@
 // polling goes on after either. Artifact errors, logs and callbacks show
 // the artifact location without its query, fragment and user info, and
 // with the property token redacted. Artifact downloads and geo lookups go
-// through the client's http.Client and follow no redirect either.
+// through the client's http.Client and follow no redirect either; when a
+// caller's Transport follows one itself, the answer is refused with a
+// [TransportError] naming the scheme and host it came from.
 //
 // # Notifications
 //
