@@ -403,10 +403,11 @@
 // redaction of that call: the session id, the tntId (also without its
 // ".{cluster}_{node}" location hint or its node, as the edge may quote it),
 // thirdPartyId, marketingCloudVisitorId, every customer id, the property,
-// trace, QA-mode and preview tokens, the Audience Manager blob, order ids
-// notification, state and telemetry tokens and the geo IP address, each
-// also URL-encoded and
-// JSON-escaped. Every text
+// trace, QA-mode and preview tokens, the Audience Manager blob, order ids,
+// notification, state and telemetry tokens, the geo IP address and the
+// values of mbox and profile parameters (their names stay readable), each
+// also URL-encoded and JSON-escaped. Values shorter than four bytes are
+// not looked for: they would match by chance. Every text
 // an error takes from the edge or the network is redacted with it before it
 // is stored, so the errors are safe under every fmt verb (%v, %+v, %#v,
 // %q) and in the "retrying" and "call" debug records. Transport

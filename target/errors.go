@@ -185,8 +185,8 @@ func answeredElsewhere(req *http.Request, resp *http.Response) error {
 }
 
 // callSecrets are the values of one call that must never appear in an
-// error or a log record: the session id and every visitor id and token the
-// request carries, in every form the edge may quote them (a tntId also
+// error or a log record: the session id and every visitor id, token and
+// parameter value the request carries, in every form the edge may quote them (a tntId also
 // without its ".{cluster}_{node}" suffix, values also URL-encoded). It is
 // built on first use, only when a call fails, and then shared by every
 // redaction of that call.
@@ -279,8 +279,21 @@ func (s *callSecrets) get() []string {
 		add(ec.AudienceManager.Blob)
 	}
 	details := func(d *RequestDetails) {
-		if d != nil && d.Order != nil {
+		if d == nil {
+			return
+		}
+		if d.Order != nil {
 			add(d.Order.ID)
+		}
+		// Parameter values are the visitor's: profile attributes (an
+		// email, a loyalty number), search terms, at.js's mbox3rdPartyId.
+		// Their names are the customer's, the same for every visitor, and
+		// stay readable.
+		for _, v := range d.Parameters {
+			add(v)
+		}
+		for _, v := range d.ProfileParameters {
+			add(v)
 		}
 	}
 	if ex := r.Execute; ex != nil {
