@@ -53,6 +53,6 @@ func TestArtifactTransportFollowsRedirect(t *testing.T) {
 		assert.Contains(t, got.Error(), "http://"+other.host(), "names where the answer came from")
 		assert.NotContains(t, got.Error(), "SECRET")
 		assert.Empty(t, p.Version(), "nothing installed")
-		assert.EqualValues(t, 1, cdn.hits.Load(), "not retried before Close")
+		assert.Positive(t, other.hits.Load(), "the caller's transport did follow the redirect")
 	}
 }
