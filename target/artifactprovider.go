@@ -311,6 +311,11 @@ func (p *artifactProvider) fetch(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("target: artifact download from %s: %w", p.shown, unwrapURLError(err))
 	}
 	defer resp.Body.Close()
+	if err := answeredElsewhere(req, resp); err != nil {
+		// Not the CDN's answer: no status of it is reported, as none came
+		// from where the artifact was asked for.
+		return 0, &TransportError{Op: "GET " + p.shown, Host: req.URL.Host, Attempts: 1, Err: err}
+	}
 	switch {
 	case resp.StatusCode == http.StatusNotModified && p.current() != nil:
 		p.mu.Lock()

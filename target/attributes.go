@@ -24,29 +24,13 @@ type Attributes struct {
 	values map[string]map[string]any // mbox name -> key -> value
 }
 
-// GetAttributesOptions are the options of GetAttributes. The fields mean
-// what they mean in GetOffersOptions, apart from Callback, which gets the
-// Attributes.
-type GetAttributesOptions struct {
-	Request             DeliveryRequest
-	TargetCookie        string
-	TargetLocationHint  string
-	VisitorCookie       string
-	ConsumerID          string
-	SupplementalDataIDs *SupplementalDataIDs
-	CustomerIDs         []VisitorCustomerID
-	SessionID           string
-	DecisioningMethod   DecisioningMethod
-	// Callback, when set, is called with the Attributes if the call
-	// succeeds, ErrCallback with the error if it fails: exactly one of
-	// them, once, as for GetOffersOptions' callbacks (a panic in them is
-	// recovered the same way).
-	Callback    func(*Attributes)
-	ErrCallback func(error)
-}
+// GetAttributesOptions are the options of GetAttributes: see CallOptions.
+// The fields mean what they mean for GetOffers, apart from Callback, which
+// gets the Attributes.
+type GetAttributesOptions = CallOptions[*Attributes]
 
 // offers returns the GetOffers options of o, without its callbacks.
-func (o *GetAttributesOptions) offers() GetOffersOptions {
+func (o *CallOptions[R]) offers() GetOffersOptions {
 	return GetOffersOptions{
 		Request: o.Request, TargetCookie: o.TargetCookie, TargetLocationHint: o.TargetLocationHint,
 		VisitorCookie: o.VisitorCookie, ConsumerID: o.ConsumerID, SupplementalDataIDs: o.SupplementalDataIDs,

@@ -11,12 +11,19 @@ import (
 	"github.com/target-go/sdk/future"
 )
 
-// GetOffersOptions are the options of GetOffers. They mirror the options of
-// Adobe's SDKs (request, visitor_cookie, target_cookie, target_location_hint,
-// consumer_id, customer_ids, session_id, decisioning_method, callback,
-// err_callback); the page view's state that their visitor option carries is
-// SupplementalDataIDs.
-type GetOffersOptions struct {
+// GetOffersOptions are the options of GetOffers: see CallOptions.
+type GetOffersOptions = CallOptions[*Response]
+
+// CallOptions are the options of the calls that ask for decisions, declared
+// once for both: GetOffers (GetOffersOptions, whose Callback gets the
+// *Response) and GetAttributes (GetAttributesOptions, whose Callback gets
+// the *Attributes). They mirror the options of Adobe's SDKs (request,
+// visitor_cookie, target_cookie, target_location_hint, consumer_id,
+// customer_ids, session_id, decisioning_method, callback, err_callback);
+// the page view's state that their visitor option carries is
+// SupplementalDataIDs. Write them as GetOffersOptions{...} or
+// GetAttributesOptions{...}.
+type CallOptions[R any] struct {
 	// Request is the Delivery request. It needs Execute or Prefetch with at
 	// least one page load, view or mbox. The client fills in what Adobe's SDKs
 	// fill in (request id, tntId, context.channel, analytics logging,
@@ -61,11 +68,12 @@ type GetOffersOptions struct {
 	SessionID string
 	// DecisioningMethod overrides Config.DecisioningMethod for this call.
 	DecisioningMethod DecisioningMethod
-	// Callback, when set, is called with the result if the call succeeds.
+	// Callback, when set, is called with the result (the *Response, or
+	// for GetAttributes the *Attributes) if the call succeeds.
 	// ErrCallback, when set, is called with the error if it fails. Exactly
 	// one of them runs, exactly once, right after the future settles, on the
 	// goroutine that settled it: the call's own goroutine, or the caller's
-	// for invalid options (then before GetOffers returns). A waiter in
+	// for invalid options (then before GetOffers or GetAttributes returns). A waiter in
 	// Await may see the result while the callback still runs. A panic in a
 	// callback is recovered, as net/http recovers a panicking handler:
 	// logged at level Error with its stack (to Config.Logger, else
@@ -74,7 +82,7 @@ type GetOffersOptions struct {
 	// callbacks of every call option (SendNotifications, GetAttributes,
 	// Coalescer, Visitor); the future's own OnComplete and friends keep
 	// their contract (see package future).
-	Callback    func(*Response)
+	Callback    func(R)
 	ErrCallback func(error)
 }
 

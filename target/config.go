@@ -67,10 +67,10 @@ type Config struct {
 	Logger *slog.Logger
 	// LogBodies adds the request and response bodies of each HTTP attempt
 	// to the Logger's debug records ("target: request body", "target:
-	// response body"), with the call's session id, visitor ids and tokens
-	// replaced by "[redacted]" as in errors, and the visitor ids of the
-	// answer too. For debugging only: bodies also hold the mbox and profile
-	// parameters the caller sends, which are not redacted.
+	// response body"), with the call's session id, visitor ids, tokens and
+	// mbox and profile parameter values replaced by "[redacted]" as in
+	// errors, and the visitor ids of the answer too. For debugging only:
+	// parameter names, addresses and the rest of the bodies are kept.
 	LogBodies bool
 	// Observer, when set, hears of each call, HTTP attempt, on-device
 	// decision, notification delivery and artifact download, for traces and

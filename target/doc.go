@@ -223,7 +223,9 @@
 // polling goes on after either. Artifact errors, logs and callbacks show
 // the artifact location without its query, fragment and user info, and
 // with the property token redacted. Artifact downloads and geo lookups go
-// through the client's http.Client and follow no redirect either.
+// through the client's http.Client and follow no redirect either; when a
+// caller's Transport follows one itself, the answer is refused with a
+// [TransportError] naming the scheme and host it came from.
 //
 // # Notifications
 //
@@ -401,10 +403,11 @@
 // redaction of that call: the session id, the tntId (also without its
 // ".{cluster}_{node}" location hint or its node, as the edge may quote it),
 // thirdPartyId, marketingCloudVisitorId, every customer id, the property,
-// trace, QA-mode and preview tokens, the Audience Manager blob, order ids
-// notification, state and telemetry tokens and the geo IP address, each
-// also URL-encoded and
-// JSON-escaped. Every text
+// trace, QA-mode and preview tokens, the Audience Manager blob, order ids,
+// notification, state and telemetry tokens, the geo IP address and the
+// values of mbox and profile parameters (their names stay readable), each
+// also URL-encoded and JSON-escaped. Values shorter than four bytes are
+// not looked for: they would match by chance. Every text
 // an error takes from the edge or the network is redacted with it before it
 // is stored, so the errors are safe under every fmt verb (%v, %+v, %#v,
 // %q) and in the "retrying" and "call" debug records. Transport

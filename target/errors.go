@@ -68,7 +68,9 @@ func (e *APIError) Error() string {
 type TransportError struct {
 	// Op says what failed: "POST https://{host}/rest/v1/delivery" (the
 	// query, which holds the session id, is left out), "reading response"
-	// or "call ended".
+	// or "call ended"; for an artifact download or a geo lookup whose
+	// answer came from another host, "GET {location}" (an artifact
+	// location shown as in ArtifactDownloadError), without a RequestID.
 	Op string
 	// Status is the HTTP status when the failure came after the answer's
 	// headers (reading its body), zero otherwise.
@@ -131,6 +133,10 @@ func (e *DecodeError) Error() string {
 func (e *DecodeError) Unwrap() error { return e.Err }
 
 func callSummary(requestID, host string, attempts int) string {
+	if requestID == "" {
+		// An artifact download or a geo lookup sends no request id.
+		return "host " + host + ", attempts " + strconv.Itoa(attempts)
+	}
 	return "request " + requestID + ", host " + host + ", attempts " + strconv.Itoa(attempts)
 }
 
@@ -161,9 +167,26 @@ func networkError(err error) bool {
 		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED)
 }
 
+// answeredElsewhere returns the cause of a *TransportError when resp did
+// not come from the scheme and host req was sent to, nil when it did. The
+// client's http.Client follows no redirect (noRedirect), but a caller's
+// Transport may follow them itself (one built on an http.Client, as retry
+// and tracing wrappers are), out of reach of CheckRedirect: the request
+// has then already gone to the other host, and its answer must not pass
+// for the edge's, the CDN's or the geo service's. Every request the SDK
+// makes goes through this check. Only the scheme and host are named: the
+// path and query may hold a token or a signature.
+func answeredElsewhere(req *http.Request, resp *http.Response) error {
+	got := resp.Request
+	if got == nil || got.URL == nil || (got.URL.Scheme == req.URL.Scheme && got.URL.Host == req.URL.Host) {
+		return nil
+	}
+	return fmt.Errorf("the answer (%d) came from %s://%s: the transport followed a redirect", resp.StatusCode, got.URL.Scheme, got.URL.Host)
+}
+
 // callSecrets are the values of one call that must never appear in an
-// error or a log record: the session id and every visitor id and token the
-// request carries, in every form the edge may quote them (a tntId also
+// error or a log record: the session id and every visitor id, token and
+// parameter value the request carries, in every form the edge may quote them (a tntId also
 // without its ".{cluster}_{node}" suffix, values also URL-encoded). It is
 // built on first use, only when a call fails, and then shared by every
 // redaction of that call.
@@ -256,8 +279,21 @@ func (s *callSecrets) get() []string {
 		add(ec.AudienceManager.Blob)
 	}
 	details := func(d *RequestDetails) {
-		if d != nil && d.Order != nil {
+		if d == nil {
+			return
+		}
+		if d.Order != nil {
 			add(d.Order.ID)
+		}
+		// Parameter values are the visitor's: profile attributes (an
+		// email, a loyalty number), search terms, at.js's mbox3rdPartyId.
+		// Their names are the customer's, the same for every visitor, and
+		// stay readable.
+		for _, v := range d.Parameters {
+			add(v)
+		}
+		for _, v := range d.ProfileParameters {
+			add(v)
 		}
 	}
 	if ex := r.Execute; ex != nil {

@@ -73,6 +73,9 @@ func httpGeoLookup(client *http.Client, location string) func(context.Context, s
 			return nil, err
 		}
 		defer resp.Body.Close()
+		if err := answeredElsewhere(req, resp); err != nil {
+			return nil, &TransportError{Op: "GET " + location, Host: req.URL.Host, Attempts: 1, Err: err}
+		}
 		if resp.StatusCode != http.StatusOK {
 			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
 			return nil, fmt.Errorf("geo lookup: HTTP status %d", resp.StatusCode)

@@ -471,18 +471,26 @@ func (c *Client) goCall(ctx context.Context, e *CallEvent, work func(context.Con
 	if e == nil {
 		return future.Go(ctx, work)
 	}
-	return future.Go(ctx, func(wctx context.Context) (r *Response, err error) {
-		finished := false
-		defer func() {
-			if !finished {
-				err = errWorkPanicked
-			}
-			c.endCall(ctx, e, r, err)
-		}()
-		r, err = work(wctx)
-		finished = true
-		return r, err
+	return future.Go(ctx, func(wctx context.Context) (*Response, error) {
+		return c.recordCall(ctx, wctx, e, work)
 	})
+}
+
+// recordCall runs work with wctx and ends the call's record e (begun with
+// ctx) with its outcome, also when work panics or calls runtime.Goexit:
+// the record then reports errWorkPanicked, and the panic or Goexit goes on
+// to the caller.
+func (c *Client) recordCall(ctx, wctx context.Context, e *CallEvent, work func(context.Context) (*Response, error)) (r *Response, err error) {
+	finished := false
+	defer func() {
+		if !finished {
+			err = errWorkPanicked
+		}
+		c.endCall(ctx, e, r, err)
+	}()
+	r, err = work(wctx)
+	finished = true
+	return r, err
 }
 
 // attemptRecord is one attempt's event and the context its Start returned.
@@ -549,20 +557,11 @@ func (c *Client) endAttempt(a *attemptRecord, status int, err error, tm Timings,
 
 // callNow runs work on the caller's goroutine and ends the call's record,
 // as goCall does; a panic in work goes on to the caller.
-func (c *Client) callNow(ctx context.Context, e *CallEvent, work func(context.Context) (*Response, error)) (r *Response, err error) {
+func (c *Client) callNow(ctx context.Context, e *CallEvent, work func(context.Context) (*Response, error)) (*Response, error) {
 	if e == nil {
 		return work(ctx)
 	}
-	finished := false
-	defer func() {
-		if !finished {
-			err = errWorkPanicked
-		}
-		c.endCall(ctx, e, r, err)
-	}()
-	r, err = work(ctx)
-	finished = true
-	return r, err
+	return c.recordCall(ctx, ctx, e, work)
 }
 
 // beginDecision starts the record of an on-device decision from artifact

@@ -46,6 +46,12 @@ var secretFields = map[string]bool{
 	"NotificationPageLoad.State":          true,
 	"TelemetryEntry.TelemetryServerToken": true,
 	"Geo.IPAddress":                       true,
+	// Profile parameters are attributes of one visitor's profile (an
+	// email, a loyalty number, what the CRM knows).
+	"RequestDetails.ProfileParameters[value]": true,
+	// Mbox parameters carry per-visitor data too: search terms, entity
+	// ids, at.js's mbox3rdPartyId and "profile."-prefixed attributes.
+	"RequestDetails.Parameters[value]": true,
 }
 
 // notSecret are every other string field of the request model, keyed
@@ -103,6 +109,10 @@ var notSecret = map[string]string{
 	"MobilePlatform.PlatformType":           "an enum (android, ios)",
 	"MobilePlatform.Version":                "an OS version",
 	"Screen.Orientation":                    "an enum (portrait, landscape)",
+	"RequestDetails.Parameters[key]":        "a parameter name the customer chose, the same for every visitor",
+	"RequestDetails.ProfileParameters[key]": "an attribute name the customer chose, the same for every visitor",
+	"Trace.Usage[key]":                      "the SDK's usage and diagnostics names, the same for every visitor",
+	"Trace.Usage[value]":                    "the SDK's usage and diagnostics metadata, not the visitor's",
 }
 
 // idName picks, among the fields that are not secret, those whose values
@@ -116,9 +126,13 @@ type secretField struct {
 
 // fillIDs sets every secret string (and []string) field of v, and the ids
 // that are not secret, to a value of its own, allocating pointers and one
-// element of every slice on the way, and returns what it set. A string
-// field found is a key of unclassified, true when in neither
-// secretFields nor notSecret.
+// element of every slice on the way, and returns what it set. Every map
+// gets one entry, its key and its value each a value of its own, classified
+// as "Type.Field[key]" and "Type.Field[value]". A string or map field found
+// is a key of unclassified, true when in neither secretFields nor
+// notSecret; so is a field of any other kind that could hold text (an
+// interface, raw bytes, a map or slice of something else), which the walk
+// cannot fill and a later field of the model must not slip through as.
 func fillIDs(v reflect.Value, path string, out *[]secretField, unclassified map[string]bool) {
 	switch v.Kind() {
 	case reflect.Pointer:
@@ -155,11 +169,64 @@ func fillIDs(v reflect.Value, path string, out *[]secretField, unclassified map[
 			case fv.Kind() == reflect.Slice && fv.Type().Elem().Kind() == reflect.Struct:
 				fv.Set(reflect.MakeSlice(fv.Type(), 1, 1))
 				fillIDs(fv.Index(0), p+"[0]", out, unclassified)
+			case fv.Kind() == reflect.Map && fv.Type().Key().Kind() == reflect.String && fv.Type().Elem().Kind() == reflect.String:
+				m := reflect.MakeMap(fv.Type())
+				k := reflect.ValueOf(fmt.Sprintf("zq%03dzq", len(*out))).Convert(fv.Type().Key())
+				*out = append(*out, secretField{key + "[key]", p + "[key]", k.String()})
+				val := reflect.ValueOf(fmt.Sprintf("zq%03dzq", len(*out))).Convert(fv.Type().Elem())
+				*out = append(*out, secretField{key + "[value]", p + "[" + k.String() + "]", val.String()})
+				m.SetMapIndex(k, val)
+				fv.Set(m)
+				for _, part := range []string{"[key]", "[value]"} {
+					_, ok := notSecret[key+part]
+					unclassified[key+part] = !secretFields[key+part] && !ok
+				}
 			case fv.Kind() == reflect.Pointer || fv.Kind() == reflect.Struct:
 				fillIDs(fv, p, out, unclassified)
+			case !isString && !plainKind(fv.Type()):
+				unclassified[key] = !secretFields[key] && !allowed
 			}
 		}
 	}
+}
+
+// plainKind reports whether a field of type t holds no text: a number, a
+// bool, or a pointer to or slice of those.
+func plainKind(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+		return true
+	case reflect.Pointer, reflect.Slice:
+		return plainKind(t.Elem())
+	}
+	return false
+}
+
+// TestRedactionWalkFlagsNewFields: the walk reports every field a later
+// model could add that might hold text (a string, a map's keys and values,
+// an interface, raw bytes) as unclassified, and nothing that cannot.
+func TestRedactionWalkFlagsNewFields(t *testing.T) {
+	t.Parallel()
+	type laterModel struct {
+		Note   string
+		Extra  map[string]string
+		Any    any
+		Raw    []byte
+		Nested []struct{ Label string }
+		Count  int
+		Lat    *float64
+		Flags  []bool
+	}
+	var m laterModel
+	var fields []secretField
+	unclassified := map[string]bool{}
+	fillIDs(reflect.ValueOf(&m).Elem(), "M", &fields, unclassified)
+	assert.Equal(t, map[string]bool{
+		"laterModel.Note": true, "laterModel.Extra[key]": true, "laterModel.Extra[value]": true,
+		"laterModel.Any": true, "laterModel.Raw": true, ".Label": true,
+	}, unclassified)
+	assert.Len(t, m.Extra, 1, "the map is filled, so that its entry reaches the wire")
 }
 
 // TestRedactionEveryIDField: every id and token field of DeliveryRequest
@@ -178,7 +245,7 @@ func TestRedactionEveryIDField(t *testing.T) {
 		if !bad {
 			continue
 		}
-		t.Errorf("%s is a string field in neither secretFields nor notSecret: classify it", key)
+		t.Errorf("%s may hold text and is in neither secretFields nor notSecret: classify it", key)
 	}
 	for key := range secretFields {
 		found := false

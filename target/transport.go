@@ -306,13 +306,11 @@ func (c *Client) attempt(ctx context.Context, u string, ex exchange, tm *Timings
 	}
 	defer resp.Body.Close()
 
-	// A caller's Transport may follow redirects itself (one built on an
-	// http.Client, as retry and tracing wrappers are), out of reach of
-	// noRedirect: an answer from anywhere but where the request was sent
-	// is not the edge's, so its body is not read and it is not retried.
-	if got := resp.Request; got != nil && got.URL != nil && (got.URL.Scheme != req.URL.Scheme || got.URL.Host != req.URL.Host) {
+	// An answer from anywhere but where the request was sent is not the
+	// edge's: its body is not read and it is not retried.
+	if err := answeredElsewhere(req, resp); err != nil {
 		tr.fill(tm, time.Now())
-		return nil, 0, &TransportError{Op: op(), Err: fmt.Errorf("the answer (%d) came from %s://%s: the transport followed a redirect", resp.StatusCode, got.URL.Scheme, got.URL.Host)}
+		return nil, 0, &TransportError{Op: op(), Err: err}
 	}
 
 	if resp.StatusCode >= 300 && resp.StatusCode <= 399 {

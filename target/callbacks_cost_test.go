@@ -1,0 +1,101 @@
+package target_test
+
+import (
+	"fmt"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/target-go/sdk/target"
+	"github.com/target-go/sdk/target/targettest"
+)
+
+// TestGoroutineIDOnlyForCallbacks: telling a Close from inside a callback
+// costs a runtime.Stack read per callback run and nothing per call:
+// on-device and server-side calls and a Close with no callback running
+// read no goroutine id.
+func TestGoroutineIDOnlyForCallbacks(t *testing.T) {
+	t.Parallel()
+	const calls = 10
+	run := func(t *testing.T, c *target.Client) {
+		for range calls {
+			_, err := c.GetOffers(t.Context(), target.GetOffersOptions{Request: heroRequest("gold")}).Await(t.Context())
+			require.NoError(t, err)
+			_, err = c.GetOffers(t.Context(), target.GetOffersOptions{Request: heroRequest("gold"), DecisioningMethod: target.ServerSide}).Await(t.Context())
+			require.NoError(t, err)
+		}
+		// Close waits for the display notifications and their callbacks.
+		require.NoError(t, c.Close(t.Context()))
+	}
+	t.Run("no callback", func(t *testing.T) {
+		t.Parallel()
+		s := setupOnDevice(t, targettest.Config{}, func(cfg *target.Config) { cfg.OnDevice.OnNotificationsSent = nil })
+		run(t, s.c)
+		assert.Zero(t, target.GoroutineIDLookups(s.c))
+	})
+	t.Run("OnNotificationsSent", func(t *testing.T) {
+		t.Parallel()
+		var callbacks atomic.Int64
+		s := setupOnDevice(t, targettest.Config{}, func(cfg *target.Config) {
+			cfg.OnDevice.OnNotificationsSent = func(*target.Response, error) { callbacks.Add(1) }
+		})
+		run(t, s.c)
+		n := callbacks.Load()
+		require.Positive(t, n, "display notifications were sent")
+		// One per callback; Close may pay one more if it found the last
+		// callback not yet unmarked.
+		assert.GreaterOrEqual(t, target.GoroutineIDLookups(s.c), n)
+		assert.LessOrEqual(t, target.GoroutineIDLookups(s.c), n+1)
+	})
+}
+
+// TestGoroutineID: the id is the same on one goroutine, however deep its
+// stack, and differs between goroutines running at once.
+func TestGoroutineID(t *testing.T) {
+	t.Parallel()
+	id := target.GoroutineID()
+	require.NotZero(t, id)
+	var deep func(int) uint64
+	deep = func(n int) uint64 {
+		if n == 0 {
+			return target.GoroutineID()
+		}
+		return deep(n - 1)
+	}
+	assert.Equal(t, id, deep(10000))
+	other := make(chan uint64)
+	release := make(chan struct{})
+	go func() {
+		other <- target.GoroutineID()
+		<-release
+	}()
+	assert.NotEqual(t, id, <-other)
+	close(release)
+}
+
+// BenchmarkGoroutineID is the cost a callback run pays to be told apart
+// from the rest when Close is called, by the depth of the goroutine's
+// stack: runtime.Stack walks all of it.
+func BenchmarkGoroutineID(b *testing.B) {
+	for _, depth := range []int{0, 20, 200} {
+		b.Run(fmt.Sprintf("depth=%d", depth), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				atDepth(depth, func() { target.GoroutineID() })
+			}
+		})
+	}
+}
+
+// atDepth calls fn with n more frames on the stack.
+//
+//go:noinline
+func atDepth(n int, fn func()) {
+	if n == 0 {
+		fn()
+		return
+	}
+	atDepth(n-1, fn)
+}
