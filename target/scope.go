@@ -226,12 +226,20 @@ func (v *Visitor) do(ctx context.Context, call func(visitorIdentity) *future.Fut
 }
 
 // learning returns f as the caller sees it: settled only once its answer
-// has been learned and, for the call establishing the identity (leader
-// set), the waiting calls released, so that a handler that awaits its
-// calls and then writes the cookies sees the identity they established.
-// Cancelling the returned future cancels f.
+// has been learned, so that a handler that awaits its calls and then
+// writes the cookies sees the identity they established. Cancelling the
+// returned future cancels f.
+//
+// For the call establishing the identity (leader set), the waiting calls
+// are released after the returned future has settled, from the work list
+// of the goroutine that settles it rather than inside its continuation: a
+// waiting call may settle at once when released (invalid options, an
+// on-device decision), and a panic or runtime.Goexit in its callbacks must
+// not become this call's outcome.
 func (v *Visitor) learning(f *future.Future[*Response], leader *future.Promise[struct{}]) *future.Future[*Response] {
-	out := future.Handle(f, func(r *Response, err error) (*Response, error) {
+	p := future.NewPromise[*Response]()
+	out := p.Future()
+	f.OnCompleteDeferred(func(r *Response, err error) future.Deferred {
 		if err == nil {
 			v.learn(r)
 		}
@@ -239,15 +247,22 @@ func (v *Visitor) learning(f *future.Future[*Response], leader *future.Promise[s
 			v.mu.Lock()
 			v.leader = nil
 			v.mu.Unlock()
-			// The waiters run now, on this goroutine, and find the tntId
-			// learned above, or, after a failure, elect the next leader.
-			_ = leader.Resolve(struct{}{})
 		}
-		return r, err
+		d, _ := p.CompleteDeferred(r, err)
+		return d
 	})
-	// A Handle future owns no work: cancelling it must reach the call,
-	// whose settlement then releases the waiters. After f settled this
-	// does nothing.
+	if leader != nil {
+		// f's callbacks run in order: out has settled and the leader is
+		// cleared when this runs, and the waiters, in the Deferred, run
+		// after out's callbacks.
+		f.OnCompleteDeferred(func(*Response, error) future.Deferred {
+			d, _ := leader.CompleteDeferred(struct{}{}, nil)
+			return d
+		})
+	}
+	// out owns no work: cancelling it must reach the call, whose
+	// settlement then releases the waiters. After f settled this does
+	// nothing.
 	out.OnError(func(error) { f.Cancel() })
 	return out
 }
@@ -282,7 +297,13 @@ func (v *Visitor) after(ctx context.Context, leader *future.Future[struct{}], ca
 			f.Cancel() // cancelled between the check above and the Store
 		default:
 		}
-		f.OnComplete(func(r *Response, err error) { _ = p.Complete(r, err) })
+		// Settled from the work list, not inside this callback: the
+		// callbacks of one waiting call must not run nested in the release
+		// of the others.
+		f.OnCompleteDeferred(func(r *Response, err error) future.Deferred {
+			d, _ := p.CompleteDeferred(r, err)
+			return d
+		})
 	})
 	return out
 }
