@@ -32,7 +32,11 @@ var ErrNoVisitorClient = errors.New("target: Visitor has no client; make it with
 //     cluster that holds its profile. Calls made while it is in flight wait
 //     for its answer, then all start at once with that tntId, so the page
 //     costs at most one extra round trip. If the first call fails, the
-//     next waiting call takes its place and the others wait for it.
+//     next waiting call takes its place and the others wait for it. If
+//     its answer names no tntId (the request carried another visitor id,
+//     say), there is nothing to wait for: the waiting calls are released
+//     together, and every later call starts at once, all with the pinned
+//     session id.
 //     BenchmarkStrategies' "visitor-new" strategy measures the cost against
 //     the one-round-trip "futures" strategy.
 //
@@ -60,6 +64,9 @@ type Visitor struct {
 	tntID   string
 	cluster string
 	cookie  string // the mbox cookie value calls get, rebuilt when tntID changes
+	// answered is set by the first answer: from then on calls start at
+	// once, with the tntId it named or, if it named none, without one.
+	answered bool
 	// leader settles once the call establishing the identity has been
 	// answered and its answer learned; nil when no such call is in flight.
 	leader *future.Future[struct{}]
@@ -201,13 +208,14 @@ type visitorIdentity struct {
 }
 
 // do runs call with the visitor's identity: at once when the tntId is
-// known or no call is establishing it (this call then establishes it),
-// and after the establishing call's answer otherwise.
+// known, an answer came without one, or no call is establishing it (this
+// call then establishes it), and after the establishing call's answer
+// otherwise.
 func (v *Visitor) do(ctx context.Context, call func(visitorIdentity) *future.Future[*Response]) *future.Future[*Response] {
 	v.mu.Lock()
 	id := visitorIdentity{cookie: v.cookie, cluster: v.cluster, session: v.session}
 	switch {
-	case v.tntID != "" || ctx == nil:
+	case v.tntID != "" || v.answered || ctx == nil:
 		// A nil ctx is reported by the call itself, which fails at once.
 		v.mu.Unlock()
 		return v.learning(call(id), nil) // a later cluster, say from an edgeHost
@@ -310,7 +318,8 @@ func (v *Visitor) after(ctx context.Context, leader *future.Future[struct{}], ca
 
 // learn records the tntId and cluster of a successful answer, unless the
 // visitor already has them: the first answer establishes the identity, and
-// the later calls carry it, so their answers name the same one.
+// the later calls carry it, so their answers name the same one. Any answer
+// ends the waiting, whether or not it named a tntId.
 func (v *Visitor) learn(r *Response) {
 	var tnt, cluster string
 	if r.Response != nil && r.Response.ID != nil {
@@ -321,6 +330,7 @@ func (v *Visitor) learn(r *Response) {
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	v.answered = true
 	if v.cluster == "" && cluster != "" {
 		v.cluster = cluster
 	}

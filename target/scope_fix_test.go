@@ -1,10 +1,12 @@
 package target_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -90,4 +92,76 @@ func TestVisitorWaitingCallbackCannotFailTheFirstCall(t *testing.T) {
 			assert.Len(t, edge.Requests(), 2)
 		})
 	}
+}
+
+// TestVisitorAnswerWithoutTntIDReleasesAllWaiters: when the first answer
+// names no tntId, the calls that waited for it are released together
+// (they reach the edge at once, with the session id and no tntId), not
+// made to lead one after the other.
+func TestVisitorAnswerWithoutTntIDReleasesAllWaiters(t *testing.T) {
+	t.Parallel()
+	const n = 10
+	edge := targettest.NewServer(targettest.Config{Offers: offers, NoCluster: true})
+	t.Cleanup(edge.Close)
+	release := make(chan struct{})
+	var arrived, missed atomic.Int64
+	together := make(chan struct{})
+	var once sync.Once
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch k := arrived.Add(1); {
+		case k == 1:
+			<-release
+		case k == n:
+			once.Do(func() { close(together) })
+		default:
+			// The waiting calls are all at the edge at once, or they were
+			// released one by one (each then waits out the bound).
+			select {
+			case <-together:
+			case <-time.After(5 * time.Second):
+				missed.Add(1)
+			}
+		}
+		rec := httptest.NewRecorder()
+		edge.ServeHTTP(rec, r)
+		var body map[string]any
+		if !assert.NoError(t, json.Unmarshal(rec.Body.Bytes(), &body)) {
+			return
+		}
+		delete(body, "id") // an answer that establishes no tntId
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(rec.Code)
+		assert.NoError(t, json.NewEncoder(w).Encode(body))
+	}))
+	t.Cleanup(front.Close)
+	cfg := edge.ClientConfig()
+	cfg.ServerDomain = strings.TrimPrefix(front.URL, "http://")
+	cfg.HTTPClient = nil
+	cfg.Timeout = 30 * time.Second
+	c, err := target.NewClient(cfg)
+	require.NoError(t, err)
+	t.Cleanup(c.CloseIdleConnections)
+
+	v := c.NewVisitorFromCookies("", "")
+	fs := make([]*future.Future[*target.Response], n)
+	for i := range fs {
+		fs[i] = v.GetOffers(t.Context(), target.GetOffersOptions{Request: offersRequest("hero")})
+	}
+	close(release)
+	for i, f := range fs {
+		_, err := f.Await(t.Context())
+		require.NoError(t, err, "call %d", i)
+	}
+	assert.Zero(t, missed.Load(), "the waiting calls were released together")
+	recs := edge.Requests()
+	require.Len(t, recs, n)
+	for i, rec := range recs {
+		assert.Equal(t, v.SessionID(), rec.Query.Get("sessionId"), "request %d", i)
+		assert.True(t, rec.Delivery.ID == nil || rec.Delivery.ID.TntID == "", "request %d carries no tntId", i)
+	}
+	assert.Empty(t, v.TntID())
+
+	// Later calls start at once too: nothing is establishing an identity.
+	_, err = v.GetOffers(t.Context(), target.GetOffersOptions{Request: offersRequest("hero")}).Await(t.Context())
+	require.NoError(t, err)
 }
