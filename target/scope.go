@@ -27,11 +27,11 @@ var ErrNoVisitorClient = errors.New("target: Visitor has no client; make it with
 //   - A returning visitor (its tntId is in the mbox cookie) pays nothing:
 //     every call starts at once, with that tntId and the edge cluster of
 //     the mboxEdgeCluster cookie or the tntId.
-//   - For a first-time visitor, the first call goes out at once and
-//     establishes the identity: the tntId the edge gives it, and the
-//     cluster that holds its profile. Calls made while it is in flight wait
-//     for its answer, then all start at once with that tntId, so the page
-//     costs at most one extra round trip. If the first call fails, the
+//   - For a first-time visitor, the first GetOffers or GetAttributes call
+//     goes out at once and establishes the identity: the tntId the edge
+//     gives it, and the cluster that holds its profile. Such calls made
+//     while it is in flight wait for its answer, then all start at once
+//     with that tntId, so the page costs at most one extra round trip. If the first call fails, the
 //     next waiting call takes its place and the others wait for it. If
 //     its answer names no tntId (the request carried another visitor id,
 //     say), there is nothing to wait for: the waiting calls are released
@@ -46,6 +46,10 @@ var ErrNoVisitorClient = errors.New("target: Visitor has no client; make it with
 // contexts cannot, and every call would wait for the merge window even
 // for a returning visitor. Waiting for the first answer works for every
 // call.
+//
+// Only the calls answered in line (GetOffers, GetAttributes) establish
+// the identity or wait for it; [Visitor.SendNotifications] goes at once
+// with what is known.
 //
 // The call options' TargetCookie, TargetLocationHint and SessionID are
 // replaced by the Visitor's; the rest of the options, callbacks included,
@@ -186,19 +190,20 @@ func (v *Visitor) GetAttributes(ctx context.Context, mboxNames []string, opts Ge
 }
 
 // SendNotifications is [Client.SendNotifications] as this visitor (see
-// [Visitor]).
+// [Visitor]), with what the Visitor knows when it is called: the session
+// id, and the tntId and cluster once an answer has named them. It never
+// waits for the call establishing the identity, nor establishes it: its
+// answer comes from the notification queue, which may hold it for
+// batching and retries far longer than a page should wait, and a
+// notification must outlive the request it was made for, where a waiting
+// call ends with its ctx.
 func (v *Visitor) SendNotifications(ctx context.Context, opts SendNotificationsOptions) *future.Future[*Response] {
-	onOK, onErr := opts.Callback, opts.ErrCallback
 	if v == nil || v.c == nil {
-		return withCallbacks(nil, future.Rejected[*Response](ErrNoVisitorClient), onOK, onErr)
+		return withCallbacks(nil, future.Rejected[*Response](ErrNoVisitorClient), opts.Callback, opts.ErrCallback)
 	}
-	opts.Callback, opts.ErrCallback = nil, nil
-	f := v.do(ctx, func(id visitorIdentity) *future.Future[*Response] {
-		o := opts
-		o.TargetCookie, o.TargetLocationHint, o.SessionID = id.cookie, id.cluster, id.session
-		return v.c.SendNotifications(ctx, o)
-	})
-	return withCallbacks(v.c, f, onOK, onErr)
+	id := v.identity()
+	opts.TargetCookie, opts.TargetLocationHint, opts.SessionID = id.cookie, id.cluster, id.session
+	return v.c.SendNotifications(ctx, opts)
 }
 
 // visitorIdentity is what a call of the Visitor carries: the mbox cookie
@@ -207,13 +212,24 @@ type visitorIdentity struct {
 	cookie, cluster, session string
 }
 
+// identity returns what the Visitor knows now.
+func (v *Visitor) identity() visitorIdentity {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.identityLocked()
+}
+
+func (v *Visitor) identityLocked() visitorIdentity {
+	return visitorIdentity{cookie: v.cookie, cluster: v.cluster, session: v.session}
+}
+
 // do runs call with the visitor's identity: at once when the tntId is
 // known, an answer came without one, or no call is establishing it (this
 // call then establishes it), and after the establishing call's answer
 // otherwise.
 func (v *Visitor) do(ctx context.Context, call func(visitorIdentity) *future.Future[*Response]) *future.Future[*Response] {
 	v.mu.Lock()
-	id := visitorIdentity{cookie: v.cookie, cluster: v.cluster, session: v.session}
+	id := v.identityLocked()
 	switch {
 	case v.tntID != "" || v.answered || ctx == nil:
 		// A nil ctx is reported by the call itself, which fails at once.

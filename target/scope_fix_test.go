@@ -1,7 +1,10 @@
 package target_test
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -164,4 +167,70 @@ func TestVisitorAnswerWithoutTntIDReleasesAllWaiters(t *testing.T) {
 	// Later calls start at once too: nothing is establishing an identity.
 	_, err = v.GetOffers(t.Context(), target.GetOffersOptions{Request: offersRequest("hero")}).Await(t.Context())
 	require.NoError(t, err)
+}
+
+// TestVisitorNotificationDoesNotLead: a Visitor's first call being
+// SendNotifications does not make its GetOffers wait for the notification
+// queue: the GetOffers call establishes the identity while the
+// notification is still held at the edge; the notification carried the
+// pinned session id and is delivered by Close.
+func TestVisitorNotificationDoesNotLead(t *testing.T) {
+	t.Parallel()
+	edge := targettest.NewServer(targettest.Config{Offers: offers, NoCluster: true})
+	t.Cleanup(edge.Close)
+	release := make(chan struct{})
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, err := io.ReadAll(r.Body)
+		if !assert.NoError(t, err) {
+			return
+		}
+		if bytes.Contains(b, []byte(`"notifications"`)) {
+			select {
+			case <-release:
+			case <-r.Context().Done():
+				return
+			}
+		}
+		r.Body = io.NopCloser(bytes.NewReader(b))
+		edge.ServeHTTP(w, r)
+	}))
+	t.Cleanup(front.Close)
+	cfg := edge.ClientConfig()
+	cfg.ServerDomain = strings.TrimPrefix(front.URL, "http://")
+	cfg.HTTPClient = nil
+	cfg.Timeout = 30 * time.Second
+	c, err := target.NewClient(cfg)
+	require.NoError(t, err)
+	t.Cleanup(c.CloseIdleConnections)
+
+	v := c.NewVisitorFromCookies("", "")
+	note := v.SendNotifications(t.Context(), target.SendNotificationsOptions{Request: target.DeliveryRequest{
+		Notifications: []target.Notification{{ID: "n-1", Type: target.MetricTypeDisplay, Mbox: &target.NotificationMbox{Name: "hero"}, Tokens: []string{"t"}}},
+	}})
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	r, err := v.GetOffers(ctx, target.GetOffersOptions{Request: offersRequest("hero")}).Await(ctx)
+	require.NoError(t, err, "GetOffers did not wait for the notification")
+	require.NotNil(t, r.Response.ID)
+	assert.Equal(t, r.Response.ID.TntID, v.TntID(), "GetOffers established the identity")
+	select {
+	case <-note.Done():
+		t.Fatal("the notification was answered while the edge held it")
+	default:
+	}
+
+	close(release)
+	require.NoError(t, c.Close(ctx))
+	_, err = note.Await(ctx)
+	require.NoError(t, err)
+	var noted bool
+	for _, rec := range edge.Requests() {
+		if len(rec.Delivery.Notifications) == 0 {
+			continue
+		}
+		noted = true
+		assert.Equal(t, v.SessionID(), rec.Query.Get("sessionId"))
+		assert.True(t, rec.Delivery.ID == nil || rec.Delivery.ID.TntID == "", "the notification went with what was known: no tntId yet")
+	}
+	assert.True(t, noted)
 }
