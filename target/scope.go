@@ -55,8 +55,13 @@ var ErrNoVisitorClient = errors.New("target: Visitor has no client; make it with
 // replaced by the Visitor's; the rest of the options, callbacks included,
 // behave as in the Client's methods. A waiting call's ctx bounds its wait
 // too: when it ends first the call fails with the context's error and
-// sends nothing. A Visitor is safe for concurrent use. It holds no
-// goroutine: a waiting call is a callback on the first call's future.
+// sends nothing. Each call's outcome depends only on its own work: the
+// waiting calls are released after the first call's future has settled,
+// and the callbacks of those that settle at once when released run after
+// every waiting call has started, so a callback that panics, calls
+// runtime.Goexit or blocks changes no other call's outcome or start. A
+// Visitor is safe for concurrent use. It holds no goroutine: a waiting
+// call is a callback on the first call's future.
 type Visitor struct {
 	c *Client
 	// r is the incoming request, for the Secure attribute of the cookies;
@@ -305,13 +310,13 @@ func (v *Visitor) after(ctx context.Context, leader *future.Future[struct{}], ca
 			f.Cancel()
 		}
 	})
-	leader.OnComplete(func(struct{}, error) {
+	leader.OnCompleteDeferred(func(struct{}, error) future.Deferred {
 		if !stop() {
-			return // ctx ended first: out has failed with its error
+			return future.Deferred{} // ctx ended first: out has failed with its error
 		}
 		select {
 		case <-out.Done():
-			return // cancelled while waiting
+			return future.Deferred{} // cancelled while waiting
 		default:
 		}
 		f := v.do(ctx, call)
@@ -321,13 +326,20 @@ func (v *Visitor) after(ctx context.Context, leader *future.Future[struct{}], ca
 			f.Cancel() // cancelled between the check above and the Store
 		default:
 		}
-		// Settled from the work list, not inside this callback: the
-		// callbacks of one waiting call must not run nested in the release
-		// of the others.
-		f.OnCompleteDeferred(func(r *Response, err error) future.Deferred {
+		settle := func(r *Response, err error) future.Deferred {
 			d, _ := p.CompleteDeferred(r, err)
 			return d
-		})
+		}
+		select {
+		case <-f.Done():
+			// Settled at once (invalid options, an on-device decision):
+			// out's callbacks run from the work list once every waiting
+			// call has started, so that one that blocks delays none.
+			return settle(f.Peek())
+		default:
+			f.OnCompleteDeferred(settle)
+			return future.Deferred{}
+		}
 	})
 	return out
 }

@@ -234,3 +234,34 @@ func TestVisitorNotificationDoesNotLead(t *testing.T) {
 	}
 	assert.True(t, noted)
 }
+
+// TestVisitorBlockingWaiterCallbackDelaysNoStart: every waiting call has
+// started before the callbacks of any waiting call that settled at once
+// run, so a callback that blocks holds up no other call's start: here it
+// blocks until the other waiting call has reached the edge.
+func TestVisitorBlockingWaiterCallbackDelaysNoStart(t *testing.T) {
+	t.Parallel()
+	c, _, release, arrived := gatedEdge(t, targettest.Config{Offers: offers, NoCluster: true})
+	v := c.NewVisitorFromCookies("", "")
+	first := v.GetOffers(t.Context(), target.GetOffersOptions{Request: offersRequest("hero")})
+	var sawOther atomic.Bool
+	invalid := v.GetOffers(t.Context(), target.GetOffersOptions{ErrCallback: func(error) {
+		// Polling with a generous bound: the other call is started
+		// before this runs, or never while it blocks.
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+			if arrived.Load() == 2 {
+				sawOther.Store(true)
+				return
+			}
+		}
+	}})
+	other := v.GetOffers(t.Context(), target.GetOffersOptions{Request: offersRequest("flags")})
+	close(release)
+	for _, f := range []*future.Future[*target.Response]{first, other} {
+		_, err := f.Await(t.Context())
+		require.NoError(t, err)
+	}
+	_, err := invalid.Await(t.Context())
+	require.ErrorIs(t, err, target.ErrInvalidOption)
+	assert.True(t, sawOther.Load(), "the other waiting call started before the blocking callback ran")
+}
