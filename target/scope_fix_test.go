@@ -265,3 +265,38 @@ func TestVisitorBlockingWaiterCallbackDelaysNoStart(t *testing.T) {
 	require.ErrorIs(t, err, target.ErrInvalidOption)
 	assert.True(t, sawOther.Load(), "the other waiting call started before the blocking callback ran")
 }
+
+// TestVisitorFirstCallCancelled: cancelling the call establishing the
+// identity hands the lead to a waiting call; the others still share its
+// answer, and every call's outcome is its own.
+func TestVisitorFirstCallCancelled(t *testing.T) {
+	t.Parallel()
+	c, edge, release, arrived := gatedEdge(t, targettest.Config{Offers: offers, NoCluster: true})
+	v := c.NewVisitorFromCookies("", "")
+	first := v.GetOffers(t.Context(), target.GetOffersOptions{Request: offersRequest("hero")})
+	fs := make([]*future.Future[*target.Response], 5)
+	for i := range fs {
+		fs[i] = v.GetOffers(t.Context(), target.GetOffersOptions{Request: offersRequest("hero")})
+	}
+	for deadline := time.Now().Add(20 * time.Second); arrived.Load() == 0 && time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+	}
+	require.True(t, first.Cancel())
+	close(release)
+	_, err := first.Await(t.Context())
+	require.ErrorIs(t, err, context.Canceled)
+	for i, f := range fs {
+		r, err := f.Await(t.Context())
+		require.NoError(t, err, "call %d", i)
+		assert.Equal(t, v.TntID(), r.Response.ID.TntID, "call %d", i)
+	}
+	var tnts []string
+	for _, rec := range edge.Requests() {
+		if rec.Delivery.ID != nil && rec.Delivery.ID.TntID != "" {
+			tnts = append(tnts, rec.Delivery.ID.TntID)
+		}
+	}
+	assert.Len(t, tnts, len(fs)-1, "one waiting call led, the others carried its tntId")
+	for _, tnt := range tnts {
+		assert.Equal(t, v.TntID(), tnt)
+	}
+}
