@@ -31,12 +31,12 @@ var ErrNoVisitorClient = errors.New("target: Visitor has no client; make it with
 //     goes out at once and establishes the identity: the tntId the edge
 //     gives it, and the cluster that holds its profile. Such calls made
 //     while it is in flight wait for its answer, then all start at once
-//     with that tntId, so the page costs at most one extra round trip. If the first call fails, the
-//     next waiting call takes its place and the others wait for it. If
-//     its answer names no tntId (the request carried another visitor id,
-//     say), there is nothing to wait for: the waiting calls are released
-//     together, and every later call starts at once, all with the pinned
-//     session id.
+//     with that tntId, so the page costs at most one extra round trip. If
+//     the first call fails, the next waiting call takes its place and the
+//     others wait for it. If its answer names no tntId (the request
+//     carried another visitor id, say), there is nothing to wait for: the
+//     waiting calls are released together, and every later call starts at
+//     once, all with the pinned session id.
 //     BenchmarkStrategies' "visitor-new" strategy measures the cost against
 //     the one-round-trip "futures" strategy.
 //
