@@ -148,9 +148,10 @@ func (c *Client) Ready() *future.Future[struct{}] { return c.ready }
 //
 // Close may be called from the client's callbacks: the on-device ones
 // (OnArtifactDownloaded, OnArtifactDownloadFailed, OnNotificationsSent),
-// NotificationsConfig.OnDropped, and the callbacks of a SendNotifications
+// NotificationsConfig.OnDropped, the callbacks of a SendNotifications
 // future that run when the queue settles it (its Callback and
-// ErrCallback, and the future's own callbacks registered before). Called
+// ErrCallback, and the future's own callbacks registered before), and the
+// Observer's events of the queue's requests. Called
 // there it marks the client closed, waits for nothing (what it would wait
 // for may be waiting for the callback) and returns nil; the notifications
 // already queued are still delivered, and no artifact callback starts

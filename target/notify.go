@@ -96,8 +96,9 @@ type notifier struct {
 	base  context.Context
 	abort context.CancelFunc
 
-	// callbacks are the goroutines running OnDropped or the callbacks of
-	// the calls the queue settles, which Close must not wait for.
+	// callbacks are the goroutines running OnDropped, the callbacks of
+	// the calls the queue settles, or a send with its Observer events,
+	// which Close must not wait for.
 	callbacks callbackSet
 
 	mu      sync.Mutex
@@ -212,7 +213,10 @@ func (q *notifier) run(done chan struct{}) {
 			go func() {
 				defer wg.Done()
 				defer func() { <-sem }()
-				q.send(b)
+				// Everything on this goroutine (the Observer's attempt
+				// events, the calls' callbacks) runs where Close must not
+				// wait for the queue.
+				q.callbacks.run(func() { q.send(b) })
 			}()
 		}
 		wg.Wait()

@@ -50,13 +50,13 @@ func oneNotification(id string) target.SendNotificationsOptions {
 }
 
 // TestCloseFromNotificationCallbacks: Client.Close called from OnDropped,
-// or from the ErrCallback of a SendNotifications call the queue settles,
-// returns (nil, waiting for nothing) instead of waiting for the goroutine
+// from the ErrCallback of a SendNotifications call the queue settles, or
+// from the Observer's event of the queue's request, returns (nil, waiting for nothing) instead of waiting for the goroutine
 // it runs on; the client is closed after it, and a Close from elsewhere
 // then returns too.
 func TestCloseFromNotificationCallbacks(t *testing.T) {
 	t.Parallel()
-	for _, where := range []string{"OnDropped", "ErrCallback"} {
+	for _, where := range []string{"OnDropped", "ErrCallback", "Observer.AttemptDone"} {
 		t.Run(where, func(t *testing.T) {
 			t.Parallel()
 			closed := make(chan error, 1)
@@ -67,8 +67,11 @@ func TestCloseFromNotificationCallbacks(t *testing.T) {
 				closed <- c.Close(ctx)
 			}
 			c = rejectingEdge(t, func(cfg *target.Config) {
-				if where == "OnDropped" {
+				switch where {
+				case "OnDropped":
 					cfg.Notifications.OnDropped = func([]target.Notification, error) { closeFromCallback() }
+				case "Observer.AttemptDone":
+					cfg.Observer = &target.Observer{AttemptDone: func(context.Context, *target.AttemptEvent) { closeFromCallback() }}
 				}
 			})
 			opts := oneNotification("n")
