@@ -8,8 +8,9 @@ import (
 
 // callbackSet records the goroutines that are running a callback of the
 // client (OnArtifactDownloaded, OnArtifactDownloadFailed,
-// OnNotificationsSent), so that Close can tell a call from inside one of
-// them. Such a Close must not wait for callbacks, its own included: it
+// OnNotificationsSent in the artifact provider's set; OnDropped and the
+// notification queue's sends and settlements in the queue's), so that
+// Close can tell a call from inside one of them. Such a Close must not wait for callbacks, its own included: it
 // would wait for itself, or for another callback waiting for it. A Close
 // from anywhere else waits for them all.
 //

@@ -146,14 +146,16 @@ func (c *Client) Ready() *future.Future[struct{}] { return c.ready }
 // (see Client.SendNotifications), with their callbacks, then closes idle
 // connections as CloseIdleConnections does.
 //
-// Close may be called from the client's on-device callbacks
-// (OnArtifactDownloaded, OnArtifactDownloadFailed, OnNotificationsSent).
-// Called there it marks the client closed and waits for nothing (what it
-// would wait for may be waiting for the callback); the notifications
+// Close may be called from the client's callbacks: the on-device ones
+// (OnArtifactDownloaded, OnArtifactDownloadFailed, OnNotificationsSent),
+// NotificationsConfig.OnDropped, the callbacks of a SendNotifications
+// future that run when the queue settles it (its Callback and
+// ErrCallback, and the future's own callbacks registered before), and the
+// Observer's events of the queue's requests. Called
+// there it marks the client closed, waits for nothing (what it would wait
+// for may be waiting for the callback) and returns nil; the notifications
 // already queued are still delivered, and no artifact callback starts
-// after Close. It must not be called from the callbacks of
-// SendNotifications or from NotificationsConfig.OnDropped, which run on
-// the notification queue's goroutines that Close waits for.
+// after Close. A later Close from elsewhere waits as usual.
 //
 // ctx bounds the wait for the notifications: when it ends first, the
 // requests in flight are aborted, the notifications left are dropped and
@@ -171,11 +173,14 @@ func (c *Client) Close(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	inCallback := false
+	// A decision in flight may be waiting for an OnDropped of the queue
+	// (a full queue), so a Close from a notification callback must not
+	// wait for the decisions either.
+	inCallback := c.notes.callbacks.current()
 	if c.od != nil {
 		// The decisions in flight queue their notifications before they
 		// end: the queue is closed after them.
-		inCallback = c.od.stop()
+		inCallback = c.od.stop(inCallback)
 	}
 	var err error
 	if inCallback {

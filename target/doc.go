@@ -263,9 +263,10 @@
 //	}
 //
 // The Visitor pins one session id for all of the page's calls, and for a
-// first-time visitor lets the first call establish the tntId and edge
-// cluster before the others start (one extra round trip; a returning
-// visitor's calls all start at once). Without it, parallel calls for a
+// first-time visitor lets the first GetOffers or GetAttributes call
+// establish the tntId and edge cluster before the others start (one extra
+// round trip; a returning visitor's calls all start at once).
+// Notifications through it never wait: they carry what is known. Without it, parallel calls for a
 // visitor without cookies each get a new session id from the client and a
 // new tntId from the edge, since none carries the other's: one page
 // gives as many mbox cookies as calls, and the profile activity of all but

@@ -70,27 +70,32 @@ func DecodeContent[T any](o Option) (T, error) {
 	return v, nil
 }
 
-// MboxContent decodes the content of the first option of the mbox named
-// mbox into a new T, in one call: the executed decision, else the
-// prefetched one. When the answer has no option with content for the mbox
-// it fails with ErrNoContent, so that the caller renders its default, and
-// never panics the way indexing Options[0] of an mbox without offers does:
+// MboxContent decodes into a new T, in one call, the content of the
+// first option that has content among the options of the executed
+// decision for the mbox named mbox, else among those of its prefetched
+// decision: an executed decision without content (no offer, or only
+// options without content) does not hide a prefetched one that has it.
+// When neither has any it fails with ErrNoContent, so that the caller
+// renders its default, and never panics the way indexing Options[0] of an
+// mbox without offers does:
 //
 //	hero, err := target.MboxContent[Hero](res, "hero")
 //	if errors.Is(err, target.ErrNoContent) {
 //		hero = defaultHero
 //	}
 func MboxContent[T any](r *Response, mbox string) (T, error) {
-	m, ok := r.Mbox(mbox)
-	if !ok || len(m.Options) == 0 {
-		var p PrefetchMboxResponse
-		if p, ok = r.PrefetchedMbox(mbox); ok {
-			m = p.MboxResponse
-		}
+	var candidates [2][]Option
+	if m, ok := r.Mbox(mbox); ok {
+		candidates[0] = m.Options
 	}
-	for _, o := range m.Options {
-		if len(o.Content) > 0 {
-			return DecodeContent[T](o)
+	if p, ok := r.PrefetchedMbox(mbox); ok {
+		candidates[1] = p.Options
+	}
+	for _, opts := range candidates {
+		for _, o := range opts {
+			if len(o.Content) > 0 {
+				return DecodeContent[T](o)
+			}
 		}
 	}
 	var zero T

@@ -58,10 +58,11 @@ type NotificationsConfig struct {
 	// when Close's context ended. Drops are logged too, at level Warn, to
 	// Config.Logger, else slog.Default(): they are never silent. It runs
 	// on a goroutine of its own that the queue's goroutine (or the
-	// caller's) waits for, and must not call Client.Close, which waits for
-	// them. A panic or runtime.Goexit in it is logged at level Error and
-	// changes nothing else: the calls still settle and their room in the
-	// queue is freed.
+	// caller's) waits for. Client.Close called from it marks the client
+	// closed and waits for nothing (see Client.Close). A panic or
+	// runtime.Goexit in it is logged at level Error, with a message naming
+	// OnDropped, and changes nothing else: the calls still settle and
+	// their room in the queue is freed.
 	OnDropped func(notifications []Notification, err error)
 }
 
@@ -94,6 +95,11 @@ type notifier struct {
 	// requests in flight are aborted and the rest dropped.
 	base  context.Context
 	abort context.CancelFunc
+
+	// callbacks are the goroutines running OnDropped, the callbacks of
+	// the calls the queue settles, or a send with its Observer events,
+	// which Close must not wait for.
+	callbacks callbackSet
 
 	mu      sync.Mutex
 	pending []*queuedNotifications
@@ -207,7 +213,10 @@ func (q *notifier) run(done chan struct{}) {
 			go func() {
 				defer wg.Done()
 				defer func() { <-sem }()
-				q.send(b)
+				// Everything on this goroutine (the Observer's attempt
+				// events, the calls' callbacks) runs where Close must not
+				// wait for the queue.
+				q.callbacks.run(func() { q.send(b) })
 			}()
 		}
 		wg.Wait()
@@ -303,9 +312,11 @@ func (q *notifier) settle(batch []*queuedNotifications, r *Response, err error) 
 	q.mu.Lock()
 	q.count -= n
 	q.mu.Unlock()
-	for _, it := range batch {
-		_ = it.out.Complete(r, err)
-	}
+	q.callbacks.run(func() {
+		for _, it := range batch {
+			_ = it.out.Complete(r, err)
+		}
+	})
 }
 
 // drop reports notifications that will not be delivered: the log, then
@@ -328,13 +339,13 @@ func (q *notifier) drop(batch []*queuedNotifications, err error, queued bool) {
 			defer func() {
 				if !returned {
 					if v := recover(); v != nil {
-						q.log.Error("target: OnDropped panicked", "panic", v, "stack", string(debug.Stack()))
+						q.log.Error("target: recovered a panic in NotificationsConfig.OnDropped", "panic", v, "stack", string(debug.Stack()))
 					} else {
-						q.log.Error("target: OnDropped called runtime.Goexit")
+						q.log.Error("target: NotificationsConfig.OnDropped called runtime.Goexit")
 					}
 				}
 			}()
-			q.cfg.OnDropped(ns, err)
+			q.callbacks.run(func() { q.cfg.OnDropped(ns, err) })
 			returned = true
 		}()
 		<-done

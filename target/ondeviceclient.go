@@ -67,13 +67,14 @@ func (od *onDevice) Ready() *future.Future[struct{}] { return od.engine.artifact
 // of the client's callbacks, waits for the decisions in flight (a geo
 // lookup is bounded by Config.Timeout), which queue their notifications
 // before they end. Later decisions fail with ErrClientClosed. It reports
-// whether it was called from a callback: Client.Close then waits for
-// nothing, since the callback may be what the rest waits for.
-func (od *onDevice) stop() (inCallback bool) {
+// whether it was called from a callback (inCallback is true when Close
+// already knows it is, from a notification callback): Client.Close then
+// waits for nothing, since the callback may be what the rest waits for.
+func (od *onDevice) stop(inCallback bool) bool {
 	od.mu.Lock()
 	od.closed.Store(true)
 	od.mu.Unlock()
-	inCallback = od.callbacks().current()
+	inCallback = inCallback || od.callbacks().current()
 	od.engine.Close()
 	if !inCallback {
 		od.work.Wait()

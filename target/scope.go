@@ -27,12 +27,16 @@ var ErrNoVisitorClient = errors.New("target: Visitor has no client; make it with
 //   - A returning visitor (its tntId is in the mbox cookie) pays nothing:
 //     every call starts at once, with that tntId and the edge cluster of
 //     the mboxEdgeCluster cookie or the tntId.
-//   - For a first-time visitor, the first call goes out at once and
-//     establishes the identity: the tntId the edge gives it, and the
-//     cluster that holds its profile. Calls made while it is in flight wait
-//     for its answer, then all start at once with that tntId, so the page
-//     costs at most one extra round trip. If the first call fails, the
-//     next waiting call takes its place and the others wait for it.
+//   - For a first-time visitor, the first GetOffers or GetAttributes call
+//     goes out at once and establishes the identity: the tntId the edge
+//     gives it, and the cluster that holds its profile. Such calls made
+//     while it is in flight wait for its answer, then all start at once
+//     with that tntId, so the page costs at most one extra round trip. If
+//     the first call fails, the next waiting call takes its place and the
+//     others wait for it. If its answer names no tntId (the request
+//     carried another visitor id, say), there is nothing to wait for: the
+//     waiting calls are released together, and every later call starts at
+//     once, all with the pinned session id.
 //     BenchmarkStrategies' "visitor-new" strategy measures the cost against
 //     the one-round-trip "futures" strategy.
 //
@@ -43,12 +47,21 @@ var ErrNoVisitorClient = errors.New("target: Visitor has no client; make it with
 // for a returning visitor. Waiting for the first answer works for every
 // call.
 //
+// Only the calls answered in line (GetOffers, GetAttributes) establish
+// the identity or wait for it; [Visitor.SendNotifications] goes at once
+// with what is known.
+//
 // The call options' TargetCookie, TargetLocationHint and SessionID are
 // replaced by the Visitor's; the rest of the options, callbacks included,
 // behave as in the Client's methods. A waiting call's ctx bounds its wait
 // too: when it ends first the call fails with the context's error and
-// sends nothing. A Visitor is safe for concurrent use. It holds no
-// goroutine: a waiting call is a callback on the first call's future.
+// sends nothing. Each call's outcome depends only on its own work: the
+// waiting calls are released after the first call's future has settled,
+// and the callbacks of those that settle at once when released run after
+// every waiting call has started, so a callback that panics, calls
+// runtime.Goexit or blocks changes no other call's outcome or start. A
+// Visitor is safe for concurrent use. It holds no goroutine: a waiting
+// call is a callback on the first call's future.
 type Visitor struct {
 	c *Client
 	// r is the incoming request, for the Secure attribute of the cookies;
@@ -60,6 +73,9 @@ type Visitor struct {
 	tntID   string
 	cluster string
 	cookie  string // the mbox cookie value calls get, rebuilt when tntID changes
+	// answered is set by the first answer: from then on calls start at
+	// once, with the tntId it named or, if it named none, without one.
+	answered bool
 	// leader settles once the call establishing the identity has been
 	// answered and its answer learned; nil when no such call is in flight.
 	leader *future.Future[struct{}]
@@ -179,19 +195,20 @@ func (v *Visitor) GetAttributes(ctx context.Context, mboxNames []string, opts Ge
 }
 
 // SendNotifications is [Client.SendNotifications] as this visitor (see
-// [Visitor]).
+// [Visitor]), with what the Visitor knows when it is called: the session
+// id, and the tntId and cluster once an answer has named them. It never
+// waits for the call establishing the identity, nor establishes it: its
+// answer comes from the notification queue, which may hold it for
+// batching and retries far longer than a page should wait, and a
+// notification must outlive the request it was made for, where a waiting
+// call ends with its ctx.
 func (v *Visitor) SendNotifications(ctx context.Context, opts SendNotificationsOptions) *future.Future[*Response] {
-	onOK, onErr := opts.Callback, opts.ErrCallback
 	if v == nil || v.c == nil {
-		return withCallbacks(nil, future.Rejected[*Response](ErrNoVisitorClient), onOK, onErr)
+		return withCallbacks(nil, future.Rejected[*Response](ErrNoVisitorClient), opts.Callback, opts.ErrCallback)
 	}
-	opts.Callback, opts.ErrCallback = nil, nil
-	f := v.do(ctx, func(id visitorIdentity) *future.Future[*Response] {
-		o := opts
-		o.TargetCookie, o.TargetLocationHint, o.SessionID = id.cookie, id.cluster, id.session
-		return v.c.SendNotifications(ctx, o)
-	})
-	return withCallbacks(v.c, f, onOK, onErr)
+	id := v.identity()
+	opts.TargetCookie, opts.TargetLocationHint, opts.SessionID = id.cookie, id.cluster, id.session
+	return v.c.SendNotifications(ctx, opts)
 }
 
 // visitorIdentity is what a call of the Visitor carries: the mbox cookie
@@ -200,14 +217,26 @@ type visitorIdentity struct {
 	cookie, cluster, session string
 }
 
+// identity returns what the Visitor knows now.
+func (v *Visitor) identity() visitorIdentity {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.identityLocked()
+}
+
+func (v *Visitor) identityLocked() visitorIdentity {
+	return visitorIdentity{cookie: v.cookie, cluster: v.cluster, session: v.session}
+}
+
 // do runs call with the visitor's identity: at once when the tntId is
-// known or no call is establishing it (this call then establishes it),
-// and after the establishing call's answer otherwise.
+// known, an answer came without one, or no call is establishing it (this
+// call then establishes it), and after the establishing call's answer
+// otherwise.
 func (v *Visitor) do(ctx context.Context, call func(visitorIdentity) *future.Future[*Response]) *future.Future[*Response] {
 	v.mu.Lock()
-	id := visitorIdentity{cookie: v.cookie, cluster: v.cluster, session: v.session}
+	id := v.identityLocked()
 	switch {
-	case v.tntID != "" || ctx == nil:
+	case v.tntID != "" || v.answered || ctx == nil:
 		// A nil ctx is reported by the call itself, which fails at once.
 		v.mu.Unlock()
 		return v.learning(call(id), nil) // a later cluster, say from an edgeHost
@@ -226,12 +255,20 @@ func (v *Visitor) do(ctx context.Context, call func(visitorIdentity) *future.Fut
 }
 
 // learning returns f as the caller sees it: settled only once its answer
-// has been learned and, for the call establishing the identity (leader
-// set), the waiting calls released, so that a handler that awaits its
-// calls and then writes the cookies sees the identity they established.
-// Cancelling the returned future cancels f.
+// has been learned, so that a handler that awaits its calls and then
+// writes the cookies sees the identity they established. Cancelling the
+// returned future cancels f.
+//
+// For the call establishing the identity (leader set), the waiting calls
+// are released after the returned future has settled, from the work list
+// of the goroutine that settles it rather than inside its continuation: a
+// waiting call may settle at once when released (invalid options, an
+// on-device decision), and a panic or runtime.Goexit in its callbacks must
+// not become this call's outcome.
 func (v *Visitor) learning(f *future.Future[*Response], leader *future.Promise[struct{}]) *future.Future[*Response] {
-	out := future.Handle(f, func(r *Response, err error) (*Response, error) {
+	p := future.NewPromise[*Response]()
+	out := p.Future()
+	f.OnCompleteDeferred(func(r *Response, err error) future.Deferred {
 		if err == nil {
 			v.learn(r)
 		}
@@ -239,15 +276,22 @@ func (v *Visitor) learning(f *future.Future[*Response], leader *future.Promise[s
 			v.mu.Lock()
 			v.leader = nil
 			v.mu.Unlock()
-			// The waiters run now, on this goroutine, and find the tntId
-			// learned above, or, after a failure, elect the next leader.
-			_ = leader.Resolve(struct{}{})
 		}
-		return r, err
+		d, _ := p.CompleteDeferred(r, err)
+		return d
 	})
-	// A Handle future owns no work: cancelling it must reach the call,
-	// whose settlement then releases the waiters. After f settled this
-	// does nothing.
+	if leader != nil {
+		// f's callbacks run in order: out has settled and the leader is
+		// cleared when this runs, and the waiters, in the Deferred, run
+		// after out's callbacks.
+		f.OnCompleteDeferred(func(*Response, error) future.Deferred {
+			d, _ := leader.CompleteDeferred(struct{}{}, nil)
+			return d
+		})
+	}
+	// out owns no work: cancelling it must reach the call, whose
+	// settlement then releases the waiters. After f settled this does
+	// nothing.
 	out.OnError(func(error) { f.Cancel() })
 	return out
 }
@@ -266,13 +310,13 @@ func (v *Visitor) after(ctx context.Context, leader *future.Future[struct{}], ca
 			f.Cancel()
 		}
 	})
-	leader.OnComplete(func(struct{}, error) {
+	leader.OnCompleteDeferred(func(struct{}, error) future.Deferred {
 		if !stop() {
-			return // ctx ended first: out has failed with its error
+			return future.Deferred{} // ctx ended first: out has failed with its error
 		}
 		select {
 		case <-out.Done():
-			return // cancelled while waiting
+			return future.Deferred{} // cancelled while waiting
 		default:
 		}
 		f := v.do(ctx, call)
@@ -282,14 +326,28 @@ func (v *Visitor) after(ctx context.Context, leader *future.Future[struct{}], ca
 			f.Cancel() // cancelled between the check above and the Store
 		default:
 		}
-		f.OnComplete(func(r *Response, err error) { _ = p.Complete(r, err) })
+		settle := func(r *Response, err error) future.Deferred {
+			d, _ := p.CompleteDeferred(r, err)
+			return d
+		}
+		select {
+		case <-f.Done():
+			// Settled at once (invalid options, an on-device decision):
+			// out's callbacks run from the work list once every waiting
+			// call has started, so that one that blocks delays none.
+			return settle(f.Peek())
+		default:
+			f.OnCompleteDeferred(settle)
+			return future.Deferred{}
+		}
 	})
 	return out
 }
 
 // learn records the tntId and cluster of a successful answer, unless the
 // visitor already has them: the first answer establishes the identity, and
-// the later calls carry it, so their answers name the same one.
+// the later calls carry it, so their answers name the same one. Any answer
+// ends the waiting, whether or not it named a tntId.
 func (v *Visitor) learn(r *Response) {
 	var tnt, cluster string
 	if r.Response != nil && r.Response.ID != nil {
@@ -300,6 +358,7 @@ func (v *Visitor) learn(r *Response) {
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	v.answered = true
 	if v.cluster == "" && cluster != "" {
 		v.cluster = cluster
 	}
