@@ -65,7 +65,12 @@ type Observer struct {
 	// DecisionDone is called when the on-device decision is made.
 	DecisionDone func(ctx context.Context, e *DecisionEvent)
 	// Notifications is called when display notifications of on-device
-	// decisions are queued for delivery, sent, or dropped.
+	// decisions are queued for delivery, sent, or dropped. Queued comes
+	// on the call's goroutine, before its CallDone, with the call's
+	// context; sent and dropped come with the call's context too, on the
+	// notification queue's goroutine (or the call's, when the queue was
+	// quicker), in no order against the call's CallDone: they may come
+	// before it.
 	Notifications func(ctx context.Context, e NotificationEvent)
 	// ArtifactDownload is called after each download of the on-device
 	// artifact, successful, unchanged (304) or failed.

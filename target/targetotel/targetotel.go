@@ -22,9 +22,10 @@
 // on-device decision, which makes no request, is an internal span named
 // "target.decide". Each artifact download is a span of its own trace,
 // "target.artifact.download". The display notifications a decision queues
-// are a "target.notifications" event on its span; what became of them
-// (sent or dropped), known after that span has ended, is a span of its
-// own named "target.notifications", under the decision's span.
+// are a "target.notifications" event on the call's span; what became of
+// them (sent or dropped), reported by the notification queue's goroutine,
+// before or after the call's span has ended, is always a span of its own
+// named "target.notifications", under the call's span.
 //
 // Call spans carry the client code (target.client_code), the decisioning
 // method asked for and the one that answered, the mbox, view and
@@ -429,11 +430,14 @@ func (a *adapter) notifications(ctx context.Context, e target.NotificationEvent)
 		attrs = append(attrs, semconv.ErrorTypeKey.String(string(e.ErrorKind)))
 	}
 	switch {
-	case span.IsRecording():
+	case e.State == target.NotificationsQueued:
 		span.AddEvent("target.notifications", trace.WithAttributes(attrs...))
 	case span.SpanContext().IsSampled():
-		// Sent and dropped come after the decision's span has ended, where
-		// an event would be lost: they get a span of their own under it.
+		// Sent and dropped are reported by the queue's goroutine, with no
+		// order against the end of the call's span: the choice goes by the
+		// state, not by span.IsRecording(), which would make them an event
+		// of the call when the queue is quicker than the caller's
+		// goroutine, and a span of their own otherwise.
 		_, own := a.tracer.Start(ctx, "target.notifications", trace.WithAttributes(attrs...))
 		if e.Err != nil {
 			own.SetStatus(codes.Error, e.Err.Error())
