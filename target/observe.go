@@ -58,7 +58,8 @@ type Observer struct {
 	// but must not change what the client set.
 	AttemptStart func(ctx context.Context, e *AttemptEvent) context.Context
 	// AttemptDone is called when the attempt's answer was read or it
-	// failed, and the client has decided whether to retry.
+	// failed and the client has decided whether to retry; when it retries,
+	// after the wait before the next attempt (see AttemptEvent.Backoff).
 	AttemptDone func(ctx context.Context, e *AttemptEvent)
 	// DecisionStart is called before an on-device decision.
 	DecisionStart func(ctx context.Context, e *DecisionEvent) context.Context
@@ -219,6 +220,8 @@ type AttemptEvent struct {
 	Header http.Header
 	// RequestSize is the length of the request body.
 	RequestSize int
+	// Start is when the attempt started.
+	Start time.Time
 
 	// Status is the HTTP status of the answer, zero when none came.
 	Status int
@@ -229,16 +232,16 @@ type AttemptEvent struct {
 	// Timings are the attempt's phases (DNS to Download, ConnReused,
 	// ResponseSize).
 	Timings Timings
-	// Duration is the attempt's time, from the request to the end of the
-	// answer or the failure.
+	// Duration is the attempt's time, from Start to the end of the answer
+	// or the failure; the wait after it is not part of it.
 	Duration time.Duration
-	// Backoff is the wait the client chose before the next attempt, zero
+	// Backoff is the time the client waited before the next attempt, zero
 	// when it chose to stop (success, an error not worth a retry, the last
 	// attempt, or a wait that would pass the call's deadline). AttemptDone
-	// runs before the wait, so when the call's context ends during it no
-	// attempt follows despite a non-zero Backoff: the call's CallDone then
-	// reports ErrorKindCanceled or ErrorKindTimeout, and Timings.Attempts
-	// counts the attempts made.
+	// runs after the wait, so Backoff is the wait that passed: when the
+	// call's context ends during it, only the part waited, and no attempt
+	// follows (the call's CallDone reports ErrorKindCanceled or
+	// ErrorKindTimeout).
 	Backoff time.Duration
 }
 
@@ -493,8 +496,17 @@ func (c *Client) goCall(ctx context.Context, e *CallEvent, work func(context.Con
 // attemptRecord is one attempt's event and the context its Start returned.
 type attemptRecord struct {
 	AttemptEvent
-	ctx   context.Context
-	start time.Time
+	ctx context.Context
+	// end is when the attempt ended, set by stop when its record is
+	// completed later (after the backoff); zero means at endAttempt.
+	end time.Time
+}
+
+// stop marks the end of the attempt, whose record is completed later.
+func (a *attemptRecord) stop() {
+	if a != nil {
+		a.end = time.Now()
+	}
 }
 
 // beginAttempt starts the record of an attempt; nil when the Observer has
@@ -503,7 +515,8 @@ func (c *Client) beginAttempt(ctx context.Context, u string, ex *exchange, attem
 	if c.obs == nil || c.obs.AttemptStart == nil && c.obs.AttemptDone == nil {
 		return nil
 	}
-	a := &attemptRecord{ctx: ctx, start: time.Now()}
+	a := &attemptRecord{ctx: ctx}
+	a.Start = time.Now()
 	a.Attempt, a.Method, a.URL, a.Host = attempt, http.MethodPost, redactedURL(u), ex.host
 	a.Header, a.RequestSize = http.Header{}, len(ex.body)
 	if c.obs.AttemptStart != nil {
@@ -544,7 +557,10 @@ func (c *Client) endAttempt(a *attemptRecord, status int, err error, tm Timings,
 	if a == nil {
 		return
 	}
-	a.Duration = time.Since(a.start)
+	if a.end.IsZero() {
+		a.end = time.Now()
+	}
+	a.Duration = a.end.Sub(a.Start)
 	a.Status, a.Err, a.ErrorKind, a.Timings, a.Backoff = status, err, errorKind(err), tm, backoff
 	a.Header = nil // the request is gone: the observer must not keep it
 	if c.obs.AttemptDone != nil {

@@ -319,7 +319,7 @@ func (a *adapter) attemptStart(ctx context.Context, e *target.AttemptEvent) cont
 		attrs = append(attrs, semconv.HTTPRequestResendCount(e.Attempt-1))
 		a.retries.Add(ctx, 1, metric.WithAttributes(operation(ctx)))
 	}
-	ctx, _ = a.tracer.Start(ctx, e.Method, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
+	ctx, _ = a.tracer.Start(ctx, e.Method, trace.WithSpanKind(trace.SpanKindClient), trace.WithTimestamp(e.Start), trace.WithAttributes(attrs...))
 	if e.Header != nil {
 		a.propagator.Inject(ctx, propagation.HeaderCarrier(e.Header))
 	}
@@ -372,7 +372,13 @@ func (a *adapter) attemptDone(ctx context.Context, e *target.AttemptEvent) {
 			span.SetStatus(codes.Error, "")
 		}
 	}
-	span.End()
+	if e.Start.IsZero() {
+		span.End()
+		return
+	}
+	// AttemptDone of a retried attempt comes after the backoff, which is
+	// not the attempt's time.
+	span.End(trace.WithTimestamp(e.Start.Add(e.Duration)))
 }
 
 // hostOnly strips the port from host[:port].
