@@ -45,6 +45,13 @@ type Client struct {
 	telemetry bool
 	// obs is the Config's Observer, copied; nil when none.
 	obs *Observer
+	// instance tells this Client from the others of the process, for the
+	// Observer; observing knows the goroutines running work that Close
+	// waits for while they may call the Observer; closeReported is set by
+	// the Close that reports the Client's end (see Observer.ClientClosed).
+	instance      uint64
+	observing     callbackSet
+	closeReported atomic.Bool
 
 	// cluster is the edge cluster learned from the last answer that named
 	// one; nil until then.
@@ -67,7 +74,7 @@ type Client struct {
 var ErrClientClosed = errors.New("target: client closed")
 
 func newClient(cfg Config) *Client {
-	c := &Client{cfg: cfg, scheme: "https", log: cfg.Logger, telemetry: true}
+	c := &Client{cfg: cfg, scheme: "https", log: cfg.Logger, telemetry: true, instance: clientInstances.Add(1)}
 	if cfg.Insecure {
 		c.scheme = "http"
 	}
@@ -153,7 +160,10 @@ func (c *Client) Ready() *future.Future[struct{}] { return c.ready }
 // already queued are still delivered, and no artifact callback starts
 // after Close. It must not be called from the callbacks of
 // SendNotifications or from NotificationsConfig.OnDropped, which run on
-// the notification queue's goroutines that Close waits for.
+// the notification queue's goroutines that Close waits for. Nor must it be
+// called from an Observer function: there it does not deadlock but marks
+// the client closed, waits for nothing, as from a callback, and returns
+// ErrCloseInObserver.
 //
 // ctx bounds the wait for the notifications: when it ends first, the
 // requests in flight are aborted, the notifications left are dropped and
@@ -171,11 +181,14 @@ func (c *Client) Close(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	inCallback := false
+	// Called from an Observer function that runs in what Close waits for
+	// (see Observer), Close must not wait, as from a callback.
+	fromObserver := c.obs != nil && c.observing.current()
+	inCallback := fromObserver
 	if c.od != nil {
 		// The decisions in flight queue their notifications before they
 		// end: the queue is closed after them.
-		inCallback = c.od.stop()
+		inCallback = c.od.stop(fromObserver) || fromObserver
 	}
 	var err error
 	if inCallback {
@@ -186,5 +199,9 @@ func (c *Client) Close(ctx context.Context) error {
 		err = c.notes.close(ctx)
 	}
 	c.CloseIdleConnections()
+	c.reportClosed(ctx)
+	if fromObserver {
+		return ErrCloseInObserver
+	}
 	return err
 }

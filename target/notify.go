@@ -185,6 +185,11 @@ func notificationKey(p *prepared) string {
 // round and is batched with the rest.
 func (q *notifier) run(done chan struct{}) {
 	defer close(done)
+	q.c.observed(q.rounds)
+}
+
+// rounds is run's loop, on the worker goroutine.
+func (q *notifier) rounds() {
 	for {
 		q.mu.Lock()
 		items := q.pending
@@ -207,7 +212,7 @@ func (q *notifier) run(done chan struct{}) {
 			go func() {
 				defer wg.Done()
 				defer func() { <-sem }()
-				q.send(b)
+				q.c.observed(func() { q.send(b) })
 			}()
 		}
 		wg.Wait()

@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/target-go/sdk/future"
@@ -41,6 +42,11 @@ import (
 // session id, visitor ids and tokens are left out, replaced by
 // "[redacted]" in error texts (the rule of the client's errors), and by
 // "REDACTED" in URLs (the rule of OpenTelemetry's semantic conventions).
+//
+// The functions must not call the Client's Close: some run in work that
+// Close waits for (a decision, the notification queue, the artifact
+// polling). Close called from one of those does not deadlock: it marks the
+// Client closed, waits for nothing and returns ErrCloseInObserver.
 //
 // A Config without an Observer pays for none of this: the client checks one
 // pointer per step (BenchmarkGetOffers: the same allocations per call with
@@ -76,7 +82,33 @@ type Observer struct {
 	// ArtifactDownload is called after each download of the on-device
 	// artifact, successful, unchanged (304) or failed.
 	ArtifactDownload func(ctx context.Context, e ArtifactEvent)
+	// ClientClosed is called once per Client, by its Close, when the
+	// artifact polling has ended: no ArtifactDownload of that Client
+	// follows, and what an observer keeps for it (the age of its
+	// artifact, say) can go. Other functions may still be called for the
+	// calls made after Close (server-side GetOffers keep working). A
+	// Close that waits for nothing (called from a callback) leaves it to
+	// run when the polling goroutine ends, on a goroutine of its own. ctx
+	// is Close's context, without its cancellation. A panic in it is
+	// recovered and logged, as in Notifications.
+	ClientClosed func(ctx context.Context, e ClientEvent)
 }
+
+// ClientEvent names the Client that ended, for Observer.ClientClosed.
+type ClientEvent struct {
+	// Client is the Target client code of the Client.
+	Client string
+	// Instance is the Client's number, as in ArtifactEvent.
+	Instance uint64
+}
+
+// ErrCloseInObserver is the error of a Client.Close called from an
+// Observer function: the Client is marked closed, but Close waited for
+// nothing (see Observer).
+var ErrCloseInObserver = errors.New("target: Close called from an Observer function: it waited for nothing")
+
+// clientInstances numbers the Clients of the process, from 1.
+var clientInstances atomic.Uint64
 
 // Operation names a Client call in CallEvent.
 type Operation string
@@ -294,6 +326,10 @@ type NotificationEvent struct {
 type ArtifactEvent struct {
 	// Client is the Target client code of the Client.
 	Client string
+	// Instance numbers the Client, from 1, among the Clients of the
+	// process: it tells apart Clients with the same client code, and is
+	// the one ClientClosed reports when the Client ends.
+	Instance uint64
 	// Location is the artifact's URL.
 	Location string
 	// Status is the HTTP status of the download (200, or 304 when the
@@ -644,8 +680,53 @@ func (c *Client) notified(ctx context.Context, state NotificationState, count in
 
 // observeArtifact tells the Observer of an artifact download.
 func (c *Client) observeArtifact(ctx context.Context, e ArtifactEvent) {
-	defer c.containObserver("ArtifactDownload")
-	c.obs.ArtifactDownload(ctx, e)
+	e.Instance = c.instance
+	c.observed(func() {
+		defer c.containObserver("ArtifactDownload")
+		c.obs.ArtifactDownload(ctx, e)
+	})
+}
+
+// observed runs fn, work that Close waits for, with the goroutine marked
+// as such when there is an Observer (whose functions fn may call), so that
+// a Close from one of them can tell (see Observer). Without an Observer
+// it costs nothing.
+func (c *Client) observed(fn func()) {
+	if c.obs == nil {
+		fn()
+		return
+	}
+	c.observing.run(fn)
+}
+
+// reportClosed calls Observer.ClientClosed, once, after the artifact
+// polling has ended: now, or when a Close that waited for nothing let it
+// run on, as soon as it ends.
+func (c *Client) reportClosed(ctx context.Context) {
+	if c.obs == nil || c.obs.ClientClosed == nil || !c.closeReported.CompareAndSwap(false, true) {
+		return
+	}
+	ctx = context.WithoutCancel(ctx)
+	e := ClientEvent{Client: c.cfg.Client, Instance: c.instance}
+	report := func() {
+		defer c.containObserver("ClientClosed")
+		c.obs.ClientClosed(ctx, e)
+	}
+	if c.od != nil {
+		polling := c.od.engine.artifacts.done
+		select {
+		case <-polling:
+		default:
+			// Close was called from a callback or an Observer function of
+			// the polling goroutine, which ends when that returns.
+			go func() {
+				<-polling
+				report()
+			}()
+			return
+		}
+	}
+	report()
 }
 
 // containObserver, deferred around an Observer function that runs outside

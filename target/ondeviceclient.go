@@ -68,12 +68,13 @@ func (od *onDevice) Ready() *future.Future[struct{}] { return od.engine.artifact
 // lookup is bounded by Config.Timeout), which queue their notifications
 // before they end. Later decisions fail with ErrClientClosed. It reports
 // whether it was called from a callback: Client.Close then waits for
-// nothing, since the callback may be what the rest waits for.
-func (od *onDevice) stop() (inCallback bool) {
+// nothing, since the callback may be what the rest waits for. noWait
+// (Close from an Observer function) waits for nothing too.
+func (od *onDevice) stop(noWait bool) (inCallback bool) {
 	od.mu.Lock()
 	od.closed.Store(true)
 	od.mu.Unlock()
-	inCallback = od.callbacks().current()
+	inCallback = noWait || od.callbacks().current()
 	od.engine.Close()
 	if !inCallback {
 		od.work.Wait()
@@ -140,8 +141,9 @@ func (c *Client) decideOnDevice(ctx context.Context, p *prepared, e *CallEvent) 
 		c.endDecision(dctx, de, d, n, nil)
 		return r, notify, nil
 	}
-	decideAndNotify := func(ctx context.Context) (*Response, error) {
-		r, notify, err := decide(ctx)
+	decideAndNotify := func(ctx context.Context) (r *Response, err error) {
+		var notify func()
+		c.observed(func() { r, notify, err = decide(ctx) })
 		if notify != nil {
 			notify()
 		}

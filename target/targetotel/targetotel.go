@@ -46,7 +46,7 @@
 //	target.client.errors              counter          target.operation, error.type
 //	http.client.request.duration      histogram, s     the HTTP semantic conventions' attributes
 //	target.client.notifications       counter          target.notification.state (queued, sent, dropped)
-//	target.client.artifact.age        gauge, s         target.client_code: time since the artifact in use was last known current
+//	target.client.artifact.age        gauge, s         target.client_code, target.client.instance: time since the artifact in use was last known current
 //	target.client.artifact.refresh_failures counter    target.client_code, error.type
 //
 // The decisioning method of a finished call is the one that answered
@@ -54,13 +54,12 @@
 // none of ServerSide, OnDevice and Hybrid is "invalid", so that every
 // metric attribute takes its values from a bounded set.
 //
-// The artifact age is kept per client code, not per Client: the
-// target.Observer hears of no Client's end, so the age of a closed
-// Client's artifact goes on being reported, growing, for as long as the
-// Observer lives, and Clients that share a client code share one series
-// (the freshest artifact of them). Give each Client that downloads an
-// artifact an Observer of its own and shut its MeterProvider down with
-// the Client when that matters.
+// The artifact age is a series per Client: Clients that share a client
+// code are told apart by target.client.instance (target.ArtifactEvent's
+// Instance, a number per Client of the process), and a Client's series
+// ends with the Client (target.Observer's ClientClosed), so that the
+// attribute takes as many values as there are live Clients downloading
+// an artifact.
 package targetotel
 
 import (
@@ -104,6 +103,7 @@ const (
 	RemoteMboxCountKey   = attribute.Key("target.remote_mbox_count")
 	RemoteViewCountKey   = attribute.Key("target.remote_view_count")
 	NotificationStateKey = attribute.Key("target.notification.state")
+	InstanceKey          = attribute.Key("target.client.instance")
 )
 
 // Values of OutcomeKey.
@@ -142,7 +142,7 @@ func New(o Options) (*target.Observer, error) {
 	a := &adapter{
 		tracer:     o.TracerProvider.Tracer(ScopeName, trace.WithSchemaURL(semconv.SchemaURL)),
 		propagator: o.Propagator,
-		current:    map[string]time.Time{},
+		current:    map[uint64]artifactAge{},
 	}
 	if err := a.instruments(o.MeterProvider.Meter(ScopeName, metric.WithSchemaURL(semconv.SchemaURL))); err != nil {
 		return nil, err
@@ -156,6 +156,7 @@ func New(o Options) (*target.Observer, error) {
 		DecisionDone:     a.decisionDone,
 		Notifications:    a.notifications,
 		ArtifactDownload: a.artifactDownload,
+		ClientClosed:     a.clientClosed,
 	}, nil
 }
 
@@ -168,9 +169,16 @@ type adapter struct {
 	attempts, retries, errs, notes, artifactErr metric.Int64Counter
 
 	mu sync.Mutex
-	// current maps a client code to when its artifact was last known
-	// current, for the artifact age gauge.
-	current map[string]time.Time
+	// current maps a Client (target.ArtifactEvent.Instance) to when its
+	// artifact was last known current, for the artifact age gauge, until
+	// the Client is closed.
+	current map[uint64]artifactAge
+}
+
+// artifactAge is a Client's entry in the artifact age gauge.
+type artifactAge struct {
+	client  string
+	current time.Time
 }
 
 // Bucket bounds in seconds: on-device decisions take microseconds and edge
@@ -455,8 +463,8 @@ func (a *adapter) notifications(ctx context.Context, e target.NotificationEvent)
 func (a *adapter) artifactDownload(ctx context.Context, e target.ArtifactEvent) {
 	if !e.Current.IsZero() {
 		a.mu.Lock()
-		if e.Current.After(a.current[e.Client]) {
-			a.current[e.Client] = e.Current
+		if e.Current.After(a.current[e.Instance].current) {
+			a.current[e.Instance] = artifactAge{client: e.Client, current: e.Current}
 		}
 		a.mu.Unlock()
 	}
@@ -492,8 +500,16 @@ func (a *adapter) observeAge(_ context.Context, o metric.Float64Observer) error 
 	now := time.Now()
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	for client, t := range a.current {
-		o.Observe(now.Sub(t).Seconds(), metric.WithAttributes(ClientCodeKey.String(client)))
+	for instance, age := range a.current {
+		o.Observe(now.Sub(age.current).Seconds(), metric.WithAttributes(ClientCodeKey.String(age.client), InstanceKey.Int64(int64(instance))))
 	}
 	return nil
+}
+
+// clientClosed ends the Client's artifact age series: no download of it
+// is reported after this.
+func (a *adapter) clientClosed(_ context.Context, e target.ClientEvent) {
+	a.mu.Lock()
+	delete(a.current, e.Instance)
+	a.mu.Unlock()
 }
