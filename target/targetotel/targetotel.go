@@ -60,6 +60,26 @@
 // ends with the Client (target.Observer's ClientClosed), so that the
 // attribute takes as many values as there are live Clients downloading
 // an artifact.
+//
+// # Module
+//
+// This package is in the SDK's module, not a module of its own as
+// aws-sdk-go-v2's OpenTelemetry adapters are; the decision was made with a
+// scratch module that requires the SDK (through a replace) and imports
+// only package target. Such a user builds and links no OpenTelemetry
+// package (go list -deps lists none), and its go.mod requires none; but
+// its module graph holds the SDK's requirements (9 of the 33 edges of
+// go mod graph lead to go.opentelemetry.io modules, and go.sum gets 14
+// of its 42 lines for them), and minimal version selection applies them:
+// a user that also requires go.opentelemetry.io/otel v1.30.0 is moved to
+// the v1.47.0 this package needs. A module of its own would spare
+// non-users that, at a cost: package target's tests and examples/webapp
+// import this package, so they would move out of the root module too, CI
+// would run in each module, and each would be versioned and tagged on
+// its own. While the SDK is unreleased (no version tags, one replace
+// away for every user) the one module stays; the split is the way to go
+// before a first release, if the minimum OpenTelemetry version matters
+// to users by then.
 package targetotel
 
 import (
