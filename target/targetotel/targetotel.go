@@ -76,10 +76,9 @@
 // non-users that, at a cost: package target's tests and examples/webapp
 // import this package, so they would move out of the root module too, CI
 // would run in each module, and each would be versioned and tagged on
-// its own. While the SDK is unreleased (no version tags, one replace
-// away for every user) the one module stays; the split is the way to go
-// before a first release, if the minimum OpenTelemetry version matters
-// to users by then.
+// its own. While the SDK has no release (no version tag yet) the one
+// module stays; the split is to be made before a first release if the
+// minimum OpenTelemetry version matters to users by then.
 package targetotel
 
 import (
