@@ -3,6 +3,7 @@ package target_test
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -185,4 +186,21 @@ func TestClientClosedInstance(t *testing.T) {
 		assert.Equal(t, event{instance: first.instance}, first)
 		assert.Equal(t, event{closed: true, instance: first.instance}, second)
 	})
+}
+
+// TestClientClosedPanics: a panic in ClientClosed is logged with its stack
+// and Close returns as usual.
+func TestClientClosedPanics(t *testing.T) {
+	t.Parallel()
+	var log syncBuffer
+	c, _ := setup(t, targettest.Config{Offers: offers}, func(cfg *target.Config) {
+		cfg.Logger = slog.New(slog.NewTextHandler(&log, nil))
+		cfg.Observer = &target.Observer{ClientClosed: func(context.Context, target.ClientEvent) { panic("observer bug") }}
+	})
+	require.NoError(t, c.Close(context.Background()))
+	require.NoError(t, c.Close(context.Background()))
+	out := log.String()
+	assert.Contains(t, out, "Observer.ClientClosed")
+	assert.Contains(t, out, "observer bug")
+	assert.Equal(t, 1, strings.Count(out, "observer bug"), "called once")
 }
