@@ -279,7 +279,13 @@ func (p *artifactProvider) refresh(ctx context.Context) error {
 			e.Current = p.checked
 			p.mu.Unlock()
 		}
-		p.observe(ctx, e)
+		// Marked as a callback: a Close from the Observer must not wait
+		// for this goroutine.
+		func() {
+			p.inCallback.Store(true)
+			defer p.inCallback.Store(false)
+			p.callbacks.run(func() { p.observe(ctx, e) })
+		}()
 	}
 	if err != nil {
 		p.logger.Warn("target: on-device artifact download failed", "location", p.shown, "error", err)

@@ -45,6 +45,13 @@ type Client struct {
 	telemetry bool
 	// obs is the Config's Observer, copied; nil when none.
 	obs *Observer
+	// instance tells this Client from the others of the process, for the
+	// Observer; observing knows the goroutines running work that Close
+	// waits for while they may call the Observer; closeReported is set by
+	// the Close that reports the Client's end (see Observer.ClientClosed).
+	instance      uint64
+	observing     callbackSet
+	closeReported atomic.Bool
 
 	// cluster is the edge cluster learned from the last answer that named
 	// one; nil until then.
@@ -67,7 +74,7 @@ type Client struct {
 var ErrClientClosed = errors.New("target: client closed")
 
 func newClient(cfg Config) *Client {
-	c := &Client{cfg: cfg, scheme: "https", log: cfg.Logger, telemetry: true}
+	c := &Client{cfg: cfg, scheme: "https", log: cfg.Logger, telemetry: true, instance: clientInstances.Add(1)}
 	if cfg.Insecure {
 		c.scheme = "http"
 	}
@@ -157,6 +164,13 @@ func (c *Client) Ready() *future.Future[struct{}] { return c.ready }
 // already queued are still delivered, and no artifact callback starts
 // after Close. A later Close from elsewhere waits as usual.
 //
+// Close must not be called from an Observer function either; there it does
+// not deadlock: from one that runs in what Close waits for (an on-device
+// decision, the artifact polling) it marks the client closed, waits for
+// nothing, as from a callback, and returns ErrCloseInObserver. The
+// Observer's events of the notification queue's requests count as the
+// queue's callbacks above (nil).
+//
 // ctx bounds the wait for the notifications: when it ends first, the
 // requests in flight are aborted, the notifications left are dropped and
 // reported (NotificationsConfig.OnDropped and the log, with an error
@@ -175,8 +189,12 @@ func (c *Client) Close(ctx context.Context) error {
 	}
 	// A decision in flight may be waiting for an OnDropped of the queue
 	// (a full queue), so a Close from a notification callback must not
-	// wait for the decisions either.
-	inCallback := c.notes.callbacks.current()
+	// wait for the decisions either. Called from an Observer function
+	// that runs in what Close waits for (see Observer), Close must not
+	// wait, as from a callback.
+	inNotes := c.notes.callbacks.current()
+	fromObserver := c.obs != nil && c.observing.current()
+	inCallback := inNotes || fromObserver
 	if c.od != nil {
 		// The decisions in flight queue their notifications before they
 		// end: the queue is closed after them.
@@ -191,5 +209,9 @@ func (c *Client) Close(ctx context.Context) error {
 		err = c.notes.close(ctx)
 	}
 	c.CloseIdleConnections()
+	c.reportClosed(ctx)
+	if fromObserver && !inNotes {
+		return ErrCloseInObserver
+	}
 	return err
 }

@@ -49,3 +49,40 @@ func ExampleObserver() {
 	// GetOffers of 1 mbox: decided server-side, 2 HTTP attempt(s)
 	// GetOffers of 1 mbox: failed: invalid_option, 0 HTTP attempt(s)
 }
+
+// An Observer that keeps something per Client (here, the version of its
+// artifact) forgets it in ClientClosed, which comes after the Client's
+// last ArtifactDownload; Instance tells apart Clients that share a
+// client code.
+func ExampleObserver_clientClosed() {
+	edge := exampleEdge()
+	defer edge.Close()
+	cfg := edge.ClientConfig()
+	versions := map[uint64]string{} // the Observer's functions may run concurrently: a real one would lock
+	cfg.Observer = &target.Observer{
+		ArtifactDownload: func(_ context.Context, e target.ArtifactEvent) {
+			versions[e.Instance] = e.Version
+			fmt.Printf("artifact of %s: HTTP %d, version %s\n", e.Client, e.Status, e.Version)
+		},
+		ClientClosed: func(_ context.Context, e target.ClientEvent) {
+			delete(versions, e.Instance)
+			fmt.Printf("%s closed, %d Client(s) left\n", e.Client, len(versions))
+		},
+	}
+	cfg.OnDevice = target.OnDeviceConfig{ArtifactLocation: edge.ArtifactURL(), PollingInterval: -1}
+	client, err := target.NewClient(cfg)
+	if err != nil {
+		panic(err)
+	}
+	ctx := context.Background()
+	if _, err := client.Ready().Await(ctx); err != nil {
+		panic(err)
+	}
+	// Close waits for the download's report, and reports the end after it.
+	if err := client.Close(ctx); err != nil {
+		panic(err)
+	}
+	// Output:
+	// artifact of testclient: HTTP 200, version 1.0.0
+	// testclient closed, 0 Client(s) left
+}

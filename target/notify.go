@@ -191,6 +191,11 @@ func notificationKey(p *prepared) string {
 // round and is batched with the rest.
 func (q *notifier) run(done chan struct{}) {
 	defer close(done)
+	q.c.observed(q.rounds)
+}
+
+// rounds is run's loop, on the worker goroutine.
+func (q *notifier) rounds() {
 	for {
 		q.mu.Lock()
 		items := q.pending
@@ -216,7 +221,7 @@ func (q *notifier) run(done chan struct{}) {
 				// Everything on this goroutine (the Observer's attempt
 				// events, the calls' callbacks) runs where Close must not
 				// wait for the queue.
-				q.callbacks.run(func() { q.send(b) })
+				q.callbacks.run(func() { q.c.observed(func() { q.send(b) }) })
 			}()
 		}
 		wg.Wait()

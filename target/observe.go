@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/target-go/sdk/future"
@@ -42,6 +43,11 @@ import (
 // "[redacted]" in error texts (the rule of the client's errors), and by
 // "REDACTED" in URLs (the rule of OpenTelemetry's semantic conventions).
 //
+// The functions must not call the Client's Close: some run in work that
+// Close waits for (a decision, the notification queue, the artifact
+// polling). Close called from one of those does not deadlock: it marks the
+// Client closed, waits for nothing and returns ErrCloseInObserver.
+//
 // A Config without an Observer pays for none of this: the client checks one
 // pointer per step (BenchmarkGetOffers: the same allocations per call with
 // and without this hook in the code).
@@ -58,19 +64,51 @@ type Observer struct {
 	// but must not change what the client set.
 	AttemptStart func(ctx context.Context, e *AttemptEvent) context.Context
 	// AttemptDone is called when the attempt's answer was read or it
-	// failed, and the client has decided whether to retry.
+	// failed and the client has decided whether to retry; when it retries,
+	// after the wait before the next attempt (see AttemptEvent.Backoff).
 	AttemptDone func(ctx context.Context, e *AttemptEvent)
 	// DecisionStart is called before an on-device decision.
 	DecisionStart func(ctx context.Context, e *DecisionEvent) context.Context
 	// DecisionDone is called when the on-device decision is made.
 	DecisionDone func(ctx context.Context, e *DecisionEvent)
 	// Notifications is called when display notifications of on-device
-	// decisions are queued for delivery, sent, or dropped.
+	// decisions are queued for delivery, sent, or dropped. Queued comes
+	// on the call's goroutine, before its CallDone, with the call's
+	// context; sent and dropped come with the call's context too, on the
+	// notification queue's goroutine (or the call's, when the queue was
+	// quicker), in no order against the call's CallDone: they may come
+	// before it.
 	Notifications func(ctx context.Context, e NotificationEvent)
 	// ArtifactDownload is called after each download of the on-device
 	// artifact, successful, unchanged (304) or failed.
 	ArtifactDownload func(ctx context.Context, e ArtifactEvent)
+	// ClientClosed is called once per Client, by its Close, when the
+	// artifact polling has ended: no ArtifactDownload of that Client
+	// follows, and what an observer keeps for it (the age of its
+	// artifact, say) can go. Other functions may still be called for the
+	// calls made after Close (server-side GetOffers keep working). A
+	// Close that waits for nothing (called from a callback) leaves it to
+	// run when the polling goroutine ends, on a goroutine of its own. ctx
+	// is Close's context, without its cancellation. A panic in it is
+	// recovered and logged, as in Notifications.
+	ClientClosed func(ctx context.Context, e ClientEvent)
 }
+
+// ClientEvent names the Client that ended, for Observer.ClientClosed.
+type ClientEvent struct {
+	// Client is the Target client code of the Client.
+	Client string
+	// Instance is the Client's number, as in ArtifactEvent.
+	Instance uint64
+}
+
+// ErrCloseInObserver is the error of a Client.Close called from an
+// Observer function: the Client is marked closed, but Close waited for
+// nothing (see Observer).
+var ErrCloseInObserver = errors.New("target: Close called from an Observer function: it waited for nothing")
+
+// clientInstances numbers the Clients of the process, from 1.
+var clientInstances atomic.Uint64
 
 // Operation names a Client call in CallEvent.
 type Operation string
@@ -214,6 +252,8 @@ type AttemptEvent struct {
 	Header http.Header
 	// RequestSize is the length of the request body.
 	RequestSize int
+	// Start is when the attempt started.
+	Start time.Time
 
 	// Status is the HTTP status of the answer, zero when none came.
 	Status int
@@ -224,16 +264,16 @@ type AttemptEvent struct {
 	// Timings are the attempt's phases (DNS to Download, ConnReused,
 	// ResponseSize).
 	Timings Timings
-	// Duration is the attempt's time, from the request to the end of the
-	// answer or the failure.
+	// Duration is the attempt's time, from Start to the end of the answer
+	// or the failure; the wait after it is not part of it.
 	Duration time.Duration
-	// Backoff is the wait the client chose before the next attempt, zero
+	// Backoff is the time the client waited before the next attempt, zero
 	// when it chose to stop (success, an error not worth a retry, the last
 	// attempt, or a wait that would pass the call's deadline). AttemptDone
-	// runs before the wait, so when the call's context ends during it no
-	// attempt follows despite a non-zero Backoff: the call's CallDone then
-	// reports ErrorKindCanceled or ErrorKindTimeout, and Timings.Attempts
-	// counts the attempts made.
+	// runs after the wait, so Backoff is the wait that passed: when the
+	// call's context ends during it, only the part waited, and no attempt
+	// follows (the call's CallDone reports ErrorKindCanceled or
+	// ErrorKindTimeout).
 	Backoff time.Duration
 }
 
@@ -286,6 +326,10 @@ type NotificationEvent struct {
 type ArtifactEvent struct {
 	// Client is the Target client code of the Client.
 	Client string
+	// Instance numbers the Client, from 1, among the Clients of the
+	// process: it tells apart Clients with the same client code, and is
+	// the one ClientClosed reports when the Client ends.
+	Instance uint64
 	// Location is the artifact's URL.
 	Location string
 	// Status is the HTTP status of the download (200, or 304 when the
@@ -496,8 +540,17 @@ func (c *Client) recordCall(ctx, wctx context.Context, e *CallEvent, work func(c
 // attemptRecord is one attempt's event and the context its Start returned.
 type attemptRecord struct {
 	AttemptEvent
-	ctx   context.Context
-	start time.Time
+	ctx context.Context
+	// end is when the attempt ended, set by stop when its record is
+	// completed later (after the backoff); zero means at endAttempt.
+	end time.Time
+}
+
+// stop marks the end of the attempt, whose record is completed later.
+func (a *attemptRecord) stop() {
+	if a != nil {
+		a.end = time.Now()
+	}
 }
 
 // beginAttempt starts the record of an attempt; nil when the Observer has
@@ -506,7 +559,8 @@ func (c *Client) beginAttempt(ctx context.Context, u string, ex *exchange, attem
 	if c.obs == nil || c.obs.AttemptStart == nil && c.obs.AttemptDone == nil {
 		return nil
 	}
-	a := &attemptRecord{ctx: ctx, start: time.Now()}
+	a := &attemptRecord{ctx: ctx}
+	a.Start = time.Now()
 	a.Attempt, a.Method, a.URL, a.Host = attempt, http.MethodPost, redactedURL(u), ex.host
 	a.Header, a.RequestSize = http.Header{}, len(ex.body)
 	if c.obs.AttemptStart != nil {
@@ -547,7 +601,10 @@ func (c *Client) endAttempt(a *attemptRecord, status int, err error, tm Timings,
 	if a == nil {
 		return
 	}
-	a.Duration = time.Since(a.start)
+	if a.end.IsZero() {
+		a.end = time.Now()
+	}
+	a.Duration = a.end.Sub(a.Start)
 	a.Status, a.Err, a.ErrorKind, a.Timings, a.Backoff = status, err, errorKind(err), tm, backoff
 	a.Header = nil // the request is gone: the observer must not keep it
 	if c.obs.AttemptDone != nil {
@@ -622,8 +679,53 @@ func (c *Client) notified(ctx context.Context, state NotificationState, count in
 
 // observeArtifact tells the Observer of an artifact download.
 func (c *Client) observeArtifact(ctx context.Context, e ArtifactEvent) {
-	defer c.containObserver("ArtifactDownload")
-	c.obs.ArtifactDownload(ctx, e)
+	e.Instance = c.instance
+	c.observed(func() {
+		defer c.containObserver("ArtifactDownload")
+		c.obs.ArtifactDownload(ctx, e)
+	})
+}
+
+// observed runs fn, work that Close waits for, with the goroutine marked
+// as such when there is an Observer (whose functions fn may call), so that
+// a Close from one of them can tell (see Observer). Without an Observer
+// it costs nothing.
+func (c *Client) observed(fn func()) {
+	if c.obs == nil {
+		fn()
+		return
+	}
+	c.observing.run(fn)
+}
+
+// reportClosed calls Observer.ClientClosed, once, after the artifact
+// polling has ended: now, or when a Close that waited for nothing let it
+// run on, as soon as it ends.
+func (c *Client) reportClosed(ctx context.Context) {
+	if c.obs == nil || c.obs.ClientClosed == nil || !c.closeReported.CompareAndSwap(false, true) {
+		return
+	}
+	ctx = context.WithoutCancel(ctx)
+	e := ClientEvent{Client: c.cfg.Client, Instance: c.instance}
+	report := func() {
+		defer c.containObserver("ClientClosed")
+		c.obs.ClientClosed(ctx, e)
+	}
+	if c.od != nil {
+		polling := c.od.engine.artifacts.done
+		select {
+		case <-polling:
+		default:
+			// Close was called from a callback or an Observer function of
+			// the polling goroutine, which ends when that returns.
+			go func() {
+				<-polling
+				report()
+			}()
+			return
+		}
+	}
+	report()
 }
 
 // containObserver, deferred around an Observer function that runs outside

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"net/http"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -139,3 +142,56 @@ func TestObserverPanicsContained(t *testing.T) {
 	assert.Contains(t, out, "notifications observer bug")
 	assert.Contains(t, out, "runtime/debug.Stack", "the stack is logged")
 }
+
+// TestObserverBackoffCancelled: a call cancelled while it waits to retry
+// reports in AttemptDone the part of the wait that passed, not the wait
+// the client chose, and no further attempt.
+func TestObserverBackoffCancelled(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var (
+		mu       sync.Mutex
+		attempts []target.AttemptEvent
+	)
+	c, srv := setup(t, targettest.Config{Offers: offers}, func(cfg *target.Config) {
+		cfg.Observer = &target.Observer{AttemptDone: func(_ context.Context, e *target.AttemptEvent) {
+			mu.Lock()
+			attempts = append(attempts, *e)
+			mu.Unlock()
+		}}
+		// A wait of 5 to 10 s, well within the call's deadline, that the
+		// call is cancelled in at its start: the client logs its decision
+		// to retry before it waits.
+		cfg.Timeout = time.Minute
+		cfg.Retry = target.RetryPolicy{MaxAttempts: 3, MinBackoff: 10 * time.Second, MaxBackoff: 10 * time.Second}
+		cfg.Logger = slog.New(onMessage{"target: retrying", cancel})
+	})
+	srv.ForceFault(targettest.FaultServerError, 1)
+	_, err := c.GetOffers(ctx, target.GetOffersOptions{Request: offersRequest("hero")}).Await(t.Context())
+	require.ErrorIs(t, err, context.Canceled)
+
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, attempts, 1, "no attempt after the cancelled wait")
+	assert.Equal(t, http.StatusServiceUnavailable, attempts[0].Status)
+	assert.Less(t, attempts[0].Backoff, 2*time.Second, "only the time waited before the cancellation (the client chose 5 s or more)")
+	assert.Less(t, attempts[0].Duration, 2*time.Second, "the wait is not the attempt's time")
+}
+
+// onMessage is a slog handler that calls fn at each record with message
+// msg, at every level.
+type onMessage struct {
+	msg string
+	fn  func()
+}
+
+func (h onMessage) Enabled(context.Context, slog.Level) bool { return true }
+func (h onMessage) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == h.msg {
+		h.fn()
+	}
+	return nil
+}
+func (h onMessage) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h onMessage) WithGroup(string) slog.Handler      { return h }

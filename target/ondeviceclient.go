@@ -141,8 +141,9 @@ func (c *Client) decideOnDevice(ctx context.Context, p *prepared, e *CallEvent) 
 		c.endDecision(dctx, de, d, n, nil)
 		return r, notify, nil
 	}
-	decideAndNotify := func(ctx context.Context) (*Response, error) {
-		r, notify, err := decide(ctx)
+	decideAndNotify := func(ctx context.Context) (r *Response, err error) {
+		var notify func()
+		c.observed(func() { r, notify, err = decide(ctx) })
 		if notify != nil {
 			notify()
 		}

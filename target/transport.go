@@ -185,16 +185,21 @@ func (c *Client) post(ctx context.Context, ex exchange) (*DeliveryResponse, int,
 			c.endAttempt(rec, status, lastErr, tm, 0)
 			break
 		}
-		c.endAttempt(rec, status, lastErr, tm, wait)
 		c.debug(ctx, "target: retrying", "requestId", ex.requestID, "attempt", attempt, "wait", wait, "error", lastErr)
+		// The attempt ends here, but its record waits for the backoff: it
+		// reports the wait that passed, not one a cancelled call skipped.
+		rec.stop()
+		waitStart := time.Now()
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
+			c.endAttempt(rec, status, lastErr, tm, min(time.Since(waitStart), wait))
 			tm.Total = time.Since(start)
 			return nil, 0, tm, ctxError(ctx, lastErr, &ex, tm)
 		case <-t.C:
 		}
+		c.endAttempt(rec, status, lastErr, tm, wait)
 	}
 	tm.Total = time.Since(start)
 	// An answer (an error status, an undecodable body) is reported as it

@@ -120,7 +120,15 @@ func TestPageOfParallelCalls(t *testing.T) {
 		require.NotNil(t, r)
 	}
 	handler.End()
-	c.Close(context.Background()) // waits for the display notifications in flight
+	// The artifact age series ends with the Client. The download is
+	// reported after Ready, on the polling goroutine: poll for it.
+	var age metricdata.Metrics
+	require.Eventually(t, func() bool {
+		var ok bool
+		age, ok = tel.metrics(t)["target.client.artifact.age"]
+		return ok
+	}, 10*time.Second, 5*time.Millisecond, "the artifact age series")
+	require.NoError(t, c.Close(context.Background())) // waits for the display notifications in flight
 
 	spans := tel.spans.Ended()
 	tr := newTree(spans)
@@ -224,9 +232,10 @@ func TestPageOfParallelCalls(t *testing.T) {
 	assert.Equal(t, notifications, sumOf(t, m["target.client.notifications"], targetotel.NotificationStateKey.String("queued")))
 	assert.Equal(t, notifications, sumOf(t, m["target.client.notifications"], targetotel.NotificationStateKey.String("sent")))
 	assert.NotContains(t, m, "target.client.errors")
-	gauge := m["target.client.artifact.age"].Data.(metricdata.Gauge[float64])
+	gauge := age.Data.(metricdata.Gauge[float64])
 	require.Len(t, gauge.DataPoints, 1)
 	assert.GreaterOrEqual(t, gauge.DataPoints[0].Value, 0.0)
+	assert.NotContains(t, m, "target.client.artifact.age", "no series after Close")
 
 	downloads := tr.named["target.artifact.download"]
 	require.Len(t, downloads, 1)

@@ -22,9 +22,10 @@
 // on-device decision, which makes no request, is an internal span named
 // "target.decide". Each artifact download is a span of its own trace,
 // "target.artifact.download". The display notifications a decision queues
-// are a "target.notifications" event on its span; what became of them
-// (sent or dropped), known after that span has ended, is a span of its
-// own named "target.notifications", under the decision's span.
+// are a "target.notifications" event on the call's span; what became of
+// them (sent or dropped), reported by the notification queue's goroutine,
+// before or after the call's span has ended, is always a span of its own
+// named "target.notifications", under the call's span.
 //
 // Call spans carry the client code (target.client_code), the decisioning
 // method asked for and the one that answered, the mbox, view and
@@ -45,7 +46,7 @@
 //	target.client.errors              counter          target.operation, error.type
 //	http.client.request.duration      histogram, s     the HTTP semantic conventions' attributes
 //	target.client.notifications       counter          target.notification.state (queued, sent, dropped)
-//	target.client.artifact.age        gauge, s         target.client_code: time since the artifact in use was last known current
+//	target.client.artifact.age        gauge, s         target.client_code, target.client.instance: time since the artifact in use was last known current
 //	target.client.artifact.refresh_failures counter    target.client_code, error.type
 //
 // The decisioning method of a finished call is the one that answered
@@ -53,13 +54,31 @@
 // none of ServerSide, OnDevice and Hybrid is "invalid", so that every
 // metric attribute takes its values from a bounded set.
 //
-// The artifact age is kept per client code, not per Client: the
-// target.Observer hears of no Client's end, so the age of a closed
-// Client's artifact goes on being reported, growing, for as long as the
-// Observer lives, and Clients that share a client code share one series
-// (the freshest artifact of them). Give each Client that downloads an
-// artifact an Observer of its own and shut its MeterProvider down with
-// the Client when that matters.
+// The artifact age is a series per Client: Clients that share a client
+// code are told apart by target.client.instance (target.ArtifactEvent's
+// Instance, a number per Client of the process), and a Client's series
+// ends with the Client (target.Observer's ClientClosed), so that the
+// attribute takes as many values as there are live Clients downloading
+// an artifact.
+//
+// # Module
+//
+// This package is in the SDK's module, not a module of its own as
+// aws-sdk-go-v2's OpenTelemetry adapters are; the decision was made with a
+// scratch module that requires the SDK (through a replace) and imports
+// only package target. Such a user builds and links no OpenTelemetry
+// package (go list -deps lists none), and its go.mod requires none; but
+// its module graph holds the SDK's requirements (9 of the 33 edges of
+// go mod graph lead to go.opentelemetry.io modules, and go.sum gets 14
+// of its 42 lines for them), and minimal version selection applies them:
+// a user that also requires go.opentelemetry.io/otel v1.30.0 is moved to
+// the v1.47.0 this package needs. A module of its own would spare
+// non-users that, at a cost: package target's tests and examples/webapp
+// import this package, so they would move out of the root module too, CI
+// would run in each module, and each would be versioned and tagged on
+// its own. While the SDK has no release (no version tag yet) the one
+// module stays; the split is to be made before a first release if the
+// minimum OpenTelemetry version matters to users by then.
 package targetotel
 
 import (
@@ -103,6 +122,7 @@ const (
 	RemoteMboxCountKey   = attribute.Key("target.remote_mbox_count")
 	RemoteViewCountKey   = attribute.Key("target.remote_view_count")
 	NotificationStateKey = attribute.Key("target.notification.state")
+	InstanceKey          = attribute.Key("target.client.instance")
 )
 
 // Values of OutcomeKey.
@@ -141,7 +161,7 @@ func New(o Options) (*target.Observer, error) {
 	a := &adapter{
 		tracer:     o.TracerProvider.Tracer(ScopeName, trace.WithSchemaURL(semconv.SchemaURL)),
 		propagator: o.Propagator,
-		current:    map[string]time.Time{},
+		current:    map[uint64]artifactAge{},
 	}
 	if err := a.instruments(o.MeterProvider.Meter(ScopeName, metric.WithSchemaURL(semconv.SchemaURL))); err != nil {
 		return nil, err
@@ -155,6 +175,7 @@ func New(o Options) (*target.Observer, error) {
 		DecisionDone:     a.decisionDone,
 		Notifications:    a.notifications,
 		ArtifactDownload: a.artifactDownload,
+		ClientClosed:     a.clientClosed,
 	}, nil
 }
 
@@ -167,9 +188,16 @@ type adapter struct {
 	attempts, retries, errs, notes, artifactErr metric.Int64Counter
 
 	mu sync.Mutex
-	// current maps a client code to when its artifact was last known
-	// current, for the artifact age gauge.
-	current map[string]time.Time
+	// current maps a Client (target.ArtifactEvent.Instance) to when its
+	// artifact was last known current, for the artifact age gauge, until
+	// the Client is closed.
+	current map[uint64]artifactAge
+}
+
+// artifactAge is a Client's entry in the artifact age gauge.
+type artifactAge struct {
+	client  string
+	current time.Time
 }
 
 // Bucket bounds in seconds: on-device decisions take microseconds and edge
@@ -318,7 +346,7 @@ func (a *adapter) attemptStart(ctx context.Context, e *target.AttemptEvent) cont
 		attrs = append(attrs, semconv.HTTPRequestResendCount(e.Attempt-1))
 		a.retries.Add(ctx, 1, metric.WithAttributes(operation(ctx)))
 	}
-	ctx, _ = a.tracer.Start(ctx, e.Method, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
+	ctx, _ = a.tracer.Start(ctx, e.Method, trace.WithSpanKind(trace.SpanKindClient), trace.WithTimestamp(e.Start), trace.WithAttributes(attrs...))
 	if e.Header != nil {
 		a.propagator.Inject(ctx, propagation.HeaderCarrier(e.Header))
 	}
@@ -371,7 +399,13 @@ func (a *adapter) attemptDone(ctx context.Context, e *target.AttemptEvent) {
 			span.SetStatus(codes.Error, "")
 		}
 	}
-	span.End()
+	if e.Start.IsZero() {
+		span.End()
+		return
+	}
+	// AttemptDone of a retried attempt comes after the backoff, which is
+	// not the attempt's time.
+	span.End(trace.WithTimestamp(e.Start.Add(e.Duration)))
 }
 
 // hostOnly strips the port from host[:port].
@@ -429,11 +463,14 @@ func (a *adapter) notifications(ctx context.Context, e target.NotificationEvent)
 		attrs = append(attrs, semconv.ErrorTypeKey.String(string(e.ErrorKind)))
 	}
 	switch {
-	case span.IsRecording():
+	case e.State == target.NotificationsQueued:
 		span.AddEvent("target.notifications", trace.WithAttributes(attrs...))
 	case span.SpanContext().IsSampled():
-		// Sent and dropped come after the decision's span has ended, where
-		// an event would be lost: they get a span of their own under it.
+		// Sent and dropped are reported by the queue's goroutine, with no
+		// order against the end of the call's span: the choice goes by the
+		// state, not by span.IsRecording(), which would make them an event
+		// of the call when the queue is quicker than the caller's
+		// goroutine, and a span of their own otherwise.
 		_, own := a.tracer.Start(ctx, "target.notifications", trace.WithAttributes(attrs...))
 		if e.Err != nil {
 			own.SetStatus(codes.Error, e.Err.Error())
@@ -445,8 +482,8 @@ func (a *adapter) notifications(ctx context.Context, e target.NotificationEvent)
 func (a *adapter) artifactDownload(ctx context.Context, e target.ArtifactEvent) {
 	if !e.Current.IsZero() {
 		a.mu.Lock()
-		if e.Current.After(a.current[e.Client]) {
-			a.current[e.Client] = e.Current
+		if e.Current.After(a.current[e.Instance].current) {
+			a.current[e.Instance] = artifactAge{client: e.Client, current: e.Current}
 		}
 		a.mu.Unlock()
 	}
@@ -482,8 +519,16 @@ func (a *adapter) observeAge(_ context.Context, o metric.Float64Observer) error 
 	now := time.Now()
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	for client, t := range a.current {
-		o.Observe(now.Sub(t).Seconds(), metric.WithAttributes(ClientCodeKey.String(client)))
+	for instance, age := range a.current {
+		o.Observe(now.Sub(age.current).Seconds(), metric.WithAttributes(ClientCodeKey.String(age.client), InstanceKey.Int64(int64(instance))))
 	}
 	return nil
+}
+
+// clientClosed ends the Client's artifact age series: no download of it
+// is reported after this.
+func (a *adapter) clientClosed(_ context.Context, e target.ClientEvent) {
+	a.mu.Lock()
+	delete(a.current, e.Instance)
+	a.mu.Unlock()
 }
