@@ -40,10 +40,12 @@ func (c *Client) recordTelemetry(req *DeliveryRequest, tm Timings) {
 		return
 	}
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-	// The entry's two parts in one allocation.
+	// The entry's two parts in one allocation, with room for the entry
+	// itself when nothing else is pending, as between successful calls.
 	parts := &struct {
 		f TelemetryFeatures
 		r TelemetryRequest
+		e [1]TelemetryEntry
 	}{}
 	f := &parts.f
 	f.DecisioningMethod = ServerSide
@@ -69,6 +71,11 @@ func (c *Client) recordTelemetry(req *DeliveryRequest, tm Timings) {
 		Download: ms(tm.Download), ResponseSize: tm.ResponseSize,
 	}
 	c.mu.Lock()
-	c.pending = trimTelemetry(append(c.pending, e))
+	if len(c.pending) == 0 {
+		parts.e[0] = e
+		c.pending = parts.e[:]
+	} else {
+		c.pending = trimTelemetry(append(c.pending, e))
+	}
 	c.mu.Unlock()
 }
