@@ -20,15 +20,16 @@ import (
 // timings on. Compare floor and sdk of one run, with benchstat on
 // interleaved runs (-count): the machine is shared.
 //
-// Issue 16 goal 1, six interleaved runs against the code before it
-// (benchstat, 2-core VM at load average 16: CPU moves by tens of percent
-// from run to run, allocations do not): the SDK's allocations per call went
-// from 156 to 112 (-28%) at both concurrencies, its bytes by 13%, its CPU
-// at concurrency 50 by 31% (significant; at concurrency 1 -17%, within the
-// noise). Against the floor of the same runs (-col /way): 1.30x its
-// allocations (112 against 86), 1.29x its CPU at concurrency 1 and 1.59x
-// at concurrency 50, so the goal of 1.2x is not reached. What a call costs
-// beyond the floor, by pprof (allocations a call): the call's deadline
+// Issue 16 goal 1, two sets of six interleaved runs against the code
+// before it (benchstat, 2-core VM at load average 16-20: CPU moves by tens
+// of percent from run to run, allocations do not): the SDK's allocations
+// per call went from 156 to 112 (-28%) at both concurrencies, its bytes by
+// 13%. Its CPU did not move beyond the noise: -31% at concurrency 50 in the
+// first set (p=0.04), no change in the second. Against the floor of the
+// same runs (-col /way): 1.30x its allocations (112 against 86), 1.3-1.45x
+// its CPU at concurrency 1 and 1.6-1.8x at concurrency 50, so the goal of
+// 1.2x is not reached. What a call costs beyond the floor, by pprof
+// (allocations a call): the call's deadline
 // context with its timer and cancel function, and the transport's own
 // context registering in its children map (7); the httptrace context that
 // makes the timings (5: net/http/httptrace's two context values and its
@@ -42,7 +43,11 @@ import (
 // CPU): each call runs on a new goroutine whose stack grows through the
 // exchange, while RunParallel's goroutines have long grown theirs. A floor
 // called from a fresh goroutine (an HTTP handler's, say) pays that too: go
-// run ./bench -cost, whose floor-parallel does, shows it.
+// run ./bench -cost, whose floor-parallel does, shows it. Handing calls to
+// client goroutines that wait briefly for the next one was tried and
+// dropped: a goroutine waiting for work outlives the caller's
+// testing/synctest bubble, which then panics (TestGetAttributesCancel-
+// AbortsRequest did), in every user's synctest test that does not Close.
 func BenchmarkRemoteCall(b *testing.B) {
 	p, err := startEdgeProcess(b.Context(), edgeSpec{Mboxes: 1})
 	if err != nil {
