@@ -566,5 +566,8 @@ func (p *prepared) work() (r *Response, err error) {
 	}()
 	r, err = rc.client.exchange(rc.work, p)
 	finished = true
+	// The Response keeps p alive (its Request points into it): not the
+	// encoded body as well.
+	p.body = nil
 	return r, err
 }
