@@ -475,10 +475,21 @@ type drainer interface {
 // trampoline that keeps the stack depth of a settlement independent of the
 // length of the chain it settles.
 func runQueue(d drainer) {
-	var buf [4]drainer
-	r := runner{q: append(buf[:0], d)}
-	defer r.finish()
-	r.run()
+	// Most settlements settle nothing further: they need no list, whose
+	// buffer would escape to the heap. A Goexit or panic out of this first
+	// drain leaves nothing queued behind it to finish, as in the runner.
+	first, rest, p := d.drain()
+	if first == nil && len(rest) == 0 {
+		if p != nil {
+			panic(p)
+		}
+		return
+	}
+	q := make([]drainer, 0, 1+len(rest))
+	if first != nil {
+		q = append(q, first)
+	}
+	runAll(append(q, rest...), p)
 }
 
 // runAll runs the callbacks of every future in ds as runQueue does, and

@@ -367,11 +367,7 @@ func (c *Client) call(ctx context.Context, op Operation, req DeliveryRequest, co
 		c.endCall(ctx, e, nil, err)
 		return future.Rejected[*Response](err)
 	}
-	return c.goCall(ctx, e, func(ctx context.Context) (*Response, error) {
-		ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
-		defer cancel()
-		return c.exchange(ctx, p)
-	})
+	return c.goRemote(ctx, e, p)
 }
 
 // exchange sends p and builds the Response.
@@ -388,14 +384,23 @@ func (c *Client) exchange(ctx context.Context, p *prepared) (*Response, error) {
 	if dr.ID != nil && dr.ID.TntID != "" {
 		tntID = dr.ID.TntID
 	}
-	r := &Response{
+	r := p.into
+	if r == nil {
+		r = &Response{}
+	}
+	*r = Response{
 		Request:      p.req,
 		Response:     dr,
 		Status:       status,
-		TargetCookie: targetCookie(p.sessionID, tntID, time.Now()),
 		VisitorState: p.visitorState,
 		Meta:         Meta{DecisioningMethod: ServerSide},
 		Timings:      tm,
+	}
+	if p.remote != nil && p.into != nil {
+		r.TargetCookie = &p.remote.cookie
+		setTargetCookie(r.TargetCookie, p.sessionID, tntID, time.Now())
+	} else {
+		r.TargetCookie = targetCookie(p.sessionID, tntID, time.Now())
 	}
 	cluster := p.cluster
 	if cluster == "" {
@@ -420,7 +425,10 @@ func (c *Client) learn(dr *DeliveryResponse) {
 	}
 	if cluster != "" {
 		if p := c.cluster.Load(); p == nil || *p != cluster {
-			c.cluster.Store(&cluster)
+			// A copy, so that cluster itself stays off the heap when
+			// nothing changes, as on most calls.
+			s := cluster
+			c.cluster.Store(&s)
 		}
 	}
 }
@@ -467,4 +475,107 @@ func (c *Client) debug(ctx context.Context, msg string, args ...any) {
 	if c.log.Enabled(ctx, slog.LevelDebug) {
 		c.log.DebugContext(ctx, msg, args...)
 	}
+}
+
+// remoteCall is what a server-side call needs beyond its prepared
+// request: its future and the one context its exchange runs under. It
+// lives inside the call's prepared state, so that the call's bookkeeping
+// is one allocation. future.Go and a context.WithTimeout on its work's
+// context would cost some twenty allocations a call between them (the
+// future's context links, the deadline's registration on it, the
+// transport's own context registering on that), and the deadline would be
+// a second context over the first.
+type remoteCall struct {
+	promise future.Promise[*Response]
+	client  *Client
+	event   *CallEvent
+	// ctx is the call's context (the Observer's CallStart's), for its
+	// record; work is ctx with the call's deadline, cancelled when the
+	// future settles, by Future.Cancel too.
+	ctx    context.Context
+	work   context.Context
+	cancel context.CancelFunc
+
+	// The call's Response, its mbox cookie and the state of its fresh
+	// supplemental data id, in the call's allocation: the Response's
+	// Request points into it anyway, so they keep nothing more alive.
+	response Response
+	cookie   Cookie
+	sdid     SupplementalDataIDState
+}
+
+// errCallGoexit settles the future of a call whose work called
+// runtime.Goexit (an Observer hook calling t.FailNow, say).
+var errCallGoexit = errors.New("target: the call's work called runtime.Goexit")
+
+// goRemote runs p's exchange with the edge on a goroutine of its own and
+// returns its future. ctx is the call's context and e its record (nil when
+// nobody records it). The future settles once on every path: with the
+// exchange's outcome, with a *future.PanicError when the work panics, with
+// errCallGoexit when it calls runtime.Goexit, or with context.Canceled
+// when it is cancelled first, which also aborts the exchange. The record
+// ends before the future settles, as with goCall.
+func (c *Client) goRemote(ctx context.Context, e *CallEvent, p *prepared) *future.Future[*Response] {
+	rc := p.remote
+	rc.client, rc.event, rc.ctx = c, e, ctx
+	p.into = &rc.response
+	// One context for the caller's cancellation and the deadline: a
+	// context.WithTimeout on ctx is a *cancelCtx, on which the transport's
+	// own context registers in a map instead of through AfterFunc.
+	rc.work, rc.cancel = context.WithTimeout(ctx, c.cfg.Timeout)
+	f := rc.promise.Future()
+	// Registered first, so it runs before the caller's callbacks: a
+	// cancelled future aborts the exchange at once.
+	f.OnComplete(p.settled)
+	go p.run()
+	return f
+}
+
+// settled ends the call's context once its future has settled.
+func (p *prepared) settled(*Response, error) { p.remote.cancel() }
+
+// run is the call's goroutine: it settles the future whatever the work
+// does, as future.Go does.
+func (p *prepared) run() {
+	var (
+		r   *Response
+		err error
+		ok  bool
+	)
+	defer func() {
+		if !ok {
+			r = nil
+			if v := recover(); v != nil {
+				err = &future.PanicError{Value: v, Stack: debug.Stack()}
+			} else {
+				// recover returns nil only when not panicking (panic(nil)
+				// panics with *runtime.PanicNilError): this is Goexit.
+				err = errCallGoexit
+			}
+		}
+		p.remote.cancel()
+		_ = p.remote.promise.Complete(r, err) // fails only if cancelled first
+	}()
+	r, err = p.work()
+	ok = true
+}
+
+// work runs the exchange and ends the call's record, also when the
+// exchange panics (the record then reports errWorkPanicked, as goCall's).
+func (p *prepared) work() (r *Response, err error) {
+	rc := p.remote
+	finished := false
+	defer func() {
+		rc.cancel()
+		if !finished {
+			r, err = nil, errWorkPanicked
+		}
+		rc.client.endCall(rc.ctx, rc.event, r, err)
+	}()
+	r, err = rc.client.exchange(rc.work, p)
+	finished = true
+	// The Response keeps p alive (its Request points into it): not the
+	// encoded body as well.
+	p.body = nil
+	return r, err
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -43,6 +44,9 @@ type Client struct {
 	transport *http.Transport
 	log       *slog.Logger
 	telemetry bool
+	// deliveryQuery is the Delivery URL's path and query up to the
+	// session id, escaped once rather than on every call.
+	deliveryQuery string
 	// obs is the Config's Observer, copied; nil when none.
 	obs *Observer
 	// instance tells this Client from the others of the process, for the
@@ -78,6 +82,7 @@ func newClient(cfg Config) *Client {
 	if cfg.Insecure {
 		c.scheme = "http"
 	}
+	c.deliveryQuery = "/rest/v1/delivery?imsOrgId=" + url.QueryEscape(cfg.OrganizationID) + "&sessionId="
 	if cfg.Timeout == 0 {
 		c.cfg.Timeout = DefaultTimeout
 	}

@@ -44,6 +44,10 @@ var errCookieEntry = errors.New("malformed mbox cookie entry")
 // real ones are well under 200 bytes.
 const maxCookieLen = 4096
 
+// noCookieEntries is what an empty cookie parses to, shared so that the
+// calls without a cookie allocate no map. Callers only read the map.
+var noCookieEntries = map[string]cookieEntry{}
+
 // parseTargetCookie parses the value of the mbox cookie and returns its
 // entries by name, keeping only those that have not expired at now. A
 // malformed entry is skipped and reported in the error (joined, one per
@@ -51,10 +55,10 @@ const maxCookieLen = 4096
 // returned, because a cookie from a browser must not stop a visitor from
 // getting content. Entry names and values are URI-component decoded.
 func parseTargetCookie(value string, now time.Time) (map[string]cookieEntry, error) {
-	entries := map[string]cookieEntry{}
 	if value == "" {
-		return entries, nil
+		return noCookieEntries, nil
 	}
+	entries := map[string]cookieEntry{}
 	if len(value) > maxCookieLen {
 		return entries, fmt.Errorf("%w: cookie is %d bytes, over the %d-byte limit", errCookieEntry, len(value), maxCookieLen)
 	}
@@ -99,6 +103,14 @@ func parseCookieEntry(s string) (cookieEntry, error) {
 // targetCookie builds the mbox cookie for a visitor: the session entry, and
 // the PC entry when the tntId is known. MaxAge is the later of the two.
 func targetCookie(sessionID, tntID string, now time.Time) *Cookie {
+	c := &Cookie{}
+	setTargetCookie(c, sessionID, tntID, now)
+	return c
+}
+
+// setTargetCookie makes c the mbox cookie as targetCookie does, in a
+// Cookie the caller holds.
+func setTargetCookie(c *Cookie, sessionID, tntID string, now time.Time) {
 	sec := now.Unix()
 	var b strings.Builder
 	b.Grow(len(sessionID) + len(tntID) + 48)
@@ -109,7 +121,7 @@ func targetCookie(sessionID, tntID string, now time.Time) *Cookie {
 		writeCookieEntry(&b, deviceEntry, tntID, sec+deviceMaxAge)
 		maxAge = deviceMaxAge
 	}
-	return &Cookie{Name: MboxCookie, Value: b.String(), MaxAge: maxAge}
+	*c = Cookie{Name: MboxCookie, Value: b.String(), MaxAge: maxAge}
 }
 
 func writeCookieEntry(b *strings.Builder, name, value string, expires int64) {
@@ -117,7 +129,8 @@ func writeCookieEntry(b *strings.Builder, name, value string, expires int64) {
 	b.WriteByte('#')
 	b.WriteString(encodeURIComponent(value))
 	b.WriteByte('#')
-	b.WriteString(strconv.FormatInt(expires, 10))
+	var digits [20]byte // FormatInt would allocate a string to copy
+	b.Write(strconv.AppendInt(digits[:0], expires, 10))
 }
 
 // encodeURIComponent escapes like JavaScript's function of that name, which

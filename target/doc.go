@@ -484,10 +484,13 @@
 //
 // BenchmarkGetOffers compares GetOffers + Await with a bare net/http POST
 // and JSON decode of a two-mbox request against an in-process local edge
-// with no latency: 292 allocations and 20.1 KB per call against 202 and
-// 14.4 KB, so the client adds about 90 allocations and 6 KB (request
-// preparation, ids, the trace hooks, the future, the result envelope, and
-// the edge's work on the larger request it sends). Time per call is within
+// with no latency: 254 allocations and 19.1 KB per call against 202 and
+// 14.5 KB (292 and 20.1 KB before issue 16), so the client adds about 52
+// allocations and 4.6 KB (the call's deadline, the trace context, ids,
+// cookies and VisitorState, the future, and the edge's work on the larger
+// request it sends). The call's own state (request copy, promise, Response)
+// is one allocation, its trace hooks are pooled, and bench's
+// BenchmarkRemoteCall counts the rest against the floor. Time per call is within
 // noise of the bare POST on a shared machine (85-240 µs against 88-160 µs
 // over runs), small next to a network round trip.
 //

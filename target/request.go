@@ -1,14 +1,15 @@
 package target
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/netip"
 	"strings"
+	"sync"
 	"time"
-
-	"github.com/target-go/sdk/target/delivery"
 )
 
 // prepared is a validated request, filled in as Adobe's SDKs fill it; body
@@ -33,6 +34,29 @@ type prepared struct {
 	consumerID  string
 	needSDID    bool
 	customerIDs []VisitorCustomerID
+
+	// The parts of the request the call replaces, kept here so that the
+	// call's copy costs one allocation, not one per part.
+	reqv      DeliveryRequest
+	ec        ExperienceCloud
+	analytics AnalyticsRequest
+	telemetry Telemetry
+
+	// remote is the state of a server-side call (see goRemote), in the
+	// same allocation (a callState); a pointer, so that prepared can be
+	// copied.
+	remote *remoteCall
+	// into, when set, is where exchange builds the Response: set by
+	// goRemote for this call only (a copy of p made for another request
+	// must clear it).
+	into *Response
+}
+
+// callState puts a call's prepared request and its remote call state in
+// one allocation.
+type callState struct {
+	prepared
+	remote remoteCall
 }
 
 // secretSet returns the call's secrets, inside p so that a call that
@@ -69,7 +93,12 @@ func (c *Client) prepare(in DeliveryRequest, co callOptions, check func(*Deliver
 		c.log.Warn("target: ignoring malformed parts of the mbox cookie", "error", err)
 	}
 
-	req := in // shallow copy; every field changed below is replaced, not mutated
+	cs := &callState{}
+	p := &cs.prepared
+	p.remote = &cs.remote
+	p.reqv, p.method, p.consumerID, p.customerIDs = in, method, co.consumerID, co.customerIDs
+	req := &p.reqv // shallow copy; every field changed below is replaced, not mutated
+	p.req = req
 	// The request id becomes a header and the environment id a query-like
 	// field of the body: both are checked here, before anything is sent,
 	// rather than left to net/http's error on the wire.
@@ -94,21 +123,21 @@ func (c *Client) prepare(in DeliveryRequest, co callOptions, check func(*Deliver
 			return nil, optionError("Request.Context.Geo.IPAddress", "an IPv6 zone is not a visitor's address")
 		}
 	}
-	if err := normalizeRequest(&req, now); err != nil {
+	if err := normalizeRequest(req, now); err != nil {
 		return nil, err
 	}
-	if err := check(&req); err != nil {
+	if err := check(req); err != nil {
 		return nil, err
 	}
 	customerIDs, err := deliveryCustomerIDs(co.customerIDs)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkMergedCustomerIDs(&req, len(customerIDs)); err != nil {
+	if err := checkMergedCustomerIDs(req, len(customerIDs)); err != nil {
 		return nil, err
 	}
 	ids := c.readVisitorCookie(co.visitorCookie, now)
-	fillVisitor(&req, entries, customerIDs, ids.mcmid)
+	fillVisitor(req, entries, customerIDs, ids.mcmid)
 	if req.RequestID == "" {
 		req.RequestID = newUUID()
 	}
@@ -118,8 +147,7 @@ func (c *Client) prepare(in DeliveryRequest, co callOptions, check func(*Deliver
 	if req.Property == nil && c.cfg.PropertyToken != "" {
 		req.Property = &Property{Token: c.cfg.PropertyToken}
 	}
-	p := &prepared{req: &req, method: method, consumerID: co.consumerID, customerIDs: co.customerIDs}
-	req.ExperienceCloud, p.sdids, p.needSDID = withExperienceCloud(req.ExperienceCloud, ids, co)
+	req.ExperienceCloud, p.sdids, p.needSDID = withExperienceCloud(&p.ec, &p.analytics, req.ExperienceCloud, ids, co)
 	if req.ID != nil {
 		p.tntID = req.ID.TntID
 	}
@@ -144,6 +172,16 @@ func (c *Client) prepare(in DeliveryRequest, co callOptions, check func(*Deliver
 // decided, so that a call failing before that leaves a page view's ids as
 // they were; encode gives the id back if it cannot encode the request.
 func (c *Client) takeSDID(p *prepared) (undo sdidUndo) {
+	if p.needSDID && p.sdids == nil {
+		// A call without a page view's ids gets a fresh id, whose state
+		// is known without the SupplementalDataIDs a take would make,
+		// lock and copy: a fifth of the allocations of a call. Nothing
+		// is shared, so there is nothing to undo either.
+		id := newSupplementalDataID()
+		p.req.ExperienceCloud.Analytics.SupplementalDataID = id
+		p.visitorState = visitorStateOf(c.cfg.OrganizationID, p.customerIDs, freshSDIDState(&p.remote.sdid, id, p.consumerID))
+		return sdidUndo{}
+	}
 	if p.needSDID {
 		if p.sdids == nil {
 			p.sdids = &SupplementalDataIDs{}
@@ -155,6 +193,21 @@ func (c *Client) takeSDID(p *prepared) (undo sdidUndo) {
 	return undo
 }
 
+// defaultConsumerKey is the consumed-map key of DefaultConsumerID.
+const defaultConsumerKey = "payload:" + DefaultConsumerID
+
+// freshSDIDState is the state of a new SupplementalDataIDs after one take
+// of id by consumerID: what State would return.
+// It is made in st, the call's own.
+func freshSDIDState(st *SupplementalDataIDState, id, consumerID string) *SupplementalDataIDState {
+	key := defaultConsumerKey
+	if consumerID != "" && consumerID != DefaultConsumerID {
+		key = "payload:" + consumerID
+	}
+	*st = SupplementalDataIDState{Current: id, CurrentConsumed: map[string]bool{key: true}, LastConsumed: map[string]bool{}}
+	return st
+}
+
 // encode readies p for the wire: it takes the supplemental data id, adds
 // the pending telemetry to the request and encodes it. The telemetry and
 // the id are given back if encoding fails.
@@ -164,11 +217,17 @@ func (c *Client) encode(p *prepared) error {
 	if c.telemetry {
 		p.sent = c.takeTelemetry()
 		if len(p.sent) > 0 {
-			t := &Telemetry{}
-			if req.Telemetry != nil {
+			// p.sent is the call's own (takeTelemetry hands the pending
+			// slice over), so with no entries of the caller's it is sent
+			// as it is.
+			t := &p.telemetry
+			if req.Telemetry != nil && len(req.Telemetry.Entries) > 0 {
+				t.Entries = make([]TelemetryEntry, 0, len(req.Telemetry.Entries)+len(p.sent))
 				t.Entries = append(t.Entries, req.Telemetry.Entries...)
+				t.Entries = append(t.Entries, p.sent...)
+			} else {
+				t.Entries = p.sent
 			}
-			t.Entries = append(t.Entries, p.sent...)
 			req.Telemetry = t
 		}
 	}
@@ -183,8 +242,44 @@ func (c *Client) encode(p *prepared) error {
 }
 
 // encodeJSON encodes v without HTML escaping: option content and URLs go to
-// the edge byte for byte, as Adobe's SDKs send them.
-func encodeJSON(v any) ([]byte, error) { return delivery.Marshal(v) }
+// the edge byte for byte, as Adobe's SDKs send them. It gives the same
+// bytes as delivery.Marshal, through a pooled encoder and buffer: the
+// result is the one allocation, where a fresh encoder and buffer cost
+// three.
+func encodeJSON(v any) ([]byte, error) {
+	e := encoderPool.Get().(*pooledEncoder)
+	defer e.put()
+	if err := e.enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.Clone(bytes.TrimSuffix(e.buf.Bytes(), []byte{'\n'})), nil
+}
+
+// pooledEncoder is a JSON encoder without HTML escaping, writing to buf.
+type pooledEncoder struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+// maxPooledEncoderBuf keeps an encoder that wrote a large request (a big
+// batch of notifications, say) out of the pool, so that the pool does not
+// pin its buffer.
+const maxPooledEncoderBuf = 64 << 10
+
+var encoderPool = sync.Pool{New: func() any {
+	e := &pooledEncoder{}
+	e.enc = json.NewEncoder(&e.buf)
+	e.enc.SetEscapeHTML(false)
+	return e
+}}
+
+func (e *pooledEncoder) put() {
+	if e.buf.Cap() > maxPooledEncoderBuf {
+		return
+	}
+	e.buf.Reset()
+	encoderPool.Put(e)
+}
 
 // selectHost picks the edge host: the cluster from the tntId, else the
 // caller's location hint, else the cluster learned from earlier answers,
@@ -232,7 +327,10 @@ func fillVisitor(req *DeliveryRequest, entries map[string]cookieEntry, customerI
 	}
 	req.ID = nil // an empty "id" object would be rejected by the edge
 	if id.TntID != "" || id.ThirdPartyID != "" || id.MarketingCloudVisitorID != "" || len(id.CustomerIDs) > 0 {
-		req.ID = &id
+		// A copy made here, not &id: that would put id on the heap for
+		// the calls that send none too.
+		out := id
+		req.ID = &out
 	}
 }
 
@@ -260,10 +358,13 @@ func (c *Client) readVisitorCookie(value string, now time.Time) visitorIDs {
 // logging takes none, since the page forwards the Analytics payload
 // itself), and sdids is the call's state for the Response, nil when it has
 // none and needs no id.
-func withExperienceCloud(ec *ExperienceCloud, ids visitorIDs, co callOptions) (out *ExperienceCloud, sdids *SupplementalDataIDs, need bool) {
-	e := ExperienceCloud{}
+//
+// The copies are made in e and a, which the caller provides (a call's
+// prepared state), so that they cost no allocation of their own.
+func withExperienceCloud(e *ExperienceCloud, a *AnalyticsRequest, ec *ExperienceCloud, ids visitorIDs, co callOptions) (out *ExperienceCloud, sdids *SupplementalDataIDs, need bool) {
+	*e = ExperienceCloud{}
 	if ec != nil {
-		e = *ec
+		*e = *ec
 	}
 	if ids.locationHint != 0 || ids.blob != "" {
 		am := AudienceManager{}
@@ -278,16 +379,16 @@ func withExperienceCloud(ec *ExperienceCloud, ids visitorIDs, co callOptions) (o
 		}
 		e.AudienceManager = &am
 	}
-	a := AnalyticsRequest{}
+	*a = AnalyticsRequest{}
 	if e.Analytics != nil {
-		a = *e.Analytics
+		*a = *e.Analytics
 	}
 	if a.Logging == "" {
 		a.Logging = LoggingServerSide
 	}
 	need = a.SupplementalDataID == "" && a.Logging == LoggingServerSide
-	e.Analytics = &a
-	return &e, co.sdids, need
+	e.Analytics = a
+	return e, co.sdids, need
 }
 
 // normalizeRequest applies the defaults every request gets and checks what
@@ -308,18 +409,24 @@ func normalizeRequest(req *DeliveryRequest, now time.Time) error {
 		if err != nil {
 			return err
 		}
-		ex := *req.Execute
-		ex.Mboxes = mboxes
-		req.Execute = &ex
+		// The caller's Execute is kept when its mboxes are (a copy
+		// would change nothing but cost an allocation).
+		if &mboxes[0] != &req.Execute.Mboxes[0] {
+			ex := *req.Execute
+			ex.Mboxes = mboxes
+			req.Execute = &ex
+		}
 	}
 	if req.Prefetch != nil && len(req.Prefetch.Mboxes) > 0 {
 		mboxes, err := normalizeMboxes(req.Prefetch.Mboxes, "Request.Prefetch.Mboxes")
 		if err != nil {
 			return err
 		}
-		pf := *req.Prefetch
-		pf.Mboxes = mboxes
-		req.Prefetch = &pf
+		if &mboxes[0] != &req.Prefetch.Mboxes[0] {
+			pf := *req.Prefetch
+			pf.Mboxes = mboxes
+			req.Prefetch = &pf
+		}
 	}
 	if len(req.Notifications) > 0 {
 		ns := make([]Notification, len(req.Notifications))

@@ -40,7 +40,15 @@ func (c *Client) recordTelemetry(req *DeliveryRequest, tm Timings) {
 		return
 	}
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-	f := &TelemetryFeatures{DecisioningMethod: ServerSide}
+	// The entry's two parts in one allocation, with room for the entry
+	// itself when nothing else is pending, as between successful calls.
+	parts := &struct {
+		f TelemetryFeatures
+		r TelemetryRequest
+		e [1]TelemetryEntry
+	}{}
+	f := &parts.f
+	f.DecisioningMethod = ServerSide
 	if ex := req.Execute; ex != nil {
 		f.ExecuteMboxCount = len(ex.Mboxes)
 		f.ExecutePageLoad = ex.PageLoad != nil
@@ -56,12 +64,18 @@ func (c *Client) recordTelemetry(req *DeliveryRequest, tm Timings) {
 		Mode:      ExecutionModeEdge,
 		Execution: ms(tm.Total),
 		Features:  f,
-		Request: &TelemetryRequest{
-			DNS: ms(tm.DNS), TLS: ms(tm.TLS), TimeToFirstByte: ms(tm.TimeToFirstByte),
-			Download: ms(tm.Download), ResponseSize: tm.ResponseSize,
-		},
+		Request:   &parts.r,
+	}
+	parts.r = TelemetryRequest{
+		DNS: ms(tm.DNS), TLS: ms(tm.TLS), TimeToFirstByte: ms(tm.TimeToFirstByte),
+		Download: ms(tm.Download), ResponseSize: tm.ResponseSize,
 	}
 	c.mu.Lock()
-	c.pending = trimTelemetry(append(c.pending, e))
+	if len(c.pending) == 0 {
+		parts.e[0] = e
+		c.pending = parts.e[:]
+	} else {
+		c.pending = trimTelemetry(append(c.pending, e))
+	}
 	c.mu.Unlock()
 }

@@ -62,51 +62,110 @@ type Timings struct {
 // attemptTrace records one attempt's phases. httptrace hooks may run on the
 // transport's dialing goroutines, even after the attempt gave up, so every
 // field is under mu.
+//
+// Building the hooks costs ten allocations (the struct and a closure per
+// hook), so traces are pooled: one goes back to tracePool only when no hook
+// of it can run any more (see recyclable). A trace that may still hear from
+// a dial is left to the garbage collector.
 type attemptTrace struct {
 	mu                            sync.Mutex
 	dnsStart, connStart, tlsStart time.Time
 	dns, connect, tls             time.Duration
 	wrote, firstByte              time.Time
 	reused                        bool
+	// gotConn is set by GotConn; dialed when a dial hook ran or a GotConn
+	// had a connection that did not come straight from the idle pool,
+	// when a dial started for this request may still be running.
+	gotConn, dialed bool
+
+	trace  httptrace.ClientTrace // hooks bound to this attemptTrace
+	pooled bool                  // from tracePool; trace is never composed
 }
 
-func (a *attemptTrace) clientTrace() *httptrace.ClientTrace {
+var tracePool = sync.Pool{New: func() any {
+	a := &attemptTrace{pooled: true}
+	a.trace = a.hooks()
+	return a
+}}
+
+// newAttemptTrace returns a trace for one attempt under ctx: a pooled one
+// when pool is set (the client's own transport, whose hooks are known) and
+// ctx has no trace of its own to compose with, which would change the
+// hooks for good.
+func newAttemptTrace(ctx context.Context, pool bool) *attemptTrace {
+	if pool && httptrace.ContextClientTrace(ctx) == nil {
+		return tracePool.Get().(*attemptTrace)
+	}
+	a := &attemptTrace{}
+	a.trace = a.hooks()
+	return a
+}
+
+// release puts a back in the pool when it is pooled and recyclable.
+func (a *attemptTrace) release(http1 bool) {
+	if !a.pooled || !a.recyclable(http1) {
+		return
+	}
+	// No hook can run now (that is what recyclable checks), so the
+	// reset needs no lock.
+	*a = attemptTrace{pooled: true, trace: a.trace}
+	tracePool.Put(a)
+}
+
+// recyclable reports whether no hook of a can run any more, after an
+// HTTP/1 attempt whose body was read to its end. net/http's Transport
+// calls GotConn with WasIdle only for a connection taken from the idle
+// pool before any dial was queued, so a request that only ever got such
+// connections started no dial that could call DNS, Connect or TLS hooks
+// later; WroteRequest and GotFirstResponseByte run once each, before the
+// body's end is seen. HTTP/2 is left out: its connections are shared and
+// its GotConn says less.
+func (a *attemptTrace) recyclable(http1 bool) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return http1 && a.gotConn && !a.dialed && !a.wrote.IsZero() && !a.firstByte.IsZero()
+}
+
+func (a *attemptTrace) hooks() httptrace.ClientTrace {
 	// One closure per hook, each taking the lock itself: a shared helper
 	// taking a func would cost a second allocation per hook and call.
-	return &httptrace.ClientTrace{
+	return httptrace.ClientTrace{
 		DNSStart: func(httptrace.DNSStartInfo) {
 			a.mu.Lock()
-			a.dnsStart = time.Now()
+			a.dnsStart, a.dialed = time.Now(), true
 			a.mu.Unlock()
 		},
 		DNSDone: func(httptrace.DNSDoneInfo) {
 			a.mu.Lock()
-			a.dns = since(a.dnsStart)
+			a.dns, a.dialed = since(a.dnsStart), true
 			a.mu.Unlock()
 		},
 		ConnectStart: func(string, string) {
 			a.mu.Lock()
-			a.connStart = time.Now()
+			a.connStart, a.dialed = time.Now(), true
 			a.mu.Unlock()
 		},
 		ConnectDone: func(string, string, error) {
 			a.mu.Lock()
-			a.connect = since(a.connStart)
+			a.connect, a.dialed = since(a.connStart), true
 			a.mu.Unlock()
 		},
 		TLSHandshakeStart: func() {
 			a.mu.Lock()
-			a.tlsStart = time.Now()
+			a.tlsStart, a.dialed = time.Now(), true
 			a.mu.Unlock()
 		},
 		TLSHandshakeDone: func(tls.ConnectionState, error) {
 			a.mu.Lock()
-			a.tls = since(a.tlsStart)
+			a.tls, a.dialed = since(a.tlsStart), true
 			a.mu.Unlock()
 		},
 		GotConn: func(i httptrace.GotConnInfo) {
 			a.mu.Lock()
-			a.reused = i.Reused
+			a.reused, a.gotConn = i.Reused, true
+			if !i.WasIdle {
+				a.dialed = true
+			}
 			a.mu.Unlock()
 		},
 		WroteRequest: func(httptrace.WroteRequestInfo) {
@@ -262,16 +321,17 @@ func (c *Client) backoff(attempt int, err error) time.Duration {
 }
 
 func (c *Client) deliveryURL(host, sessionID string) string {
-	return c.scheme + "://" + host + "/rest/v1/delivery?imsOrgId=" + url.QueryEscape(c.cfg.OrganizationID) +
-		"&sessionId=" + url.QueryEscape(sessionID)
+	return c.scheme + "://" + host + c.deliveryQuery + url.QueryEscape(sessionID)
 }
 
 // attempt makes one HTTP request. It fills the phase timings of tm.
 func (c *Client) attempt(ctx context.Context, u string, ex exchange, tm *Timings, rec *attemptRecord) (*DeliveryResponse, int, error) {
-	var tr attemptTrace
+	// The pool is for the client's own transport, unwrapped: another
+	// RoundTripper may call the hooks when it likes.
+	tr := newAttemptTrace(ctx, c.transport != nil && c.http.Transport == http.RoundTripper(c.transport))
 	// Built when an error needs it: a call that succeeds pays nothing.
 	op := func() string { return "POST " + c.scheme + "://" + ex.host + "/rest/v1/delivery" }
-	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, tr.clientTrace()), http.MethodPost, u, bytes.NewReader(ex.body))
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, &tr.trace), http.MethodPost, u, bytes.NewReader(ex.body))
 	if err != nil {
 		// prepare validated every part of the URL; this is a bug, not the
 		// network, and another attempt would fail the same way.
@@ -334,6 +394,10 @@ func (c *Client) attempt(ctx context.Context, u string, ex exchange, tm *Timings
 	body, err := readBody(resp.Body, resp.ContentLength, limit+1)
 	end := time.Now()
 	tr.fill(tm, end)
+	if err == nil {
+		// The body was read to its end: the trace may go back.
+		tr.release(resp.ProtoMajor == 1)
+	}
 	tm.ResponseSize = int64(len(body))
 	if err != nil {
 		// The edge has answered: the request may have been served, so the

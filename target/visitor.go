@@ -337,15 +337,22 @@ func (c *Client) VisitorState(customerIDs []VisitorCustomerID, page *Supplementa
 // visitorState builds a call's VisitorState: its customer ids and, when it
 // used supplemental data ids, their state.
 func visitorState(orgID string, customerIDs []VisitorCustomerID, sdids *SupplementalDataIDs) VisitorState {
-	var st VisitorOrgState
+	var sdid *SupplementalDataIDState
+	if sdids != nil {
+		sdid = sdids.State()
+	}
+	return visitorStateOf(orgID, customerIDs, sdid)
+}
+
+// visitorStateOf builds a VisitorState from the customer ids and the state
+// of the supplemental data ids (nil for none).
+func visitorStateOf(orgID string, customerIDs []VisitorCustomerID, sdid *SupplementalDataIDState) VisitorState {
+	st := VisitorOrgState{SDID: sdid}
 	if len(customerIDs) > 0 {
 		st.CustomerIDs = make(map[string]VisitorCustomerID, len(customerIDs))
 		for _, c := range customerIDs {
 			st.CustomerIDs[c.IntegrationCode] = c
 		}
-	}
-	if sdids != nil {
-		st.SDID = sdids.State()
 	}
 	return VisitorState{visitorOrgID(orgID): st}
 }

@@ -1,0 +1,69 @@
+package target
+
+import (
+	"crypto/tls"
+	"net/http/httptrace"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+// TestFreshSDIDState: the state a call without a page view's ids reports
+// is what a new SupplementalDataIDs gives after that one take.
+func TestFreshSDIDState(t *testing.T) {
+	t.Parallel()
+	for _, consumer := range []string{"", DefaultConsumerID, "other"} {
+		s := NewSupplementalDataIDs()
+		id, _ := s.take(consumer)
+		var st SupplementalDataIDState
+		assert.Equal(t, s.State(), freshSDIDState(&st, id, consumer), consumer)
+	}
+}
+
+// TestTraceRecyclable: a trace goes back to the pool only after an HTTP/1
+// attempt that got an idle connection, wrote its request and read the
+// answer's first byte; a dial hook, a connection that was not idle or
+// HTTP/2 keep it out, since a hook could still run.
+func TestTraceRecyclable(t *testing.T) {
+	t.Parallel()
+	done := func(a *attemptTrace) *attemptTrace {
+		a.trace.GotConn(httptrace.GotConnInfo{Reused: true, WasIdle: true})
+		a.trace.WroteRequest(httptrace.WroteRequestInfo{})
+		a.trace.GotFirstResponseByte()
+		return a
+	}
+	fresh := func() *attemptTrace {
+		a := &attemptTrace{pooled: true}
+		a.trace = a.hooks()
+		return a
+	}
+	assert.True(t, done(fresh()).recyclable(true))
+	assert.False(t, done(fresh()).recyclable(false), "HTTP/2")
+	assert.False(t, fresh().recyclable(true), "no hook ran")
+
+	for name, dial := range map[string]func(*httptrace.ClientTrace){
+		"dns":     func(h *httptrace.ClientTrace) { h.DNSStart(httptrace.DNSStartInfo{}) },
+		"connect": func(h *httptrace.ClientTrace) { h.ConnectStart("tcp", "x") },
+		"tls":     func(h *httptrace.ClientTrace) { h.TLSHandshakeDone(tls.ConnectionState{}, nil) },
+		"not idle": func(h *httptrace.ClientTrace) {
+			h.GotConn(httptrace.GotConnInfo{Reused: true})
+		},
+	} {
+		a := fresh()
+		dial(&a.trace)
+		assert.False(t, done(a).recyclable(true), name)
+	}
+
+	// A recycled trace starts clean, with its hooks.
+	a := done(fresh())
+	a.trace.ConnectDone("tcp", "x", nil)
+	a.dialed = false
+	a.release(true)
+	b := tracePool.Get().(*attemptTrace)
+	if b == a {
+		assert.Zero(t, b.connect)
+		assert.False(t, b.gotConn)
+		assert.NotNil(t, b.trace.GotConn)
+	}
+	tracePool.Put(b)
+}
