@@ -48,12 +48,14 @@ type Artifact struct {
 	mboxRules           map[string][]*rule
 	viewRules           map[string][]*rule
 	allViewRules        []*rule // every view's rules, in view-name order
+	activities          int     // distinct activity ids: rule.activity is below it
 }
 
 // rule is one artifact rule with its condition compiled.
 type rule struct {
 	key            string
 	activityID     string // the activity id as text, for allocation keys
+	activity       int    // activityID's index among the artifact's activities
 	meta           map[string]any
 	propertyTokens []string
 	condition      *jsonlogic.Condition
@@ -142,6 +144,7 @@ func ParseArtifact(data []byte) (*Artifact, error) {
 	for _, name := range viewOrder(data, a.viewRules) {
 		a.allViewRules = append(a.allViewRules, a.viewRules[name]...)
 	}
+	a.indexActivities()
 	return a, nil
 }
 
@@ -220,6 +223,29 @@ func compileRules(kind, name string, rules []artifact.Rule) ([]*rule, error) {
 		})
 	}
 	return out, nil
+}
+
+// indexActivities numbers the activities, so that a decision can keep one
+// allocation per activity in a slice.
+func (a *Artifact) indexActivities() {
+	index := map[string]int{}
+	number := func(rules []*rule) {
+		for _, r := range rules {
+			i, ok := index[r.activityID]
+			if !ok {
+				i = len(index)
+				index[r.activityID] = i
+			}
+			r.activity = i
+		}
+	}
+	for _, rules := range a.mboxRules {
+		number(rules)
+	}
+	for _, rules := range a.viewRules {
+		number(rules)
+	}
+	a.activities = len(index)
 }
 
 func setOf(names []string) map[string]bool {

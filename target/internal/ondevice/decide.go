@@ -39,7 +39,9 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/target-go/sdk/target/delivery"
 	"github.com/target-go/sdk/target/internal/artifact"
@@ -544,7 +546,10 @@ type decider struct {
 	// evaluates dozens of rules against the same parameters and visitor.
 	lastDetails *details
 	lastContext detailsContext
-	allocations map[string]float64
+	allocations []any // by rule.activity
+	// scope is the rule context, reset for each rule: conditions and
+	// traces do not keep it.
+	scope ruleScope
 }
 
 // detailsContext is the part of the rule context an mbox, view or page
@@ -571,15 +576,17 @@ func (d *decider) detailsContext(det *details) detailsContext {
 	return dc
 }
 
-func (d *decider) allocation(activityID string) float64 {
-	if v, ok := d.allocations[activityID]; ok {
+// allocation is the visitor's bucket for r's activity, as conditions read
+// it, computed once per activity and decision.
+func (d *decider) allocation(r *rule) any {
+	if d.allocations == nil {
+		d.allocations = make([]any, d.artifact.activities)
+	}
+	if v := d.allocations[r.activity]; v != nil {
 		return v
 	}
-	if d.allocations == nil {
-		d.allocations = map[string]float64{}
-	}
-	v := allocationBucket(d.engine.Client, activityID, d.visitorID)
-	d.allocations[activityID] = v
+	v := bucketValues()[allocationSlot(d.engine.Client, r.activityID, d.visitorID)]
+	d.allocations[r.activity] = v
 	return v
 }
 
@@ -683,12 +690,13 @@ func (d *decider) decideViews(mode requestMode, v *details) []answer {
 // tokens, campaign macros and the trace.
 func (d *decider) evaluate(mode requestMode, r *rule, det *details, rt requestType) (answer, bool) {
 	dc := d.detailsContext(det)
-	scope := &ruleScope{
+	scope := &d.scope
+	*scope = ruleScope{
 		base:       d.base,
 		page:       dc.page,
 		referring:  dc.referring,
 		mbox:       dc.mbox,
-		allocation: d.allocation(r.activityID),
+		allocation: d.allocation(r),
 	}
 	if d.ctx.Err() != nil {
 		return answer{}, false // Decide returns the context's error
@@ -824,18 +832,61 @@ func (d *decider) ruleResponseTokens(r *rule) map[string]any {
 // half up to two decimals): a visitor must land in the same experience
 // whichever SDK decides for it.
 func allocationBucket(client, activityID, visitorID string) float64 {
-	return bucketOf(client + "." + activityID + "." + visitorID + "." + campaignBucketSalt)
+	return bucketValue(allocationSlot(client, activityID, visitorID))
+}
+
+// allocationSlot is the bucket's slot in [0, 10000), the hash of
+// client.activityID.visitorID.0. The key is built in a stack buffer when
+// it fits: the hash does not keep it, and a decision computes one per
+// activity.
+func allocationSlot(client, activityID, visitorID string) int {
+	n := len(client) + len(activityID) + len(visitorID) + 3 + len(campaignBucketSalt)
+	var buf [192]byte
+	var key []byte
+	if n <= len(buf) {
+		key = buf[:0]
+	} else {
+		key = make([]byte, 0, n)
+	}
+	key = append(key, client...)
+	key = append(key, '.')
+	key = append(key, activityID...)
+	key = append(key, '.')
+	key = append(key, visitorID...)
+	key = append(key, '.')
+	key = append(key, campaignBucketSalt...)
+	return slotOf(unsafe.String(unsafe.SliceData(key), len(key)))
 }
 
 // bucketOf is allocationBucket for a whole key.
 func bucketOf(key string) float64 {
+	return bucketValue(slotOf(key))
+}
+
+func slotOf(key string) int {
 	signed := int64(int32(murmur3.UTF16(key, 0)))
 	if signed < 0 {
 		signed = -signed
 	}
-	v := float64(signed%10000) / 10000 * 100
+	return int(signed % 10000)
+}
+
+func bucketValue(slot int) float64 {
+	v := float64(slot) / 10000 * 100
 	return math.Floor(v*100+0.5) / 100
 }
+
+// bucketValues holds every bucket value already in an interface, which is
+// how conditions read it: boxing a float64 allocates, and a page load
+// reads one per activity. 10,000 values, about 240 KB, made by the first
+// decision.
+var bucketValues = sync.OnceValue(func() []any {
+	out := make([]any, 10000)
+	for i := range out {
+		out[i] = bucketValue(i)
+	}
+	return out
+})
 
 // campaignBucketSalt is the last component of the allocation key.
 const campaignBucketSalt = "0"

@@ -143,7 +143,7 @@ type ruleScope struct {
 	page       map[string]any
 	referring  map[string]any
 	mbox       map[string]any
-	allocation float64
+	allocation any // a float64, boxed once per activity (see bucketValues)
 }
 
 func (s *ruleScope) Lookup(name string) (any, bool) {

@@ -1,6 +1,7 @@
 package ondevice
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -111,5 +112,25 @@ func TestBucketMatchesAdobe(t *testing.T) {
 	}
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, bucketOf(tt.key), tt.key)
+	}
+}
+
+// allocationSlot builds its key in a stack buffer when it fits and on the
+// heap when it does not; both must hash the same key as the plain
+// concatenation, and the boxed table must hold the same values.
+func TestAllocationSlotKey(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("é", 150) // 300 bytes: past the stack buffer
+	for _, visitor := range []string{"ecid123", "338e3c1e51f7416a8e1ccba4f81acea0", long, ""} {
+		key := "client.activity-7." + visitor + ".0"
+		want := bucketOf(key)
+		assert.Equal(t, want, allocationBucket("client", "activity-7", visitor), visitor)
+		assert.Equal(t, want, bucketValues()[allocationSlot("client", "activity-7", visitor)], visitor)
+	}
+	table := bucketValues()
+	for i := range table {
+		if table[i] != bucketValue(i) {
+			t.Fatalf("bucketValues()[%d] = %v, want %v", i, table[i], bucketValue(i))
+		}
 	}
 }
