@@ -165,16 +165,11 @@ func (e *Engine) Decide(ctx context.Context, a *Artifact, req *delivery.Request,
 	if r.Property != nil && r.Property.Token != "" {
 		d.propertyToken = r.Property.Token
 	}
-	d.base = map[string]any{}
-	timingContext(now(), d.base)
+	d.base = requestContext{now: now(), context: r.Context}
 	var address *delivery.Address
-	var geo *delivery.Geo
 	if r.Context != nil {
-		address, geo = r.Context.Address, r.Context.Geo
+		address = r.Context.Address
 	}
-	geoCtx := geoContext(geo)
-	d.base["geo"] = geoCtx
-	d.base["user"] = userContext(r.Context)
 	if address != nil {
 		d.page = pageContext(address.URL)
 		d.referring = pageContext(address.ReferringURL)
@@ -182,7 +177,6 @@ func (e *Engine) Decide(ctx context.Context, a *Artifact, req *delivery.Request,
 		d.page = pageContext("")
 		d.referring = pageContext("")
 	}
-	d.responseTokens = responseTokenBase(a, geoCtx)
 
 	resp := &delivery.Response{Status: 200, RequestID: r.RequestID, ID: r.ID, Client: e.Client}
 	out := &Decision{Request: &r, Response: resp}
@@ -533,10 +527,10 @@ type decider struct {
 	visitorID      string
 	propertyToken  string
 	showTrace      bool
-	base           map[string]any
+	base           requestContext
 	page           map[string]any
 	referring      map[string]any
-	responseTokens map[string]any
+	responseTokens map[string]any // built by the first satisfied rule
 
 	notifications []delivery.Notification
 	notifiedKeys  map[string]bool
@@ -692,7 +686,7 @@ func (d *decider) evaluate(mode requestMode, r *rule, det *details, rt requestTy
 	dc := d.detailsContext(det)
 	scope := &d.scope
 	*scope = ruleScope{
-		base:       d.base,
+		req:        &d.base,
 		page:       dc.page,
 		referring:  dc.referring,
 		mbox:       dc.mbox,
@@ -798,20 +792,29 @@ var responseTokenKeys = []string{
 }
 
 // responseTokenBase holds the tokens every option of a decision carries.
-func responseTokenBase(a *Artifact, geo map[string]any) map[string]any {
+func responseTokenBase(a *Artifact, c *requestContext) map[string]any {
 	m := map[string]any{"activity.decisioningMethod": "on-device"}
-	for token, field := range map[string]string{
-		"geo.city": "city", "geo.country": "country", "geo.state": "region",
-		"geo.latitude": "latitude", "geo.longitude": "longitude",
-	} {
-		if v, ok := geo[field]; ok && a.responseTokens[token] {
-			m[token] = v
+	for _, t := range geoResponseTokens {
+		if !a.responseTokens[t.token] {
+			continue
+		}
+		if v, ok := c.geoContext()[t.field]; ok {
+			m[t.token] = v
 		}
 	}
 	return m
 }
 
+// geoResponseTokens are the response tokens read from the geo context.
+var geoResponseTokens = []struct{ token, field string }{
+	{"geo.city", "city"}, {"geo.country", "country"}, {"geo.state", "region"},
+	{"geo.latitude", "latitude"}, {"geo.longitude", "longitude"},
+}
+
 func (d *decider) ruleResponseTokens(r *rule) map[string]any {
+	if d.responseTokens == nil {
+		d.responseTokens = responseTokenBase(d.artifact, &d.base)
+	}
 	m := make(map[string]any, len(responseTokenKeys)+len(d.responseTokens))
 	for _, k := range responseTokenKeys {
 		if v, ok := r.meta[k]; ok && d.artifact.responseTokens[k] {

@@ -135,11 +135,82 @@ func geoContext(g *delivery.Geo) map[string]any {
 	return m
 }
 
+// requestContext is the request-wide part of the rule context: time,
+// geo and browser. Each part is built the first time a condition (or a
+// trace) reads it: most rules read one or two names, and a decision that
+// builds every map whatever the rules read pays for all of them.
+type requestContext struct {
+	now     time.Time
+	context *delivery.Context
+
+	timing         bool // the three timing values are set
+	timestamp, day any
+	clock          any
+	geo            map[string]any
+	user           map[string]any
+}
+
+func (c *requestContext) lookup(name string) (any, bool) {
+	switch name {
+	case "geo":
+		return c.geoContext(), true
+	case "user":
+		return c.userContext(), true
+	case "current_timestamp", "current_time", "current_day":
+		if !c.timing {
+			m := make(map[string]any, 3)
+			timingContext(c.now, m)
+			c.timestamp, c.clock, c.day = m["current_timestamp"], m["current_time"], m["current_day"]
+			c.timing = true
+		}
+		switch name {
+		case "current_timestamp":
+			return c.timestamp, true
+		case "current_time":
+			return c.clock, true
+		}
+		return c.day, true
+	}
+	return nil, false
+}
+
+func (c *requestContext) geoContext() map[string]any {
+	if c.geo == nil {
+		var g *delivery.Geo
+		if c.context != nil {
+			g = c.context.Geo
+		}
+		c.geo = geoContext(g)
+	}
+	return c.geo
+}
+
+// userContext is shared with every request for the same user agent when
+// there are no client hints: conditions only read it, and traces copy it.
+func (c *requestContext) userContext() map[string]any {
+	if c.user == nil {
+		if c.context == nil || c.context.ClientHints == nil {
+			ua := ""
+			if c.context != nil {
+				ua = c.context.UserAgent
+			}
+			c.user = userMemo.get(ua, func(string) map[string]any { return userContext(c.context) })
+		} else {
+			c.user = userContext(c.context)
+		}
+	}
+	return c.user
+}
+
+// userMemo remembers the browser part of the context per user agent
+// (without client hints).
+var userMemo = newMemo[map[string]any](4096)
+
 // ruleScope is the data one rule's condition reads: the request-wide
 // context plus what depends on the mbox and the activity. Resolving the
 // top-level names here avoids building a map per rule.
 type ruleScope struct {
-	base       map[string]any
+	req        *requestContext
 	page       map[string]any
 	referring  map[string]any
 	mbox       map[string]any
@@ -157,19 +228,44 @@ func (s *ruleScope) Lookup(name string) (any, bool) {
 	case "referring":
 		return s.referring, true
 	}
-	v, ok := s.base[name]
-	return v, ok
+	return s.req.lookup(name)
 }
 
-// value is the whole context as one object (for {"var": ""} and traces).
+// Value is the whole context as one object (for {"var": ""} and traces).
+// It is a deep copy: the parts are shared with later rules and requests,
+// and what it returns ends up in a caller's trace.
 func (s *ruleScope) Value() any {
-	m := make(map[string]any, len(s.base)+4)
-	for k, v := range s.base {
-		m[k] = v
+	m := make(map[string]any, 8)
+	for _, name := range []string{"current_timestamp", "current_time", "current_day", "geo", "user"} {
+		v, _ := s.req.lookup(name)
+		m[name] = cloneJSON(v)
 	}
-	m["page"] = s.page
-	m["referring"] = s.referring
-	m["mbox"] = s.mbox
+	m["page"] = cloneJSON(s.page)
+	m["referring"] = cloneJSON(s.referring)
+	mbox := s.mbox
+	if mbox == nil {
+		mbox = map[string]any{}
+	}
+	m["mbox"] = cloneJSON(mbox)
 	m["allocation"] = s.allocation
 	return m
+}
+
+// cloneJSON copies the maps and slices of a JSON-like value.
+func cloneJSON(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = cloneJSON(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = cloneJSON(e)
+		}
+		return out
+	}
+	return v
 }
