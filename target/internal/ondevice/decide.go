@@ -142,20 +142,23 @@ func (e *Engine) Decide(ctx context.Context, a *Artifact, req *delivery.Request,
 	if e.Now != nil {
 		now = e.Now
 	}
-	r := *req
-	r.ID = validVisitorID(req.ID, opts.LocationHint, e.NewID)
+	blk := &decisionBlock{req: *req}
+	r := &blk.req
+	blk.id = validVisitorID(req.ID, opts.LocationHint, e.NewID)
+	r.ID = &blk.id
 	if r.RequestID == "" {
 		r.RequestID = e.NewID()
 	}
-	if a.geoTargetingEnabled && e.LookupGeo != nil && GeoMissing(&r) {
-		e.fillGeo(ctx, &r)
+	if a.geoTargetingEnabled && e.LookupGeo != nil && GeoMissing(r) {
+		e.fillGeo(ctx, r)
 	}
 
-	d := &decider{
+	d := &blk.d
+	*d = decider{
 		ctx:           ctx,
 		engine:        e,
 		artifact:      a,
-		req:           &r,
+		req:           r,
 		opts:          opts,
 		timestamp:     now().UnixMilli(),
 		visitorID:     allocationVisitorID(r.ID, e.NewID),
@@ -178,17 +181,20 @@ func (e *Engine) Decide(ctx context.Context, a *Artifact, req *delivery.Request,
 		d.referring = pageContext("")
 	}
 
-	resp := &delivery.Response{Status: 200, RequestID: r.RequestID, ID: r.ID, Client: e.Client}
-	out := &Decision{Request: &r, Response: resp}
-	out.RemoteMboxes, out.RemoteViews = a.RemoteDependencies(&r)
+	resp := &blk.resp
+	*resp = delivery.Response{Status: 200, RequestID: r.RequestID, ID: r.ID, Client: e.Client}
+	out := &blk.out
+	*out = Decision{Request: r, Response: resp}
+	out.RemoteMboxes, out.RemoteViews = a.RemoteDependencies(r)
 	if len(out.RemoteMboxes) > 0 || len(out.RemoteViews) > 0 {
 		resp.Status = 206
 	}
 	if ex := r.Execute; ex != nil {
-		d.tracer = &requestTracer{d: d}
-		resp.Execute = &delivery.ExecuteResponse{}
+		blk.executeTracer.d = d
+		d.tracer = &blk.executeTracer
+		resp.Execute = &blk.execute
 		if len(ex.Mboxes) > 0 {
-			resp.Execute.Mboxes = []delivery.MboxResponse{}
+			resp.Execute.Mboxes = make([]delivery.MboxResponse, 0, len(ex.Mboxes))
 		}
 		for i := range ex.Mboxes {
 			for _, a := range d.decideMbox(modeExecute, mboxDetails(&ex.Mboxes[i])) {
@@ -200,12 +206,13 @@ func (e *Engine) Decide(ctx context.Context, a *Artifact, req *delivery.Request,
 		}
 	}
 	if pf := r.Prefetch; pf != nil {
-		d.tracer = &requestTracer{d: d}
-		resp.Prefetch = &delivery.PrefetchResponse{}
+		blk.prefetchTracer.d = d
+		d.tracer = &blk.prefetchTracer
+		resp.Prefetch = &blk.prefetch
 		// Requested mboxes and views are answered with a list, even an
 		// empty one, as Adobe's engines answer.
 		if len(pf.Mboxes) > 0 {
-			resp.Prefetch.Mboxes = []delivery.PrefetchMboxResponse{}
+			resp.Prefetch.Mboxes = make([]delivery.PrefetchMboxResponse, 0, len(pf.Mboxes))
 		}
 		if len(pf.Views) > 0 {
 			resp.Prefetch.Views = []delivery.View{}
@@ -230,9 +237,27 @@ func (e *Engine) Decide(ctx context.Context, a *Artifact, req *delivery.Request,
 	}
 	out.Notifications = d.notifications
 	if e.TelemetryEnabled {
-		out.Telemetry = telemetryFor(&r, d.timestamp, time.Since(start))
+		blk.telemetry = telemetryFor(r, d.timestamp, time.Since(start), &blk.features)
+		out.Telemetry = &blk.telemetry
 	}
 	return out, nil
+}
+
+// decisionBlock is everything a decision makes exactly once, allocated
+// together: the response and the request as decided point into it, so it
+// lives as long as the caller keeps the Decision.
+type decisionBlock struct {
+	out            Decision
+	req            delivery.Request
+	id             delivery.VisitorID
+	resp           delivery.Response
+	execute        delivery.ExecuteResponse
+	prefetch       delivery.PrefetchResponse
+	telemetry      delivery.TelemetryEntry
+	features       delivery.TelemetryFeatures
+	d              decider
+	executeTracer  requestTracer
+	prefetchTracer requestTracer
 }
 
 func mboxDetails(m *delivery.MboxRequest) *details {
@@ -375,8 +400,8 @@ func mergeGeo(dst, found *delivery.Geo) {
 	}
 }
 
-func telemetryFor(r *delivery.Request, timestamp int64, took time.Duration) *delivery.TelemetryEntry {
-	f := &delivery.TelemetryFeatures{DecisioningMethod: delivery.OnDevice}
+func telemetryFor(r *delivery.Request, timestamp int64, took time.Duration, f *delivery.TelemetryFeatures) delivery.TelemetryEntry {
+	*f = delivery.TelemetryFeatures{DecisioningMethod: delivery.OnDevice}
 	if r.Execute != nil {
 		f.ExecuteMboxCount = len(r.Execute.Mboxes)
 		f.ExecutePageLoad = r.Execute.PageLoad != nil
@@ -386,7 +411,7 @@ func telemetryFor(r *delivery.Request, timestamp int64, took time.Duration) *del
 		f.PrefetchPageLoad = r.Prefetch.PageLoad != nil
 		f.PrefetchViewCount = len(r.Prefetch.Views)
 	}
-	return &delivery.TelemetryEntry{
+	return delivery.TelemetryEntry{
 		RequestID: r.RequestID,
 		Timestamp: timestamp,
 		Mode:      delivery.ExecutionModeLocal,
@@ -398,7 +423,7 @@ func telemetryFor(r *delivery.Request, timestamp int64, took time.Duration) *del
 // validVisitorID returns the visitor id to decide for: a copy of id, with a
 // new tntId (carrying the location hint, as the edge would mint it) when
 // the request identifies nobody.
-func validVisitorID(id *delivery.VisitorID, locationHint string, newID func() string) *delivery.VisitorID {
+func validVisitorID(id *delivery.VisitorID, locationHint string, newID func() string) delivery.VisitorID {
 	out := delivery.VisitorID{}
 	if id != nil {
 		out = *id
@@ -409,7 +434,7 @@ func validVisitorID(id *delivery.VisitorID, locationHint string, newID func() st
 			out.TntID += "." + locationHint + "_0"
 		}
 	}
-	return &out
+	return out
 }
 
 func hasAuthenticatedCustomer(ids []delivery.CustomerID) bool {
@@ -518,22 +543,26 @@ const (
 
 // decider holds the state of one decision.
 type decider struct {
-	ctx            context.Context // checked between rules
-	engine         *Engine
-	artifact       *Artifact
-	req            *delivery.Request
-	opts           Options
-	timestamp      int64
-	visitorID      string
-	propertyToken  string
-	showTrace      bool
-	base           requestContext
-	page           map[string]any
-	referring      map[string]any
-	responseTokens map[string]any // built by the first satisfied rule
+	ctx           context.Context // checked between rules
+	engine        *Engine
+	artifact      *Artifact
+	req           *delivery.Request
+	opts          Options
+	timestamp     int64
+	visitorID     string
+	propertyToken string
+	showTrace     bool
+	base          requestContext
+	page          map[string]any
+	referring     map[string]any
+	// responseTokens are the tokens every option carries (see
+	// responseTokenBase), set by the first satisfied rule.
+	responseTokens      []tokenValue
+	responseTokensReady bool
+	responseTokensBuf   [6]tokenValue // "activity.decisioningMethod" and the five geo tokens
 
 	notifications []delivery.Notification
-	notifiedKeys  map[string]bool
+	notified      []notifiedKey
 	tracer        *requestTracer
 
 	// Per request detail and per activity, computed once: a page load
@@ -556,9 +585,11 @@ func (d *decider) detailsContext(det *details) detailsContext {
 	if det == d.lastDetails {
 		return d.lastContext
 	}
-	dc := detailsContext{page: d.page, referring: d.referring, mbox: map[string]any{}}
+	dc := detailsContext{page: d.page, referring: d.referring, mbox: emptyMbox}
 	if det.req != nil {
-		dc.mbox = mboxContext(det.req.Parameters)
+		if len(det.req.Parameters) > 0 {
+			dc.mbox = mboxContext(det.req.Parameters)
+		}
 		if det.req.Address != nil {
 			// An mbox's own address replaces the page's, for both the page
 			// and the referring page (as Adobe's engines do).
@@ -572,6 +603,10 @@ func (d *decider) detailsContext(det *details) detailsContext {
 
 // allocation is the visitor's bucket for r's activity, as conditions read
 // it, computed once per activity and decision.
+// emptyMbox is the mbox context of a request without parameters, shared:
+// conditions only read it, and traces copy it (ruleScope.Value).
+var emptyMbox = map[string]any{}
+
 func (d *decider) allocation(r *rule) any {
 	if d.allocations == nil {
 		d.allocations = make([]any, d.artifact.activities)
@@ -759,14 +794,10 @@ func (d *decider) notify(r *rule, c consequence) {
 		if o.EventToken == "" {
 			continue
 		}
-		key := c.name + "-" + o.EventToken
-		if d.notifiedKeys[key] {
+		if slices.ContainsFunc(d.notified, func(k notifiedKey) bool { return k.is(c.name, o.EventToken) }) {
 			continue
 		}
-		if d.notifiedKeys == nil {
-			d.notifiedKeys = map[string]bool{}
-		}
-		d.notifiedKeys[key] = true
+		d.notified = append(d.notified, notifiedKey{c.name, o.EventToken})
 		tokens = append(tokens, o.EventToken)
 	}
 	if len(tokens) == 0 {
@@ -784,6 +815,35 @@ func (d *decider) notify(r *rule, c consequence) {
 	d.tracer.notified(r, n)
 }
 
+// notifiedKey is an mbox name and event token already notified. Adobe's
+// engines key them as name + "-" + token; is compares the same joined text
+// without building it.
+type notifiedKey struct{ name, token string }
+
+func (k notifiedKey) is(name, token string) bool {
+	if len(k.name)+len(k.token) != len(name)+len(token) {
+		return false
+	}
+	if len(k.name) == len(name) {
+		return k.name == name && k.token == token
+	}
+	at := func(n, t string, i int) byte {
+		switch {
+		case i < len(n):
+			return n[i]
+		case i == len(n):
+			return '-'
+		}
+		return t[i-len(n)-1]
+	}
+	for i := range len(name) + 1 + len(token) {
+		if at(k.name, k.token, i) != at(name, token, i) {
+			return false
+		}
+	}
+	return true
+}
+
 // responseTokenKeys are the rule meta entries that become response tokens
 // when the artifact lists them.
 var responseTokenKeys = []string{
@@ -792,17 +852,23 @@ var responseTokenKeys = []string{
 }
 
 // responseTokenBase holds the tokens every option of a decision carries.
-func responseTokenBase(a *Artifact, c *requestContext) map[string]any {
-	m := map[string]any{"activity.decisioningMethod": "on-device"}
+func responseTokenBase(a *Artifact, c *requestContext, buf []tokenValue) []tokenValue {
+	out := append(buf[:0], tokenValue{"activity.decisioningMethod", "on-device"})
 	for _, t := range geoResponseTokens {
 		if !a.responseTokens[t.token] {
 			continue
 		}
 		if v, ok := c.geoContext()[t.field]; ok {
-			m[t.token] = v
+			out = append(out, tokenValue{t.token, v})
 		}
 	}
-	return m
+	return out
+}
+
+// tokenValue is one response token.
+type tokenValue struct {
+	name  string
+	value any
 }
 
 // geoResponseTokens are the response tokens read from the geo context.
@@ -812,8 +878,9 @@ var geoResponseTokens = []struct{ token, field string }{
 }
 
 func (d *decider) ruleResponseTokens(r *rule) map[string]any {
-	if d.responseTokens == nil {
-		d.responseTokens = responseTokenBase(d.artifact, &d.base)
+	if !d.responseTokensReady {
+		d.responseTokens = responseTokenBase(d.artifact, &d.base, d.responseTokensBuf[:])
+		d.responseTokensReady = true
 	}
 	m := make(map[string]any, len(responseTokenKeys)+len(d.responseTokens))
 	for _, k := range responseTokenKeys {
@@ -821,8 +888,8 @@ func (d *decider) ruleResponseTokens(r *rule) map[string]any {
 			m[k] = v
 		}
 	}
-	for k, v := range d.responseTokens {
-		m[k] = v
+	for _, t := range d.responseTokens {
+		m[t.name] = t.value
 	}
 	return m
 }

@@ -134,3 +134,22 @@ func TestAllocationSlotKey(t *testing.T) {
 		}
 	}
 }
+
+// notifiedKey.is must agree with comparing Adobe's joined keys
+// (name + "-" + token), including where the dash moves between the parts.
+func TestNotifiedKeyIsJoinedKey(t *testing.T) {
+	t.Parallel()
+	parts := []string{"", "a", "a-b", "b", "b-c", "c", "ab", "-"}
+	for _, n1 := range parts {
+		for _, t1 := range parts {
+			for _, n2 := range parts {
+				for _, t2 := range parts {
+					want := n1+"-"+t1 == n2+"-"+t2
+					if got := (notifiedKey{n1, t1}).is(n2, t2); got != want {
+						t.Fatalf("notifiedKey{%q, %q}.is(%q, %q) = %v, want %v", n1, t1, n2, t2, got, want)
+					}
+				}
+			}
+		}
+	}
+}
