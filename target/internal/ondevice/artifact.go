@@ -56,6 +56,9 @@ type rule struct {
 	key            string
 	activityID     string // the activity id as text, for allocation keys
 	activity       int    // activityID's index among the artifact's activities
+	// responseTokens are its response tokens that do not depend on the
+	// request; decisions answer with copies.
+	responseTokens map[string]any
 	meta           map[string]any
 	propertyTokens []string
 	condition      *jsonlogic.Condition
@@ -145,6 +148,7 @@ func ParseArtifact(data []byte) (*Artifact, error) {
 		a.allViewRules = append(a.allViewRules, a.viewRules[name]...)
 	}
 	a.indexActivities()
+	a.eachRule(func(r *rule) { r.responseTokens = ruleResponseTokenBase(r.meta, a.responseTokens) })
 	return a, nil
 }
 
@@ -229,23 +233,29 @@ func compileRules(kind, name string, rules []artifact.Rule) ([]*rule, error) {
 // allocation per activity in a slice.
 func (a *Artifact) indexActivities() {
 	index := map[string]int{}
-	number := func(rules []*rule) {
+	a.eachRule(func(r *rule) {
+		i, ok := index[r.activityID]
+		if !ok {
+			i = len(index)
+			index[r.activityID] = i
+		}
+		r.activity = i
+	})
+	a.activities = len(index)
+}
+
+// eachRule calls f with every rule, once.
+func (a *Artifact) eachRule(f func(*rule)) {
+	for _, rules := range a.mboxRules {
 		for _, r := range rules {
-			i, ok := index[r.activityID]
-			if !ok {
-				i = len(index)
-				index[r.activityID] = i
-			}
-			r.activity = i
+			f(r)
 		}
 	}
-	for _, rules := range a.mboxRules {
-		number(rules)
-	}
 	for _, rules := range a.viewRules {
-		number(rules)
+		for _, r := range rules {
+			f(r)
+		}
 	}
-	a.activities = len(index)
 }
 
 func setOf(names []string) map[string]bool {

@@ -36,6 +36,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -559,7 +560,7 @@ type decider struct {
 	// responseTokenBase), set by the first satisfied rule.
 	responseTokens      []tokenValue
 	responseTokensReady bool
-	responseTokensBuf   [6]tokenValue // "activity.decisioningMethod" and the five geo tokens
+	responseTokensBuf   [5]tokenValue // the geo tokens
 
 	notifications []delivery.Notification
 	notified      []notifiedKey
@@ -851,9 +852,22 @@ var responseTokenKeys = []string{
 	"location.id", "location.name", "location.type", "offer.id", "offer.name", "option.id", "option.name",
 }
 
+// ruleResponseTokenBase is the part of a rule's response tokens that does
+// not depend on the request, made when the artifact loads.
+func ruleResponseTokenBase(meta map[string]any, listed map[string]bool) map[string]any {
+	m := make(map[string]any, len(responseTokenKeys)+1+len(geoResponseTokens))
+	for _, k := range responseTokenKeys {
+		if v, ok := meta[k]; ok && listed[k] {
+			m[k] = v
+		}
+	}
+	m["activity.decisioningMethod"] = "on-device"
+	return m
+}
+
 // responseTokenBase holds the tokens every option of a decision carries.
 func responseTokenBase(a *Artifact, c *requestContext, buf []tokenValue) []tokenValue {
-	out := append(buf[:0], tokenValue{"activity.decisioningMethod", "on-device"})
+	out := buf[:0]
 	for _, t := range geoResponseTokens {
 		if !a.responseTokens[t.token] {
 			continue
@@ -882,12 +896,10 @@ func (d *decider) ruleResponseTokens(r *rule) map[string]any {
 		d.responseTokens = responseTokenBase(d.artifact, &d.base, d.responseTokensBuf[:])
 		d.responseTokensReady = true
 	}
-	m := make(map[string]any, len(responseTokenKeys)+len(d.responseTokens))
-	for _, k := range responseTokenKeys {
-		if v, ok := r.meta[k]; ok && d.artifact.responseTokens[k] {
-			m[k] = v
-		}
-	}
+	// Cloning the rule's own tokens copies the map's table in one go,
+	// much faster than adding its entries one by one; the geo tokens, if
+	// any, fit in the room the table has left.
+	m := maps.Clone(r.responseTokens)
 	for _, t := range d.responseTokens {
 		m[t.name] = t.value
 	}
