@@ -53,9 +53,9 @@ type Artifact struct {
 
 // rule is one artifact rule with its condition compiled.
 type rule struct {
-	key            string
-	activityID     string // the activity id as text, for allocation keys
-	activity       int    // activityID's index among the artifact's activities
+	key        string
+	activityID string // the activity id as text, for allocation keys
+	activity   int    // activityID's index among the artifact's activities
 	// responseTokens are its response tokens that do not depend on the
 	// request; decisions answer with copies.
 	responseTokens map[string]any

@@ -564,13 +564,16 @@ type decider struct {
 
 	notifications []delivery.Notification
 	notified      []notifiedKey
+	notifiedBuf   [8]notifiedKey
+	notifyMboxes  [4]delivery.NotificationMbox // the first notifications' Mbox
 	tracer        *requestTracer
 
 	// Per request detail and per activity, computed once: a page load
 	// evaluates dozens of rules against the same parameters and visitor.
-	lastDetails *details
-	lastContext detailsContext
-	allocations []any // by rule.activity
+	lastDetails    *details
+	lastContext    detailsContext
+	allocations    []any // by rule.activity
+	allocationsBuf [32]any
 	// scope is the rule context, reset for each rule: conditions and
 	// traces do not keep it.
 	scope ruleScope
@@ -610,7 +613,11 @@ var emptyMbox = map[string]any{}
 
 func (d *decider) allocation(r *rule) any {
 	if d.allocations == nil {
-		d.allocations = make([]any, d.artifact.activities)
+		if d.artifact.activities <= len(d.allocationsBuf) {
+			d.allocations = d.allocationsBuf[:d.artifact.activities]
+		} else {
+			d.allocations = make([]any, d.artifact.activities)
+		}
 	}
 	if v := d.allocations[r.activity]; v != nil {
 		return v
@@ -798,6 +805,9 @@ func (d *decider) notify(r *rule, c consequence) {
 		if slices.ContainsFunc(d.notified, func(k notifiedKey) bool { return k.is(c.name, o.EventToken) }) {
 			continue
 		}
+		if d.notified == nil {
+			d.notified = d.notifiedBuf[:0]
+		}
 		d.notified = append(d.notified, notifiedKey{c.name, o.EventToken})
 		tokens = append(tokens, o.EventToken)
 	}
@@ -809,8 +819,15 @@ func (d *decider) notify(r *rule, c consequence) {
 		ImpressionID: d.engine.NewID(),
 		Timestamp:    d.timestamp,
 		Type:         delivery.MetricTypeDisplay,
-		Mbox:         &delivery.NotificationMbox{Name: c.name},
 		Tokens:       tokens,
+	}
+	if i := len(d.notifications); i < len(d.notifyMboxes) {
+		// The notifications point into the decision's block, which
+		// lives as long as they do (see decisionBlock).
+		d.notifyMboxes[i] = delivery.NotificationMbox{Name: c.name}
+		n.Mbox = &d.notifyMboxes[i]
+	} else {
+		n.Mbox = &delivery.NotificationMbox{Name: c.name}
 	}
 	d.notifications = append(d.notifications, n)
 	d.tracer.notified(r, n)

@@ -1,7 +1,10 @@
 package ondevice
 
 import (
+	"encoding/binary"
+	"math"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/target-go/sdk/target/delivery"
@@ -180,9 +183,66 @@ func (c *requestContext) geoContext() map[string]any {
 		if c.context != nil {
 			g = c.context.Geo
 		}
-		c.geo = geoContext(g)
+		c.geo = geoMemo.get(g)
 	}
 	return c.geo
+}
+
+// geoContextMemo remembers geo contexts by their values: the values must
+// be boxed for conditions and response tokens, which allocates, and the
+// same few places recur across visitors. Contexts are shared: conditions
+// only read them, response tokens copy their values, traces copy them.
+type geoContextMemo struct {
+	mu    sync.Mutex
+	m     map[string]map[string]any
+	limit int
+}
+
+var noGeo delivery.Geo
+
+var geoMemo = &geoContextMemo{m: map[string]map[string]any{}, limit: 4096}
+
+func (c *geoContextMemo) get(g *delivery.Geo) map[string]any {
+	if g == nil {
+		g = &noGeo // the same context as geoContext(nil): no field present
+	}
+	// The key holds every field geoContext reads, each present or not,
+	// strings length-prefixed so that no two geos share a key.
+	var buf [128]byte
+	key := buf[:0]
+	for _, f := range [...]struct {
+		name, value string
+	}{{"countryCode", g.CountryCode}, {"stateCode", g.StateCode}, {"city", g.City}} {
+		if !g.Has(f.name) {
+			key = append(key, 0)
+			continue
+		}
+		key = append(key, 1)
+		key = binary.AppendUvarint(key, uint64(len(f.value)))
+		key = append(key, f.value...)
+	}
+	for _, f := range [...]*float64{g.Latitude, g.Longitude} {
+		if f == nil {
+			key = append(key, 0)
+			continue
+		}
+		key = append(key, 1)
+		key = binary.LittleEndian.AppendUint64(key, math.Float64bits(*f))
+	}
+	c.mu.Lock()
+	m, ok := c.m[string(key)]
+	c.mu.Unlock()
+	if ok {
+		return m
+	}
+	m = geoContext(g)
+	c.mu.Lock()
+	if len(c.m) >= c.limit {
+		clear(c.m)
+	}
+	c.m[string(key)] = m
+	c.mu.Unlock()
+	return m
 }
 
 // userContext is shared with every request for the same user agent when

@@ -1,11 +1,13 @@
 package ondevice
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"github.com/target-go/sdk/target/delivery"
 )
 
@@ -150,6 +152,28 @@ func TestNotifiedKeyIsJoinedKey(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// The geo memo answers what geoContext answers, and geos that differ in
+// one field or in whether a field is present get different contexts.
+func TestGeoMemo(t *testing.T) {
+	t.Parallel()
+	lat, lon, zero := 37.75, -122.4, 0.0
+	var emptyCity delivery.Geo
+	require.NoError(t, json.Unmarshal([]byte(`{"city":""}`), &emptyCity))
+	geos := []*delivery.Geo{
+		nil, {}, &emptyCity,
+		{City: "SAN FRANCISCO"}, {City: "SAN FRANCISCO", CountryCode: "US"},
+		{CountryCode: "SAN FRANCISCO"}, {StateCode: "CA", City: "SAN FRANCISCO"},
+		{Latitude: &lat}, {Longitude: &lat}, {Latitude: &lat, Longitude: &lon}, {Latitude: &zero},
+		{City: strings.Repeat("LONG CITY NAME ", 20)}, // past the key's stack buffer
+	}
+	for i, g := range geos {
+		want := geoContext(g)
+		for range 2 { // computed, then remembered
+			assert.Equal(t, want, geoMemo.get(g), "geo %d", i)
 		}
 	}
 }
