@@ -592,7 +592,7 @@ func (d *decider) detailsContext(det *details) detailsContext {
 	dc := detailsContext{page: d.page, referring: d.referring, mbox: emptyMbox}
 	if det.req != nil {
 		if len(det.req.Parameters) > 0 {
-			dc.mbox = mboxContext(det.req.Parameters)
+			dc.mbox = paramsContext(det.req.Parameters)
 		}
 		if det.req.Address != nil {
 			// An mbox's own address replaces the page's, for both the page

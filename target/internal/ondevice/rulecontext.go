@@ -138,6 +138,25 @@ func geoContext(g *delivery.Geo) map[string]any {
 	return m
 }
 
+// paramsContext is mboxContext, faster for the common parameters: names
+// with no dot (nothing to nest), no "_lc" suffix (no twin to collide with)
+// and that are not array indexes. Their context is each value and its
+// lower-case twin, whatever the order they are built in.
+func paramsContext(params map[string]string) map[string]any {
+	for k := range params {
+		digit := k != "" && '0' <= k[0] && k[0] <= '9' // isArrayIndex allocates an error for other names
+		if strings.Contains(k, ".") || strings.HasSuffix(k, "_lc") || digit && isArrayIndex(k) {
+			return mboxContext(params)
+		}
+	}
+	m := make(map[string]any, 2*len(params))
+	for k, v := range params {
+		m[k] = v
+		m[k+"_lc"] = jsToLower(v)
+	}
+	return m
+}
+
 // requestContext is the request-wide part of the rule context: time,
 // geo and browser. Each part is built the first time a condition (or a
 // trace) reads it: most rules read one or two names, and a decision that

@@ -177,3 +177,19 @@ func TestGeoMemo(t *testing.T) {
 		}
 	}
 }
+
+// paramsContext's fast path answers what mboxContext answers, and names
+// that nest, collide or are indexes take mboxContext's path.
+func TestParamsContextMatchesMboxContext(t *testing.T) {
+	t.Parallel()
+	for _, params := range []map[string]string{
+		{"foo": "Bar"},
+		{"a": "ΣΑΣ", "b": "", "İ": "İSTANBUL"},
+		{"x": "A", "x_lc": "B"},
+		{"a.b": "C", "a": "D"},
+		{"0": "Z", "1": "Y", "k": "X"},
+		{"a..b": "E", ".odd": "F", "tail.": "G"},
+	} {
+		assert.Equal(t, mboxContext(params), paramsContext(params), "%v", params)
+	}
+}
