@@ -48,12 +48,17 @@ type Artifact struct {
 	mboxRules           map[string][]*rule
 	viewRules           map[string][]*rule
 	allViewRules        []*rule // every view's rules, in view-name order
+	activities          int     // distinct activity ids: rule.activity is below it
 }
 
 // rule is one artifact rule with its condition compiled.
 type rule struct {
-	key            string
-	activityID     string // the activity id as text, for allocation keys
+	key        string
+	activityID string // the activity id as text, for allocation keys
+	activity   int    // activityID's index among the artifact's activities
+	// responseTokens are its response tokens that do not depend on the
+	// request; decisions answer with copies.
+	responseTokens map[string]any
 	meta           map[string]any
 	propertyTokens []string
 	condition      *jsonlogic.Condition
@@ -142,6 +147,8 @@ func ParseArtifact(data []byte) (*Artifact, error) {
 	for _, name := range viewOrder(data, a.viewRules) {
 		a.allViewRules = append(a.allViewRules, a.viewRules[name]...)
 	}
+	a.indexActivities()
+	a.eachRule(func(r *rule) { r.responseTokens = ruleResponseTokenBase(r.meta, a.responseTokens) })
 	return a, nil
 }
 
@@ -220,6 +227,35 @@ func compileRules(kind, name string, rules []artifact.Rule) ([]*rule, error) {
 		})
 	}
 	return out, nil
+}
+
+// indexActivities numbers the activities, so that a decision can keep one
+// allocation per activity in a slice.
+func (a *Artifact) indexActivities() {
+	index := map[string]int{}
+	a.eachRule(func(r *rule) {
+		i, ok := index[r.activityID]
+		if !ok {
+			i = len(index)
+			index[r.activityID] = i
+		}
+		r.activity = i
+	})
+	a.activities = len(index)
+}
+
+// eachRule calls f with every rule, once.
+func (a *Artifact) eachRule(f func(*rule)) {
+	for _, rules := range a.mboxRules {
+		for _, r := range rules {
+			f(r)
+		}
+	}
+	for _, rules := range a.viewRules {
+		for _, r := range rules {
+			f(r)
+		}
+	}
 }
 
 func setOf(names []string) map[string]bool {

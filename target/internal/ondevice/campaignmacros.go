@@ -58,7 +58,10 @@ func replaceMacros(optionType string, content any, r *rule, det *details) (any, 
 	case "html":
 		if s, ok := content.(string); ok {
 			expanded := expandMacros(s, r, det)
-			return expanded, expanded != s
+			if expanded == s {
+				return content, false // boxing expanded again would allocate
+			}
+			return expanded, true
 		}
 	case "actions":
 		actions, ok := content.([]any)

@@ -36,10 +36,13 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"math"
 	"slices"
 	"strings"
+	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/target-go/sdk/target/delivery"
 	"github.com/target-go/sdk/target/internal/artifact"
@@ -140,20 +143,23 @@ func (e *Engine) Decide(ctx context.Context, a *Artifact, req *delivery.Request,
 	if e.Now != nil {
 		now = e.Now
 	}
-	r := *req
-	r.ID = validVisitorID(req.ID, opts.LocationHint, e.NewID)
+	blk := &decisionBlock{req: *req}
+	r := &blk.req
+	blk.id = validVisitorID(req.ID, opts.LocationHint, e.NewID)
+	r.ID = &blk.id
 	if r.RequestID == "" {
 		r.RequestID = e.NewID()
 	}
-	if a.geoTargetingEnabled && e.LookupGeo != nil && GeoMissing(&r) {
-		e.fillGeo(ctx, &r)
+	if a.geoTargetingEnabled && e.LookupGeo != nil && GeoMissing(r) {
+		e.fillGeo(ctx, r)
 	}
 
-	d := &decider{
+	d := &blk.d
+	*d = decider{
 		ctx:           ctx,
 		engine:        e,
 		artifact:      a,
-		req:           &r,
+		req:           r,
 		opts:          opts,
 		timestamp:     now().UnixMilli(),
 		visitorID:     allocationVisitorID(r.ID, e.NewID),
@@ -163,16 +169,11 @@ func (e *Engine) Decide(ctx context.Context, a *Artifact, req *delivery.Request,
 	if r.Property != nil && r.Property.Token != "" {
 		d.propertyToken = r.Property.Token
 	}
-	d.base = map[string]any{}
-	timingContext(now(), d.base)
+	d.base = requestContext{now: now(), context: r.Context}
 	var address *delivery.Address
-	var geo *delivery.Geo
 	if r.Context != nil {
-		address, geo = r.Context.Address, r.Context.Geo
+		address = r.Context.Address
 	}
-	geoCtx := geoContext(geo)
-	d.base["geo"] = geoCtx
-	d.base["user"] = userContext(r.Context)
 	if address != nil {
 		d.page = pageContext(address.URL)
 		d.referring = pageContext(address.ReferringURL)
@@ -180,19 +181,21 @@ func (e *Engine) Decide(ctx context.Context, a *Artifact, req *delivery.Request,
 		d.page = pageContext("")
 		d.referring = pageContext("")
 	}
-	d.responseTokens = responseTokenBase(a, geoCtx)
 
-	resp := &delivery.Response{Status: 200, RequestID: r.RequestID, ID: r.ID, Client: e.Client}
-	out := &Decision{Request: &r, Response: resp}
-	out.RemoteMboxes, out.RemoteViews = a.RemoteDependencies(&r)
+	resp := &blk.resp
+	*resp = delivery.Response{Status: 200, RequestID: r.RequestID, ID: r.ID, Client: e.Client}
+	out := &blk.out
+	*out = Decision{Request: r, Response: resp}
+	out.RemoteMboxes, out.RemoteViews = a.RemoteDependencies(r)
 	if len(out.RemoteMboxes) > 0 || len(out.RemoteViews) > 0 {
 		resp.Status = 206
 	}
 	if ex := r.Execute; ex != nil {
-		d.tracer = &requestTracer{d: d}
-		resp.Execute = &delivery.ExecuteResponse{}
+		blk.executeTracer.d = d
+		d.tracer = &blk.executeTracer
+		resp.Execute = &blk.execute
 		if len(ex.Mboxes) > 0 {
-			resp.Execute.Mboxes = []delivery.MboxResponse{}
+			resp.Execute.Mboxes = make([]delivery.MboxResponse, 0, len(ex.Mboxes))
 		}
 		for i := range ex.Mboxes {
 			for _, a := range d.decideMbox(modeExecute, mboxDetails(&ex.Mboxes[i])) {
@@ -204,12 +207,13 @@ func (e *Engine) Decide(ctx context.Context, a *Artifact, req *delivery.Request,
 		}
 	}
 	if pf := r.Prefetch; pf != nil {
-		d.tracer = &requestTracer{d: d}
-		resp.Prefetch = &delivery.PrefetchResponse{}
+		blk.prefetchTracer.d = d
+		d.tracer = &blk.prefetchTracer
+		resp.Prefetch = &blk.prefetch
 		// Requested mboxes and views are answered with a list, even an
 		// empty one, as Adobe's engines answer.
 		if len(pf.Mboxes) > 0 {
-			resp.Prefetch.Mboxes = []delivery.PrefetchMboxResponse{}
+			resp.Prefetch.Mboxes = make([]delivery.PrefetchMboxResponse, 0, len(pf.Mboxes))
 		}
 		if len(pf.Views) > 0 {
 			resp.Prefetch.Views = []delivery.View{}
@@ -234,9 +238,27 @@ func (e *Engine) Decide(ctx context.Context, a *Artifact, req *delivery.Request,
 	}
 	out.Notifications = d.notifications
 	if e.TelemetryEnabled {
-		out.Telemetry = telemetryFor(&r, d.timestamp, time.Since(start))
+		blk.telemetry = telemetryFor(r, d.timestamp, time.Since(start), &blk.features)
+		out.Telemetry = &blk.telemetry
 	}
 	return out, nil
+}
+
+// decisionBlock is everything a decision makes exactly once, allocated
+// together: the response and the request as decided point into it, so it
+// lives as long as the caller keeps the Decision.
+type decisionBlock struct {
+	out            Decision
+	req            delivery.Request
+	id             delivery.VisitorID
+	resp           delivery.Response
+	execute        delivery.ExecuteResponse
+	prefetch       delivery.PrefetchResponse
+	telemetry      delivery.TelemetryEntry
+	features       delivery.TelemetryFeatures
+	d              decider
+	executeTracer  requestTracer
+	prefetchTracer requestTracer
 }
 
 func mboxDetails(m *delivery.MboxRequest) *details {
@@ -379,8 +401,8 @@ func mergeGeo(dst, found *delivery.Geo) {
 	}
 }
 
-func telemetryFor(r *delivery.Request, timestamp int64, took time.Duration) *delivery.TelemetryEntry {
-	f := &delivery.TelemetryFeatures{DecisioningMethod: delivery.OnDevice}
+func telemetryFor(r *delivery.Request, timestamp int64, took time.Duration, f *delivery.TelemetryFeatures) delivery.TelemetryEntry {
+	*f = delivery.TelemetryFeatures{DecisioningMethod: delivery.OnDevice}
 	if r.Execute != nil {
 		f.ExecuteMboxCount = len(r.Execute.Mboxes)
 		f.ExecutePageLoad = r.Execute.PageLoad != nil
@@ -390,7 +412,7 @@ func telemetryFor(r *delivery.Request, timestamp int64, took time.Duration) *del
 		f.PrefetchPageLoad = r.Prefetch.PageLoad != nil
 		f.PrefetchViewCount = len(r.Prefetch.Views)
 	}
-	return &delivery.TelemetryEntry{
+	return delivery.TelemetryEntry{
 		RequestID: r.RequestID,
 		Timestamp: timestamp,
 		Mode:      delivery.ExecutionModeLocal,
@@ -402,7 +424,7 @@ func telemetryFor(r *delivery.Request, timestamp int64, took time.Duration) *del
 // validVisitorID returns the visitor id to decide for: a copy of id, with a
 // new tntId (carrying the location hint, as the edge would mint it) when
 // the request identifies nobody.
-func validVisitorID(id *delivery.VisitorID, locationHint string, newID func() string) *delivery.VisitorID {
+func validVisitorID(id *delivery.VisitorID, locationHint string, newID func() string) delivery.VisitorID {
 	out := delivery.VisitorID{}
 	if id != nil {
 		out = *id
@@ -413,7 +435,7 @@ func validVisitorID(id *delivery.VisitorID, locationHint string, newID func() st
 			out.TntID += "." + locationHint + "_0"
 		}
 	}
-	return &out
+	return out
 }
 
 func hasAuthenticatedCustomer(ids []delivery.CustomerID) bool {
@@ -522,29 +544,39 @@ const (
 
 // decider holds the state of one decision.
 type decider struct {
-	ctx            context.Context // checked between rules
-	engine         *Engine
-	artifact       *Artifact
-	req            *delivery.Request
-	opts           Options
-	timestamp      int64
-	visitorID      string
-	propertyToken  string
-	showTrace      bool
-	base           map[string]any
-	page           map[string]any
-	referring      map[string]any
-	responseTokens map[string]any
+	ctx           context.Context // checked between rules
+	engine        *Engine
+	artifact      *Artifact
+	req           *delivery.Request
+	opts          Options
+	timestamp     int64
+	visitorID     string
+	propertyToken string
+	showTrace     bool
+	base          requestContext
+	page          map[string]any
+	referring     map[string]any
+	// responseTokens are the tokens every option carries (see
+	// responseTokenBase), set by the first satisfied rule.
+	responseTokens      []tokenValue
+	responseTokensReady bool
+	responseTokensBuf   [5]tokenValue // the geo tokens
 
 	notifications []delivery.Notification
-	notifiedKeys  map[string]bool
+	notified      []notifiedKey
+	notifiedBuf   [8]notifiedKey
+	notifyMboxes  [4]delivery.NotificationMbox // the first notifications' Mbox
 	tracer        *requestTracer
 
 	// Per request detail and per activity, computed once: a page load
 	// evaluates dozens of rules against the same parameters and visitor.
-	lastDetails *details
-	lastContext detailsContext
-	allocations map[string]float64
+	lastDetails    *details
+	lastContext    detailsContext
+	allocations    []any // by rule.activity
+	allocationsBuf [32]any
+	// scope is the rule context, reset for each rule: conditions and
+	// traces do not keep it.
+	scope ruleScope
 }
 
 // detailsContext is the part of the rule context an mbox, view or page
@@ -557,9 +589,11 @@ func (d *decider) detailsContext(det *details) detailsContext {
 	if det == d.lastDetails {
 		return d.lastContext
 	}
-	dc := detailsContext{page: d.page, referring: d.referring, mbox: map[string]any{}}
+	dc := detailsContext{page: d.page, referring: d.referring, mbox: emptyMbox}
 	if det.req != nil {
-		dc.mbox = mboxContext(det.req.Parameters)
+		if len(det.req.Parameters) > 0 {
+			dc.mbox = paramsContext(det.req.Parameters)
+		}
 		if det.req.Address != nil {
 			// An mbox's own address replaces the page's, for both the page
 			// and the referring page (as Adobe's engines do).
@@ -571,15 +605,25 @@ func (d *decider) detailsContext(det *details) detailsContext {
 	return dc
 }
 
-func (d *decider) allocation(activityID string) float64 {
-	if v, ok := d.allocations[activityID]; ok {
+// allocation is the visitor's bucket for r's activity, as conditions read
+// it, computed once per activity and decision.
+// emptyMbox is the mbox context of a request without parameters, shared:
+// conditions only read it, and traces copy it (ruleScope.Value).
+var emptyMbox = map[string]any{}
+
+func (d *decider) allocation(r *rule) any {
+	if d.allocations == nil {
+		if d.artifact.activities <= len(d.allocationsBuf) {
+			d.allocations = d.allocationsBuf[:d.artifact.activities]
+		} else {
+			d.allocations = make([]any, d.artifact.activities)
+		}
+	}
+	if v := d.allocations[r.activity]; v != nil {
 		return v
 	}
-	if d.allocations == nil {
-		d.allocations = map[string]float64{}
-	}
-	v := allocationBucket(d.engine.Client, activityID, d.visitorID)
-	d.allocations[activityID] = v
+	v := bucketValues()[allocationSlot(d.engine.Client, r.activityID, d.visitorID)]
+	d.allocations[r.activity] = v
 	return v
 }
 
@@ -683,12 +727,13 @@ func (d *decider) decideViews(mode requestMode, v *details) []answer {
 // tokens, campaign macros and the trace.
 func (d *decider) evaluate(mode requestMode, r *rule, det *details, rt requestType) (answer, bool) {
 	dc := d.detailsContext(det)
-	scope := &ruleScope{
-		base:       d.base,
+	scope := &d.scope
+	*scope = ruleScope{
+		req:        &d.base,
 		page:       dc.page,
 		referring:  dc.referring,
 		mbox:       dc.mbox,
-		allocation: d.allocation(r.activityID),
+		allocation: d.allocation(r),
 	}
 	if d.ctx.Err() != nil {
 		return answer{}, false // Decide returns the context's error
@@ -757,14 +802,13 @@ func (d *decider) notify(r *rule, c consequence) {
 		if o.EventToken == "" {
 			continue
 		}
-		key := c.name + "-" + o.EventToken
-		if d.notifiedKeys[key] {
+		if slices.ContainsFunc(d.notified, func(k notifiedKey) bool { return k.is(c.name, o.EventToken) }) {
 			continue
 		}
-		if d.notifiedKeys == nil {
-			d.notifiedKeys = map[string]bool{}
+		if d.notified == nil {
+			d.notified = d.notifiedBuf[:0]
 		}
-		d.notifiedKeys[key] = true
+		d.notified = append(d.notified, notifiedKey{c.name, o.EventToken})
 		tokens = append(tokens, o.EventToken)
 	}
 	if len(tokens) == 0 {
@@ -775,11 +819,47 @@ func (d *decider) notify(r *rule, c consequence) {
 		ImpressionID: d.engine.NewID(),
 		Timestamp:    d.timestamp,
 		Type:         delivery.MetricTypeDisplay,
-		Mbox:         &delivery.NotificationMbox{Name: c.name},
 		Tokens:       tokens,
+	}
+	if i := len(d.notifications); i < len(d.notifyMboxes) {
+		// The notifications point into the decision's block, which
+		// lives as long as they do (see decisionBlock).
+		d.notifyMboxes[i] = delivery.NotificationMbox{Name: c.name}
+		n.Mbox = &d.notifyMboxes[i]
+	} else {
+		n.Mbox = &delivery.NotificationMbox{Name: c.name}
 	}
 	d.notifications = append(d.notifications, n)
 	d.tracer.notified(r, n)
+}
+
+// notifiedKey is an mbox name and event token already notified. Adobe's
+// engines key them as name + "-" + token; is compares the same joined text
+// without building it.
+type notifiedKey struct{ name, token string }
+
+func (k notifiedKey) is(name, token string) bool {
+	if len(k.name)+len(k.token) != len(name)+len(token) {
+		return false
+	}
+	if len(k.name) == len(name) {
+		return k.name == name && k.token == token
+	}
+	at := func(n, t string, i int) byte {
+		switch {
+		case i < len(n):
+			return n[i]
+		case i == len(n):
+			return '-'
+		}
+		return t[i-len(n)-1]
+	}
+	for i := range len(name) + 1 + len(token) {
+		if at(k.name, k.token, i) != at(name, token, i) {
+			return false
+		}
+	}
+	return true
 }
 
 // responseTokenKeys are the rule meta entries that become response tokens
@@ -789,29 +869,56 @@ var responseTokenKeys = []string{
 	"location.id", "location.name", "location.type", "offer.id", "offer.name", "option.id", "option.name",
 }
 
-// responseTokenBase holds the tokens every option of a decision carries.
-func responseTokenBase(a *Artifact, geo map[string]any) map[string]any {
-	m := map[string]any{"activity.decisioningMethod": "on-device"}
-	for token, field := range map[string]string{
-		"geo.city": "city", "geo.country": "country", "geo.state": "region",
-		"geo.latitude": "latitude", "geo.longitude": "longitude",
-	} {
-		if v, ok := geo[field]; ok && a.responseTokens[token] {
-			m[token] = v
-		}
-	}
-	return m
-}
-
-func (d *decider) ruleResponseTokens(r *rule) map[string]any {
-	m := make(map[string]any, len(responseTokenKeys)+len(d.responseTokens))
+// ruleResponseTokenBase is the part of a rule's response tokens that does
+// not depend on the request, made when the artifact loads.
+func ruleResponseTokenBase(meta map[string]any, listed map[string]bool) map[string]any {
+	m := make(map[string]any, len(responseTokenKeys)+1+len(geoResponseTokens))
 	for _, k := range responseTokenKeys {
-		if v, ok := r.meta[k]; ok && d.artifact.responseTokens[k] {
+		if v, ok := meta[k]; ok && listed[k] {
 			m[k] = v
 		}
 	}
-	for k, v := range d.responseTokens {
-		m[k] = v
+	m["activity.decisioningMethod"] = "on-device"
+	return m
+}
+
+// responseTokenBase holds the tokens every option of a decision carries.
+func responseTokenBase(a *Artifact, c *requestContext, buf []tokenValue) []tokenValue {
+	out := buf[:0]
+	for _, t := range geoResponseTokens {
+		if !a.responseTokens[t.token] {
+			continue
+		}
+		if v, ok := c.geoContext()[t.field]; ok {
+			out = append(out, tokenValue{t.token, v})
+		}
+	}
+	return out
+}
+
+// tokenValue is one response token.
+type tokenValue struct {
+	name  string
+	value any
+}
+
+// geoResponseTokens are the response tokens read from the geo context.
+var geoResponseTokens = []struct{ token, field string }{
+	{"geo.city", "city"}, {"geo.country", "country"}, {"geo.state", "region"},
+	{"geo.latitude", "latitude"}, {"geo.longitude", "longitude"},
+}
+
+func (d *decider) ruleResponseTokens(r *rule) map[string]any {
+	if !d.responseTokensReady {
+		d.responseTokens = responseTokenBase(d.artifact, &d.base, d.responseTokensBuf[:])
+		d.responseTokensReady = true
+	}
+	// Cloning the rule's own tokens copies the map's table in one go,
+	// much faster than adding its entries one by one; the geo tokens, if
+	// any, fit in the room the table has left.
+	m := maps.Clone(r.responseTokens)
+	for _, t := range d.responseTokens {
+		m[t.name] = t.value
 	}
 	return m
 }
@@ -824,18 +931,61 @@ func (d *decider) ruleResponseTokens(r *rule) map[string]any {
 // half up to two decimals): a visitor must land in the same experience
 // whichever SDK decides for it.
 func allocationBucket(client, activityID, visitorID string) float64 {
-	return bucketOf(client + "." + activityID + "." + visitorID + "." + campaignBucketSalt)
+	return bucketValue(allocationSlot(client, activityID, visitorID))
+}
+
+// allocationSlot is the bucket's slot in [0, 10000), the hash of
+// client.activityID.visitorID.0. The key is built in a stack buffer when
+// it fits: the hash does not keep it, and a decision computes one per
+// activity.
+func allocationSlot(client, activityID, visitorID string) int {
+	n := len(client) + len(activityID) + len(visitorID) + 3 + len(campaignBucketSalt)
+	var buf [192]byte
+	var key []byte
+	if n <= len(buf) {
+		key = buf[:0]
+	} else {
+		key = make([]byte, 0, n)
+	}
+	key = append(key, client...)
+	key = append(key, '.')
+	key = append(key, activityID...)
+	key = append(key, '.')
+	key = append(key, visitorID...)
+	key = append(key, '.')
+	key = append(key, campaignBucketSalt...)
+	return slotOf(unsafe.String(unsafe.SliceData(key), len(key)))
 }
 
 // bucketOf is allocationBucket for a whole key.
 func bucketOf(key string) float64 {
+	return bucketValue(slotOf(key))
+}
+
+func slotOf(key string) int {
 	signed := int64(int32(murmur3.UTF16(key, 0)))
 	if signed < 0 {
 		signed = -signed
 	}
-	v := float64(signed%10000) / 10000 * 100
+	return int(signed % 10000)
+}
+
+func bucketValue(slot int) float64 {
+	v := float64(slot) / 10000 * 100
 	return math.Floor(v*100+0.5) / 100
 }
+
+// bucketValues holds every bucket value already in an interface, which is
+// how conditions read it: boxing a float64 allocates, and a page load
+// reads one per activity. 10,000 values, about 240 KB, made by the first
+// decision.
+var bucketValues = sync.OnceValue(func() []any {
+	out := make([]any, 10000)
+	for i := range out {
+		out[i] = bucketValue(i)
+	}
+	return out
+})
 
 // campaignBucketSalt is the last component of the allocation key.
 const campaignBucketSalt = "0"

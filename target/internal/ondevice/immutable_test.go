@@ -43,3 +43,66 @@ func TestDecisionsDoNotShareTheArtifactsContent(t *testing.T) {
 	assert.JSONEq(t, `{"k":"first"}`, string(again[0].Content))
 	assert.Equal(t, `"second"`, string(again[1].Content))
 }
+
+// The parts of the rule context that decisions share (the browser context
+// per user agent, the geo context per place, the page context per URL, an
+// empty mbox context) and a rule's response tokens reach the caller in
+// traces and responses; writing to what the caller got must not change a
+// later decision.
+func TestDecisionsDoNotShareTheirContext(t *testing.T) {
+	t.Parallel()
+	a, err := ondevice.ParseArtifact([]byte(`{"version":"1.0.0","localMboxes":["m"],"responseTokens":["activity.id","geo.city"],"rules":{"mboxes":{"m":[
+		{"ruleKey":"a","activityId":1,"meta":{"activity.id":1},"condition":{"and":[
+			{"==":[{"var":"user.browserType"},"chrome"]},{"==":[{"var":"geo.city"},"SAN FRANCISCO"]},
+			{"==":[{"var":"page.domain"},"example.com"]},{"missing":["mbox.x"]}]},
+		"consequence":{"name":"m","options":[{"type":"html","content":"yes"}]}}]}}}`))
+	require.NoError(t, err)
+	e := &ondevice.Engine{Client: "acme", NewID: newID()}
+	lat := 37.75
+	req := &delivery.Request{
+		ID: &delivery.VisitorID{TntID: "v"},
+		Context: &delivery.Context{
+			UserAgent: "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_3) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/80.0.3987.163 Safari/537.36",
+			Address:   &delivery.Address{URL: "https://www.example.com/"},
+			Geo:       &delivery.Geo{City: "SAN FRANCISCO", Latitude: &lat},
+		},
+		Trace:   &delivery.Trace{AuthorizationToken: "token"},
+		Execute: &delivery.ExecuteRequest{Mboxes: []delivery.MboxRequest{{Name: "m", Index: 1}}},
+	}
+	decide := func() delivery.MboxResponse {
+		d, err := e.Decide(t.Context(), a, req, ondevice.Options{SessionID: "s"})
+		require.NoError(t, err)
+		require.Len(t, d.Response.Execute.Mboxes, 1)
+		return d.Response.Execute.Mboxes[0]
+	}
+	first := decide()
+	require.Len(t, first.Options, 1, "the rule matches: %v", first.Trace)
+	assert.Equal(t, map[string]any{"activity.id": float64(1), "geo.city": "SAN FRANCISCO", "activity.decisioningMethod": "on-device"}, first.Options[0].ResponseTokens)
+	require.NotEmpty(t, first.Trace)
+	spoil(first.Trace)
+	spoil(first.Options[0].ResponseTokens)
+
+	again := decide()
+	require.Len(t, again.Options, 1, "a write to the first trace changed the context of the second decision")
+	assert.Equal(t, map[string]any{"activity.id": float64(1), "geo.city": "SAN FRANCISCO", "activity.decisioningMethod": "on-device"}, again.Options[0].ResponseTokens)
+}
+
+// spoil overwrites every value of every map and slice in v and adds a key
+// to every map.
+func spoil(v any) {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			spoil(e)
+			if _, nested := e.(map[string]any); !nested {
+				x[k] = "spoiled"
+			}
+		}
+		x["x"] = "spoiled"
+	case []any:
+		for i, e := range x {
+			spoil(e)
+			x[i] = "spoiled"
+		}
+	}
+}

@@ -1,7 +1,10 @@
 package ondevice
 
 import (
+	"encoding/binary"
+	"math"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/target-go/sdk/target/delivery"
@@ -135,15 +138,162 @@ func geoContext(g *delivery.Geo) map[string]any {
 	return m
 }
 
+// paramsContext is mboxContext, faster for the common parameters: names
+// with no dot (nothing to nest), no "_lc" suffix (no twin to collide with)
+// and that are not array indexes. Their context is each value and its
+// lower-case twin, whatever the order they are built in.
+func paramsContext(params map[string]string) map[string]any {
+	for k := range params {
+		digit := k != "" && '0' <= k[0] && k[0] <= '9' // isArrayIndex allocates an error for other names
+		if strings.Contains(k, ".") || strings.HasSuffix(k, "_lc") || digit && isArrayIndex(k) {
+			return mboxContext(params)
+		}
+	}
+	m := make(map[string]any, 2*len(params))
+	for k, v := range params {
+		m[k] = v
+		m[k+"_lc"] = jsToLower(v)
+	}
+	return m
+}
+
+// requestContext is the request-wide part of the rule context: time,
+// geo and browser. Each part is built the first time a condition (or a
+// trace) reads it: most rules read one or two names, and a decision that
+// builds every map whatever the rules read pays for all of them.
+type requestContext struct {
+	now     time.Time
+	context *delivery.Context
+
+	timing         bool // the three timing values are set
+	timestamp, day any
+	clock          any
+	geo            map[string]any
+	user           map[string]any
+}
+
+func (c *requestContext) lookup(name string) (any, bool) {
+	switch name {
+	case "geo":
+		return c.geoContext(), true
+	case "user":
+		return c.userContext(), true
+	case "current_timestamp", "current_time", "current_day":
+		if !c.timing {
+			m := make(map[string]any, 3)
+			timingContext(c.now, m)
+			c.timestamp, c.clock, c.day = m["current_timestamp"], m["current_time"], m["current_day"]
+			c.timing = true
+		}
+		switch name {
+		case "current_timestamp":
+			return c.timestamp, true
+		case "current_time":
+			return c.clock, true
+		}
+		return c.day, true
+	}
+	return nil, false
+}
+
+func (c *requestContext) geoContext() map[string]any {
+	if c.geo == nil {
+		var g *delivery.Geo
+		if c.context != nil {
+			g = c.context.Geo
+		}
+		c.geo = geoMemo.get(g)
+	}
+	return c.geo
+}
+
+// geoContextMemo remembers geo contexts by their values: the values must
+// be boxed for conditions and response tokens, which allocates, and the
+// same few places recur across visitors. Contexts are shared: conditions
+// only read them, response tokens copy their values, traces copy them.
+type geoContextMemo struct {
+	mu    sync.Mutex
+	m     map[string]map[string]any
+	limit int
+}
+
+var noGeo delivery.Geo
+
+var geoMemo = &geoContextMemo{m: map[string]map[string]any{}, limit: 4096}
+
+func (c *geoContextMemo) get(g *delivery.Geo) map[string]any {
+	if g == nil {
+		g = &noGeo // the same context as geoContext(nil): no field present
+	}
+	// The key holds every field geoContext reads, each present or not,
+	// strings length-prefixed so that no two geos share a key.
+	var buf [128]byte
+	key := buf[:0]
+	for _, f := range [...]struct {
+		name, value string
+	}{{"countryCode", g.CountryCode}, {"stateCode", g.StateCode}, {"city", g.City}} {
+		if !g.Has(f.name) {
+			key = append(key, 0)
+			continue
+		}
+		key = append(key, 1)
+		key = binary.AppendUvarint(key, uint64(len(f.value)))
+		key = append(key, f.value...)
+	}
+	for _, f := range [...]*float64{g.Latitude, g.Longitude} {
+		if f == nil {
+			key = append(key, 0)
+			continue
+		}
+		key = append(key, 1)
+		key = binary.LittleEndian.AppendUint64(key, math.Float64bits(*f))
+	}
+	c.mu.Lock()
+	m, ok := c.m[string(key)]
+	c.mu.Unlock()
+	if ok {
+		return m
+	}
+	m = geoContext(g)
+	c.mu.Lock()
+	if len(c.m) >= c.limit {
+		clear(c.m)
+	}
+	c.m[string(key)] = m
+	c.mu.Unlock()
+	return m
+}
+
+// userContext is shared with every request for the same user agent when
+// there are no client hints: conditions only read it, and traces copy it.
+func (c *requestContext) userContext() map[string]any {
+	if c.user == nil {
+		if c.context == nil || c.context.ClientHints == nil {
+			ua := ""
+			if c.context != nil {
+				ua = c.context.UserAgent
+			}
+			c.user = userMemo.get(ua, func(string) map[string]any { return userContext(c.context) })
+		} else {
+			c.user = userContext(c.context)
+		}
+	}
+	return c.user
+}
+
+// userMemo remembers the browser part of the context per user agent
+// (without client hints).
+var userMemo = newMemo[map[string]any](4096)
+
 // ruleScope is the data one rule's condition reads: the request-wide
 // context plus what depends on the mbox and the activity. Resolving the
 // top-level names here avoids building a map per rule.
 type ruleScope struct {
-	base       map[string]any
+	req        *requestContext
 	page       map[string]any
 	referring  map[string]any
 	mbox       map[string]any
-	allocation float64
+	allocation any // a float64, boxed once per activity (see bucketValues)
 }
 
 func (s *ruleScope) Lookup(name string) (any, bool) {
@@ -157,19 +307,44 @@ func (s *ruleScope) Lookup(name string) (any, bool) {
 	case "referring":
 		return s.referring, true
 	}
-	v, ok := s.base[name]
-	return v, ok
+	return s.req.lookup(name)
 }
 
-// value is the whole context as one object (for {"var": ""} and traces).
+// Value is the whole context as one object (for {"var": ""} and traces).
+// It is a deep copy: the parts are shared with later rules and requests,
+// and what it returns ends up in a caller's trace.
 func (s *ruleScope) Value() any {
-	m := make(map[string]any, len(s.base)+4)
-	for k, v := range s.base {
-		m[k] = v
+	m := make(map[string]any, 8)
+	for _, name := range []string{"current_timestamp", "current_time", "current_day", "geo", "user"} {
+		v, _ := s.req.lookup(name)
+		m[name] = cloneJSON(v)
 	}
-	m["page"] = s.page
-	m["referring"] = s.referring
-	m["mbox"] = s.mbox
+	m["page"] = cloneJSON(s.page)
+	m["referring"] = cloneJSON(s.referring)
+	mbox := s.mbox
+	if mbox == nil {
+		mbox = map[string]any{}
+	}
+	m["mbox"] = cloneJSON(mbox)
 	m["allocation"] = s.allocation
 	return m
+}
+
+// cloneJSON copies the maps and slices of a JSON-like value.
+func cloneJSON(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = cloneJSON(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = cloneJSON(e)
+		}
+		return out
+	}
+	return v
 }

@@ -1,10 +1,13 @@
 package ondevice
 
 import (
+	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"github.com/target-go/sdk/target/delivery"
 )
 
@@ -111,5 +114,82 @@ func TestBucketMatchesAdobe(t *testing.T) {
 	}
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, bucketOf(tt.key), tt.key)
+	}
+}
+
+// allocationSlot builds its key in a stack buffer when it fits and on the
+// heap when it does not; both must hash the same key as the plain
+// concatenation, and the boxed table must hold the same values.
+func TestAllocationSlotKey(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("é", 150) // 300 bytes: past the stack buffer
+	for _, visitor := range []string{"ecid123", "338e3c1e51f7416a8e1ccba4f81acea0", long, ""} {
+		key := "client.activity-7." + visitor + ".0"
+		want := bucketOf(key)
+		assert.Equal(t, want, allocationBucket("client", "activity-7", visitor), visitor)
+		assert.Equal(t, want, bucketValues()[allocationSlot("client", "activity-7", visitor)], visitor)
+	}
+	table := bucketValues()
+	for i := range table {
+		if table[i] != bucketValue(i) {
+			t.Fatalf("bucketValues()[%d] = %v, want %v", i, table[i], bucketValue(i))
+		}
+	}
+}
+
+// notifiedKey.is must agree with comparing Adobe's joined keys
+// (name + "-" + token), including where the dash moves between the parts.
+func TestNotifiedKeyIsJoinedKey(t *testing.T) {
+	t.Parallel()
+	parts := []string{"", "a", "a-b", "b", "b-c", "c", "ab", "-"}
+	for _, n1 := range parts {
+		for _, t1 := range parts {
+			for _, n2 := range parts {
+				for _, t2 := range parts {
+					want := n1+"-"+t1 == n2+"-"+t2
+					if got := (notifiedKey{n1, t1}).is(n2, t2); got != want {
+						t.Fatalf("notifiedKey{%q, %q}.is(%q, %q) = %v, want %v", n1, t1, n2, t2, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+// The geo memo answers what geoContext answers, and geos that differ in
+// one field or in whether a field is present get different contexts.
+func TestGeoMemo(t *testing.T) {
+	t.Parallel()
+	lat, lon, zero := 37.75, -122.4, 0.0
+	var emptyCity delivery.Geo
+	require.NoError(t, json.Unmarshal([]byte(`{"city":""}`), &emptyCity))
+	geos := []*delivery.Geo{
+		nil, {}, &emptyCity,
+		{City: "SAN FRANCISCO"}, {City: "SAN FRANCISCO", CountryCode: "US"},
+		{CountryCode: "SAN FRANCISCO"}, {StateCode: "CA", City: "SAN FRANCISCO"},
+		{Latitude: &lat}, {Longitude: &lat}, {Latitude: &lat, Longitude: &lon}, {Latitude: &zero},
+		{City: strings.Repeat("LONG CITY NAME ", 20)}, // past the key's stack buffer
+	}
+	for i, g := range geos {
+		want := geoContext(g)
+		for range 2 { // computed, then remembered
+			assert.Equal(t, want, geoMemo.get(g), "geo %d", i)
+		}
+	}
+}
+
+// paramsContext's fast path answers what mboxContext answers, and names
+// that nest, collide or are indexes take mboxContext's path.
+func TestParamsContextMatchesMboxContext(t *testing.T) {
+	t.Parallel()
+	for _, params := range []map[string]string{
+		{"foo": "Bar"},
+		{"a": "ΣΑΣ", "b": "", "İ": "İSTANBUL"},
+		{"x": "A", "x_lc": "B"},
+		{"a.b": "C", "a": "D"},
+		{"0": "Z", "1": "Y", "k": "X"},
+		{"a..b": "E", ".odd": "F", "tail.": "G"},
+	} {
+		assert.Equal(t, mboxContext(params), paramsContext(params), "%v", params)
 	}
 }
