@@ -233,6 +233,9 @@ type ClientHints struct {
 	BrowserUAWithFullVersion  string `json:"browserUAWithFullVersion,omitempty"`
 	Architecture              string `json:"architecture,omitempty"`
 	Bitness                   string `json:"bitness,omitempty"`
+	// emptyPlatform records a platform read from JSON as "" (see
+	// HasPlatform).
+	emptyPlatform bool
 }
 
 // VisitorID holds the identifiers of a visitor (spec: VisitorId). A tntId the

@@ -213,3 +213,21 @@ func TestViewMetricsEmptyList(t *testing.T) {
 		})
 	}
 }
+
+func TestClientHintsEmptyPlatformRoundTrips(t *testing.T) {
+	t.Parallel()
+	var h delivery.ClientHints
+	require.NoError(t, json.Unmarshal([]byte(`{"platform":"","model":"m"}`), &h))
+	assert.True(t, h.HasPlatform(), "a platform given as \"\" is given")
+	b, err := json.Marshal(h)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"platform":"","model":"m"}`, string(b))
+
+	var absent delivery.ClientHints
+	require.NoError(t, json.Unmarshal([]byte(`{"model":"m"}`), &absent))
+	assert.False(t, absent.HasPlatform())
+	b, err = json.Marshal(absent)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"model":"m"}`, string(b))
+	assert.True(t, (&delivery.ClientHints{Platform: "iOS"}).HasPlatform())
+}

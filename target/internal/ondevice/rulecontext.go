@@ -93,7 +93,7 @@ func userContext(c *delivery.Context) map[string]any {
 		if brands == "" {
 			brands = hints.BrowserUAWithMajorVersion
 		}
-		info = agentInfo{useragent.DetectBrowser(ua, brands), useragent.DetectPlatform(ua, hints.Platform)}
+		info = agentInfo{useragent.DetectBrowser(ua, brands), useragent.DetectPlatformHint(ua, hints.Platform, hints.HasPlatform())}
 	}
 	return map[string]any{
 		"browserType":    strings.ToLower(info.browser.Name),
