@@ -79,6 +79,12 @@ var uaMutations = []func(string) string{
 	func(s string) string { return strings.Replace(s, "Trident", "TRİDENT", 1) },            // dotted capital I
 	func(s string) string { return strings.Replace(s, "Version/", "Version/\u0661", 1) },    // Arabic-Indic digit: \d is ASCII in both
 	func(s string) string { return strings.Replace(s, "Chrome/", "Chrome/v", 1) },
+	// Versions past int64 and past float64: parseInt has no bound.
+	func(s string) string { return strings.Replace(s, "Chrome/", "Chrome/99999999999999999999", 1) },
+	func(s string) string {
+		return strings.Replace(s, "Version/", "Version/123456789012345678901234567890.", 1)
+	},
+	func(s string) string { return strings.Replace(s, "Firefox/", "Firefox/"+strings.Repeat("9", 400), 1) },
 	func(s string) string { return s + "\u2028" },
 	func(s string) string { return s + " " },
 	func(s string) string { return strings.Replace(s, "Firefox/", "Firefox/é", 1) },
@@ -96,7 +102,7 @@ var diffBrandLists = []string{
 	`"Chromium";v="120.0.6099.130", "Google Chrome";v="120.0.6099.130", "Not_A Brand";v="8.0.0.0"`,
 	`"Not_A Brand";v="8", "Chromium";v="120", "Microsoft Edge";v="120"`,
 	`"Safari";v="17"`, `"\u017fafari";v="17"`, `"Firefox";v="121"`, `"Opera";v="106"`, `"Brave";v="1"`,
-	`"Chrome"; v="99"`, `Chrome";v="x"`, "",
+	`"Chrome"; v="99"`, `Chrome";v="x"`, `"Google Chrome";v="123456789012345678901"`, "",
 }
 
 var diffPlatformHints = []string{"Windows", "macOS", "Linux", "Android", "Chrome OS", "iOS", "Unknown", ""}
@@ -110,6 +116,12 @@ var (
 		"test.wayne-enterprises.us-east-1.elasticbeanstalk.com", "foo.local", "a.b.local", "xn--caf-dma.com",
 		"café.example.com", "user:pw@example.com", "example.com.", "my_host.example.com", "-bad-.example.com",
 		"www", "co.uk", "adobe.com", "www.adobe.com", "target.adobe.com", "Shop.Example.com",
+		// Labels measured after punycode: 35 "ü" are 70 UTF-8 bytes but
+		// "xn--" and 37 letters; 60 "a" and an "é" are 62 UTF-8 bytes but
+		// 68 characters after punycode.
+		strings.Repeat("ü", 35) + ".example.com", "shop." + strings.Repeat("ü", 60) + ".de",
+		"日本語日本語日本語日本語日本語日本語日本語.example.jp", strings.Repeat("a", 60) + "é.example.com",
+		strings.Repeat("a", 62) + "é.example.com", strings.Repeat(strings.Repeat("é", 30)+".", 9) + "example.com",
 	}
 	// hazardHosts are hosts Adobe's engine gets wrong (kept differences),
 	// used only by requests generated to show those.
@@ -117,6 +129,8 @@ var (
 		"upper": {"WWW.EXAMPLE.COM", "LOCALHOST:3000", "Foo.Local"},
 		"www":   {"www2.example.com", "wwwshop.example.com", "www-1.shop.example.com"},
 		"ipv6":  {"[2001:db8::1]", "[::1]:8080"},
+		// Several '@' before the host.
+		"multiat": {"a@b@example.com", "user@x:pw@shop.example.co.uk", "@@example.com", "u@v@localhost:3000"},
 	}
 	diffPaths = []string{
 		"", "/", "/index.html", "/products/item.html", "/café/menu", "/über/straße", "/日本語/ページ",
@@ -150,7 +164,7 @@ type diffGen struct {
 }
 
 // hazards are the kinds of input behind the kept differences.
-var hazards = []string{"composite", "prototype", "noname", "dotted", "upper", "www", "ipv6", "typed", "at"}
+var hazards = []string{"composite", "prototype", "noname", "dotted", "upper", "www", "ipv6", "typed", "at", "multiat", "longua", "order"}
 
 func newDiffGen(t *testing.T, artifact []byte, seed uint64) *diffGen {
 	t.Helper()
@@ -282,6 +296,21 @@ func (g *diffGen) userAgent() string {
 	if g.chance(3) {
 		ua = uaMutations[g.rng.IntN(len(uaMutations))](ua)
 	}
+	if g.hazard == "longua" {
+		// Over 2 KiB, with the browser and platform tokens before, across or
+		// after the 2 KiB mark.
+		unit := g.pick([]string{"x", "Version/1.1 ", "é", "; "})
+		pad := strings.Repeat(unit, 2100/len(unit)+1)
+		switch g.rng.IntN(3) {
+		case 0:
+			ua = pad + " " + ua
+		case 1:
+			ua += " " + pad
+		default:
+			// Valid UTF-8, so that the length is the same on both sides.
+			ua = strings.ToValidUTF8(pad[:2048-len(ua)%97], "") + ua
+		}
+	}
 	return ua
 }
 
@@ -390,28 +419,64 @@ func (g *diffGen) paramValue() any {
 	return v
 }
 
-func (g *diffGen) parameters() map[string]any {
+// orderedObject is a JSON object written with its names in a given
+// order: Adobe's engine reads parameters in the order of the JSON text.
+type orderedObject struct {
+	keys []string
+	vals map[string]any
+}
+
+func (o *orderedObject) MarshalJSON() ([]byte, error) {
+	b := []byte{'{'}
+	for i, k := range o.keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		kb, err := json.Marshal(k)
+		if err != nil {
+			return nil, err
+		}
+		vb, err := json.Marshal(o.vals[k])
+		if err != nil {
+			return nil, err
+		}
+		b = append(append(append(b, kb...), ':'), vb...)
+	}
+	return append(b, '}'), nil
+}
+
+func (g *diffGen) parameters() *orderedObject {
 	p := map[string]any{}
 	for range 1 + g.rng.IntN(4) {
 		p[g.pick(g.params)] = g.paramValue()
 	}
-	if g.chance(6) {
+	if g.chance(6) || g.hazard == "order" {
 		// Colliding names.
 		p["x"], p["x_lc"] = g.paramValue(), g.paramValue()
 		p["a"], p["a.b"] = g.paramValue(), g.paramValue()
 	}
+	keys := sortedKeys(keysOf(p))
+	if g.hazard == "order" {
+		// The names in another order than the sorted one the client
+		// writes: a dotted name before its prefix, x_lc before x.
+		if g.chance(2) {
+			g.rng.Shuffle(len(keys), func(i, j int) { keys[i], keys[j] = keys[j], keys[i] })
+		} else {
+			slices.Reverse(keys)
+		}
+	}
 	if g.hazard != "dotted" {
-		// A dotted name under a parameter with a value fails Adobe's
+		// A dotted name after a parameter with a value fails Adobe's
 		// engine: give such parameters a value it replaces instead.
-		for k := range p {
-			for prefix, v := range p {
-				if strings.HasPrefix(k, prefix+".") && expandable(k) && jsTruthyValue(v) {
+		for i, k := range keys {
+			for _, prefix := range keys[:i] {
+				if strings.HasPrefix(k, prefix+".") && expandable(k) && jsTruthyValue(p[prefix]) {
 					p[prefix] = ""
 				}
 			}
 		}
 	}
-	return p
+	return &orderedObject{keys: keys, vals: p}
 }
 
 func (g *diffGen) details(withName bool, index int) map[string]any {
@@ -467,7 +532,9 @@ func (g *diffGen) request() map[string]any {
 				h["browserUAWithMajorVersion"] = b
 			}
 		}
-		if p := g.pick(diffPlatformHints); p != "" {
+		// An empty platform hint is a platform ("") to Adobe's engine,
+		// not an absent one.
+		if p := g.pick(diffPlatformHints); p != "" || g.chance(2) {
 			h["platform"] = p
 		}
 		ctx["clientHints"] = h
@@ -723,7 +790,7 @@ func probeArtifact(t *testing.T, base []byte) []byte {
 	}
 	fields["user.browserType"] = anys([]string{"chrome", "firefox", "safari", "mobile safari", "edge", "ie", "unknown"})
 	fields["user.platform"] = anys(append(slices.Clone(diffPlatformHints), "windows", "mac", "linux", "iOS", "Android", "Unix", "unknown"))
-	fields["user.browserVersion"] = []any{-1, 4, 8, 10, 11, 12, 16, 17, 18, 70, 73, 99, 112, 115, 120, 121}
+	fields["user.browserVersion"] = []any{-1, 4, 8, 10, 11, 12, 16, 17, 18, 70, 73, 99, 112, 115, 120, 121, 1e20, 123456789012345678901.0, 123456789012345678901234567890.0}
 	fields["user.locale"] = []any{"en"}
 	fields["geo.city"] = anys([]string{"SAN FRANCISCO", "VANCOUVER", "SERVERTOWN", "BUCHAREST", "san francisco", "", "SÃO PAULO"})
 	fields["geo.country"] = anys([]string{"US", "CA", "CANADA", "RO", "us", "SERVERLAND", ""})
@@ -731,7 +798,7 @@ func probeArtifact(t *testing.T, base []byte) []byte {
 	fields["geo.latitude"] = []any{37.75, 49.28, 0.0, -33.9, 44.4, 1.5}
 	fields["geo.longitude"] = []any{-122.4, -123.12, 0.0, 151.2, 26.1, 2.5}
 	paramCands := []any{"", "1024", 1024, "true", true, false, "false", "null", "café", "CAFÉ", "straße", "STRASSE", "1e+21", "1e-7", "0.1", "0", "-1", "a,1", "[object Object]", "v"}
-	for _, p := range []string{"x", "x_lc", "a", "a.b", "a_lc", "a.b_lc", "a.b.c", "user", "user_lc", "browserWidth", "browserWidth_lc", "dot.", "a..b", ".dot"} {
+	for _, p := range []string{"x", "x_lc", "x_lc_lc", "a", "a.b", "a_lc", "a.b_lc", "a.b.c", "user", "user_lc", "browserWidth", "browserWidth_lc", "dot.", "a..b", ".dot"} {
 		fields["mbox."+p] = paramCands
 	}
 	v := func(name string) any { return map[string]any{"var": name} }
