@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -176,7 +177,11 @@ func (c *diffCounts) summary() string {
 // answers otherwise than Adobe's, because Adobe's answer is wrong.
 type engineKeptDifference struct {
 	name, reason string
-	applies      func(req map[string]any) bool
+	// applies reports the inputs of the class; explains, for a class of
+	// outputs, reports whether the class accounts for every difference
+	// between Node's answer and this client's. A row has one of the two.
+	applies  func(req map[string]any) bool
+	explains func(node, got map[string]any) bool
 }
 
 var engineKeptDifferences = []engineKeptDifference{
@@ -187,6 +192,57 @@ var engineKeptDifferences = []engineKeptDifference{
 			"rules and the call fails; here such a name is a name like any other",
 		applies: func(req map[string]any) bool {
 			return slices.ContainsFunc(requestedNames(req), func(n string) bool { return jsPrototypeNames[n] })
+		},
+	},
+	{
+		name: "prototype-name macros",
+		reason: "Adobe's engine looks a campaign macro up in plain JavaScript objects, so ${mbox.constructor}, " +
+			"${toString} or ${mbox.__proto__} find an Object.prototype member and write its text " +
+			"(\"function Object() { [native code] }\", \"[object Object]\") into the offer; here such a " +
+			"name is a name like any other: a parameter of that name, or the macro left as written",
+		explains: func(node, got map[string]any) bool {
+			b, err := json.Marshal(got)
+			if err != nil {
+				return false
+			}
+			text := diffMacroPattern.ReplaceAllStringFunc(string(b), func(m string) string {
+				if js, ok := jsPrototypeText[nodeMacroKey(m[2:len(m)-1])]; ok {
+					return js
+				}
+				return m
+			})
+			if text == string(b) {
+				return false
+			}
+			var normalised map[string]any
+			return json.Unmarshal([]byte(text), &normalised) == nil && equalJSON(node, normalised)
+		},
+	},
+	{
+		name: "parts that ask for nothing",
+		reason: "Adobe's SDK refuses a request whose execute or prefetch asks for nothing ({}, empty lists), " +
+			"even beside a part that asks for something, and answers one whose part holds only nulls " +
+			"without that part; here a part is read as JSON reads it (null is absent), a part that asks " +
+			"for nothing is answered empty, and a request needs one part that asks for something, " +
+			"on-device as server-side",
+		applies: func(req map[string]any) bool {
+			for _, part := range []string{"execute", "prefetch"} {
+				p, ok := req[part].(map[string]any)
+				if !ok {
+					continue
+				}
+				if p["pageLoad"] != nil {
+					continue
+				}
+				if l, _ := p["mboxes"].([]any); len(l) > 0 {
+					continue
+				}
+				if l, _ := p["views"].([]any); part == "prefetch" && len(l) > 0 {
+					continue
+				}
+				return true
+			}
+			return false
 		},
 	},
 	{
@@ -815,7 +871,7 @@ func runDiff(t *testing.T, node, nodeModules string, artifact []byte, requests [
 		if equalJSON(want, got) {
 			continue
 		}
-		if k := keptFor(req); k != "" {
+		if k := keptFor(req, want, got); k != "" {
 			counts.byClass["kept:"+k]++
 			continue
 		}
@@ -869,11 +925,46 @@ func prune(v any) any {
 	return v
 }
 
-func keptFor(req map[string]any) string {
+func keptFor(req, node, got map[string]any) string {
 	for _, k := range engineKeptDifferences {
-		if k.applies(req) {
+		if k.applies != nil && k.applies(req) || k.explains != nil && k.explains(node, got) {
 			return k.name
 		}
 	}
 	return ""
+}
+
+// diffMacroPattern is Adobe's campaign macro pattern.
+var diffMacroPattern = regexp.MustCompile(`\$\{[a-zA-Z0-9_.]*?\}`)
+
+// nodeMacroKey is the name Adobe's engine looks a macro up by: "campaign"
+// and "recipe" renamed (other spellings of them become "undefined"), the
+// last two dotted parts, without "mbox".
+func nodeMacroKey(name string) string {
+	renamed := regexp.MustCompile(`(?i)campaign|recipe`).ReplaceAllStringFunc(name, func(w string) string {
+		switch w {
+		case "campaign":
+			return "activity"
+		case "recipe":
+			return "experience"
+		}
+		return "undefined"
+	})
+	parts := strings.Split(renamed, ".")
+	if len(parts) > 2 {
+		parts = parts[len(parts)-2:]
+	}
+	parts = slices.DeleteFunc(parts, func(p string) bool { return p == "mbox" })
+	return strings.Join(parts, ".")
+}
+
+// jsPrototypeText is String() of each Object.prototype member, as node
+// writes it.
+var jsPrototypeText = map[string]string{
+	"constructor": "function Object() { [native code] }", "__proto__": "[object Object]",
+	"__defineGetter__": "function __defineGetter__() { [native code] }", "__defineSetter__": "function __defineSetter__() { [native code] }",
+	"hasOwnProperty": "function hasOwnProperty() { [native code] }", "__lookupGetter__": "function __lookupGetter__() { [native code] }",
+	"__lookupSetter__": "function __lookupSetter__() { [native code] }", "isPrototypeOf": "function isPrototypeOf() { [native code] }",
+	"propertyIsEnumerable": "function propertyIsEnumerable() { [native code] }", "toString": "function toString() { [native code] }",
+	"valueOf": "function valueOf() { [native code] }", "toLocaleString": "function toLocaleString() { [native code] }",
 }

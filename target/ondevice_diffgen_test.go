@@ -618,7 +618,24 @@ func (g *diffGen) request() map[string]any {
 		}
 		req["prefetch"] = pf
 	}
+	if g.chance(50) {
+		// A part that asks for nothing, beside the other or alone.
+		part := g.pick([]string{"execute", "prefetch"})
+		req[part] = emptyParts[g.rng.IntN(len(emptyParts))]()
+		if g.chance(3) {
+			delete(req, map[string]string{"execute": "prefetch", "prefetch": "execute"}[part])
+		}
+	}
 	return req
+}
+
+// emptyParts are execute and prefetch parts that ask for nothing.
+var emptyParts = []func() map[string]any{
+	func() map[string]any { return map[string]any{} },
+	func() map[string]any { return map[string]any{"mboxes": []any{}} },
+	func() map[string]any { return map[string]any{"views": []any{}} },
+	func() map[string]any { return map[string]any{"mboxes": []any{}, "views": []any{}} },
+	func() map[string]any { return map[string]any{"mboxes": nil, "pageLoad": nil} },
 }
 
 func (g *diffGen) requests(n int) []map[string]any {
@@ -635,7 +652,8 @@ func withMacros(t *testing.T, data []byte) []byte {
 	const macros = "|${mbox.index}|${Campaign.name}|${CAMPAIGN.ID}|${campaign.recipe.name}|${Recipe.Id}|${offer.name}" +
 		"|${option.name}|${mbox.name}|${mbox.user}|${mbox.browserWidth}|${mbox.a.b}|${mbox.x_lc}|${mbox.x}" +
 		"|${unknown}|${activity.decisioningMethod}|${mbox.mbox.name}|${a.b.c.d}|${}|${Mbox.Name}|${experience.name}" +
-		"|${activity.type}|${location.name}|${audience.ids}|${mbox.pgname}|"
+		"|${activity.type}|${location.name}|${audience.ids}|${mbox.pgname}|" +
+		"${mbox.constructor}|${toString}|${mbox.__proto__}|${campaign.hasOwnProperty}|${a.b.valueOf}|"
 	var a map[string]any
 	require.NoError(t, json.Unmarshal(data, &a))
 	n := 0
