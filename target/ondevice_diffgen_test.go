@@ -364,7 +364,13 @@ func (g *diffGen) geo() (map[string]any, bool) {
 		},
 		func(m map[string]any) { m["countryCode"] = g.pick([]string{"US", "CA", "CANADA", "RO", "us", ""}) },
 		func(m map[string]any) { m["stateCode"] = g.pick([]string{"CA", "BC", "NY", "ca", ""}) },
-		func(m map[string]any) { m["latitude"] = g.pick2([]any{37.75, 49.28, 0.0, -33.9, 44.4}) },
+		func(m map[string]any) {
+			m["latitude"] = g.pick2([]any{37.75, 49.28, 0.0, -33.9, 44.4, "37.75", " 49.28"})
+		},
+		// Names in another case are not the fields to Adobe's engine.
+		func(m map[string]any) {
+			m[g.pick([]string{"CITY", "City", "countrycode", "Latitude"})] = g.pick2([]any{"VANCOUVER", "RO", 37.75})
+		},
 		func(m map[string]any) { m["longitude"] = g.pick2([]any{-122.4, -123.12, 0.0, 151.2, 26.1}) },
 		func(m map[string]any) { m["ipAddress"] = g.pick([]string{"203.0.113.7", "2001:db8::7", "not-an-ip"}) },
 	}
@@ -504,6 +510,9 @@ func (g *diffGen) details(withName bool, index int) map[string]any {
 	if g.chance(2) {
 		m["parameters"] = g.parameters()
 	}
+	if g.chance(12) {
+		m[g.pick([]string{"Parameters", "PARAMETERS", "Address"})] = map[string]any{"x": "miscased", "a": "miscased", "url": "https://miscased.example.com/"}
+	}
 	if g.chance(8) {
 		m["profileParameters"] = g.parameters()
 	}
@@ -544,6 +553,9 @@ func (g *diffGen) request() map[string]any {
 	}
 	if geo, ok := g.geo(); ok {
 		ctx["geo"] = geo
+	}
+	if g.chance(16) {
+		ctx[g.pick([]string{"UserAgent", "Geo", "Address", "clienthints"})] = map[string]any{"city": "BUCHAREST", "url": "https://miscased.example.com/"}
 	}
 	if g.chance(6) {
 		ctx["timeOffsetInMinutes"] = g.pick2([]any{-480, 0, 60, 330, 345.5})

@@ -3,6 +3,10 @@ package delivery
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
 )
 
 // An empty string and a missing field mean different things to Adobe's
@@ -66,14 +70,69 @@ func (g *Geo) Has(name string) bool {
 
 type geoJSON Geo
 
+// coordinate reads a latitude or longitude: a JSON number, or a string
+// holding one, which Adobe's engines accept (their rules compare it as the
+// number it reads as, and the geo service itself answers coordinates as
+// strings); null or absent is nil.
+func coordinate(name string, raw json.RawMessage) (*float64, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	if raw[0] == '"' {
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return nil, err
+		}
+		f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) || !isDecimal(strings.TrimSpace(s)) {
+			return nil, fmt.Errorf("geo %s %q is not a number", name, s)
+		}
+		return &f, nil
+	}
+	var f float64
+	if err := json.Unmarshal(raw, &f); err != nil {
+		return nil, fmt.Errorf("geo %s: %w", name, err)
+	}
+	return &f, nil
+}
+
+// isDecimal reports a decimal number as JSON writes one, with an optional
+// leading '+' or '.' as JavaScript's Number() reads them: not hexadecimal,
+// Infinity or the other spellings ParseFloat also takes.
+func isDecimal(s string) bool {
+	s = strings.TrimLeft(s, "+-")
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= '0' && c <= '9' || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
 // UnmarshalJSON reads a Geo, remembering which string fields were given
 // empty.
 func (g *Geo) UnmarshalJSON(b []byte) error {
-	var v geoJSON
+	var v struct {
+		geoJSON
+		// Shallower than geoJSON's, so these are the ones filled.
+		Latitude  json.RawMessage `json:"latitude"`
+		Longitude json.RawMessage `json:"longitude"`
+	}
 	if err := json.Unmarshal(b, &v); err != nil {
 		return err
 	}
-	*g = Geo(v)
+	*g = Geo(v.geoJSON)
+	var err error
+	if g.Latitude, err = coordinate("latitude", v.Latitude); err != nil {
+		return err
+	}
+	if g.Longitude, err = coordinate("longitude", v.Longitude); err != nil {
+		return err
+	}
 	g.empty = 0
 	if !bytes.Contains(b, []byte(`""`)) {
 		return nil
