@@ -125,7 +125,7 @@ func diffArtifacts(t *testing.T, dir string, now time.Time) []diffArtifact {
 	for _, base := range []string{"TEST_ARTIFACT_AB_SIMPLE", "TEST_ARTIFACT_PAGELOAD_VEC_XT"} {
 		out = append(out, diffArtifact{name: "clock_" + base, data: withClockRules(t, byName[base], now), inputs: 200})
 	}
-	out = append(out, diffArtifact{name: "probe", data: probeArtifact(t, byName["TEST_ARTIFACT_AB_SIMPLE"]), inputs: 120})
+	out = append(out, diffArtifact{name: "probe", data: probeArtifact(t, byName["TEST_ARTIFACT_AB_SIMPLE"]), inputs: 80})
 	return out
 }
 

@@ -365,7 +365,7 @@ func (g *diffGen) geo() (map[string]any, bool) {
 		func(m map[string]any) { m["countryCode"] = g.pick([]string{"US", "CA", "CANADA", "RO", "us", ""}) },
 		func(m map[string]any) { m["stateCode"] = g.pick([]string{"CA", "BC", "NY", "ca", ""}) },
 		func(m map[string]any) {
-			m["latitude"] = g.pick2([]any{37.75, 49.28, 0.0, -33.9, 44.4, "37.75", " 49.28"})
+			m["latitude"] = g.pick2([]any{37.75, 49.28, 0.0, -33.9, 44.4, "37.75", " 49.28", "north"})
 		},
 		// Names in another case are not the fields to Adobe's engine.
 		func(m map[string]any) {
@@ -858,6 +858,40 @@ func probeArtifact(t *testing.T, base []byte) []byte {
 		add(len(fields[f])+1, map[string]any{"in": []any{"%", map[string]any{"cat": []any{v(f), ""}}}}, "has %")
 		add(len(fields[f])+2, map[string]any{"!!": []any{map[string]any{"cat": []any{v(f), ""}}}}, "other")
 		mboxes[name] = list
+
+		// A value that is no candidate is still told apart: its type and
+		// its length (in UTF-16 code units, as JavaScript counts) are
+		// answered by mboxes of their own, so two engines that build
+		// different values the candidates do not cover still decide
+		// differently.
+		shape := name + "#shape"
+		names = append(names, shape)
+		list = nil
+		text := map[string]any{"cat": []any{v(f), ""}}
+		kinds := []struct {
+			cond any
+			kind string
+		}{
+			{map[string]any{"===": []any{v(f), nil}}, "null"},
+			{map[string]any{"===": []any{v(f), text}}, "string"},
+			{map[string]any{"===": []any{v(f), map[string]any{"+": []any{v(f)}}}}, "number"},
+			{true, "other"},
+		}
+		for _, k := range kinds {
+			for _, l := range probeLengths {
+				cond := any(map[string]any{"and": []any{k.cond, map[string]any{"==": []any{map[string]any{"substr": []any{text, l}}, ""}}}})
+				add(len(list), cond, fmt.Sprintf("%s, length up to %d", k.kind, l))
+			}
+			add(len(list), k.cond, fmt.Sprintf("%s, longer", k.kind))
+		}
+		for i := range list {
+			r := list[i].(map[string]any)
+			r["ruleKey"] = fmt.Sprintf("%s-%d", shape, i)
+			c := r["consequence"].(map[string]any)
+			c["name"] = shape
+			c["options"].([]any)[0].(map[string]any)["eventToken"] = fmt.Sprintf("tok-%s-%d", shape, i)
+		}
+		mboxes[shape] = list
 	}
 	a["rules"] = map[string]any{"mboxes": mboxes, "views": map[string]any{}}
 	a["localMboxes"] = anys(names)
@@ -874,6 +908,10 @@ func probeArtifact(t *testing.T, base []byte) []byte {
 	require.NoError(t, err)
 	return out
 }
+
+// probeLengths are the lengths the probe tells a value's length by:
+// exactly up to 16, then in steps.
+var probeLengths = []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 20, 24, 32, 48, 64, 128, 256}
 
 func firstRule(t *testing.T, a map[string]any) map[string]any {
 	var first map[string]any

@@ -220,6 +220,9 @@ type Geo struct {
 	Zip         string   `json:"zip,omitempty"`
 	// empty records the fields read from JSON as "" (see Geo.Has).
 	empty geoFields
+	// latitudeText and longitudeText are the coordinates read from JSON as
+	// strings, as given (see Geo.Coordinate).
+	latitudeText, longitudeText *string
 }
 
 // ClientHints are User-Agent client hints, used instead of the user agent when

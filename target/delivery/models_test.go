@@ -271,7 +271,22 @@ func TestGeoCoordinatesAsStrings(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(`{"latitude":1.5,"longitude":null}`), &g))
 	assert.Equal(t, 1.5, *g.Latitude)
 	assert.Nil(t, g.Longitude)
-	for _, bad := range []string{`{"latitude":"north"}`, `{"latitude":"0x10"}`, `{"longitude":"Infinity"}`, `{"latitude":true}`} {
+	// Rules see a coordinate string as given, as in Adobe's engines, and it
+	// is written on as given.
+	require.NoError(t, json.Unmarshal([]byte(`{"latitude":" 49.28","longitude":"north"}`), &g))
+	lat, ok := g.Coordinate("latitude")
+	assert.True(t, ok)
+	assert.Equal(t, " 49.28", lat)
+	assert.Equal(t, 49.28, *g.Latitude)
+	lon, ok := g.Coordinate("longitude")
+	assert.True(t, ok)
+	assert.Equal(t, "north", lon)
+	assert.Nil(t, g.Longitude, "not a number")
+	assert.True(t, g.Has("longitude"))
+	b, err := json.Marshal(g)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"latitude":" 49.28","longitude":"north"}`, string(b))
+	for _, bad := range []string{`{"latitude":true}`, `{"longitude":{}}`} {
 		err := json.Unmarshal([]byte(bad), &g)
 		require.Error(t, err, bad)
 		assert.Regexp(t, "latitude|longitude", err.Error())

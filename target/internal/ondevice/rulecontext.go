@@ -126,11 +126,11 @@ func geoContext(g *delivery.Geo) map[string]any {
 	if g.Has("city") {
 		m["city"] = g.City
 	}
-	if g.Latitude != nil {
-		m["latitude"] = *g.Latitude
+	if v, ok := g.Coordinate("latitude"); ok {
+		m["latitude"] = v
 	}
-	if g.Longitude != nil {
-		m["longitude"] = *g.Longitude
+	if v, ok := g.Coordinate("longitude"); ok {
+		m["longitude"] = v
 	}
 	return m
 }
