@@ -79,6 +79,12 @@ var uaMutations = []func(string) string{
 	func(s string) string { return strings.Replace(s, "Trident", "TRİDENT", 1) },            // dotted capital I
 	func(s string) string { return strings.Replace(s, "Version/", "Version/\u0661", 1) },    // Arabic-Indic digit: \d is ASCII in both
 	func(s string) string { return strings.Replace(s, "Chrome/", "Chrome/v", 1) },
+	// Versions past int64 and past float64: parseInt has no bound.
+	func(s string) string { return strings.Replace(s, "Chrome/", "Chrome/99999999999999999999", 1) },
+	func(s string) string {
+		return strings.Replace(s, "Version/", "Version/123456789012345678901234567890.", 1)
+	},
+	func(s string) string { return strings.Replace(s, "Firefox/", "Firefox/"+strings.Repeat("9", 400), 1) },
 	func(s string) string { return s + "\u2028" },
 	func(s string) string { return s + " " },
 	func(s string) string { return strings.Replace(s, "Firefox/", "Firefox/é", 1) },
@@ -96,7 +102,7 @@ var diffBrandLists = []string{
 	`"Chromium";v="120.0.6099.130", "Google Chrome";v="120.0.6099.130", "Not_A Brand";v="8.0.0.0"`,
 	`"Not_A Brand";v="8", "Chromium";v="120", "Microsoft Edge";v="120"`,
 	`"Safari";v="17"`, `"\u017fafari";v="17"`, `"Firefox";v="121"`, `"Opera";v="106"`, `"Brave";v="1"`,
-	`"Chrome"; v="99"`, `Chrome";v="x"`, "",
+	`"Chrome"; v="99"`, `Chrome";v="x"`, `"Google Chrome";v="123456789012345678901"`, "",
 }
 
 var diffPlatformHints = []string{"Windows", "macOS", "Linux", "Android", "Chrome OS", "iOS", "Unknown", ""}
@@ -110,6 +116,12 @@ var (
 		"test.wayne-enterprises.us-east-1.elasticbeanstalk.com", "foo.local", "a.b.local", "xn--caf-dma.com",
 		"café.example.com", "user:pw@example.com", "example.com.", "my_host.example.com", "-bad-.example.com",
 		"www", "co.uk", "adobe.com", "www.adobe.com", "target.adobe.com", "Shop.Example.com",
+		// Labels measured after punycode: 35 "ü" are 70 UTF-8 bytes but
+		// "xn--" and 37 letters; 60 "a" and an "é" are 62 UTF-8 bytes but
+		// 68 characters after punycode.
+		strings.Repeat("ü", 35) + ".example.com", "shop." + strings.Repeat("ü", 60) + ".de",
+		"日本語日本語日本語日本語日本語日本語日本語.example.jp", strings.Repeat("a", 60) + "é.example.com",
+		strings.Repeat("a", 62) + "é.example.com", strings.Repeat(strings.Repeat("é", 30)+".", 9) + "example.com",
 	}
 	// hazardHosts are hosts Adobe's engine gets wrong (kept differences),
 	// used only by requests generated to show those.
@@ -117,6 +129,8 @@ var (
 		"upper": {"WWW.EXAMPLE.COM", "LOCALHOST:3000", "Foo.Local"},
 		"www":   {"www2.example.com", "wwwshop.example.com", "www-1.shop.example.com"},
 		"ipv6":  {"[2001:db8::1]", "[::1]:8080"},
+		// Several '@' before the host.
+		"multiat": {"a@b@example.com", "user@x:pw@shop.example.co.uk", "@@example.com", "u@v@localhost:3000"},
 	}
 	diffPaths = []string{
 		"", "/", "/index.html", "/products/item.html", "/café/menu", "/über/straße", "/日本語/ページ",
@@ -150,7 +164,7 @@ type diffGen struct {
 }
 
 // hazards are the kinds of input behind the kept differences.
-var hazards = []string{"composite", "prototype", "noname", "dotted", "upper", "www", "ipv6", "typed", "at"}
+var hazards = []string{"composite", "prototype", "noname", "dotted", "upper", "www", "ipv6", "typed", "at", "multiat", "longua", "order"}
 
 func newDiffGen(t *testing.T, artifact []byte, seed uint64) *diffGen {
 	t.Helper()
@@ -282,6 +296,21 @@ func (g *diffGen) userAgent() string {
 	if g.chance(3) {
 		ua = uaMutations[g.rng.IntN(len(uaMutations))](ua)
 	}
+	if g.hazard == "longua" {
+		// Over 2 KiB, with the browser and platform tokens before, across or
+		// after the 2 KiB mark.
+		unit := g.pick([]string{"x", "Version/1.1 ", "é", "; "})
+		pad := strings.Repeat(unit, 2100/len(unit)+1)
+		switch g.rng.IntN(3) {
+		case 0:
+			ua = pad + " " + ua
+		case 1:
+			ua += " " + pad
+		default:
+			// Valid UTF-8, so that the length is the same on both sides.
+			ua = strings.ToValidUTF8(pad[:2048-len(ua)%97], "") + ua
+		}
+	}
 	return ua
 }
 
@@ -335,7 +364,13 @@ func (g *diffGen) geo() (map[string]any, bool) {
 		},
 		func(m map[string]any) { m["countryCode"] = g.pick([]string{"US", "CA", "CANADA", "RO", "us", ""}) },
 		func(m map[string]any) { m["stateCode"] = g.pick([]string{"CA", "BC", "NY", "ca", ""}) },
-		func(m map[string]any) { m["latitude"] = g.pick2([]any{37.75, 49.28, 0.0, -33.9, 44.4}) },
+		func(m map[string]any) {
+			m["latitude"] = g.pick2([]any{37.75, 49.28, 0.0, -33.9, 44.4, "37.75", " 49.28", "north"})
+		},
+		// Names in another case are not the fields to Adobe's engine.
+		func(m map[string]any) {
+			m[g.pick([]string{"CITY", "City", "countrycode", "Latitude"})] = g.pick2([]any{"VANCOUVER", "RO", 37.75})
+		},
 		func(m map[string]any) { m["longitude"] = g.pick2([]any{-122.4, -123.12, 0.0, 151.2, 26.1}) },
 		func(m map[string]any) { m["ipAddress"] = g.pick([]string{"203.0.113.7", "2001:db8::7", "not-an-ip"}) },
 	}
@@ -390,28 +425,64 @@ func (g *diffGen) paramValue() any {
 	return v
 }
 
-func (g *diffGen) parameters() map[string]any {
+// orderedObject is a JSON object written with its names in a given
+// order: Adobe's engine reads parameters in the order of the JSON text.
+type orderedObject struct {
+	keys []string
+	vals map[string]any
+}
+
+func (o *orderedObject) MarshalJSON() ([]byte, error) {
+	b := []byte{'{'}
+	for i, k := range o.keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		kb, err := json.Marshal(k)
+		if err != nil {
+			return nil, err
+		}
+		vb, err := json.Marshal(o.vals[k])
+		if err != nil {
+			return nil, err
+		}
+		b = append(append(append(b, kb...), ':'), vb...)
+	}
+	return append(b, '}'), nil
+}
+
+func (g *diffGen) parameters() *orderedObject {
 	p := map[string]any{}
 	for range 1 + g.rng.IntN(4) {
 		p[g.pick(g.params)] = g.paramValue()
 	}
-	if g.chance(6) {
+	if g.chance(6) || g.hazard == "order" {
 		// Colliding names.
 		p["x"], p["x_lc"] = g.paramValue(), g.paramValue()
 		p["a"], p["a.b"] = g.paramValue(), g.paramValue()
 	}
+	keys := sortedKeys(keysOf(p))
+	if g.hazard == "order" {
+		// The names in another order than the sorted one the client
+		// writes: a dotted name before its prefix, x_lc before x.
+		if g.chance(2) {
+			g.rng.Shuffle(len(keys), func(i, j int) { keys[i], keys[j] = keys[j], keys[i] })
+		} else {
+			slices.Reverse(keys)
+		}
+	}
 	if g.hazard != "dotted" {
-		// A dotted name under a parameter with a value fails Adobe's
+		// A dotted name after a parameter with a value fails Adobe's
 		// engine: give such parameters a value it replaces instead.
-		for k := range p {
-			for prefix, v := range p {
-				if strings.HasPrefix(k, prefix+".") && expandable(k) && jsTruthyValue(v) {
+		for i, k := range keys {
+			for _, prefix := range keys[:i] {
+				if strings.HasPrefix(k, prefix+".") && expandable(k) && jsTruthyValue(p[prefix]) {
 					p[prefix] = ""
 				}
 			}
 		}
 	}
-	return p
+	return &orderedObject{keys: keys, vals: p}
 }
 
 func (g *diffGen) details(withName bool, index int) map[string]any {
@@ -438,6 +509,9 @@ func (g *diffGen) details(withName bool, index int) map[string]any {
 	}
 	if g.chance(2) {
 		m["parameters"] = g.parameters()
+	}
+	if g.chance(12) {
+		m[g.pick([]string{"Parameters", "PARAMETERS", "Address"})] = map[string]any{"x": "miscased", "a": "miscased", "url": "https://miscased.example.com/"}
 	}
 	if g.chance(8) {
 		m["profileParameters"] = g.parameters()
@@ -467,7 +541,9 @@ func (g *diffGen) request() map[string]any {
 				h["browserUAWithMajorVersion"] = b
 			}
 		}
-		if p := g.pick(diffPlatformHints); p != "" {
+		// An empty platform hint is a platform ("") to Adobe's engine,
+		// not an absent one.
+		if p := g.pick(diffPlatformHints); p != "" || g.chance(2) {
 			h["platform"] = p
 		}
 		ctx["clientHints"] = h
@@ -477,6 +553,9 @@ func (g *diffGen) request() map[string]any {
 	}
 	if geo, ok := g.geo(); ok {
 		ctx["geo"] = geo
+	}
+	if g.chance(16) {
+		ctx[g.pick([]string{"UserAgent", "Geo", "Address", "clienthints"})] = map[string]any{"city": "BUCHAREST", "url": "https://miscased.example.com/"}
 	}
 	if g.chance(6) {
 		ctx["timeOffsetInMinutes"] = g.pick2([]any{-480, 0, 60, 330, 345.5})
@@ -551,7 +630,24 @@ func (g *diffGen) request() map[string]any {
 		}
 		req["prefetch"] = pf
 	}
+	if g.chance(50) {
+		// A part that asks for nothing, beside the other or alone.
+		part := g.pick([]string{"execute", "prefetch"})
+		req[part] = emptyParts[g.rng.IntN(len(emptyParts))]()
+		if g.chance(3) {
+			delete(req, map[string]string{"execute": "prefetch", "prefetch": "execute"}[part])
+		}
+	}
 	return req
+}
+
+// emptyParts are execute and prefetch parts that ask for nothing.
+var emptyParts = []func() map[string]any{
+	func() map[string]any { return map[string]any{} },
+	func() map[string]any { return map[string]any{"mboxes": []any{}} },
+	func() map[string]any { return map[string]any{"views": []any{}} },
+	func() map[string]any { return map[string]any{"mboxes": []any{}, "views": []any{}} },
+	func() map[string]any { return map[string]any{"mboxes": nil, "pageLoad": nil} },
 }
 
 func (g *diffGen) requests(n int) []map[string]any {
@@ -568,7 +664,8 @@ func withMacros(t *testing.T, data []byte) []byte {
 	const macros = "|${mbox.index}|${Campaign.name}|${CAMPAIGN.ID}|${campaign.recipe.name}|${Recipe.Id}|${offer.name}" +
 		"|${option.name}|${mbox.name}|${mbox.user}|${mbox.browserWidth}|${mbox.a.b}|${mbox.x_lc}|${mbox.x}" +
 		"|${unknown}|${activity.decisioningMethod}|${mbox.mbox.name}|${a.b.c.d}|${}|${Mbox.Name}|${experience.name}" +
-		"|${activity.type}|${location.name}|${audience.ids}|${mbox.pgname}|"
+		"|${activity.type}|${location.name}|${audience.ids}|${mbox.pgname}|" +
+		"${mbox.constructor}|${toString}|${mbox.__proto__}|${campaign.hasOwnProperty}|${a.b.valueOf}|"
 	var a map[string]any
 	require.NoError(t, json.Unmarshal(data, &a))
 	n := 0
@@ -723,7 +820,7 @@ func probeArtifact(t *testing.T, base []byte) []byte {
 	}
 	fields["user.browserType"] = anys([]string{"chrome", "firefox", "safari", "mobile safari", "edge", "ie", "unknown"})
 	fields["user.platform"] = anys(append(slices.Clone(diffPlatformHints), "windows", "mac", "linux", "iOS", "Android", "Unix", "unknown"))
-	fields["user.browserVersion"] = []any{-1, 4, 8, 10, 11, 12, 16, 17, 18, 70, 73, 99, 112, 115, 120, 121}
+	fields["user.browserVersion"] = []any{-1, 4, 8, 10, 11, 12, 16, 17, 18, 70, 73, 99, 112, 115, 120, 121, 1e20, 123456789012345678901.0, 123456789012345678901234567890.0}
 	fields["user.locale"] = []any{"en"}
 	fields["geo.city"] = anys([]string{"SAN FRANCISCO", "VANCOUVER", "SERVERTOWN", "BUCHAREST", "san francisco", "", "SÃO PAULO"})
 	fields["geo.country"] = anys([]string{"US", "CA", "CANADA", "RO", "us", "SERVERLAND", ""})
@@ -731,7 +828,7 @@ func probeArtifact(t *testing.T, base []byte) []byte {
 	fields["geo.latitude"] = []any{37.75, 49.28, 0.0, -33.9, 44.4, 1.5}
 	fields["geo.longitude"] = []any{-122.4, -123.12, 0.0, 151.2, 26.1, 2.5}
 	paramCands := []any{"", "1024", 1024, "true", true, false, "false", "null", "café", "CAFÉ", "straße", "STRASSE", "1e+21", "1e-7", "0.1", "0", "-1", "a,1", "[object Object]", "v"}
-	for _, p := range []string{"x", "x_lc", "a", "a.b", "a_lc", "a.b_lc", "a.b.c", "user", "user_lc", "browserWidth", "browserWidth_lc", "dot.", "a..b", ".dot"} {
+	for _, p := range []string{"x", "x_lc", "x_lc_lc", "a", "a.b", "a_lc", "a.b_lc", "a.b.c", "user", "user_lc", "browserWidth", "browserWidth_lc", "dot.", "a..b", ".dot"} {
 		fields["mbox."+p] = paramCands
 	}
 	v := func(name string) any { return map[string]any{"var": name} }
@@ -761,6 +858,40 @@ func probeArtifact(t *testing.T, base []byte) []byte {
 		add(len(fields[f])+1, map[string]any{"in": []any{"%", map[string]any{"cat": []any{v(f), ""}}}}, "has %")
 		add(len(fields[f])+2, map[string]any{"!!": []any{map[string]any{"cat": []any{v(f), ""}}}}, "other")
 		mboxes[name] = list
+
+		// A value that is no candidate is still told apart: its type and
+		// its length (in UTF-16 code units, as JavaScript counts) are
+		// answered by mboxes of their own, so two engines that build
+		// different values the candidates do not cover still decide
+		// differently.
+		shape := name + "#shape"
+		names = append(names, shape)
+		list = nil
+		text := map[string]any{"cat": []any{v(f), ""}}
+		kinds := []struct {
+			cond any
+			kind string
+		}{
+			{map[string]any{"===": []any{v(f), nil}}, "null"},
+			{map[string]any{"===": []any{v(f), text}}, "string"},
+			{map[string]any{"===": []any{v(f), map[string]any{"+": []any{v(f)}}}}, "number"},
+			{true, "other"},
+		}
+		for _, k := range kinds {
+			for _, l := range probeLengths {
+				cond := any(map[string]any{"and": []any{k.cond, map[string]any{"==": []any{map[string]any{"substr": []any{text, l}}, ""}}}})
+				add(len(list), cond, fmt.Sprintf("%s, length up to %d", k.kind, l))
+			}
+			add(len(list), k.cond, fmt.Sprintf("%s, longer", k.kind))
+		}
+		for i := range list {
+			r := list[i].(map[string]any)
+			r["ruleKey"] = fmt.Sprintf("%s-%d", shape, i)
+			c := r["consequence"].(map[string]any)
+			c["name"] = shape
+			c["options"].([]any)[0].(map[string]any)["eventToken"] = fmt.Sprintf("tok-%s-%d", shape, i)
+		}
+		mboxes[shape] = list
 	}
 	a["rules"] = map[string]any{"mboxes": mboxes, "views": map[string]any{}}
 	a["localMboxes"] = anys(names)
@@ -777,6 +908,10 @@ func probeArtifact(t *testing.T, base []byte) []byte {
 	require.NoError(t, err)
 	return out
 }
+
+// probeLengths are the lengths the probe tells a value's length by:
+// exactly up to 16, then in steps.
+var probeLengths = []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 20, 24, 32, 48, 64, 128, 256}
 
 func firstRule(t *testing.T, a map[string]any) map[string]any {
 	var first map[string]any

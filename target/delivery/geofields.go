@@ -3,6 +3,10 @@ package delivery
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
 )
 
 // An empty string and a missing field mean different things to Adobe's
@@ -51,10 +55,9 @@ func (g *Geo) Has(name string) bool {
 		return false
 	}
 	switch name {
-	case "latitude":
-		return g.Latitude != nil
-	case "longitude":
-		return g.Longitude != nil
+	case "latitude", "longitude":
+		_, ok := g.Coordinate(name)
+		return ok
 	}
 	for _, f := range geoFieldNames {
 		if f.name == name {
@@ -66,14 +69,100 @@ func (g *Geo) Has(name string) bool {
 
 type geoJSON Geo
 
+// coordinate reads a latitude or longitude: a JSON number, or a string,
+// which Adobe's engines accept and give rules as it is (the geo service
+// itself answers coordinates as strings). A string holding a decimal
+// number also sets the float64; null or absent is nil.
+func coordinate(name string, raw json.RawMessage) (*float64, *string, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil, nil
+	}
+	if raw[0] == '"' {
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return nil, nil, err
+		}
+		t := strings.TrimSpace(s)
+		f, err := strconv.ParseFloat(t, 64)
+		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) || !isDecimal(t) {
+			return nil, &s, nil
+		}
+		return &f, &s, nil
+	}
+	var f float64
+	if err := json.Unmarshal(raw, &f); err != nil {
+		return nil, nil, fmt.Errorf("geo %s: %w", name, err)
+	}
+	return &f, nil, nil
+}
+
+// Coordinate is the latitude or longitude (name) as rules see it: the
+// string it was read from JSON as, or the float64; ok is false when it is
+// not given.
+func (g *Geo) Coordinate(name string) (v any, ok bool) {
+	if g == nil {
+		return nil, false
+	}
+	f, text := g.Latitude, g.latitudeText
+	if name == "longitude" {
+		f, text = g.Longitude, g.longitudeText
+	}
+	switch {
+	case text != nil && (f == nil || coordinateOf(*text) == *f):
+		return *text, true
+	case f != nil:
+		return *f, true
+	}
+	return nil, false
+}
+
+// coordinateOf is the number a coordinate string holds (NaN when none).
+func coordinateOf(s string) float64 {
+	t := strings.TrimSpace(s)
+	f, err := strconv.ParseFloat(t, 64)
+	if err != nil || !isDecimal(t) {
+		return math.NaN()
+	}
+	return f
+}
+
+// isDecimal reports a decimal number as JSON writes one, with an optional
+// leading '+' or '.' as JavaScript's Number() reads them: not hexadecimal,
+// Infinity or the other spellings ParseFloat also takes.
+func isDecimal(s string) bool {
+	s = strings.TrimLeft(s, "+-")
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= '0' && c <= '9' || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
 // UnmarshalJSON reads a Geo, remembering which string fields were given
 // empty.
 func (g *Geo) UnmarshalJSON(b []byte) error {
-	var v geoJSON
+	var v struct {
+		geoJSON
+		// Shallower than geoJSON's, so these are the ones filled.
+		Latitude  json.RawMessage `json:"latitude"`
+		Longitude json.RawMessage `json:"longitude"`
+	}
 	if err := json.Unmarshal(b, &v); err != nil {
 		return err
 	}
-	*g = Geo(v)
+	*g = Geo(v.geoJSON)
+	var err error
+	if g.Latitude, g.latitudeText, err = coordinate("latitude", v.Latitude); err != nil {
+		return err
+	}
+	if g.Longitude, g.longitudeText, err = coordinate("longitude", v.Longitude); err != nil {
+		return err
+	}
 	g.empty = 0
 	if !bytes.Contains(b, []byte(`""`)) {
 		return nil
@@ -98,14 +187,42 @@ func (g Geo) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(geoJSON(g)); err != nil {
+	// A coordinate read as a string is written as that string, as
+	// Adobe's SDKs pass it on.
+	lat, _ := g.Coordinate("latitude")
+	lon, _ := g.Coordinate("longitude")
+	_, latIsText := lat.(string)
+	_, lonIsText := lon.(string)
+	plain := geoJSON(g)
+	if latIsText {
+		plain.Latitude = nil
+	}
+	if lonIsText {
+		plain.Longitude = nil
+	}
+	if err := enc.Encode(plain); err != nil {
 		return nil, err
 	}
 	b := bytes.TrimRight(buf.Bytes(), "\n")
-	if g.empty == 0 {
+	if g.empty == 0 && !latIsText && !lonIsText {
 		return b, nil
 	}
 	b = b[:len(b)-1] // the closing brace
+	for _, c := range []struct {
+		name string
+		text any
+	}{{"latitude", lat}, {"longitude", lon}} {
+		if s, ok := c.text.(string); ok {
+			if len(b) > 1 {
+				b = append(b, ',')
+			}
+			sb, err := json.Marshal(s)
+			if err != nil {
+				return nil, err
+			}
+			b = append(append(b, `"`+c.name+`":`...), sb...)
+		}
+	}
 	for _, f := range geoFieldNames {
 		if g.empty&f.field != 0 && g.str(f.field) == "" {
 			if len(b) > 1 {

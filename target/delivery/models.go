@@ -220,6 +220,9 @@ type Geo struct {
 	Zip         string   `json:"zip,omitempty"`
 	// empty records the fields read from JSON as "" (see Geo.Has).
 	empty geoFields
+	// latitudeText and longitudeText are the coordinates read from JSON as
+	// strings, as given (see Geo.Coordinate).
+	latitudeText, longitudeText *string
 }
 
 // ClientHints are User-Agent client hints, used instead of the user agent when
@@ -233,6 +236,9 @@ type ClientHints struct {
 	BrowserUAWithFullVersion  string `json:"browserUAWithFullVersion,omitempty"`
 	Architecture              string `json:"architecture,omitempty"`
 	Bitness                   string `json:"bitness,omitempty"`
+	// emptyPlatform records a platform read from JSON as "" (see
+	// HasPlatform).
+	emptyPlatform bool
 }
 
 // VisitorID holds the identifiers of a visitor (spec: VisitorId). A tntId the

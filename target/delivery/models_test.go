@@ -213,3 +213,82 @@ func TestViewMetricsEmptyList(t *testing.T) {
 		})
 	}
 }
+
+func TestClientHintsEmptyPlatformRoundTrips(t *testing.T) {
+	t.Parallel()
+	var h delivery.ClientHints
+	require.NoError(t, json.Unmarshal([]byte(`{"platform":"","model":"m"}`), &h))
+	assert.True(t, h.HasPlatform(), "a platform given as \"\" is given")
+	b, err := json.Marshal(h)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"platform":"","model":"m"}`, string(b))
+
+	var absent delivery.ClientHints
+	require.NoError(t, json.Unmarshal([]byte(`{"model":"m"}`), &absent))
+	assert.False(t, absent.HasPlatform())
+	b, err = json.Marshal(absent)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"model":"m"}`, string(b))
+	assert.True(t, (&delivery.ClientHints{Platform: "iOS"}).HasPlatform())
+}
+
+func TestRequestNamesAreCaseSensitive(t *testing.T) {
+	t.Parallel()
+	var r delivery.Request
+	require.NoError(t, json.Unmarshal([]byte(`{"Context":{"channel":"mobile"},"context":{"channel":"web","geo":{"CITY":"X","city":"Y","Latitude":1},`+
+		`"userAgent":"ua","UserAgent":"other"},"prefetch":{"mboxes":[{"name":"m","index":1,"Parameters":{"a":"1"},"parameters":{"b":"2"}}],`+
+		`"Views":[{"name":"v"}]},"Execute":{"pageLoad":{}}}`), &r))
+	require.NotNil(t, r.Context)
+	assert.Equal(t, delivery.ChannelType("web"), r.Context.Channel)
+	assert.Equal(t, "Y", r.Context.Geo.City)
+	assert.Nil(t, r.Context.Geo.Latitude, "\"Latitude\" is not \"latitude\"")
+	assert.Equal(t, "ua", r.Context.UserAgent)
+	assert.Equal(t, delivery.Parameters{"b": "2"}, r.Prefetch.Mboxes[0].Parameters, "\"Parameters\" is not \"parameters\"")
+	assert.Empty(t, r.Prefetch.Views)
+	assert.Nil(t, r.Execute)
+
+	// Names in their own case, and parameter names (data) in any case, are
+	// read as before.
+	var same delivery.Request
+	require.NoError(t, json.Unmarshal([]byte(`{"context":{"channel":"web"},"execute":{"mboxes":[{"name":"m","index":1,"parameters":{"A":"1","a":"2"}}]}}`), &same))
+	assert.Equal(t, delivery.Parameters{"A": "1", "a": "2"}, same.Execute.Mboxes[0].Parameters)
+
+	var bad delivery.Request
+	err := json.Unmarshal([]byte(`{"context":{"channel":"web","geo":{"latitude":{}}}}`), &bad)
+	require.Error(t, err, "type errors are still reported")
+	require.Error(t, json.Unmarshal([]byte(`{"context":`), &bad), "syntax errors are still reported")
+}
+
+func TestGeoCoordinatesAsStrings(t *testing.T) {
+	t.Parallel()
+	var g delivery.Geo
+	require.NoError(t, json.Unmarshal([]byte(`{"latitude":"37.75","longitude":" -122.4 ","city":"X"}`), &g))
+	require.NotNil(t, g.Latitude)
+	require.NotNil(t, g.Longitude)
+	assert.Equal(t, 37.75, *g.Latitude)
+	assert.Equal(t, -122.4, *g.Longitude)
+	assert.Equal(t, "X", g.City)
+	require.NoError(t, json.Unmarshal([]byte(`{"latitude":1.5,"longitude":null}`), &g))
+	assert.Equal(t, 1.5, *g.Latitude)
+	assert.Nil(t, g.Longitude)
+	// Rules see a coordinate string as given, as in Adobe's engines, and it
+	// is written on as given.
+	require.NoError(t, json.Unmarshal([]byte(`{"latitude":" 49.28","longitude":"north"}`), &g))
+	lat, ok := g.Coordinate("latitude")
+	assert.True(t, ok)
+	assert.Equal(t, " 49.28", lat)
+	assert.Equal(t, 49.28, *g.Latitude)
+	lon, ok := g.Coordinate("longitude")
+	assert.True(t, ok)
+	assert.Equal(t, "north", lon)
+	assert.Nil(t, g.Longitude, "not a number")
+	assert.True(t, g.Has("longitude"))
+	b, err := json.Marshal(g)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"latitude":" 49.28","longitude":"north"}`, string(b))
+	for _, bad := range []string{`{"latitude":true}`, `{"longitude":{}}`} {
+		err := json.Unmarshal([]byte(bad), &g)
+		require.Error(t, err, bad)
+		assert.Regexp(t, "latitude|longitude", err.Error())
+	}
+}

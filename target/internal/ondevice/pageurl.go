@@ -148,23 +148,32 @@ func hostParts(host string) (domain, subdomain, tld string) {
 // validHostName is the host name check of the list's JavaScript library:
 // after punycode's ToASCII, 1 to 255 characters, labels of 1 to 63
 // letters, digits and hyphens, not starting or ending with a hyphen. A
-// label with non-ASCII characters becomes "xn--" and its encoding, which
-// is made of letters and digits after the label's ASCII characters; its
-// length is estimated (an encoded character takes one to a few bytes),
-// which only matters for labels near the limit.
+// label with non-ASCII characters becomes "xn--" and its RFC 3492
+// encoding, which copies the label's ASCII characters and so still fails
+// on any of them a host name cannot have; lengths are those of the
+// encoded form, not of the UTF-8 text.
 func validHostName(h string) bool {
-	if len(h) < 1 || len(h) > 255 {
+	if len(h) < 1 {
 		return false
 	}
-	for _, label := range strings.Split(h, ".") {
+	total := 0
+	for i, label := range strings.Split(h, ".") {
 		ascii := true
-		for i := 0; i < len(label); i++ {
-			if label[i] >= 0x80 {
+		for j := 0; j < len(label); j++ {
+			if label[j] >= 0x80 {
 				ascii = false
 				break
 			}
 		}
-		if len(label) < 1 || len(label) > 63 {
+		n := len(label)
+		if !ascii {
+			n = len("xn--") + punycodeLen(label)
+		}
+		if i > 0 {
+			total++ // the dot
+		}
+		total += n
+		if n < 1 || n > 63 || total > 255 {
 			return false
 		}
 		if ascii && (label[0] == '-' || label[len(label)-1] == '-') {

@@ -96,7 +96,7 @@ func userContext(c *delivery.Context) map[string]any {
 		if brands == "" {
 			brands = hints.BrowserUAWithMajorVersion
 		}
-		info = agentInfo{useragent.DetectBrowser(ua, brands), useragent.DetectPlatform(ua, hints.Platform)}
+		info = agentInfo{useragent.DetectBrowser(ua, brands), useragent.DetectPlatformHint(ua, hints.Platform, hints.HasPlatform())}
 	}
 	return map[string]any{
 		"browserType":    strings.ToLower(info.browser.Name),
@@ -129,11 +129,11 @@ func geoContext(g *delivery.Geo) map[string]any {
 	if g.Has("city") {
 		m["city"] = g.City
 	}
-	if g.Latitude != nil {
-		m["latitude"] = *g.Latitude
+	if v, ok := g.Coordinate("latitude"); ok {
+		m["latitude"] = v
 	}
-	if g.Longitude != nil {
-		m["longitude"] = *g.Longitude
+	if v, ok := g.Coordinate("longitude"); ok {
+		m["longitude"] = v
 	}
 	return m
 }

@@ -25,6 +25,7 @@
 package useragent
 
 import (
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -86,10 +87,12 @@ const maxUserAgent = 2048
 
 // Browser is a detected browser: its name as the patterns spell it
 // ("Chrome", "Mobile Safari", "IE"; rules compare it in lower case) and
-// its major version, -1 when unknown.
+// its major version, -1 when unknown. The version is a float64 because
+// Adobe's engines read it with JavaScript's parseInt, which has no upper
+// bound: "Chrome/99999999999999999999" is version 1e20, not an overflow.
 type Browser struct {
 	Name    string
-	Version int
+	Version float64
 }
 
 func matchBrowser(patterns []uaPattern, s string) Browser {
@@ -111,17 +114,26 @@ func matchBrowser(patterns []uaPattern, s string) Browser {
 }
 
 // MajorVersion is parseInt of the part before the first dot, -1 when that
-// is not a number: how Adobe's engines read browser versions, and the
-// version field of an obfuscated artifact's header.
-func MajorVersion(v string) int {
+// is not a number: how Adobe's engines read browser versions. The patterns
+// capture only ASCII letters, digits, '_', '.' and '-', so parseInt reads
+// the leading decimal digits. A run too long for float64 is the largest
+// float64, where JavaScript has Infinity: the two compare alike with every
+// number a JSON artifact can hold, and traces, which carry the context as
+// JSON, cannot write an infinity.
+func MajorVersion(v string) float64 {
 	major, _, _ := strings.Cut(v, ".")
 	end := 0
 	for end < len(major) && major[end] >= '0' && major[end] <= '9' {
 		end++
 	}
-	n, err := strconv.Atoi(major[:end])
-	if err != nil {
+	if end == 0 {
 		return -1
+	}
+	// ParseFloat rounds a decimal digit string correctly, as parseInt
+	// does; out of range it returns +Inf with ErrRange.
+	n, err := strconv.ParseFloat(major[:end], 64)
+	if err != nil {
+		return math.MaxFloat64
 	}
 	return n
 }
@@ -148,8 +160,20 @@ func DetectBrowser(userAgent, brands string) Browser {
 // "linux", "iOS", "Android"...). The platform client hint
 // (Sec-CH-UA-Platform, "" when not given) wins over the user agent.
 func DetectPlatform(userAgent, platformHint string) string {
+	return detectPlatform(userAgent, platformHint, platformHint != "")
+}
+
+// DetectPlatformHint is DetectPlatform for a platform client hint that is
+// given (hasHint) or not: a hint given as "" is the platform "", as in
+// Adobe's engines, which only fall back to the user agent when the hint
+// is absent.
+func DetectPlatformHint(userAgent, platformHint string, hasHint bool) string {
+	return detectPlatform(userAgent, platformHint, hasHint)
+}
+
+func detectPlatform(userAgent, platformHint string, hasHint bool) string {
 	platform := ""
-	if platformHint != "" {
+	if hasHint {
 		platform = platformHint
 	} else {
 		if len(userAgent) > maxUserAgent {

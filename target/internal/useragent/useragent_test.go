@@ -1,6 +1,7 @@
 package useragent_test
 
 import (
+	"math"
 	"strings"
 	"testing"
 
@@ -12,7 +13,7 @@ import (
 var cases = []struct {
 	ua, platformHint, brands string
 	browser, platform        string
-	version                  int
+	version                  float64
 }{
 	{"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_3) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/80.0.3987.163 Safari/537.36", "", "", "chrome", "mac", 80},
 	{"Mozilla/5.0 (Macintosh; Intel Mac OS X 10.15; rv:73.0) Gecko/20100101 Firefox/73.0", "", "", "firefox", "mac", 73},
@@ -24,6 +25,18 @@ var cases = []struct {
 	{"", "", "", "unknown", "unknown", -1},
 	{"curl/8.0", "Android", `"Chromium";v="118", "Google Chrome";v="118"`, "chrome", "Android", 118},
 	{"curl/8.0", "macOS", "", "unknown", "mac", -1},
+	// parseInt has no upper bound: a version past int64 is a large number,
+	// and past float64 the largest float64 (JavaScript's Infinity).
+	{"Mozilla/5.0 (X11; Linux x86_64) Chrome/99999999999999999999.0 Safari/537.36", "", "", "chrome", "linux", 1e20},
+	{"Mozilla/5.0 (X11; Linux x86_64) Chrome/" + strings.Repeat("9", 400) + " Safari/537.36", "", "", "chrome", "linux", math.MaxFloat64},
+	{"curl/8.0", "", `"Google Chrome";v="123456789012345678901234"`, "chrome", "unknown", 123456789012345678901234},
+}
+
+func TestDetectPlatformHintGivenEmpty(t *testing.T) {
+	t.Parallel()
+	ua := "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/120.0 Safari/537.36"
+	assert.Equal(t, "", useragent.DetectPlatformHint(ua, "", true), "a hint given as \"\" is the platform")
+	assert.Equal(t, "windows", useragent.DetectPlatformHint(ua, "", false), "an absent hint reads the user agent")
 }
 
 func TestDetect(t *testing.T) {
