@@ -240,13 +240,20 @@ func (c *geoContextMemo) get(g *delivery.Geo) map[string]any {
 		key = binary.AppendUvarint(key, uint64(len(f.value)))
 		key = append(key, f.value...)
 	}
-	for _, f := range [...]*float64{g.Latitude, g.Longitude} {
-		if f == nil {
+	// A coordinate reaches rules as the string it was read as, or as a
+	// number (delivery.Geo.Coordinate): both forms are in the key.
+	for _, name := range [...]string{"latitude", "longitude"} {
+		switch v, _ := g.Coordinate(name); v := v.(type) {
+		case float64:
+			key = append(key, 1)
+			key = binary.LittleEndian.AppendUint64(key, math.Float64bits(v))
+		case string:
+			key = append(key, 2)
+			key = binary.AppendUvarint(key, uint64(len(v)))
+			key = append(key, v...)
+		default:
 			key = append(key, 0)
-			continue
 		}
-		key = append(key, 1)
-		key = binary.LittleEndian.AppendUint64(key, math.Float64bits(*f))
 	}
 	c.mu.Lock()
 	m, ok := c.m[string(key)]

@@ -170,6 +170,14 @@ func TestGeoMemo(t *testing.T) {
 		{Latitude: &lat}, {Longitude: &lat}, {Latitude: &lat, Longitude: &lon}, {Latitude: &zero},
 		{City: strings.Repeat("LONG CITY NAME ", 20)}, // past the key's stack buffer
 	}
+	// A coordinate read as a string reaches rules as that string: the memo
+	// must not answer it with the number's context, or the other way round
+	// (it did after the memo and string coordinates met in one merge).
+	for _, text := range []string{`{"latitude":"37.75"}`, `{"latitude":37.75}`, `{"longitude":"37.75"}`} {
+		var g delivery.Geo
+		require.NoError(t, json.Unmarshal([]byte(text), &g))
+		geos = append(geos, &g)
+	}
 	for i, g := range geos {
 		want := geoContext(g)
 		for range 2 { // computed, then remembered
