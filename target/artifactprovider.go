@@ -178,12 +178,30 @@ func (p *artifactProvider) Ready() *future.Future[struct{}] { return p.ready.Fut
 // from a callback of the client while the polling goroutine runs one (the
 // caller's or another), it does not wait for that goroutine, which ends as
 // soon as its callback returns; no callback starts after Close.
-func (p *artifactProvider) Close() {
+func (p *artifactProvider) Close() { _ = p.closeContext(context.Background()) }
+
+// closeContext is Close with its wait bounded by ctx: a callback that
+// blocks, or waits for a Close started on another goroutine, would
+// otherwise hold it forever. When ctx ends first it returns an error
+// wrapping ctx's; the polling goroutine, stopped, ends when the callback
+// it runs returns.
+func (p *artifactProvider) closeContext(ctx context.Context) error {
 	p.stop()
-	if !(p.inCallback.Load() && p.callbacks.current()) {
-		<-p.done
+	defer func() { _ = p.ready.Reject(ErrProviderClosed) }()
+	if p.inCallback.Load() && p.callbacks.current() {
+		return nil
 	}
-	_ = p.ready.Reject(ErrProviderClosed)
+	select {
+	case <-p.done:
+		return nil
+	default:
+	}
+	select {
+	case <-p.done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("target: close: the artifact polling is still running a callback: %w", context.Cause(ctx))
+	}
 }
 
 // callback runs fn, the callback named name, unless Close has begun, and
