@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/target-go/sdk/target"
+	"github.com/target-go/sdk/target/targettest"
 )
 
 // TestCloseBoundedByContextDuringArtifactCallback: Close(ctx) while
@@ -76,4 +77,31 @@ func TestCloseFromGoroutineAnArtifactCallbackWaitsFor(t *testing.T) {
 	}
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.NoError(t, c.Close(t.Context()))
+}
+
+// TestCloseFromSendNotificationsCallback: Close called from the Callback
+// of a SendNotifications call that succeeded returns nil at once instead
+// of waiting for the queue that runs the Callback; the client is closed
+// after it and a later Close returns nil too.
+func TestCloseFromSendNotificationsCallback(t *testing.T) {
+	t.Parallel()
+	c, _ := setup(t, targettest.Config{})
+	done := make(chan error, 1)
+	f := c.SendNotifications(t.Context(), target.SendNotificationsOptions{
+		Request: target.DeliveryRequest{Notifications: []target.Notification{{ID: "n1", Type: "display",
+			Timestamp: time.Now().UnixMilli(), Tokens: []string{"tok-123456"}, Mbox: &target.NotificationMbox{Name: "hero"}}}},
+		Callback:    func(*target.Response) { done <- c.Close(context.Background()) },
+		ErrCallback: func(err error) { t.Errorf("the notification failed: %v", err); done <- nil },
+	})
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(time.Minute):
+		t.Fatal("Close from SendNotifications' Callback did not return")
+	}
+	_, err := f.Await(t.Context())
+	require.NoError(t, err)
+	_, err = c.SendNotifications(t.Context(), oneNotification("late")).Await(t.Context())
+	require.ErrorIs(t, err, target.ErrClientClosed)
+	require.NoError(t, c.Close(t.Context()))
 }
