@@ -13,8 +13,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
+	"unicode"
 )
 
 // A failed call comes back as one of three error types, each carrying what
@@ -212,9 +214,22 @@ func answeredElsewhere(req *http.Request, resp *http.Response) error {
 // without its ".{cluster}_{node}" suffix, values also URL-encoded). It is
 // built on first use, only when a call fails, and then shared by every
 // redaction of that call.
+//
+// Ids, tokens and parameter values that look like ids (with a digit, an
+// '@' or any other character than letters, '-', '_' and spaces: emails,
+// numbers, codes) are replaced wherever they appear. A parameter value
+// that is only words ("hero", "true", "Home page") is replaced only as a
+// whole token (not inside a longer word), and not at all when it is a JSON
+// literal (true, false, null) or a name that is no secret in the same
+// request: an mbox or view name, a parameter name, or a constant of the
+// SDK's wire format (a field name such as "parameters", an enumerated
+// value such as "server_side"). Such a value says nothing about the
+// visitor that the message would not say anyway, and replacing it would
+// garble every message that uses the word.
 type callSecrets struct {
 	p        *prepared
 	list     []string
+	words    []string // word-like parameter values, replaced as whole tokens
 	replacer *strings.Replacer
 	done     bool
 }
@@ -224,11 +239,88 @@ type callSecrets struct {
 // replaced a longer one.
 func (s *callSecrets) redact(msg string) string {
 	s.get()
-	if s.replacer == nil {
+	if s.replacer != nil {
+		msg = s.replacer.Replace(msg)
+	}
+	for _, w := range s.words {
+		msg = replaceToken(msg, w)
+	}
+	return msg
+}
+
+// replaceToken replaces w in msg with "[redacted]" where it is a whole
+// token: neither the byte before nor the byte after is a letter, digit or
+// '_'.
+func replaceToken(msg, w string) string {
+	var b strings.Builder
+	rest := msg
+	for {
+		i := strings.Index(rest, w)
+		if i < 0 {
+			break
+		}
+		end := i + len(w)
+		before := len(msg) - len(rest) + i
+		if (before == 0 || !wordByte(msg[before-1])) && (end == len(rest) || !wordByte(rest[end])) {
+			b.WriteString(rest[:i])
+			b.WriteString("[redacted]")
+		} else {
+			b.WriteString(rest[:end])
+		}
+		rest = rest[end:]
+	}
+	if b.Len() == 0 {
 		return msg
 	}
-	return s.replacer.Replace(msg)
+	b.WriteString(rest)
+	return b.String()
 }
+
+func wordByte(c byte) bool {
+	return c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
+}
+
+// wordLike reports whether v is made of letters, '-', '_' and spaces
+// only: a word, not an id, email or number.
+func wordLike(v string) bool {
+	for _, r := range v {
+		if !(unicode.IsLetter(r) || r == '-' || r == '_' || r == ' ') {
+			return false
+		}
+	}
+	return true
+}
+
+// wireNames are the field names of the Delivery request's JSON and the
+// enumerated values the SDK sends: no secret, whatever a parameter value
+// equal to one of them means.
+var wireNames = sync.OnceValue(func() map[string]bool {
+	names := map[string]bool{}
+	for _, v := range []string{"web", "mobile", "phone", "tablet", "android", "ios", "portrait", "landscape",
+		"server_side", "client_side", "click", "display", "html", "json", "redirect", "dynamic", "actions"} {
+		names[v] = true
+	}
+	seen := map[reflect.Type]bool{}
+	var walk func(t reflect.Type)
+	walk = func(t reflect.Type) {
+		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Map {
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct || seen[t] {
+			return
+		}
+		seen[t] = true
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); name != "" && name != "-" {
+				names[name] = true
+			}
+			walk(f.Type)
+		}
+	}
+	walk(reflect.TypeFor[DeliveryRequest]())
+	return names
+})
 
 func (s *callSecrets) get() []string {
 	if s.done || s.p == nil {
@@ -262,6 +354,14 @@ func (s *callSecrets) get() []string {
 	}
 	add(s.p.sessionID)
 	r := s.p.req
+	var params []string
+	addParam := func(v string) {
+		if !wordLike(v) {
+			add(v)
+		} else if redactable(v) {
+			params = append(params, v)
+		}
+	}
 	if id := r.ID; id != nil {
 		add(id.TntID)
 		// The edge may quote a tntId without its ".{cluster}_{node}"
@@ -310,12 +410,12 @@ func (s *callSecrets) get() []string {
 		// Parameter values are the visitor's: profile attributes (an
 		// email, a loyalty number), search terms, at.js's mbox3rdPartyId.
 		// Their names are the customer's, the same for every visitor, and
-		// stay readable.
+		// stay readable (see callSecrets for word-like values).
 		for _, v := range d.Parameters {
-			add(v)
+			addParam(v)
 		}
 		for _, v := range d.ProfileParameters {
-			add(v)
+			addParam(v)
 		}
 	}
 	if ex := r.Execute; ex != nil {
@@ -355,6 +455,18 @@ func (s *callSecrets) get() []string {
 			add(e.TelemetryServerToken)
 		}
 	}
+	if len(params) > 0 {
+		names := requestNames(r)
+		for _, v := range params {
+			if t := strings.TrimSpace(v); names[t] || wireNames()[t] || t == "true" || t == "false" || t == "null" {
+				continue
+			}
+			// Escaped forms differ from v only where it has spaces.
+			s.words = append(s.words, v, url.QueryEscape(v), url.PathEscape(v))
+		}
+		slices.SortFunc(s.words, func(a, b string) int { return len(b) - len(a) })
+		s.words = slices.Compact(s.words)
+	}
 	// Longest first, so that a tntId is replaced whole before its shorter
 	// base would leave the suffix, and duplicates go.
 	slices.SortFunc(out, func(a, b string) int { return len(b) - len(a) })
@@ -367,6 +479,52 @@ func (s *callSecrets) get() []string {
 		s.replacer = strings.NewReplacer(pairs...)
 	}
 	return s.list
+}
+
+// requestNames are the names in r that are no secret: its mboxes' and
+// views' names and its parameters' names.
+func requestNames(r *DeliveryRequest) map[string]bool {
+	names := map[string]bool{}
+	details := func(d *RequestDetails) {
+		if d == nil {
+			return
+		}
+		for k := range d.Parameters {
+			names[k] = true
+		}
+		for k := range d.ProfileParameters {
+			names[k] = true
+		}
+	}
+	mboxes := func(ms []MboxRequest) {
+		for i := range ms {
+			names[ms[i].Name] = true
+			details(&ms[i].RequestDetails)
+		}
+	}
+	if ex := r.Execute; ex != nil {
+		details(ex.PageLoad)
+		mboxes(ex.Mboxes)
+	}
+	if pf := r.Prefetch; pf != nil {
+		details(pf.PageLoad)
+		mboxes(pf.Mboxes)
+		for i := range pf.Views {
+			names[pf.Views[i].Name] = true
+			details(&pf.Views[i].RequestDetails)
+		}
+	}
+	for i := range r.Notifications {
+		n := &r.Notifications[i]
+		details(&n.RequestDetails)
+		if n.Mbox != nil {
+			names[n.Mbox.Name] = true
+		}
+		if n.View != nil {
+			names[n.View.Name] = true
+		}
+	}
+	return names
 }
 
 // minRedactLen is the shortest value redaction looks for. A shorter value
