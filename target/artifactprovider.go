@@ -44,7 +44,8 @@ func (e *ArtifactDownloadError) Error() string {
 type artifactProvider struct {
 	cur         atomic.Pointer[ondevice.Artifact]
 	location    string
-	shown       string // location for errors, logs and callbacks: see safeLocation
+	shown       string   // location for errors, logs and callbacks: see safeLocation
+	scrub       scrubber // shows a failed download's cause: see newArtifactScrubber
 	binary      bool
 	orgID       string
 	clientCode  string
@@ -128,6 +129,7 @@ func newArtifactProvider(cfg OnDeviceConfig, o artifactProviderOptions) (*artifa
 	}
 	p.binary = strings.HasSuffix(strings.SplitN(p.location, "?", 2)[0], ".bin")
 	p.shown = safeLocation(p.location, o.propertyToken)
+	p.scrub = newArtifactScrubber(p.location, o.propertyToken)
 	switch {
 	case cfg.PollingInterval < 0:
 	case cfg.PollingInterval == 0:
@@ -176,12 +178,30 @@ func (p *artifactProvider) Ready() *future.Future[struct{}] { return p.ready.Fut
 // from a callback of the client while the polling goroutine runs one (the
 // caller's or another), it does not wait for that goroutine, which ends as
 // soon as its callback returns; no callback starts after Close.
-func (p *artifactProvider) Close() {
+func (p *artifactProvider) Close() { _ = p.closeContext(context.Background()) }
+
+// closeContext is Close with its wait bounded by ctx: a callback that
+// blocks, or waits for a Close started on another goroutine, would
+// otherwise hold it forever. When ctx ends first it returns an error
+// wrapping ctx's; the polling goroutine, stopped, ends when the callback
+// it runs returns.
+func (p *artifactProvider) closeContext(ctx context.Context) error {
 	p.stop()
-	if !(p.inCallback.Load() && p.callbacks.current()) {
-		<-p.done
+	defer func() { _ = p.ready.Reject(ErrProviderClosed) }()
+	if p.inCallback.Load() && p.callbacks.current() {
+		return nil
 	}
-	_ = p.ready.Reject(ErrProviderClosed)
+	select {
+	case <-p.done:
+		return nil
+	default:
+	}
+	select {
+	case <-p.done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("target: close: the artifact polling is still running a callback: %w", context.Cause(ctx))
+	}
 }
 
 // callback runs fn, the callback named name, unless Close has begun, and
@@ -303,7 +323,7 @@ func (p *artifactProvider) fetch(ctx context.Context) (int, error) {
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.location, nil)
 	if err != nil {
-		return 0, fmt.Errorf("target: artifact location %s: %w", p.shown, unwrapURLError(err))
+		return 0, fmt.Errorf("target: artifact location %s: %w", p.shown, p.scrub.wrap(stripURLErrors(err)))
 	}
 	p.mu.Lock()
 	etag := p.etag
@@ -313,8 +333,9 @@ func (p *artifactProvider) fetch(ctx context.Context) (int, error) {
 	}
 	resp, err := p.client.Do(req)
 	if err != nil {
-		// *url.Error repeats the whole location, query included.
-		return 0, fmt.Errorf("target: artifact download from %s: %w", p.shown, unwrapURLError(err))
+		// *url.Error repeats the whole location, query included, and a
+		// caller's transport built on an http.Client adds its own.
+		return 0, fmt.Errorf("target: artifact download from %s: %w", p.shown, p.scrub.wrap(stripURLErrors(err)))
 	}
 	defer resp.Body.Close()
 	if err := answeredElsewhere(req, resp); err != nil {
@@ -386,11 +407,17 @@ func (p *artifactProvider) trace() map[string]any {
 	return m
 }
 
-// unwrapURLError returns the cause of a *url.Error, which quotes the URL.
-func unwrapURLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
+// newArtifactScrubber returns how the cause of a failed download of
+// location is shown: every URL quoted as safeLocation shows it, and the
+// location's query and the property token redacted wherever else the
+// cause (a caller's transport) may quote them.
+func newArtifactScrubber(location, propertyToken string) scrubber {
+	secrets := []string{propertyToken, url.PathEscape(propertyToken)}
+	if u, err := url.Parse(location); err == nil && u.RawQuery != "" {
+		secrets = append(secrets, u.RawQuery)
 	}
-	return err
+	return scrubber{
+		url:  func(u string) string { return safeLocation(u, propertyToken) },
+		text: func(msg string) string { return redact(msg, secrets) },
+	}
 }

@@ -13,41 +13,48 @@ import (
 )
 
 // TestGoroutineIDOnlyForCallbacks: telling a Close from inside a callback
-// costs a runtime.Stack read per callback run and nothing per call:
-// on-device and server-side calls and a Close with no callback running
-// read no goroutine id.
+// costs a runtime.Stack read per callback run and per notification batch
+// sent, and nothing per call: on-device decisions that notify nothing,
+// server-side calls and a Close with no callback running read no goroutine
+// id. goroutineID counts its own calls, so a read from anywhere shows; the
+// test is not parallel, so that no other test's reads are counted.
 func TestGoroutineIDOnlyForCallbacks(t *testing.T) {
-	t.Parallel()
 	const calls = 10
-	run := func(t *testing.T, c *target.Client) {
+	t.Run("calls", func(t *testing.T) {
+		s := setupOnDevice(t, targettest.Config{}, func(cfg *target.Config) { cfg.OnDevice.OnNotificationsSent = nil })
+		prefetch := heroRequest("gold")
+		prefetch.Prefetch = &target.PrefetchRequest{Mboxes: prefetch.Execute.Mboxes}
+		prefetch.Execute = nil
+		before := target.GoroutineIDCalls()
 		for range calls {
-			_, err := c.GetOffers(t.Context(), target.GetOffersOptions{Request: heroRequest("gold")}).Await(t.Context())
+			_, err := s.c.GetOffers(t.Context(), target.GetOffersOptions{Request: prefetch}).Await(t.Context())
 			require.NoError(t, err)
-			_, err = c.GetOffers(t.Context(), target.GetOffersOptions{Request: heroRequest("gold"), DecisioningMethod: target.ServerSide}).Await(t.Context())
+			_, err = s.c.GetOffers(t.Context(), target.GetOffersOptions{Request: heroRequest("gold"), DecisioningMethod: target.ServerSide}).Await(t.Context())
 			require.NoError(t, err)
 		}
-		// Close waits for the display notifications and their callbacks.
-		require.NoError(t, c.Close(t.Context()))
-	}
-	t.Run("no callback", func(t *testing.T) {
-		t.Parallel()
-		s := setupOnDevice(t, targettest.Config{}, func(cfg *target.Config) { cfg.OnDevice.OnNotificationsSent = nil })
-		run(t, s.c)
-		assert.Zero(t, target.GoroutineIDLookups(s.c))
+		require.NoError(t, s.c.Close(t.Context()))
+		assert.Zero(t, target.GoroutineIDCalls()-before)
 	})
 	t.Run("OnNotificationsSent", func(t *testing.T) {
-		t.Parallel()
 		var callbacks atomic.Int64
 		s := setupOnDevice(t, targettest.Config{}, func(cfg *target.Config) {
 			cfg.OnDevice.OnNotificationsSent = func(*target.Response, error) { callbacks.Add(1) }
 		})
-		run(t, s.c)
+		before := target.GoroutineIDCalls()
+		for range calls {
+			_, err := s.c.GetOffers(t.Context(), target.GetOffersOptions{Request: heroRequest("gold")}).Await(t.Context())
+			require.NoError(t, err)
+		}
+		// Close waits for the display notifications and their callbacks.
+		require.NoError(t, s.c.Close(t.Context()))
 		n := callbacks.Load()
 		require.Positive(t, n, "display notifications were sent")
-		// One per callback; Close may pay one more if it found the last
+		// One per callback and one per batch sent (at most one a
+		// notification); Close may pay one more if it found the last
 		// callback not yet unmarked.
-		assert.GreaterOrEqual(t, target.GoroutineIDLookups(s.c), n)
-		assert.LessOrEqual(t, target.GoroutineIDLookups(s.c), n+1)
+		got := target.GoroutineIDCalls() - before
+		assert.GreaterOrEqual(t, got, n)
+		assert.LessOrEqual(t, got, 2*n+1)
 	})
 }
 

@@ -176,7 +176,13 @@ func (c *Client) Ready() *future.Future[struct{}] { return c.ready }
 // Observer's events of the notification queue's requests count as the
 // queue's callbacks above (nil).
 //
-// ctx bounds the wait for the notifications: when it ends first, the
+// ctx bounds the wait for the artifact polling and for the notifications.
+// An artifact callback (OnArtifactDownloaded, OnArtifactDownloadFailed)
+// that blocks, or that waits for a Close started on another goroutine,
+// holds the polling: when ctx ends first, Close stops waiting for it and
+// returns an error wrapping ctx's error; no callback starts after that,
+// and the polling goroutine ends as soon as the callback returns. When ctx
+// ends during the wait for the notifications, the
 // requests in flight are aborted, the notifications left are dropped and
 // reported (NotificationsConfig.OnDropped and the log, with an error
 // wrapping ErrClientClosed), and Close returns an error wrapping ctx's
@@ -200,10 +206,11 @@ func (c *Client) Close(ctx context.Context) error {
 	inNotes := c.notes.callbacks.current()
 	fromObserver := c.obs != nil && c.observing.current()
 	inCallback := inNotes || fromObserver
+	var pollErr error
 	if c.od != nil {
 		// The decisions in flight queue their notifications before they
 		// end: the queue is closed after them.
-		inCallback = c.od.stop(inCallback)
+		inCallback, pollErr = c.od.stop(ctx, inCallback)
 	}
 	var err error
 	if inCallback {
@@ -217,6 +224,9 @@ func (c *Client) Close(ctx context.Context) error {
 	c.reportClosed(ctx)
 	if fromObserver && !inNotes {
 		return ErrCloseInObserver
+	}
+	if err == nil {
+		err = pollErr
 	}
 	return err
 }

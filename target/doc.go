@@ -408,7 +408,16 @@
 // notification, state and telemetry tokens, the geo IP address and the
 // values of mbox and profile parameters (their names stay readable), each
 // also URL-encoded and JSON-escaped. Values shorter than four bytes are
-// not looked for: they would match by chance. Every text
+// not looked for: they would match by chance. A parameter value made of
+// letters, '-', '_' and spaces only ("hero", "Home page") is replaced only
+// as a whole token, never inside a longer word, and not at all when it is
+// true, false or null, or a name that is no secret in the same request (an
+// mbox or view name, a parameter name, a field name or enumerated value of
+// the Delivery API such as "parameters" or "server_side"); any other
+// value (an email, a number, a code) is replaced wherever it appears. A
+// *url.Error in a cause, which quotes the URL (a caller's Transport built
+// on an http.Client adds its own), shows the URL without its query, and
+// errors.As hands out a copy of it with the query left out. Every text
 // an error takes from the edge or the network is redacted with it before it
 // is stored, so the errors are safe under every fmt verb (%v, %+v, %#v,
 // %q) and in the "retrying" and "call" debug records. Transport

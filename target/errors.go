@@ -9,11 +9,14 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
+	"unicode"
 )
 
 // A failed call comes back as one of three error types, each carrying what
@@ -167,21 +170,42 @@ func networkError(err error) bool {
 		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED)
 }
 
-// answeredElsewhere returns the cause of a *TransportError when resp did
-// not come from the scheme and host req was sent to, nil when it did. The
-// client's http.Client follows no redirect (noRedirect), but a caller's
-// Transport may follow them itself (one built on an http.Client, as retry
-// and tracing wrappers are), out of reach of CheckRedirect: the request
-// has then already gone to the other host, and its answer must not pass
-// for the edge's, the CDN's or the geo service's. Every request the SDK
-// makes goes through this check. Only the scheme and host are named: the
-// path and query may hold a token or a signature.
+// answeredElsewhere returns the cause of a *TransportError when resp is
+// not the answer to req itself, nil when it is. The client's http.Client
+// follows no redirect (noRedirect), but a caller's Transport may follow
+// them itself (one built on an http.Client, as retry and tracing wrappers
+// are), out of reach of CheckRedirect: the request has then already gone
+// elsewhere, and the answer must not pass for the edge's, the CDN's or the
+// geo service's. A redirect is known by the request that got the answer:
+// net/http sets its Response (the redirect's) on every request it makes to
+// follow one, so a same-host 302 (the POST turned into a GET of another
+// path) and a bounce back (edge, other host, edge) are refused as well as
+// an answer from another host or scheme. Every request the SDK makes goes
+// through this check. Only schemes and hosts are named: paths and queries
+// may hold a token or a signature.
 func answeredElsewhere(req *http.Request, resp *http.Response) error {
 	got := resp.Request
-	if got == nil || got.URL == nil || (got.URL.Scheme == req.URL.Scheme && got.URL.Host == req.URL.Host) {
+	if got == nil || got.URL == nil {
 		return nil
 	}
-	return fmt.Errorf("the answer (%d) came from %s://%s: the transport followed a redirect", resp.StatusCode, got.URL.Scheme, got.URL.Host)
+	if got.Response == nil && got.Method == req.Method && got.URL.Scheme == req.URL.Scheme && got.URL.Host == req.URL.Host {
+		return nil
+	}
+	// The hosts the request went through, latest first, as far as the
+	// redirects' requests tell.
+	var via []string
+	for r := got.Response; r != nil && r.Request != nil && r.Request.URL != nil && len(via) < 10; r = r.Request.Response {
+		via = append(via, r.Request.URL.Scheme+"://"+r.Request.URL.Host)
+	}
+	msg := fmt.Sprintf("the answer (%d) came from %s://%s", resp.StatusCode, got.URL.Scheme, got.URL.Host)
+	if got.Method != req.Method {
+		msg += " to a " + got.Method
+	}
+	if len(via) > 0 {
+		slices.Reverse(via)
+		msg += " after a redirect from " + strings.Join(via, " then ")
+	}
+	return errors.New(msg + ": the transport followed a redirect")
 }
 
 // callSecrets are the values of one call that must never appear in an
@@ -190,9 +214,22 @@ func answeredElsewhere(req *http.Request, resp *http.Response) error {
 // without its ".{cluster}_{node}" suffix, values also URL-encoded). It is
 // built on first use, only when a call fails, and then shared by every
 // redaction of that call.
+//
+// Ids, tokens and parameter values that look like ids (with a digit, an
+// '@' or any other character than letters, '-', '_' and spaces: emails,
+// numbers, codes) are replaced wherever they appear. A parameter value
+// that is only words ("hero", "true", "Home page") is replaced only as a
+// whole token (not inside a longer word), and not at all when it is a JSON
+// literal (true, false, null) or a name that is no secret in the same
+// request: an mbox or view name, a parameter name, or a constant of the
+// SDK's wire format (a field name such as "parameters", an enumerated
+// value such as "server_side"). Such a value says nothing about the
+// visitor that the message would not say anyway, and replacing it would
+// garble every message that uses the word.
 type callSecrets struct {
 	p        *prepared
 	list     []string
+	words    []string // word-like parameter values, replaced as whole tokens
 	replacer *strings.Replacer
 	done     bool
 }
@@ -202,11 +239,88 @@ type callSecrets struct {
 // replaced a longer one.
 func (s *callSecrets) redact(msg string) string {
 	s.get()
-	if s.replacer == nil {
+	if s.replacer != nil {
+		msg = s.replacer.Replace(msg)
+	}
+	for _, w := range s.words {
+		msg = replaceToken(msg, w)
+	}
+	return msg
+}
+
+// replaceToken replaces w in msg with "[redacted]" where it is a whole
+// token: neither the byte before nor the byte after is a letter, digit or
+// '_'.
+func replaceToken(msg, w string) string {
+	var b strings.Builder
+	rest := msg
+	for {
+		i := strings.Index(rest, w)
+		if i < 0 {
+			break
+		}
+		end := i + len(w)
+		before := len(msg) - len(rest) + i
+		if (before == 0 || !wordByte(msg[before-1])) && (end == len(rest) || !wordByte(rest[end])) {
+			b.WriteString(rest[:i])
+			b.WriteString("[redacted]")
+		} else {
+			b.WriteString(rest[:end])
+		}
+		rest = rest[end:]
+	}
+	if b.Len() == 0 {
 		return msg
 	}
-	return s.replacer.Replace(msg)
+	b.WriteString(rest)
+	return b.String()
 }
+
+func wordByte(c byte) bool {
+	return c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
+}
+
+// wordLike reports whether v is made of letters, '-', '_' and spaces
+// only: a word, not an id, email or number.
+func wordLike(v string) bool {
+	for _, r := range v {
+		if !(unicode.IsLetter(r) || r == '-' || r == '_' || r == ' ') {
+			return false
+		}
+	}
+	return true
+}
+
+// wireNames are the field names of the Delivery request's JSON and the
+// enumerated values the SDK sends: no secret, whatever a parameter value
+// equal to one of them means.
+var wireNames = sync.OnceValue(func() map[string]bool {
+	names := map[string]bool{}
+	for _, v := range []string{"web", "mobile", "phone", "tablet", "android", "ios", "portrait", "landscape",
+		"server_side", "client_side", "click", "display", "html", "json", "redirect", "dynamic", "actions"} {
+		names[v] = true
+	}
+	seen := map[reflect.Type]bool{}
+	var walk func(t reflect.Type)
+	walk = func(t reflect.Type) {
+		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Map {
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct || seen[t] {
+			return
+		}
+		seen[t] = true
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); name != "" && name != "-" {
+				names[name] = true
+			}
+			walk(f.Type)
+		}
+	}
+	walk(reflect.TypeFor[DeliveryRequest]())
+	return names
+})
 
 func (s *callSecrets) get() []string {
 	if s.done || s.p == nil {
@@ -240,6 +354,14 @@ func (s *callSecrets) get() []string {
 	}
 	add(s.p.sessionID)
 	r := s.p.req
+	var params []string
+	addParam := func(v string) {
+		if !wordLike(v) {
+			add(v)
+		} else if redactable(v) {
+			params = append(params, v)
+		}
+	}
 	if id := r.ID; id != nil {
 		add(id.TntID)
 		// The edge may quote a tntId without its ".{cluster}_{node}"
@@ -288,12 +410,12 @@ func (s *callSecrets) get() []string {
 		// Parameter values are the visitor's: profile attributes (an
 		// email, a loyalty number), search terms, at.js's mbox3rdPartyId.
 		// Their names are the customer's, the same for every visitor, and
-		// stay readable.
+		// stay readable (see callSecrets for word-like values).
 		for _, v := range d.Parameters {
-			add(v)
+			addParam(v)
 		}
 		for _, v := range d.ProfileParameters {
-			add(v)
+			addParam(v)
 		}
 	}
 	if ex := r.Execute; ex != nil {
@@ -333,6 +455,18 @@ func (s *callSecrets) get() []string {
 			add(e.TelemetryServerToken)
 		}
 	}
+	if len(params) > 0 {
+		names := requestNames(r)
+		for _, v := range params {
+			if t := strings.TrimSpace(v); names[t] || wireNames()[t] || t == "true" || t == "false" || t == "null" {
+				continue
+			}
+			// Escaped forms differ from v only where it has spaces.
+			s.words = append(s.words, v, url.QueryEscape(v), url.PathEscape(v))
+		}
+		slices.SortFunc(s.words, func(a, b string) int { return len(b) - len(a) })
+		s.words = slices.Compact(s.words)
+	}
 	// Longest first, so that a tntId is replaced whole before its shorter
 	// base would leave the suffix, and duplicates go.
 	slices.SortFunc(out, func(a, b string) int { return len(b) - len(a) })
@@ -345,6 +479,52 @@ func (s *callSecrets) get() []string {
 		s.replacer = strings.NewReplacer(pairs...)
 	}
 	return s.list
+}
+
+// requestNames are the names in r that are no secret: its mboxes' and
+// views' names and its parameters' names.
+func requestNames(r *DeliveryRequest) map[string]bool {
+	names := map[string]bool{}
+	details := func(d *RequestDetails) {
+		if d == nil {
+			return
+		}
+		for k := range d.Parameters {
+			names[k] = true
+		}
+		for k := range d.ProfileParameters {
+			names[k] = true
+		}
+	}
+	mboxes := func(ms []MboxRequest) {
+		for i := range ms {
+			names[ms[i].Name] = true
+			details(&ms[i].RequestDetails)
+		}
+	}
+	if ex := r.Execute; ex != nil {
+		details(ex.PageLoad)
+		mboxes(ex.Mboxes)
+	}
+	if pf := r.Prefetch; pf != nil {
+		details(pf.PageLoad)
+		mboxes(pf.Mboxes)
+		for i := range pf.Views {
+			names[pf.Views[i].Name] = true
+			details(&pf.Views[i].RequestDetails)
+		}
+	}
+	for i := range r.Notifications {
+		n := &r.Notifications[i]
+		details(&n.RequestDetails)
+		if n.Mbox != nil {
+			names[n.Mbox.Name] = true
+		}
+		if n.View != nil {
+			names[n.View.Name] = true
+		}
+	}
+	return names
 }
 
 // minRedactLen is the shortest value redaction looks for. A shorter value
@@ -375,37 +555,125 @@ func annotate(err error, ex *exchange, tm Timings) error {
 	case *APIError:
 		e.Message = ex.secrets.redact(e.Message)
 	case *TransportError:
-		text := e.Err.Error()
+		// The cause is scrubbed first: its text then shows every URL it
+		// quotes without the query.
+		e.Err = redactCause(e.Err, ex.secrets)
+		var text string
+		if e.Err != nil {
+			text = e.Err.Error()
+		}
 		if e.Last != nil {
 			text += " (last attempt: " + e.Last.Error() + ")"
 		}
 		e.text = ex.secrets.redact(text)
-		e.Err = redactCause(e.Err, ex.secrets)
 	case *DecodeError:
-		e.text = ex.secrets.redact(e.Err.Error())
 		e.Err = redactCause(e.Err, ex.secrets)
+		if e.Err != nil {
+			e.text = e.Err.Error()
+		}
 	}
 	return stamp(err, ex, tm)
 }
 
-// redactedError stands for the cause of a TransportError or DecodeError:
-// its text is redacted, and errors.Is and errors.As see the cause through
-// its Is and As methods. It has no Unwrap: a caller walking the chain with
-// errors.Unwrap, and printing each link, would print the cause's raw text
-// (a caller's transport may quote the URL, session id included).
+// redactedError stands for the cause of a TransportError, DecodeError or
+// failed artifact download or geo lookup: its text is redacted, and
+// errors.Is and errors.As see the cause through its Is and As methods. It
+// has no Unwrap: a caller walking the chain with errors.Unwrap, and
+// printing each link, would print the cause's raw text (a caller's
+// transport may quote the URL, session id or signature included).
 type redactedError struct {
-	err  error
-	text string
+	err   error
+	text  string
+	scrub scrubber
 }
 
-func redactCause(err error, secrets *callSecrets) error {
+// scrubber says how a cause is shown: a transport built on an
+// http.Client returns its own *url.Error, which the client's http.Client
+// wraps in another, so a cause may hold any number of them, each quoting
+// the URL, and be wrapped by the caller's errors in between.
+type scrubber struct {
+	url  func(string) string // a URL a *url.Error of the cause quotes, as it may be shown
+	text func(string) string // the cause's text once its URLs are replaced; nil keeps it
+}
+
+// wrap returns err behind a redactedError (err itself when nil or
+// already one).
+func (s scrubber) wrap(err error) error {
 	if err == nil {
 		return nil
 	}
 	if _, ok := err.(*redactedError); ok {
 		return err
 	}
-	return &redactedError{err: err, text: secrets.redact(err.Error())}
+	msg := err.Error()
+	for _, u := range urlsIn(err, nil) {
+		if u == "" {
+			continue
+		}
+		shown := s.url(u)
+		msg = strings.ReplaceAll(msg, u, shown)
+		// url.Error quotes the URL with %q.
+		if q := strconv.Quote(u); q[1:len(q)-1] != u {
+			msg = strings.ReplaceAll(msg, q[1:len(q)-1], shown)
+		}
+	}
+	if s.text != nil {
+		msg = s.text(msg)
+	}
+	return &redactedError{err: err, text: msg, scrub: s}
+}
+
+// urlsIn appends the URL of every *url.Error in err's chain to out.
+func urlsIn(err error, out []string) []string {
+	for depth := 0; err != nil && depth < 100; depth++ {
+		if ue, ok := err.(*url.Error); ok {
+			out = append(out, ue.URL)
+		}
+		switch e := err.(type) {
+		case *redactedError:
+			err = e.err
+		case interface{ Unwrap() []error }:
+			for _, inner := range e.Unwrap() {
+				out = urlsIn(inner, out)
+			}
+			return out
+		case interface{ Unwrap() error }:
+			err = e.Unwrap()
+		default:
+			return out
+		}
+	}
+	return out
+}
+
+// stripURLErrors returns the cause of err when err is a *url.Error, of
+// its cause when that is one too, and so on: each repeats the whole URL.
+func stripURLErrors(err error) error {
+	for {
+		ue, ok := err.(*url.Error)
+		if !ok || ue.Err == nil {
+			return err
+		}
+		err = ue.Err
+	}
+}
+
+// withoutQuery returns location without its user info, query and
+// fragment, where signatures, tokens and session ids go.
+func withoutQuery(location string) string {
+	u, err := url.Parse(location)
+	if err != nil {
+		return "[unparsable URL]"
+	}
+	u.User, u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = nil, "", false, "", ""
+	return u.String()
+}
+
+func redactCause(err error, secrets *callSecrets) error {
+	return scrubber{
+		url:  func(u string) string { return secrets.redact(withoutQuery(u)) },
+		text: secrets.redact,
+	}.wrap(err)
 }
 
 func (e *redactedError) Error() string { return e.text }
@@ -416,8 +684,20 @@ func (e *redactedError) GoString() string { return strconv.Quote(e.text) }
 // Is reports whether the cause matches target, as errors.Is would.
 func (e *redactedError) Is(target error) bool { return errors.Is(e.err, target) }
 
-// As finds the first error in the cause's chain that matches target.
-func (e *redactedError) As(target any) bool { return errors.As(e.err, target) }
+// As finds the first error in the cause's chain that matches target. A
+// *url.Error found (asked for as one, or as an interface it implements,
+// such as net.Error) is handed out as a copy whose URL and cause are
+// scrubbed: the raw one quotes the URL.
+func (e *redactedError) As(target any) bool {
+	if !errors.As(e.err, target) {
+		return false
+	}
+	v := reflect.ValueOf(target).Elem()
+	if ue, ok := v.Interface().(*url.Error); ok && ue != nil {
+		v.Set(reflect.ValueOf(&url.Error{Op: ue.Op, URL: e.scrub.url(ue.URL), Err: e.scrub.wrap(ue.Err)}))
+	}
+	return true
+}
 
 // stamp sets the call's fields of err, already annotated, again: the
 // attempts and timings grow until the call ends.

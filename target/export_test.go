@@ -37,8 +37,8 @@ func ParseVisitorCookie(value string, now time.Time) (VisitorIDs, []string, erro
 // Backoff exposes the wait before attempt+1 after err.
 func (c *Client) Backoff(attempt int, err error) time.Duration { return c.backoff(attempt, err) }
 
-// GoroutineIDLookups is how many goroutine ids c's callback set has read.
-func GoroutineIDLookups(c *Client) int64 { return c.od.callbacks().lookups.Load() }
+// GoroutineIDCalls is how many times goroutineID has run in the process.
+func GoroutineIDCalls() int64 { return goroutineIDCalls.Load() }
 
 // GoroutineID is the calling goroutine's id, as Close reads it.
 var GoroutineID = goroutineID

@@ -51,6 +51,9 @@ func geoFromPayload(payload map[string]any) *Geo {
 	return g
 }
 
+// geoScrubber shows the cause of a failed geo lookup.
+var geoScrubber = scrubber{url: withoutQuery}
+
 // httpGeoLookup returns a lookup against location (the default endpoint
 // when empty) through client.
 func httpGeoLookup(client *http.Client, location string) func(context.Context, string) (*Geo, error) {
@@ -70,7 +73,9 @@ func httpGeoLookup(client *http.Client, location string) func(context.Context, s
 		}
 		resp, err := client.Do(req)
 		if err != nil {
-			return nil, err
+			// As for artifacts: no *url.Error in the chain quotes the
+			// location's query.
+			return nil, fmt.Errorf("geo lookup: %w", geoScrubber.wrap(stripURLErrors(err)))
 		}
 		defer resp.Body.Close()
 		if err := answeredElsewhere(req, resp); err != nil {

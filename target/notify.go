@@ -207,7 +207,11 @@ func (q *notifier) rounds() {
 		}
 		q.mu.Unlock()
 		if q.base.Err() != nil {
-			q.drop(items, fmt.Errorf("%w before these notifications were sent", ErrClientClosed), true)
+			// Marked as send's goroutines are: the calls' callbacks run
+			// in settle.
+			q.callbacks.run(func() {
+				q.drop(items, fmt.Errorf("%w before these notifications were sent", ErrClientClosed), true)
+			})
 			continue
 		}
 		sem := make(chan struct{}, notificationSenders)
@@ -309,6 +313,10 @@ func (q *notifier) send(batch []*queuedNotifications) {
 }
 
 // settle settles the calls of a batch and frees their room in the queue.
+// It runs on a goroutine already marked in q.callbacks (send's, or the
+// worker's dropping a batch), so that a Close from the calls' callbacks
+// does not wait for the queue: marking it again would read the goroutine
+// id once more per batch for nothing.
 func (q *notifier) settle(batch []*queuedNotifications, r *Response, err error) {
 	n := 0
 	for _, it := range batch {
@@ -317,11 +325,9 @@ func (q *notifier) settle(batch []*queuedNotifications, r *Response, err error) 
 	q.mu.Lock()
 	q.count -= n
 	q.mu.Unlock()
-	q.callbacks.run(func() {
-		for _, it := range batch {
-			_ = it.out.Complete(r, err)
-		}
-	})
+	for _, it := range batch {
+		_ = it.out.Complete(r, err)
+	}
 }
 
 // drop reports notifications that will not be delivered: the log, then

@@ -135,5 +135,6 @@ func (e *decisionEngine) decide(ctx context.Context, req *DeliveryRequest, opts 
 	return e.Decide(ctx, e.artifacts.current(), req, opts)
 }
 
-// Close stops the engine's artifact polling.
-func (e *decisionEngine) Close() { e.artifacts.Close() }
+// Close stops the engine's artifact polling, waiting for it at most until
+// ctx ends (see artifactProvider.closeContext).
+func (e *decisionEngine) Close(ctx context.Context) error { return e.artifacts.closeContext(ctx) }

@@ -99,6 +99,22 @@ func BenchmarkOnDeviceGetOffers(b *testing.B) {
 			}
 		}
 	})
+	// With an Observer, every on-device decision runs marked as work Close
+	// waits for (Client.observed), which reads the goroutine id: the
+	// difference with "on-device" is that cost.
+	ocfg := cfg
+	ocfg.Observer = &target.Observer{CallDone: func(context.Context, *target.CallEvent) {}}
+	oc, err := target.NewClient(ocfg)
+	require.NoError(b, err)
+	defer func() { _ = oc.Close(context.Background()) }()
+	b.Run("on-device-observer", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := oc.GetOffers(b.Context(), target.GetOffersOptions{Request: req, DecisioningMethod: target.OnDevice}).Await(b.Context()); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	b.Run("server-side-local-edge", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {

@@ -39,7 +39,7 @@ func Decide(ctx context.Context, cfg EngineConfig, request []byte, sessionID, lo
 	if err != nil {
 		return nil, nil, err
 	}
-	defer e.Close()
+	defer func() { _ = e.Close(context.Background()) }()
 	e.LookupGeo = func(context.Context, string) (*Geo, error) {
 		if cfg.GeoPayload == nil {
 			return nil, errors.New("no geo payload")
@@ -126,7 +126,7 @@ func NewEngine(cfg EngineConfig, request []byte) (*Engine, error) {
 	}
 	var req DeliveryRequest
 	if err := json.Unmarshal(request, &req); err != nil {
-		e.Close()
+		_ = e.Close(context.Background())
 		return nil, err
 	}
 	return &Engine{e: e, req: &req}, nil
@@ -148,4 +148,4 @@ func (e *Engine) Decide(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-func (e *Engine) Close() { e.e.Close() }
+func (e *Engine) Close() { _ = e.e.Close(context.Background()) }

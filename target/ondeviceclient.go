@@ -70,16 +70,16 @@ func (od *onDevice) Ready() *future.Future[struct{}] { return od.engine.artifact
 // whether it was called from a callback (inCallback is true when Close
 // already knows it is, from a notification callback): Client.Close then
 // waits for nothing, since the callback may be what the rest waits for.
-func (od *onDevice) stop(inCallback bool) bool {
+func (od *onDevice) stop(ctx context.Context, inCallback bool) (bool, error) {
 	od.mu.Lock()
 	od.closed.Store(true)
 	od.mu.Unlock()
 	inCallback = inCallback || od.callbacks().current()
-	od.engine.Close()
+	err := od.engine.Close(ctx)
 	if !inCallback {
 		od.work.Wait()
 	}
-	return inCallback
+	return inCallback, err
 }
 
 // begin counts a decision in, unless Close has begun: Close must not start

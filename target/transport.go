@@ -362,11 +362,9 @@ func (c *Client) attempt(ctx context.Context, u string, ex exchange, tm *Timings
 	if err != nil {
 		tr.fill(tm, time.Time{})
 		// *url.Error repeats the URL, session id included; keep only its
-		// cause.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
+		// cause (a caller's transport built on an http.Client adds one
+		// more; annotate scrubs any left deeper in the chain).
+		err = stripURLErrors(err)
 		return nil, 0, &TransportError{Op: op(), Err: err, retry: networkError(err)}
 	}
 	defer resp.Body.Close()
