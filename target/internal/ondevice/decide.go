@@ -241,12 +241,25 @@ func (e *Engine) Decide(ctx context.Context, a *Artifact, req *delivery.Request,
 		blk.telemetry = telemetryFor(r, d.timestamp, time.Since(start), &blk.features)
 		out.Telemetry = &blk.telemetry
 	}
+	blk.release()
 	return out, nil
 }
 
+// release drops the block's references to what only deciding needed: the
+// caller keeps the block as long as any part of its Decision, and the
+// decider reaches the artifact (its raw bytes and compiled rules), the
+// engine and the context. The notifications' Mbox entries stay.
+func (blk *decisionBlock) release() {
+	blk.d = decider{notifyMboxes: blk.d.notifyMboxes}
+	blk.executeTracer = requestTracer{}
+	blk.prefetchTracer = requestTracer{}
+}
+
 // decisionBlock is everything a decision makes exactly once, allocated
-// together: the response and the request as decided point into it, so it
-// lives as long as the caller keeps the Decision.
+// together: the response, the request as decided, the notifications and
+// the telemetry point into it, so it lives as long as the caller keeps any
+// of them. Its decider and tracers are cleared when the decision ends
+// (release), so that what the caller keeps does not keep the artifact.
 type decisionBlock struct {
 	out            Decision
 	req            delivery.Request
