@@ -48,7 +48,6 @@ type Artifact struct {
 	mboxRules           map[string][]*rule
 	viewRules           map[string][]*rule
 	allViewRules        []*rule // every view's rules, in view-name order
-	activities          int     // distinct activity ids: rule.activity is below it
 }
 
 // rule is one artifact rule with its condition compiled.
@@ -229,8 +228,8 @@ func compileRules(kind, name string, rules []artifact.Rule) ([]*rule, error) {
 	return out, nil
 }
 
-// indexActivities numbers the activities, so that a decision can keep one
-// allocation per activity in a slice.
+// indexActivities numbers the activities, so that a decision can find the
+// allocations it computed by number (decider.allocation).
 func (a *Artifact) indexActivities() {
 	index := map[string]int{}
 	a.eachRule(func(r *rule) {
@@ -241,7 +240,6 @@ func (a *Artifact) indexActivities() {
 		}
 		r.activity = i
 	})
-	a.activities = len(index)
 }
 
 // eachRule calls f with every rule, once.

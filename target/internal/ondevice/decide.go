@@ -583,10 +583,14 @@ type decider struct {
 
 	// Per request detail and per activity, computed once: a page load
 	// evaluates dozens of rules against the same parameters and visitor.
-	lastDetails    *details
-	lastContext    detailsContext
-	allocations    []any // by rule.activity
-	allocationsBuf [32]any
+	lastDetails *details
+	lastContext detailsContext
+	// allocations holds the buckets already computed, by rule.activity
+	// modulo its size; an activity whose slot is taken goes to
+	// moreAllocations. A decision touches a few activities of an artifact
+	// that may have thousands: its cost must not grow with the artifact.
+	allocations     [32]allocationEntry
+	moreAllocations map[int]any
 	// scope is the rule context, reset for each rule: conditions and
 	// traces do not keep it.
 	scope ruleScope
@@ -618,25 +622,37 @@ func (d *decider) detailsContext(det *details) detailsContext {
 	return dc
 }
 
-// allocation is the visitor's bucket for r's activity, as conditions read
-// it, computed once per activity and decision.
 // emptyMbox is the mbox context of a request without parameters, shared:
 // conditions only read it, and traces copy it (ruleScope.Value).
 var emptyMbox = map[string]any{}
 
+// allocationEntry is one activity's bucket; value is nil in an empty entry.
+type allocationEntry struct {
+	activity int
+	value    any
+}
+
+// allocation is the visitor's bucket for r's activity, as conditions read
+// it, computed once per activity and decision.
 func (d *decider) allocation(r *rule) any {
-	if d.allocations == nil {
-		if d.artifact.activities <= len(d.allocationsBuf) {
-			d.allocations = d.allocationsBuf[:d.artifact.activities]
-		} else {
-			d.allocations = make([]any, d.artifact.activities)
+	e := &d.allocations[r.activity%len(d.allocations)]
+	if e.value != nil {
+		if e.activity == r.activity {
+			return e.value
+		}
+		if v, ok := d.moreAllocations[r.activity]; ok {
+			return v
 		}
 	}
-	if v := d.allocations[r.activity]; v != nil {
-		return v
-	}
 	v := bucketValues()[allocationSlot(d.engine.Client, r.activityID, d.visitorID)]
-	d.allocations[r.activity] = v
+	switch {
+	case e.value == nil:
+		*e = allocationEntry{r.activity, v}
+	case d.moreAllocations == nil:
+		d.moreAllocations = map[int]any{r.activity: v}
+	default:
+		d.moreAllocations[r.activity] = v
+	}
 	return v
 }
 
