@@ -56,14 +56,16 @@ type rule struct {
 	activityID string // the activity id as text, for allocation keys
 	activity   int    // activityID's index among the artifact's activities
 	// responseTokens are its response tokens that do not depend on the
-	// request; decisions answer with copies.
-	responseTokens map[string]any
-	meta           map[string]any
-	propertyTokens []string
-	condition      *jsonlogic.Condition
-	rawCondition   any // for traces
-	consequence    consequence
-	audienceIDs    []any
+	// request; decisions answer with copies, deep ones when
+	// nestedResponseTokens (a meta value that is an object or a list).
+	responseTokens       map[string]any
+	nestedResponseTokens bool
+	meta                 map[string]any
+	propertyTokens       []string
+	condition            *jsonlogic.Condition
+	rawCondition         any // for traces
+	consequence          consequence
+	audienceIDs          []any
 }
 
 // consequence is what a satisfied rule answers with.
@@ -147,7 +149,10 @@ func ParseArtifact(data []byte) (*Artifact, error) {
 		a.allViewRules = append(a.allViewRules, a.viewRules[name]...)
 	}
 	a.indexActivities()
-	a.eachRule(func(r *rule) { r.responseTokens = ruleResponseTokenBase(r.meta, a.responseTokens) })
+	a.eachRule(func(r *rule) {
+		r.responseTokens = ruleResponseTokenBase(r.meta, a.responseTokens)
+		r.nestedResponseTokens = hasNestedValue(r.responseTokens)
+	})
 	return a, nil
 }
 

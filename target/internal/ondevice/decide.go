@@ -925,6 +925,17 @@ func responseTokenBase(a *Artifact, c *requestContext, buf []tokenValue) []token
 	return out
 }
 
+// hasNestedValue reports whether a value of m is an object or a list.
+func hasNestedValue(m map[string]any) bool {
+	for _, v := range m {
+		switch v.(type) {
+		case map[string]any, []any:
+			return true
+		}
+	}
+	return false
+}
+
 // tokenValue is one response token.
 type tokenValue struct {
 	name  string
@@ -946,6 +957,13 @@ func (d *decider) ruleResponseTokens(r *rule) map[string]any {
 	// much faster than adding its entries one by one; the geo tokens, if
 	// any, fit in the room the table has left.
 	m := maps.Clone(r.responseTokens)
+	if r.nestedResponseTokens {
+		// The values are the artifact's: a caller writing into one must
+		// not change later decisions.
+		for k, v := range m {
+			m[k] = cloneJSON(v)
+		}
+	}
 	for _, t := range d.responseTokens {
 		m[t.name] = t.value
 	}

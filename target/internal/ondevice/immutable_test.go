@@ -114,3 +114,32 @@ func spoil(v any) {
 		}
 	}
 }
+
+// A response token whose value is an object or a list (rule meta is any
+// JSON) is the caller's copy: writing into it changes neither the artifact
+// nor a later decision.
+func TestDecisionsDoNotShareNestedResponseTokens(t *testing.T) {
+	t.Parallel()
+	a, err := ondevice.ParseArtifact([]byte(`{"version":"1.0.0","localMboxes":["m"],"responseTokens":["offer.name","option.name"],"rules":{"mboxes":{"m":[
+		{"ruleKey":"a","activityId":1,"meta":{"offer.name":{"k":["v",{"deep":1}]},"option.name":["o"]},"condition":true,
+		"consequence":{"name":"m","options":[{"type":"html","content":"yes"}]}}]}}}`))
+	require.NoError(t, err)
+	e := &ondevice.Engine{Client: "acme", NewID: newID()}
+	req := &delivery.Request{Prefetch: &delivery.PrefetchRequest{Mboxes: []delivery.MboxRequest{{Name: "m", Index: 1}}}}
+	tokens := func() map[string]any {
+		d, err := e.Decide(t.Context(), a, req, ondevice.Options{})
+		require.NoError(t, err)
+		require.Len(t, d.Response.Prefetch.Mboxes, 1)
+		require.Len(t, d.Response.Prefetch.Mboxes[0].Options, 1)
+		return d.Response.Prefetch.Mboxes[0].Options[0].ResponseTokens
+	}
+	want := map[string]any{
+		"offer.name":                 map[string]any{"k": []any{"v", map[string]any{"deep": float64(1)}}},
+		"option.name":                []any{"o"},
+		"activity.decisioningMethod": "on-device",
+	}
+	first := tokens()
+	require.Equal(t, want, first)
+	spoil(first)
+	assert.Equal(t, want, tokens(), "a write into the first response's tokens changed the second")
+}
