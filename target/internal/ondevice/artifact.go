@@ -48,7 +48,6 @@ type Artifact struct {
 	mboxRules           map[string][]*rule
 	viewRules           map[string][]*rule
 	allViewRules        []*rule // every view's rules, in view-name order
-	activities          int     // distinct activity ids: rule.activity is below it
 }
 
 // rule is one artifact rule with its condition compiled.
@@ -57,14 +56,16 @@ type rule struct {
 	activityID string // the activity id as text, for allocation keys
 	activity   int    // activityID's index among the artifact's activities
 	// responseTokens are its response tokens that do not depend on the
-	// request; decisions answer with copies.
-	responseTokens map[string]any
-	meta           map[string]any
-	propertyTokens []string
-	condition      *jsonlogic.Condition
-	rawCondition   any // for traces
-	consequence    consequence
-	audienceIDs    []any
+	// request; decisions answer with copies, deep ones when
+	// nestedResponseTokens (a meta value that is an object or a list).
+	responseTokens       map[string]any
+	nestedResponseTokens bool
+	meta                 map[string]any
+	propertyTokens       []string
+	condition            *jsonlogic.Condition
+	rawCondition         any // for traces
+	consequence          consequence
+	audienceIDs          []any
 }
 
 // consequence is what a satisfied rule answers with.
@@ -148,7 +149,10 @@ func ParseArtifact(data []byte) (*Artifact, error) {
 		a.allViewRules = append(a.allViewRules, a.viewRules[name]...)
 	}
 	a.indexActivities()
-	a.eachRule(func(r *rule) { r.responseTokens = ruleResponseTokenBase(r.meta, a.responseTokens) })
+	a.eachRule(func(r *rule) {
+		r.responseTokens = ruleResponseTokenBase(r.meta, a.responseTokens)
+		r.nestedResponseTokens = hasNestedValue(r.responseTokens)
+	})
 	return a, nil
 }
 
@@ -229,8 +233,8 @@ func compileRules(kind, name string, rules []artifact.Rule) ([]*rule, error) {
 	return out, nil
 }
 
-// indexActivities numbers the activities, so that a decision can keep one
-// allocation per activity in a slice.
+// indexActivities numbers the activities, so that a decision can find the
+// allocations it computed by number (decider.allocation).
 func (a *Artifact) indexActivities() {
 	index := map[string]int{}
 	a.eachRule(func(r *rule) {
@@ -241,7 +245,6 @@ func (a *Artifact) indexActivities() {
 		}
 		r.activity = i
 	})
-	a.activities = len(index)
 }
 
 // eachRule calls f with every rule, once.

@@ -241,12 +241,25 @@ func (e *Engine) Decide(ctx context.Context, a *Artifact, req *delivery.Request,
 		blk.telemetry = telemetryFor(r, d.timestamp, time.Since(start), &blk.features)
 		out.Telemetry = &blk.telemetry
 	}
+	blk.release()
 	return out, nil
 }
 
+// release drops the block's references to what only deciding needed: the
+// caller keeps the block as long as any part of its Decision, and the
+// decider reaches the artifact (its raw bytes and compiled rules), the
+// engine and the context. The notifications' Mbox entries stay.
+func (blk *decisionBlock) release() {
+	blk.d = decider{notifyMboxes: blk.d.notifyMboxes}
+	blk.executeTracer = requestTracer{}
+	blk.prefetchTracer = requestTracer{}
+}
+
 // decisionBlock is everything a decision makes exactly once, allocated
-// together: the response and the request as decided point into it, so it
-// lives as long as the caller keeps the Decision.
+// together: the response, the request as decided, the notifications and
+// the telemetry point into it, so it lives as long as the caller keeps any
+// of them. Its decider and tracers are cleared when the decision ends
+// (release), so that what the caller keeps does not keep the artifact.
 type decisionBlock struct {
 	out            Decision
 	req            delivery.Request
@@ -570,10 +583,14 @@ type decider struct {
 
 	// Per request detail and per activity, computed once: a page load
 	// evaluates dozens of rules against the same parameters and visitor.
-	lastDetails    *details
-	lastContext    detailsContext
-	allocations    []any // by rule.activity
-	allocationsBuf [32]any
+	lastDetails *details
+	lastContext detailsContext
+	// allocations holds the buckets already computed, by rule.activity
+	// modulo its size; an activity whose slot is taken goes to
+	// moreAllocations. A decision touches a few activities of an artifact
+	// that may have thousands: its cost must not grow with the artifact.
+	allocations     [32]allocationEntry
+	moreAllocations map[int]any
 	// scope is the rule context, reset for each rule: conditions and
 	// traces do not keep it.
 	scope ruleScope
@@ -605,25 +622,37 @@ func (d *decider) detailsContext(det *details) detailsContext {
 	return dc
 }
 
-// allocation is the visitor's bucket for r's activity, as conditions read
-// it, computed once per activity and decision.
 // emptyMbox is the mbox context of a request without parameters, shared:
 // conditions only read it, and traces copy it (ruleScope.Value).
 var emptyMbox = map[string]any{}
 
+// allocationEntry is one activity's bucket; value is nil in an empty entry.
+type allocationEntry struct {
+	activity int
+	value    any
+}
+
+// allocation is the visitor's bucket for r's activity, as conditions read
+// it, computed once per activity and decision.
 func (d *decider) allocation(r *rule) any {
-	if d.allocations == nil {
-		if d.artifact.activities <= len(d.allocationsBuf) {
-			d.allocations = d.allocationsBuf[:d.artifact.activities]
-		} else {
-			d.allocations = make([]any, d.artifact.activities)
+	e := &d.allocations[r.activity%len(d.allocations)]
+	if e.value != nil {
+		if e.activity == r.activity {
+			return e.value
+		}
+		if v, ok := d.moreAllocations[r.activity]; ok {
+			return v
 		}
 	}
-	if v := d.allocations[r.activity]; v != nil {
-		return v
-	}
 	v := bucketValues()[allocationSlot(d.engine.Client, r.activityID, d.visitorID)]
-	d.allocations[r.activity] = v
+	switch {
+	case e.value == nil:
+		*e = allocationEntry{r.activity, v}
+	case d.moreAllocations == nil:
+		d.moreAllocations = map[int]any{r.activity: v}
+	default:
+		d.moreAllocations[r.activity] = v
+	}
 	return v
 }
 
@@ -896,6 +925,17 @@ func responseTokenBase(a *Artifact, c *requestContext, buf []tokenValue) []token
 	return out
 }
 
+// hasNestedValue reports whether a value of m is an object or a list.
+func hasNestedValue(m map[string]any) bool {
+	for _, v := range m {
+		switch v.(type) {
+		case map[string]any, []any:
+			return true
+		}
+	}
+	return false
+}
+
 // tokenValue is one response token.
 type tokenValue struct {
 	name  string
@@ -917,6 +957,13 @@ func (d *decider) ruleResponseTokens(r *rule) map[string]any {
 	// much faster than adding its entries one by one; the geo tokens, if
 	// any, fit in the room the table has left.
 	m := maps.Clone(r.responseTokens)
+	if r.nestedResponseTokens {
+		// The values are the artifact's: a caller writing into one must
+		// not change later decisions.
+		for k, v := range m {
+			m[k] = cloneJSON(v)
+		}
+	}
 	for _, t := range d.responseTokens {
 		m[t.name] = t.value
 	}

@@ -1,7 +1,9 @@
 package ondevice_test
 
 import (
+	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -51,13 +53,14 @@ func TestDecisionsDoNotShareTheArtifactsContent(t *testing.T) {
 // later decision.
 func TestDecisionsDoNotShareTheirContext(t *testing.T) {
 	t.Parallel()
-	a, err := ondevice.ParseArtifact([]byte(`{"version":"1.0.0","localMboxes":["m"],"responseTokens":["activity.id","geo.city"],"rules":{"mboxes":{"m":[
+	a, err := ondevice.ParseArtifact([]byte(`{"version":"1.0.0","meta":{"environment":"production","extra":{"k":["v"]}},"localMboxes":["m"],"responseTokens":["activity.id","geo.city"],"rules":{"mboxes":{"m":[
 		{"ruleKey":"a","activityId":1,"meta":{"activity.id":1},"condition":{"and":[
 			{"==":[{"var":"user.browserType"},"chrome"]},{"==":[{"var":"geo.city"},"SAN FRANCISCO"]},
 			{"==":[{"var":"page.domain"},"example.com"]},{"missing":["mbox.x"]}]},
 		"consequence":{"name":"m","options":[{"type":"html","content":"yes"}]}}]}}}`))
 	require.NoError(t, err)
-	e := &ondevice.Engine{Client: "acme", NewID: newID()}
+	now := time.Date(2026, 12, 2, 8, 0, 0, 0, time.UTC)
+	e := &ondevice.Engine{Client: "acme", NewID: newID(), Now: func() time.Time { return now }}
 	lat := 37.75
 	req := &delivery.Request{
 		ID: &delivery.VisitorID{TntID: "v"},
@@ -79,12 +82,17 @@ func TestDecisionsDoNotShareTheirContext(t *testing.T) {
 	require.Len(t, first.Options, 1, "the rule matches: %v", first.Trace)
 	assert.Equal(t, map[string]any{"activity.id": float64(1), "geo.city": "SAN FRANCISCO", "activity.decisioningMethod": "on-device"}, first.Options[0].ResponseTokens)
 	require.NotEmpty(t, first.Trace)
+	wantTrace, err := json.Marshal(first.Trace)
+	require.NoError(t, err)
 	spoil(first.Trace)
 	spoil(first.Options[0].ResponseTokens)
 
 	again := decide()
 	require.Len(t, again.Options, 1, "a write to the first trace changed the context of the second decision")
 	assert.Equal(t, map[string]any{"activity.id": float64(1), "geo.city": "SAN FRANCISCO", "activity.decisioningMethod": "on-device"}, again.Options[0].ResponseTokens)
+	gotTrace, err := json.Marshal(again.Trace)
+	require.NoError(t, err)
+	assert.JSONEq(t, string(wantTrace), string(gotTrace), "a write to the first trace changed the second")
 }
 
 // spoil overwrites every value of every map and slice in v and adds a key
@@ -105,4 +113,33 @@ func spoil(v any) {
 			x[i] = "spoiled"
 		}
 	}
+}
+
+// A response token whose value is an object or a list (rule meta is any
+// JSON) is the caller's copy: writing into it changes neither the artifact
+// nor a later decision.
+func TestDecisionsDoNotShareNestedResponseTokens(t *testing.T) {
+	t.Parallel()
+	a, err := ondevice.ParseArtifact([]byte(`{"version":"1.0.0","localMboxes":["m"],"responseTokens":["offer.name","option.name"],"rules":{"mboxes":{"m":[
+		{"ruleKey":"a","activityId":1,"meta":{"offer.name":{"k":["v",{"deep":1}]},"option.name":["o"]},"condition":true,
+		"consequence":{"name":"m","options":[{"type":"html","content":"yes"}]}}]}}}`))
+	require.NoError(t, err)
+	e := &ondevice.Engine{Client: "acme", NewID: newID()}
+	req := &delivery.Request{Prefetch: &delivery.PrefetchRequest{Mboxes: []delivery.MboxRequest{{Name: "m", Index: 1}}}}
+	tokens := func() map[string]any {
+		d, err := e.Decide(t.Context(), a, req, ondevice.Options{})
+		require.NoError(t, err)
+		require.Len(t, d.Response.Prefetch.Mboxes, 1)
+		require.Len(t, d.Response.Prefetch.Mboxes[0].Options, 1)
+		return d.Response.Prefetch.Mboxes[0].Options[0].ResponseTokens
+	}
+	want := map[string]any{
+		"offer.name":                 map[string]any{"k": []any{"v", map[string]any{"deep": float64(1)}}},
+		"option.name":                []any{"o"},
+		"activity.decisioningMethod": "on-device",
+	}
+	first := tokens()
+	require.Equal(t, want, first)
+	spoil(first)
+	assert.Equal(t, want, tokens(), "a write into the first response's tokens changed the second")
 }

@@ -40,11 +40,20 @@ func newPageContext(raw string) map[string]any {
 	return m
 }
 
-// urlMemo and agentMemo remember parsed URLs and user agents; 4096
-// entries each bound them to a few megabytes.
+// urlMemo and agentMemo remember parsed URLs and user agents: 4096 URLs of
+// up to 1 KB (about 4 KB each with the page context made of them, 16 MB at
+// most) and 4096 user agents of up to 512 bytes (2 MB). Longer values,
+// rare in real traffic, are parsed for each decision.
 var (
-	urlMemo   = newMemo[map[string]any](4096)
-	agentMemo = newMemo[agentInfo](4096)
+	urlMemo   = newMemo[map[string]any](4096, maxURLMemoKey)
+	agentMemo = newMemo[agentInfo](4096, maxAgentMemoKey)
+)
+
+// The longest keys the memos remember.
+const (
+	maxURLMemoKey   = 1024
+	maxAgentMemoKey = 512
+	maxGeoMemoKey   = 256
 )
 
 type urlParts struct {
@@ -210,7 +219,9 @@ func (c *requestContext) geoContext() map[string]any {
 // geoContextMemo remembers geo contexts by their values: the values must
 // be boxed for conditions and response tokens, which allocates, and the
 // same few places recur across visitors. Contexts are shared: conditions
-// only read them, response tokens copy their values, traces copy them.
+// only read them, response tokens copy their values, traces copy them. It
+// remembers at most limit places whose key (every field, see get) is at
+// most maxGeoMemoKey bytes: about 1 MB of keys and as much of values.
 type geoContextMemo struct {
 	mu    sync.Mutex
 	m     map[string]map[string]any
@@ -255,6 +266,9 @@ func (c *geoContextMemo) get(g *delivery.Geo) map[string]any {
 			key = append(key, 0)
 		}
 	}
+	if len(key) > maxGeoMemoKey {
+		return geoContext(g) // no real place has names this long
+	}
 	c.mu.Lock()
 	m, ok := c.m[string(key)]
 	c.mu.Unlock()
@@ -262,6 +276,11 @@ func (c *geoContextMemo) get(g *delivery.Geo) map[string]any {
 		return m
 	}
 	m = geoContext(g)
+	for k, v := range m {
+		if s, ok := v.(string); ok {
+			m[k] = strings.Clone(s) // the caller's string may be part of a larger buffer
+		}
+	}
 	c.mu.Lock()
 	if len(c.m) >= c.limit {
 		clear(c.m)
@@ -289,8 +308,8 @@ func (c *requestContext) userContext() map[string]any {
 }
 
 // userMemo remembers the browser part of the context per user agent
-// (without client hints).
-var userMemo = newMemo[map[string]any](4096)
+// (without client hints), bounded as agentMemo is.
+var userMemo = newMemo[map[string]any](4096, maxAgentMemoKey)
 
 // ruleScope is the data one rule's condition reads: the request-wide
 // context plus what depends on the mbox and the activity. Resolving the

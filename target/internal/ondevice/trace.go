@@ -2,7 +2,6 @@ package ondevice
 
 import (
 	"encoding/json"
-	"maps"
 	"slices"
 	"strings"
 
@@ -135,7 +134,11 @@ func (t *requestTracer) notified(r *rule, n delivery.Notification) {
 }
 
 // result is the trace as it stands, or nil when none was asked for. It is
-// a snapshot: later rules do not change a trace already handed out.
+// a snapshot, and the caller's own: later rules do not change a trace
+// already handed out, and every map and slice in it is a copy, for the
+// rule conditions and meta come from the artifact and the contexts are in
+// every trace of the decision; a caller writing into one must change
+// neither another trace nor a later decision.
 func (t *requestTracer) result() map[string]any {
 	if !t.d.showTrace {
 		return nil
@@ -144,10 +147,10 @@ func (t *requestTracer) result() map[string]any {
 	for _, c := range t.campaigns {
 		m := make(map[string]any, len(c.fields)+1)
 		for k, v := range c.fields {
-			m[k] = v
+			m[k] = cloneJSON(v)
 		}
 		if c.notifications != nil {
-			m["notifications"] = slices.Clone(c.notifications)
+			m["notifications"] = cloneJSON(c.notifications)
 		}
 		campaigns = append(campaigns, m)
 	}
@@ -156,11 +159,11 @@ func (t *requestTracer) result() map[string]any {
 		if l == nil {
 			return []any{}
 		}
-		return slices.Clone(l)
+		return cloneJSON(l).([]any)
 	}
 	for _, tt := range t.targets {
 		targets = append(targets, map[string]any{
-			"context":                 tt.context,
+			"context":                 cloneJSON(tt.context),
 			"campaignId":              tt.campaignID,
 			"campaignType":            tt.campaignType,
 			"matchedSegmentIds":       orEmpty(tt.matchedSegments),
@@ -171,7 +174,7 @@ func (t *requestTracer) result() map[string]any {
 	}
 	request := map[string]any{"sessionId": t.d.opts.SessionID}
 	for k, v := range t.request {
-		request[k] = v
+		request[k] = cloneJSON(v)
 	}
 	return map[string]any{
 		"clientCode":               t.d.engine.Client,
@@ -187,10 +190,17 @@ func (t *requestTracer) result() map[string]any {
 // ArtifactTrace gives it, else its version and meta alone.
 func (t *requestTracer) artifact() map[string]any {
 	if f := t.d.engine.ArtifactTrace; f != nil {
-		return f()
+		m := f()
+		if m == nil {
+			return nil
+		}
+		// It may hold the artifact's meta, whose values can be objects.
+		return cloneJSON(m).(map[string]any)
 	}
 	m := map[string]any{"artifactVersion": t.d.artifact.version}
-	maps.Copy(m, t.d.artifact.meta)
+	for k, v := range t.d.artifact.meta {
+		m[k] = cloneJSON(v)
+	}
 	return m
 }
 
