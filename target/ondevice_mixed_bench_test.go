@@ -47,7 +47,15 @@ var benchMixed = []string{
 // own sending path to a transport that answers an empty 200 in process,
 // and the timed part ends when the last one is sent (Close, for the
 // client). It reports ns/op per decision (one GetOffers), node-ns/op and
-// the ratio node/go (x-faster). It needs TARGET_NODE_SDK_DIR (see
+// the ratio node/go (x-faster), the same in process CPU, and the
+// notification requests per decision each side sent (sends/op): Node sends
+// one per getOffers, telemetry alone for a prefetch, where the client
+// sends the execute decisions' notifications, batched per visitor, and
+// keeps a prefetch's telemetry for the next request. Node is warmed up
+// with as many calls as it times, since V8 optimizes the SDK's code as it
+// runs; over a third of its CPU then goes to parsing the page's domain
+// against the public suffix list (psl, a scan of every rule), its own cost
+// of a decision. It needs TARGET_NODE_SDK_DIR (see
 // TestOnDeviceDifferential) and node on PATH.
 func BenchmarkOnDeviceMixedVsNode(b *testing.B) {
 	artifact := benchArtifact(b)
@@ -89,6 +97,7 @@ func BenchmarkOnDeviceMixedVsNode(b *testing.B) {
 	goNs := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
 	b.ReportMetric(nodeNs, "node-ns/op")
 	b.ReportMetric(nodeNs/goNs, "x-faster")
+	b.ReportMetric(float64(mixedNode.sent)/mixedNodeCalls, "node-sends/op")
 	// CPU time is what a shared machine distorts least: the wall clock of
 	// both sides stretches with the other processes' load.
 	if cpuOK && mixedNode.cpuNs > 0 {
@@ -140,6 +149,7 @@ func runGoMixed(b *testing.B, artifact []byte, reqs []target.DeliveryRequest) (c
 		require.NoError(b, err)
 	}
 	b.ReportAllocs()
+	sentBefore := sent.Load()
 	cpuStart, cpuOK := processCPU()
 	b.ResetTimer()
 	for i := range b.N {
@@ -154,6 +164,7 @@ func runGoMixed(b *testing.B, artifact []byte, reqs []target.DeliveryRequest) (c
 	cpuEnd, _ := processCPU()
 	require.Zero(b, dropped.Load(), "notifications were dropped")
 	require.NotZero(b, sent.Load(), "the client sent no notification: the workload has execute decisions")
+	b.ReportMetric(float64(sent.Load()-sentBefore)/float64(b.N), "sends/op")
 	if !cpuOK {
 		return 0, false
 	}
@@ -161,6 +172,10 @@ func runGoMixed(b *testing.B, artifact []byte, reqs []target.DeliveryRequest) (c
 	b.ReportMetric(cpuNs, "cpu-ns/op")
 	return cpuNs, true
 }
+
+// mixedNodeCalls is how many getOffers nodemixed.js times, after as many
+// to warm up.
+const mixedNodeCalls = 2000
 
 var mixedNode struct {
 	once      sync.Once
@@ -172,7 +187,7 @@ var mixedNode struct {
 // runNodeMixed runs testdata/nodemixed.js: the mean wall and CPU ns per
 // decision and the notification requests the timed part sent.
 func runNodeMixed(b *testing.B, node, script, artifactFile, reqFile, nodeModules string) (wallNs, cpuNs float64, sent int, err error) {
-	cmd := exec.CommandContext(b.Context(), node, script, artifactFile, reqFile, "targettesting", "2000")
+	cmd := exec.CommandContext(b.Context(), node, script, artifactFile, reqFile, "targettesting", strconv.Itoa(mixedNodeCalls))
 	cmd.Env = append(os.Environ(), "NODE_PATH="+nodeModules)
 	out, err := cmd.Output()
 	if err != nil {
