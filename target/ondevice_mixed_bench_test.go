@@ -61,12 +61,12 @@ var benchMixed = []string{
 // On the shared 2-core machine (load 10), interleaved runs: Node 2.82-2.90
 // ms of CPU per decision; the client 98 µs (106-108 before issue 16's
 // client-path cuts), 29x in CPU, 204 allocations. Of the client's CPU
-// (BenchmarkOnDeviceMixed, pprof) the engine takes 44%, a quarter of it
-// for the two traced calls in eight; sending the notifications 22% (the
-// request's JSON encoding alone 10%), preparing the two calls (GetOffers
-// and its SendNotifications) 11%, the garbage collector 12%. 500x would
-// leave 5.7 µs per decision, less than the engine alone or the encoding of
-// a notification request alone.
+// (BenchmarkOnDeviceMixed, pprof) the engine takes 44%, nearly half of it
+// building the traces of the two traced calls in eight; sending the
+// notifications 22% (the request's JSON encoding alone 10%), preparing
+// the calls (GetOffers' and its SendNotifications') 7%, the garbage
+// collector 12%. 500x would leave 5.7 µs per decision, less than the
+// engine alone or the encoding of a notification request alone.
 func BenchmarkOnDeviceMixedVsNode(b *testing.B) {
 	artifact := benchArtifact(b)
 	nodeModules := os.Getenv("TARGET_NODE_SDK_DIR")
