@@ -112,7 +112,6 @@ type notifier struct {
 type queuedNotifications struct {
 	ctx context.Context // the caller's values, not its cancellation
 	p   *prepared
-	key string // the visitor and everything but the notifications
 	out *future.Promise[*Response]
 }
 
@@ -141,7 +140,7 @@ func newNotifier(c *Client) *notifier {
 // enqueue accepts a prepared SendNotifications call, or settles it at once
 // when the queue is full or closed.
 func (q *notifier) enqueue(ctx context.Context, p *prepared) *future.Future[*Response] {
-	item := &queuedNotifications{ctx: context.WithoutCancel(ctx), p: p, key: notificationKey(p), out: future.NewPromise[*Response]()}
+	item := &queuedNotifications{ctx: context.WithoutCancel(ctx), p: p, out: future.NewPromise[*Response]()}
 	n := len(p.req.Notifications)
 	q.mu.Lock()
 	var err error
@@ -235,22 +234,28 @@ func (q *notifier) rounds() {
 // batches groups items by visitor, in queue order, at most MaxBatch
 // notifications per request; a call with more than that goes alone.
 func (q *notifier) batches(items []*queuedNotifications) [][]*queuedNotifications {
+	if len(items) == 1 {
+		// Nothing to group with: the key, a JSON encoding of the request,
+		// would cost a tenth of an on-device decision with notifications.
+		return [][]*queuedNotifications{items}
+	}
 	var order []string
 	groups := map[string][][]*queuedNotifications{}
 	size := map[string]int{}
 	for _, it := range items {
+		key := notificationKey(it.p)
 		n := len(it.p.req.Notifications)
-		g := groups[it.key]
+		g := groups[key]
 		if len(g) == 0 {
-			order = append(order, it.key)
+			order = append(order, key)
 		}
-		if len(g) == 0 || size[it.key]+n > q.cfg.MaxBatch {
+		if len(g) == 0 || size[key]+n > q.cfg.MaxBatch {
 			g = append(g, nil)
-			size[it.key] = 0
+			size[key] = 0
 		}
 		g[len(g)-1] = append(g[len(g)-1], it)
-		size[it.key] += n
-		groups[it.key] = g
+		size[key] += n
+		groups[key] = g
 	}
 	var out [][]*queuedNotifications
 	for _, k := range order {
@@ -332,7 +337,8 @@ func (q *notifier) settle(batch []*queuedNotifications, r *Response, err error) 
 
 // drop reports notifications that will not be delivered: the log, then
 // OnDropped, then the calls' futures. queued says whether they held room
-// in the queue.
+// in the queue; such a drop runs on a goroutine marked in q.callbacks, as
+// settle does.
 func (q *notifier) drop(batch []*queuedNotifications, err error, queued bool) {
 	var ns []Notification
 	for _, it := range batch {

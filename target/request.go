@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -431,16 +432,18 @@ func normalizeRequest(req *DeliveryRequest, now time.Time) error {
 	if len(req.Notifications) > 0 {
 		ns := make([]Notification, len(req.Notifications))
 		for i, n := range req.Notifications {
-			field := fmt.Sprintf("Request.Notifications[%d]", i)
+			// Named only on error: every on-device display notification
+			// passes here.
+			field := func(sub string) string { return "Request.Notifications[" + strconv.Itoa(i) + "]" + sub }
 			switch {
 			case n.ID == "":
-				return optionError(field+".ID", "required")
+				return optionError(field(".ID"), "required")
 			case n.Type != MetricTypeDisplay && n.Type != MetricTypeClick:
-				return optionError(field+".Type", "%q is not display or click", n.Type)
+				return optionError(field(".Type"), "%q is not display or click", n.Type)
 			case n.Mbox != nil && n.View != nil:
-				return optionError(field, "Mbox and View are mutually exclusive")
+				return optionError(field(""), "Mbox and View are mutually exclusive")
 			case n.Timestamp < 0:
-				return optionError(field+".Timestamp", "negative")
+				return optionError(field(".Timestamp"), "negative")
 			}
 			if n.Timestamp == 0 {
 				n.Timestamp = now.UnixMilli()

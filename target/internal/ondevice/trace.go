@@ -43,16 +43,44 @@ func (t *requestTracer) traceRequest(mode requestMode, rt requestType, det *deta
 	if !t.d.showTrace {
 		return
 	}
-	detail := map[string]any{}
-	if b, err := json.Marshal(det.orig); err == nil {
-		_ = json.Unmarshal(b, &detail)
-	}
+	detail := requestTrace(det.orig)
 	detail["type"] = string(mode)
 	t.request = map[string]any{
 		"pageURL":  t.d.page["url"],
 		"host":     t.d.page["domain"],
 		string(rt): detail,
 	}
+}
+
+// requestTrace is orig, an *MboxRequest or a *ViewRequest, as JSON decodes
+// it into a map. Without request details (the common case) it is built
+// directly, as notificationTrace is; with them it goes through JSON.
+func requestTrace(orig any) map[string]any {
+	var rd *delivery.RequestDetails
+	m := make(map[string]any, 4)
+	switch o := orig.(type) {
+	case *delivery.MboxRequest:
+		rd = &o.RequestDetails
+		m["index"] = float64(o.Index)
+		if o.Name != "" {
+			m["name"] = o.Name
+		}
+	case *delivery.ViewRequest:
+		rd = &o.RequestDetails
+		if o.Name != "" {
+			m["name"] = o.Name
+		}
+		if o.Key != "" {
+			m["key"] = o.Key
+		}
+	}
+	if rd == nil || rd.Address != nil || len(rd.Parameters) > 0 || len(rd.ProfileParameters) > 0 || rd.Order != nil || rd.Product != nil {
+		m = map[string]any{}
+		if b, err := json.Marshal(orig); err == nil {
+			_ = json.Unmarshal(b, &m)
+		}
+	}
+	return m
 }
 
 func (t *requestTracer) ruleEvaluated(r *rule, scope *ruleScope, satisfied bool) {
@@ -125,12 +153,49 @@ func (t *requestTracer) notified(r *rule, n delivery.Notification) {
 		return
 	}
 	if c := t.campaign(r.activityID); c != nil {
+		c.notifications = append(c.notifications, notificationTrace(n))
+	}
+}
+
+// notificationTrace is n as JSON decodes it into a map: numbers as float64,
+// omitempty fields left out. The engine's own notifications (ids, type,
+// timestamp, tokens, an mbox) are built directly, since a JSON round trip
+// was a tenth of a traced decision's time; any other goes through JSON.
+func notificationTrace(n delivery.Notification) map[string]any {
+	rd := n.RequestDetails
+	if rd.Address != nil || len(rd.Parameters) > 0 || len(rd.ProfileParameters) > 0 || rd.Order != nil || rd.Product != nil ||
+		n.View != nil || n.PageLoad != nil {
 		var m map[string]any
 		if b, err := json.Marshal(n); err == nil {
 			_ = json.Unmarshal(b, &m)
 		}
-		c.notifications = append(c.notifications, m)
+		return m
 	}
+	m := make(map[string]any, 6)
+	m["id"] = n.ID
+	if n.ImpressionID != "" {
+		m["impressionId"] = n.ImpressionID
+	}
+	m["type"] = string(n.Type)
+	m["timestamp"] = float64(n.Timestamp)
+	if len(n.Tokens) > 0 {
+		tokens := make([]any, len(n.Tokens))
+		for i, t := range n.Tokens {
+			tokens[i] = t
+		}
+		m["tokens"] = tokens
+	}
+	if mb := n.Mbox; mb != nil {
+		mm := make(map[string]any, 2)
+		if mb.Name != "" {
+			mm["name"] = mb.Name
+		}
+		if mb.State != "" {
+			mm["state"] = mb.State
+		}
+		m["mbox"] = mm
+	}
+	return m
 }
 
 // result is the trace as it stands, or nil when none was asked for. It is
@@ -205,11 +270,24 @@ func (t *requestTracer) artifact() map[string]any {
 }
 
 func traceProfile(id *delivery.VisitorID) map[string]any {
+	// The map JSON would decode id into, built directly.
 	visitor := map[string]any{}
-	if b, err := json.Marshal(id); err == nil {
-		_ = json.Unmarshal(b, &visitor)
+	if id != nil {
+		if id.ThirdPartyID != "" {
+			visitor["thirdPartyId"] = id.ThirdPartyID
+		}
+		if id.MarketingCloudVisitorID != "" {
+			visitor["marketingCloudVisitorId"] = id.MarketingCloudVisitorID
+		}
+		if len(id.CustomerIDs) > 0 {
+			ids := make([]any, len(id.CustomerIDs))
+			for i, c := range id.CustomerIDs {
+				ids[i] = map[string]any{"id": c.ID, "integrationCode": c.IntegrationCode, "authenticatedState": string(c.AuthenticatedState)}
+			}
+			visitor["customerIds"] = ids
+		}
 	}
-	if id.TntID != "" {
+	if id != nil && id.TntID != "" {
 		tnt, location, found := strings.Cut(id.TntID, ".")
 		visitor["tntId"] = tnt
 		if found {

@@ -1,0 +1,71 @@
+package ondevice
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/target-go/sdk/target/delivery"
+)
+
+// The traces' maps are built without a JSON round trip; they must be what
+// the round trip gave, field for field and type for type.
+
+func roundTrip(t *testing.T, v any) map[string]any {
+	t.Helper()
+	b, err := json.Marshal(v)
+	require.NoError(t, err)
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(b, &m))
+	return m
+}
+
+func TestNotificationTraceIsItsJSON(t *testing.T) {
+	for _, n := range []delivery.Notification{
+		{},
+		{ID: "a", ImpressionID: "b", Type: delivery.MetricTypeDisplay, Timestamp: 1700000000123, Tokens: []string{"t1", "t2"}, Mbox: &delivery.NotificationMbox{Name: "m"}},
+		{ID: "a", Type: delivery.MetricTypeDisplay, Timestamp: -1, Mbox: &delivery.NotificationMbox{}},
+		{ID: "a", Tokens: []string{}, Mbox: &delivery.NotificationMbox{Name: "m", State: "s"}},
+		{ID: "a", View: &delivery.NotificationView{Name: "v", Key: "k"}},
+		{ID: "a", PageLoad: &delivery.NotificationPageLoad{State: "s"}},
+		{ID: "a", RequestDetails: delivery.RequestDetails{Parameters: delivery.Parameters{"k": "v"}}},
+		{ID: "a", RequestDetails: delivery.RequestDetails{Address: &delivery.Address{URL: "https://x.example/"}}},
+	} {
+		require.Equal(t, roundTrip(t, n), notificationTrace(n), "%+v", n)
+	}
+}
+
+func TestTraceProfileIsItsJSON(t *testing.T) {
+	for _, id := range []delivery.VisitorID{
+		{},
+		{TntID: "abc.28_0"},
+		{TntID: "abc", ThirdPartyID: "3p", MarketingCloudVisitorID: "mc"},
+		{CustomerIDs: []delivery.CustomerID{{ID: "1", IntegrationCode: "c", AuthenticatedState: "authenticated"}, {}}},
+	} {
+		want := roundTrip(t, id)
+		if tnt, location, found := strings.Cut(id.TntID, "."); id.TntID != "" {
+			want["tntId"] = tnt
+			if found {
+				want["profileLocation"] = location
+			}
+		}
+		require.Equal(t, map[string]any{"visitorId": want}, traceProfile(&id), "%+v", id)
+	}
+}
+
+func TestRequestTraceIsItsJSON(t *testing.T) {
+	for _, orig := range []any{
+		&delivery.MboxRequest{},
+		&delivery.MboxRequest{Index: 3, Name: "m"},
+		&delivery.MboxRequest{Index: 1, Name: "m", RequestDetails: delivery.RequestDetails{Parameters: delivery.Parameters{"foo": "bar"}}},
+		&delivery.MboxRequest{Name: "m", RequestDetails: delivery.RequestDetails{Order: &delivery.Order{ID: "o"}}},
+		&delivery.ViewRequest{},
+		&delivery.ViewRequest{Name: "v", Key: "k"},
+		&delivery.ViewRequest{Name: "v", RequestDetails: delivery.RequestDetails{ProfileParameters: delivery.Parameters{"a": "b"}}},
+		&delivery.ViewRequest{RequestDetails: delivery.RequestDetails{Product: &delivery.Product{ID: "p"}}},
+	} {
+		require.Equal(t, roundTrip(t, orig), requestTrace(orig), "%+v", orig)
+	}
+}
