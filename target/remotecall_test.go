@@ -58,3 +58,41 @@ func TestRemoteCallsTimings(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestRemoteCallCopiesExecuteAndPrefetch: a caller changing its Execute
+// and Prefetch as soon as GetOffers returns races with nothing (the call
+// records its telemetry from the request later, on its own goroutine), and
+// Response.Request stays the request as sent. Mboxes that need no new
+// indexes were once sent in the caller's own Execute.
+func TestRemoteCallCopiesExecuteAndPrefetch(t *testing.T) {
+	t.Parallel()
+	c, srv := setup(t, targettest.Config{Offers: offers})
+	for i := range 3 {
+		ex := &target.ExecuteRequest{PageLoad: &target.RequestDetails{}, Mboxes: []target.MboxRequest{{Name: "hero"}}}
+		pf := &target.PrefetchRequest{Views: []target.ViewRequest{{Name: "home"}}, Mboxes: []target.MboxRequest{{Name: "flags", Index: 3}}}
+		f := c.GetOffers(t.Context(), target.GetOffersOptions{Request: target.DeliveryRequest{Execute: ex, Prefetch: pf}})
+		ex.PageLoad, ex.Mboxes = nil, nil
+		pf.Views, pf.Mboxes, pf.PageLoad = nil, nil, &target.RequestDetails{}
+		r, err := f.Await(t.Context())
+		require.NoError(t, err)
+		require.NotSame(t, ex, r.Request.Execute, "call %d", i)
+		require.NotSame(t, pf, r.Request.Prefetch, "call %d", i)
+		assert.NotNil(t, r.Request.Execute.PageLoad)
+		assert.Len(t, r.Request.Execute.Mboxes, 1)
+		assert.Len(t, r.Request.Prefetch.Views, 1)
+		assert.Len(t, r.Request.Prefetch.Mboxes, 1)
+		assert.Nil(t, r.Request.Prefetch.PageLoad)
+	}
+	// The telemetry of the earlier calls counts what they sent.
+	recs := srv.Requests()
+	require.Len(t, recs, 3)
+	require.NotNil(t, recs[2].Delivery.Telemetry)
+	require.NotEmpty(t, recs[2].Delivery.Telemetry.Entries)
+	ft := recs[2].Delivery.Telemetry.Entries[0].Features
+	require.NotNil(t, ft)
+	assert.Equal(t, 1, ft.ExecuteMboxCount)
+	assert.True(t, ft.ExecutePageLoad)
+	assert.Equal(t, 1, ft.PrefetchViewCount)
+	assert.Equal(t, 1, ft.PrefetchMboxCount)
+	assert.False(t, ft.PrefetchPageLoad)
+}
