@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"sync"
 	"testing"
+	"weak"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -95,4 +96,43 @@ func TestRemoteCallCopiesExecuteAndPrefetch(t *testing.T) {
 	assert.Equal(t, 1, ft.PrefetchViewCount)
 	assert.Equal(t, 1, ft.PrefetchMboxCount)
 	assert.False(t, ft.PrefetchPageLoad)
+}
+
+// TestRemoteCallResponseKeepsNoContext: a Response the caller keeps does
+// not keep the call's context (and a value in it), the call's record or
+// the client alive once the call has settled: the Response lives in the
+// call's state, beside them.
+func TestRemoteCallResponseKeepsNoContext(t *testing.T) {
+	t.Parallel()
+	srv := targettest.NewServer(targettest.Config{Offers: offers})
+	t.Cleanup(srv.Close)
+	var event weak.Pointer[target.CallEvent]
+	cfg := srv.ClientConfig()
+	cfg.Observer = &target.Observer{CallStart: func(ctx context.Context, e *target.CallEvent) context.Context {
+		event = weak.Make(e)
+		return ctx
+	}}
+	c, err := target.NewClient(cfg)
+	require.NoError(t, err)
+	client := weak.Make(c)
+
+	type key struct{}
+	big := new([1 << 20]byte)
+	value := weak.Make(big)
+	ctx := context.WithValue(t.Context(), key{}, big)
+	r, err := c.GetOffers(ctx, target.GetOffersOptions{Request: offersRequest("hero")}).Await(t.Context())
+	require.NoError(t, err)
+	require.NoError(t, c.Close(t.Context()))
+	big, ctx, c = nil, nil, nil // dropped, for the collector
+
+	// The call's goroutine lets go of them just after the future settles:
+	// collect until it has, within a generous bound.
+	for i := 0; value.Value() != nil || event.Value() != nil || client.Value() != nil; i++ {
+		require.Less(t, i, 1000, "the kept Response still holds: ctx value %v, event %v, client %v",
+			value.Value() != nil, event.Value() != nil, client.Value() != nil)
+		runtime.GC()
+		runtime.Gosched()
+	}
+	require.NotNil(t, r.Response)
+	runtime.KeepAlive(r)
 }
