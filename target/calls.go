@@ -525,14 +525,14 @@ func (c *Client) goRemote(ctx context.Context, e *CallEvent, p *prepared) *futur
 	rc.work, rc.cancel = context.WithTimeout(ctx, c.cfg.Timeout)
 	f := rc.promise.Future()
 	// Registered first, so it runs before the caller's callbacks: a
-	// cancelled future aborts the exchange at once.
-	f.OnComplete(p.settled)
+	// cancelled future aborts the exchange at once. It holds cancel
+	// itself, not rc, whose fields run clears while a Cancel may be
+	// running this on another goroutine; the future drops it once run.
+	cancel := rc.cancel
+	f.OnComplete(func(*Response, error) { cancel() })
 	go p.run()
 	return f
 }
-
-// settled ends the call's context once its future has settled.
-func (p *prepared) settled(*Response, error) { p.remote.cancel() }
 
 // run is the call's goroutine: it settles the future whatever the work
 // does, as future.Go does.
@@ -553,8 +553,13 @@ func (p *prepared) run() {
 				err = errCallGoexit
 			}
 		}
-		p.remote.cancel()
-		_ = p.remote.promise.Complete(r, err) // fails only if cancelled first
+		rc := p.remote
+		rc.cancel()
+		_ = rc.promise.Complete(r, err) // fails only if cancelled first
+		// The Response lives in rc: a caller keeping it must not keep
+		// the call's context (and its values), its record or the client.
+		// Nothing reads these after the work is done.
+		rc.ctx, rc.work, rc.cancel, rc.client, rc.event = nil, nil, nil, nil, nil
 	}()
 	r, err = p.work()
 	ok = true

@@ -192,7 +192,7 @@ func (c *Client) coalescible(ctx context.Context, opts GetOffersOptions) (*coale
 		}
 	}
 	req := opts.Request
-	if normalizeRequest(&req, time.Now()) != nil || validateOffersRequest(&req) != nil {
+	if normalizeRequest(&req, time.Now(), nil, nil) != nil || validateOffersRequest(&req) != nil {
 		return nil, "", false
 	}
 	ex, pf := req.Execute, req.Prefetch

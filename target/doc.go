@@ -487,22 +487,27 @@
 // ones of the errors themselves.
 //
 // Without an Observer and with debug logging off, the hook costs one
-// pointer test and one Logger.Enabled call per call: BenchmarkGetOffers
-// counts the same 293 allocations and 20.1 KB per call as before it.
+// pointer test and one Logger.Enabled call per call (BenchmarkGetOffers,
+// which has neither, counts 312 allocations and 23.2 KB per call, the
+// in-process edge's work included: see Cost).
 //
 // # Cost
 //
 // BenchmarkGetOffers compares GetOffers + Await with a bare net/http POST
 // and JSON decode of a two-mbox request against an in-process local edge
-// with no latency: 254 allocations and 19.1 KB per call against 202 and
-// 14.5 KB (292 and 20.1 KB before issue 16), so the client adds about 52
-// allocations and 4.6 KB (the call's deadline, the trace context, ids,
+// with no latency: 312 allocations and 23.2 KB per call against 245 and
+// 17.6 KB (go1.26, after issue 16's first changes; the edge's own work is
+// in both), so the client adds about 67 allocations
+// and 5.6 KB (the call's deadline, the trace context, ids,
 // cookies and VisitorState, the future, and the edge's work on the larger
 // request it sends). The call's own state (request copy, promise, Response)
-// is one allocation, its trace hooks are pooled, and bench's
-// BenchmarkRemoteCall counts the rest against the floor. Time per call is within
-// noise of the bare POST on a shared machine (85-240 µs against 88-160 µs
-// over runs), small next to a network round trip.
+// is one allocation, its trace hooks are pooled over HTTP/1.1 (over
+// HTTP/2, the usual protocol with an HTTPS edge, each attempt builds its
+// own: about ten allocations more, see attemptTrace.recyclable), and bench's
+// BenchmarkRemoteCall counts the rest against the floor. Time per call
+// here follows the shared machine's load (at load average 20, 530-1210 µs
+// against the bare POST's 140-470 µs over three runs): BenchmarkRemoteCall,
+// with the edge in another process and CPU time per call, is the measure.
 //
 // # Where things live
 //

@@ -54,16 +54,28 @@ func TestTraceRecyclable(t *testing.T) {
 		assert.False(t, done(a).recyclable(true), name)
 	}
 
-	// A recycled trace starts clean, with its hooks.
+	// A recycled trace starts clean, with its hooks still bound to it.
 	a := done(fresh())
 	a.trace.ConnectDone("tcp", "x", nil)
 	a.dialed = false
-	a.release(true)
-	b := tracePool.Get().(*attemptTrace)
-	if b == a {
-		assert.Zero(t, b.connect)
-		assert.False(t, b.gotConn)
-		assert.NotNil(t, b.trace.GotConn)
+	if assert.True(t, a.reset(true)) {
+		assert.Zero(t, a.connect)
+		assert.False(t, a.gotConn)
+		assert.True(t, a.wrote.IsZero())
+		assert.True(t, a.firstByte.IsZero())
+		assert.True(t, a.pooled)
+		a.trace.GotConn(httptrace.GotConnInfo{Reused: true, WasIdle: true})
+		assert.True(t, a.gotConn, "the hooks write to the reset trace")
+		assert.True(t, a.reused)
 	}
-	tracePool.Put(b)
+	// One that is not recyclable, or not pooled, is left as it is.
+	b := fresh()
+	b.trace.ConnectStart("tcp", "x")
+	assert.False(t, b.reset(true))
+	assert.False(t, b.connStart.IsZero())
+	u := &attemptTrace{}
+	u.trace = u.hooks()
+	done(u)
+	assert.False(t, u.reset(true), "not from the pool")
+	assert.True(t, u.gotConn)
 }

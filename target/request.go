@@ -41,6 +41,8 @@ type prepared struct {
 	reqv      DeliveryRequest
 	ec        ExperienceCloud
 	analytics AnalyticsRequest
+	ex        ExecuteRequest
+	pf        PrefetchRequest
 	telemetry Telemetry
 
 	// remote is the state of a server-side call (see goRemote), in the
@@ -124,7 +126,7 @@ func (c *Client) prepare(in DeliveryRequest, co callOptions, check func(*Deliver
 			return nil, optionError("Request.Context.Geo.IPAddress", "an IPv6 zone is not a visitor's address")
 		}
 	}
-	if err := normalizeRequest(req, now); err != nil {
+	if err := normalizeRequest(req, now, &p.ex, &p.pf); err != nil {
 		return nil, err
 	}
 	if err := check(req); err != nil {
@@ -393,8 +395,10 @@ func withExperienceCloud(e *ExperienceCloud, a *AnalyticsRequest, ec *Experience
 }
 
 // normalizeRequest applies the defaults every request gets and checks what
-// both calls share: the channel, mbox names and indexes.
-func normalizeRequest(req *DeliveryRequest, now time.Time) error {
+// both calls share: the channel, mbox names and indexes. The copies of
+// req's Execute and Prefetch are made in ex and pf when they are not nil
+// (a call's own state), else allocated.
+func normalizeRequest(req *DeliveryRequest, now time.Time, ex *ExecuteRequest, pf *PrefetchRequest) error {
 	switch {
 	case req.Context == nil:
 		req.Context = &Context{Channel: ChannelWeb}
@@ -405,28 +409,35 @@ func normalizeRequest(req *DeliveryRequest, now time.Time) error {
 	case req.Context.Channel != ChannelWeb && req.Context.Channel != ChannelMobile:
 		return optionError("Request.Context.Channel", "%q is not web or mobile", req.Context.Channel)
 	}
-	if req.Execute != nil && len(req.Execute.Mboxes) > 0 {
-		mboxes, err := normalizeMboxes(req.Execute.Mboxes, "Request.Execute.Mboxes")
-		if err != nil {
-			return err
+	// Execute and Prefetch are copied whatever they hold: the call reads
+	// them after it returns (telemetry, Response.Request), when the
+	// caller may be changing its own.
+	if req.Execute != nil {
+		if ex == nil {
+			ex = new(ExecuteRequest)
 		}
-		// The caller's Execute is kept when its mboxes are (a copy
-		// would change nothing but cost an allocation).
-		if &mboxes[0] != &req.Execute.Mboxes[0] {
-			ex := *req.Execute
+		*ex = *req.Execute
+		req.Execute = ex
+		if len(ex.Mboxes) > 0 {
+			mboxes, err := normalizeMboxes(ex.Mboxes, "Request.Execute.Mboxes")
+			if err != nil {
+				return err
+			}
 			ex.Mboxes = mboxes
-			req.Execute = &ex
 		}
 	}
-	if req.Prefetch != nil && len(req.Prefetch.Mboxes) > 0 {
-		mboxes, err := normalizeMboxes(req.Prefetch.Mboxes, "Request.Prefetch.Mboxes")
-		if err != nil {
-			return err
+	if req.Prefetch != nil {
+		if pf == nil {
+			pf = new(PrefetchRequest)
 		}
-		if &mboxes[0] != &req.Prefetch.Mboxes[0] {
-			pf := *req.Prefetch
+		*pf = *req.Prefetch
+		req.Prefetch = pf
+		if len(pf.Mboxes) > 0 {
+			mboxes, err := normalizeMboxes(pf.Mboxes, "Request.Prefetch.Mboxes")
+			if err != nil {
+				return err
+			}
 			pf.Mboxes = mboxes
-			req.Prefetch = &pf
 		}
 	}
 	if len(req.Notifications) > 0 {

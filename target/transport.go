@@ -103,13 +103,21 @@ func newAttemptTrace(ctx context.Context, pool bool) *attemptTrace {
 
 // release puts a back in the pool when it is pooled and recyclable.
 func (a *attemptTrace) release(http1 bool) {
+	if a.reset(http1) {
+		tracePool.Put(a)
+	}
+}
+
+// reset readies a for another attempt, keeping its hooks, and reports
+// whether it did: only a pooled, recyclable trace is reset.
+func (a *attemptTrace) reset(http1 bool) bool {
 	if !a.pooled || !a.recyclable(http1) {
-		return
+		return false
 	}
 	// No hook can run now (that is what recyclable checks), so the
 	// reset needs no lock.
 	*a = attemptTrace{pooled: true, trace: a.trace}
-	tracePool.Put(a)
+	return true
 }
 
 // recyclable reports whether no hook of a can run any more, after an
@@ -193,6 +201,12 @@ func (a *attemptTrace) fill(t *Timings, end time.Time) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	t.DNS, t.Connect, t.TLS, t.ConnReused = a.dns, a.connect, a.tls, a.reused
+	if a.reused {
+		// A dial this attempt started while it waited for a connection
+		// still reports to it when a kept-alive one was handed over
+		// first: the attempt did not wait for that dial.
+		t.DNS, t.Connect, t.TLS = 0, 0, 0
+	}
 	t.TimeToFirstByte, t.Download = 0, 0
 	if !a.wrote.IsZero() && !a.firstByte.IsZero() {
 		t.TimeToFirstByte = a.firstByte.Sub(a.wrote)
