@@ -28,7 +28,14 @@ type CallOptions[R any] struct {
 	// least one page load, view or mbox. The client fills in what Adobe's SDKs
 	// fill in (request id, tntId, context.channel, analytics logging,
 	// property, environment id, telemetry) without changing the caller's
-	// value; Response.Request holds the request as sent.
+	// value; Response.Request holds the request as sent. The client copies
+	// the parts it fills in (the request, Context when it sets the
+	// channel, Execute, Prefetch, ExperienceCloud, Telemetry), and shares
+	// the rest with the caller: the values those point to (mboxes,
+	// parameter maps, Geo, Address, ...) may still be read until the
+	// future settles (an on-device decision waiting for a geo lookup, a
+	// failure's redaction), so, as with an http.Request, do not change them
+	// before then. Response.Request shares them too.
 	Request DeliveryRequest
 	// TargetCookie is the value of the visitor's mbox cookie, if any. Its
 	// session entry gives the session id and its PC entry the tntId. Expired
@@ -90,7 +97,10 @@ type CallOptions[R any] struct {
 // mean what they mean in GetOffersOptions.
 type SendNotificationsOptions struct {
 	// Request must hold at least one notification. Each needs an ID and a
-	// Type; a zero Timestamp is set to the current time.
+	// Type; a zero Timestamp is set to the current time. The queue encodes
+	// it when it sends it, after SendNotifications has returned: the
+	// values it points to (notifications' mboxes, parameters, tokens, ...)
+	// must not change before the future settles, as in GetOffersOptions.
 	Request             DeliveryRequest
 	TargetCookie        string
 	TargetLocationHint  string
