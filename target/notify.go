@@ -317,11 +317,23 @@ func (q *notifier) settle(batch []*queuedNotifications, r *Response, err error) 
 	q.mu.Lock()
 	q.count -= n
 	q.mu.Unlock()
-	q.callbacks.run(func() {
-		for _, it := range batch {
-			_ = it.out.Complete(r, err)
+	q.callbacks.run(func() { completeAll(batch, r, err) })
+}
+
+// completeAll settles the calls of batch with r and err, every one of
+// them even when a callback of one (an Observer's CallDone, a callback of
+// the caller's) calls runtime.Goexit or panics: the rest are settled on
+// the way out, before the Goexit or the panic goes on.
+func completeAll(batch []*queuedNotifications, r *Response, err error) {
+	i := 0
+	defer func() {
+		if i < len(batch) {
+			completeAll(batch[i+1:], r, err)
 		}
-	})
+	}()
+	for ; i < len(batch); i++ {
+		_ = batch[i].out.Complete(r, err)
+	}
 }
 
 // drop reports notifications that will not be delivered: the log, then

@@ -1,0 +1,127 @@
+package target_test
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"runtime"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/target-go/sdk/target"
+	"github.com/target-go/sdk/target/targettest"
+)
+
+// firstRequestGate holds the first request it sees until release is
+// closed, telling entered when it got there; the others go through.
+type firstRequestGate struct {
+	next    http.RoundTripper
+	once    sync.Once
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (g *firstRequestGate) RoundTrip(r *http.Request) (*http.Response, error) {
+	first := false
+	g.once.Do(func() { first = true })
+	if first {
+		close(g.entered)
+		select {
+		case <-g.release:
+		case <-r.Context().Done():
+			return nil, r.Context().Err()
+		}
+	}
+	return g.next.RoundTrip(r)
+}
+
+// TestSendNotificationsCallDoneContained: the CallDone of a
+// SendNotifications call runs on the notification queue's goroutine,
+// outside any future's recovery. A panic in it is recovered and logged
+// (it used to end the process), and a runtime.Goexit in it, which cannot
+// be stopped, is logged and leaves no call of the same request unsettled
+// (it used to leave the calls after it pending forever, and Close with
+// them).
+func TestSendNotificationsCallDoneContained(t *testing.T) {
+	t.Parallel()
+	for _, how := range []string{"panic", "Goexit"} {
+		t.Run(how, func(t *testing.T) {
+			t.Parallel()
+			srv := targettest.NewServer(targettest.Config{Offers: offers})
+			t.Cleanup(srv.Close)
+			var log syncBuffer
+			cfg := srv.ClientConfig()
+			next := cfg.HTTPClient.Transport
+			if next == nil {
+				next = http.DefaultTransport
+			}
+			gate := &firstRequestGate{next: next, entered: make(chan struct{}), release: make(chan struct{})}
+			cfg.HTTPClient = &http.Client{Transport: gate}
+			cfg.Logger = slog.New(slog.NewTextHandler(&log, nil))
+			var (
+				mu    sync.Mutex
+				dones int
+			)
+			cfg.Observer = &target.Observer{CallDone: func(_ context.Context, e *target.CallEvent) {
+				if e.Operation != target.OpSendNotifications {
+					return
+				}
+				mu.Lock()
+				dones++
+				mu.Unlock()
+				if how == "panic" {
+					panic("observer bug")
+				}
+				runtime.Goexit()
+			}}
+			c, err := target.NewClient(cfg)
+			require.NoError(t, err)
+
+			// The first request holds the queue's worker, so that the three
+			// calls of one session queued meanwhile go out in one request.
+			blocker := oneNotification("blocker")
+			blocker.SessionID = "other-session"
+			first := c.SendNotifications(t.Context(), blocker)
+			within(t, gate.entered, "the first request")
+			var calls []interface {
+				Await(context.Context) (*target.Response, error)
+			}
+			for _, id := range []string{"a", "b", "c"} {
+				opts := oneNotification(id)
+				opts.SessionID = "one-session"
+				calls = append(calls, c.SendNotifications(t.Context(), opts))
+			}
+			close(gate.release)
+			settled := make(chan error, 4)
+			go func() {
+				_, err := first.Await(context.Background())
+				settled <- err
+				for _, f := range calls {
+					_, err := f.Await(context.Background())
+					settled <- err
+				}
+			}()
+			for range 4 {
+				require.NoError(t, within(t, settled, "the calls"))
+			}
+			closed := make(chan error, 1)
+			go func() { closed <- c.Close(context.Background()) }()
+			require.NoError(t, within(t, closed, "Close"))
+
+			assert.Len(t, srv.Requests(), 2, "the blocker, then the three calls in one request")
+			mu.Lock()
+			assert.Equal(t, 4, dones, "CallDone ran for every call")
+			mu.Unlock()
+			out := log.String()
+			if how == "panic" {
+				assert.Contains(t, out, "recovered a panic in Observer.CallDone")
+				assert.Contains(t, out, "observer bug")
+			} else {
+				assert.Contains(t, out, "Observer.CallDone called runtime.Goexit")
+			}
+		})
+	}
+}
