@@ -56,6 +56,9 @@ type Client struct {
 	instance      uint64
 	observing     callbackSet
 	closeReported atomic.Bool
+	// afterDecision, set by tests only, runs after an on-device decision
+	// has released its count, on the deciding goroutine.
+	afterDecision func()
 
 	// cluster is the edge cluster learned from the last answer that named
 	// one; nil until then.

@@ -42,3 +42,8 @@ func GoroutineIDLookups(c *Client) int64 { return c.od.callbacks().lookups.Load(
 
 // GoroutineID is the calling goroutine's id, as Close reads it.
 var GoroutineID = goroutineID
+
+// SetAfterDecision makes c call fn after each on-device decision, once
+// the decision no longer counts for Close, on the deciding goroutine: a
+// test forces there what may interleave.
+func SetAfterDecision(c *Client, fn func()) { c.afterDecision = fn }

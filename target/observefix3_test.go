@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -124,4 +125,48 @@ func TestSendNotificationsCallDoneContained(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCloseWaitsForDisplayNotificationOutcome: Close waits for the
+// outcome of every display notification of an on-device decision, with
+// OnNotificationsSent and the Observer's "sent" event, also when it
+// starts right after the decision stopped counting as work in flight (it
+// used to return before the outcome was even registered: the queue then
+// settled the notification with no callback, which ran later on the
+// deciding goroutine).
+func TestCloseWaitsForDisplayNotificationOutcome(t *testing.T) {
+	t.Parallel()
+	var sent, observed atomic.Bool
+	s := setupOnDevice(t, targettest.Config{}, func(cfg *target.Config) {
+		cfg.OnDevice.OnNotificationsSent = func(_ *target.Response, err error) {
+			assert.NoError(t, err)
+			sent.Store(true)
+		}
+		cfg.Observer = &target.Observer{Notifications: func(_ context.Context, e target.NotificationEvent) {
+			if e.State == target.NotificationsSent {
+				observed.Store(true)
+			}
+		}}
+	})
+	type state struct {
+		err            error
+		sent, observed bool
+	}
+	closed := make(chan state, 1)
+	target.SetAfterDecision(s.c, func() {
+		// Close on another goroutine, to its end, while the decision's
+		// goroutine is held here.
+		done := make(chan state, 1)
+		go func() {
+			err := s.c.Close(context.Background())
+			done <- state{err, sent.Load(), observed.Load()}
+		}()
+		closed <- within(t, done, "Close after the decision")
+	})
+	_, err := s.c.GetOffers(t.Context(), target.GetOffersOptions{Request: heroRequest("gold")}).Await(t.Context())
+	require.NoError(t, err)
+	got := within(t, closed, "Close")
+	require.NoError(t, got.err)
+	assert.True(t, got.sent, "OnNotificationsSent ran before Close returned")
+	assert.True(t, got.observed, "the Observer's sent event came before Close returned")
 }
