@@ -322,16 +322,28 @@ func (a *adapter) callDone(ctx context.Context, e *target.CallEvent) {
 		span.SetAttributes(semconv.HTTPResponseStatusCode(e.Status))
 	}
 	if e.Err != nil {
-		fail(span, e.Err, string(e.ErrorKind))
+		fail(span, e.Err, string(e.ErrorKind), e.Start.Add(e.Duration))
 	}
 	span.End(trace.WithTimestamp(e.Start.Add(e.Duration)))
 }
 
 // fail marks span as failed with err, whose text the client has redacted.
-func fail(span trace.Span, err error, errorType string) {
+// end is when the span ends, which its exception event must not follow
+// (the events of the client come after what they report); zero means now.
+func fail(span trace.Span, err error, errorType string, end time.Time) {
 	span.SetAttributes(semconv.ErrorTypeKey.String(errorType))
-	span.RecordError(err)
+	recordError(span, err, end)
 	span.SetStatus(codes.Error, err.Error())
+}
+
+// recordError records err as an exception event of span, at end unless
+// that is zero.
+func recordError(span trace.Span, err error, end time.Time) {
+	if end.IsZero() {
+		span.RecordError(err)
+		return
+	}
+	span.RecordError(err, trace.WithTimestamp(end))
 }
 
 func (a *adapter) attemptStart(ctx context.Context, e *target.AttemptEvent) context.Context {
@@ -393,7 +405,9 @@ func (a *adapter) attemptDone(ctx context.Context, e *target.AttemptEvent) {
 	if errorType != "" {
 		span.SetAttributes(semconv.ErrorTypeKey.String(errorType))
 		if e.Err != nil {
-			span.RecordError(e.Err)
+			// Reported after the backoff of a retried attempt: stamped
+			// with the attempt's end, within its span.
+			recordError(span, e.Err, attemptEnd(e))
 			span.SetStatus(codes.Error, e.Err.Error())
 		} else {
 			span.SetStatus(codes.Error, "")
@@ -405,7 +419,15 @@ func (a *adapter) attemptDone(ctx context.Context, e *target.AttemptEvent) {
 	}
 	// AttemptDone of a retried attempt comes after the backoff, which is
 	// not the attempt's time.
-	span.End(trace.WithTimestamp(e.Start.Add(e.Duration)))
+	span.End(trace.WithTimestamp(attemptEnd(e)))
+}
+
+// attemptEnd is when the attempt ended, zero when its start is unknown.
+func attemptEnd(e *target.AttemptEvent) time.Time {
+	if e.Start.IsZero() {
+		return time.Time{}
+	}
+	return e.Start.Add(e.Duration)
 }
 
 // hostOnly strips the port from host[:port].
@@ -450,7 +472,7 @@ func (a *adapter) decisionDone(ctx context.Context, e *target.DecisionEvent) {
 		NotificationCountKey.Int(e.Notifications),
 	)
 	if e.Err != nil {
-		fail(span, e.Err, string(e.ErrorKind))
+		fail(span, e.Err, string(e.ErrorKind), time.Time{})
 	}
 	span.End()
 }
@@ -509,7 +531,7 @@ func (a *adapter) artifactDownload(ctx context.Context, e target.ArtifactEvent) 
 			span.SetAttributes(ArtifactVersionKey.String(e.Version))
 		}
 		if e.Err != nil {
-			fail(span, e.Err, string(e.ErrorKind))
+			fail(span, e.Err, string(e.ErrorKind), e.Start.Add(e.Duration))
 		}
 	}
 	span.End(trace.WithTimestamp(e.Start.Add(e.Duration)))
