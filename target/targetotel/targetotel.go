@@ -51,8 +51,12 @@
 //
 // The decisioning method of a finished call is the one that answered
 // (server-side or on-device), else the one asked for; a method that is
-// none of ServerSide, OnDevice and Hybrid is "invalid", so that every
-// metric attribute takes its values from a bounded set.
+// none of ServerSide, OnDevice and Hybrid is "invalid", and the
+// server.address of http.client.request.duration is the configured host
+// (Config.ServerDomain, or the client code's host) or, for the host of
+// an edge cluster that a visitor's location hint chose,
+// EdgeClusterHost, so that every metric attribute takes its values from
+// a bounded set. Spans keep the full host.
 //
 // The artifact age is a series per Client: Clients that share a client
 // code are told apart by target.client.instance (target.ArtifactEvent's
@@ -87,6 +91,7 @@ import (
 	"net"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -375,7 +380,7 @@ func (a *adapter) attemptDone(ctx context.Context, e *target.AttemptEvent) {
 	}
 	attrs := []attribute.KeyValue{
 		semconv.HTTPRequestMethodKey.String(e.Method),
-		semconv.ServerAddress(hostOnly(e.Host)),
+		semconv.ServerAddress(metricHost(e.Host)),
 		semconv.ServerPort(port(e.URL, e.Host)),
 	}
 	if e.Status != 0 {
@@ -428,6 +433,22 @@ func attemptEnd(e *target.AttemptEvent) time.Time {
 		return time.Time{}
 	}
 	return e.Start.Add(e.Duration)
+}
+
+// EdgeClusterHost is the server.address of the HTTP duration metric for
+// the requests to an edge cluster's host, mboxedge{cluster}.tt.omtrdc.net.
+const EdgeClusterHost = "mboxedge*.tt.omtrdc.net"
+
+// metricHost is host[:port] as a metric attribute: the host without its
+// port, or EdgeClusterHost for an edge cluster's host, which the visitor
+// chooses (the location hint of its tntId or cookie), so that the
+// attribute takes its values from the configured hosts only.
+func metricHost(host string) string {
+	h := hostOnly(host)
+	if rest, ok := strings.CutPrefix(h, "mboxedge"); ok && strings.HasSuffix(rest, ".tt.omtrdc.net") {
+		return EdgeClusterHost
+	}
+	return h
 }
 
 // hostOnly strips the port from host[:port].
