@@ -170,3 +170,58 @@ func TestCloseWaitsForDisplayNotificationOutcome(t *testing.T) {
 	assert.True(t, got.sent, "OnNotificationsSent ran before Close returned")
 	assert.True(t, got.observed, "the Observer's sent event came before Close returned")
 }
+
+// TestCloseFromObserverWaitsNotForPolling: Close from an Observer
+// function of a decision waits for nothing, the artifact polling
+// included: here the polling goroutine is held in ArtifactDownload until
+// that Close returns (Close used to wait for the polling goroutine to
+// end: a deadlock).
+func TestCloseFromObserverWaitsNotForPolling(t *testing.T) {
+	t.Parallel()
+	srv := targettest.NewServer(targettest.Config{Offers: offers})
+	t.Cleanup(srv.Close)
+	entered := make(chan struct{})
+	closed := make(chan error, 1)
+	closeReturned := make(chan struct{})
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	clients := make(chan *target.Client, 1)
+	var once sync.Once
+	cfg := srv.ClientConfig()
+	cfg.DecisioningMethod = target.OnDevice
+	cfg.Logger = slog.New(slog.DiscardHandler)
+	cfg.OnDevice = target.OnDeviceConfig{ArtifactPayload: []byte(testArtifact), ArtifactLocation: srv.ArtifactURL(), PollingInterval: -1}
+	ended := make(chan target.ClientEvent, 1)
+	cfg.Observer = &target.Observer{
+		ArtifactDownload: func(context.Context, target.ArtifactEvent) {
+			once.Do(func() { close(entered) })
+			select {
+			case <-closeReturned:
+			case <-release:
+			}
+		},
+		DecisionStart: func(ctx context.Context, _ *target.DecisionEvent) context.Context {
+			closed <- (<-clients).Close(context.Background())
+			close(closeReturned)
+			return ctx
+		},
+		ClientClosed: func(_ context.Context, e target.ClientEvent) { ended <- e },
+	}
+	c, err := target.NewClient(cfg)
+	require.NoError(t, err)
+	clients <- c
+	within(t, entered, "the download's ArtifactDownload")
+	decided := make(chan struct{})
+	go func() {
+		defer close(decided)
+		_, _ = c.GetOffers(context.Background(), target.GetOffersOptions{Request: heroRequest("gold")}).Await(context.Background())
+	}()
+	within(t, decided, "the decision whose DecisionStart calls Close")
+	require.ErrorIs(t, within(t, closed, "Close from DecisionStart"), target.ErrCloseInObserver)
+	_, err = c.Ready().Await(t.Context())
+	require.NoError(t, err, "the payload was in before Close")
+	// The polling goroutine ends after the Close that did not wait for it,
+	// and reports the Client's end then.
+	within(t, ended, "ClientClosed")
+	require.NoError(t, c.Close(context.Background()))
+}

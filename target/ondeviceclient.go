@@ -64,9 +64,10 @@ func (od *onDevice) callbacks() *callbackSet { return od.engine.artifacts.callba
 func (od *onDevice) Ready() *future.Future[struct{}] { return od.engine.artifacts.Ready() }
 
 // stop stops polling for new artifacts and, unless it is called from one
-// of the client's callbacks, waits for the decisions in flight (a geo
-// lookup is bounded by Config.Timeout), which queue their notifications
-// before they end. Later decisions fail with ErrClientClosed. It reports
+// of the client's callbacks or Observer functions, waits for the polling
+// goroutine to end and for the decisions in flight (a geo lookup is
+// bounded by Config.Timeout), which queue their notifications before they
+// end. Later decisions fail with ErrClientClosed. It reports
 // whether it was called from a callback (inCallback is true when Close
 // already knows it is, from a notification callback): Client.Close then
 // waits for nothing, since the callback may be what the rest waits for.
@@ -75,11 +76,18 @@ func (od *onDevice) stop(inCallback bool) bool {
 	od.closed.Store(true)
 	od.mu.Unlock()
 	inCallback = inCallback || od.callbacks().current()
-	od.engine.Close()
-	if !inCallback {
-		od.work.Wait()
+	if inCallback {
+		// Waiting for nothing, not even the polling goroutine: it may be
+		// in an Observer function or a callback waiting for this one.
+		// Its context is cancelled, so no callback starts, and it ends on
+		// its own (Observer.ClientClosed comes then).
+		od.engine.artifacts.stop()
+		_ = od.engine.artifacts.ready.Reject(ErrProviderClosed)
+		return true
 	}
-	return inCallback
+	od.engine.Close()
+	od.work.Wait()
+	return false
 }
 
 // begin counts a decision in, unless Close has begun: Close must not start
