@@ -176,8 +176,9 @@ func (c *Client) Ready() *future.Future[struct{}] { return c.ready }
 // not deadlock: from one that runs in what Close waits for (an on-device
 // decision, the artifact polling) it marks the client closed, waits for
 // nothing, as from a callback, and returns ErrCloseInObserver. The
-// Observer's events of the notification queue's requests count as the
-// queue's callbacks above (nil).
+// Observer's events of the notification queue's requests, and the sent
+// and dropped Notifications events, count as the queue's callbacks above
+// (nil).
 //
 // ctx bounds the wait for the notifications: when it ends first, the
 // requests in flight are aborted, the notifications left are dropped and
