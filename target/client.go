@@ -56,6 +56,10 @@ type Client struct {
 	instance      uint64
 	observing     callbackSet
 	closeReported atomic.Bool
+	// obsInDecision is set when the Observer has a function that an
+	// on-device decision calls: only then does a decision mark its
+	// goroutine in observing, which costs a goroutine id.
+	obsInDecision bool
 	// afterDecision, set by tests only, runs after an on-device decision
 	// has released its count, on the deciding goroutine.
 	afterDecision func()
@@ -104,6 +108,11 @@ func newClient(cfg Config) *Client {
 		o := *cfg.Observer
 		c.obs = &o
 		c.cfg.Observer = &o
+		// The functions an on-device decision may call while Close waits
+		// for it: its own, and those of the SendNotifications call of its
+		// display notifications.
+		c.obsInDecision = o.DecisionStart != nil || o.DecisionDone != nil || o.Notifications != nil ||
+			o.CallStart != nil || o.CallDone != nil
 	}
 	if cfg.HTTPClient != nil {
 		// A shallow copy, so that the caller's client keeps its own

@@ -47,3 +47,7 @@ var GoroutineID = goroutineID
 // the decision no longer counts for Close, on the deciding goroutine: a
 // test forces there what may interleave.
 func SetAfterDecision(c *Client, fn func()) { c.afterDecision = fn }
+
+// ObservingLookups is how many goroutine ids c's marks of observed work
+// have read.
+func ObservingLookups(c *Client) int64 { return c.observing.lookups.Load() }

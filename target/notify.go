@@ -189,9 +189,14 @@ func notificationKey(p *prepared) string {
 // run is the worker: it sends what is pending, again and again, and ends
 // when the queue is empty. What is added while it sends waits for the next
 // round and is batched with the rest.
+//
+// The Observer functions that run on the queue's goroutines run inside
+// q.callbacks (a send, the settlement of the calls), which is what a
+// Close from them reads: they need no mark of Client.observed, which
+// would cost another goroutine id per request.
 func (q *notifier) run(done chan struct{}) {
 	defer close(done)
-	q.c.observed(q.rounds)
+	q.rounds()
 }
 
 // rounds is run's loop, on the worker goroutine.
@@ -221,7 +226,7 @@ func (q *notifier) rounds() {
 				// Everything on this goroutine (the Observer's attempt
 				// events, the calls' callbacks) runs where Close must not
 				// wait for the queue.
-				q.callbacks.run(func() { q.c.observed(func() { q.send(b) }) })
+				q.callbacks.run(func() { q.send(b) })
 			}()
 		}
 		wg.Wait()

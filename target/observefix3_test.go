@@ -225,3 +225,39 @@ func TestCloseFromObserverWaitsNotForPolling(t *testing.T) {
 	within(t, ended, "ClientClosed")
 	require.NoError(t, c.Close(context.Background()))
 }
+
+// TestObservedWorkMarksOnlyWhenNeeded: a goroutine id (runtime.Stack, a
+// few microseconds) is read to mark the work Close waits for only where
+// an Observer function could call Close from it: an on-device decision
+// whose Observer has a function the decision calls. The notification
+// queue's requests are marked as the queue's callbacks already, and an
+// Observer of the HTTP attempts alone costs a decision nothing.
+func TestObservedWorkMarksOnlyWhenNeeded(t *testing.T) {
+	t.Parallel()
+	attemptsOnly := &target.Observer{
+		AttemptStart: func(ctx context.Context, _ *target.AttemptEvent) context.Context { return ctx },
+		AttemptDone:  func(context.Context, *target.AttemptEvent) {},
+	}
+	decisions := &target.Observer{
+		DecisionStart: func(ctx context.Context, _ *target.DecisionEvent) context.Context { return ctx },
+	}
+	for _, tc := range []struct {
+		name string
+		obs  *target.Observer
+		want int64
+	}{
+		{"attempts only", attemptsOnly, 0},
+		{"decisions", decisions, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := setupOnDevice(t, targettest.Config{}, func(cfg *target.Config) { cfg.Observer = tc.obs })
+			for range 3 {
+				_, err := s.c.GetOffers(t.Context(), target.GetOffersOptions{Request: heroRequest("gold")}).Await(t.Context())
+				require.NoError(t, err)
+				require.NoError(t, s.notification(t).err, "the display notification went through the queue")
+			}
+			assert.Equal(t, tc.want, target.ObservingLookups(s.c), "one per decision, none for the queue")
+		})
+	}
+}

@@ -152,7 +152,11 @@ func (c *Client) decideOnDevice(ctx context.Context, p *prepared, e *CallEvent) 
 		return r, nil
 	}
 	decideAndNotify := func(ctx context.Context) (r *Response, err error) {
-		c.observed(func() { r, err = decide(ctx) })
+		if c.obsInDecision {
+			c.observed(func() { r, err = decide(ctx) })
+		} else {
+			r, err = decide(ctx)
+		}
 		if c.afterDecision != nil {
 			c.afterDecision()
 		}
