@@ -41,12 +41,16 @@ import (
 // does not work: a Close from a callback begins after that callback's run
 // did, and the run's goroutine can only be named by the run itself.
 type callbackSet struct {
-	mu  sync.Mutex
-	ids map[uint64]int // goroutine id -> depth of callbacks it runs
+	mu      sync.Mutex
+	ids     map[uint64]int // goroutine id -> depth of callbacks it runs
+	lookups atomic.Int64   // ids this set has read, for the tests
 }
 
 // id returns the calling goroutine's id.
-func (s *callbackSet) id() uint64 { return goroutineID() }
+func (s *callbackSet) id() uint64 {
+	s.lookups.Add(1)
+	return goroutineID()
+}
 
 // goroutineIDCalls counts the calls of goroutineID in the process, for
 // the tests: counted in goroutineID itself, a call from anywhere shows.

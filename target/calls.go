@@ -293,7 +293,15 @@ func (c *Client) SendNotifications(ctx context.Context, opts SendNotificationsOp
 		cctx, e := c.beginCall(ctx, OpSendNotifications, p.method, p, nil)
 		f = c.notes.enqueue(cctx, p)
 		if e != nil {
-			f.OnComplete(func(r *Response, err error) { c.endCall(cctx, e, r, err) })
+			// Mostly run by the queue's goroutine, outside any call's
+			// future: a panic or runtime.Goexit in CallDone is contained
+			// and logged there (see notifier.settle for the Goexit).
+			f.OnComplete(func(r *Response, err error) {
+				returned := false
+				defer c.containObserverExit("CallDone", &returned)
+				c.endCall(cctx, e, r, err)
+				returned = true
+			})
 		}
 	}
 	return withCallbacks(c, f, opts.Callback, opts.ErrCallback)

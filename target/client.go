@@ -56,6 +56,13 @@ type Client struct {
 	instance      uint64
 	observing     callbackSet
 	closeReported atomic.Bool
+	// obsInDecision is set when the Observer has a function that an
+	// on-device decision calls: only then does a decision mark its
+	// goroutine in observing, which costs a goroutine id.
+	obsInDecision bool
+	// afterDecision, set by tests only, runs after an on-device decision
+	// has released its count, on the deciding goroutine.
+	afterDecision func()
 
 	// cluster is the edge cluster learned from the last answer that named
 	// one; nil until then.
@@ -101,6 +108,11 @@ func newClient(cfg Config) *Client {
 		o := *cfg.Observer
 		c.obs = &o
 		c.cfg.Observer = &o
+		// The functions an on-device decision may call while Close waits
+		// for it: its own, and those of the SendNotifications call of its
+		// display notifications.
+		c.obsInDecision = o.DecisionStart != nil || o.DecisionDone != nil || o.Notifications != nil ||
+			o.CallStart != nil || o.CallDone != nil
 	}
 	if cfg.HTTPClient != nil {
 		// A shallow copy, so that the caller's client keeps its own
@@ -173,8 +185,9 @@ func (c *Client) Ready() *future.Future[struct{}] { return c.ready }
 // not deadlock: from one that runs in what Close waits for (an on-device
 // decision, the artifact polling) it marks the client closed, waits for
 // nothing, as from a callback, and returns ErrCloseInObserver. The
-// Observer's events of the notification queue's requests count as the
-// queue's callbacks above (nil).
+// Observer's events of the notification queue's requests, and the sent
+// and dropped Notifications events, count as the queue's callbacks above
+// (nil).
 //
 // ctx bounds the wait for the artifact polling and for the notifications.
 // An artifact callback (OnArtifactDownloaded, OnArtifactDownloadFailed)

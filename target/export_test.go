@@ -42,3 +42,12 @@ func GoroutineIDCalls() int64 { return goroutineIDCalls.Load() }
 
 // GoroutineID is the calling goroutine's id, as Close reads it.
 var GoroutineID = goroutineID
+
+// SetAfterDecision makes c call fn after each on-device decision, once
+// the decision no longer counts for Close, on the deciding goroutine: a
+// test forces there what may interleave.
+func SetAfterDecision(c *Client, fn func()) { c.afterDecision = fn }
+
+// ObservingLookups is how many goroutine ids c's marks of observed work
+// have read.
+func ObservingLookups(c *Client) int64 { return c.observing.lookups.Load() }

@@ -188,9 +188,14 @@ func notificationKey(p *prepared) string {
 // run is the worker: it sends what is pending, again and again, and ends
 // when the queue is empty. What is added while it sends waits for the next
 // round and is batched with the rest.
+//
+// The Observer functions that run on the queue's goroutines run inside
+// q.callbacks (a send, the settlement of the calls), which is what a
+// Close from them reads: they need no mark of Client.observed, which
+// would cost another goroutine id per request.
 func (q *notifier) run(done chan struct{}) {
 	defer close(done)
-	q.c.observed(q.rounds)
+	q.rounds()
 }
 
 // rounds is run's loop, on the worker goroutine.
@@ -224,7 +229,7 @@ func (q *notifier) rounds() {
 				// Everything on this goroutine (the Observer's attempt
 				// events, the calls' callbacks) runs where Close must not
 				// wait for the queue.
-				q.callbacks.run(func() { q.c.observed(func() { q.send(b) }) })
+				q.callbacks.run(func() { q.send(b) })
 			}()
 		}
 		wg.Wait()
@@ -330,8 +335,22 @@ func (q *notifier) settle(batch []*queuedNotifications, r *Response, err error) 
 	q.mu.Lock()
 	q.count -= n
 	q.mu.Unlock()
-	for _, it := range batch {
-		_ = it.out.Complete(r, err)
+	completeAll(batch, r, err)
+}
+
+// completeAll settles the calls of batch with r and err, every one of
+// them even when a callback of one (an Observer's CallDone, a callback of
+// the caller's) calls runtime.Goexit or panics: the rest are settled on
+// the way out, before the Goexit or the panic goes on.
+func completeAll(batch []*queuedNotifications, r *Response, err error) {
+	i := 0
+	defer func() {
+		if i < len(batch) {
+			completeAll(batch[i+1:], r, err)
+		}
+	}()
+	for ; i < len(batch); i++ {
+		_ = batch[i].out.Complete(r, err)
 	}
 }
 

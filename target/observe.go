@@ -36,9 +36,12 @@ import (
 // ErrorKindPanic), while a panic inside an attempt or a decision, a bug of
 // the client, skips their Done. A Start function that returns a nil
 // context leaves the work with the one it was given. A panic in
-// Notifications or ArtifactDownload, which run outside any call's future,
-// is recovered and logged with its stack (to Config.Logger, else
-// slog.Default()), and the work goes on. Events hold no secret of the call: the
+// Notifications, ArtifactDownload, or the CallDone of a SendNotifications
+// call, which run outside any call's future, is recovered and logged with
+// its stack (to Config.Logger, else slog.Default()), and the work goes on;
+// a runtime.Goexit in that CallDone ends the goroutine it runs on (it
+// cannot be stopped) but is logged too, and the other calls the queue
+// settles with it still settle. Events hold no secret of the call: the
 // session id, visitor ids and tokens are left out, replaced by
 // "[redacted]" in error texts (the rule of the client's errors), and by
 // "REDACTED" in URLs (the rule of OpenTelemetry's semantic conventions).
@@ -732,20 +735,44 @@ func (c *Client) reportClosed(ctx context.Context) {
 // containObserver, deferred around an Observer function that runs outside
 // any call (on the notification queue's or the polling goroutine, or in a
 // call's cleanup), keeps its panic from ending the program or the
-// goroutine's work, as a panicking CallDone is contained by the call's
-// future: it logs the panic with its stack at level Error, to
+// goroutine's work, as a panicking CallDone of a GetOffers call is
+// contained by the call's future: it logs the panic with its stack at level Error, to
 // Config.Logger, else slog.Default(), since a lost panic must not go
 // unseen.
 func (c *Client) containObserver(name string) {
-	v := recover()
-	if v == nil {
+	if v := recover(); v != nil {
+		c.logObserverPanic(name, v)
+	}
+}
+
+// logObserverPanic logs v, a panic recovered from Observer function name,
+// with its stack.
+func (c *Client) logObserverPanic(name string, v any) {
+	c.observerLog().Error("target: recovered a panic in Observer."+name, "panic", v, "stack", string(debug.Stack()))
+}
+
+// observerLog is where contained Observer failures go: Config.Logger,
+// else slog.Default().
+func (c *Client) observerLog() *slog.Logger {
+	if c.cfg.Logger != nil {
+		return c.cfg.Logger
+	}
+	return slog.Default()
+}
+
+// containObserverExit is containObserver for an Observer function that
+// may also call runtime.Goexit, which cannot be stopped: deferred after
+// it with *returned set once it returned, it logs the panic or the Goexit
+// (the goroutine then ends, and the caller's defers must finish its work).
+func (c *Client) containObserverExit(name string, returned *bool) {
+	if *returned {
 		return
 	}
-	log := c.cfg.Logger
-	if log == nil {
-		log = slog.Default()
+	if v := recover(); v != nil {
+		c.logObserverPanic(name, v)
+		return
 	}
-	log.Error("target: recovered a panic in Observer."+name, "panic", v, "stack", string(debug.Stack()))
+	c.observerLog().Error("target: Observer." + name + " called runtime.Goexit")
 }
 
 // logBody writes body to the debug log when Config.LogBodies asks for it,

@@ -145,38 +145,61 @@ func TestObserverPanicsContained(t *testing.T) {
 
 // TestObserverBackoffCancelled: a call cancelled while it waits to retry
 // reports in AttemptDone the part of the wait that passed, not the wait
-// the client chose, and no further attempt.
+// the client chose, and no further attempt: cancelled as the wait starts
+// (nothing passed), and 300 ms into it.
 func TestObserverBackoffCancelled(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	var (
-		mu       sync.Mutex
-		attempts []target.AttemptEvent
-	)
-	c, srv := setup(t, targettest.Config{Offers: offers}, func(cfg *target.Config) {
-		cfg.Observer = &target.Observer{AttemptDone: func(_ context.Context, e *target.AttemptEvent) {
-			mu.Lock()
-			attempts = append(attempts, *e)
-			mu.Unlock()
-		}}
-		// A wait of 5 to 10 s, well within the call's deadline, that the
-		// call is cancelled in at its start: the client logs its decision
-		// to retry before it waits.
-		cfg.Timeout = time.Minute
-		cfg.Retry = target.RetryPolicy{MaxAttempts: 3, MinBackoff: 10 * time.Second, MaxBackoff: 10 * time.Second}
-		cfg.Logger = slog.New(onMessage{"target: retrying", cancel})
-	})
-	srv.ForceFault(targettest.FaultServerError, 1)
-	_, err := c.GetOffers(ctx, target.GetOffersOptions{Request: offersRequest("hero")}).Await(t.Context())
-	require.ErrorIs(t, err, context.Canceled)
+	for _, tc := range []struct {
+		name     string
+		after    time.Duration // from the decision to retry to the cancellation
+		min, max time.Duration // the Backoff reported
+	}{
+		{name: "at the start", after: 0, min: 0, max: 2 * time.Second},
+		// The wait starts right after the client logs its decision: a
+		// little less than 300 ms of it passed, and far less than the
+		// 5 s or more the client chose.
+		{name: "during the wait", after: 300 * time.Millisecond, min: 250 * time.Millisecond, max: 4 * time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			var (
+				mu       sync.Mutex
+				attempts []target.AttemptEvent
+			)
+			cancelLater := func() {
+				if tc.after == 0 {
+					cancel()
+					return
+				}
+				time.AfterFunc(tc.after, cancel)
+			}
+			c, srv := setup(t, targettest.Config{Offers: offers}, func(cfg *target.Config) {
+				cfg.Observer = &target.Observer{AttemptDone: func(_ context.Context, e *target.AttemptEvent) {
+					mu.Lock()
+					attempts = append(attempts, *e)
+					mu.Unlock()
+				}}
+				// A wait of 5 to 10 s, well within the call's deadline;
+				// the client logs its decision to retry before it waits.
+				cfg.Timeout = time.Minute
+				cfg.Retry = target.RetryPolicy{MaxAttempts: 3, MinBackoff: 10 * time.Second, MaxBackoff: 10 * time.Second}
+				cfg.Logger = slog.New(onMessage{"target: retrying", cancelLater})
+			})
+			srv.ForceFault(targettest.FaultServerError, 1)
+			_, err := c.GetOffers(ctx, target.GetOffersOptions{Request: offersRequest("hero")}).Await(t.Context())
+			require.ErrorIs(t, err, context.Canceled)
 
-	mu.Lock()
-	defer mu.Unlock()
-	require.Len(t, attempts, 1, "no attempt after the cancelled wait")
-	assert.Equal(t, http.StatusServiceUnavailable, attempts[0].Status)
-	assert.Less(t, attempts[0].Backoff, 2*time.Second, "only the time waited before the cancellation (the client chose 5 s or more)")
-	assert.Less(t, attempts[0].Duration, 2*time.Second, "the wait is not the attempt's time")
+			mu.Lock()
+			defer mu.Unlock()
+			require.Len(t, attempts, 1, "no attempt after the cancelled wait")
+			assert.Equal(t, http.StatusServiceUnavailable, attempts[0].Status)
+			assert.GreaterOrEqual(t, attempts[0].Backoff, tc.min, "the time waited before the cancellation")
+			assert.Less(t, attempts[0].Backoff, tc.max, "only the time waited before the cancellation (the client chose 5 s or more)")
+			assert.Less(t, attempts[0].Duration, 2*time.Second, "the wait is not the attempt's time")
+		})
+	}
 }
 
 // onMessage is a slog handler that calls fn at each record with message

@@ -23,18 +23,26 @@ func TestCloseFromObserver(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		in string
-		// waited is true where Close would wait for the function itself.
-		waited bool
+		// want is what Close returns there (see Client.Close and
+		// Observer): ErrCloseInObserver from a decision or the artifact
+		// polling, which Close would wait for; nil from the functions
+		// that run on the call's goroutine outside a decision, where Close
+		// waits as usual, and from the queue's callbacks.
+		want error
 	}{
 		{in: "CallStart"},
 		{in: "CallDone"},
+		// The first attempt is the display notification's, on the queue,
+		// or the server-side call's, on its own goroutine: nil either way.
 		{in: "AttemptStart"},
 		{in: "AttemptDone"},
-		{in: "DecisionStart", waited: true},
-		{in: "DecisionDone", waited: true},
-		{in: "Notifications/queued", waited: true},
+		{in: "DecisionStart", want: target.ErrCloseInObserver},
+		{in: "DecisionDone", want: target.ErrCloseInObserver},
+		{in: "Notifications/queued", want: target.ErrCloseInObserver},
+		// The queue's callback, also when the queue settled the
+		// notification before the decision registered its outcome.
 		{in: "Notifications/sent"},
-		{in: "ArtifactDownload", waited: true},
+		{in: "ArtifactDownload", want: target.ErrCloseInObserver},
 		// A SendNotifications call settles on the queue, whose callbacks a
 		// Close from them does not wait for: nil (see Client.Close).
 		{in: "SendNotifications/CallDone"},
@@ -102,11 +110,7 @@ func TestCloseFromObserver(t *testing.T) {
 			}()
 			err = within(t, closedIn, "Close from Observer."+tc.in)
 			within(t, driven, "the calls")
-			if tc.waited {
-				require.ErrorIs(t, err, target.ErrCloseInObserver)
-			} else if err != nil {
-				require.ErrorIs(t, err, target.ErrCloseInObserver)
-			}
+			require.Equal(t, tc.want, err)
 			done := make(chan error, 1)
 			go func() { done <- c.Close(context.Background()) }()
 			require.NoError(t, within(t, done, "Close after Close from Observer."+tc.in))

@@ -105,18 +105,33 @@ func BenchmarkOnDeviceGetOffers(b *testing.B) {
 			}
 		}
 	})
-	// With an Observer, every on-device decision runs marked as work Close
-	// waits for (Client.observed), which reads the goroutine id: the
-	// difference with "on-device" is that cost.
+	// The same with an Observer whose functions do nothing: what the hook
+	// itself costs a decision (its events, and the marks Close reads).
 	ocfg := cfg
-	ocfg.Observer = &target.Observer{CallDone: func(context.Context, *target.CallEvent) {}}
+	ocfg.Observer = noopObserver()
 	oc, err := target.NewClient(ocfg)
 	require.NoError(b, err)
 	defer func() { _ = oc.Close(context.Background()) }()
-	b.Run("on-device-observer", func(b *testing.B) {
+	b.Run("on-device-noop-observer", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			if _, err := oc.GetOffers(b.Context(), target.GetOffersOptions{Request: req, DecisioningMethod: target.OnDevice}).Await(b.Context()); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	// An Observer of the HTTP attempts only (a trace context for the
+	// edge, say): a decision calls none of its functions.
+	acfg := cfg
+	noop := noopObserver()
+	acfg.Observer = &target.Observer{AttemptStart: noop.AttemptStart, AttemptDone: noop.AttemptDone}
+	ac, err := target.NewClient(acfg)
+	require.NoError(b, err)
+	defer func() { _ = ac.Close(context.Background()) }()
+	b.Run("on-device-attempts-observer", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := ac.GetOffers(b.Context(), target.GetOffersOptions{Request: req, DecisioningMethod: target.OnDevice}).Await(b.Context()); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -201,5 +216,20 @@ func BenchmarkOnDeviceVsNode(b *testing.B) {
 			b.ReportMetric(nodeNs, "node-ns/op")
 			b.ReportMetric(nodeNs/goNs, "x-faster")
 		})
+	}
+}
+
+// noopObserver has every function set, doing nothing.
+func noopObserver() *target.Observer {
+	return &target.Observer{
+		CallStart:        func(ctx context.Context, _ *target.CallEvent) context.Context { return ctx },
+		CallDone:         func(context.Context, *target.CallEvent) {},
+		AttemptStart:     func(ctx context.Context, _ *target.AttemptEvent) context.Context { return ctx },
+		AttemptDone:      func(context.Context, *target.AttemptEvent) {},
+		DecisionStart:    func(ctx context.Context, _ *target.DecisionEvent) context.Context { return ctx },
+		DecisionDone:     func(context.Context, *target.DecisionEvent) {},
+		Notifications:    func(context.Context, target.NotificationEvent) {},
+		ArtifactDownload: func(context.Context, target.ArtifactEvent) {},
+		ClientClosed:     func(context.Context, target.ClientEvent) {},
 	}
 }

@@ -64,9 +64,10 @@ func (od *onDevice) callbacks() *callbackSet { return od.engine.artifacts.callba
 func (od *onDevice) Ready() *future.Future[struct{}] { return od.engine.artifacts.Ready() }
 
 // stop stops polling for new artifacts and, unless it is called from one
-// of the client's callbacks, waits for the decisions in flight (a geo
-// lookup is bounded by Config.Timeout), which queue their notifications
-// before they end. Later decisions fail with ErrClientClosed. It reports
+// of the client's callbacks or Observer functions, waits for the polling
+// goroutine to end and for the decisions in flight (a geo lookup is
+// bounded by Config.Timeout), which queue their notifications before they
+// end. Later decisions fail with ErrClientClosed. It reports
 // whether it was called from a callback (inCallback is true when Close
 // already knows it is, from a notification callback): Client.Close then
 // waits for nothing, since the callback may be what the rest waits for.
@@ -75,11 +76,18 @@ func (od *onDevice) stop(ctx context.Context, inCallback bool) (bool, error) {
 	od.closed.Store(true)
 	od.mu.Unlock()
 	inCallback = inCallback || od.callbacks().current()
-	err := od.engine.Close(ctx)
-	if !inCallback {
-		od.work.Wait()
+	if inCallback {
+		// Waiting for nothing, not even the polling goroutine: it may be
+		// in an Observer function or a callback waiting for this one.
+		// Its context is cancelled, so no callback starts, and it ends on
+		// its own (Observer.ClientClosed comes then).
+		od.engine.artifacts.stop()
+		_ = od.engine.artifacts.ready.Reject(ErrProviderClosed)
+		return true, nil
 	}
-	return inCallback, err
+	err := od.engine.Close(ctx)
+	od.work.Wait()
+	return false, err
 }
 
 // begin counts a decision in, unless Close has begun: Close must not start
@@ -122,30 +130,35 @@ func (c *Client) decideOnDevice(ctx context.Context, p *prepared, e *CallEvent) 
 	}
 	c.takeSDID(p)
 	start := time.Now()
-	// decide returns the registration of the notification's callback
-	// apart, to run once the decision's count is released: the
-	// notification may have failed already (a request that cannot be
-	// encoded) or be answered at once, and then OnNotificationsSent runs
-	// on this goroutine; a Close it calls waits for the work in flight,
-	// which must not include the decision it is called from.
-	decide := func(ctx context.Context) (r *Response, notify func(), err error) {
+	// The decision's count is released only once its notification's
+	// outcome is registered: Close, which waits for the count and then
+	// for the queue, then waits for that outcome's handling too
+	// (OnNotificationsSent, the Observer's sent or dropped), which runs on
+	// the goroutine that settles the notification, before it ends.
+	decide := func(ctx context.Context) (r *Response, err error) {
 		defer od.work.Done() // even if the decision panics
 		dctx, de := c.beginDecision(ctx, p.req, a)
 		d, err := od.engine.decide(dctx, p.req, ondevice.Options{SessionID: p.sessionID, LocationHint: p.cluster})
 		if err != nil {
 			c.endDecision(dctx, de, nil, 0, err)
-			return nil, nil, err
+			return nil, err
 		}
 		r = c.onDeviceResponse(p, d, time.Since(start))
 		n, notify := c.report(ctx, od, p, d)
 		c.endDecision(dctx, de, d, n, nil)
-		return r, notify, nil
-	}
-	decideAndNotify := func(ctx context.Context) (r *Response, err error) {
-		var notify func()
-		c.observed(func() { r, notify, err = decide(ctx) })
 		if notify != nil {
 			notify()
+		}
+		return r, nil
+	}
+	decideAndNotify := func(ctx context.Context) (r *Response, err error) {
+		if c.obsInDecision {
+			c.observed(func() { r, err = decide(ctx) })
+		} else {
+			r, err = decide(ctx)
+		}
+		if c.afterDecision != nil {
+			c.afterDecision()
 		}
 		return r, err
 	}
@@ -201,7 +214,7 @@ func (c *Client) onDeviceResponse(p *prepared, d *ondevice.Decision, took time.D
 // the log. Telemetry of a decision without notifications waits for the
 // client's next request instead, as the timings of edge calls do. report
 // returns the number of notifications sent and what registers the
-// outcome's handling, nil when nothing was sent; the caller runs it after
+// outcome's handling, nil when nothing was sent; the caller runs it before
 // releasing the decision's count.
 func (c *Client) report(ctx context.Context, od *onDevice, p *prepared, d *ondevice.Decision) (int, func()) {
 	n := d.NotificationRequest()
@@ -232,7 +245,7 @@ func (c *Client) report(ctx context.Context, od *onDevice, p *prepared, d *ondev
 		TargetLocationHint: p.cluster,
 	})
 	return count, func() {
-		f.OnComplete(func(r *Response, err error) {
+		outcome := func(r *Response, err error) {
 			if err != nil {
 				c.log.Warn("target: on-device display notifications failed", "requestId", d.Request.RequestID, "error", err)
 				c.notified(ctx, NotificationsDropped, count, err)
@@ -242,6 +255,21 @@ func (c *Client) report(ctx context.Context, od *onDevice, p *prepared, d *ondev
 			if od.cfg.OnNotificationsSent != nil {
 				od.callbacks().run(func() { od.cfg.OnNotificationsSent(r, err) })
 			}
+		}
+		// Settled before registration (a full or closed queue, or a quick
+		// one), the outcome runs here, in the decision: it is marked as
+		// the queue's callback, as on the queue's goroutine, so that a
+		// Close from it returns nil and waits for nothing, wherever it
+		// runs. A queue goroutine that settles it before registered is set
+		// is marked twice, which changes nothing.
+		var registered atomic.Bool
+		f.OnComplete(func(r *Response, err error) {
+			if registered.Load() {
+				outcome(r, err)
+				return
+			}
+			c.notes.callbacks.run(func() { outcome(r, err) })
 		})
+		registered.Store(true)
 	}
 }

@@ -75,3 +75,34 @@ func TestInvalidMethodsBoundedCardinality(t *testing.T) {
 		}
 	}
 }
+
+// TestEdgeClusterHostsBoundedCardinality: 60 visitors whose tntIds name
+// 60 edge clusters send 60 requests to 60 hosts: the spans name each
+// host, while the HTTP duration metric has one server.address for all of
+// them (it had one series per cluster, which visitors choose).
+func TestEdgeClusterHostsBoundedCardinality(t *testing.T) {
+	tel := newTelemetry(t)
+	c, _ := setup(t, tel, targettest.Config{})
+	const visitors = 60
+	for i := range visitors {
+		req := mboxRequest("hero")
+		req.ID = &target.VisitorID{TntID: fmt.Sprintf("visitor-%d.c%d_0", i, i)}
+		_, err := c.GetOffers(t.Context(), target.GetOffersOptions{Request: req, DecisioningMethod: target.ServerSide}).Await(t.Context())
+		require.NoError(t, err)
+	}
+	hosts := map[string]bool{}
+	for _, s := range newTree(tel.spans.Ended()).named["POST"] {
+		hosts[attrs(s.Attributes())["server.address"].AsString()] = true
+	}
+	assert.Len(t, hosts, visitors, "the spans keep each host")
+	assert.Contains(t, hosts, "mboxedgec7.tt.omtrdc.net")
+
+	m := tel.metrics(t)
+	addresses := map[string]bool{}
+	for _, set := range pointSets(t, m["http.client.request.duration"]) {
+		v, ok := set.Value("server.address")
+		require.True(t, ok)
+		addresses[v.AsString()] = true
+	}
+	assert.Equal(t, map[string]bool{targetotel.EdgeClusterHost: true}, addresses)
+}

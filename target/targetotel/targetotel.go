@@ -51,8 +51,12 @@
 //
 // The decisioning method of a finished call is the one that answered
 // (server-side or on-device), else the one asked for; a method that is
-// none of ServerSide, OnDevice and Hybrid is "invalid", so that every
-// metric attribute takes its values from a bounded set.
+// none of ServerSide, OnDevice and Hybrid is "invalid", and the
+// server.address of http.client.request.duration is the configured host
+// (Config.ServerDomain, or the client code's host) or, for the host of
+// an edge cluster that a visitor's location hint chose,
+// EdgeClusterHost, so that every metric attribute takes its values from
+// a bounded set. Spans keep the full host.
 //
 // The artifact age is a series per Client: Clients that share a client
 // code are told apart by target.client.instance (target.ArtifactEvent's
@@ -87,6 +91,7 @@ import (
 	"net"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -322,16 +327,28 @@ func (a *adapter) callDone(ctx context.Context, e *target.CallEvent) {
 		span.SetAttributes(semconv.HTTPResponseStatusCode(e.Status))
 	}
 	if e.Err != nil {
-		fail(span, e.Err, string(e.ErrorKind))
+		fail(span, e.Err, string(e.ErrorKind), e.Start.Add(e.Duration))
 	}
 	span.End(trace.WithTimestamp(e.Start.Add(e.Duration)))
 }
 
 // fail marks span as failed with err, whose text the client has redacted.
-func fail(span trace.Span, err error, errorType string) {
+// end is when the span ends, which its exception event must not follow
+// (the events of the client come after what they report); zero means now.
+func fail(span trace.Span, err error, errorType string, end time.Time) {
 	span.SetAttributes(semconv.ErrorTypeKey.String(errorType))
-	span.RecordError(err)
+	recordError(span, err, end)
 	span.SetStatus(codes.Error, err.Error())
+}
+
+// recordError records err as an exception event of span, at end unless
+// that is zero.
+func recordError(span trace.Span, err error, end time.Time) {
+	if end.IsZero() {
+		span.RecordError(err)
+		return
+	}
+	span.RecordError(err, trace.WithTimestamp(end))
 }
 
 func (a *adapter) attemptStart(ctx context.Context, e *target.AttemptEvent) context.Context {
@@ -363,7 +380,7 @@ func (a *adapter) attemptDone(ctx context.Context, e *target.AttemptEvent) {
 	}
 	attrs := []attribute.KeyValue{
 		semconv.HTTPRequestMethodKey.String(e.Method),
-		semconv.ServerAddress(hostOnly(e.Host)),
+		semconv.ServerAddress(metricHost(e.Host)),
 		semconv.ServerPort(port(e.URL, e.Host)),
 	}
 	if e.Status != 0 {
@@ -393,7 +410,9 @@ func (a *adapter) attemptDone(ctx context.Context, e *target.AttemptEvent) {
 	if errorType != "" {
 		span.SetAttributes(semconv.ErrorTypeKey.String(errorType))
 		if e.Err != nil {
-			span.RecordError(e.Err)
+			// Reported after the backoff of a retried attempt: stamped
+			// with the attempt's end, within its span.
+			recordError(span, e.Err, attemptEnd(e))
 			span.SetStatus(codes.Error, e.Err.Error())
 		} else {
 			span.SetStatus(codes.Error, "")
@@ -405,7 +424,31 @@ func (a *adapter) attemptDone(ctx context.Context, e *target.AttemptEvent) {
 	}
 	// AttemptDone of a retried attempt comes after the backoff, which is
 	// not the attempt's time.
-	span.End(trace.WithTimestamp(e.Start.Add(e.Duration)))
+	span.End(trace.WithTimestamp(attemptEnd(e)))
+}
+
+// attemptEnd is when the attempt ended, zero when its start is unknown.
+func attemptEnd(e *target.AttemptEvent) time.Time {
+	if e.Start.IsZero() {
+		return time.Time{}
+	}
+	return e.Start.Add(e.Duration)
+}
+
+// EdgeClusterHost is the server.address of the HTTP duration metric for
+// the requests to an edge cluster's host, mboxedge{cluster}.tt.omtrdc.net.
+const EdgeClusterHost = "mboxedge*.tt.omtrdc.net"
+
+// metricHost is host[:port] as a metric attribute: the host without its
+// port, or EdgeClusterHost for an edge cluster's host, which the visitor
+// chooses (the location hint of its tntId or cookie), so that the
+// attribute takes its values from the configured hosts only.
+func metricHost(host string) string {
+	h := hostOnly(host)
+	if rest, ok := strings.CutPrefix(h, "mboxedge"); ok && strings.HasSuffix(rest, ".tt.omtrdc.net") {
+		return EdgeClusterHost
+	}
+	return h
 }
 
 // hostOnly strips the port from host[:port].
@@ -450,7 +493,7 @@ func (a *adapter) decisionDone(ctx context.Context, e *target.DecisionEvent) {
 		NotificationCountKey.Int(e.Notifications),
 	)
 	if e.Err != nil {
-		fail(span, e.Err, string(e.ErrorKind))
+		fail(span, e.Err, string(e.ErrorKind), time.Time{})
 	}
 	span.End()
 }
@@ -509,7 +552,7 @@ func (a *adapter) artifactDownload(ctx context.Context, e target.ArtifactEvent) 
 			span.SetAttributes(ArtifactVersionKey.String(e.Version))
 		}
 		if e.Err != nil {
-			fail(span, e.Err, string(e.ErrorKind))
+			fail(span, e.Err, string(e.ErrorKind), e.Start.Add(e.Duration))
 		}
 	}
 	span.End(trace.WithTimestamp(e.Start.Add(e.Duration)))
