@@ -56,9 +56,10 @@ var ErrNoVisitorClient = errors.New("target: Visitor has no client; make it with
 // behave as in the Client's methods. A waiting call's ctx bounds its wait
 // too: when it ends first the call fails with the context's error and
 // sends nothing. Each call's outcome depends only on its own work: the
-// waiting calls are released after the first call's future has settled,
-// and the callbacks of those that settle at once when released run after
-// every waiting call has started, so a callback that panics, calls
+// waiting calls are started as soon as the first call's answer is learned,
+// before that call's callbacks (its Callback, or an OnComplete on its
+// future) run, and the callbacks of those that settle at once when
+// released run after every waiting call has started, so a callback that panics, calls
 // runtime.Goexit or blocks changes no other call's outcome or start. A
 // Visitor is safe for concurrent use. It holds no goroutine: a waiting
 // call is a callback on the first call's future.
@@ -260,35 +261,38 @@ func (v *Visitor) do(ctx context.Context, call func(visitorIdentity) *future.Fut
 // returned future cancels f.
 //
 // For the call establishing the identity (leader set), the waiting calls
-// are released after the returned future has settled, from the work list
-// of the goroutine that settles it rather than inside its continuation: a
-// waiting call may settle at once when released (invalid options, an
-// on-device decision), and a panic or runtime.Goexit in its callbacks must
-// not become this call's outcome.
+// are released before the returned future's callbacks run, and from the
+// work list of the goroutine that settles f rather than inside its
+// continuation: a callback of this call that blocks must not hold up
+// their start, and a waiting call may settle at once when released
+// (invalid options, an on-device decision), where a panic or
+// runtime.Goexit in its callbacks must not become this call's outcome.
 func (v *Visitor) learning(f *future.Future[*Response], leader *future.Promise[struct{}]) *future.Future[*Response] {
 	p := future.NewPromise[*Response]()
 	out := p.Future()
-	f.OnCompleteDeferred(func(r *Response, err error) future.Deferred {
-		if err == nil {
-			v.learn(r)
-		}
-		if leader != nil {
+	if leader != nil {
+		// f's callbacks run in order and each returned Deferred joins the
+		// work list in that order: the waiters' continuations, which only
+		// start their calls, run before out's callbacks, and the callbacks
+		// of a waiting call that settled at once run after those.
+		f.OnCompleteDeferred(func(r *Response, err error) future.Deferred {
+			if err == nil {
+				v.learn(r)
+			}
 			v.mu.Lock()
 			v.leader = nil
 			v.mu.Unlock()
-		}
-		d, _ := p.CompleteDeferred(r, err)
-		return d
-	})
-	if leader != nil {
-		// f's callbacks run in order: out has settled and the leader is
-		// cleared when this runs, and the waiters, in the Deferred, run
-		// after out's callbacks.
-		f.OnCompleteDeferred(func(*Response, error) future.Deferred {
 			d, _ := leader.CompleteDeferred(struct{}{}, nil)
 			return d
 		})
 	}
+	f.OnCompleteDeferred(func(r *Response, err error) future.Deferred {
+		if err == nil && leader == nil {
+			v.learn(r)
+		}
+		d, _ := p.CompleteDeferred(r, err)
+		return d
+	})
 	// out owns no work: cancelling it must reach the call, whose
 	// settlement then releases the waiters. After f settled this does
 	// nothing.
