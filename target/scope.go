@@ -148,7 +148,9 @@ func (v *Visitor) setTntIDLocked(tntID string) {
 func (v *Visitor) SessionID() string { return v.session }
 
 // TntID returns the visitor's tntId: from its cookie, or from the first
-// answer that named one; "" before that.
+// answer that named one; "" before that. An answer naming another tntId
+// for a call that carried this one (a profile merge at the edge) replaces
+// it, for the calls made after it and for [Visitor.Cookies].
 func (v *Visitor) TntID() string {
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -387,14 +389,23 @@ func handsOver(err error) bool {
 	return retryable(err) && !errors.Is(err, context.DeadlineExceeded)
 }
 
-// learn records the tntId and cluster of a successful answer, unless the
-// visitor already has them: the first answer establishes the identity, and
-// the later calls carry it, so their answers name the same one. Any answer
-// ends the waiting, whether or not it named a tntId.
+// learn records the tntId and cluster of a successful answer. The first
+// answer naming a tntId establishes the identity, and the later calls
+// carry it. An answer to a call that carried the Visitor's current tntId
+// and names another (the edge merged the visitor's profile into another
+// one) moves the Visitor to it, as Client.GetOffers' cookie follows its
+// answer: calls made from then on carry the new one. Answers to calls
+// that carried another tntId, or none, change nothing, so that calls in
+// flight across such a move, or released together without a tntId, do
+// not make the identity flip back and forth. Any answer ends the waiting,
+// whether or not it named a tntId.
 func (v *Visitor) learn(r *Response) {
-	var tnt, cluster string
+	var tnt, sent, cluster string
 	if r.Response != nil && r.Response.ID != nil {
 		tnt = r.Response.ID.TntID
+	}
+	if r.Request != nil && r.Request.ID != nil {
+		sent = r.Request.ID.TntID
 	}
 	if r.TargetLocationHintCookie != nil {
 		cluster = r.TargetLocationHintCookie.Value
@@ -405,7 +416,9 @@ func (v *Visitor) learn(r *Response) {
 	if v.cluster == "" && cluster != "" {
 		v.cluster = cluster
 	}
-	if v.tntID == "" && tnt != "" {
+	switch {
+	case tnt == "" || tnt == v.tntID:
+	case v.tntID == "", sent == v.tntID:
 		v.setTntIDLocked(tnt)
 	}
 }

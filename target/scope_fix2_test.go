@@ -2,6 +2,8 @@ package target_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -162,4 +164,50 @@ func TestVisitorRefusedFirstCallReleasesAllWaiters(t *testing.T) {
 	}
 	assert.Zero(t, missed.Load(), "waiting calls released one by one")
 	assert.Empty(t, v.TntID())
+}
+
+// TestVisitorAdoptsMergedTntID: when the edge answers a returning visitor
+// with another tntId (a profile merge), the Visitor moves to it, as
+// Client.GetOffers' cookie does: later calls carry it and the cookies
+// written back name it.
+func TestVisitorAdoptsMergedTntID(t *testing.T) {
+	t.Parallel()
+	edge := targettest.NewServer(targettest.Config{Offers: offers, NoCluster: true})
+	t.Cleanup(edge.Close)
+	const merged = "tnt-merged"
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := httptest.NewRecorder()
+		edge.ServeHTTP(rec, r)
+		var body map[string]any
+		if !assert.NoError(t, json.Unmarshal(rec.Body.Bytes(), &body)) {
+			return
+		}
+		if id, ok := body["id"].(map[string]any); ok {
+			id["tntId"] = merged
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(rec.Code)
+		assert.NoError(t, json.NewEncoder(w).Encode(body))
+	}))
+	t.Cleanup(front.Close)
+	cfg := edge.ClientConfig()
+	cfg.ServerDomain = strings.TrimPrefix(front.URL, "http://")
+	cfg.HTTPClient = nil
+	cfg.Timeout = 30 * time.Second
+	c, err := target.NewClient(cfg)
+	require.NoError(t, err)
+	t.Cleanup(c.CloseIdleConnections)
+
+	exp := time.Now().Add(time.Hour).Unix()
+	v := c.NewVisitorFromCookies(fmt.Sprintf("session#s-ret#%d|PC#tnt-ret#%d", exp, exp), "")
+	require.Equal(t, "tnt-ret", v.TntID())
+	r, err := v.GetOffers(t.Context(), target.GetOffersOptions{Request: offersRequest("hero")}).Await(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, "tnt-ret", r.Request.ID.TntID)
+	require.Equal(t, merged, r.Response.ID.TntID)
+	assert.Equal(t, merged, v.TntID(), "the Visitor follows the answer")
+	r, err = v.GetOffers(t.Context(), target.GetOffersOptions{Request: offersRequest("hero")}).Await(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, merged, r.Request.ID.TntID, "a later call carries the merged tntId")
+	assert.Contains(t, v.Cookies()[0].Value, "|PC#"+merged+"#")
 }
