@@ -50,7 +50,7 @@ func TestNotificationRefusedBatchResentSeparately(t *testing.T) {
 	t.Parallel()
 	edge := targettest.NewServer(targettest.Config{Offers: offers})
 	t.Cleanup(edge.Close)
-	release := make(chan struct{})
+	release, warmArrived := make(chan struct{}), make(chan struct{})
 	var merged atomic.Int64
 	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, err := io.ReadAll(r.Body)
@@ -60,6 +60,7 @@ func TestNotificationRefusedBatchResentSeparately(t *testing.T) {
 		if bytes.Contains(b, []byte(`"n-warm"`)) {
 			// Holds the queue's first round while the test queues the
 			// calls that the next round merges.
+			close(warmArrived)
 			select {
 			case <-release:
 			case <-r.Context().Done():
@@ -97,6 +98,7 @@ func TestNotificationRefusedBatchResentSeparately(t *testing.T) {
 	warm := oneNotification("n-warm")
 	warm.SessionID = "s-warm"
 	fw := c.SendNotifications(t.Context(), warm)
+	<-warmArrived // the first round holds only this one
 	good, bad := oneNotification("n-good"), oneNotification("n-bad")
 	good.SessionID, bad.SessionID = "s-1", "s-1"
 	fg := c.SendNotifications(t.Context(), good)
