@@ -1,6 +1,7 @@
 package target
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -57,11 +58,12 @@ func (r *Response) View(name string) (View, bool) {
 
 // DecodeContent decodes the JSON content of o into a new T: a json offer
 // into a struct or a map, an html offer into a string. An option without
-// content fails with ErrNoContent; content that does not fit T fails with
+// content (none, only white space, or the JSON null the edge may write for
+// an absent value) fails with ErrNoContent; content that does not fit T fails with
 // the *json error, wrapped with the option's type.
 func DecodeContent[T any](o Option) (T, error) {
 	var v T
-	if len(o.Content) == 0 {
+	if !hasContent(o.Content) {
 		return v, fmt.Errorf("%w: the %s option has no content", ErrNoContent, o.Type)
 	}
 	if err := json.Unmarshal(o.Content, &v); err != nil {
@@ -70,8 +72,17 @@ func DecodeContent[T any](o Option) (T, error) {
 	return v, nil
 }
 
+// hasContent reports whether raw, an option's content, holds a value:
+// empty, white space and null hold none. json.Unmarshal would decode null
+// into any T without an error, leaving the zero value, so a "content":
+// null would pass for content and hide the prefetched fallback.
+func hasContent(raw json.RawMessage) bool {
+	b := bytes.TrimSpace(raw)
+	return len(b) > 0 && !bytes.Equal(b, []byte("null"))
+}
+
 // MboxContent decodes into a new T, in one call, the content of the
-// first option that has content among the options of the executed
+// first option that has content (see [DecodeContent]) among the options of the executed
 // decision for the mbox named mbox, else among those of its prefetched
 // decision: an executed decision without content (no offer, or only
 // options without content) does not hide a prefetched one that has it.
@@ -93,7 +104,7 @@ func MboxContent[T any](r *Response, mbox string) (T, error) {
 	}
 	for _, opts := range candidates {
 		for _, o := range opts {
-			if len(o.Content) > 0 {
+			if hasContent(o.Content) {
 				return DecodeContent[T](o)
 			}
 		}

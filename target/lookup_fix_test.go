@@ -1,6 +1,7 @@
 package target_test
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -35,5 +36,28 @@ func TestMboxContentAsDocumented(t *testing.T) {
 		assert.Equal(t, want, got, mbox)
 	}
 	_, err := target.MboxContent[string](res, "none")
+	require.ErrorIs(t, err, target.ErrNoContent)
+}
+
+// TestNullContentIsNoContent: an option whose content is the JSON null,
+// or only white space, has no content: DecodeContent fails with
+// ErrNoContent, and MboxContent falls back to the prefetched decision,
+// here for an answer decoded from the edge's JSON.
+func TestNullContentIsNoContent(t *testing.T) {
+	t.Parallel()
+	for name, raw := range map[string]string{"null": `null`, "spaced null": " null\n", "white space": " \t"} {
+		_, err := target.DecodeContent[map[string]any](target.Option{Type: target.OptionTypeJSON, Content: json.RawMessage(raw)})
+		require.ErrorIs(t, err, target.ErrNoContent, name)
+	}
+	var dr target.DeliveryResponse
+	require.NoError(t, json.Unmarshal([]byte(`{
+		"execute": {"mboxes": [{"index": 1, "name": "hero", "options": [{"type": "json", "content": null}]}]},
+		"prefetch": {"mboxes": [{"index": 1, "name": "hero", "options": [{"type": "json", "content": {"title": "prefetched"}}]}]}
+	}`), &dr))
+	got, err := target.MboxContent[map[string]string](&target.Response{Response: &dr}, "hero")
+	require.NoError(t, err)
+	assert.Equal(t, "prefetched", got["title"])
+	dr.Prefetch = nil
+	_, err = target.MboxContent[map[string]string](&target.Response{Response: &dr}, "hero")
 	require.ErrorIs(t, err, target.ErrNoContent)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -37,8 +38,13 @@ type NotificationsConfig struct {
 	// means DefaultNotificationQueueSize; negative is an error.
 	QueueSize int
 	// MaxBatch is the most notifications one request carries: the
-	// notifications queued for one visitor go out together. Zero means
-	// DefaultNotificationBatch; negative is an error.
+	// notifications queued for one visitor go out together. The edge
+	// refuses a whole request for one bad notification: when it refuses a
+	// merged one (a 4xx other than 429), each call in it is sent again
+	// alone, once, so that only the call at fault fails, and the limits of
+	// the spec it is known to enforce are checked by SendNotifications
+	// itself (ErrInvalidOption). Zero means DefaultNotificationBatch;
+	// negative is an error.
 	MaxBatch int
 	// MaxAttempts is the most attempts for one request, the first
 	// included; only network errors, 429 and 5xx answers are retried. Each
@@ -310,6 +316,15 @@ func (q *notifier) send(batch []*queuedNotifications) {
 		}
 		if q.base.Err() != nil || !retryable(err) || attempt >= q.cfg.MaxAttempts || time.Now().Add(wait).After(deadline) {
 			c.giveBackTelemetry(sent)
+			if len(batch) > 1 && q.base.Err() == nil && refused(err) {
+				// The edge refuses a whole request for one bad
+				// notification: each call goes again alone, once, so
+				// that only the one at fault fails.
+				for _, it := range batch {
+					q.send([]*queuedNotifications{it})
+				}
+				return
+			}
 			q.drop(batch, err, true)
 			return
 		}
@@ -320,6 +335,14 @@ func (q *notifier) send(batch []*queuedNotifications) {
 		case <-t.C:
 		}
 	}
+}
+
+// refused reports whether err is the edge refusing the request as it is
+// (a 4xx other than 429): the same request would be refused again, but
+// the calls merged into it might not be, each on its own.
+func refused(err error) bool {
+	var api *APIError
+	return errors.As(err, &api) && api.Status >= 400 && api.Status < 500 && api.Status != http.StatusTooManyRequests
 }
 
 // settle settles the calls of a batch and frees their room in the queue.

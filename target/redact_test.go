@@ -260,6 +260,7 @@ func TestRedactionEveryIDField(t *testing.T) {
 	req.Execute.Mboxes[0].Name = "m"
 	req.Prefetch.Mboxes[0].Name = "m"
 	req.Prefetch.Views[0].Name = "v"
+	req.Notifications[0].Mbox.Name = "m" // the edge refuses an mbox notification without a name
 	req.Notifications[0].Type = target.MetricTypeDisplay
 	// One kind per notification: the view's state goes in a second one.
 	view := req.Notifications[0]

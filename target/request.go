@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // prepared is a validated request, filled in as Adobe's SDKs fill it; body
@@ -455,6 +456,15 @@ func normalizeRequest(req *DeliveryRequest, now time.Time, ex *ExecuteRequest, p
 				return optionError(field(""), "Mbox and View are mutually exclusive")
 			case n.Timestamp < 0:
 				return optionError(field(".Timestamp"), "negative")
+			// The spec's limits, which the edge enforces by refusing the
+			// whole request: checked here so that a notification the
+			// queue would merge with others' fails alone, at once.
+			case utf8.RuneCountInString(n.ID) > maxNotificationIDLen:
+				return optionError(field(".ID"), "longer than %d characters", maxNotificationIDLen)
+			case utf8.RuneCountInString(n.ImpressionID) > maxImpressionIDLen:
+				return optionError(field(".ImpressionID"), "longer than %d characters", maxImpressionIDLen)
+			case n.Mbox != nil && n.Mbox.Name == "":
+				return optionError(field(".Mbox.Name"), "required when Mbox is set")
 			}
 			if n.Timestamp == 0 {
 				n.Timestamp = now.UnixMilli()
@@ -517,6 +527,12 @@ func validateNotificationsRequest(req *DeliveryRequest) error {
 	}
 	return nil
 }
+
+// The spec's maxLength of a notification's id and impressionId.
+const (
+	maxNotificationIDLen = 200
+	maxImpressionIDLen   = 128
+)
 
 // maxRequestIDLen is the spec's maxLength of requestId.
 const maxRequestIDLen = 128

@@ -3,6 +3,7 @@ package target
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -32,8 +33,14 @@ var ErrNoVisitorClient = errors.New("target: Visitor has no client; make it with
 //     gives it, and the cluster that holds its profile. Such calls made
 //     while it is in flight wait for its answer, then all start at once
 //     with that tntId, so the page costs at most one extra round trip. If
-//     the first call fails, the next waiting call takes its place and the
-//     others wait for it. If its answer names no tntId (the request
+//     the first call is cancelled (its ctx ended, or Future.Cancel) or
+//     fails in a way the next attempt may not (a 429, a 5xx, a network
+//     error), the next waiting call takes its place and the others wait
+//     for it. If the edge did not answer it within Config.Timeout, or
+//     refused it (a 4xx, say), the waiting calls all start at once, in
+//     parallel, with the pinned session id and no tntId, rather than each
+//     waiting out the one before: the first of them to be answered
+//     establishes the identity. If its answer names no tntId (the request
 //     carried another visitor id, say), there is nothing to wait for: the
 //     waiting calls are released together, and every later call starts at
 //     once, all with the pinned session id.
@@ -53,12 +60,17 @@ var ErrNoVisitorClient = errors.New("target: Visitor has no client; make it with
 //
 // The call options' TargetCookie, TargetLocationHint and SessionID are
 // replaced by the Visitor's; the rest of the options, callbacks included,
-// behave as in the Client's methods. A waiting call's ctx bounds its wait
-// too: when it ends first the call fails with the context's error and
-// sends nothing. Each call's outcome depends only on its own work: the
-// waiting calls are released after the first call's future has settled,
-// and the callbacks of those that settle at once when released run after
-// every waiting call has started, so a callback that panics, calls
+// behave as in the Client's methods. Config.Timeout bounds every call
+// from when it is made, its wait included: a waiting call that has not
+// been released when it passes fails with an error for which
+// errors.Is(err, context.DeadlineExceeded) holds, and one released late
+// has what is left of it, so no call outlives its Timeout however the
+// calls before it fare. A waiting call's ctx bounds its wait too: when it
+// ends first the call fails with the context's error and sends nothing. Each call's outcome depends only on its own work: the
+// waiting calls are started as soon as the first call's answer is learned,
+// before that call's callbacks (its Callback, or an OnComplete on its
+// future) run, and the callbacks of those that settle at once when
+// released run after every waiting call has started, so a callback that panics, calls
 // runtime.Goexit or blocks changes no other call's outcome or start. A
 // Visitor is safe for concurrent use. It holds no goroutine: a waiting
 // call is a callback on the first call's future.
@@ -136,7 +148,9 @@ func (v *Visitor) setTntIDLocked(tntID string) {
 func (v *Visitor) SessionID() string { return v.session }
 
 // TntID returns the visitor's tntId: from its cookie, or from the first
-// answer that named one; "" before that.
+// answer that named one; "" before that. An answer naming another tntId
+// for a call that carried this one (a profile merge at the edge) replaces
+// it, for the calls made after it and for [Visitor.Cookies].
 func (v *Visitor) TntID() string {
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -177,7 +191,7 @@ func (v *Visitor) GetOffers(ctx context.Context, opts GetOffersOptions) *future.
 		return withCallbacks(nil, future.Rejected[*Response](ErrNoVisitorClient), onOK, onErr)
 	}
 	opts.Callback, opts.ErrCallback = nil, nil
-	f := v.do(ctx, func(id visitorIdentity) *future.Future[*Response] {
+	f := v.do(ctx, func(ctx context.Context, id visitorIdentity) *future.Future[*Response] {
 		o := opts
 		o.TargetCookie, o.TargetLocationHint, o.SessionID = id.cookie, id.cluster, id.session
 		return v.c.GetOffers(ctx, o)
@@ -232,14 +246,14 @@ func (v *Visitor) identityLocked() visitorIdentity {
 // known, an answer came without one, or no call is establishing it (this
 // call then establishes it), and after the establishing call's answer
 // otherwise.
-func (v *Visitor) do(ctx context.Context, call func(visitorIdentity) *future.Future[*Response]) *future.Future[*Response] {
+func (v *Visitor) do(ctx context.Context, call func(context.Context, visitorIdentity) *future.Future[*Response]) *future.Future[*Response] {
 	v.mu.Lock()
 	id := v.identityLocked()
 	switch {
 	case v.tntID != "" || v.answered || ctx == nil:
 		// A nil ctx is reported by the call itself, which fails at once.
 		v.mu.Unlock()
-		return v.learning(call(id), nil) // a later cluster, say from an edgeHost
+		return v.learning(call(ctx, id), nil) // a later cluster, say from an edgeHost
 	case v.leader == nil:
 		p := future.NewPromise[struct{}]()
 		v.leader = p.Future()
@@ -247,7 +261,7 @@ func (v *Visitor) do(ctx context.Context, call func(visitorIdentity) *future.Fut
 		// returns (invalid options, an on-device decision), running the
 		// continuation in learning on this goroutine.
 		v.mu.Unlock()
-		return v.learning(call(id), p)
+		return v.learning(call(ctx, id), p)
 	}
 	leader := v.leader
 	v.mu.Unlock()
@@ -260,35 +274,38 @@ func (v *Visitor) do(ctx context.Context, call func(visitorIdentity) *future.Fut
 // returned future cancels f.
 //
 // For the call establishing the identity (leader set), the waiting calls
-// are released after the returned future has settled, from the work list
-// of the goroutine that settles it rather than inside its continuation: a
-// waiting call may settle at once when released (invalid options, an
-// on-device decision), and a panic or runtime.Goexit in its callbacks must
-// not become this call's outcome.
+// are released before the returned future's callbacks run, and from the
+// work list of the goroutine that settles f rather than inside its
+// continuation: a callback of this call that blocks must not hold up
+// their start, and a waiting call may settle at once when released
+// (invalid options, an on-device decision), where a panic or
+// runtime.Goexit in its callbacks must not become this call's outcome.
 func (v *Visitor) learning(f *future.Future[*Response], leader *future.Promise[struct{}]) *future.Future[*Response] {
 	p := future.NewPromise[*Response]()
 	out := p.Future()
-	f.OnCompleteDeferred(func(r *Response, err error) future.Deferred {
-		if err == nil {
-			v.learn(r)
-		}
-		if leader != nil {
+	if leader != nil {
+		// f's callbacks run in order and each returned Deferred joins the
+		// work list in that order: the waiters' continuations, which only
+		// start their calls, run before out's callbacks, and the callbacks
+		// of a waiting call that settled at once run after those.
+		f.OnCompleteDeferred(func(r *Response, err error) future.Deferred {
+			if err == nil {
+				v.learn(r)
+			}
 			v.mu.Lock()
 			v.leader = nil
 			v.mu.Unlock()
+			d, _ := leader.CompleteDeferred(struct{}{}, err)
+			return d
+		})
+	}
+	f.OnCompleteDeferred(func(r *Response, err error) future.Deferred {
+		if err == nil && leader == nil {
+			v.learn(r)
 		}
 		d, _ := p.CompleteDeferred(r, err)
 		return d
 	})
-	if leader != nil {
-		// f's callbacks run in order: out has settled and the leader is
-		// cleared when this runs, and the waiters, in the Deferred, run
-		// after out's callbacks.
-		f.OnCompleteDeferred(func(*Response, error) future.Deferred {
-			d, _ := leader.CompleteDeferred(struct{}{}, nil)
-			return d
-		})
-	}
 	// out owns no work: cancelling it must reach the call, whose
 	// settlement then releases the waiters. After f settled this does
 	// nothing.
@@ -296,13 +313,23 @@ func (v *Visitor) learning(f *future.Future[*Response], leader *future.Promise[s
 	return out
 }
 
-// after runs call once leader has settled, unless ctx ends first or the
-// returned future is cancelled.
-func (v *Visitor) after(ctx context.Context, leader *future.Future[struct{}], call func(visitorIdentity) *future.Future[*Response]) *future.Future[*Response] {
+// errVisitorWait fails a waiting call whose Config.Timeout, counted from
+// when it was made, passed before it could start or finish.
+var errVisitorWait = fmt.Errorf("target: Config.Timeout passed since the Visitor call was made, its wait for the visitor's first call included: %w", context.DeadlineExceeded)
+
+// after runs call once leader has settled, unless ctx ends first, the
+// call's Config.Timeout passes first (counted from now: the wait is part
+// of the call), or the returned future is cancelled. leader fails with
+// the first call's error: see handsOver for when the next waiting call
+// leads and the others wait for it; otherwise the waiting calls all start
+// at once, in parallel, rather than each trying alone in turn.
+func (v *Visitor) after(ctx context.Context, leader *future.Future[struct{}], call func(context.Context, visitorIdentity) *future.Future[*Response]) *future.Future[*Response] {
 	p := future.NewPromise[*Response]()
 	out := p.Future()
+	wctx, cancel := context.WithTimeoutCause(ctx, v.c.cfg.Timeout, errVisitorWait)
+	out.OnComplete(func(*Response, error) { cancel() })
 	var inner atomic.Pointer[future.Future[*Response]]
-	stop := context.AfterFunc(ctx, func() { _ = p.Reject(ctx.Err()) })
+	stop := context.AfterFunc(wctx, func() { _ = p.Reject(context.Cause(wctx)) })
 	// Cancelling out must reach the call once it runs; before that, the
 	// check below keeps it from starting.
 	out.OnError(func(error) {
@@ -310,16 +337,21 @@ func (v *Visitor) after(ctx context.Context, leader *future.Future[struct{}], ca
 			f.Cancel()
 		}
 	})
-	leader.OnCompleteDeferred(func(struct{}, error) future.Deferred {
+	leader.OnCompleteDeferred(func(_ struct{}, lerr error) future.Deferred {
 		if !stop() {
-			return future.Deferred{} // ctx ended first: out has failed with its error
+			return future.Deferred{} // wctx ended first: out has failed with its cause
 		}
 		select {
 		case <-out.Done():
 			return future.Deferred{} // cancelled while waiting
 		default:
 		}
-		f := v.do(ctx, call)
+		var f *future.Future[*Response]
+		if handsOver(lerr) {
+			f = v.do(wctx, call)
+		} else {
+			f = v.learning(call(wctx, v.identity()), nil)
+		}
 		inner.Store(f)
 		select {
 		case <-out.Done():
@@ -344,14 +376,36 @@ func (v *Visitor) after(ctx context.Context, leader *future.Future[struct{}], ca
 	return out
 }
 
-// learn records the tntId and cluster of a successful answer, unless the
-// visitor already has them: the first answer establishes the identity, and
-// the later calls carry it, so their answers name the same one. Any answer
-// ends the waiting, whether or not it named a tntId.
+// handsOver reports whether a waiting call may take the lead after the
+// first call failed with err: when it was cancelled, or the edge may
+// answer the next attempt (a 429, a 5xx, a network error before an
+// answer). Not after a timeout: the edge is not answering, and each
+// waiting call leading in turn would wait out a Timeout of its own. Nor
+// after a refusal, which the next call would likely get too.
+func handsOver(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return true
+	}
+	return retryable(err) && !errors.Is(err, context.DeadlineExceeded)
+}
+
+// learn records the tntId and cluster of a successful answer. The first
+// answer naming a tntId establishes the identity, and the later calls
+// carry it. An answer to a call that carried the Visitor's current tntId
+// and names another (the edge merged the visitor's profile into another
+// one) moves the Visitor to it, as Client.GetOffers' cookie follows its
+// answer: calls made from then on carry the new one. Answers to calls
+// that carried another tntId, or none, change nothing, so that calls in
+// flight across such a move, or released together without a tntId, do
+// not make the identity flip back and forth. Any answer ends the waiting,
+// whether or not it named a tntId.
 func (v *Visitor) learn(r *Response) {
-	var tnt, cluster string
+	var tnt, sent, cluster string
 	if r.Response != nil && r.Response.ID != nil {
 		tnt = r.Response.ID.TntID
+	}
+	if r.Request != nil && r.Request.ID != nil {
+		sent = r.Request.ID.TntID
 	}
 	if r.TargetLocationHintCookie != nil {
 		cluster = r.TargetLocationHintCookie.Value
@@ -362,7 +416,9 @@ func (v *Visitor) learn(r *Response) {
 	if v.cluster == "" && cluster != "" {
 		v.cluster = cluster
 	}
-	if v.tntID == "" && tnt != "" {
+	switch {
+	case tnt == "" || tnt == v.tntID:
+	case v.tntID == "", sent == v.tntID:
 		v.setTntIDLocked(tnt)
 	}
 }
