@@ -3,6 +3,7 @@ package ondevice
 import (
 	"net"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/net/publicsuffix"
 )
@@ -152,21 +153,38 @@ func hostParts(host string) (domain, subdomain, tld string) {
 // encoding, which copies the label's ASCII characters and so still fails
 // on any of them a host name cannot have; lengths are those of the
 // encoded form, not of the UTF-8 text.
+//
+// The encoding costs time in the number of distinct code points times the
+// label's length, and the host is the visitor's to choose, so lengths that
+// cannot fit are refused before encoding: every code point encodes to at
+// least one character, so a host of more than 255 code points, or a
+// non-ASCII label of more than 63 less "xn--" (and the '-' after its ASCII
+// characters), is too long whatever its encoding.
 func validHostName(h string) bool {
-	if len(h) < 1 {
+	if len(h) < 1 || utf8.RuneCountInString(h) > 255 {
 		return false
 	}
 	total := 0
 	for i, label := range strings.Split(h, ".") {
 		ascii := true
-		for j := 0; j < len(label); j++ {
-			if label[j] >= 0x80 {
+		basic, runes := 0, 0
+		for _, c := range label {
+			runes++
+			if c < 0x80 {
+				basic++
+			} else {
 				ascii = false
-				break
 			}
 		}
 		n := len(label)
 		if !ascii {
+			least := len("xn--") + runes
+			if basic > 0 {
+				least++
+			}
+			if least > 63 {
+				return false
+			}
 			n = len("xn--") + punycodeLen(label)
 		}
 		if i > 0 {
