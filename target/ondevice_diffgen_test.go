@@ -122,6 +122,9 @@ var (
 		strings.Repeat("ü", 35) + ".example.com", "shop." + strings.Repeat("ü", 60) + ".de",
 		"日本語日本語日本語日本語日本語日本語日本語.example.jp", strings.Repeat("a", 60) + "é.example.com",
 		strings.Repeat("a", 62) + "é.example.com", strings.Repeat(strings.Repeat("é", 30)+".", 9) + "example.com",
+		// IDNA full stops, labels' ends for punycode's ToASCII.
+		"shop\u3002.example.com", "\u3002example.com", strings.Repeat("a", 40) + "\u3002" + strings.Repeat("b", 40) + ".example.com",
+		"shop\uff0eexample.com", "a\uff61b.example.com", "example.com\u3002",
 	}
 	// hazardHosts are hosts Adobe's engine gets wrong (kept differences),
 	// used only by requests generated to show those.

@@ -152,7 +152,9 @@ func hostParts(host string) (domain, subdomain, tld string) {
 // label with non-ASCII characters becomes "xn--" and its RFC 3492
 // encoding, which copies the label's ASCII characters and so still fails
 // on any of them a host name cannot have; lengths are those of the
-// encoded form, not of the UTF-8 text.
+// encoded form, not of the UTF-8 text. ToASCII splits labels at the IDNA
+// full stops (U+3002, U+FF0E, U+FF61) as well as at '.', and writes '.'
+// for each, so they end labels here too.
 //
 // The encoding costs time in the number of distinct code points times the
 // label's length, and the host is the visitor's to choose, so lengths that
@@ -165,7 +167,9 @@ func validHostName(h string) bool {
 		return false
 	}
 	total := 0
-	for i, label := range strings.Split(h, ".") {
+	for i, rest, more := 0, h, true; more; i++ {
+		var label string
+		label, rest, more = cutIDNALabel(rest)
 		ascii := true
 		basic, runes := 0, 0
 		for _, c := range label {
@@ -204,4 +208,17 @@ func validHostName(h string) bool {
 		}
 	}
 	return true
+}
+
+// cutIDNALabel cuts a host's first label off at '.' or an IDNA full stop,
+// as punycode's ToASCII splits labels (RFC 3490 section 3.1); more reports
+// whether a separator followed it.
+func cutIDNALabel(h string) (label, rest string, more bool) {
+	for i, c := range h {
+		switch c {
+		case '.', '\u3002', '\uFF0E', '\uFF61':
+			return h[:i], h[i+utf8.RuneLen(c):], true
+		}
+	}
+	return h, "", false
 }
