@@ -387,6 +387,37 @@ var engineKeptDifferences = []engineKeptDifference{
 		},
 	},
 	{
+		name: "geo and client hint fields of another JSON type",
+		reason: "the Delivery API defines geo's city, countryCode and stateCode and the platform client " +
+			"hint as strings and the coordinates as numbers; Adobe's engine gives rules whatever JSON " +
+			"value came (geo.city 5, geo.latitude true or {\"a\":1}, 1e400 as Infinity), here the request " +
+			"is refused with an error naming the field, as any field of the wrong type",
+		applies: func(req map[string]any) bool {
+			c, _ := req["context"].(map[string]any)
+			geo, _ := c["geo"].(map[string]any)
+			for _, k := range []string{"city", "countryCode", "stateCode"} {
+				if v, ok := geo[k]; ok && v != nil {
+					if _, str := v.(string); !str {
+						return true
+					}
+				}
+			}
+			for _, k := range []string{"latitude", "longitude"} {
+				switch geo[k].(type) {
+				case bool, map[string]any, json.Number:
+					return true
+				}
+			}
+			h, _ := c["clientHints"].(map[string]any)
+			if v, ok := h["platform"]; ok && v != nil {
+				if _, str := v.(string); !str {
+					return true
+				}
+			}
+			return false
+		},
+	},
+	{
 		name: "IPv6 hosts",
 		reason: "Adobe's URL parser ends the host at the first ':' of an IPv6 literal ([2001:db8::1] " +
 			"becomes \"[2001\"); the host here is the address",

@@ -167,7 +167,7 @@ type diffGen struct {
 }
 
 // hazards are the kinds of input behind the kept differences.
-var hazards = []string{"composite", "prototype", "noname", "dotted", "upper", "www", "ipv6", "typed", "at", "multiat", "longua", "order"}
+var hazards = []string{"composite", "prototype", "noname", "dotted", "upper", "www", "ipv6", "typed", "at", "multiat", "longua", "order", "typedgeo"}
 
 func newDiffGen(t *testing.T, artifact []byte, seed uint64) *diffGen {
 	t.Helper()
@@ -384,6 +384,14 @@ func (g *diffGen) geo() (map[string]any, bool) {
 			f(m)
 		}
 	}
+	if g.hazard == "typedgeo" {
+		// Values of another JSON type, refused here (a kept difference).
+		if g.chance(2) {
+			m[g.pick([]string{"city", "countryCode", "stateCode"})] = g.pick2([]any{5, true, map[string]any{"a": 1}})
+		} else {
+			m[g.pick([]string{"latitude", "longitude"})] = g.pick2([]any{true, map[string]any{"a": 1}, json.Number("1e400")})
+		}
+	}
 	return m, true
 }
 
@@ -548,6 +556,9 @@ func (g *diffGen) request() map[string]any {
 		// not an absent one.
 		if p := g.pick(diffPlatformHints); p != "" || g.chance(2) {
 			h["platform"] = p
+		}
+		if g.hazard == "typedgeo" && g.chance(2) {
+			h["platform"] = g.pick2([]any{5, true})
 		}
 		ctx["clientHints"] = h
 	}

@@ -3,7 +3,9 @@ package delivery
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"go/token"
 	"reflect"
 	"slices"
 	"strconv"
@@ -56,7 +58,7 @@ func unmarshalCaseSensitive(b []byte, v any, strict bool) error {
 		}
 		// Nothing was dropped: b itself is decoded, so error offsets are
 		// b's.
-		return json.Unmarshal(b, v)
+		return publicTypeError(json.Unmarshal(b, v), "Request", "")
 	}
 	if len(w.dropped) > 0 {
 		var err error
@@ -64,7 +66,24 @@ func unmarshalCaseSensitive(b []byte, v any, strict bool) error {
 			return err
 		}
 	}
-	return json.Unmarshal(b, v)
+	return publicTypeError(json.Unmarshal(b, v), "Request", "")
+}
+
+// publicTypeError names the exported type in a type error from decoding
+// into one of the package's unexported stand-ins (which exist to decode
+// without the type's own UnmarshalJSON): the stand-in's name means nothing
+// to the caller. The error stays a *json.UnmarshalTypeError.
+func publicTypeError(err error, name, embedded string) error {
+	var te *json.UnmarshalTypeError
+	if !errors.As(err, &te) || (te.Struct == "" || token.IsExported(te.Struct)) && (embedded == "" || !strings.HasPrefix(te.Field, embedded)) {
+		return err
+	}
+	out := *te
+	if out.Struct != "" && !token.IsExported(out.Struct) {
+		out.Struct = name
+	}
+	out.Field = strings.TrimPrefix(out.Field, embedded)
+	return &out
 }
 
 // miscaseWalk walks a value decoded from JSON along the Go type it is to

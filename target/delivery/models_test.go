@@ -339,3 +339,33 @@ func TestUnmarshalRequestStrict(t *testing.T) {
 	require.ErrorAs(t, delivery.UnmarshalRequestStrict(body, &r), &syntaxErr)
 	assert.Equal(t, int64(31), syntaxErr.Offset)
 }
+
+// A request whose geo or client hints hold a value of the wrong JSON type
+// is refused with an error naming the field and the exported type, never
+// the unexported types they are decoded through.
+func TestTypeErrorsNameExportedTypes(t *testing.T) {
+	t.Parallel()
+	for body, field := range map[string]string{
+		`{"context":{"channel":"web","geo":{"city":5}}}`:             "geo.city",
+		`{"context":{"channel":"web","geo":{"latitude":true}}}`:      "latitude",
+		`{"context":{"channel":"web","geo":{"latitude":{"a":1}}}}`:   "latitude",
+		`{"context":{"channel":"web","geo":{"latitude":1e400}}}`:     "latitude",
+		`{"context":{"channel":"web","clientHints":{"platform":5}}}`: "clientHints.platform",
+		`{"context":5}`: "Request.context",
+	} {
+		for _, strict := range []bool{false, true} {
+			var r delivery.Request
+			var err error
+			if strict {
+				err = delivery.UnmarshalRequestStrict([]byte(body), &r)
+			} else {
+				err = json.Unmarshal([]byte(body), &r)
+			}
+			require.Error(t, err, body)
+			assert.Contains(t, err.Error(), field, body)
+			assert.NotRegexp(t, `geoJSON|clientHintsJSON|\brequest\b`, err.Error(), body)
+			var te *json.UnmarshalTypeError
+			assert.ErrorAs(t, err, &te, body)
+		}
+	}
+}
