@@ -134,6 +134,8 @@ var (
 		"ipv6":  {"[2001:db8::1]", "[::1]:8080"},
 		// Several '@' before the host.
 		"multiat": {"a@b@example.com", "user@x:pw@shop.example.co.uk", "@@example.com", "u@v@localhost:3000"},
+		// Labels punycode's encoder overflows on.
+		"overflow": {strings.Repeat("a", 2100) + "\U0010FFFD.example.com", "shop." + strings.Repeat("b", 3000) + "\u00e9\U0010FFFD.com"},
 	}
 	diffPaths = []string{
 		"", "/", "/index.html", "/products/item.html", "/café/menu", "/über/straße", "/日本語/ページ",
@@ -167,7 +169,7 @@ type diffGen struct {
 }
 
 // hazards are the kinds of input behind the kept differences.
-var hazards = []string{"composite", "prototype", "noname", "dotted", "upper", "www", "ipv6", "typed", "at", "multiat", "longua", "order", "typedgeo"}
+var hazards = []string{"composite", "prototype", "noname", "dotted", "upper", "www", "ipv6", "typed", "at", "multiat", "longua", "order", "typedgeo", "overflow"}
 
 func newDiffGen(t *testing.T, artifact []byte, seed uint64) *diffGen {
 	t.Helper()
