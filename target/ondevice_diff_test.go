@@ -431,6 +431,20 @@ var engineKeptDifferences = []engineKeptDifference{
 		},
 	},
 	{
+		name: "browser versions past float64",
+		reason: "a major version of 309 digits or more is Infinity to Adobe's engine and the largest float64 " +
+			"here (a trace, JSON, cannot carry an infinity); the two compare alike with every other number, " +
+			"not with the largest float64 itself or the text \"Infinity\". No browser sends such a version",
+		applies: func(req map[string]any) bool {
+			c, _ := req["context"].(map[string]any)
+			ua, _ := c["userAgent"].(string)
+			h, _ := c["clientHints"].(map[string]any)
+			full, _ := h["browserUAWithFullVersion"].(string)
+			major, _ := h["browserUAWithMajorVersion"].(string)
+			return longDigitRun.MatchString(ua + " " + full + " " + major)
+		},
+	},
+	{
 		name: "IPv6 hosts",
 		reason: "Adobe's URL parser ends the host at the first ':' of an IPv6 literal ([2001:db8::1] " +
 			"becomes \"[2001\"); the host here is the address",
@@ -1054,3 +1068,5 @@ func punycodeOverflows(label string) bool {
 	}
 	return false
 }
+
+var longDigitRun = regexp.MustCompile(`[0-9]{309}`)

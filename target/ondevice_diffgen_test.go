@@ -169,7 +169,7 @@ type diffGen struct {
 }
 
 // hazards are the kinds of input behind the kept differences.
-var hazards = []string{"composite", "prototype", "noname", "dotted", "upper", "www", "ipv6", "typed", "at", "multiat", "longua", "order", "typedgeo", "overflow"}
+var hazards = []string{"composite", "prototype", "noname", "dotted", "upper", "www", "ipv6", "typed", "at", "multiat", "longua", "order", "typedgeo", "overflow", "infversion"}
 
 func newDiffGen(t *testing.T, artifact []byte, seed uint64) *diffGen {
 	t.Helper()
@@ -300,6 +300,13 @@ func (g *diffGen) userAgent() string {
 	ua := g.pick(diffAgents)
 	if g.chance(3) {
 		ua = uaMutations[g.rng.IntN(len(uaMutations))](ua)
+	}
+	if g.hazard == "infversion" {
+		// A major version past float64's range: Infinity to JavaScript
+		// (a kept difference).
+		for _, token := range []string{"Chrome/", "Firefox/", "Version/", "Edg/", "MSIE "} {
+			ua = strings.Replace(ua, token, token+strings.Repeat("9", 400), 1)
+		}
 	}
 	if g.hazard == "longua" {
 		// Over 2 KiB, with the browser and platform tokens before, across or
@@ -836,7 +843,7 @@ func probeArtifact(t *testing.T, base []byte) []byte {
 	}
 	fields["user.browserType"] = anys([]string{"chrome", "firefox", "safari", "mobile safari", "edge", "ie", "unknown"})
 	fields["user.platform"] = anys(append(slices.Clone(diffPlatformHints), "windows", "mac", "linux", "iOS", "Android", "Unix", "unknown"))
-	fields["user.browserVersion"] = []any{-1, 4, 8, 10, 11, 12, 16, 17, 18, 70, 73, 99, 112, 115, 120, 121, 1e20, 123456789012345678901.0, 123456789012345678901234567890.0}
+	fields["user.browserVersion"] = []any{-1, 4, 8, 10, 11, 12, 16, 17, 18, 70, 73, 99, 112, 115, 120, 121, 1e20, 123456789012345678901.0, 123456789012345678901234567890.0, math.MaxFloat64, "Infinity", 1e300}
 	fields["user.locale"] = []any{"en"}
 	fields["geo.city"] = anys([]string{"SAN FRANCISCO", "VANCOUVER", "SERVERTOWN", "BUCHAREST", "san francisco", "", "SÃO PAULO"})
 	fields["geo.country"] = anys([]string{"US", "CA", "CANADA", "RO", "us", "SERVERLAND", ""})
