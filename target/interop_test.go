@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/target-go/sdk/target"
+	"github.com/target-go/sdk/target/delivery"
 	"github.com/target-go/sdk/target/targettest"
 )
 
@@ -357,10 +358,8 @@ func writeOffers(t *testing.T, offers targettest.Offers) string {
 // package's models hold without an unknown field.
 func requireStrictRequest(t *testing.T, body string) target.DeliveryRequest {
 	t.Helper()
-	dec := json.NewDecoder(strings.NewReader(body))
-	dec.DisallowUnknownFields()
 	var req target.DeliveryRequest
-	require.NoError(t, dec.Decode(&req), "request body %s", body)
+	require.NoError(t, delivery.UnmarshalRequestStrict([]byte(body), &req), "request body %s", body)
 	return req
 }
 

@@ -387,6 +387,64 @@ var engineKeptDifferences = []engineKeptDifference{
 		},
 	},
 	{
+		name: "geo and client hint fields of another JSON type",
+		reason: "the Delivery API defines geo's city, countryCode and stateCode and the platform client " +
+			"hint as strings and the coordinates as numbers; Adobe's engine gives rules whatever JSON " +
+			"value came (geo.city 5, geo.latitude true or {\"a\":1}, 1e400 as Infinity), here the request " +
+			"is refused with an error naming the field, as any field of the wrong type",
+		applies: func(req map[string]any) bool {
+			c, _ := req["context"].(map[string]any)
+			geo, _ := c["geo"].(map[string]any)
+			for _, k := range []string{"city", "countryCode", "stateCode"} {
+				if v, ok := geo[k]; ok && v != nil {
+					if _, str := v.(string); !str {
+						return true
+					}
+				}
+			}
+			for _, k := range []string{"latitude", "longitude"} {
+				switch geo[k].(type) {
+				case bool, map[string]any, json.Number:
+					return true
+				}
+			}
+			h, _ := c["clientHints"].(map[string]any)
+			if v, ok := h["platform"]; ok && v != nil {
+				if _, str := v.(string); !str {
+					return true
+				}
+			}
+			return false
+		},
+	},
+	{
+		name: "host labels punycode cannot encode",
+		reason: "punycode's encoder (RFC 3492 section 6.4) fails with \"Overflow\" when a label's deltas pass " +
+			"2^31-1, as 2,100 'a' and U+10FFFD do, and Adobe's engine fails the call; such a label is far " +
+			"over 63 characters, so here the host is not a host name and is all domain, as any other too long",
+		applies: func(req map[string]any) bool {
+			return anyHost(req, func(h string) bool {
+				return slices.ContainsFunc(strings.FieldsFunc(strings.ToLower(h), func(r rune) bool {
+					return r == '.' || r == '\u3002' || r == '\uff0e' || r == '\uff61'
+				}), punycodeOverflows)
+			})
+		},
+	},
+	{
+		name: "browser versions past float64",
+		reason: "a major version of 309 digits or more is Infinity to Adobe's engine and the largest float64 " +
+			"here (a trace, JSON, cannot carry an infinity); the two compare alike with every other number, " +
+			"not with the largest float64 itself or the text \"Infinity\". No browser sends such a version",
+		applies: func(req map[string]any) bool {
+			c, _ := req["context"].(map[string]any)
+			ua, _ := c["userAgent"].(string)
+			h, _ := c["clientHints"].(map[string]any)
+			full, _ := h["browserUAWithFullVersion"].(string)
+			major, _ := h["browserUAWithMajorVersion"].(string)
+			return longDigitRun.MatchString(ua + " " + full + " " + major)
+		},
+	},
+	{
 		name: "IPv6 hosts",
 		reason: "Adobe's URL parser ends the host at the first ':' of an IPv6 literal ([2001:db8::1] " +
 			"becomes \"[2001\"); the host here is the address",
@@ -968,3 +1026,47 @@ var jsPrototypeText = map[string]string{
 	"propertyIsEnumerable": "function propertyIsEnumerable() { [native code] }", "toString": "function toString() { [native code] }",
 	"valueOf": "function valueOf() { [native code] }", "toLocaleString": "function toLocaleString() { [native code] }",
 }
+
+// punycodeOverflows reports whether RFC 3492's encoder, with its 32-bit
+// overflow checks (section 6.4) as punycode.js has them, fails on label.
+func punycodeOverflows(label string) bool {
+	const maxInt = 1<<31 - 1
+	runes := []rune(label)
+	h := 0
+	for _, r := range runes {
+		if r < 0x80 {
+			h++
+		}
+	}
+	n, delta := 0x80, 0
+	for h < len(runes) {
+		m := int(^uint(0) >> 1)
+		for _, r := range runes {
+			if int(r) >= n && int(r) < m {
+				m = int(r)
+			}
+		}
+		if m-n > (maxInt-delta)/(h+1) {
+			return true
+		}
+		delta += (m - n) * (h + 1)
+		n = m
+		for _, r := range runes {
+			if int(r) < n {
+				delta++
+				if delta > maxInt {
+					return true
+				}
+			}
+			if int(r) == n {
+				delta = 0
+				h++
+			}
+		}
+		delta++
+		n++
+	}
+	return false
+}
+
+var longDigitRun = regexp.MustCompile(`[0-9]{309}`)

@@ -122,6 +122,9 @@ var (
 		strings.Repeat("ü", 35) + ".example.com", "shop." + strings.Repeat("ü", 60) + ".de",
 		"日本語日本語日本語日本語日本語日本語日本語.example.jp", strings.Repeat("a", 60) + "é.example.com",
 		strings.Repeat("a", 62) + "é.example.com", strings.Repeat(strings.Repeat("é", 30)+".", 9) + "example.com",
+		// IDNA full stops, labels' ends for punycode's ToASCII.
+		"shop\u3002.example.com", "\u3002example.com", strings.Repeat("a", 40) + "\u3002" + strings.Repeat("b", 40) + ".example.com",
+		"shop\uff0eexample.com", "a\uff61b.example.com", "example.com\u3002",
 	}
 	// hazardHosts are hosts Adobe's engine gets wrong (kept differences),
 	// used only by requests generated to show those.
@@ -131,6 +134,8 @@ var (
 		"ipv6":  {"[2001:db8::1]", "[::1]:8080"},
 		// Several '@' before the host.
 		"multiat": {"a@b@example.com", "user@x:pw@shop.example.co.uk", "@@example.com", "u@v@localhost:3000"},
+		// Labels punycode's encoder overflows on.
+		"overflow": {strings.Repeat("a", 2100) + "\U0010FFFD.example.com", "shop." + strings.Repeat("b", 3000) + "\u00e9\U0010FFFD.com"},
 	}
 	diffPaths = []string{
 		"", "/", "/index.html", "/products/item.html", "/café/menu", "/über/straße", "/日本語/ページ",
@@ -164,7 +169,7 @@ type diffGen struct {
 }
 
 // hazards are the kinds of input behind the kept differences.
-var hazards = []string{"composite", "prototype", "noname", "dotted", "upper", "www", "ipv6", "typed", "at", "multiat", "longua", "order"}
+var hazards = []string{"composite", "prototype", "noname", "dotted", "upper", "www", "ipv6", "typed", "at", "multiat", "longua", "order", "typedgeo", "overflow", "infversion"}
 
 func newDiffGen(t *testing.T, artifact []byte, seed uint64) *diffGen {
 	t.Helper()
@@ -296,6 +301,13 @@ func (g *diffGen) userAgent() string {
 	if g.chance(3) {
 		ua = uaMutations[g.rng.IntN(len(uaMutations))](ua)
 	}
+	if g.hazard == "infversion" {
+		// A major version past float64's range: Infinity to JavaScript
+		// (a kept difference).
+		for _, token := range []string{"Chrome/", "Firefox/", "Version/", "Edg/", "MSIE "} {
+			ua = strings.Replace(ua, token, token+strings.Repeat("9", 400), 1)
+		}
+	}
 	if g.hazard == "longua" {
 		// Over 2 KiB, with the browser and platform tokens before, across or
 		// after the 2 KiB mark.
@@ -379,6 +391,14 @@ func (g *diffGen) geo() (map[string]any, bool) {
 	for i, f := range fields {
 		if mask&(1<<i) != 0 {
 			f(m)
+		}
+	}
+	if g.hazard == "typedgeo" {
+		// Values of another JSON type, refused here (a kept difference).
+		if g.chance(2) {
+			m[g.pick([]string{"city", "countryCode", "stateCode"})] = g.pick2([]any{5, true, map[string]any{"a": 1}})
+		} else {
+			m[g.pick([]string{"latitude", "longitude"})] = g.pick2([]any{true, map[string]any{"a": 1}, json.Number("1e400")})
 		}
 	}
 	return m, true
@@ -545,6 +565,9 @@ func (g *diffGen) request() map[string]any {
 		// not an absent one.
 		if p := g.pick(diffPlatformHints); p != "" || g.chance(2) {
 			h["platform"] = p
+		}
+		if g.hazard == "typedgeo" && g.chance(2) {
+			h["platform"] = g.pick2([]any{5, true})
 		}
 		ctx["clientHints"] = h
 	}
@@ -820,7 +843,7 @@ func probeArtifact(t *testing.T, base []byte) []byte {
 	}
 	fields["user.browserType"] = anys([]string{"chrome", "firefox", "safari", "mobile safari", "edge", "ie", "unknown"})
 	fields["user.platform"] = anys(append(slices.Clone(diffPlatformHints), "windows", "mac", "linux", "iOS", "Android", "Unix", "unknown"))
-	fields["user.browserVersion"] = []any{-1, 4, 8, 10, 11, 12, 16, 17, 18, 70, 73, 99, 112, 115, 120, 121, 1e20, 123456789012345678901.0, 123456789012345678901234567890.0}
+	fields["user.browserVersion"] = []any{-1, 4, 8, 10, 11, 12, 16, 17, 18, 70, 73, 99, 112, 115, 120, 121, 1e20, 123456789012345678901.0, 123456789012345678901234567890.0, math.MaxFloat64, "Infinity", 1e300}
 	fields["user.locale"] = []any{"en"}
 	fields["geo.city"] = anys([]string{"SAN FRANCISCO", "VANCOUVER", "SERVERTOWN", "BUCHAREST", "san francisco", "", "SÃO PAULO"})
 	fields["geo.country"] = anys([]string{"US", "CA", "CANADA", "RO", "us", "SERVERLAND", ""})

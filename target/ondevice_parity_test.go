@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -331,8 +332,32 @@ func parityCases() []parityCase {
 				assert.Equal(t, map[string]any{"views": []any{}, "mboxes": []any{map[string]any{"index": float64(1), "name": "m"}}}, m["prefetch"])
 			},
 		},
+		{
+			name: "issue 15 review 3 IDNA full stops end host labels, as in punycode's ToASCII",
+			artifact: artifactOf(map[string][]any{"host": {
+				ruleOf("h1", "host", map[string]any{"and": []any{
+					eq("page.domain", "shop\u3002.example.com"), eq("page.subdomain", ""), eq("page.topLevelDomain", ""),
+				}}, parityHTML("empty label after U+3002")),
+				ruleOf("h2", "host", map[string]any{"and": []any{
+					eq("page.domain", "\u3002example.com"), eq("page.subdomain", ""), eq("page.topLevelDomain", ""),
+				}}, parityHTML("empty first label")),
+				ruleOf("h3", "host", map[string]any{"and": []any{
+					eq("page.domain", "example.com"), eq("page.subdomain", idnaTwoLabels), eq("page.topLevelDomain", "com"),
+				}}, parityHTML("two labels of 40")),
+				ruleOf("h4", "host", true, parityHTML("other")),
+			}}, nil, false),
+			request: `{"id":{"tntId":"v"},"context":{"channel":"web"},"prefetch":{"mboxes":[` +
+				`{"name":"host","index":1,"address":{"url":"https://shop\u3002.example.com/"}},` +
+				`{"name":"host","index":2,"address":{"url":"https://\u3002example.com/"}},` +
+				`{"name":"host","index":3,"address":{"url":"https://` + idnaTwoLabels + `.example.com/"}}]}}`,
+			check: wantContents("empty label after U+3002", "empty first label", "two labels of 40"),
+		},
 	}
 }
+
+// idnaTwoLabels is one label of 81 characters for Go's net packages, two
+// of 40 for punycode's ToASCII, which also splits at U+3002.
+var idnaTwoLabels = strings.Repeat("a", 40) + "\u3002" + strings.Repeat("b", 40)
 
 // decideCase decides c with a fresh on-device client.
 func decideCase(t *testing.T, c parityCase) (*target.Response, []string, error) {

@@ -3,7 +3,12 @@ package delivery
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"go/token"
 	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -20,10 +25,23 @@ import (
 // another case (as Adobe's SDKs do).
 func (r *Request) UnmarshalJSON(b []byte) error {
 	type request Request
-	return unmarshalCaseSensitive(b, (*request)(r))
+	return unmarshalCaseSensitive(b, (*request)(r), false)
 }
 
-func unmarshalCaseSensitive(b []byte, v any) error {
+// UnmarshalRequestStrict reads a Request from b as its UnmarshalJSON does,
+// but refuses a name that is no field of the models, in any case (a name
+// in another case, such as "Parameters", is unknown to Adobe's SDKs too),
+// with an error naming it, as a json.Decoder with DisallowUnknownFields
+// would. A Decoder's settings do not reach a type's UnmarshalJSON, so
+// decoding a Request with such a Decoder does not refuse unknown names:
+// use this to check a request against the models. Error offsets refer to
+// b.
+func UnmarshalRequestStrict(b []byte, r *Request) error {
+	type request Request
+	return unmarshalCaseSensitive(b, (*request)(r), true)
+}
+
+func unmarshalCaseSensitive(b []byte, v any, strict bool) error {
 	var generic any
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
@@ -31,54 +49,92 @@ func unmarshalCaseSensitive(b []byte, v any) error {
 		// Let encoding/json report the error as it would.
 		return json.Unmarshal(b, v)
 	}
-	if dropMiscased(generic, reflect.TypeOf(v)) {
+	w := miscaseWalk{strict: strict}
+	w.walk(generic, reflect.TypeOf(v), "")
+	if strict {
+		if len(w.unknown) > 0 {
+			slices.Sort(w.unknown)
+			return fmt.Errorf("json: unknown field %q", w.unknown[0])
+		}
+		// Nothing was dropped: b itself is decoded, so error offsets are
+		// b's.
+		return publicTypeError(json.Unmarshal(b, v), "Request", "")
+	}
+	if len(w.dropped) > 0 {
 		var err error
 		if b, err = json.Marshal(generic); err != nil {
 			return err
 		}
 	}
-	return json.Unmarshal(b, v)
+	return publicTypeError(json.Unmarshal(b, v), "Request", "")
 }
 
-// dropMiscased walks v, decoded from JSON, along the Go type t it is to
+// publicTypeError names the exported type in a type error from decoding
+// into one of the package's unexported stand-ins (which exist to decode
+// without the type's own UnmarshalJSON): the stand-in's name means nothing
+// to the caller. The error stays a *json.UnmarshalTypeError.
+func publicTypeError(err error, name, embedded string) error {
+	var te *json.UnmarshalTypeError
+	if !errors.As(err, &te) || (te.Struct == "" || token.IsExported(te.Struct)) && (embedded == "" || !strings.HasPrefix(te.Field, embedded)) {
+		return err
+	}
+	out := *te
+	if out.Struct != "" && !token.IsExported(out.Struct) {
+		out.Struct = name
+	}
+	out.Field = strings.TrimPrefix(out.Field, embedded)
+	return &out
+}
+
+// miscaseWalk walks a value decoded from JSON along the Go type it is to
 // be decoded into, and deletes the object names that match a field of a
-// struct only in another case. It reports whether it deleted any.
-func dropMiscased(v any, t reflect.Type) bool {
+// struct only in another case, adding each to dropped. When strict, it
+// also lists in unknown, by their path, the names of an object that are
+// no field of its struct in any case: the types' own UnmarshalJSON
+// methods (Geo, ClientHints) decode with json.Unmarshal, which ignores
+// them, so the check is made here for every struct at once.
+type miscaseWalk struct {
+	strict           bool
+	dropped, unknown []string
+}
+
+func (w *miscaseWalk) walk(v any, t reflect.Type, path string) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	changed := false
 	switch t.Kind() {
 	case reflect.Struct:
 		m, ok := v.(map[string]any)
 		if !ok {
-			return false
+			return
 		}
 		fields := jsonFields(t)
 		for k, e := range m {
 			if ft, ok := fields.exact[k]; ok {
-				changed = dropMiscased(e, ft) || changed
+				w.walk(e, ft, w.child(path, k))
 				continue
 			}
 			if fields.matchesFolded(k) {
 				delete(m, k)
-				changed = true
+				w.dropped = append(w.dropped, k)
+			}
+			if w.strict {
+				w.unknown = append(w.unknown, path+k)
 			}
 		}
 	case reflect.Slice, reflect.Array:
 		if l, ok := v.([]any); ok {
-			for _, e := range l {
-				changed = dropMiscased(e, t.Elem()) || changed
+			for i, e := range l {
+				w.walk(e, t.Elem(), w.child(path, strconv.Itoa(i)))
 			}
 		}
 	case reflect.Map:
 		if m, ok := v.(map[string]any); ok {
-			for _, e := range m {
-				changed = dropMiscased(e, t.Elem()) || changed
+			for k, e := range m {
+				w.walk(e, t.Elem(), w.child(path, k))
 			}
 		}
 	}
-	return changed
 }
 
 type fieldSet struct {
@@ -125,4 +181,13 @@ func jsonFields(t reflect.Type) *fieldSet {
 	}
 	fieldCache.Store(t, f)
 	return f
+}
+
+// child is the path of name under path, built only when it can be
+// reported.
+func (w *miscaseWalk) child(path, name string) string {
+	if !w.strict {
+		return ""
+	}
+	return path + name + "."
 }

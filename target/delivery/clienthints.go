@@ -23,7 +23,7 @@ type clientHintsJSON ClientHints
 func (h *ClientHints) UnmarshalJSON(b []byte) error {
 	var v clientHintsJSON
 	if err := json.Unmarshal(b, &v); err != nil {
-		return err
+		return publicTypeError(err, "ClientHints", "")
 	}
 	*h = ClientHints(v)
 	h.emptyPlatform = false

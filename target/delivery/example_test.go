@@ -48,3 +48,16 @@ func ExampleGeo_Has() {
 	// true true false
 	// {"countryCode":"RO","city":""}
 }
+
+// A json.Decoder's DisallowUnknownFields does not reach a Request's own
+// UnmarshalJSON; UnmarshalRequestStrict checks every name, in any case.
+func ExampleUnmarshalRequestStrict() {
+	var r delivery.Request
+	err := delivery.UnmarshalRequestStrict([]byte(`{"context":{"channel":"web","geo":{"City":"Bucharest"}}}`), &r)
+	fmt.Println(err)
+	err = delivery.UnmarshalRequestStrict([]byte(`{"context":{"channel":"web","geo":{"city":"Bucharest"}}}`), &r)
+	fmt.Println(r.Context.Geo.City, err)
+	// Output:
+	// json: unknown field "context.geo.City"
+	// Bucharest <nil>
+}

@@ -153,7 +153,7 @@ func (g *Geo) UnmarshalJSON(b []byte) error {
 		Longitude json.RawMessage `json:"longitude"`
 	}
 	if err := json.Unmarshal(b, &v); err != nil {
-		return err
+		return publicTypeError(err, "Geo", "geoJSON.")
 	}
 	*g = Geo(v.geoJSON)
 	var err error

@@ -91,9 +91,15 @@ func TestModelsRoundTripReference(t *testing.T) {
 func roundTrip[T any](t *testing.T, raw []byte) []byte {
 	t.Helper()
 	var v T
-	dec := json.NewDecoder(strings.NewReader(string(raw)))
-	dec.DisallowUnknownFields()
-	require.NoError(t, dec.Decode(&v))
+	if r, ok := any(&v).(*delivery.Request); ok {
+		// A Decoder's DisallowUnknownFields does not reach a Request's
+		// UnmarshalJSON.
+		require.NoError(t, delivery.UnmarshalRequestStrict(raw, r))
+	} else {
+		dec := json.NewDecoder(strings.NewReader(string(raw)))
+		dec.DisallowUnknownFields()
+		require.NoError(t, dec.Decode(&v))
+	}
 	out, err := json.Marshal(&v)
 	require.NoError(t, err)
 	return out
@@ -290,5 +296,76 @@ func TestGeoCoordinatesAsStrings(t *testing.T) {
 		err := json.Unmarshal([]byte(bad), &g)
 		require.Error(t, err, bad)
 		assert.Regexp(t, "latitude|longitude", err.Error())
+	}
+}
+
+// Strict decoding refuses every name the models do not hold, at every
+// depth (in Geo and ClientHints too, whose own UnmarshalJSON reads with
+// json.Unmarshal), and a name in another case; errors name the field and
+// their offsets are the caller's.
+func TestUnmarshalRequestStrict(t *testing.T) {
+	t.Parallel()
+	for body, field := range map[string]string{
+		`{"context":{"channel":"web"},"bogus":1}`:                                           "bogus",
+		`{"context":{"channel":"web","bogus":1}}`:                                           "context.bogus",
+		`{"context":{"channel":"web","geo":{"city":"X","bogus":1}}}`:                        "context.geo.bogus",
+		`{"context":{"channel":"web","clientHints":{"bogus":1}}}`:                           "context.clientHints.bogus",
+		`{"execute":{"mboxes":[{"name":"m","index":1,"Parameters":{"a":"1"}}]}}`:            "execute.mboxes.0.Parameters",
+		`{"Context":{"channel":"web"}}`:                                                     "Context",
+		`{"prefetch":{"views":[{"name":"v"},{"name":"w","address":{"url":"u","x":true}}]}}`: "prefetch.views.1.address.x",
+	} {
+		var r delivery.Request
+		err := delivery.UnmarshalRequestStrict([]byte(body), &r)
+		require.Error(t, err, body)
+		assert.Equal(t, `json: unknown field "`+field+`"`, err.Error(), body)
+		// The lenient reading accepts it, as before.
+		require.NoError(t, json.Unmarshal([]byte(body), &r), body)
+	}
+
+	var r delivery.Request
+	require.NoError(t, delivery.UnmarshalRequestStrict([]byte(`{"context":{"channel":"web","geo":{"city":"X"}},"execute":{"mboxes":[{"name":"m","index":1,"parameters":{"Parameters":"x"}}]}}`), &r))
+	assert.Equal(t, "X", r.Context.Geo.City)
+	assert.Equal(t, delivery.Parameters{"Parameters": "x"}, r.Execute.Mboxes[0].Parameters, "parameter names are data")
+
+	body := []byte(`{"context":{"channel":"web","Context":1,"timeOffsetInMinutes":"x"}}`)
+	require.Error(t, delivery.UnmarshalRequestStrict(body, &r))
+	body = []byte(`{"context":{"channel":"web","timeOffsetInMinutes":"x"}}`)
+	err := delivery.UnmarshalRequestStrict(body, &r)
+	var typeErr *json.UnmarshalTypeError
+	require.ErrorAs(t, err, &typeErr)
+	assert.Equal(t, int64(bytes.Index(body, []byte(`"x"`))+3), typeErr.Offset, "the offset is in the caller's text")
+	var syntaxErr *json.SyntaxError
+	body = []byte(`{"context":{"channel":"web"}} x`)
+	require.ErrorAs(t, delivery.UnmarshalRequestStrict(body, &r), &syntaxErr)
+	assert.Equal(t, int64(31), syntaxErr.Offset)
+}
+
+// A request whose geo or client hints hold a value of the wrong JSON type
+// is refused with an error naming the field and the exported type, never
+// the unexported types they are decoded through.
+func TestTypeErrorsNameExportedTypes(t *testing.T) {
+	t.Parallel()
+	for body, field := range map[string]string{
+		`{"context":{"channel":"web","geo":{"city":5}}}`:             "geo.city",
+		`{"context":{"channel":"web","geo":{"latitude":true}}}`:      "latitude",
+		`{"context":{"channel":"web","geo":{"latitude":{"a":1}}}}`:   "latitude",
+		`{"context":{"channel":"web","geo":{"latitude":1e400}}}`:     "latitude",
+		`{"context":{"channel":"web","clientHints":{"platform":5}}}`: "clientHints.platform",
+		`{"context":5}`: "Request.context",
+	} {
+		for _, strict := range []bool{false, true} {
+			var r delivery.Request
+			var err error
+			if strict {
+				err = delivery.UnmarshalRequestStrict([]byte(body), &r)
+			} else {
+				err = json.Unmarshal([]byte(body), &r)
+			}
+			require.Error(t, err, body)
+			assert.Contains(t, err.Error(), field, body)
+			assert.NotRegexp(t, `geoJSON|clientHintsJSON|\brequest\b`, err.Error(), body)
+			var te *json.UnmarshalTypeError
+			assert.ErrorAs(t, err, &te, body)
+		}
 	}
 }

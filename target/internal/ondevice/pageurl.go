@@ -3,6 +3,7 @@ package ondevice
 import (
 	"net"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/net/publicsuffix"
 )
@@ -151,22 +152,43 @@ func hostParts(host string) (domain, subdomain, tld string) {
 // label with non-ASCII characters becomes "xn--" and its RFC 3492
 // encoding, which copies the label's ASCII characters and so still fails
 // on any of them a host name cannot have; lengths are those of the
-// encoded form, not of the UTF-8 text.
+// encoded form, not of the UTF-8 text. ToASCII splits labels at the IDNA
+// full stops (U+3002, U+FF0E, U+FF61) as well as at '.', and writes '.'
+// for each, so they end labels here too.
+//
+// The encoding costs time in the number of distinct code points times the
+// label's length, and the host is the visitor's to choose, so lengths that
+// cannot fit are refused before encoding: every code point encodes to at
+// least one character, so a host of more than 255 code points, or a
+// non-ASCII label of more than 63 less "xn--" (and the '-' after its ASCII
+// characters), is too long whatever its encoding.
 func validHostName(h string) bool {
-	if len(h) < 1 {
+	if len(h) < 1 || utf8.RuneCountInString(h) > 255 {
 		return false
 	}
 	total := 0
-	for i, label := range strings.Split(h, ".") {
+	for i, rest, more := 0, h, true; more; i++ {
+		var label string
+		label, rest, more = cutIDNALabel(rest)
 		ascii := true
-		for j := 0; j < len(label); j++ {
-			if label[j] >= 0x80 {
+		basic, runes := 0, 0
+		for _, c := range label {
+			runes++
+			if c < 0x80 {
+				basic++
+			} else {
 				ascii = false
-				break
 			}
 		}
 		n := len(label)
 		if !ascii {
+			least := len("xn--") + runes
+			if basic > 0 {
+				least++
+			}
+			if least > 63 {
+				return false
+			}
 			n = len("xn--") + punycodeLen(label)
 		}
 		if i > 0 {
@@ -186,4 +208,17 @@ func validHostName(h string) bool {
 		}
 	}
 	return true
+}
+
+// cutIDNALabel cuts a host's first label off at '.' or an IDNA full stop,
+// as punycode's ToASCII splits labels (RFC 3490 section 3.1); more reports
+// whether a separator followed it.
+func cutIDNALabel(h string) (label, rest string, more bool) {
+	for i, c := range h {
+		switch c {
+		case '.', '\u3002', '\uFF0E', '\uFF61':
+			return h[:i], h[i+utf8.RuneLen(c):], true
+		}
+	}
+	return h, "", false
 }

@@ -116,10 +116,14 @@ func matchBrowser(patterns []uaPattern, s string) Browser {
 // MajorVersion is parseInt of the part before the first dot, -1 when that
 // is not a number: how Adobe's engines read browser versions. The patterns
 // capture only ASCII letters, digits, '_', '.' and '-', so parseInt reads
-// the leading decimal digits. A run too long for float64 is the largest
-// float64, where JavaScript has Infinity: the two compare alike with every
-// number a JSON artifact can hold, and traces, which carry the context as
-// JSON, cannot write an infinity.
+// the leading decimal digits. A run too long for float64 (309 digits or
+// more) is the largest float64, where JavaScript has Infinity: traces,
+// which carry the context as JSON, cannot write an infinity. The two
+// compare alike with every other number, but not with that number itself
+// or a text JavaScript reads as Infinity ("Infinity", "1e309"), and
+// arithmetic on them differs: a rule "== 1.7976931348623157e308" holds
+// here and "== \"Infinity\"" in Adobe's engine (a kept difference; no
+// browser sends such a version).
 func MajorVersion(v string) float64 {
 	major, _, _ := strings.Cut(v, ".")
 	end := 0
