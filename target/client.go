@@ -199,10 +199,17 @@ func (c *Client) Ready() *future.Future[struct{}] { return c.ready }
 // requests in flight are aborted, the notifications left are dropped and
 // reported (NotificationsConfig.OnDropped and the log, with an error
 // wrapping ErrClientClosed), and Close returns an error wrapping ctx's
-// error. It returns nil when everything was delivered or dropped for its
+// error promptly, even when user code the queue runs blocks (a
+// SendNotifications Callback or ErrCallback, a future's callback,
+// OnDropped): from then on Close waits for no user code. Every call
+// queued or in flight is settled before Close returns, but OnDropped
+// (called once for each dropped notification) and the calls' callbacks
+// may still be running, or not yet have started, when it does; a blocked
+// one keeps only its own goroutine, which ends when it returns. It returns nil when everything was delivered or dropped for its
 // own reasons. A nil ctx waits as long as the retries take. When Close
 // returns, the Client has no goroutine left of its own, apart from
-// GetOffers calls still in flight, whose futures settle as usual.
+// GetOffers calls still in flight, whose futures settle as usual, and
+// those running user code after ctx ended, as above.
 //
 // After Close, on-device and hybrid calls and SendNotifications fail with
 // ErrClientClosed; server-side GetOffers calls keep working, opening new

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/target-go/sdk/future"
@@ -64,7 +65,9 @@ type NotificationsConfig struct {
 	// when Close's context ended. Drops are logged too, at level Warn, to
 	// Config.Logger, else slog.Default(): they are never silent. It runs
 	// on a goroutine of its own that the queue's goroutine (or the
-	// caller's) waits for. Client.Close called from it marks the client
+	// caller's) waits for, except once Close's context has ended: the
+	// queue then settles the calls without waiting for it (see
+	// Client.Close). Client.Close called from it marks the client
 	// closed and waits for nothing (see Client.Close). A panic or
 	// runtime.Goexit in it is logged at level Error, with a message naming
 	// OnDropped, and changes nothing else: the calls still settle and
@@ -158,7 +161,7 @@ func (q *notifier) enqueue(ctx context.Context, p *prepared) *future.Future[*Res
 	}
 	if err != nil {
 		q.mu.Unlock()
-		q.drop([]*queuedNotifications{item}, err, false)
+		q.drop([]*queuedNotifications{item}, err, false, nil)
 		return item.out.Future()
 	}
 	q.count += n
@@ -216,29 +219,64 @@ func (q *notifier) rounds() {
 			return
 		}
 		q.mu.Unlock()
-		if q.base.Err() != nil {
-			// Marked as send's goroutines are: the calls' callbacks run
-			// in settle.
-			q.callbacks.run(func() {
-				q.drop(items, fmt.Errorf("%w before these notifications were sent", ErrClientClosed), true)
-			})
-			continue
+		bs := [][]*queuedNotifications{items}
+		if q.base.Err() == nil {
+			bs = q.batches(items)
 		}
+		// sdk counts the senders still doing the queue's own work: each
+		// leaves it when it is done or about to run the calls' callbacks
+		// (release). left counts those not yet returned. Once Close's ctx
+		// has ended, the round waits for sdk only: a callback of the
+		// user's that blocks must not hold Close.
 		sem := make(chan struct{}, notificationSenders)
-		var wg sync.WaitGroup
-		for _, b := range q.batches(items) {
-			sem <- struct{}{}
-			wg.Add(1)
+		var sdk sync.WaitGroup
+		var left atomic.Int64
+		left.Store(int64(len(bs)))
+		finished := make(chan struct{})
+		for _, b := range bs {
+			held := true
+			select {
+			case sem <- struct{}{}:
+			case <-q.base.Done():
+				// The senders may all be in callbacks: what is left
+				// only has to be dropped.
+				held = false
+			}
+			sdk.Add(1)
 			go func() {
-				defer wg.Done()
-				defer func() { <-sem }()
+				released := false
+				release := func() {
+					if !released {
+						released = true
+						if held {
+							<-sem
+						}
+						sdk.Done()
+					}
+				}
+				defer func() {
+					release()
+					if left.Add(-1) == 0 {
+						close(finished)
+					}
+				}()
 				// Everything on this goroutine (the Observer's attempt
 				// events, the calls' callbacks) runs where Close must not
 				// wait for the queue.
-				q.callbacks.run(func() { q.send(b) })
+				q.callbacks.run(func() {
+					if q.base.Err() != nil {
+						q.drop(b, fmt.Errorf("%w before these notifications were sent", ErrClientClosed), true, release)
+						return
+					}
+					q.send(b, release)
+				})
 			}()
 		}
-		wg.Wait()
+		sdk.Wait()
+		select {
+		case <-finished:
+		case <-q.base.Done():
+		}
 	}
 }
 
@@ -277,7 +315,7 @@ func (q *notifier) batches(items []*queuedNotifications) [][]*queuedNotification
 
 // send delivers one batch in one request, retrying transient failures
 // within MaxAttempts and RetryFor, and settles every call in it.
-func (q *notifier) send(batch []*queuedNotifications) {
+func (q *notifier) send(batch []*queuedNotifications, release func()) {
 	c := q.c
 	mp := *batch[0].p
 	req := *mp.req
@@ -287,7 +325,7 @@ func (q *notifier) send(batch []*queuedNotifications) {
 	}
 	mp.req = &req
 	if err := c.encode(&mp); err != nil {
-		q.drop(batch, err, true)
+		q.drop(batch, err, true, release)
 		return
 	}
 	// The pending telemetry the request carries goes back only if it is
@@ -307,7 +345,7 @@ func (q *notifier) send(batch []*queuedNotifications) {
 		r, err := c.exchange(actx, &mp)
 		acancel()
 		if err == nil {
-			q.settle(batch, r, nil)
+			q.settle(batch, r, nil, release)
 			return
 		}
 		wait := c.backoff(attempt, err)
@@ -321,11 +359,11 @@ func (q *notifier) send(batch []*queuedNotifications) {
 				// notification: each call goes again alone, once, so
 				// that only the one at fault fails.
 				for _, it := range batch {
-					q.send([]*queuedNotifications{it})
+					q.send([]*queuedNotifications{it}, release)
 				}
 				return
 			}
-			q.drop(batch, err, true)
+			q.drop(batch, err, true, release)
 			return
 		}
 		t := time.NewTimer(wait)
@@ -345,12 +383,15 @@ func refused(err error) bool {
 	return errors.As(err, &api) && api.Status >= 400 && api.Status < 500 && api.Status != http.StatusTooManyRequests
 }
 
-// settle settles the calls of a batch and frees their room in the queue.
+// settle settles the calls of a batch and frees their room in the queue,
+// then calls release (when not nil) and only then runs the calls'
+// callbacks: what waits for the queue's own work sees every call settled,
+// and does not wait for the callbacks once Close's ctx has ended.
 // It runs on a goroutine already marked in q.callbacks (send's, or the
 // worker's dropping a batch), so that a Close from the calls' callbacks
 // does not wait for the queue: marking it again would read the goroutine
 // id once more per batch for nothing.
-func (q *notifier) settle(batch []*queuedNotifications, r *Response, err error) {
+func (q *notifier) settle(batch []*queuedNotifications, r *Response, err error, release func()) {
 	n := 0
 	for _, it := range batch {
 		n += len(it.p.req.Notifications)
@@ -358,22 +399,29 @@ func (q *notifier) settle(batch []*queuedNotifications, r *Response, err error) 
 	q.mu.Lock()
 	q.count -= n
 	q.mu.Unlock()
-	completeAll(batch, r, err)
+	ds := make([]future.Deferred, len(batch))
+	for i, it := range batch {
+		ds[i], _ = it.out.CompleteDeferred(r, err)
+	}
+	if release != nil {
+		release()
+	}
+	runAll(ds)
 }
 
-// completeAll settles the calls of batch with r and err, every one of
-// them even when a callback of one (an Observer's CallDone, a callback of
-// the caller's) calls runtime.Goexit or panics: the rest are settled on
-// the way out, before the Goexit or the panic goes on.
-func completeAll(batch []*queuedNotifications, r *Response, err error) {
+// runAll runs the callbacks of the settled calls, every one of them even
+// when one (an Observer's CallDone, a callback of the caller's) calls
+// runtime.Goexit or panics: the rest run on the way out, before the
+// Goexit or the panic goes on.
+func runAll(ds []future.Deferred) {
 	i := 0
 	defer func() {
-		if i < len(batch) {
-			completeAll(batch[i+1:], r, err)
+		if i < len(ds) {
+			runAll(ds[i+1:])
 		}
 	}()
-	for ; i < len(batch); i++ {
-		_ = batch[i].out.Complete(r, err)
+	for ; i < len(ds); i++ {
+		ds[i].Run()
 	}
 }
 
@@ -381,7 +429,7 @@ func completeAll(batch []*queuedNotifications, r *Response, err error) {
 // OnDropped, then the calls' futures. queued says whether they held room
 // in the queue; such a drop runs on a goroutine marked in q.callbacks, as
 // settle does.
-func (q *notifier) drop(batch []*queuedNotifications, err error, queued bool) {
+func (q *notifier) drop(batch []*queuedNotifications, err error, queued bool, release func()) {
 	var ns []Notification
 	for _, it := range batch {
 		ns = append(ns, it.p.req.Notifications...)
@@ -407,10 +455,19 @@ func (q *notifier) drop(batch []*queuedNotifications, err error, queued bool) {
 			q.callbacks.run(func() { q.cfg.OnDropped(ns, err) })
 			returned = true
 		}()
-		<-done
+		if queued {
+			// Once Close's ctx has ended, Close waits for no user code:
+			// an OnDropped that blocks holds only its own goroutine.
+			select {
+			case <-done:
+			case <-q.base.Done():
+			}
+		} else {
+			<-done
+		}
 	}
 	if queued {
-		q.settle(batch, nil, err)
+		q.settle(batch, nil, err, release)
 		return
 	}
 	for _, it := range batch {
@@ -430,8 +487,9 @@ func (q *notifier) closeNoWait() {
 // delivered or dropped. When ctx ends first, the requests in flight are
 // aborted and what is left is dropped, with an error wrapping
 // ErrClientClosed; close still waits for the worker to end, which is then
-// a matter of its goroutines noticing, and returns an error wrapping
-// ctx's.
+// a matter of its goroutines noticing (the worker no longer waits for
+// those running the user's code: callbacks, OnDropped), and returns an
+// error wrapping ctx's.
 func (q *notifier) close(ctx context.Context) error {
 	q.mu.Lock()
 	q.closed = true
