@@ -235,7 +235,7 @@ func (q *notifier) rounds() {
 				// Everything on this goroutine (the Observer's attempt
 				// events, the calls' callbacks) runs where Close must not
 				// wait for the queue.
-				q.callbacks.run(func() { q.send(b) })
+				q.callbacks.run(func() { q.send(b, &wg, sem, time.Time{}) })
 			}()
 		}
 		wg.Wait()
@@ -276,8 +276,11 @@ func (q *notifier) batches(items []*queuedNotifications) [][]*queuedNotification
 }
 
 // send delivers one batch in one request, retrying transient failures
-// within MaxAttempts and RetryFor, and settles every call in it.
-func (q *notifier) send(batch []*queuedNotifications) {
+// within MaxAttempts and until deadline (RetryFor from now if zero), and
+// settles every call in it. wg and sem are the round's: a refused batch's
+// calls go again on goroutines of their own, counted in wg and holding a
+// slot of sem each.
+func (q *notifier) send(batch []*queuedNotifications, wg *sync.WaitGroup, sem chan struct{}, deadline time.Time) {
 	c := q.c
 	mp := *batch[0].p
 	req := *mp.req
@@ -301,7 +304,9 @@ func (q *notifier) send(batch []*queuedNotifications) {
 	stop := context.AfterFunc(q.base, cancel)
 	defer stop()
 
-	deadline := time.Now().Add(q.cfg.RetryFor)
+	if deadline.IsZero() {
+		deadline = time.Now().Add(q.cfg.RetryFor)
+	}
 	for attempt := 1; ; attempt++ {
 		actx, acancel := context.WithTimeout(ctx, c.cfg.Timeout)
 		r, err := c.exchange(actx, &mp)
@@ -318,10 +323,19 @@ func (q *notifier) send(batch []*queuedNotifications) {
 			c.giveBackTelemetry(sent)
 			if len(batch) > 1 && q.base.Err() == nil && refused(err) {
 				// The edge refuses a whole request for one bad
-				// notification: each call goes again alone, once, so
-				// that only the one at fault fails.
+				// notification: each call goes again alone, so that only
+				// the one at fault fails. Each on a goroutine of its own,
+				// all at once and within the batch's deadline: a Goexit or
+				// a panic in one call's callbacks must not leave the
+				// others unsent, and k calls must not take k RetryFors.
 				for _, it := range batch {
-					q.send([]*queuedNotifications{it})
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						sem <- struct{}{}
+						defer func() { <-sem }()
+						q.callbacks.run(func() { q.send([]*queuedNotifications{it}, wg, sem, deadline) })
+					}()
 				}
 				return
 			}
