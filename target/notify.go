@@ -268,7 +268,7 @@ func (q *notifier) rounds() {
 						q.drop(b, fmt.Errorf("%w before these notifications were sent", ErrClientClosed), true, release)
 						return
 					}
-					q.send(b, release)
+					q.send(b, release, time.Time{})
 				})
 			}()
 		}
@@ -314,8 +314,10 @@ func (q *notifier) batches(items []*queuedNotifications) [][]*queuedNotification
 }
 
 // send delivers one batch in one request, retrying transient failures
-// within MaxAttempts and RetryFor, and settles every call in it.
-func (q *notifier) send(batch []*queuedNotifications, release func()) {
+// within MaxAttempts and until deadline (RetryFor from now if zero), and
+// settles every call in it. release marks the end of the queue's own work
+// (see rounds and settle).
+func (q *notifier) send(batch []*queuedNotifications, release func(), deadline time.Time) {
 	c := q.c
 	mp := *batch[0].p
 	req := *mp.req
@@ -339,7 +341,9 @@ func (q *notifier) send(batch []*queuedNotifications, release func()) {
 	stop := context.AfterFunc(q.base, cancel)
 	defer stop()
 
-	deadline := time.Now().Add(q.cfg.RetryFor)
+	if deadline.IsZero() {
+		deadline = time.Now().Add(q.cfg.RetryFor)
+	}
 	for attempt := 1; ; attempt++ {
 		actx, acancel := context.WithTimeout(ctx, c.cfg.Timeout)
 		r, err := c.exchange(actx, &mp)
@@ -356,11 +360,32 @@ func (q *notifier) send(batch []*queuedNotifications, release func()) {
 			c.giveBackTelemetry(sent)
 			if len(batch) > 1 && q.base.Err() == nil && refused(err) {
 				// The edge refuses a whole request for one bad
-				// notification: each call goes again alone, once, so
-				// that only the one at fault fails.
+				// notification: each call goes again alone, so that only
+				// the one at fault fails. Each on a goroutine of its own,
+				// all at once and within the batch's deadline: a Goexit or
+				// a panic in one call's callbacks must not leave the
+				// others unsent, and k calls must not take k RetryFors.
+				// The singles' own work ends before this sender's does;
+				// their callbacks are waited for as this sender's are
+				// (not once Close's ctx has ended).
+				var sdk, all sync.WaitGroup
 				for _, it := range batch {
-					q.send([]*queuedNotifications{it}, release)
+					single := []*queuedNotifications{it}
+					sdk.Add(1)
+					all.Add(1)
+					go func() {
+						defer all.Done()
+						var once sync.Once
+						done := func() { once.Do(sdk.Done) }
+						defer done()
+						q.callbacks.run(func() { q.send(single, done, deadline) })
+					}()
 				}
+				sdk.Wait()
+				if release != nil {
+					release()
+				}
+				waitOrDone(&all, q.base.Done())
 				return
 			}
 			q.drop(batch, err, true, release)
@@ -507,4 +532,18 @@ func (q *notifier) close(ctx context.Context) error {
 	q.abort()
 	<-done
 	return fmt.Errorf("target: Close: %d notifications were not all delivered: %w", left, context.Cause(ctx))
+}
+
+// waitOrDone waits for wg, or until done is closed, whichever comes first.
+// A goroutine left waiting for wg ends with it.
+func waitOrDone(wg *sync.WaitGroup, done <-chan struct{}) {
+	finished := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(finished)
+	}()
+	select {
+	case <-finished:
+	case <-done:
+	}
 }

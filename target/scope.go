@@ -33,11 +33,12 @@ var ErrNoVisitorClient = errors.New("target: Visitor has no client; make it with
 //     gives it, and the cluster that holds its profile. Such calls made
 //     while it is in flight wait for its answer, then all start at once
 //     with that tntId, so the page costs at most one extra round trip. If
-//     the first call is cancelled (its ctx ended, or Future.Cancel) or
-//     fails in a way the next attempt may not (a 429, a 5xx, a network
-//     error), the next waiting call takes its place and the others wait
-//     for it. If the edge did not answer it within Config.Timeout, or
-//     refused it (a 4xx, say), the waiting calls all start at once, in
+//     the first call is cancelled (its ctx ended, or Future.Cancel), the
+//     next waiting call takes its place and the others wait for it. The
+//     same happens once if it fails in a way the next attempt may not (a
+//     429, a 5xx, a network error); if the call that took over fails that
+//     way too, or the edge did not answer within Config.Timeout, or
+//     refused the call (a 4xx, say), the waiting calls all start at once, in
 //     parallel, with the pinned session id and no tntId, rather than each
 //     waiting out the one before: the first of them to be answered
 //     establishes the identity. If its answer names no tntId (the request
@@ -89,8 +90,13 @@ type Visitor struct {
 	// once, with the tntId it named or, if it named none, without one.
 	answered bool
 	// leader settles once the call establishing the identity has been
-	// answered and its answer learned; nil when no such call is in flight.
-	leader *future.Future[struct{}]
+	// answered and its answer learned, with whether the next waiting call
+	// takes its place (see handsOverLocked); nil when no such call is in
+	// flight.
+	leader *future.Future[bool]
+	// handedOver is set once an edge failure has handed the lead over:
+	// the next such failure releases every waiting call.
+	handedOver bool
 }
 
 // NewVisitor returns the Visitor of the incoming request r, from its mbox
@@ -253,15 +259,15 @@ func (v *Visitor) do(ctx context.Context, call func(context.Context, visitorIden
 	case v.tntID != "" || v.answered || ctx == nil:
 		// A nil ctx is reported by the call itself, which fails at once.
 		v.mu.Unlock()
-		return v.learning(call(ctx, id), nil) // a later cluster, say from an edgeHost
+		return v.learning(call(ctx, id), nil, nil) // a later cluster, say from an edgeHost
 	case v.leader == nil:
-		p := future.NewPromise[struct{}]()
+		p := future.NewPromise[bool]()
 		v.leader = p.Future()
 		// The call must start outside the lock: it may settle before it
 		// returns (invalid options, an on-device decision), running the
 		// continuation in learning on this goroutine.
 		v.mu.Unlock()
-		return v.learning(call(ctx, id), p)
+		return v.learning(call(ctx, id), p, ctx)
 	}
 	leader := v.leader
 	v.mu.Unlock()
@@ -280,7 +286,8 @@ func (v *Visitor) do(ctx context.Context, call func(context.Context, visitorIden
 // their start, and a waiting call may settle at once when released
 // (invalid options, an on-device decision), where a panic or
 // runtime.Goexit in its callbacks must not become this call's outcome.
-func (v *Visitor) learning(f *future.Future[*Response], leader *future.Promise[struct{}]) *future.Future[*Response] {
+// lctx is the leading call's ctx, for handsOverLocked.
+func (v *Visitor) learning(f *future.Future[*Response], leader *future.Promise[bool], lctx context.Context) *future.Future[*Response] {
 	p := future.NewPromise[*Response]()
 	out := p.Future()
 	if leader != nil {
@@ -294,8 +301,9 @@ func (v *Visitor) learning(f *future.Future[*Response], leader *future.Promise[s
 			}
 			v.mu.Lock()
 			v.leader = nil
+			next := v.handsOverLocked(lctx, err)
 			v.mu.Unlock()
-			d, _ := leader.CompleteDeferred(struct{}{}, err)
+			d, _ := leader.CompleteDeferred(next, nil)
 			return d
 		})
 	}
@@ -319,11 +327,11 @@ var errVisitorWait = fmt.Errorf("target: Config.Timeout passed since the Visitor
 
 // after runs call once leader has settled, unless ctx ends first, the
 // call's Config.Timeout passes first (counted from now: the wait is part
-// of the call), or the returned future is cancelled. leader fails with
-// the first call's error: see handsOver for when the next waiting call
-// leads and the others wait for it; otherwise the waiting calls all start
-// at once, in parallel, rather than each trying alone in turn.
-func (v *Visitor) after(ctx context.Context, leader *future.Future[struct{}], call func(context.Context, visitorIdentity) *future.Future[*Response]) *future.Future[*Response] {
+// of the call), or the returned future is cancelled. leader settles with
+// whether the next waiting call leads and the others wait for it (see
+// handsOverLocked); otherwise the waiting calls all start at once, in
+// parallel, rather than each trying alone in turn.
+func (v *Visitor) after(ctx context.Context, leader *future.Future[bool], call func(context.Context, visitorIdentity) *future.Future[*Response]) *future.Future[*Response] {
 	p := future.NewPromise[*Response]()
 	out := p.Future()
 	wctx, cancel := context.WithTimeoutCause(ctx, v.c.cfg.Timeout, errVisitorWait)
@@ -337,7 +345,7 @@ func (v *Visitor) after(ctx context.Context, leader *future.Future[struct{}], ca
 			f.Cancel()
 		}
 	})
-	leader.OnCompleteDeferred(func(_ struct{}, lerr error) future.Deferred {
+	leader.OnCompleteDeferred(func(next bool, _ error) future.Deferred {
 		if !stop() {
 			return future.Deferred{} // wctx ended first: out has failed with its cause
 		}
@@ -347,10 +355,10 @@ func (v *Visitor) after(ctx context.Context, leader *future.Future[struct{}], ca
 		default:
 		}
 		var f *future.Future[*Response]
-		if handsOver(lerr) {
+		if next {
 			f = v.do(wctx, call)
 		} else {
-			f = v.learning(call(wctx, v.identity()), nil)
+			f = v.learning(call(wctx, v.identity()), nil, nil)
 		}
 		inner.Store(f)
 		select {
@@ -376,17 +384,30 @@ func (v *Visitor) after(ctx context.Context, leader *future.Future[struct{}], ca
 	return out
 }
 
-// handsOver reports whether a waiting call may take the lead after the
-// first call failed with err: when it was cancelled, or the edge may
-// answer the next attempt (a 429, a 5xx, a network error before an
-// answer). Not after a timeout: the edge is not answering, and each
-// waiting call leading in turn would wait out a Timeout of its own. Nor
-// after a refusal, which the next call would likely get too.
-func handsOver(err error) bool {
+// handsOverLocked reports whether a waiting call may take the lead after
+// the call establishing the identity, made with ctx, settled with err.
+// After a success the waiting calls start at once anyway. They hand over
+// when the call's own caller ended it (Future.Cancel, its ctx cancelled
+// or past its deadline): that says nothing of the edge. They hand over
+// once when the edge may answer the next attempt (a 429, a 5xx, a network
+// error before an answer); a second such failure releases them all at
+// once, so that an edge answering 503 does not make the page's calls go
+// one after another. Not after a timeout (Config.Timeout, a waiting call's
+// included): the edge is not answering, and each waiting call leading in
+// turn would wait out a Timeout of its own. Nor after a refusal, which
+// the next call would likely get too.
+func (v *Visitor) handsOverLocked(ctx context.Context, err error) bool {
 	if err == nil || errors.Is(err, context.Canceled) {
 		return true
 	}
-	return retryable(err) && !errors.Is(err, context.DeadlineExceeded)
+	if errors.Is(err, context.DeadlineExceeded) {
+		return ctx != nil && ctx.Err() != nil && !errors.Is(context.Cause(ctx), errVisitorWait)
+	}
+	if !retryable(err) || v.handedOver {
+		return false
+	}
+	v.handedOver = true
+	return true
 }
 
 // learn records the tntId and cluster of a successful answer. The first
