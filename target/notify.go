@@ -24,7 +24,9 @@ const (
 
 // notificationSenders bounds the requests the queue has in flight at once:
 // enough for the visitors of a busy server, few enough that a queue
-// draining after an outage does not open a connection per visitor.
+// draining after an outage does not open a connection per visitor. The
+// calls of refused batches sent again one by one have as many of their own
+// (notifier.resends): at most twice this in all.
 const notificationSenders = 16
 
 // ErrNotificationQueueFull is the error of a SendNotifications call whose
@@ -102,8 +104,11 @@ type notifier struct {
 
 	// base ends when Close's context ends before the queue is empty: the
 	// requests in flight are aborted and the rest dropped.
-	base  context.Context
-	abort context.CancelFunc
+	// resends bounds the requests of refused batches' calls sent again
+	// alone: a sender waiting for its batch's singles holds its own slot.
+	resends chan struct{}
+	base    context.Context
+	abort   context.CancelFunc
 
 	// callbacks are the goroutines running OnDropped, the callbacks of
 	// the calls the queue settles, or a send with its Observer events,
@@ -143,7 +148,7 @@ func newNotifier(c *Client) *notifier {
 		log = slog.Default()
 	}
 	base, abort := context.WithCancel(context.Background())
-	return &notifier{c: c, cfg: cfg, log: log, base: base, abort: abort}
+	return &notifier{c: c, cfg: cfg, log: log, base: base, abort: abort, resends: make(chan struct{}, notificationSenders)}
 }
 
 // enqueue accepts a prepared SendNotifications call, or settles it at once
@@ -368,15 +373,38 @@ func (q *notifier) send(batch []*queuedNotifications, release func(), deadline t
 				// The singles' own work ends before this sender's does;
 				// their callbacks are waited for as this sender's are
 				// (not once Close's ctx has ended).
-				var sdk, all sync.WaitGroup
+				var sdk sync.WaitGroup
+				var left atomic.Int64
+				left.Store(int64(len(batch)))
+				finished := make(chan struct{})
 				for _, it := range batch {
 					single := []*queuedNotifications{it}
 					sdk.Add(1)
-					all.Add(1)
 					go func() {
-						defer all.Done()
+						defer func() {
+							if left.Add(-1) == 0 {
+								close(finished)
+							}
+						}()
+						held := false
+						select {
+						case q.resends <- struct{}{}:
+							held = true
+						case <-q.base.Done():
+							// Closing: the send fails at once.
+						}
+						// done ends the queue's own work for this call,
+						// before its callbacks run: a callback that
+						// blocks holds no slot.
 						var once sync.Once
-						done := func() { once.Do(sdk.Done) }
+						done := func() {
+							once.Do(func() {
+								if held {
+									<-q.resends
+								}
+								sdk.Done()
+							})
+						}
 						defer done()
 						q.callbacks.run(func() { q.send(single, done, deadline) })
 					}()
@@ -385,7 +413,10 @@ func (q *notifier) send(batch []*queuedNotifications, release func(), deadline t
 				if release != nil {
 					release()
 				}
-				waitOrDone(&all, q.base.Done())
+				select {
+				case <-finished:
+				case <-q.base.Done():
+				}
 				return
 			}
 			q.drop(batch, err, true, release)
@@ -532,18 +563,4 @@ func (q *notifier) close(ctx context.Context) error {
 	q.abort()
 	<-done
 	return fmt.Errorf("target: Close: %d notifications were not all delivered: %w", left, context.Cause(ctx))
-}
-
-// waitOrDone waits for wg, or until done is closed, whichever comes first.
-// A goroutine left waiting for wg ends with it.
-func waitOrDone(wg *sync.WaitGroup, done <-chan struct{}) {
-	finished := make(chan struct{})
-	go func() {
-		wg.Wait()
-		close(finished)
-	}()
-	select {
-	case <-finished:
-	case <-done:
-	}
 }

@@ -169,3 +169,72 @@ func TestNotificationResendInParallel(t *testing.T) {
 	}
 	require.NoError(t, c.Close(t.Context()))
 }
+
+// The calls of a refused batch sent again alone share the queue's bound on
+// requests in flight: 50 refused calls of one visitor must not open 50.
+func TestNotificationResendBounded(t *testing.T) {
+	edge := targettest.NewServer(targettest.Config{Offers: offers})
+	t.Cleanup(edge.Close)
+	release, warmArrived := make(chan struct{}), make(chan struct{})
+	var inFlight, peak, singles atomic.Int64
+	gate := make(chan struct{})
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		switch {
+		case bytes.Contains(b, []byte(`"n-warm"`)):
+			close(warmArrived)
+			<-release
+		case bytes.Count(b, []byte(`"type"`)) > 1:
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = io.WriteString(w, `{"status":400,"message":"refused"}`)
+			return
+		default:
+			n := inFlight.Add(1)
+			for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+			}
+			// Held until 16 are in flight at once, so that more than 16
+			// would be seen if the re-send were not bounded.
+			if singles.Add(1) == 16 {
+				close(gate)
+			}
+			select {
+			case <-gate:
+			case <-r.Context().Done():
+			}
+			// Held a little longer so that an unbounded re-send's other
+			// requests overlap these (the bound holds whatever the
+			// timing; only the check's power depends on it).
+			time.Sleep(20 * time.Millisecond)
+			inFlight.Add(-1)
+		}
+		r.Body = io.NopCloser(bytes.NewReader(b))
+		edge.ServeHTTP(w, r)
+	}))
+	t.Cleanup(front.Close)
+	cfg := edge.ClientConfig()
+	cfg.ServerDomain = strings.TrimPrefix(front.URL, "http://")
+	cfg.HTTPClient = nil
+	c, err := target.NewClient(cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close(context.Background()) })
+
+	warm := oneNotification("n-warm")
+	warm.SessionID = "s-warm"
+	fw := c.SendNotifications(t.Context(), warm)
+	<-warmArrived
+	var fs []*future.Future[*target.Response]
+	for i := range 50 {
+		o := oneNotification("n-" + strings.Repeat("x", i+1))
+		o.SessionID = "s-1"
+		fs = append(fs, c.SendNotifications(t.Context(), o))
+	}
+	close(release)
+	_, err = fw.Await(t.Context())
+	require.NoError(t, err)
+	for _, f := range fs {
+		_, err := f.Await(t.Context())
+		require.NoError(t, err)
+	}
+	require.LessOrEqual(t, peak.Load(), int64(16), "requests in flight at once")
+}
