@@ -20,6 +20,15 @@
 // decoding and re-encoding loses nothing. The spec's "$_type"
 // discriminator properties are an artefact of its Java code generator,
 // carry no data and are not modelled.
+//
+// Encoding: Marshal is encoding/json without HTML escaping. AppendRequest
+// writes the same bytes for the request shape every display notification
+// takes, field by field (appendjson.go): 3.1x fewer instructions than
+// Marshal on a two-notification request (callgrind: 19.1k against 59.2k)
+// and no allocation. A property test and a fuzzer compare the two on
+// random requests, odd strings (invalid UTF-8, U+2028, control characters,
+// '<') and floats included; what it does not write (requests asking for
+// decisions, Geo and ClientHints read with "" fields) goes to Marshal.
 package delivery
 
 import (
