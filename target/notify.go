@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/target-go/sdk/future"
+	"github.com/target-go/sdk/target/delivery"
 )
 
 // Defaults for the zero fields of NotificationsConfig.
@@ -191,12 +192,19 @@ func notificationKey(p *prepared) string {
 		e.Analytics = &a
 		k.ExperienceCloud = &e
 	}
-	b, err := encodeJSON(&k)
+	e := encoderPool.Get().(*pooledEncoder)
+	defer e.put()
+	b := append(e.scratch[:0], p.host...)
+	b = append(append(b, 0), p.sessionID...)
+	b, err := delivery.AppendRequest(append(b, 0), &k)
 	if err != nil {
 		// Not mergeable; encode reports the error when the call is sent.
 		return p.req.RequestID
 	}
-	return p.host + "\x00" + p.sessionID + "\x00" + string(b)
+	if cap(b) <= maxPooledEncoderBuf {
+		e.scratch = b[:0]
+	}
+	return string(b)
 }
 
 // run is the worker: it sends what is pending, again and again, and ends

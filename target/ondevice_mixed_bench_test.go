@@ -58,15 +58,17 @@ var benchMixed = []string{
 // of a decision. It needs TARGET_NODE_SDK_DIR (see
 // TestOnDeviceDifferential) and node on PATH.
 //
-// On the shared 2-core machine (load 10), interleaved runs: Node 2.82-2.90
-// ms of CPU per decision; the client 98 µs (106-108 before issue 16's
-// client-path cuts), 29x in CPU, 204 allocations. Of the client's CPU
-// (BenchmarkOnDeviceMixed, pprof) the engine takes 44%, nearly half of it
-// building the traces of the two traced calls in eight; sending the
-// notifications 22% (the request's JSON encoding alone 10%), preparing
-// the calls (GetOffers' and its SendNotifications') 7%, the garbage
-// collector 12%. 500x would leave 5.7 µs per decision, less than the
-// engine alone or the encoding of a notification request alone.
+// On the shared 2-core machine (load 3-10), one run each, Node first then
+// the client: Node 3.85-4.47 ms of CPU per decision; the client 159 µs
+// (174 µs before the notification request was encoded without
+// reflection), 24-26x in CPU, 498 allocations (504 before). The ratio
+// moves with Node's figure more than with the client's. Of the client's
+// CPU (BenchmarkOnDeviceMixed, pprof) the engine takes 68%, and building
+// the traces of the two traced calls in eight alone 48% (deep copies of
+// the rule contexts); the notification queue's sending 7% (its JSON
+// encoding 1.5%, 4% before), preparing the calls and assembling the
+// response about 7%, the garbage collector's background work 9%. 500x
+// would leave 8-9 µs per decision, less than a tenth of the engine alone.
 func BenchmarkOnDeviceMixedVsNode(b *testing.B) {
 	artifact := benchArtifact(b)
 	nodeModules := os.Getenv("TARGET_NODE_SDK_DIR")

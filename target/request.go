@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/target-go/sdk/target/delivery"
 )
 
 // prepared is a validated request, filled in as Adobe's SDKs fill it; body
@@ -236,13 +238,30 @@ func (c *Client) encode(p *prepared) error {
 		}
 	}
 	var err error
-	if p.body, err = encodeJSON(req); err != nil {
+	if p.body, err = encodeRequest(req); err != nil {
 		c.giveBackTelemetry(p.sent)
 		undo.undo()
 		// Only values JSON cannot hold (NaN, infinities) get here.
 		return &OptionError{Field: "Request", Reason: "cannot be encoded as JSON: " + err.Error()}
 	}
 	return nil
+}
+
+// encodeRequest encodes a request as encodeJSON does, with
+// delivery.AppendRequest: a notification request, the one every on-device
+// execute decision sends, is written without reflection into a pooled
+// buffer, and the result is the one allocation.
+func encodeRequest(req *DeliveryRequest) ([]byte, error) {
+	e := encoderPool.Get().(*pooledEncoder)
+	defer e.put()
+	b, err := delivery.AppendRequest(e.scratch[:0], req)
+	if err != nil {
+		return nil, err
+	}
+	if cap(b) <= maxPooledEncoderBuf {
+		e.scratch = b[:0]
+	}
+	return bytes.Clone(b), nil
 }
 
 // encodeJSON encodes v without HTML escaping: option content and URLs go to
@@ -263,6 +282,8 @@ func encodeJSON(v any) ([]byte, error) {
 type pooledEncoder struct {
 	buf bytes.Buffer
 	enc *json.Encoder
+	// scratch is encodeRequest's buffer.
+	scratch []byte
 }
 
 // maxPooledEncoderBuf keeps an encoder that wrote a large request (a big
