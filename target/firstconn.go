@@ -36,7 +36,7 @@ import (
 // caller's deadline would end.
 //
 // Once an origin has had a connection its requests pass straight through
-// (an atomic load and store) until it has gone unused for the transport's
+// (a sync.Map lookup, the clock and an atomic load) until it has gone unused for the transport's
 // IdleConnTimeout, after which its connections are closed and the next
 // request probes again; Client.CloseIdleConnections forgets every origin
 // too. Plain-HTTP origins are never gated: the client's transport speaks
@@ -85,8 +85,13 @@ func (g *firstConnGate) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	og := o.(*originGate)
 	now := time.Now().UnixNano()
-	if now < og.connectedUntil.Load() {
-		og.connectedUntil.Store(now + int64(g.idle))
+	if until := og.connectedUntil.Load(); now < until {
+		// Pushed at most once a second, so that parallel calls do not all
+		// write the same word; a compare-and-swap, so that a forget in
+		// between is not undone.
+		if next := now + int64(g.idle); next-until > int64(time.Second) {
+			og.connectedUntil.CompareAndSwap(until, next)
+		}
 		return g.t.RoundTrip(req)
 	}
 
