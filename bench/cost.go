@@ -156,17 +156,48 @@ func runCost(ctx context.Context, cfg config, out io.Writer) error {
 	writeCostTable(out, rows, opts.Mboxes)
 
 	fmt.Fprintln(out)
-	fmt.Fprintf(out, "%d parallel calls (futures, one mbox each), one client, HTTPS: the first burst opens the connections\n", cfg.CostParallel)
-	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "protocol\tconns\tfirst burst\twarm burst p50\tCPU/call\tallocs/call\t")
+	fmt.Fprintf(out, "%d parallel calls (futures, one mbox each), one client, HTTPS: the first burst opens the connections;\n", cfg.CostParallel)
+	fmt.Fprintln(out, "transport own: the client's default; given: a net/http transport like it, in Config.HTTPClient")
+	edges := map[bool]*edgeProcess{}
 	for _, http1 := range []bool{true, false} {
-		r, err := measureProtocol(ctx, http1, cfg.CostParallel, opts.Budget)
+		p, err := protocolEdge(ctx, http1)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%.0f\t\n", r.Proto, r.Conns, fmtDur(r.First), fmtDur(r.WarmP50), fmtCPU(r.CPU), r.Allocs)
+		defer p.close()
+		edges[http1] = p
 	}
-	return tw.Flush()
+	dir, err := os.MkdirTemp("", "bench-edges-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	trustErr := trustEdges(dir, edges[true], edges[false])
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "protocol\tconns\tfirst burst\twarm burst p50\tCPU/call\tallocs/call\ttransport\t")
+	for _, http1 := range []bool{true, false} {
+		for _, own := range []bool{true, false} {
+			if own && trustErr != nil {
+				continue // said below the table
+			}
+			r, err := measureProtocol(ctx, edges[http1], own, cfg.CostParallel, opts.Budget)
+			if err != nil {
+				return err
+			}
+			tr := "given"
+			if own {
+				tr = "own"
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%.0f\t%s\t\n", r.Proto, r.Conns, fmtDur(r.First), fmtDur(r.WarmP50), fmtCPU(r.CPU), r.Allocs, tr)
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if trustErr != nil {
+		fmt.Fprintf(out, "no own-transport rows: %v\n", trustErr)
+	}
+	return nil
 }
 
 // strategyCosts measures the floor, sequential and in parallel, and every
@@ -389,19 +420,16 @@ func burst(ctx context.Context, c *target.Client, n int) error {
 	return nil
 }
 
-// measureProtocol runs bursts of n parallel calls over HTTP/1.1 (http1) or
-// HTTP/2 until budget has passed (at least 5 after the first).
-func measureProtocol(ctx context.Context, http1 bool, n int, budget time.Duration) (protocolCost, error) {
+// measureProtocol runs bursts of n parallel calls to the edge p (HTTP/1.1
+// when it offers only that, else HTTP/2) with a new client (see
+// protocolClient for own) until budget has passed (at least 5 after the
+// first).
+func measureProtocol(ctx context.Context, p *edgeProcess, own bool, n int, budget time.Duration) (protocolCost, error) {
 	r := protocolCost{Proto: "HTTP/2"}
-	if http1 {
+	if p.spec.HTTP1Only {
 		r.Proto = "HTTP/1.1"
 	}
-	p, err := protocolEdge(ctx, http1)
-	if err != nil {
-		return r, err
-	}
-	defer p.close()
-	c, conns, done, err := protocolClient(p, false)
+	c, conns, done, err := protocolClient(p, own)
 	if err != nil {
 		return r, err
 	}

@@ -52,6 +52,7 @@ type edgeProcess struct {
 	// lines carries the child's answers to connections, one a line.
 	lines chan []byte
 	hello edgeHello
+	spec  edgeSpec
 	addr  string
 	pool  *x509.CertPool // nil for plain HTTP
 }
@@ -121,7 +122,7 @@ func startEdgeProcess(ctx context.Context, spec edgeSpec) (*edgeProcess, error) 
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("edge process: %w", err)
 	}
-	p := &edgeProcess{cmd: cmd, stdin: stdin, done: make(chan error, 1), lines: make(chan []byte, 1)}
+	p := &edgeProcess{spec: spec, cmd: cmd, stdin: stdin, done: make(chan error, 1), lines: make(chan []byte, 1)}
 	line := make(chan error, 1)
 	go func() {
 		r := bufio.NewReader(stdout)
