@@ -46,6 +46,8 @@ type firstConnGate struct {
 	t    *http.Transport
 	idle time.Duration // how long an origin's probe stays valid unused
 
+	// origins holds one small entry per host called, never removed: a
+	// client calls its edge and the few location-hint clusters it learns.
 	origins sync.Map // URL host (host:port as given) -> *originGate
 }
 
