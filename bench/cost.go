@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"encoding/pem"
+	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"sync"
@@ -153,17 +156,48 @@ func runCost(ctx context.Context, cfg config, out io.Writer) error {
 	writeCostTable(out, rows, opts.Mboxes)
 
 	fmt.Fprintln(out)
-	fmt.Fprintf(out, "%d parallel calls (futures, one mbox each), one client, HTTPS: the first burst opens the connections\n", cfg.CostParallel)
-	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "protocol\tconns\tfirst burst\twarm burst p50\tCPU/call\tallocs/call\t")
+	fmt.Fprintf(out, "%d parallel calls (futures, one mbox each), one client, HTTPS: the first burst opens the connections;\n", cfg.CostParallel)
+	fmt.Fprintln(out, "transport own: the client's default; given: a net/http transport like it, in Config.HTTPClient")
+	edges := map[bool]*edgeProcess{}
 	for _, http1 := range []bool{true, false} {
-		r, err := measureProtocol(ctx, http1, cfg.CostParallel, opts.Budget)
+		p, err := protocolEdge(ctx, http1)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%.0f\t\n", r.Proto, r.Conns, fmtDur(r.First), fmtDur(r.WarmP50), fmtCPU(r.CPU), r.Allocs)
+		defer p.close()
+		edges[http1] = p
 	}
-	return tw.Flush()
+	dir, err := os.MkdirTemp("", "bench-edges-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	trustErr := trustEdges(dir, edges[true], edges[false])
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "protocol\tconns\tfirst burst\twarm burst p50\tCPU/call\tallocs/call\ttransport\t")
+	for _, http1 := range []bool{true, false} {
+		for _, own := range []bool{true, false} {
+			if own && trustErr != nil {
+				continue // said below the table
+			}
+			r, err := measureProtocol(ctx, edges[http1], own, cfg.CostParallel, opts.Budget)
+			if err != nil {
+				return err
+			}
+			tr := "given"
+			if own {
+				tr = "own"
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%.0f\t%s\t\n", r.Proto, r.Conns, fmtDur(r.First), fmtDur(r.WarmP50), fmtCPU(r.CPU), r.Allocs, tr)
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if trustErr != nil {
+		fmt.Fprintf(out, "no own-transport rows: %v\n", trustErr)
+	}
+	return nil
 }
 
 // strategyCosts measures the floor, sequential and in parallel, and every
@@ -309,33 +343,68 @@ type protocolCost struct {
 	Allocs  float64       // per call, later bursts
 }
 
-// protocolClient is a client of its own to a child-process TLS edge that
-// offers HTTP/2 unless http1, with a counter of the connections it dials.
-func protocolClient(ctx context.Context, http1 bool) (*target.Client, *atomic.Int64, func(), error) {
-	p, err := startEdgeProcess(ctx, edgeSpec{TLS: true, HTTP1Only: http1, Mboxes: 1})
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	t := p.transport()
-	conns := new(atomic.Int64)
-	dial := t.DialContext
-	t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		conns.Add(1)
-		return dial(ctx, network, addr)
-	}
-	c, err := target.NewClient(target.Config{
+// protocolEdge starts a child-process TLS edge that offers HTTP/2 unless
+// http1.
+func protocolEdge(ctx context.Context, http1 bool) (*edgeProcess, error) {
+	return startEdgeProcess(ctx, edgeSpec{TLS: true, HTTP1Only: http1, Mboxes: 1})
+}
+
+// protocolClient is a new client to the edge p over a transport like its
+// own default one (p.transport(), given as Config.HTTPClient) or, if own,
+// over the transport it makes for itself, whose first burst over HTTP/2
+// opens one connection; own needs trustEdges first. conns returns the
+// connections the edge has accepted since.
+func protocolClient(p *edgeProcess, own bool) (c *target.Client, conns func() (int64, error), done func(), err error) {
+	cfg := target.Config{
 		Client: targettest.DefaultClient, OrganizationID: targettest.DefaultOrganizationID,
-		ServerDomain: p.addr, HTTPClient: &http.Client{Transport: t},
+		ServerDomain: p.addr,
 		// A cold burst's handshakes on a busy machine can take longer than
 		// the default 3 s; this measures cost, not latency.
 		Timeout: 30 * time.Second,
-	})
+	}
+	closeIdle := func() {}
+	if !own {
+		t := p.transport()
+		cfg.HTTPClient = &http.Client{Transport: t}
+		closeIdle = t.CloseIdleConnections
+	}
+	n0, err := p.connections()
 	if err != nil {
-		p.close()
 		return nil, nil, nil, err
 	}
-	return c, conns, func() { c.Close(context.Background()); t.CloseIdleConnections(); p.close() }, nil
+	if c, err = target.NewClient(cfg); err != nil {
+		return nil, nil, nil, err
+	}
+	conns = func() (int64, error) {
+		n, err := p.connections()
+		return n - n0, err
+	}
+	return c, conns, func() { c.Close(context.Background()); closeIdle() }, nil
 }
+
+// trustEdges makes the certificates of the edges ps the roots the
+// process's TLS clients trust by default, which is how the client's own
+// transport (it has no setting for roots) can reach them. Go reads
+// SSL_CERT_FILE once, when a TLS client first needs the system roots, so
+// this works once per process, before any such client: it says so
+// otherwise.
+func trustEdges(dir string, ps ...*edgeProcess) error {
+	if trusted.Swap(true) {
+		return errors.New("the system roots are read once per process: run the own-transport benchmarks with -count=1 (a new process per run)")
+	}
+	var pemBytes []byte
+	for _, p := range ps {
+		pemBytes = append(pemBytes, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: p.hello.Cert})...)
+	}
+	file := filepath.Join(dir, "edges.pem")
+	if err := os.WriteFile(file, pemBytes, 0o600); err != nil {
+		return err
+	}
+	return os.Setenv("SSL_CERT_FILE", file)
+}
+
+// trusted is set by the first trustEdges.
+var trusted atomic.Bool
 
 // burst makes n parallel one-mbox calls and waits for them all.
 func burst(ctx context.Context, c *target.Client, n int) error {
@@ -351,14 +420,16 @@ func burst(ctx context.Context, c *target.Client, n int) error {
 	return nil
 }
 
-// measureProtocol runs bursts of n parallel calls over HTTP/1.1 (http1) or
-// HTTP/2 until budget has passed (at least 5 after the first).
-func measureProtocol(ctx context.Context, http1 bool, n int, budget time.Duration) (protocolCost, error) {
+// measureProtocol runs bursts of n parallel calls to the edge p (HTTP/1.1
+// when it offers only that, else HTTP/2) with a new client (see
+// protocolClient for own) until budget has passed (at least 5 after the
+// first).
+func measureProtocol(ctx context.Context, p *edgeProcess, own bool, n int, budget time.Duration) (protocolCost, error) {
 	r := protocolCost{Proto: "HTTP/2"}
-	if http1 {
+	if p.spec.HTTP1Only {
 		r.Proto = "HTTP/1.1"
 	}
-	c, conns, done, err := protocolClient(ctx, http1)
+	c, conns, done, err := protocolClient(p, own)
 	if err != nil {
 		return r, err
 	}
@@ -389,6 +460,6 @@ func measureProtocol(ctx context.Context, http1 bool, n int, budget time.Duratio
 	r.Allocs = float64(m1.Mallocs-m0.Mallocs) / calls
 	slices.Sort(walls)
 	r.WarmP50 = walls[len(walls)/2]
-	r.Conns = conns.Load()
-	return r, nil
+	r.Conns, err = conns()
+	return r, err
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/target-go/sdk/target"
 	"github.com/target-go/sdk/target/targettest"
@@ -127,39 +128,92 @@ func BenchmarkRemoteCall(b *testing.B) {
 }
 
 // BenchmarkProtocols makes bursts of 100 parallel calls (one mbox each)
-// with one client over HTTP/1.1 and over HTTP/2, against a TLS edge in a
-// child process: ns/op is a burst's wall time, cpu-ns/call and allocs/op
-// the client's work, conns the connections it opened in all (the first
-// burst opens them; later bursts reuse them).
+// with one client over HTTP/1.1 and over HTTP/2, against TLS edges in
+// child processes, with a transport like the client's own default one
+// given as Config.HTTPClient (transport=given: net/http as it is) and with
+// the transport the client makes for itself (transport=own: the same, plus
+// its gate, which makes a first burst over HTTP/2 open one connection).
+// first-ns and first-cpu-ns/call are the first burst's wall time and the
+// client's CPU per call in it (it opens the connections: TLS handshakes);
+// ns/op, cpu-ns/call and allocs/op are the later bursts'; conns the
+// connections the edge accepted from the client in all.
 //
-// Six interleaved runs on the shared 2-core VM, benchstat -col /proto:
-// HTTP/2 allocated 11% less per burst (significant); its CPU per call (171
-// against 212 µs) and wall time per burst (59 against 80 ms) were lower but
-// within the noise; both opened 63 to 100 connections in their first burst.
+// transport=own trusts the edges through SSL_CERT_FILE, which Go reads
+// once per process: run it with -count=1, a new process per run.
+//
+// Six interleaved runs on the shared 2-core VM (-benchtime 20x, medians;
+// transport=own against the same code without the gate): over HTTP/2 the
+// first burst opened 1 connection instead of 42 to 100, took 32 against
+// 191 ms and cost 135 against 792 µs of CPU per call; over HTTP/1.1 it
+// opened 100 either way and took 412 against 354 ms (runs spread 290 to
+// 510 ms either way). Later bursts: the same allocations per burst (11773
+// against 11776 over HTTP/1.1, 11621 against 11672 over HTTP/2) and CPU
+// per call within the noise. Earlier, six runs with transport=given:
+// HTTP/2 allocated 11% less per burst than HTTP/1.1 (significant); its
+// CPU per call (171 against 212 µs) and wall time per burst (59 against
+// 80 ms) were lower but within the noise.
 func BenchmarkProtocols(b *testing.B) {
 	const parallel = 100
+	edges := map[bool]*edgeProcess{}
 	for _, http1 := range []bool{true, false} {
-		name := "proto=h2"
-		if http1 {
-			name = "proto=http1.1"
+		p, err := protocolEdge(b.Context(), http1)
+		if err != nil {
+			b.Fatal(err)
 		}
-		b.Run(name, func(b *testing.B) {
-			c, conns, done, err := protocolClient(b.Context(), http1)
-			if err != nil {
-				b.Fatal(err)
+		defer p.close()
+		edges[http1] = p
+	}
+	trustErr := trustEdges(b.TempDir(), edges[true], edges[false])
+	for _, http1 := range []bool{true, false} {
+		for _, own := range []bool{false, true} {
+			name := "proto=h2"
+			if http1 {
+				name = "proto=http1.1"
 			}
-			defer done()
-			b.ReportAllocs()
-			cpu0, cpuOK := processCPU()
-			for b.Loop() {
+			if own {
+				name += "/transport=own"
+			} else {
+				name += "/transport=given"
+			}
+			b.Run(name, func(b *testing.B) {
+				if own && trustErr != nil {
+					b.Skip(trustErr)
+				}
+				c, conns, done, err := protocolClient(edges[http1], own)
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer done()
+				// The first burst, which opens the connections, apart.
+				cpu0, cpuOK := processCPU()
+				t0 := time.Now()
 				if err := burst(b.Context(), c, parallel); err != nil {
 					b.Fatal(err)
 				}
-			}
-			if cpu1, _ := processCPU(); cpuOK {
-				b.ReportMetric(float64(cpu1-cpu0)/float64(b.N*parallel), "cpu-ns/call")
-			}
-			b.ReportMetric(float64(conns.Load()), "conns")
-		})
+				first := time.Since(t0)
+				cpuFirst, _ := processCPU()
+				firstCPU := cpuFirst - cpu0
+				b.ReportAllocs()
+				cpu0, cpuOK = processCPU()
+				for b.Loop() {
+					if err := burst(b.Context(), c, parallel); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if cpu1, _ := processCPU(); cpuOK {
+					b.ReportMetric(float64(cpu1-cpu0)/float64(b.N*parallel), "cpu-ns/call")
+				}
+				n, err := conns()
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.ReportMetric(float64(n), "conns")
+				// Reported last: b.Loop's start deletes the metrics reported before.
+				b.ReportMetric(float64(first), "first-ns")
+				if cpuOK {
+					b.ReportMetric(float64(firstCPU)/parallel, "first-cpu-ns/call")
+				}
+			})
+		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"time"
 
@@ -46,9 +47,12 @@ type edgeHello struct {
 // answer) to the client's.
 type edgeProcess struct {
 	cmd   *exec.Cmd
-	stdin io.Closer
+	stdin io.WriteCloser
 	done  chan error
+	// lines carries the child's answers to connections, one a line.
+	lines chan []byte
 	hello edgeHello
+	spec  edgeSpec
 	addr  string
 	pool  *x509.CertPool // nil for plain HTTP
 }
@@ -81,7 +85,15 @@ func serveEdgeChild(spec string) error {
 	if err := json.NewEncoder(os.Stdout).Encode(hello); err != nil {
 		return err
 	}
-	_, _ = io.Copy(io.Discard, os.Stdin)
+	// Each line on standard input asks for the connections accepted so
+	// far: the bench counts them at the edge, whatever transport the
+	// client has.
+	in := bufio.NewScanner(os.Stdin)
+	for in.Scan() {
+		if _, err := fmt.Fprintf(os.Stdout, "%d\n", srv.Stats().Connections); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -110,7 +122,7 @@ func startEdgeProcess(ctx context.Context, spec edgeSpec) (*edgeProcess, error) 
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("edge process: %w", err)
 	}
-	p := &edgeProcess{cmd: cmd, stdin: stdin, done: make(chan error, 1)}
+	p := &edgeProcess{spec: spec, cmd: cmd, stdin: stdin, done: make(chan error, 1), lines: make(chan []byte, 1)}
 	line := make(chan error, 1)
 	go func() {
 		r := bufio.NewReader(stdout)
@@ -119,7 +131,11 @@ func startEdgeProcess(ctx context.Context, spec edgeSpec) (*edgeProcess, error) 
 			err = json.Unmarshal(b, &p.hello)
 		}
 		line <- err
-		_, _ = io.Copy(io.Discard, r)
+		for err == nil {
+			if b, err = r.ReadBytes('\n'); err == nil {
+				p.lines <- b
+			}
+		}
 		p.done <- cmd.Wait()
 	}()
 	select {
@@ -162,6 +178,20 @@ func (p *edgeProcess) transport() *http.Transport {
 		t.TLSClientConfig = &tls.Config{RootCAs: p.pool, MinVersion: tls.VersionTLS12}
 	}
 	return t
+}
+
+// connections returns the number of connections the edge has accepted.
+// One caller at a time.
+func (p *edgeProcess) connections() (int64, error) {
+	if _, err := io.WriteString(p.stdin, "connections\n"); err != nil {
+		return 0, fmt.Errorf("edge process: %w", err)
+	}
+	select {
+	case b := <-p.lines:
+		return strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	case <-time.After(30 * time.Second):
+		return 0, errors.New("edge process: no count in 30s")
+	}
 }
 
 // close ends the child (its standard input closes) and waits for it.

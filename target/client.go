@@ -42,6 +42,9 @@ type Client struct {
 	// transport is the transport the client made, nil when the caller
 	// supplied the http.Client; CloseIdleConnections closes only its own.
 	transport *http.Transport
+	// gate is the RoundTripper in front of transport (firstconn.go);
+	// nil when transport is.
+	gate      *firstConnGate
 	log       *slog.Logger
 	telemetry bool
 	// deliveryQuery is the Delivery URL's path and query up to the
@@ -128,7 +131,9 @@ func newClient(cfg Config) *Client {
 		t.MaxIdleConnsPerHost = maxIdleConnsPerHost
 		t.IdleConnTimeout = 90 * time.Second
 		c.transport = t
-		c.http = &http.Client{Transport: t, CheckRedirect: noRedirect}
+		// The gate makes a first burst over HTTP/2 open one connection.
+		c.gate = newFirstConnGate(t)
+		c.http = &http.Client{Transport: c.gate, CheckRedirect: noRedirect}
 	}
 	c.notes = newNotifier(c)
 	return c
@@ -144,9 +149,12 @@ func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastRe
 // CloseIdleConnections closes the idle keep-alive connections of the
 // transport the Client made. It does nothing for a caller-supplied
 // HTTPClient, whose connections belong to the caller. The Client stays
-// usable; later calls open new connections.
+// usable; later calls open new connections, and the first of them to a
+// host goes alone again (see "Creating a client" in the package
+// documentation).
 func (c *Client) CloseIdleConnections() {
 	if c.transport != nil {
+		c.gate.forget()
 		c.transport.CloseIdleConnections()
 	}
 }

@@ -342,7 +342,7 @@ func (c *Client) deliveryURL(host, sessionID string) string {
 func (c *Client) attempt(ctx context.Context, u string, ex exchange, tm *Timings, rec *attemptRecord) (*DeliveryResponse, int, error) {
 	// The pool is for the client's own transport, unwrapped: another
 	// RoundTripper may call the hooks when it likes.
-	tr := newAttemptTrace(ctx, c.transport != nil && c.http.Transport == http.RoundTripper(c.transport))
+	tr := newAttemptTrace(ctx, c.gate != nil && c.http.Transport == http.RoundTripper(c.gate))
 	// Built when an error needs it: a call that succeeds pays nothing.
 	op := func() string { return "POST " + c.scheme + "://" + ex.host + "/rest/v1/delivery" }
 	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, &tr.trace), http.MethodPost, u, bytes.NewReader(ex.body))
