@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -288,6 +289,48 @@ func TestQueuedCallOnCompletePanicOrGoexit(t *testing.T) {
 				assert.Contains(t, log.String(), "recovered a panic on the notification queue")
 				assert.Contains(t, log.String(), "callback bug")
 			}
+		})
+	}
+}
+
+// TestArtifactObserverPanicOrGoexit: an Observer.ArtifactDownload that
+// panics (recovered and logged) or calls runtime.Goexit does not end the
+// artifact polling: the next download is reported again. Before the fix
+// the Goexit ended the polling goroutine.
+func TestArtifactObserverPanicOrGoexit(t *testing.T) {
+	t.Parallel()
+	for _, how := range []string{"panic", "Goexit"} {
+		t.Run(how, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				h := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+					_, _ = io.WriteString(w, testArtifact)
+				})
+				calls := make(chan int, 10)
+				n := 0
+				obs := &target.Observer{ArtifactDownload: func(context.Context, target.ArtifactEvent) {
+					n++ // the downloads are reported one at a time
+					calls <- n
+					if n == 1 {
+						if how == "panic" {
+							panic("observer bug")
+						}
+						runtime.Goexit()
+					}
+				}}
+				od := target.OnDeviceConfig{ArtifactLocation: "https://artifacts.example/rules.json", PollingInterval: target.MinPollingInterval}
+				var logs syncBuffer
+				c, err := target.NewClient(target.Config{Client: "acme", OrganizationID: "org", DecisioningMethod: target.OnDevice, OnDevice: od,
+					Observer: obs, HTTPClient: &http.Client{Transport: inProcess{h}}, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+				require.NoError(t, err)
+				defer c.Close(context.Background())
+				require.Equal(t, 1, <-calls)
+				require.Equal(t, 2, <-calls, "polling went on after the first event's %s", how)
+				if how == "panic" {
+					assert.Contains(t, logs.String(), "observer bug")
+				} else {
+					assert.Contains(t, logs.String(), "Observer.ArtifactDownload called runtime.Goexit")
+				}
+			})
 		})
 	}
 }
