@@ -334,3 +334,60 @@ func TestArtifactObserverPanicOrGoexit(t *testing.T) {
 		})
 	}
 }
+
+// TestNotificationResendObserverPanicOrGoexit: an AttemptDone that panics
+// or calls runtime.Goexit in the exchange of a call re-sent alone (after
+// the edge refused its merged request) fails that call only, the other
+// calls of the batch are delivered and Close returns. Before the fix the
+// Goexit left the call pending and the panic ended the program. Without
+// either, the refused call's error counts both requests made for it.
+func TestNotificationResendObserverPanicOrGoexit(t *testing.T) {
+	t.Parallel()
+	for _, how := range []string{"none", "panic", "Goexit"} {
+		t.Run(how, func(t *testing.T) {
+			t.Parallel()
+			var refusals atomic.Int64
+			c, release, warmArrived := resendClient(t, func(cfg *target.Config) {
+				cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+				cfg.Observer = &target.Observer{AttemptDone: func(_ context.Context, e *target.AttemptEvent) {
+					// The first refusal is the merged request's; the second
+					// the re-sent n-bad's.
+					if e.Status != http.StatusBadRequest || refusals.Add(1) != 2 {
+						return
+					}
+					switch how {
+					case "panic":
+						panic("observer bug")
+					case "Goexit":
+						runtime.Goexit()
+					}
+				}}
+			})
+			fa, fbad, fb := queueRefusedBatch(t, c, release, warmArrived, nil)
+			errs := make(chan error, 3)
+			go func() {
+				for _, f := range []*future.Future[*target.Response]{fa, fbad, fb} {
+					_, err := f.Await(context.Background())
+					errs <- err
+				}
+			}()
+			require.NoError(t, within(t, errs, "n-a"))
+			errBad := within(t, errs, "n-bad")
+			require.NoError(t, within(t, errs, "n-b"))
+			switch how {
+			case "none":
+				var api *target.APIError
+				require.ErrorAs(t, errBad, &api)
+				assert.Equal(t, 2, api.Attempts, "the merged request and its own")
+			case "panic":
+				var pe *future.PanicError
+				require.ErrorAs(t, errBad, &pe)
+			case "Goexit":
+				require.ErrorIs(t, errBad, target.ErrCallGoexit)
+			}
+			closed := make(chan error, 1)
+			go func() { closed <- c.Close(context.Background()) }()
+			require.NoError(t, within(t, closed, "Close"))
+		})
+	}
+}
