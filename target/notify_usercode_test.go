@@ -391,3 +391,100 @@ func TestNotificationResendObserverPanicOrGoexit(t *testing.T) {
 		})
 	}
 }
+
+// TestOnNotificationsSentPanicOrGoexit: an OnNotificationsSent that
+// panics or calls runtime.Goexit on the notification queue's goroutine
+// neither ends the program nor stops the queue: the next decision's
+// notifications are sent and reported, and Close returns (setupOnDevice's
+// cleanup). Before the fix the panic, raised again by the future package
+// on the queue's goroutine, ended the program.
+func TestOnNotificationsSentPanicOrGoexit(t *testing.T) {
+	t.Parallel()
+	for _, how := range []string{"panic", "Goexit"} {
+		t.Run(how, func(t *testing.T) {
+			t.Parallel()
+			var gate *firstRequestGate
+			var runs atomic.Int64
+			var logs syncBuffer
+			s := setupOnDevice(t, targettest.Config{}, func(cfg *target.Config) {
+				next := cfg.HTTPClient.Transport
+				if next == nil {
+					next = http.DefaultTransport
+				}
+				// The first notification waits until its decision has
+				// returned, so that its outcome runs on the queue's
+				// goroutine, not the deciding one.
+				gate = &firstRequestGate{next: next, entered: make(chan struct{}), release: make(chan struct{})}
+				cfg.HTTPClient = &http.Client{Transport: gate}
+				cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+				cfg.OnDevice.OnNotificationsSent = func(*target.Response, error) {
+					if runs.Add(1) == 1 {
+						if how == "panic" {
+							panic("callback bug")
+						}
+						runtime.Goexit()
+					}
+				}
+			})
+			_, err := s.c.GetOffers(t.Context(), target.GetOffersOptions{Request: heroRequest("gold")}).Await(t.Context())
+			require.NoError(t, err)
+			within(t, gate.entered, "the first notification")
+			close(gate.release)
+			require.Eventually(t, func() bool { return runs.Load() == 1 }, 10*time.Second, time.Millisecond)
+			_, err = s.c.GetOffers(t.Context(), target.GetOffersOptions{Request: heroRequest("gold")}).Await(t.Context())
+			require.NoError(t, err)
+			require.Eventually(t, func() bool { return runs.Load() == 2 }, 10*time.Second, time.Millisecond, "the next notification was reported")
+			if how == "panic" {
+				assert.Contains(t, logs.String(), "callback bug")
+			}
+		})
+	}
+}
+
+// TestRemoteCallObserverPanicOrGoexit: on a GetOffers call's own
+// goroutine, an AttemptStart, AttemptDone or CallDone that panics or calls
+// runtime.Goexit settles the call once (a *future.PanicError, or
+// ErrCallGoexit), and the next call works.
+func TestRemoteCallObserverPanicOrGoexit(t *testing.T) {
+	t.Parallel()
+	for _, hook := range []string{"AttemptStart", "AttemptDone", "CallDone"} {
+		for _, how := range []string{"panic", "Goexit"} {
+			t.Run(hook+"/"+how, func(t *testing.T) {
+				t.Parallel()
+				var fired atomic.Bool
+				misbehave := func() {
+					if !fired.CompareAndSwap(false, true) {
+						return
+					}
+					if how == "panic" {
+						panic("observer bug")
+					}
+					runtime.Goexit()
+				}
+				obs := &target.Observer{}
+				switch hook {
+				case "AttemptStart":
+					obs.AttemptStart = func(ctx context.Context, _ *target.AttemptEvent) context.Context { misbehave(); return ctx }
+				case "AttemptDone":
+					obs.AttemptDone = func(context.Context, *target.AttemptEvent) { misbehave() }
+				case "CallDone":
+					obs.CallDone = func(context.Context, *target.CallEvent) { misbehave() }
+				}
+				c, _ := setup(t, targettest.Config{Offers: offers}, func(cfg *target.Config) { cfg.Observer = obs })
+				errs := make(chan error, 1)
+				f := c.GetOffers(t.Context(), target.GetOffersOptions{Request: offersRequest("hero")})
+				go func() { _, err := f.Await(context.Background()); errs <- err }()
+				err := within(t, errs, "the call")
+				if how == "panic" {
+					var pe *future.PanicError
+					require.ErrorAs(t, err, &pe)
+				} else {
+					require.ErrorIs(t, err, target.ErrCallGoexit)
+				}
+				_, err = c.GetOffers(t.Context(), target.GetOffersOptions{Request: offersRequest("hero")}).Await(t.Context())
+				require.NoError(t, err)
+				require.NoError(t, c.Close(t.Context()))
+			})
+		}
+	}
+}
