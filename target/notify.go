@@ -397,6 +397,9 @@ func (q *notifier) send(batch []*queuedNotifications, release func(), deadline t
 				var left atomic.Int64
 				left.Store(int64(len(batch)))
 				finished := make(chan struct{})
+				// A copy for the goroutines: made itself would go to
+				// the heap on every send.
+				made := made
 				for _, it := range batch {
 					single := []*queuedNotifications{it}
 					sdk.Add(1)
@@ -625,15 +628,22 @@ func (q *notifier) rescue(batch []*queuedNotifications, release func(), returned
 // only the last exchange's (the queue's own retries make one exchange
 // each). It returns the new total.
 func countAttempts(r *Response, err error, made int) int {
+	if err == nil {
+		r.Timings.Attempts += made
+		return r.Timings.Attempts
+	}
+	return countErrAttempts(err, made)
+}
+
+// countErrAttempts is countAttempts for a failed exchange, apart so that
+// the targets of errors.As, which go to the heap, cost a delivery nothing.
+func countErrAttempts(err error, made int) int {
 	var (
 		api *APIError
 		te  *TransportError
 		de  *DecodeError
 	)
 	switch {
-	case err == nil && r != nil:
-		r.Timings.Attempts += made
-		return r.Timings.Attempts
 	case errors.As(err, &api):
 		api.Attempts += made
 		api.Timings.Attempts += made
