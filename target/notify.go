@@ -234,9 +234,11 @@ func (q *notifier) rounds() {
 		}
 		// sdk counts the senders still doing the queue's own work: each
 		// leaves it when it is done or about to run the calls' callbacks
-		// (release). left counts those not yet returned. Once Close's ctx
-		// has ended, the round waits for sdk only: a callback of the
-		// user's that blocks must not hold Close.
+		// (release; sdkDone closes at zero). left counts those not yet
+		// returned. Once Close's ctx has ended, the round waits for
+		// neither: a callback of the user's, or an Observer function in a
+		// sender's exchange, that blocks must not hold Close; what the
+		// senders have not settled by then is dropped (strand).
 		sem := make(chan struct{}, notificationSenders)
 		var sdk, left atomic.Int64
 		sdk.Store(int64(len(bs)))
@@ -468,8 +470,8 @@ func refused(err error) bool {
 }
 
 // settle settles the calls of a batch, which the caller has claimed (see
-// claim), and frees their room in the queue, then calls release (when not nil) and only then runs the calls'
-// callbacks: what waits for the queue's own work sees every call settled,
+// claim), and frees their room in the queue, then calls release (when not
+// nil) and only then runs the calls' callbacks: what waits for the queue's own work sees every call settled,
 // and does not wait for the callbacks once Close's ctx has ended.
 // It runs on a goroutine already marked in q.callbacks (send's, or the
 // worker's dropping a batch), so that a Close from the calls' callbacks
@@ -509,12 +511,12 @@ func runAll(ds []future.Deferred) {
 	}
 }
 
-// claim returns the calls of batch that the caller is the first to claim,
-// and so settles: its sender, and the worker dropping what a sender held
-// in the user's code keeps once Close's ctx has ended (see strand), may
-// both come to settle a call, which must settle, free its room and be
-// reported to OnDropped once. It allocates only when some call was
-// claimed before.
+// claim marks the calls of batch as the caller's to settle and returns
+// those no one had claimed before. Two may come to settle a call: its
+// sender, and the worker, which drops the calls of a sender held in the
+// user's code once Close's ctx has ended (see strand); a call must settle,
+// free its room and reach OnDropped once. It allocates only when some call
+// was claimed before.
 func (q *notifier) claim(batch []*queuedNotifications) []*queuedNotifications {
 	for i, it := range batch {
 		if it.claimed.CompareAndSwap(false, true) {
