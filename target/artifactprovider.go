@@ -300,11 +300,30 @@ func (p *artifactProvider) refresh(ctx context.Context) error {
 			p.mu.Unlock()
 		}
 		// Marked as a callback: a Close from the Observer must not wait
-		// for this goroutine.
+		// for this goroutine. On a goroutine of its own, waited for: a
+		// runtime.Goexit in the Observer's function must not end the
+		// polling (its panic is recovered in observe itself).
 		func() {
 			p.inCallback.Store(true)
 			defer p.inCallback.Store(false)
-			p.callbacks.run(func() { p.observe(ctx, e) })
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				returned := false
+				defer func() {
+					if returned {
+						return
+					}
+					if r := recover(); r != nil {
+						p.logger.Error("target: Observer.ArtifactDownload panicked; polling goes on", "panic", r, "stack", string(debug.Stack()))
+						return
+					}
+					p.logger.Error("target: Observer.ArtifactDownload called runtime.Goexit; polling goes on")
+				}()
+				p.callbacks.run(func() { p.observe(ctx, e) })
+				returned = true
+			}()
+			<-done
 		}()
 	}
 	if err != nil {

@@ -275,6 +275,16 @@ func (c *Client) GetOffers(ctx context.Context, opts GetOffersOptions) *future.F
 // *OptionError for invalid options, and ErrClientClosed after Close, come
 // at once. Exactly one of Callback and ErrCallback runs then. Nothing
 // blocks the caller.
+//
+// The future's callbacks registered before it settles run on the queue's
+// goroutine. The future package raises a callback's panic again on the
+// goroutine that settled the future, after the other callbacks ran: on the
+// queue's goroutine, where nothing of the caller's could recover it, the
+// queue recovers it and logs it at level Error with its stack (to
+// Config.Logger, else slog.Default()), as net/http does for a handler, so
+// that it neither ends the program nor stops the queue. A callback that
+// calls runtime.Goexit ends that goroutine only, after the other calls of
+// its request are settled and their callbacks ran; it is logged too.
 func (c *Client) SendNotifications(ctx context.Context, opts SendNotificationsOptions) *future.Future[*Response] {
 	co := callOptions{
 		cookie: opts.TargetCookie, hint: opts.TargetLocationHint, customerIDs: opts.CustomerIDs,

@@ -209,7 +209,8 @@ func (c *Client) Ready() *future.Future[struct{}] { return c.ready }
 // wrapping ErrClientClosed), and Close returns an error wrapping ctx's
 // error promptly, even when user code the queue runs blocks (a
 // SendNotifications Callback or ErrCallback, a future's callback,
-// OnDropped): from then on Close waits for no user code. Every call
+// OnDropped, an Observer function in a queued request's exchange): from
+// then on Close waits for no user code. Every call
 // queued or in flight is settled before Close returns, but OnDropped
 // (called once for each dropped notification) and the calls' callbacks
 // may still be running, or not yet have started, when it does; a blocked

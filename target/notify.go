@@ -128,6 +128,10 @@ type queuedNotifications struct {
 	ctx context.Context // the caller's values, not its cancellation
 	p   *prepared
 	out *future.Promise[*Response]
+	// claimed is set by whoever settles the call (see notifier.claim): its
+	// sender, or the worker once Close's ctx has ended while the sender is
+	// held in the user's code.
+	claimed atomic.Bool
 }
 
 func newNotifier(c *Client) *notifier {
@@ -238,14 +242,16 @@ func (q *notifier) rounds() {
 		}
 		// sdk counts the senders still doing the queue's own work: each
 		// leaves it when it is done or about to run the calls' callbacks
-		// (release). left counts those not yet returned. Once Close's ctx
-		// has ended, the round waits for sdk only: a callback of the
-		// user's that blocks must not hold Close.
+		// (release; sdkDone closes at zero). left counts those not yet
+		// returned. Once Close's ctx has ended, the round waits for
+		// neither: a callback of the user's, or an Observer function in a
+		// sender's exchange, that blocks must not hold Close; what the
+		// senders have not settled by then is dropped (strand).
 		sem := make(chan struct{}, notificationSenders)
-		var sdk sync.WaitGroup
-		var left atomic.Int64
+		var sdk, left atomic.Int64
+		sdk.Store(int64(len(bs)))
 		left.Store(int64(len(bs)))
-		finished := make(chan struct{})
+		sdkDone, finished := make(chan struct{}), make(chan struct{})
 		for _, b := range bs {
 			held := true
 			select {
@@ -255,7 +261,6 @@ func (q *notifier) rounds() {
 				// only has to be dropped.
 				held = false
 			}
-			sdk.Add(1)
 			go func() {
 				released := false
 				release := func() {
@@ -264,7 +269,9 @@ func (q *notifier) rounds() {
 						if held {
 							<-sem
 						}
-						sdk.Done()
+						if sdk.Add(-1) == 0 {
+							close(sdkDone)
+						}
 					}
 				}
 				defer func() {
@@ -277,15 +284,27 @@ func (q *notifier) rounds() {
 				// events, the calls' callbacks) runs where Close must not
 				// wait for the queue.
 				q.callbacks.run(func() {
+					returned := false
+					defer q.rescue(b, release, &returned)
 					if q.base.Err() != nil {
 						q.drop(b, fmt.Errorf("%w before these notifications were sent", ErrClientClosed), true, release)
-						return
+					} else {
+						q.send(b, release, time.Time{}, 0)
 					}
-					q.send(b, release, time.Time{})
+					returned = true
 				})
 			}()
 		}
-		sdk.Wait()
+		select {
+		case <-sdkDone:
+		case <-q.base.Done():
+			// A sender can be held in the user's code inside its own
+			// work (an Observer function that blocks in an exchange):
+			// Close's ctx has ended, so what it still holds is dropped
+			// here, and the sender finds its calls settled when it
+			// comes back.
+			q.strand(bs)
+		}
 		select {
 		case <-finished:
 		case <-q.base.Done():
@@ -329,8 +348,10 @@ func (q *notifier) batches(items []*queuedNotifications) [][]*queuedNotification
 // send delivers one batch in one request, retrying transient failures
 // within MaxAttempts and until deadline (RetryFor from now if zero), and
 // settles every call in it. release marks the end of the queue's own work
-// (see rounds and settle).
-func (q *notifier) send(batch []*queuedNotifications, release func(), deadline time.Time) {
+// (see rounds and settle). made counts the requests already made for these
+// calls (a refused batch's, for its calls sent again alone): the attempts
+// their Response or error report count them all.
+func (q *notifier) send(batch []*queuedNotifications, release func(), deadline time.Time, made int) {
 	c := q.c
 	mp := *batch[0].p
 	req := *mp.req
@@ -361,8 +382,9 @@ func (q *notifier) send(batch []*queuedNotifications, release func(), deadline t
 		actx, acancel := context.WithTimeout(ctx, c.cfg.Timeout)
 		r, err := c.exchange(actx, &mp)
 		acancel()
+		made = countAttempts(r, err, made)
 		if err == nil {
-			q.settle(batch, r, nil, release)
+			q.settle(q.claim(batch), r, nil, release)
 			return
 		}
 		wait := c.backoff(attempt, err)
@@ -385,6 +407,9 @@ func (q *notifier) send(batch []*queuedNotifications, release func(), deadline t
 				var left atomic.Int64
 				left.Store(int64(len(batch)))
 				finished := make(chan struct{})
+				// A copy for the goroutines: made itself would go to
+				// the heap on every send.
+				made := made
 				for _, it := range batch {
 					single := []*queuedNotifications{it}
 					sdk.Add(1)
@@ -414,7 +439,12 @@ func (q *notifier) send(batch []*queuedNotifications, release func(), deadline t
 							})
 						}
 						defer done()
-						q.callbacks.run(func() { q.send(single, done, deadline) })
+						q.callbacks.run(func() {
+							returned := false
+							defer q.rescue(single, done, &returned)
+							q.send(single, done, deadline, made)
+							returned = true
+						})
 					}()
 				}
 				sdk.Wait()
@@ -447,9 +477,9 @@ func refused(err error) bool {
 	return errors.As(err, &api) && api.Status >= 400 && api.Status < 500 && api.Status != http.StatusTooManyRequests
 }
 
-// settle settles the calls of a batch and frees their room in the queue,
-// then calls release (when not nil) and only then runs the calls'
-// callbacks: what waits for the queue's own work sees every call settled,
+// settle settles the calls of a batch, which the caller has claimed (see
+// claim), and frees their room in the queue, then calls release (when not
+// nil) and only then runs the calls' callbacks: what waits for the queue's own work sees every call settled,
 // and does not wait for the callbacks once Close's ctx has ended.
 // It runs on a goroutine already marked in q.callbacks (send's, or the
 // worker's dropping a batch), so that a Close from the calls' callbacks
@@ -489,11 +519,171 @@ func runAll(ds []future.Deferred) {
 	}
 }
 
+// claim marks the calls of batch as the caller's to settle and returns
+// those no one had claimed before. Two may come to settle a call: its
+// sender, and the worker, which drops the calls of a sender held in the
+// user's code once Close's ctx has ended (see strand); a call must settle,
+// free its room and reach OnDropped once. It allocates only when some call
+// was claimed before.
+func (q *notifier) claim(batch []*queuedNotifications) []*queuedNotifications {
+	for i, it := range batch {
+		if it.claimed.CompareAndSwap(false, true) {
+			continue
+		}
+		out := append([]*queuedNotifications(nil), batch[:i]...)
+		for _, it := range batch[i+1:] {
+			if it.claimed.CompareAndSwap(false, true) {
+				out = append(out, it)
+			}
+		}
+		return out
+	}
+	return batch
+}
+
+// strand drops, with an error wrapping ErrClientClosed, the calls of bs
+// that their senders have not claimed once Close's ctx has ended: a sender
+// may be held in the user's code (an Observer function that blocks in an
+// exchange, say), which Close must not wait for. Every call of bs is
+// settled before strand returns: those it drops, and those their senders
+// claimed, which they settle without running the user's code first (but
+// for the logger). The callbacks of those it drops, and OnDropped, run on
+// a goroutine of their own, which ends when they return.
+func (q *notifier) strand(bs [][]*queuedNotifications) {
+	defer func() {
+		for _, b := range bs {
+			for _, it := range b {
+				<-it.out.Future().Done()
+			}
+		}
+	}()
+	var left []*queuedNotifications
+	for _, b := range bs {
+		for _, it := range b {
+			if !it.claimed.Load() {
+				left = append(left, it)
+			}
+		}
+	}
+	if len(left) == 0 {
+		return
+	}
+	settled := make(chan struct{})
+	var once sync.Once
+	release := func() { once.Do(func() { close(settled) }) }
+	go func() {
+		defer release()
+		q.callbacks.run(func() {
+			returned := false
+			defer q.rescue(left, release, &returned)
+			q.drop(left, fmt.Errorf("%w: Close's context ended before these notifications were delivered", ErrClientClosed), true, release)
+			returned = true
+		})
+	}()
+	<-settled
+}
+
+// rescue, deferred with *returned set once the work returned, on each
+// goroutine of the queue that runs the user's code (the Observer's attempt
+// events in an exchange, the callbacks of the calls it settles, among
+// them OnNotificationsSent and the callers' own OnComplete), keeps a
+// panic or runtime.Goexit in that code from leaving a call unsettled or
+// ending the program:
+//   - the calls of batch not settled yet (the panic or Goexit came in an
+//     exchange) are settled now, with a *future.PanicError carrying the
+//     panic's value and stack or with errCallGoexit, as a GetOffers call
+//     whose work panics or exits is, and their room freed;
+//   - a panic is recovered and logged at level Error with its stack, to
+//     Config.Logger, else slog.Default(), as net/http does for a handler:
+//     the future package raises a callback's panic again on the goroutine
+//     that settled the future, after every other callback ran, and this
+//     goroutine is the SDK's, where nobody could recover it. A Goexit,
+//     which cannot be stopped, is logged too and ends this goroutine only.
+//
+// Either way the worker goes on and the next notifications are sent.
+func (q *notifier) rescue(batch []*queuedNotifications, release func(), returned *bool) {
+	if *returned {
+		return
+	}
+	var err error
+	if v := recover(); v != nil {
+		pe, ok := v.(*future.PanicError) // a callback's, raised again
+		if !ok {
+			pe = &future.PanicError{Value: v, Stack: debug.Stack()}
+		}
+		q.log.Error("target: recovered a panic on the notification queue's goroutine (in an Observer function or a callback of a SendNotifications call)", "panic", pe.Value, "stack", string(pe.Stack))
+		err = pe
+	} else {
+		// recover returns nil only when not panicking (panic(nil) panics
+		// with *runtime.PanicNilError): this is Goexit.
+		q.log.Error("target: runtime.Goexit called on the notification queue's goroutine (in an Observer function or a callback of a SendNotifications call)")
+		err = errCallGoexit
+	}
+	if batch = q.claim(batch); len(batch) == 0 {
+		return
+	}
+	// Their callbacks run here, on the way out: a panic in one of them is
+	// recovered as well.
+	defer func() {
+		if v := recover(); v != nil {
+			q.log.Error("target: recovered a panic on the notification queue's goroutine (in a callback of a SendNotifications call)", "panic", v, "stack", string(debug.Stack()))
+		}
+	}()
+	q.settle(batch, nil, err, release)
+}
+
+// countAttempts adds made, the requests made for a batch's calls before
+// this exchange, to the attempts that the exchange's Response r or error
+// err reports, so that they count every request made for the calls, not
+// only the last exchange's (the queue's own retries make one exchange
+// each). It returns the new total.
+func countAttempts(r *Response, err error, made int) int {
+	if err == nil {
+		r.Timings.Attempts += made
+		return r.Timings.Attempts
+	}
+	return countErrAttempts(err, made)
+}
+
+// countErrAttempts is countAttempts for a failed exchange, apart so that
+// the targets of errors.As, which go to the heap, cost a delivery nothing.
+func countErrAttempts(err error, made int) int {
+	var (
+		api *APIError
+		te  *TransportError
+		de  *DecodeError
+	)
+	switch {
+	case errors.As(err, &api):
+		api.Attempts += made
+		api.Timings.Attempts += made
+		return api.Attempts
+	case errors.As(err, &te):
+		te.Attempts += made
+		te.Timings.Attempts += made
+		return te.Attempts
+	case errors.As(err, &de):
+		de.Attempts += made
+		de.Timings.Attempts += made
+		return de.Attempts
+	}
+	return made + 1
+}
+
 // drop reports notifications that will not be delivered: the log, then
 // OnDropped, then the calls' futures. queued says whether they held room
 // in the queue; such a drop runs on a goroutine marked in q.callbacks, as
 // settle does.
 func (q *notifier) drop(batch []*queuedNotifications, err error, queued bool, release func()) {
+	if queued {
+		if batch = q.claim(batch); len(batch) == 0 {
+			// Settled already, by the worker once Close's ctx ended.
+			if release != nil {
+				release()
+			}
+			return
+		}
+	}
 	var ns []Notification
 	for _, it := range batch {
 		ns = append(ns, it.p.req.Notifications...)

@@ -34,7 +34,15 @@ import (
 // call's future settles, so a caller that has awaited a call sees its
 // events complete; CallDone runs even when the call's work panics (with
 // ErrorKindPanic), while a panic inside an attempt or a decision, a bug of
-// the client, skips their Done. A Start function that returns a nil
+// the client, skips their Done. A panic or runtime.Goexit in AttemptStart
+// or AttemptDone fails the call, on its own goroutine as on the
+// notification queue's: with a *future.PanicError carrying the panic's
+// value and stack, or with an error saying that its work called
+// runtime.Goexit (ErrorKindPanic either way); the calls sent with it in
+// one queued request fail the same way, and the queue goes on with the
+// next ones. One that blocks in a queued request holds that request only:
+// Client.Close(ctx) does not wait for it once ctx has ended (the calls are
+// then dropped with ErrClientClosed). A Start function that returns a nil
 // context leaves the work with the one it was given. A panic in
 // Notifications, ArtifactDownload, or the CallDone of a SendNotifications
 // call, which run outside any call's future, is recovered and logged with
@@ -167,6 +175,7 @@ func errorKind(err error) ErrorKind {
 		dl     *ArtifactDownloadError
 		syntax *json.SyntaxError
 		typ    *json.UnmarshalTypeError
+		pe     *future.PanicError
 	)
 	switch {
 	case err == nil:
@@ -189,7 +198,9 @@ func errorKind(err error) ErrorKind {
 		return ErrorKindNotReady
 	case errors.As(err, &dl), errors.Is(err, ErrArtifactInvalid), errors.Is(err, ErrArtifactVersion):
 		return ErrorKindArtifact
-	case errors.Is(err, errWorkPanicked):
+	case errors.Is(err, errWorkPanicked), errors.Is(err, errCallGoexit), errors.As(err, &pe):
+		// The last two: a queued call whose exchange's Observer function
+		// panicked or exited (see notifier.rescue).
 		return ErrorKindPanic
 	}
 	return ErrorKindOther

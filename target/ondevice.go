@@ -50,7 +50,10 @@ type OnDeviceConfig struct {
 	// notification queue's goroutine (the deciding one, with
 	// ErrClientClosed, when Close came before the notifications could be
 	// queued). Client.Close waits for it, unless Close is called from a
-	// callback (this one included, which may call Close).
+	// callback (this one included, which may call Close). A panic in it
+	// on the queue's goroutine is recovered and logged, and a
+	// runtime.Goexit ends that goroutine only (see
+	// Client.SendNotifications).
 	OnNotificationsSent func(*Response, error)
 }
 
