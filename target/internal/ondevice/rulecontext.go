@@ -254,14 +254,16 @@ func (c *geoContextMemo) get(g *delivery.Geo) map[string]any {
 	// A coordinate reaches rules as the string it was read as, or as a
 	// number (delivery.Geo.Coordinate): both forms are in the key.
 	for _, name := range [...]string{"latitude", "longitude"} {
-		switch v, _ := g.Coordinate(name); v := v.(type) {
-		case float64:
-			key = append(key, 1)
-			key = binary.LittleEndian.AppendUint64(key, math.Float64bits(v))
-		case string:
+		// CoordinateParts, not Coordinate: boxing the number would
+		// allocate on every decision, memo hit or not.
+		switch f, text, isText, ok := g.CoordinateParts(name); {
+		case isText:
 			key = append(key, 2)
-			key = binary.AppendUvarint(key, uint64(len(v)))
-			key = append(key, v...)
+			key = binary.AppendUvarint(key, uint64(len(text)))
+			key = append(key, text...)
+		case ok:
+			key = append(key, 1)
+			key = binary.LittleEndian.AppendUint64(key, math.Float64bits(f))
 		default:
 			key = append(key, 0)
 		}
