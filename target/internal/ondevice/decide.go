@@ -697,7 +697,7 @@ func (d *decider) detailsContext(det *details) detailsContext {
 	dc := detailsContext{page: d.page, referring: d.referring, mbox: emptyMbox}
 	if det.req != nil {
 		if len(det.req.Parameters) > 0 {
-			dc.mbox = paramsContext(det.req.Parameters)
+			dc.mbox = sharedParamsContext(det.req.Parameters)
 		}
 		if det.req.Address != nil {
 			// An mbox's own address replaces the page's, for both the page
