@@ -48,14 +48,14 @@ func benchArtifact(b *testing.B) []byte {
 // (go test -bench OnDevice -benchmem): 5.5 KB and 7 allocations for the
 // mbox (58 before the rule context was built lazily and the decision in
 // one block, 19 before the block held the small lists and the ids were
-// minted three at a time), 13 KB and 40 allocations for the page load
+// minted three at a time), 13 KB and 34 allocations for the page load
 // (366, then 72 before the same and the parameter memo).
 // These figures, and the others quoted from this file, hold with the
 // engine's memos warm: every iteration decides for the same user agent,
 // URLs and place, whose parsed contexts the engine remembers. A visitor
 // with values not seen before costs the parsing and boxing again:
 // BenchmarkDecisionMemos (internal/ondevice, cold, each run alone) measures
-// 84 allocations and 9.7 KB for the mbox, 112 and 16.7 KB for the page
+// 84 allocations and 9.7 KB for the mbox, 110 and 17 KB for the page
 // load (138 before the parameter memo and the block's room; its cold
 // requests vary the user agent, URLs and city, not the parameters).
 // Times on that machine, loaded by other work, spread too widely to quote
@@ -83,7 +83,7 @@ func BenchmarkOnDeviceDecision(b *testing.B) {
 // BenchmarkOnDeviceGetOffers compares a GetOffers call decided on-device
 // with the same call answered by a local edge over loopback HTTP (the
 // baseline: the smallest round trip a server-side call can cost). Measured:
-// 6-9 µs, 8.7 KB and 33 allocations on-device (the request checks and
+// 6-9 µs, 8.7 KB and 33-35 allocations on-device (the request checks and
 // defaults shared with server-side calls included, the encoding and the
 // telemetry hand-off of the wire not), 85-130 µs and 282 allocations
 // through the local edge; a real edge adds tens of milliseconds.

@@ -787,7 +787,11 @@ func (d *decider) decideMbox(mode requestMode, m *details) []answer {
 func (d *decider) decidePageLoad(mode requestMode, p *delivery.RequestDetails) *delivery.PageLoadResponse {
 	m := &delivery.MboxRequest{RequestDetails: *p, Name: d.artifact.globalMbox}
 	answers := d.decideMbox(mode, &details{name: m.Name, req: p, orig: m})
-	var options []option
+	n := 0
+	for _, a := range answers {
+		n += len(a.options)
+	}
+	options := take(&d.freeOptions, n)[:0]
 	var metrics []metric
 	var trace map[string]any
 	seen := map[string]bool{}
@@ -948,8 +952,7 @@ func (d *decider) notify(r *rule, c consequence) {
 	if len(ids) >= 2 {
 		d.spareIDs = ids[2:]
 	} else {
-		var two [2]string
-		ids = two[:]
+		ids = take(&d.freeTokens, 2) // not a local array: NewIDs would move it to the heap
 		d.engine.mintIDs(ids)
 	}
 	n := delivery.Notification{
