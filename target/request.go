@@ -578,9 +578,37 @@ func validRequestID(s string) bool {
 func newUUID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+	var s [36]byte
+	formatUUID(s[:], b[:])
+	return string(s[:])
+}
+
+// newUUIDs fills dst with random (version 4) UUIDs, up to four from one
+// read of crypto/rand and one string: an execute decision needs three
+// (request, notification, impression), and each string is an allocation.
+// The ids share their backing array, 36 bytes apiece, and live together.
+func newUUIDs(dst []string) {
+	for len(dst) > 0 {
+		n := min(len(dst), 4)
+		var b [4 * 16]byte
+		_, _ = rand.Read(b[:n*16])
+		var s [4 * 36]byte
+		for i := range n {
+			formatUUID(s[i*36:(i+1)*36], b[i*16:(i+1)*16])
+		}
+		all := string(s[:n*36])
+		for i := range n {
+			dst[i] = all[i*36 : (i+1)*36]
+		}
+		dst = dst[n:]
+	}
+}
+
+// formatUUID writes the 16 random bytes b as a version 4 UUID into s (36
+// bytes).
+func formatUUID(s, b []byte) {
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
-	var s [36]byte
 	hex.Encode(s[0:8], b[0:4])
 	s[8] = '-'
 	hex.Encode(s[9:13], b[4:6])
@@ -589,8 +617,7 @@ func newUUID() string {
 	s[18] = '-'
 	hex.Encode(s[19:23], b[8:10])
 	s[23] = '-'
-	hex.Encode(s[24:], b[10:])
-	return string(s[:])
+	hex.Encode(s[24:36], b[10:16])
 }
 
 // newSupplementalDataID returns a random id in the Analytics format: 16 hex
