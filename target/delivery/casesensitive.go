@@ -1,7 +1,6 @@
 package delivery
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,7 +21,10 @@ import (
 // only in another case is dropped before decoding.
 
 // UnmarshalJSON reads a Request, ignoring names that match a field only in
-// another case (as Adobe's SDKs do).
+// another case (as Adobe's SDKs do). An object that holds a name twice
+// (two "context" objects, a parameter given twice) is refused with a
+// *DuplicateNameError naming it, rather than merged or read last-wins: one
+// of the values would be lost without a word (see DuplicateNameError).
 func (r *Request) UnmarshalJSON(b []byte) error {
 	type request Request
 	return unmarshalCaseSensitive(b, (*request)(r), false)
@@ -34,18 +36,20 @@ func (r *Request) UnmarshalJSON(b []byte) error {
 // with an error naming it, as a json.Decoder with DisallowUnknownFields
 // would. A Decoder's settings do not reach a type's UnmarshalJSON, so
 // decoding a Request with such a Decoder does not refuse unknown names:
-// use this to check a request against the models. Error offsets refer to
-// b.
+// use this to check a request against the models. A name held twice by an
+// object is refused as UnmarshalJSON refuses it. Error offsets refer to b.
 func UnmarshalRequestStrict(b []byte, r *Request) error {
 	type request Request
 	return unmarshalCaseSensitive(b, (*request)(r), true)
 }
 
 func unmarshalCaseSensitive(b []byte, v any, strict bool) error {
-	var generic any
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	if err := dec.Decode(&generic); err != nil {
+	generic, err := decodeGeneric(b)
+	if err != nil {
+		var dup *DuplicateNameError
+		if errors.As(err, &dup) {
+			return dup
+		}
 		// Let encoding/json report the error as it would.
 		return json.Unmarshal(b, v)
 	}
