@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -44,14 +45,15 @@ func UnmarshalRequestStrict(b []byte, r *Request) error {
 }
 
 func unmarshalCaseSensitive(b []byte, v any, strict bool) error {
-	generic, err := decodeGeneric(b)
-	if err != nil {
-		var dup *DuplicateNameError
-		if errors.As(err, &dup) {
-			return dup
-		}
+	var generic any
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if err := dec.Decode(&generic); err != nil {
 		// Let encoding/json report the error as it would.
 		return json.Unmarshal(b, v)
+	}
+	if dup := findDuplicate(b); dup != nil {
+		return dup
 	}
 	w := miscaseWalk{strict: strict}
 	w.walk(generic, reflect.TypeOf(v), "")

@@ -3,10 +3,9 @@ package delivery
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"strconv"
+	"strings"
 )
 
 // A JSON object may repeat a name (RFC 8259 section 4: "the names within
@@ -42,73 +41,149 @@ func (e *DuplicateNameError) Error() string {
 	return fmt.Sprintf("json: duplicate name %q in %s (offset %d)", e.Name, e.Path, e.Offset)
 }
 
-// decodeGeneric decodes one JSON value from b as a json.Decoder with
-// UseNumber does (objects as map[string]any, numbers as json.Number),
-// refusing an object that repeats a name. Text after the value is left
-// alone, as Decoder.Decode leaves it.
-func decodeGeneric(b []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	return decodeValue(dec, "")
+// findDuplicate returns the first object name held twice by an object in
+// the JSON value b starts with, or nil. It scans the text without
+// decoding it (a name is unescaped only when it holds an escape), so it
+// costs no allocation beyond its stacks; b must hold valid JSON up to the
+// end of the value (a text it cannot read is reported as no duplicate,
+// and left to the decoder to refuse).
+func findDuplicate(b []byte) *DuplicateNameError {
+	s := dupScanner{b: b}
+	s.value()
+	return s.dup
 }
 
-func decodeValue(dec *json.Decoder, path string) (any, error) {
-	tok, err := dec.Token()
-	if err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, io.ErrUnexpectedEOF
-		}
-		return nil, err
-	}
-	switch d := tok.(type) {
-	case json.Delim:
-		switch d {
-		case '{':
-			m := map[string]any{}
-			for dec.More() {
-				kt, err := dec.Token()
-				if err != nil {
-					return nil, err
-				}
-				k, ok := kt.(string)
-				if !ok {
-					return nil, fmt.Errorf("json: object name expected at offset %d", dec.InputOffset())
-				}
-				if _, dup := m[k]; dup {
-					return nil, &DuplicateNameError{Path: path, Name: k, Offset: dec.InputOffset()}
-				}
-				v, err := decodeValue(dec, childPath(path, k))
-				if err != nil {
-					return nil, err
-				}
-				m[k] = v
-			}
-			if _, err := dec.Token(); err != nil { // '}'
-				return nil, err
-			}
-			return m, nil
-		case '[':
-			l := []any{}
-			for i := 0; dec.More(); i++ {
-				v, err := decodeValue(dec, childPath(path, strconv.Itoa(i)))
-				if err != nil {
-					return nil, err
-				}
-				l = append(l, v)
-			}
-			if _, err := dec.Token(); err != nil { // ']'
-				return nil, err
-			}
-			return l, nil
-		}
-		return nil, fmt.Errorf("json: unexpected %q at offset %d", rune(d), dec.InputOffset())
-	}
-	return tok, nil
+type dupScanner struct {
+	b     []byte
+	i     int
+	names [][]byte   // the names of the open objects, innermost last
+	path  []pathElem // where the scan is
+	dup   *DuplicateNameError
+	bad   bool
 }
 
-func childPath(path, name string) string {
-	if path == "" {
-		return name
+type pathElem struct {
+	name  []byte
+	index int // -1 for an object's member
+}
+
+func (s *dupScanner) ws() {
+	for s.i < len(s.b) && (s.b[s.i] == ' ' || s.b[s.i] == '\t' || s.b[s.i] == '\n' || s.b[s.i] == '\r') {
+		s.i++
 	}
-	return path + "." + name
+}
+
+// str scans a string at s.i and returns its text, unescaped.
+func (s *dupScanner) str() []byte {
+	start := s.i
+	s.i++
+	esc := false
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case '\\':
+			esc = true
+			s.i += 2
+			continue
+		case '"':
+			s.i++
+			if !esc {
+				return s.b[start+1 : s.i-1]
+			}
+			var out string
+			if err := json.Unmarshal(s.b[start:s.i], &out); err != nil {
+				s.bad = true
+				return nil
+			}
+			return []byte(out)
+		}
+		s.i++
+	}
+	s.bad = true
+	return nil
+}
+
+func (s *dupScanner) value() {
+	s.ws()
+	if s.i >= len(s.b) {
+		s.bad = true
+		return
+	}
+	switch s.b[s.i] {
+	case '{':
+		s.i++
+		start := len(s.names)
+		defer func() { s.names = s.names[:start] }()
+		for !s.bad && s.dup == nil {
+			s.ws()
+			if s.i < len(s.b) && s.b[s.i] == '}' {
+				s.i++
+				return
+			}
+			if s.i < len(s.b) && s.b[s.i] == ',' {
+				s.i++
+				s.ws()
+			}
+			if s.i >= len(s.b) || s.b[s.i] != '"' {
+				s.bad = true
+				return
+			}
+			name := s.str()
+			for _, n := range s.names[start:] {
+				if bytes.Equal(n, name) {
+					s.dup = &DuplicateNameError{Path: s.pathText(), Name: string(name), Offset: int64(s.i)}
+					return
+				}
+			}
+			s.names = append(s.names, name)
+			s.ws()
+			if s.i >= len(s.b) || s.b[s.i] != ':' {
+				s.bad = true
+				return
+			}
+			s.i++
+			s.path = append(s.path, pathElem{name: name, index: -1})
+			s.value()
+			s.path = s.path[:len(s.path)-1]
+		}
+	case '[':
+		s.i++
+		for n := 0; !s.bad && s.dup == nil; n++ {
+			s.ws()
+			if s.i < len(s.b) && s.b[s.i] == ']' {
+				s.i++
+				return
+			}
+			if n > 0 {
+				if s.i >= len(s.b) || s.b[s.i] != ',' {
+					s.bad = true
+					return
+				}
+				s.i++
+			}
+			s.path = append(s.path, pathElem{index: n})
+			s.value()
+			s.path = s.path[:len(s.path)-1]
+		}
+	case '"':
+		s.str()
+	default:
+		for s.i < len(s.b) && !strings.ContainsRune(",}] \t\r\n", rune(s.b[s.i])) {
+			s.i++
+		}
+	}
+}
+
+func (s *dupScanner) pathText() string {
+	var b strings.Builder
+	for i, e := range s.path {
+		if i > 0 {
+			b.WriteByte('.')
+		}
+		if e.index >= 0 {
+			b.WriteString(strconv.Itoa(e.index))
+		} else {
+			b.Write(e.name)
+		}
+	}
+	return b.String()
 }
