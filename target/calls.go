@@ -2,6 +2,7 @@ package target
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -139,21 +140,70 @@ type Response struct {
 	// Trace holds the trace objects of the response, in the same order,
 	// when the request asked for a trace.
 	Trace []map[string]any `json:"trace,omitempty"`
-	// VisitorState is the Experience Cloud ID service's state after the
-	// call (customer ids, supplemental data ids), for the browser's Visitor
-	// API: send it to the page, which passes it to
-	// Visitor.getInstance(orgId, {serverState: ...}). It is the state right
-	// after this call took its supplemental data id: a direct call takes it
-	// before GetOffers returns, a Coalescer call when its merged request is
-	// sent, so with a SupplementalDataIDs shared by several calls, the
-	// response that settles last need not hold every id. Client.VisitorState
-	// gives the page view's final state once all its calls have settled.
-	VisitorState VisitorState `json:"visitorState,omitempty"`
 	// Meta says how the call was decided.
 	Meta Meta `json:"meta"`
 	// Timings are the measured phases of the call. The durations marshal
 	// as nanoseconds, as time.Duration does.
 	Timings Timings `json:"timings"`
+
+	// visitor is what VisitorState builds the state from.
+	visitor visitorSource
+}
+
+// VisitorState returns the Experience Cloud ID service's state after the
+// call (customer ids, supplemental data ids), for the browser's Visitor
+// API: send it to the page (json.Marshal it), which passes it to
+// Visitor.getInstance(orgId, {serverState: ...}). It is the state right
+// after this call took its supplemental data id: a direct call takes it
+// before GetOffers returns, a Coalescer call when its merged request is
+// sent, so with a SupplementalDataIDs shared by several calls, the
+// response that settles last need not hold every id. Client.VisitorState
+// gives the page view's final state once all its calls have settled.
+//
+// The state is built when asked for (most callers never read it), each
+// time anew: the caller may change what it gets. It is nil for a Response
+// the client did not build. The Response's JSON form holds it under
+// "visitorState", as the field it was before; decoding that JSON restores it.
+func (r *Response) VisitorState() VisitorState {
+	return r.visitor.build()
+}
+
+// responseJSON is Response without its methods, for its JSON form.
+type responseJSON Response
+
+// MarshalJSON encodes r with its VisitorState under "visitorState"
+// (omitted when nil).
+func (r *Response) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		*responseJSON
+		VisitorState VisitorState `json:"visitorState,omitempty"`
+	}{(*responseJSON)(r), r.VisitorState()})
+}
+
+// UnmarshalJSON decodes the JSON form MarshalJSON writes, VisitorState
+// included (its customer ids' IntegrationCode taken from their keys).
+func (r *Response) UnmarshalJSON(data []byte) error {
+	var v struct {
+		*responseJSON
+		VisitorState VisitorState `json:"visitorState"`
+	}
+	v.responseJSON = (*responseJSON)(r)
+	if err := json.Unmarshal(data, &v); err != nil {
+		return err
+	}
+	r.visitor = visitorSource{}
+	if v.VisitorState != nil {
+		// The JSON form keys customer ids by their integration code,
+		// which it does not repeat.
+		for _, st := range v.VisitorState {
+			for code, id := range st.CustomerIDs {
+				id.IntegrationCode = code
+				st.CustomerIDs[code] = id
+			}
+		}
+		r.visitor = visitorSource{set: true, state: v.VisitorState}
+	}
+	return nil
 }
 
 // Meta describes how a call was decided.
@@ -407,12 +457,12 @@ func (c *Client) exchange(ctx context.Context, p *prepared) (*Response, error) {
 		r = &Response{}
 	}
 	*r = Response{
-		Request:      p.req,
-		Response:     dr,
-		Status:       status,
-		VisitorState: p.visitorState,
-		Meta:         Meta{DecisioningMethod: ServerSide},
-		Timings:      tm,
+		Request:  p.req,
+		Response: dr,
+		Status:   status,
+		Meta:     Meta{DecisioningMethod: ServerSide},
+		Timings:  tm,
+		visitor:  p.visitor,
 	}
 	if p.remote != nil && p.into != nil {
 		r.TargetCookie = &p.remote.cookie
@@ -514,12 +564,11 @@ type remoteCall struct {
 	work   context.Context
 	cancel context.CancelFunc
 
-	// The call's Response, its mbox cookie and the state of its fresh
-	// supplemental data id, in the call's allocation: the Response's
-	// Request points into it anyway, so they keep nothing more alive.
+	// The call's Response and its mbox cookie, in the call's allocation:
+	// the Response's Request points into it anyway, so they keep nothing
+	// more alive.
 	response Response
 	cookie   Cookie
-	sdid     SupplementalDataIDState
 }
 
 // errCallGoexit settles the future of a call whose work called

@@ -26,9 +26,9 @@ type prepared struct {
 	tntID     string
 	sent      []TelemetryEntry // telemetry entries the request carries
 	secrets   callSecrets      // built only if the call fails; see secretSet
-	// visitorState is the Response's VisitorState, set by takeSDID, so
-	// that it shows the ids this call used.
-	visitorState VisitorState
+	// visitor is what the Response's VisitorState is built from, set by
+	// takeSDID, so that it shows the ids this call used.
+	visitor visitorSource
 	// The supplemental data ids the call takes its id from (nil when it
 	// shows no state), under consumerID; needSDID when the request needs
 	// one. See takeSDID.
@@ -172,7 +172,7 @@ func (c *Client) prepare(in DeliveryRequest, co callOptions, check func(*Deliver
 }
 
 // takeSDID gives p's request its supplemental data id, when it needs one,
-// and sets p.visitorState. It runs only once the call is sure to be sent or
+// and sets p.visitor. It runs only once the call is sure to be sent or
 // decided, so that a call failing before that leaves a page view's ids as
 // they were; encode gives the id back if it cannot encode the request.
 func (c *Client) takeSDID(p *prepared) (undo sdidUndo) {
@@ -183,7 +183,8 @@ func (c *Client) takeSDID(p *prepared) (undo sdidUndo) {
 		// is shared, so there is nothing to undo either.
 		id := newSupplementalDataID()
 		p.req.ExperienceCloud.Analytics.SupplementalDataID = id
-		p.visitorState = visitorStateOf(c.cfg.OrganizationID, p.customerIDs, freshSDIDState(&p.remote.sdid, id, p.consumerID))
+		p.visitor = newVisitorSource(c.cfg.OrganizationID, p.customerIDs, nil)
+		p.visitor.freshID, p.visitor.freshKey = id, consumedKey(p.consumerID)
 		return sdidUndo{}
 	}
 	if p.needSDID {
@@ -193,23 +194,24 @@ func (c *Client) takeSDID(p *prepared) (undo sdidUndo) {
 		// withExperienceCloud made Analytics the call's own copy.
 		p.req.ExperienceCloud.Analytics.SupplementalDataID, undo = p.sdids.take(p.consumerID)
 	}
-	p.visitorState = visitorState(c.cfg.OrganizationID, p.customerIDs, p.sdids)
+	var sdid *SupplementalDataIDState
+	if p.sdids != nil {
+		sdid = p.sdids.State()
+	}
+	p.visitor = newVisitorSource(c.cfg.OrganizationID, p.customerIDs, sdid)
 	return undo
 }
 
 // defaultConsumerKey is the consumed-map key of DefaultConsumerID.
 const defaultConsumerKey = "payload:" + DefaultConsumerID
 
-// freshSDIDState is the state of a new SupplementalDataIDs after one take
-// of id by consumerID: what State would return.
-// It is made in st, the call's own.
-func freshSDIDState(st *SupplementalDataIDState, id, consumerID string) *SupplementalDataIDState {
-	key := defaultConsumerKey
+// consumedKey is the consumed-map key of consumerID ("" for
+// DefaultConsumerID).
+func consumedKey(consumerID string) string {
 	if consumerID != "" && consumerID != DefaultConsumerID {
-		key = "payload:" + consumerID
+		return "payload:" + consumerID
 	}
-	*st = SupplementalDataIDState{Current: id, CurrentConsumed: map[string]bool{key: true}, LastConsumed: map[string]bool{}}
-	return st
+	return defaultConsumerKey
 }
 
 // encode readies p for the wire: it takes the supplemental data id, adds
