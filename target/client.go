@@ -127,6 +127,7 @@ func newClient(cfg Config) *Client {
 		t.MaxIdleConns = 2 * maxIdleConnsPerHost
 		t.MaxIdleConnsPerHost = maxIdleConnsPerHost
 		t.IdleConnTimeout = 90 * time.Second
+		t.DialContext = dialTraced(t.DialContext)
 		c.transport = t
 		c.http = &http.Client{Transport: t, CheckRedirect: noRedirect}
 	}
