@@ -253,8 +253,11 @@ type callOptions struct {
 	customerIDs   []VisitorCustomerID
 	sessionID     string
 	method        DecisioningMethod
-	callback      func(*Response)
-	errCallback   func(error)
+	// direct is set for a GetOffers or GetAttributes call, whose request
+	// is encoded once (not a notification's, which may be sent again).
+	direct      bool
+	callback    func(*Response)
+	errCallback func(error)
 }
 
 // GetOffers asks the edge for the content of the request's mboxes, views
@@ -419,6 +422,7 @@ func (c *Client) call(ctx context.Context, op Operation, req DeliveryRequest, co
 	if ctx == nil {
 		return future.Rejected[*Response](optionError("ctx", "nil context"))
 	}
+	co.direct = true
 	p, err := c.prepare(req, co, check)
 	if err != nil {
 		rctx, e := c.beginCall(ctx, op, co.method, nil, &req)
@@ -440,7 +444,12 @@ func (c *Client) call(ctx context.Context, op Operation, req DeliveryRequest, co
 
 // exchange sends p and builds the Response.
 func (c *Client) exchange(ctx context.Context, p *prepared) (*Response, error) {
-	dr, status, tm, err := c.post(ctx, exchange{host: p.host, sessionID: p.sessionID, requestID: p.req.RequestID, body: p.body, secrets: p.secretSet()})
+	ex := exchange{host: p.host, sessionID: p.sessionID, requestID: p.req.RequestID, body: p.body, secrets: p.secretSet()}
+	if p.into != nil {
+		// This call's own exchange (goRemote's), not a copy of p.
+		ex.header = &p.remote.header
+	}
+	dr, status, tm, err := c.post(ctx, ex)
 	if err != nil {
 		c.giveBackTelemetry(p.sent)
 		return nil, err
@@ -569,6 +578,9 @@ type remoteCall struct {
 	// more alive.
 	response Response
 	cookie   Cookie
+	// header holds the values of the first attempt's request header (see
+	// Client.attempt).
+	header headerValues
 }
 
 // errCallGoexit settles the future of a call whose work called

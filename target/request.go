@@ -36,6 +36,9 @@ type prepared struct {
 	consumerID  string
 	needSDID    bool
 	customerIDs []VisitorCustomerID
+	// freshSDID is the fresh supplemental data id prepare made for a
+	// direct call that needs one without a page view's ids.
+	freshSDID string
 
 	// The parts of the request the call replaces, kept here so that the
 	// call's copy costs one allocation, not one per part.
@@ -142,9 +145,6 @@ func (c *Client) prepare(in DeliveryRequest, co callOptions, check func(*Deliver
 	}
 	ids := c.readVisitorCookie(co.visitorCookie, now)
 	fillVisitor(req, entries, customerIDs, ids.mcmid)
-	if req.RequestID == "" {
-		req.RequestID = newUUID()
-	}
 	if req.EnvironmentID == 0 {
 		req.EnvironmentID = c.cfg.EnvironmentID
 	}
@@ -159,8 +159,20 @@ func (c *Client) prepare(in DeliveryRequest, co callOptions, check func(*Deliver
 	if e, ok := entries[sessionEntry]; ok && validSessionID(e.value) {
 		p.sessionID = e.value
 	}
-	if p.sessionID == "" {
-		p.sessionID = newUUID()
+	// The ids the call makes share one string (one allocation, not three).
+	// Only a direct call makes its fresh supplemental data id here: a
+	// notification's request may be encoded again, with another id each
+	// time (see takeSDID).
+	freshSD := co.direct && p.needSDID && p.sdids == nil
+	if req.RequestID == "" || p.sessionID == "" || freshSD {
+		var rid, sid string
+		rid, sid, p.freshSDID = freshIDs(req.RequestID == "", p.sessionID == "", freshSD)
+		if rid != "" {
+			req.RequestID = rid
+		}
+		if sid != "" {
+			p.sessionID = sid
+		}
 	}
 	hint := co.hint
 	if hint != "" && !isHostLabel(hint) {
@@ -181,7 +193,10 @@ func (c *Client) takeSDID(p *prepared) (undo sdidUndo) {
 		// is known without the SupplementalDataIDs a take would make,
 		// lock and copy: a fifth of the allocations of a call. Nothing
 		// is shared, so there is nothing to undo either.
-		id := newSupplementalDataID()
+		id := p.freshSDID
+		if id == "" {
+			id = newSupplementalDataID()
+		}
 		p.req.ExperienceCloud.Analytics.SupplementalDataID = id
 		p.visitor = newVisitorSource(c.cfg.OrganizationID, p.customerIDs, nil)
 		p.visitor.freshID, p.visitor.freshKey = id, consumedKey(p.consumerID)
@@ -555,13 +570,26 @@ func validRequestID(s string) bool {
 	return true
 }
 
+// uuidLen and sdidLen are the lengths of newUUID's and
+// newSupplementalDataID's ids.
+const (
+	uuidLen = 36
+	sdidLen = 33
+)
+
 // newUUID returns a random (version 4) UUID from crypto/rand.
 func newUUID() string {
+	var s [uuidLen]byte
+	putUUID(&s)
+	return string(s[:])
+}
+
+// putUUID writes a random (version 4) UUID from crypto/rand into s.
+func putUUID(s *[uuidLen]byte) {
 	var b [16]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
-	var s [36]byte
 	hex.Encode(s[0:8], b[0:4])
 	s[8] = '-'
 	hex.Encode(s[9:13], b[4:6])
@@ -571,7 +599,6 @@ func newUUID() string {
 	hex.Encode(s[19:23], b[8:10])
 	s[23] = '-'
 	hex.Encode(s[24:], b[10:])
-	return string(s[:])
 }
 
 // newSupplementalDataID returns a random id in the Analytics format: 16 hex
@@ -579,6 +606,14 @@ func newUUID() string {
 // half is a non-negative signed 64-bit number, first digit 0-7, as Adobe's
 // Visitor API generates them.
 func newSupplementalDataID() string {
+	var s [sdidLen]byte
+	putSupplementalDataID(&s)
+	return string(s[:])
+}
+
+// putSupplementalDataID writes a random id in newSupplementalDataID's
+// format into s.
+func putSupplementalDataID(s *[sdidLen]byte) {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	// Each half is a signed 64-bit number in Adobe's generator: its first
@@ -588,7 +623,6 @@ func newSupplementalDataID() string {
 	// Upper-case hex written in place: bytes.ToUpper would allocate a copy
 	// before the string does.
 	const digits = "0123456789ABCDEF"
-	var s [33]byte
 	for i, c := range b {
 		j := 2 * i
 		if i >= 8 {
@@ -597,5 +631,32 @@ func newSupplementalDataID() string {
 		s[j], s[j+1] = digits[c>>4], digits[c&0x0f]
 	}
 	s[16] = '-'
-	return string(s[:])
+}
+
+// freshIDs returns the random ids a call needs, made in one string: a
+// request id when reqID, a session id when session, a supplemental data id
+// when sdid; "" for each not asked for.
+func freshIDs(reqID, session, sdid bool) (r, sess, sd string) {
+	var buf [2*uuidLen + sdidLen]byte
+	n := 0
+	if reqID {
+		putUUID((*[uuidLen]byte)(buf[n:]))
+		n += uuidLen
+	}
+	if session {
+		putUUID((*[uuidLen]byte)(buf[n:]))
+		n += uuidLen
+	}
+	if sdid {
+		putSupplementalDataID((*[sdidLen]byte)(buf[n:]))
+		n += sdidLen
+	}
+	all := string(buf[:n])
+	if reqID {
+		r, all = all[:uuidLen], all[uuidLen:]
+	}
+	if session {
+		sess, all = all[:uuidLen], all[uuidLen:]
+	}
+	return r, sess, all
 }

@@ -243,12 +243,20 @@ func (a *attemptTrace) fill(t *Timings, end time.Time) {
 	}
 }
 
+// headerValues are the values of a request's header, in one array.
+type headerValues [5]string
+
 // exchange is one call on the wire: where it goes and what it carries.
 type exchange struct {
 	host      string
 	sessionID string
 	requestID string
 	body      []byte
+	// header, when set, is the call's own array for the values of its
+	// first attempt's header (one allocation less a call); nil when the
+	// exchange has none, and for later attempts, which get their own: the
+	// transport may still read an earlier attempt's header.
+	header *headerValues
 	// secrets are the call's values (session id, visitor ids, tokens) the
 	// edge or the network may echo; every error text is redacted with them.
 	secrets *callSecrets
@@ -386,7 +394,11 @@ func (c *Client) attempt(ctx context.Context, u string, ex exchange, tm *Timings
 	// values sharing one array (each slice capped, so that an Add by a
 	// wrapping RoundTripper copies instead of overwriting a neighbour):
 	// Header.Set would allocate a slice per value, 8 allocations a call.
-	vals := [...]string{"application/json", "application/json", sdkName, sdkVersion, ex.requestID}
+	vals := ex.header
+	if vals == nil || tm.Attempts > 1 {
+		vals = new(headerValues)
+	}
+	*vals = headerValues{"application/json", "application/json", sdkName, sdkVersion, ex.requestID}
 	h := req.Header
 	h["Content-Type"] = vals[0:1:1]
 	h["Accept"] = vals[1:2:2]
