@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"net/http/httptrace"
+	"regexp"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -117,4 +118,27 @@ func TestResponseVisitorStateJSON(t *testing.T) {
 	assert.NoError(t, err)
 	assert.NotContains(t, string(b), "visitorState", "omitted when nil, as the field was")
 	assert.Nil(t, (&Response{}).VisitorState())
+}
+
+// TestFreshIDs: the ids a call makes in one string are each in their own
+// format, random, and present only when asked for.
+func TestFreshIDs(t *testing.T) {
+	t.Parallel()
+	uuid := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+	sdid := regexp.MustCompile(`^[0-7][0-9A-F]{15}-[0-7][0-9A-F]{15}$`)
+	for _, want := range [][3]bool{{true, true, true}, {true, false, true}, {false, true, false}, {false, false, true}, {true, false, false}} {
+		r, s, d := freshIDs(want[0], want[1], want[2])
+		r2, s2, d2 := freshIDs(want[0], want[1], want[2])
+		for i, c := range []struct {
+			got, again string
+			re         *regexp.Regexp
+		}{{r, r2, uuid}, {s, s2, uuid}, {d, d2, sdid}} {
+			if !want[i] {
+				assert.Empty(t, c.got, "%v: id %d not asked for", want, i)
+				continue
+			}
+			assert.Regexp(t, c.re, c.got, "%v: id %d", want, i)
+			assert.NotEqual(t, c.got, c.again, "%v: id %d is random", want, i)
+		}
+	}
 }
