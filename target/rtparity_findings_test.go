@@ -58,11 +58,17 @@ func TestRedTeamFinding2PunycodeTopLevelDomain(t *testing.T) {
 	rtFinding(t, 2, []rtCase{rtURLCase("https://foo.xn--55qx5d.cn/")}, "context.page.topLevelDomain:")
 }
 
-// Finding 4: a negative mbox index is refused here (ErrInvalidOption),
-// decided by Adobe's engine; no kept row lists it.
-func TestRedTeamFinding4NegativeIndex(t *testing.T) {
-	rtFinding(t, 4, []rtCase{{name: "index -1", artifact: "TEST_ARTIFACT_AB_SIMPLE",
-		request: rtReq(rtCtx, `{"mboxes":[{"name":"mbox-magician","index":-1}]}`, "")}}, ".error:", ".response:")
+// Finding 4: requests this client refuses before deciding
+// (ErrInvalidOption) that Adobe's engine decides, and that no kept row
+// lists: a negative mbox index, two mboxes of one part with the same index,
+// an mbox whose name is null (the kept row "mbox requests without a name"
+// matches "" only).
+func TestRedTeamFinding4RefusedRequests(t *testing.T) {
+	rtFinding(t, 4, []rtCase{
+		{name: "index -1", artifact: "TEST_ARTIFACT_AB_SIMPLE", request: rtReq(rtCtx, `{"mboxes":[{"name":"mbox-magician","index":-1}]}`, "")},
+		{name: "same index twice", artifact: "TEST_ARTIFACT_AB_SIMPLE", request: rtReq(rtCtx, "", `{"mboxes":[{"name":"mbox-magician","index":1},{"name":"mbox-magician","index":1}]}`)},
+		{name: "name null", artifact: "TEST_ARTIFACT_AB_SIMPLE", request: rtReq(rtCtx, "", `{"mboxes":[{"name":null,"index":1}]}`)},
+	}, ".error:", ".response:")
 }
 
 // Finding 5: an option whose eventToken is "" or null: Adobe's engine keeps
@@ -114,4 +120,15 @@ func TestRedTeamFinding9TraceFields(t *testing.T) {
 	rtFinding(t, 9, []rtCase{{name: "two hints", artifact: "TEST_ARTIFACT_AB_SIMPLE",
 		request: `{"id":{"tntId":"abc.28_0.35_0"},"context":{"channel":"web"},"prefetch":{"mboxes":[{"name":"mbox-magician","index":1}]},"trace":{"authorizationToken":"x"}}`}},
 		"profileLocation", "artifactLocation")
+}
+
+// Finding 10: a prefetched view named "" is a remote view for Adobe's
+// engine (meta.remoteViews [""], so its Hybrid mode asks the edge) and not
+// here.
+func TestRedTeamFinding10EmptyViewName(t *testing.T) {
+	var cs []rtCase
+	for _, a := range []string{"TEST_ARTIFACT_VIEWS", "TEST_ARTIFACT_AB_SIMPLE"} {
+		cs = append(cs, rtCase{name: a, artifact: a, request: rtReq(`{"channel":"web"}`, "", `{"views":[{"name":""}]}`)})
+	}
+	rtFinding(t, 10, cs, ".remote", ".response")
 }

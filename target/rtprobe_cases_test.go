@@ -219,3 +219,43 @@ func rtIDCases() []rtCase {
 	}
 	return cs
 }
+
+func rtMiscCases() []rtCase {
+	var cs []rtCase
+	add := func(name, art, req string) { cs = append(cs, rtCase{name: name, artifact: art, request: req}) }
+	tr := `"trace":{"authorizationToken":"x"}`
+	for _, off := range []string{"0", "330", "-600", "1440", "-1441", "99999", "0.5", "-0.5", "1e3", "345", "-720", "840", "null"} {
+		add("time offset "+off, "TEST_ARTIFACT_AB_SIMPLE", rtReq(`{"channel":"web","timeOffsetInMinutes":`+off+`}`, "", `{"mboxes":[{"name":"mbox-magician","index":1}]}`, tr))
+	}
+	for _, a := range []string{"TEST_ARTIFACT_ATJS", "TEST_ARTIFACT_FEATURE_FLAG", "TEST_ARTIFACT_TIMEFRAME", "TEST_ARTIFACT_GLOBAL_MBOX", "TEST_ARTIFACT_VIEWS", "TEST_ARTIFACT_PROPERTIES", "TEST_ARTIFACT_CAMPAIGN_MACROS"} {
+		for i, parts := range [][2]string{
+			{`{"pageLoad":{},"mboxes":[{"name":"mbox-browsers","index":1},{"name":"target-global-mbox","index":2}]}`, ""},
+			{"", `{"pageLoad":{},"views":[{}],"mboxes":[{"name":"remote-only-mbox-a","index":1}]}`},
+			{"", `{"views":[{"name":"contact"},{"name":"nope"},{"name":""}]}`},
+			{`{"mboxes":[{"name":"remote-only-mbox-b","index":1},{"name":"mbox-dateranges","index":2},{"name":"mbox-feature-flags","index":3}]}`, `{"mboxes":[{"name":"mbox-feature-flags","index":3}]}`},
+			{`{"pageLoad":{"parameters":{"at_property":"9a327144-63fe-a7fc-5fdb-a1c1f8a3ed16"}}}`, ""},
+			{`{"mboxes":[{"name":"target-global-mbox","index":1,"parameters":{"at_property":"9a327144-63fe-a7fc-5fdb-a1c1f8a3ed16"}}]}`, `{"pageLoad":{}}`},
+			{`{"pageLoad":{"address":{"url":"https://other.example.org/x"}},"mboxes":[{"name":"mbox-macros","index":1,"address":{"url":"https://m.example.net/y?z=1"}}]}`, `{"views":[{"name":"contact","address":{"url":"https://v.example.com/"}}]}`},
+		} {
+			add(fmt.Sprintf("%s combo %d", a, i), a, rtReq(`{"channel":"web","address":{"url":"https://www.example.com/p"}}`, parts[0], parts[1]))
+			add(fmt.Sprintf("%s combo %d property", a, i), a, rtReq(`{"channel":"web","address":{"url":"https://www.example.com/p"}}`, parts[0], parts[1], `"property":{"token":"9a327144-63fe-a7fc-5fdb-a1c1f8a3ed16"}`))
+		}
+	}
+	return cs
+}
+
+func rtNameCases() []rtCase {
+	var cs []rtCase
+	for _, v := range []string{`{"name":null}`, `{"name":" "}`, `{"name":"HOME"}`, `{"name":"home "}`, `{"key":"home"}`, `{"name":"home","key":""}`, `{"name":"contact"},{"name":"contact"}`, `{}` + "," + `{"name":"home"}`, `{"name":"home"},{}`} {
+		for _, a := range []string{"TEST_ARTIFACT_VIEWS", "TEST_ARTIFACT_AB_SIMPLE"} {
+			cs = append(cs, rtCase{name: a + " views " + v, artifact: a, request: rtReq(`{"channel":"web"}`, "", `{"views":[`+v+`]}`)})
+		}
+	}
+	for _, m := range []string{`{"name":null,"index":1}`, `{"name":"mbox-magician","index":1},{"name":"mbox-magician","index":1}`, `{"name":"MBOX-MAGICIAN","index":1}`, `{"name":"mbox-magician ","index":1}`} {
+		for _, a := range []string{"TEST_ARTIFACT_AB_SIMPLE", "TEST_ARTIFACT_FEATURE_FLAG"} {
+			cs = append(cs, rtCase{name: a + " mboxes " + m, artifact: a, request: rtReq(`{"channel":"web"}`, `{"mboxes":[`+m+`]}`, "")})
+			cs = append(cs, rtCase{name: a + " prefetch mboxes " + m, artifact: a, request: rtReq(`{"channel":"web"}`, "", `{"mboxes":[`+m+`]}`)})
+		}
+	}
+	return cs
+}

@@ -364,6 +364,12 @@ func TestRedTeamContext(t *testing.T) {
 	if os.Getenv("RT_PROBE") == "tiny" {
 		cases = rtTinyCases()
 	}
+	if os.Getenv("RT_PROBE") == "misc" {
+		cases = rtMiscCases()
+	}
+	if os.Getenv("RT_PROBE") == "names" {
+		cases = rtNameCases()
+	}
 	if os.Getenv("RT_PROBE") == "id" {
 		cases = rtIDCases()
 	}

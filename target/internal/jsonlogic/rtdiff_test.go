@@ -61,7 +61,12 @@ const out = cases.map(c => { try { const v = logic.apply(c[0], c[1]); return v =
 process.stdout.write(JSON.stringify(out));
 `
 
+// It lists the differences (a probe, run by hand with RT_PROBE set); the
+// ones that matter are pinned in TestRedTeamFinding3.
 func TestRedTeamJSONLogicOperands(t *testing.T) {
+	if os.Getenv("RT_PROBE") == "" {
+		t.Skip("RT_PROBE is not set")
+	}
 	dir := os.Getenv("TARGET_NODE_SDK_DIR")
 	if dir == "" {
 		t.Skip("TARGET_NODE_SDK_DIR is not set")
