@@ -55,7 +55,8 @@ func TestRedTeamFinding1PublicSuffixList(t *testing.T) {
 // in Unicode by Adobe's engine (foo.xn--55qx5d.cn: "公司.cn"), here as given
 // ("xn--55qx5d.cn").
 func TestRedTeamFinding2PunycodeTopLevelDomain(t *testing.T) {
-	rtFinding(t, 2, []rtCase{rtURLCase("https://foo.xn--55qx5d.cn/")}, "context.page.topLevelDomain:")
+	rtFinding(t, 2, []rtCase{rtURLCase("https://foo.xn--55qx5d.cn/"), rtURLCase("https://shop.xn--fiqs8s/"), rtURLCase("https://a.b.xn--p1ai/")},
+		"context.page.topLevelDomain:", "context.page.domain:", "context.page.subdomain:")
 }
 
 // Finding 4: requests this client refuses before deciding
@@ -105,11 +106,16 @@ func TestRedTeamFinding7NoAudienceIDs(t *testing.T) {
 // Finding 8: notification payloads: with experienceCloud.analytics.logging
 // "client_side" Adobe's engine's notification carries the
 // supplementalDataId and this one's does not; without geo in the request
-// Adobe's carries context.geo {} and this one none.
+// Adobe's carries context.geo {} and this one none; Adobe's writes
+// context.channel "web" whatever the request said ("mobile"), this one the
+// request's.
 func TestRedTeamFinding8NotificationPayload(t *testing.T) {
 	rtFinding(t, 8, []rtCase{{name: "client_side", artifact: "TEST_ARTIFACT_AB_SIMPLE",
 		request: rtReq(rtCtx, `{"mboxes":[{"name":"mbox-magician","index":1}]}`, "", `"experienceCloud":{"analytics":{"logging":"client_side"}}`)}},
 		".sent[0].body.experienceCloud", ".sent[0].body.context.geo")
+	rtFinding(t, 8, []rtCase{{name: "channel mobile", artifact: "TEST_ARTIFACT_AB_SIMPLE",
+		request: rtReq(`{"channel":"mobile","geo":{"city":"x"}}`, `{"mboxes":[{"name":"mbox-magician","index":1}]}`, "")}},
+		".sent[0].body.context.channel")
 }
 
 // Finding 9 (trace only): a tntId with two location hints

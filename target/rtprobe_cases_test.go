@@ -1,6 +1,7 @@
 package target_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 )
@@ -256,6 +257,47 @@ func rtNameCases() []rtCase {
 			cs = append(cs, rtCase{name: a + " mboxes " + m, artifact: a, request: rtReq(`{"channel":"web"}`, `{"mboxes":[`+m+`]}`, "")})
 			cs = append(cs, rtCase{name: a + " prefetch mboxes " + m, artifact: a, request: rtReq(`{"channel":"web"}`, "", `{"mboxes":[`+m+`]}`)})
 		}
+	}
+	return cs
+}
+
+func rtGeoMacroCases() []rtCase {
+	var cs []rtCase
+	geos := []string{`{}`, `{"ipAddress":"203.0.113.7"}`, `{"ipAddress":"203.0.113.7","city":"SAN FRANCISCO"}`, `{"countryCode":"US","stateCode":"CA","city":"san francisco"}`,
+		`{"ipAddress":"2001:db8::7"}`, `{"ipAddress":"::ffff:203.0.113.7"}`, `{"ipAddress":"203.0.113.7 "}`, `{"latitude":37.75,"longitude":-122.4}`, `{"latitude":"37.75","longitude":"-122.4"}`,
+		`{"city":"SAN FRANCISCO","latitude":0}`, `{"ipAddress":"203.0.113.7","latitude":37.75}`, `{"ipAddress":"203.0.113.7","stateCode":null}`, `{"countryCode":"us"}`}
+	for _, g := range geos {
+		for _, part := range []string{"execute", "prefetch"} {
+			mb := `{"mboxes":[{"name":"mbox-geography","index":1}]}`
+			e, p := mb, ""
+			if part == "prefetch" {
+				e, p = "", mb
+			}
+			cs = append(cs, rtCase{name: "geo " + part + " " + g, artifact: "TEST_ARTIFACT_GEO", request: rtReq(`{"channel":"web","geo":`+g+`}`, e, p)})
+		}
+		cs = append(cs, rtCase{name: "geo tokens " + g, artifact: "TEST_ARTIFACT_AB_MULTI_SIMPLE", request: rtReq(`{"channel":"web","geo":`+g+`}`, `{"mboxes":[{"name":"mbox-magician","index":1}]}`, `{"mboxes":[{"name":"mbox-salutations","index":1}]}`)})
+	}
+	for _, v := range []string{"$", "${mbox.user}", "$${user}", "\\", "$&", "$1", "ü", "<script>", "", " ", "a\u0000b", "${", "}", "$'", "$\x60"} {
+		b, _ := json.Marshal(v)
+		pj := `{"user":` + string(b) + `,"greeting":` + string(b) + `}`
+		cs = append(cs, rtCase{name: "macro value " + v, artifact: "TEST_ARTIFACT_CAMPAIGN_MACROS",
+			request: rtReq(`{"channel":"web"}`, `{"mboxes":[{"name":"mbox-macros","index":1,"parameters":`+pj+`}],"pageLoad":{"parameters":`+pj+`}}`, `{"views":[{"name":"contact","parameters":`+pj+`}]}`)})
+	}
+	return cs
+}
+
+func rtCtxFieldCases() []rtCase {
+	var cs []rtCase
+	for _, c := range []string{
+		`{"channel":"mobile","mobilePlatform":{"deviceName":"Pixel","deviceType":"phone","platformType":"android","version":"14"},"screen":{"width":1080,"height":2400,"orientation":"portrait","colorDepth":24,"pixelRatio":2.5},"window":{"width":400,"height":800}}`,
+		`{"channel":"web","browser":{"host":"www.example.com","language":"fr-FR","webGLRenderer":"x"},"address":{"url":"https://www.example.com/p"}}`,
+		`{"channel":"web","beacon":true}`,
+		`{"channel":"web","userAgent":"Mozilla/5.0 (Linux; Android 14) Chrome/120 Mobile","clientHints":{"mobile":true,"model":"Pixel 7","platform":"Android","platformVersion":"14.0.0","architecture":"arm","bitness":"64"}}`,
+		`{"channel":"web","userAgent":"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.2 Safari/605.1.15","clientHints":{"platform":"Windows"}}`,
+		`{"channel":"web","userAgent":"Mozilla/5.0 (Windows NT 10.0) Firefox/121.0","clientHints":{"browserUAWithMajorVersion":"\"Chromium\";v=\"120\", \"Google Chrome\";v=\"120\""}}`,
+		`{"channel":"web","userAgent":"Mozilla/5.0 (Windows NT 10.0) Firefox/121.0","clientHints":{"browserUAWithFullVersion":"\"Google Chrome\";v=\"120.0.1\"","browserUAWithMajorVersion":"\"Microsoft Edge\";v=\"119\""}}`,
+	} {
+		cs = append(cs, rtCase{name: "ctx " + c, artifact: "TEST_ARTIFACT_BROWSER", request: rtReq(c, `{"mboxes":[{"name":"mbox-browsers","index":1}]}`, "", `"trace":{"authorizationToken":"x"}`)})
 	}
 	return cs
 }

@@ -370,6 +370,12 @@ func TestRedTeamContext(t *testing.T) {
 	if os.Getenv("RT_PROBE") == "names" {
 		cases = rtNameCases()
 	}
+	if os.Getenv("RT_PROBE") == "geo" {
+		cases = rtGeoMacroCases()
+	}
+	if os.Getenv("RT_PROBE") == "ctx" {
+		cases = rtCtxFieldCases()
+	}
 	if os.Getenv("RT_PROBE") == "id" {
 		cases = rtIDCases()
 	}
