@@ -503,3 +503,19 @@ func TestOnDeviceTraceOfAPayloadArtifact(t *testing.T) {
 	assert.Equal(t, "Not Applicable", r.Trace[0]["artifact"].(map[string]any)["artifactLocation"])
 	require.NoError(t, s.notification(t).err)
 }
+
+// A negative mbox index is an index like any other (the spec's is any
+// int32, and Adobe's engine decides it: issue 15, red team finding 4); it
+// was refused as an invalid option.
+func TestOnDeviceDecidesANegativeIndex(t *testing.T) {
+	t.Parallel()
+	s := setupOnDevice(t, targettest.Config{})
+	req := heroRequest("gold")
+	req.Execute.Mboxes[0].Index = -1
+	r, err := s.c.GetOffers(t.Context(), target.GetOffersOptions{Request: req}).Await(t.Context())
+	require.NoError(t, err)
+	require.Len(t, r.Response.Execute.Mboxes, 1)
+	assert.Equal(t, -1, r.Response.Execute.Mboxes[0].Index)
+	assert.NotEmpty(t, r.Response.Execute.Mboxes[0].Options)
+	require.NoError(t, s.notification(t).err)
+}
