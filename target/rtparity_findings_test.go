@@ -1,15 +1,18 @@
 package target_test
 
-// Red-team findings (rtparity, issue 15): each test decides a minimal input
-// with Adobe's Node.js SDK 2.4.3 and with this client (rtRun, the probe of
-// rtprobe_test.go) and requires the listed parts of the answers to agree.
-// They fail today; they are skipped unless RT_FINDINGS is set so that the
-// package stays green:
+// Red-team findings (rtparity, issue 15): each test decides minimal inputs
+// with Adobe's Node.js SDK 2.4.3 and with this client (rtRun, in
+// rtprobe_test.go). A fixed finding requires the listed parts of the
+// answers to agree (rtSame); a kept one pins the difference exactly
+// (rtKept). The findings not decided yet reproduce their difference and
+// are skipped unless RT_FINDINGS is set, so that the package stays green:
 //
 //	RT_FINDINGS=1 go test ./target -run RedTeamFinding
 
 import (
 	"os"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -39,24 +42,57 @@ func rtSame(t *testing.T, cases []rtCase, paths ...string) {
 	}
 }
 
+// rtKept pins a kept difference: every difference on a path that
+// contains one of scope must match one of kept, and each of kept must
+// match a difference (the input shows it), so the test fails when the
+// difference grows, moves or goes away.
+func rtKept(t *testing.T, cases []rtCase, scope []string, kept ...string) {
+	t.Helper()
+	res := make([]*regexp.Regexp, len(kept))
+	for i, k := range kept {
+		res[i] = regexp.MustCompile(k)
+	}
+	seen := make([]bool, len(kept))
+	for i, d := range rtRun(t, cases) {
+		for _, l := range d {
+			if !slices.ContainsFunc(scope, func(p string) bool { return strings.Contains(l, p) }) {
+				continue
+			}
+			j := slices.IndexFunc(res, func(re *regexp.Regexp) bool { return re.MatchString(l) })
+			if j < 0 {
+				t.Errorf("%s: %s", cases[i].name, l)
+				continue
+			}
+			seen[j] = true
+		}
+	}
+	for i, s := range seen {
+		if !s {
+			t.Errorf("no input shows the kept difference %q", kept[i])
+		}
+	}
+}
+
 func rtURLCase(u string) rtCase {
 	return rtCase{name: u, artifact: "TEST_ARTIFACT_AB_SIMPLE",
 		request: rtReq(`{"channel":"web","address":{"url":"`+u+`"}}`, "", `{"mboxes":[{"name":"mbox-magician","index":1}]}`, `"trace":{"authorizationToken":"x"}`)}
 }
 
-// Finding 1: the Public Suffix List differs from the one Adobe's engine
-// bundles (golang.org/x/net v0.62.0 against the SDK's own copy): 905 ASCII
-// suffixes of Adobe's list are not suffixes here (nom.ad, arts.co, com.is,
-// info.au, blogspot.co.uk, 541 under .museum...), nor are its Unicode
-// rules (公司.cn), so page.domain, page.subdomain and page.topLevelDomain
-// (and the referring ones) differ, and so do decisions on them.
+// Finding 1 (kept): the Public Suffix List differs from the one Adobe's
+// engine bundles (golang.org/x/net v0.62.0 against the SDK's own copy):
+// 905 ASCII suffixes of Adobe's list are not suffixes here (nom.ad,
+// arts.co, com.is, info.au, blogspot.co.uk, 541 under .museum...), and
+// hf.space and replit.dev are suffixes here only, so page.domain,
+// page.subdomain and page.topLevelDomain (and the referring ones) differ,
+// and nothing else of the page does. (Its Unicode rules, 公司.cn, were a
+// bug here: finding 2.)
 func TestRedTeamFinding1PublicSuffixList(t *testing.T) {
 	var cs []rtCase
-	for _, u := range []string{"https://shop.nom.ad/", "https://x.arts.co/", "https://a.b.com.is/", "https://x.info.au/",
-		"https://foo.blogspot.co.uk/", "https://a.air.museum/", "https://foo.公司.cn/", "https://a.b.hf.space/", "https://x.y.replit.dev/"} {
-		cs = append(cs, rtURLCase(u))
+	for _, h := range pslHosts {
+		cs = append(cs, rtURLCase("https://"+h+"/"))
 	}
-	rtFinding(t, 1, cs, "context.page.domain:", "context.page.subdomain:", "context.page.topLevelDomain:")
+	rtKept(t, cs, []string{"context.page", "context.referring", ".error"},
+		`\.context\.page\.(domain|subdomain|topLevelDomain)(_lc)?: node "[a-z.]*", go "[a-z.]*"$`)
 }
 
 // Finding 2 (fixed): a host written in punycode has its top-level domain
@@ -66,7 +102,7 @@ func TestRedTeamFinding1PublicSuffixList(t *testing.T) {
 func TestRedTeamFinding2PunycodeTopLevelDomain(t *testing.T) {
 	var cs []rtCase
 	for _, u := range []string{"https://foo.xn--55qx5d.cn/", "https://shop.xn--fiqs8s/", "https://a.b.xn--p1ai/",
-		"https://a.b.рф/", "https://ü.b.xn--p1ai/", "https://x.bücher.de/", "https://x.xn--bcher-kva.de/", "https://shop.中国/"} {
+		"https://a.b.рф/", "https://ü.b.xn--p1ai/", "https://x.bücher.de/", "https://x.xn--bcher-kva.de/", "https://shop.中国/", "https://foo.公司.cn/"} {
 		cs = append(cs, rtURLCase(u))
 	}
 	rtSame(t, cs, "context.page.topLevelDomain:", "context.page.domain:", "context.page.subdomain:")
@@ -85,16 +121,21 @@ func TestRedTeamFinding4RefusedRequests(t *testing.T) {
 	}, ".error", ".response")
 }
 
-// Finding 5: an option whose eventToken is "" or null: Adobe's engine keeps
-// it (and content null) in the response and sends a display notification
-// with those tokens; here the fields are dropped and nothing is sent.
+// Finding 5 (kept): an option whose eventToken is "" or null. Adobe's
+// engine keeps the token (and content null) in the response and sends a
+// display notification with tokens ["", null]; here the fields are left
+// out and nothing is sent: such a token names no event, and a notification
+// of it is one the edge cannot count.
 func TestRedTeamFinding5EmptyEventTokens(t *testing.T) {
 	art := rtTinyArtifact(`{"activity.id":1,"audience.ids":[]}`, `[]`,
 		`[{"type":"html","eventToken":"","content":"empty token"},{"type":"html","eventToken":null,"content":null}]`, "true")
-	rtFinding(t, 5, []rtCase{
+	rtKept(t, []rtCase{
 		{name: "execute", artifact: art, request: rtReq(`{"channel":"web"}`, `{"mboxes":[{"name":"m","index":1}]}`, "")},
 		{name: "prefetch", artifact: art, request: rtReq(`{"channel":"web"}`, "", `{"mboxes":[{"name":"m","index":1}]}`)},
-	}, ".sent", "eventToken", "content")
+	}, []string{".sent", "eventToken", "content", ".error"},
+		`^\.response\.(execute|prefetch)\.mboxes\[0\]\.options\[1\]\.content: node null, go absent$`,
+		`^\.response\.prefetch\.mboxes\[0\]\.options\[[01]\]\.eventToken: node (""|null), go absent$`,
+		`^\.sent: node \[\{.*"tokens":\["",null\].*\], go \[\]$`)
 }
 
 // Finding 6: -0 (a geo coordinate of the request, a meta value in the
@@ -108,27 +149,34 @@ func TestRedTeamFinding6NegativeZero(t *testing.T) {
 	}, "node 0, go -0")
 }
 
-// Finding 7: a rule whose meta has no audience.ids fails the whole call in
-// Adobe's engine ("Cannot read properties of undefined (reading
-// 'forEach')") and is decided here; no kept row lists it.
+// Finding 7 (kept): a rule whose meta has no audience.ids fails the whole
+// call in Adobe's engine ("Cannot read properties of undefined (reading
+// 'forEach')"); here the rule is decided, its audiences none.
 func TestRedTeamFinding7NoAudienceIDs(t *testing.T) {
 	art := rtTinyArtifact(`{"activity.id":1}`, `[]`, `[{"type":"html","content":"x"}]`, "true")
-	rtFinding(t, 7, []rtCase{{name: "no audience.ids", artifact: art, request: rtReq(`{"channel":"web"}`, "", `{"mboxes":[{"name":"m","index":1}]}`)}}, ".error:")
+	rtKept(t, []rtCase{{name: "no audience.ids", artifact: art, request: rtReq(`{"channel":"web"}`, "", `{"mboxes":[{"name":"m","index":1}]}`)}},
+		[]string{".error", ".response"},
+		`^\.error: node "Cannot read properties of undefined \(reading 'forEach'\)", go absent$`,
+		`^\.response: node absent, go \{`, `^\.responseTokens: node absent, go \[`)
 }
 
-// Finding 8: notification payloads: with experienceCloud.analytics.logging
-// "client_side" Adobe's engine's notification carries the
-// supplementalDataId and this one's does not; without geo in the request
-// Adobe's carries context.geo {} and this one none; Adobe's writes
-// context.channel "web" whatever the request said ("mobile"), this one the
-// request's.
+// Finding 8 (kept): notification payloads. Under client-side logging the
+// client takes no supplemental data id, for its notifications as for its
+// requests (the page forwards the Analytics payload; see the identity
+// test's "visitorState.sdid under client-side logging"), where Adobe's
+// engine sends one; without geo Adobe's carries context.geo {} and this
+// one none (the same: no geo); Adobe's writes context.channel "web"
+// whatever the request said, this one the request's channel.
 func TestRedTeamFinding8NotificationPayload(t *testing.T) {
-	rtFinding(t, 8, []rtCase{{name: "client_side", artifact: "TEST_ARTIFACT_AB_SIMPLE",
+	rtKept(t, []rtCase{{name: "client_side", artifact: "TEST_ARTIFACT_AB_SIMPLE",
 		request: rtReq(rtCtx, `{"mboxes":[{"name":"mbox-magician","index":1}]}`, "", `"experienceCloud":{"analytics":{"logging":"client_side"}}`)}},
-		".sent[0].body.experienceCloud", ".sent[0].body.context.geo")
-	rtFinding(t, 8, []rtCase{{name: "channel mobile", artifact: "TEST_ARTIFACT_AB_SIMPLE",
+		[]string{".sent"},
+		`^\.sent\[0\]\.body\.experienceCloud\.analytics\.supplementalDataId: node "\\u003csdid\\u003e", go absent$`,
+		`^\.sent\[0\]\.body\.context\.geo: node \{\}, go absent$`)
+	rtKept(t, []rtCase{{name: "channel mobile", artifact: "TEST_ARTIFACT_AB_SIMPLE",
 		request: rtReq(`{"channel":"mobile","geo":{"city":"x"}}`, `{"mboxes":[{"name":"mbox-magician","index":1}]}`, "")}},
-		".sent[0].body.context.channel")
+		[]string{".sent"},
+		`^\.sent\[0\]\.body\.context\.channel: node "web", go "mobile"$`)
 }
 
 // Finding 9 (fixed; trace only): a tntId with two location hints
@@ -141,9 +189,11 @@ func TestRedTeamFinding9TraceFields(t *testing.T) {
 		"profileLocation", "artifactLocation")
 }
 
-// Finding 10: a prefetched view named "" is a remote view for Adobe's
-// engine (meta.remoteViews [""], so its Hybrid mode asks the edge) and not
-// here.
+// Finding 10 (open): a prefetched view named "" is a remote view for
+// Adobe's engine (meta.remoteViews [""], so its Hybrid mode asks the edge)
+// and not here: delivery.ViewRequest.Name cannot tell "" from no name (a
+// view request without a name asks for every view), so matching needs a
+// change to the wire model.
 func TestRedTeamFinding10EmptyViewName(t *testing.T) {
 	var cs []rtCase
 	for _, a := range []string{"TEST_ARTIFACT_VIEWS", "TEST_ARTIFACT_AB_SIMPLE"} {

@@ -1,11 +1,13 @@
 package target_test
 
-// Red-team probe (rtparity, issue 15): an independent differential check of
-// the on-device engine against Adobe's Node.js SDK 2.4.3, written apart from
-// the project's generator. It compares everything a caller receives: the
-// whole response (ids, client, edgeHost included), cookies, response tokens,
-// analytics details, remote mboxes and views, geo lookups and the bodies of
-// the notifications sent, on hand-written inputs.
+// The red team's comparison (rtparity, issue 15), used by the findings'
+// tests of rtparity_findings_test.go: rtRun decides each input with Adobe's
+// Node.js SDK 2.4.3 (testdata/rtprobe/probe.js) and with this client, and
+// lists every difference in what a caller receives: the whole response
+// (ids, client, edgeHost included), cookies, response tokens, analytics
+// details, remote mboxes and views, geo lookups and the bodies of the
+// notifications sent. Written apart from the differential test's
+// generator; it needs TARGET_NODE_SDK_DIR and node, and skips without them.
 
 import (
 	"bytes"
@@ -338,58 +340,4 @@ func rtStrs(l []string) []any {
 		out[i] = s
 	}
 	return out
-}
-
-// TestRedTeamProbe prints every difference on the exploratory inputs.
-func TestRedTeamProbe(t *testing.T) {
-	if os.Getenv("RT_PROBE") == "" {
-		t.Skip("RT_PROBE is not set")
-	}
-	cases := rtExploreCases()
-	res := rtRun(t, cases)
-	for i, d := range res {
-		if len(d) > 0 {
-			t.Logf("== %s\nrequest: %s\n%s", cases[i].name, cases[i].request, strings.Join(d, "\n"))
-		}
-	}
-}
-
-// TestRedTeamContext compares the rule context Adobe's engine and this one
-// build (the trace's evaluated targets), on odd contexts.
-func TestRedTeamContext(t *testing.T) {
-	if os.Getenv("RT_PROBE") == "" {
-		t.Skip("RT_PROBE is not set")
-	}
-	cases := rtContextCases()
-	if os.Getenv("RT_PROBE") == "tiny" {
-		cases = rtTinyCases()
-	}
-	if os.Getenv("RT_PROBE") == "misc" {
-		cases = rtMiscCases()
-	}
-	if os.Getenv("RT_PROBE") == "names" {
-		cases = rtNameCases()
-	}
-	if os.Getenv("RT_PROBE") == "geo" {
-		cases = rtGeoMacroCases()
-	}
-	if os.Getenv("RT_PROBE") == "ctx" {
-		cases = rtCtxFieldCases()
-	}
-	if os.Getenv("RT_PROBE") == "id" {
-		cases = rtIDCases()
-	}
-	res := rtRun(t, cases)
-	noise := regexp.MustCompile(`current_timestamp|artifactLastRetrieved|artifactLocation|pollingHalted|targetLocationHintCookie: node absent|context.geo: node \{\}, go absent|\.sent: node \[\], go null`)
-	for i, d := range res {
-		var keep []string
-		for _, l := range d {
-			if !noise.MatchString(l) {
-				keep = append(keep, l)
-			}
-		}
-		if len(keep) > 0 {
-			t.Logf("== %s\nrequest: %s\n%s", cases[i].name, cases[i].request, strings.Join(keep, "\n"))
-		}
-	}
 }
