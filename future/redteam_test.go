@@ -43,3 +43,40 @@ func TestRedTeamCancelledTimeoutNeverCancelsItsInput(t *testing.T) {
 }
 
 func runtimeGosched() { runtime.Gosched() }
+
+// Red team finding 5 (found by the batch property test): two
+// continuations of one future that call runtime.Goexit, followed by a
+// third that returns. The third's future settles (Await returns), but its
+// own callbacks never run: the future is left draining with its callbacks
+// in place. The package promises a Goexit in a callback does not stop the
+// others, those of the futures they settle included.
+func TestRedTeamTwoGoexitingContinuationsLeaveCallbacksUnrun(t *testing.T) {
+	p := future.NewPromise[int]()
+	future.Then(p.Future(), func(int) (int, error) { runtime.Goexit(); return 0, nil })
+	future.Then(p.Future(), func(int) (int, error) { runtime.Goexit(); return 0, nil })
+	g := future.Then(p.Future(), func(v int) (int, error) { return v + 1, nil })
+	ran := make(chan int, 1)
+	g.OnComplete(func(v int, _ error) { ran <- v })
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = p.Resolve(1)
+	}()
+	<-done
+	v, err := g.Peek()
+	if err != nil || v != 2 {
+		t.Fatalf("g settled with (%v, %v)", v, err)
+	}
+	select {
+	case v := <-ran:
+		if v != 2 {
+			t.Fatalf("callback saw %v", v)
+		}
+	default:
+		// Worse: g stays draining, so a callback registered now, after
+		// settlement, is queued for a goroutine that has ended.
+		late := false
+		g.OnComplete(func(int, error) { late = true })
+		t.Fatalf("g settled, yet its OnComplete callback never ran (the goroutine that settled it has ended); a callback registered afterwards ran: %v", late)
+	}
+}
