@@ -80,3 +80,27 @@ func TestRedTeamTwoGoexitingContinuationsLeaveCallbacksUnrun(t *testing.T) {
 		t.Fatalf("g settled, yet its OnComplete callback never ran (the goroutine that settled it has ended); a callback registered afterwards ran: %v", late)
 	}
 }
+
+// Red team finding 6: the same second Goexit drops a recorded panic. The
+// first callback panics, the next two call runtime.Goexit: with one Goexit
+// the panic is raised again on the settling goroutine
+// (TestPanicRecordedBeforeGoexitIsRaisedAgain); with two it is lost,
+// though the package promises "a panic is never silently dropped".
+func TestRedTeamPanicBeforeTwoGoexitsIsRaisedAgain(t *testing.T) {
+	p := future.NewPromise[int]()
+	p.Future().OnComplete(func(int, error) { panic("first") })
+	p.Future().OnComplete(func(int, error) { runtime.Goexit() })
+	p.Future().OnComplete(func(int, error) { runtime.Goexit() })
+	var recovered any
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer func() { recovered = recover() }()
+		_ = p.Resolve(1)
+	}()
+	<-done
+	pe, ok := recovered.(*future.PanicError)
+	if !ok || pe.Value != "first" {
+		t.Fatalf("recovered %v (%T), want the *future.PanicError of \"first\"", recovered, recovered)
+	}
+}
