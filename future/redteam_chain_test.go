@@ -43,7 +43,10 @@ var errChain = errors.New("chain")
 
 func runChain(kind string) {
 	debug.SetMaxStack(10 << 20)
-	const n = 1_000_000
+	n := 1_000_000
+	if raceEnabled {
+		n = 100_000
+	}
 	p := future.NewPromise[int]()
 	f := p.Future()
 	switch kind {
