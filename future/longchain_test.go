@@ -13,11 +13,11 @@ import (
 	"github.com/target-go/sdk/future"
 )
 
-// TestRedTeamMillionStageChains runs a million-stage chain of each
+// TestMillionStageChains runs a million-stage chain of each
 // composition on a 10 MB stack, in a child process so that a stack
 // overflow fails one case instead of killing the test binary.
-func TestRedTeamMillionStageChains(t *testing.T) {
-	if kind := os.Getenv("RT_CHAIN"); kind != "" {
+func TestMillionStageChains(t *testing.T) {
+	if kind := os.Getenv("FUTURE_CHAIN_CHILD"); kind != "" {
 		runChain(kind)
 		return
 	}
@@ -26,8 +26,8 @@ func TestRedTeamMillionStageChains(t *testing.T) {
 	}
 	for _, kind := range []string{"Recover", "Handle", "Timeout", "ComposeSettledInner", "OnCompleteDeferred", "ComposeLoop"} {
 		t.Run(kind, func(t *testing.T) {
-			cmd := exec.Command(os.Args[0], "-test.run=^TestRedTeamMillionStageChains$")
-			cmd.Env = append(os.Environ(), "RT_CHAIN="+kind)
+			cmd := exec.Command(os.Args[0], "-test.run=^TestMillionStageChains$")
+			cmd.Env = append(os.Environ(), "FUTURE_CHAIN_CHILD="+kind)
 			out, err := cmd.CombinedOutput()
 			if err != nil {
 				if len(out) > 300 {

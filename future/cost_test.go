@@ -7,9 +7,9 @@ import (
 	"github.com/target-go/sdk/future"
 )
 
-// TestRedTeamDocumentedCosts re-measures the allocation counts the
+// TestDocumentedCosts re-measures the allocation counts the
 // documentation states, exactly (testing.AllocsPerRun).
-func TestRedTeamDocumentedCosts(t *testing.T) {
+func TestDocumentedCosts(t *testing.T) {
 	settled := future.Resolved(1)
 	ctx := context.Background()
 	cases := []struct {
