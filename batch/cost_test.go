@@ -11,9 +11,9 @@ import (
 	"github.com/target-go/sdk/future"
 )
 
-// TestRedTeamAllCost re-measures All's documented cost exactly: 4
+// TestAllCost re-measures All's documented cost exactly: 4
 // allocations over settled inputs, plus one per pending input.
-func TestRedTeamAllCost(t *testing.T) {
+func TestAllCost(t *testing.T) {
 	settled := []*future.Future[int]{future.Resolved(1), future.Resolved(2), future.Resolved(3)}
 	got := testing.AllocsPerRun(100, func() { batch.All(settled...) })
 	t.Logf("All over 3 settled inputs: %v allocations", got)
@@ -31,12 +31,11 @@ func TestRedTeamAllCost(t *testing.T) {
 	require.Equal(t, 4.0+8+8, got)
 }
 
-// Red team finding 7 (nit): MaxSize counts slots whose callers all gave
-// up. MaxSize 3: keys a and c are loaded, a's caller gives up, b is
-// loaded: the batch holds two live keys but is sent at once, and bulk
-// receives two keys, although "MaxSize ... sends a batch as soon as it
-// holds this many requests (distinct keys for a Coalescer)".
-func TestRedTeamMaxSizeCountsAbandonedSlots(t *testing.T) {
+// MaxSize counts only the slots with a caller still waiting. MaxSize 3:
+// keys a and c are loaded, a's caller gives up, b is loaded: the batch
+// holds two live keys and must not be sent yet (it used to be, with bulk
+// receiving two keys); d fills it.
+func TestMaxSizeSkipsAbandonedSlots(t *testing.T) {
 	sent := make(chan []string, 4)
 	c := batch.NewCoalescer(func(_ context.Context, keys []string) (map[string]int, error) {
 		sent <- keys

@@ -13,13 +13,13 @@ import (
 	"github.com/target-go/sdk/future"
 )
 
-// TestRedTeamBatcherStress: many goroutines submit to a Batcher while
+// TestBatcherStress: many goroutines submit to a Batcher while
 // others flush, give up (ctx) or cancel their futures; the bulk function
 // sometimes fails, panics, returns the wrong number of responses or
 // blocks until its context ends. Every future must settle, with its own
 // response when it succeeds, and bulk must see requests of one group in
 // submission order per submitter.
-func TestRedTeamBatcherStress(t *testing.T) {
+func TestBatcherStress(t *testing.T) {
 	var calls atomic.Int64
 	b := batch.NewBatcher(func(ctx context.Context, g int, reqs []string) ([]string, error) {
 		n := calls.Add(1)

@@ -17,11 +17,11 @@ import (
 	"github.com/target-go/sdk/future"
 )
 
-var errUser = errors.New("red team: user error")
+var errUser = errors.New("property: user error")
 
-// noGoexit (RT_NO_GOEXIT=1) turns the user functions' Goexit into a panic,
-// to look for defects other than finding 5.
-var noGoexit = os.Getenv("RT_NO_GOEXIT") == "1"
+// noGoexit (BATCH_PROPERTY_NO_GOEXIT=1) turns the user functions' Goexit into a panic,
+// to look for defects other than those of Goexit.
+var noGoexit = os.Getenv("BATCH_PROPERTY_NO_GOEXIT") == "1"
 
 // userDo is what a user function does: 0 return, 1 error, 2 panic, 3 Goexit.
 func userDo(how int, v int) (int, error) {
@@ -29,23 +29,23 @@ func userDo(how int, v int) (int, error) {
 	case 1:
 		return 0, errUser
 	case 2:
-		panic("red team: user panic")
+		panic("property: user panic")
 	case 3:
 		if !noGoexit {
 			runtime.Goexit()
 		}
-		panic("red team: user panic instead of Goexit")
+		panic("property: user panic instead of Goexit")
 	}
 	return v + 1, nil
 }
 
-// TestRedTeamPropertyEveryFutureSettlesExactlyOnce builds random graphs
+// TestPropertyEveryFutureSettlesExactlyOnce builds random graphs
 // of combinators over promises, with user functions that return, fail,
 // panic or call runtime.Goexit, settles the promises on goroutines of
 // their own while other goroutines cancel random nodes, and checks that
 // every node settles, that its OnComplete callback ran exactly once with
 // the outcome every reader sees, and that a stopped AfterFunc never ran.
-func TestRedTeamPropertyEveryFutureSettlesExactlyOnce(t *testing.T) {
+func TestPropertyEveryFutureSettlesExactlyOnce(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
 		var (
 			mu       sync.Mutex

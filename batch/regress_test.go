@@ -18,20 +18,21 @@ import (
 	"github.com/target-go/sdk/future"
 )
 
-// Red team finding 1: a chain of Settled stages (each Settled over the
-// previous stage, turned back into a Future[int] by a Then) settles by
-// recursion: Settled's input callback calls Promise.Resolve, which runs
-// the result's callbacks nested inside it. The other combinators (All,
-// Any, Race, Quorum) were moved to CompleteDeferred; Settled was not.
-// With a 10 MB stack, as in TestLongCombinatorChainsSettleOnAFlatStack,
-// the chain kills the process, so it runs in a child process.
-func TestRedTeamSettledChainSettlesOnAFlatStack(t *testing.T) {
-	if os.Getenv("RT_SETTLED_CHAIN") == "1" {
+// A chain of Settled stages (each Settled over the previous stage, turned
+// back into a Future[int] by a Then) used to settle by recursion: Settled's
+// input callback called Promise.Resolve, which ran the result's callbacks
+// nested inside it. It now settles through CompleteDeferred (with
+// AfterFuncDeferred, so that it can still be taken back), like All, Any,
+// Race and Quorum. With a 10 MB stack, as in
+// TestLongCombinatorChainsSettleOnAFlatStack, the recursion killed the
+// process, so the chain runs in a child process.
+func TestSettledChainSettlesOnAFlatStack(t *testing.T) {
+	if os.Getenv("BATCH_SETTLED_CHAIN_CHILD") == "1" {
 		settledChain()
 		return
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestRedTeamSettledChainSettlesOnAFlatStack$")
-	cmd.Env = append(os.Environ(), "RT_SETTLED_CHAIN=1")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestSettledChainSettlesOnAFlatStack$")
+	cmd.Env = append(os.Environ(), "BATCH_SETTLED_CHAIN_CHILD=1")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		first := string(out)
@@ -55,15 +56,14 @@ func settledChain() {
 	}
 }
 
-// Red team finding 2: a Batcher delivers a batch to its callers one after
-// another on one goroutine, settling each promise there. If a callback of
-// one caller's future calls runtime.Goexit (t.FailNow in a test callback,
-// testify's require), deliver never reaches the callers after it: they
-// were already marked answered, so neither their ctx nor Cancel can settle
-// them any more, and they stay pending forever. The package promises that
-// a Goexit "leaves no one pending", and the future package that a Goexit
-// in a callback does not stop the other callbacks.
-func TestRedTeamBatcherCallbackGoexitStrandsOtherCallers(t *testing.T) {
+// A Batcher delivers a batch to its callers one after another on one
+// goroutine, settling each promise there. If a callback of one caller's
+// future calls runtime.Goexit (t.FailNow in a test callback, testify's
+// require), deliver used to never reach the callers after it: they were
+// already marked answered, so neither their ctx nor Cancel could settle
+// them any more, and they stayed pending forever. forEach now takes its
+// loop up again after a Goexit.
+func TestBatcherCallbackGoexitAnswersOtherCallers(t *testing.T) {
 	b := batch.NewBatcher(func(_ context.Context, _ struct{}, reqs []int) ([]int, error) {
 		return reqs, nil
 	}, batch.BatchOptions{Window: time.Hour, MaxSize: 2})
@@ -77,12 +77,12 @@ func TestRedTeamBatcherCallbackGoexitStrandsOtherCallers(t *testing.T) {
 	require.Equal(t, 2, v)
 }
 
-// Red team finding 3: All cancels its inputs through forEach, which
-// recovers a panicking callback but not a Goexit: a callback on one input
-// that calls runtime.Goexit (it runs when All cancels that input) stops
-// the loop, and the inputs after it are never cancelled, although All
-// promises to cancel every input on its first error. Their work goes on.
-func TestRedTeamAllCancelsEveryInputDespiteGoexitingCallback(t *testing.T) {
+// All cancels its inputs through forEach, which used to recover a
+// panicking callback but not a Goexit: a callback on one input that calls
+// runtime.Goexit (it runs when All cancels that input) stopped the loop,
+// and the inputs after it were never cancelled, although All promises to
+// cancel every input on its first error.
+func TestAllCancelsEveryInputDespiteGoexitingCallback(t *testing.T) {
 	fail := future.NewPromise[int]()
 	mid := future.NewPromise[int]()
 	mid.Future().OnComplete(func(int, error) { runtime.Goexit() })

@@ -9,10 +9,10 @@ import (
 	"github.com/target-go/sdk/batch"
 )
 
-// TestRedTeamGroupStress: concurrent Do, Forget and Cancel on few keys,
+// TestGroupStress: concurrent Do, Forget and Cancel on few keys,
 // with work that returns, fails or panics. Every future settles; callers
 // that joined work in flight share its future; nothing is left behind.
-func TestRedTeamGroupStress(t *testing.T) {
+func TestGroupStress(t *testing.T) {
 	var g batch.Group[int, int]
 	var runs atomic.Int64
 	var wg sync.WaitGroup
