@@ -176,15 +176,19 @@ func Timeout[T any](f *Future[T], d time.Duration) *Future[T] {
 // g may wait for f's work to stop. If f settled first, its continuation
 // settles g with its outcome; if g did, f goes on.
 func timeOut[T any](f, g *Future[T], err error) {
-	unlock := lockPair(f, g)
-	if f.state.Load() != pending || g.state.Load() != pending {
-		unlock()
+	first, second := lockPair(f, g)
+	ok := f.state.Load() == pending && g.state.Load() == pending
+	var fs, gs settling
+	if ok {
+		var zero T
+		fs = f.settleLocked(zero, err, context.DeadlineExceeded)
+		gs = g.settleLocked(zero, err, context.Canceled)
+	}
+	second.mu.Unlock()
+	first.mu.Unlock()
+	if !ok {
 		return
 	}
-	var zero T
-	fs := f.settleLocked(zero, err, context.DeadlineExceeded)
-	gs := g.settleLocked(zero, err, context.Canceled)
-	unlock()
 	var ds []drainer
 	if d := fs.finish(f); d != nil {
 		ds = append(ds, d)

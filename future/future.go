@@ -479,17 +479,15 @@ func (s settling) finish(f drainer) drainer {
 
 // lockPair locks a and b in address order, the order every holder of two
 // futures' locks takes them in ([Future.adopt], [Timeout]'s timer), so that
-// two of them cannot deadlock. It returns the function that unlocks both.
-func lockPair[T any](a, b *Future[T]) (unlock func()) {
+// two of them cannot deadlock. It returns them in that order: unlock the
+// second, then the first.
+func lockPair[T any](a, b *Future[T]) (first, second *Future[T]) {
 	if uintptr(unsafe.Pointer(a)) > uintptr(unsafe.Pointer(b)) {
 		a, b = b, a
 	}
 	a.mu.Lock()
 	b.mu.Lock()
-	return func() {
-		b.mu.Unlock()
-		a.mu.Unlock()
-	}
+	return a, b
 }
 
 // A drainer is a settled future whose callbacks are waiting to be run by the
