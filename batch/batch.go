@@ -131,17 +131,22 @@ func Settled[T any](fs ...*future.Future[T]) *future.Future[[]Result[T]] {
 	)
 	left.Store(int64(len(fs)))
 	for i, f := range fs {
-		done := func(v T, err error) {
+		// The last input's callback settles p through CompleteDeferred,
+		// so that p's callbacks run from the work list, not nested inside
+		// it: a chain of Settled stages settles on a flat stack.
+		done := func(v T, err error) future.Deferred {
 			res[i] = Result[T]{Value: v, Err: err}
 			if left.Add(-1) == 0 {
-				_ = p.Resolve(res)
+				d, _ := p.CompleteDeferred(res, nil)
+				return d
 			}
+			return future.Deferred{}
 		}
 		if v, err := f.Peek(); err != future.ErrPending {
-			done(v, err)
+			done(v, err).Run()
 			continue
 		}
-		stops = append(stops, f.AfterFunc(done))
+		stops = append(stops, f.AfterFuncDeferred(done))
 	}
 	if stops != nil {
 		// Settled cancels nothing, so a cancelled result would otherwise
@@ -362,22 +367,60 @@ func cancelAll[T any](fs []*future.Future[T]) {
 }
 
 // forEach calls fn on every element of xs. Settling or cancelling a future
-// runs its callbacks on this goroutine, and a panicking user callback must
-// not stop the loop half-way: every element is handled, then the first
-// panic is raised again.
+// runs its callbacks on this goroutine, and a user callback must not stop
+// the loop half-way: every element is handled, then the first panic is
+// raised again.
+//
+// A callback may also call runtime.Goexit (t.FailNow, require), which
+// nothing stops. The loop is then taken up again from a deferred call, as
+// often as it takes, and the goroutine ends only after the last element:
+// like the future package's callback lists, the loop's state lives in a
+// struct, and each step left to do on that path runs from a deferred call,
+// since no statement after a call cut short by Goexit runs.
 func forEach[E any](xs []E, fn func(E)) {
-	var first any
-	for _, x := range xs {
-		func() {
-			defer func() {
-				if r := recover(); r != nil && first == nil {
-					first = r
-				}
-			}()
-			fn(x)
-		}()
+	l := eachLoop[E]{xs: xs, fn: fn}
+	l.runToEnd()
+}
+
+// eachLoop is the state of a forEach.
+type eachLoop[E any] struct {
+	xs    []E
+	fn    func(E)
+	next  int // the next element to handle
+	first any // the first panic
+}
+
+func (l *eachLoop[E]) runToEnd() {
+	defer l.afterRun()
+	for l.next < len(l.xs) {
+		x := l.xs[l.next]
+		l.next++
+		l.call(x)
 	}
-	if first != nil {
-		panic(first)
+}
+
+// call runs fn on x and records its panic in l, not in a return value,
+// which a Goexit resumed after the recover would throw away.
+func (l *eachLoop[E]) call(x E) {
+	defer l.recoverCall()
+	l.fn(x)
+}
+
+func (l *eachLoop[E]) recoverCall() {
+	if r := recover(); r != nil && l.first == nil {
+		l.first = r
+	}
+}
+
+// afterRun is deferred by runToEnd: cut short by a Goexit, it takes the
+// loop up again; at the end, it raises the first panic.
+func (l *eachLoop[E]) afterRun() {
+	if l.next < len(l.xs) {
+		l.runToEnd()
+		return
+	}
+	if p := l.first; p != nil {
+		l.first = nil
+		panic(p)
 	}
 }

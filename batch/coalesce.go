@@ -29,7 +29,9 @@ type BatchOptions struct {
 	Window time.Duration
 	// MaxSize, if positive, sends a batch as soon as it holds this many
 	// requests (distinct keys for a [Coalescer]), without waiting for the
-	// window to end.
+	// window to end. A request whose callers have all given up (ctx ended,
+	// future cancelled) before the batch is sent does not count, and is
+	// left out of the bulk call.
 	MaxSize int
 }
 
@@ -175,14 +177,18 @@ type core[G comparable, Req, Resp any] struct {
 // pendingBatch is one batch, from its first request until it is delivered.
 // Its fields are guarded by core.mu.
 type pendingBatch[G comparable, Req, Resp any] struct {
-	group  G
-	slots  []*slot[Req, Resp]
-	byKey  map[any]int // slot index by request, when deduplicating
-	timer  *time.Timer
-	sent   bool
-	live   int // callers still waiting
-	ctx    context.Context
-	cancel context.CancelFunc
+	group G
+	slots []*slot[Req, Resp]
+	byKey map[any]int // slot index by request, when deduplicating
+	timer *time.Timer
+	sent  bool
+	live  int // callers still waiting
+	// liveSlots counts the slots with a caller still waiting: what
+	// MaxSize compares with, since slots whose callers all gave up are
+	// left out of the bulk call.
+	liveSlots int
+	ctx       context.Context
+	cancel    context.CancelFunc
 }
 
 type slot[Req, Resp any] struct {
@@ -244,9 +250,12 @@ func (c *core[G, Req, Resp]) submit(ctx context.Context, g G, req Req, key any) 
 		s = &slot[Req, Resp]{req: req}
 		b.slots = append(b.slots, s)
 	}
+	if len(s.waiters) == 0 {
+		b.liveSlots++ // a new slot, or a deduplicated one given up on
+	}
 	s.waiters = append(s.waiters, w)
 	b.live++
-	full := c.opts.MaxSize > 0 && len(b.slots) >= c.opts.MaxSize
+	full := c.opts.MaxSize > 0 && b.liveSlots >= c.opts.MaxSize
 	if full {
 		c.close(b)
 	}
@@ -391,6 +400,9 @@ func (c *core[G, Req, Resp]) giveUp(b *pendingBatch[G, Req, Resp], s *slot[Req, 
 			s.waiters = append(s.waiters[:i], s.waiters[i+1:]...)
 			break
 		}
+	}
+	if len(s.waiters) == 0 {
+		b.liveSlots--
 	}
 	b.live--
 	abandoned := b.live == 0

@@ -103,9 +103,12 @@
 // [Batcher] that cannot be hashed (a slice in a key of interface type)
 // fails its caller with [ErrUnhashableKey], one that is not equal to itself
 // (a NaN, which a map could never find again) with [ErrNaNKey], and the
-// component goes on serving the others. A function that calls runtime.Goexit (t.FailNow,
-// testify's require) fails its callers with an error saying so, as a
-// panic does, and leaves no one pending.
+// component goes on serving the others. A function that calls
+// runtime.Goexit (t.FailNow, testify's require) fails its callers with an
+// error saying so, as a panic does, and leaves no one pending; so does a
+// callback on one caller's future or on an input (which the package runs
+// when it settles or cancels it): the other callers are still answered and
+// the other inputs still cancelled before the goroutine ends.
 //
 // # Callbacks on inputs
 //

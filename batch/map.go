@@ -43,6 +43,8 @@ func CollectAll() MapOption {
 // them, so it should be quick. A panic in report becomes a
 // [*future.PanicError] recorded against the call it reports: it stops the
 // Map like an error of fn, or joins that input's error with [CollectAll].
+// A call of runtime.Goexit in report is recorded the same way, as an error
+// saying so, and a new goroutine takes the place of the one that ended.
 func WithProgress(report func(Progress)) MapOption {
 	return func(c *mapConfig) { c.progress = report }
 }
@@ -178,6 +180,9 @@ func (m *mapRun[In, Out]) work() {
 // started: the context's error is sticky, so every worker sees the same.
 func (m *mapRun[In, Out]) workUntilPanic() (finished bool) {
 	i := -1
+	// inFn is true while fn runs: a Goexit outside it comes from the
+	// progress callback, whose call report has already recorded.
+	inFn := false
 	defer func() {
 		if finished {
 			return
@@ -188,7 +193,9 @@ func (m *mapRun[In, Out]) workUntilPanic() (finished bool) {
 			m.record(i, &future.PanicError{Value: r, Stack: debug.Stack()})
 			return
 		}
-		m.record(i, errGoexit)
+		if inFn {
+			m.record(i, errGoexit)
+		}
 		// Nothing stops the Goexit, so another goroutine takes this
 		// worker's place: with a limit of 1, or when every worker ends
 		// that way, nobody would take the inputs left (with CollectAll
@@ -213,7 +220,9 @@ func (m *mapRun[In, Out]) workUntilPanic() (finished bool) {
 			m.mu.Unlock()
 			continue
 		}
+		inFn = true
 		v, err := m.fn(m.ctx, m.inputs[i])
+		inFn = false
 		if err == nil {
 			m.out[i] = v
 			if m.cfg.progress == nil {
@@ -250,9 +259,7 @@ func (m *mapRun[In, Out]) record(i int, err error) {
 	}
 	if m.cfg.progress != nil {
 		p := Progress{Done: m.done, Failed: m.failed, Total: len(m.inputs)}
-		if perr := report(m.cfg.progress, p); perr != nil {
-			m.fail(i, perr)
-		}
+		m.report(i, p)
 	}
 }
 
@@ -269,16 +276,30 @@ func (m *mapRun[In, Out]) fail(i int, err error) {
 	}
 }
 
-// report calls the progress callback, returning its panic as an error.
-func report(fn func(Progress), p Progress) (err error) {
+// report calls the progress callback for input i, with m.mu held, and
+// records its panic, or its call of runtime.Goexit, as a failure of input
+// i. It records from its deferred call, not through a return value, which
+// a Goexit would throw away; the worker's own deferred call then knows the
+// Goexit was not fn's (it counts the input once) and starts a replacement.
+func (m *mapRun[In, Out]) report(i int, p Progress) {
+	returned := false
 	defer func() {
-		if r := recover(); r != nil {
-			err = &future.PanicError{Value: r, Stack: debug.Stack()}
+		if returned {
+			return
 		}
+		if r := recover(); r != nil {
+			m.fail(i, &future.PanicError{Value: r, Stack: debug.Stack()})
+			return
+		}
+		m.fail(i, errProgressGoexit)
 	}()
-	fn(p)
-	return nil
+	m.cfg.progress(p)
+	returned = true
 }
+
+// errProgressGoexit is the error recorded against an input whose progress
+// report called runtime.Goexit.
+var errProgressGoexit = errors.New("batch: Map progress callback called runtime.Goexit")
 
 // result is called after every worker has returned.
 func (m *mapRun[In, Out]) result() ([]Out, error) {

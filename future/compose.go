@@ -127,11 +127,14 @@ func Handle[T, U any](f *Future[T], fn func(T, error) (U, error)) *Future[U] {
 // d, and otherwise, when d has passed, with an error for which
 // errors.Is(err, context.DeadlineExceeded) holds.
 //
-// At that moment f is cancelled with the same error, before anything else
-// happens: it settles with it if still pending, the work it owns (a [Go]
-// future's) sees its context end with context.DeadlineExceeded, and only
-// then does the returned future settle and run its callbacks, so a callback
-// on it may wait for that work to stop.
+// At that moment f is cancelled with the same error: it settles with it,
+// and the context of the work it owns (a [Go] future's) ends with
+// context.DeadlineExceeded. The returned future settles in the same step,
+// under both futures' locks, so that a Cancel of either cannot come in
+// between; f's waiters are then woken and the contexts derived from its
+// work's context cancelled before the returned future's waiters are, and
+// f's callbacks run before the returned future's, so a callback on it may
+// wait for that work to stop.
 //
 // A future already settled wins over any d, zero and negative included.
 // The timer is stopped as soon as f settles, and no goroutine waits in
@@ -151,20 +154,49 @@ func Timeout[T any](f *Future[T], d time.Duration) *Future[T] {
 	// flat stack as a chain of Then stages does.
 	stop := f.afterFunc(contFunc[T](g.settleLater))
 	t := time.AfterFunc(d, func() {
-		if _, err := g.Peek(); err != ErrPending {
-			return // f won, or g was cancelled: f goes on
-		}
-		// Cancelling f runs the callback above, which settles g with the
-		// same error once f's work has been told. If f settled meanwhile,
-		// g settles with f's outcome instead.
 		err := fmt.Errorf("future: timed out after %v: %w", d, context.DeadlineExceeded)
-		f.cancel(context.DeadlineExceeded, err)
+		timeOut(f.root(), g, err)
 	})
 	g.onSettle(userFunc[T](func(T, error) {
 		t.Stop()
 		stop()
 	}))
 	return g
+}
+
+// timeOut is the timer of a Timeout: it cancels f, the root of the input,
+// with err and then settles g, the result, with it, if both are pending.
+//
+// Both are checked and settled under both locks: with g checked first and
+// f cancelled after, a Cancel of g in between would win (g settles with
+// context.Canceled, Cancel returns true) and still see f cancelled, though
+// cancelling g promises to leave f going on. f's waiters are released and
+// its work told first, then g's waiters; f's callbacks (g's continuation
+// among them, which finds g settled) run before g's, so that a callback on
+// g may wait for f's work to stop. If f settled first, its continuation
+// settles g with its outcome; if g did, f goes on.
+func timeOut[T any](f, g *Future[T], err error) {
+	first, second := lockPair(f, g)
+	ok := f.state.Load() == pending && g.state.Load() == pending
+	var fs, gs settling
+	if ok {
+		var zero T
+		fs = f.settleLocked(zero, err, context.DeadlineExceeded)
+		gs = g.settleLocked(zero, err, context.Canceled)
+	}
+	second.mu.Unlock()
+	first.mu.Unlock()
+	if !ok {
+		return
+	}
+	var ds []drainer
+	if d := fs.finish(f); d != nil {
+		ds = append(ds, d)
+	}
+	if d := gs.finish(g); d != nil {
+		ds = append(ds, d)
+	}
+	runAll(ds, nil)
 }
 
 // settledCopy returns a new future settled like f, which has settled.

@@ -273,7 +273,8 @@ func (f *Future[T]) OnError(fn func(error)) {
 // raised again, as a [*PanicError] with the original value and stack, on the
 // goroutine that ran them. The future itself is settled before any callback
 // runs and is not affected. A callback that calls runtime.Goexit does not
-// stop the others either: they run before the goroutine ends.
+// stop the others either, however many do: they run before the goroutine
+// ends, and the first panic is raised on its way out.
 //
 // A nil fn is ignored, here and in OnSuccess and OnError. OnComplete costs no
 // allocation beyond the growth of the callback list; OnSuccess and OnError
@@ -431,33 +432,62 @@ func (f *Future[T]) complete(v T, err, workErr error) (d drainer, ok bool) {
 		}
 		return nil, false
 	}
+	s := f.settleLocked(v, err, workErr)
+	f.mu.Unlock()
+	return s.finish(f), true
+}
+
+// settling is what settleLocked leaves to do once the lock is released.
+type settling struct {
+	done  chan struct{} // to close: somebody waits on it
+	links *workLinks    // the work's context's links to undo and notify
+	has   bool          // there are callbacks to run
+}
+
+// settleLocked stores the outcome of f, which is pending, with f.mu held.
+func (f *Future[T]) settleLocked(v T, err, workErr error) settling {
 	f.val, f.err = v, err
 	// The store publishes val and err to lock-free readers (Await, Peek,
 	// callbacks registered later), so it must come after them.
-	has := f.cb0 != nil || f.more != nil
-	if has {
+	s := settling{done: f.done, has: f.cb0 != nil || f.more != nil}
+	if s.has {
 		f.state.Store(draining)
 	} else {
 		f.state.Store(quiet)
 	}
-	done := f.done
-	if done == nil {
+	if s.done == nil {
 		f.done = closedChan
 	}
-	var links *workLinks
 	if f.work != nil {
-		links = f.work.endLocked(workErr)
+		s.links = f.work.endLocked(workErr)
 	}
-	f.mu.Unlock()
+	return s
+}
 
-	if done != nil {
-		close(done)
+// finish wakes f's waiters and ends its work's links, after f.mu is
+// released, and returns f as a drainer if it has callbacks to run.
+func (s settling) finish(f drainer) drainer {
+	if s.done != nil {
+		close(s.done)
 	}
-	links.run()
-	if has {
-		return f, true
+	s.links.run()
+	if s.has {
+		return f
 	}
-	return nil, true
+	return nil
+}
+
+// lockPair locks a and b in address order, the order every holder of two
+// futures' locks takes them in ([Future.adopt], [Timeout]'s timer), so that
+// two of them cannot deadlock. It returns them in that order: unlock the
+// second, then the first.
+func lockPair[T any](a, b *Future[T]) (first, second *Future[T]) {
+	if uintptr(unsafe.Pointer(a)) > uintptr(unsafe.Pointer(b)) {
+		a, b = b, a
+	}
+	a.mu.Lock()
+	b.mu.Lock()
+	return a, b
 }
 
 // A drainer is a settled future whose callbacks are waiting to be run by the
@@ -496,8 +526,7 @@ func runQueue(d drainer) {
 // raises p, a panic recorded before them, or else their first panic.
 func runAll(ds []drainer, p *PanicError) {
 	r := runner{q: ds, panicked: p}
-	defer r.finish()
-	r.run()
+	r.runToEnd()
 }
 
 // A runner is the work list of runQueue.
@@ -505,11 +534,16 @@ func runAll(ds []drainer, p *PanicError) {
 // runtime.Goexit in a callback cannot be stopped, and a panic raised on the
 // way out of it is the only way to hand anything up the stack: the return
 // values of the frames it unwinds are thrown away. So on that path a frame
-// with a panic to report raises it, and the runner's deferred finish
+// with a panic to report raises it, and the runner's deferred afterRun
 // recovers it, keeps the first panic, runs the rest of the list, and only
-// then raises the first panic again. A callback may call Goexit while the
-// list is being finished, too: every frame that finishes work does it under
-// a defer that takes it up again (finishRest), so no future stays draining.
+// then raises the first panic again.
+//
+// A callback may call Goexit again while the list is being finished, any
+// number of times. Once a deferred call is cut short by a Goexit, no
+// statement after the call it was making runs: only deferred calls do. So
+// every step left to do on that path, the rest of the list and raising the
+// panic alike, is taken from a deferred call (afterRun), never from the
+// statement after one.
 type runner struct {
 	q        []drainer
 	head     int
@@ -542,29 +576,26 @@ func (r *runner) run() {
 	r.done = true
 }
 
-// finish is deferred by runQueue and runAll. If run was cut short (Goexit),
-// it takes up a panic raised on the way out, and runs the rest of the list.
-// Either way it then raises the first panic.
-func (r *runner) finish() {
+// runToEnd runs the list to its end and then raises the first panic,
+// whatever Goexits and panics cut run short on the way.
+func (r *runner) runToEnd() {
+	defer r.afterRun()
+	r.run()
+}
+
+// afterRun is deferred by runToEnd. If run was cut short (a Goexit, or a
+// panic handed up on the way out of one), it takes up the panic and runs
+// the rest of the list, under a defer of its own; once the list is done,
+// it raises the first panic.
+func (r *runner) afterRun() {
 	if !r.done {
 		r.record(asPanicError(recover()))
-		r.finishRest()
+		r.runToEnd()
+		return
 	}
 	if r.panicked != nil {
 		panic(r.panicked)
 	}
-}
-
-// finishRest runs the rest of the list on the way out of a Goexit, and again
-// after each further Goexit or panic from one.
-func (r *runner) finishRest() {
-	defer func() {
-		if !r.done {
-			r.record(asPanicError(recover()))
-			r.finishRest()
-		}
-	}()
-	r.run()
 }
 
 // asPanicError returns the panic value raised on a Goexit path (always a
@@ -582,13 +613,37 @@ func asPanicError(v any) *PanicError {
 
 // runNow runs cb at once, with the callbacks of any future it settles, and
 // raises its panic again after them.
+//
+// The panic is raised from a deferred call registered before cb runs: a
+// panic recovered while a Goexit unwinds (one handed up by a settlement
+// inside cb) resumes the Goexit, and only a deferred call still runs then.
 func runNow[T any](cb callbackFunc[T], v T, err error) {
-	d, p := try(cb, v, err)
-	if p != nil {
-		defer panic(p)
-	}
-	if d != nil {
+	var n nowRun
+	defer n.raise()
+	if d := try(&n, cb, v, err); d != nil {
 		runQueue(d)
+	}
+}
+
+// nowRun holds the panic of runNow's callback.
+type nowRun struct{ p *PanicError }
+
+func (n *nowRun) raise() {
+	if n.p != nil {
+		panic(n.p)
+	}
+}
+
+// try runs cb and returns the future it settled, if it has callbacks
+// waiting, and records its panic, if any, as a *PanicError.
+func try[T any](n *nowRun, cb callbackFunc[T], v T, err error) drainer {
+	defer n.recoverCall()
+	return cb.call(v, err)
+}
+
+func (n *nowRun) recoverCall() {
+	if r := recover(); r != nil {
+		n.p = newPanicError(r)
 	}
 }
 
@@ -612,7 +667,8 @@ type drainRun[T any] struct {
 	first    drainer
 	rest     []drainer
 	panicked *PanicError
-	done     bool
+	done     bool // every callback has run
+	handed   bool // the Goexit path has handed first and rest to runAll
 }
 
 func (s *drainRun[T]) add(d drainer, p *PanicError) {
@@ -641,15 +697,30 @@ func (s *drainRun[T]) run() {
 		if s.cb0 != nil {
 			c := s.cb0
 			s.cb0 = nil
-			s.add(try(c, s.v, s.err))
+			s.call(c)
 		}
 		for s.batch != nil {
 			c := s.batch
 			s.batch = c.next
-			s.add(try(c.fn, s.v, s.err))
+			s.call(c.fn)
 		}
 	}
 	s.done = true
+}
+
+// call runs one callback and records what it settled and its panic in s
+// itself, not through return values: a panic recovered while a Goexit
+// unwinds (one handed up by a runner nested in the callback) resumes the
+// Goexit, and return values would be lost with the frame.
+func (s *drainRun[T]) call(c callbackFunc[T]) {
+	defer s.recoverCall()
+	s.add(c.call(s.v, s.err), nil)
+}
+
+func (s *drainRun[T]) recoverCall() {
+	if r := recover(); r != nil {
+		s.add(nil, newPanicError(r))
+	}
 }
 
 // finish is deferred by drain. If a callback called runtime.Goexit, it runs
@@ -661,6 +732,27 @@ func (s *drainRun[T]) finish() {
 		return
 	}
 	s.finishRest()
+}
+
+// finishRest runs the remaining callbacks. Its deferred afterRest takes the
+// run up again after each further Goexit and, once every callback has run,
+// hands what they settled to runAll: from the deferred call, since after a
+// second Goexit no statement after finishRest would run.
+func (s *drainRun[T]) finishRest() {
+	defer s.afterRest()
+	s.run()
+}
+
+func (s *drainRun[T]) afterRest() {
+	if !s.done {
+		s.add(nil, asPanicError(recover()))
+		s.finishRest()
+		return
+	}
+	if s.handed {
+		return
+	}
+	s.handed = true
 	ds := s.rest
 	if s.first != nil {
 		ds = append([]drainer{s.first}, s.rest...)
@@ -668,17 +760,6 @@ func (s *drainRun[T]) finish() {
 	p := s.panicked
 	s.first, s.rest, s.panicked = nil, nil, nil
 	runAll(ds, p)
-}
-
-// finishRest runs the remaining callbacks, and again after each further
-// Goexit.
-func (s *drainRun[T]) finishRest() {
-	defer func() {
-		if !s.done {
-			s.finishRest()
-		}
-	}()
-	s.run()
 }
 
 // take returns the callbacks registered and not yet run, oldest first (the
@@ -733,17 +814,6 @@ func (c *callback[T]) reverse() *callback[T] {
 		head, c = c, next
 	}
 	return head
-}
-
-// try runs cb and returns the future it settled, if it has callbacks
-// waiting, and its panic, if any, as a *PanicError.
-func try[T any](cb callbackFunc[T], v T, err error) (d drainer, p *PanicError) {
-	defer func() {
-		if r := recover(); r != nil {
-			p = newPanicError(r)
-		}
-	}()
-	return cb.call(v, err), nil
 }
 
 // Go runs fn on a new goroutine and returns a future that settles with its

@@ -113,6 +113,19 @@ func (f *Future[T]) OnCompleteDeferred(fn func(T, error) Deferred) {
 	f.onSettle(deferredFunc[T](fn))
 }
 
+// AfterFuncDeferred is to [Future.AfterFunc] what
+// [Future.OnCompleteDeferred] is to [Future.OnComplete]: fn runs once when
+// the future settles, the callbacks it returns run from the goroutine's work
+// list after it, and the returned stop takes fn back as AfterFunc's does. A
+// combinator that may give up on its inputs without cancelling them uses it.
+// A nil fn gives a stop that returns false. It costs what AfterFunc costs.
+func (f *Future[T]) AfterFuncDeferred(fn func(T, error) Deferred) (stop func() bool) {
+	if fn == nil {
+		return func() bool { return false }
+	}
+	return f.afterFunc(deferredFunc[T](fn))
+}
+
 // deferredFunc is a user's callback that settles a promise with
 // CompleteDeferred. Being a func type, it is stored in a callbackFunc
 // without an allocation.

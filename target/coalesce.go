@@ -144,7 +144,7 @@ func (c *Client) NewCoalescer(opts CoalesceOptions) (*Coalescer, error) {
 // Cost: the JSON encoding of the request without its mboxes, to compare
 // visitors, and two futures per call; the request, its preparation and
 // the answer's decoding once per merged request. BenchmarkCoalescer
-// measures about 50 allocations per call coalesced, 270 separate.
+// measures about 57 allocations per call coalesced, 283 separate.
 func (k *Coalescer) GetOffers(ctx context.Context, opts GetOffersOptions) *future.Future[*Response] {
 	if k == nil || k.c == nil {
 		return withCallbacks(nil, future.Rejected[*Response](ErrNoClient), opts.Callback, opts.ErrCallback)

@@ -17,12 +17,17 @@ import (
 // out as soon as the last call joins it and no window is waited out.
 // requests/op is what the edge received.
 //
-// Measured on a shared 2-core machine (3 runs): n=5, 353 µs and 1 346
-// allocs separate against 134 µs and 522 coalesced; n=20, 1.8-2.9 ms and
-// 5 381 allocs against 0.34-0.38 ms and 1 239; n=100, 9.4-11.6 ms and
-// 26 950 allocs against 1.1-1.3 ms and 4 946. Per call that is about 50
-// allocations and 5.5 KB coalesced against 270 and 18.6 KB separate: the
-// request, its preparation and the edge's work are paid once per batch.
+// Re-measured on 2 Dec 2026 with -benchmem -count=3 (each n's separate
+// and coalesced runs back to back, on a 2-core machine shared with other
+// jobs, so the times are only good for the ratio within one n):
+// allocations and bytes per op (exact up to connection reuse) are n=5,
+// 1 411-1 418 allocs and 106 KB separate against 564 and 47 KB coalesced;
+// n=20, 5 635-5 656 and 423 KB against 1 395 and 132 KB; n=100, 28 263-
+// 30 074 and 2.1-2.7 MB against 5 739 and 557 KB. Coalesced took 0.25-0.5x
+// the time of separate at n=5, 0.06-0.5x at n=20 and 0.04-0.12x at n=100.
+// Per call that is about 57 allocations and 5.6 KB coalesced against 283
+// and 21 KB separate: the request, its preparation and the edge's work are
+// paid once per batch.
 func BenchmarkCoalescer(b *testing.B) {
 	for _, n := range []int{5, 20, 100} {
 		notelemetry := false

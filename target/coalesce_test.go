@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -774,4 +775,49 @@ func TestCoalescerVisitorOnTheWire(t *testing.T) {
 	assert.Equal(t, "tnt-9.35_0", res.Request.ID.TntID)
 	assert.Contains(t, res.TargetCookie.Value, "PC#tnt-9.35_0#")
 	assert.Equal(t, "35", res.TargetLocationHintCookie.Value)
+}
+
+// TestCoalescerCallbackGoexitAnswersTheOthers: the callers of one merged
+// request are answered one after another on one goroutine. A callback of
+// one of them that calls runtime.Goexit (t.FailNow, require) must not leave
+// the callers after it pending: they were already taken off the batch, so
+// nothing else would ever answer them.
+func TestCoalescerCallbackGoexitAnswersTheOthers(t *testing.T) {
+	t.Parallel()
+	const n = 4
+	c, _ := setup(t, targettest.Config{Offers: offers})
+	k := newCoalescer(t, c, target.CoalesceOptions{})
+	var ran [n]chan struct{}
+	fs := make([]*future.Future[*target.Response], n)
+	for i := range n {
+		ran[i] = make(chan struct{}, 2)
+		fs[i] = k.GetOffers(t.Context(), target.GetOffersOptions{
+			Request:   callerRequest(i),
+			SessionID: "visitor-1",
+			Callback: func(*target.Response) {
+				ran[i] <- struct{}{}
+				if i == 0 {
+					runtime.Goexit()
+				}
+			},
+		})
+	}
+	fs[1].OnComplete(func(*target.Response, error) { runtime.Goexit() })
+	k.Flush()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	for i, f := range fs {
+		res, err := f.Await(ctx)
+		require.NoError(t, err, "caller %d was never answered", i)
+		assert.Equal(t, requested(callerRequest(i).Execute.Mboxes), answered(res.Response.Execute.Mboxes), "caller %d", i)
+		// Callbacks run after settlement: wait for this one.
+		select {
+		case <-ran[i]:
+		case <-ctx.Done():
+			t.Fatalf("the Callback of caller %d never ran", i)
+		}
+	}
+	for i := range n {
+		assert.Empty(t, ran[i], "Callback of caller %d ran twice", i)
+	}
 }
