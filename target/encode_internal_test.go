@@ -1,8 +1,7 @@
 package target
 
-// Red-team tests (rt-odclient2): the pooled scratch buffer encodeRequest
-// and notificationKey share, under concurrent use, large requests and
-// fallbacks.
+// The pooled scratch buffer encodeRequest and notificationKey share, under
+// concurrent use, large requests and fallbacks to Marshal.
 
 import (
 	"fmt"
@@ -13,7 +12,7 @@ import (
 	"github.com/target-go/sdk/target/delivery"
 )
 
-func rtRequest(w, i int) *DeliveryRequest {
+func scratchTestRequest(w, i int) *DeliveryRequest {
 	n := 1 + i%7
 	if i%97 == 0 {
 		n = 900 // larger than maxPooledEncoderBuf once encoded
@@ -34,10 +33,10 @@ func rtRequest(w, i int) *DeliveryRequest {
 	return req
 }
 
-// TestRTEncodeRequestPooledConcurrent encodes different requests from
+// TestEncodeRequestPooledConcurrent encodes different requests from
 // several goroutines and checks each body and key against Marshal: a body
 // aliasing the pooled scratch would change under the next call.
-func TestRTEncodeRequestPooledConcurrent(t *testing.T) {
+func TestEncodeRequestPooledConcurrent(t *testing.T) {
 	var wg sync.WaitGroup
 	for w := range 6 {
 		wg.Add(1)
@@ -46,7 +45,7 @@ func TestRTEncodeRequestPooledConcurrent(t *testing.T) {
 			var keep [][]byte
 			var wants [][]byte
 			for i := range 400 {
-				req := rtRequest(w, i)
+				req := scratchTestRequest(w, i)
 				want, err := delivery.Marshal(req)
 				if err != nil {
 					t.Error(err)
