@@ -267,7 +267,8 @@ func (c *Client) encode(p *prepared) error {
 // encodeRequest encodes a request as encodeJSON does, with
 // delivery.AppendRequest: a notification request, the one every on-device
 // execute decision sends, is written without reflection into a pooled
-// buffer, and the result is the one allocation.
+// buffer, and the result is the one allocation (one more for a map of more
+// than 16 entries: AppendRequest sorts its keys on the heap).
 func encodeRequest(req *DeliveryRequest) ([]byte, error) {
 	e := encoderPool.Get().(*pooledEncoder)
 	defer e.put()
