@@ -9,10 +9,10 @@ import (
 	"github.com/target-go/sdk/target/delivery"
 )
 
-// Held: deep nesting, duplicates found at depth and in arrays of objects,
+// Deep nesting, duplicates found at depth and in arrays of objects,
 // escaped and raw names equal after unescaping, case-only differences
 // kept apart, odd whitespace, and trailing text after a duplicate.
-func TestRedTeamDuplicateScanHeld(t *testing.T) {
+func TestDuplicateScanCases(t *testing.T) {
 	deep := `{"context":{"channel":"web"},"x":` + strings.Repeat("[", 9990) + `{"a":1,"a":2}` + strings.Repeat("]", 9990) + `}`
 	tooDeep := `{"context":{"channel":"web"},"x":` + strings.Repeat("[", 10010) + strings.Repeat("]", 10010) + `}`
 	for _, tc := range []struct {
