@@ -135,7 +135,8 @@ type Response struct {
 	AnalyticsDetails []AnalyticsResponse `json:"analyticsDetails,omitempty"`
 	// ResponseTokens are the response tokens of every option, in response
 	// order (execute page load, execute mboxes, prefetch page load, views,
-	// prefetch mboxes).
+	// prefetch mboxes). Each is the option's own map (the one in
+	// Response), not a copy; no two options share one.
 	ResponseTokens []map[string]any `json:"responseTokens,omitempty"`
 	// Trace holds the trace objects of the response, in the same order,
 	// when the request asked for a trace.

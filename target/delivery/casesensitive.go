@@ -39,6 +39,8 @@ func (r *Request) UnmarshalJSON(b []byte) error {
 // decoding a Request with such a Decoder does not refuse unknown names:
 // use this to check a request against the models. A name held twice by an
 // object is refused as UnmarshalJSON refuses it. Error offsets refer to b.
+// A text that is not one JSON value (trailing text included) is refused
+// with encoding/json's syntax error, before any duplicate name.
 func UnmarshalRequestStrict(b []byte, r *Request) error {
 	type request Request
 	return unmarshalCaseSensitive(b, (*request)(r), true)
@@ -48,11 +50,14 @@ func unmarshalCaseSensitive(b []byte, v any, strict bool) error {
 	var generic any
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
-	if err := dec.Decode(&generic); err != nil {
-		// Let encoding/json report the error as it would.
+	if err := dec.Decode(&generic); err != nil || !onlySpace(b[dec.InputOffset():]) {
+		// Let encoding/json report the error as it would: a syntax
+		// error, text after the value included, comes before any
+		// duplicate name (json.Unmarshal checks the whole text before
+		// UnmarshalJSON sees it; UnmarshalRequestStrict must as well).
 		return json.Unmarshal(b, v)
 	}
-	if dup := findDuplicate(b); dup != nil {
+	if dup := findDuplicate(b, reflect.TypeOf(v)); dup != nil {
 		return dup
 	}
 	w := miscaseWalk{strict: strict}
@@ -73,6 +78,16 @@ func unmarshalCaseSensitive(b []byte, v any, strict bool) error {
 		}
 	}
 	return publicTypeError(json.Unmarshal(b, v), "Request", "")
+}
+
+// onlySpace reports whether b is JSON white space only.
+func onlySpace(b []byte) bool {
+	for _, c := range b {
+		if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+			return false
+		}
+	}
+	return true
 }
 
 // publicTypeError names the exported type in a type error from decoding

@@ -912,9 +912,11 @@ func (d *decider) evaluate(mode requestMode, r *rule, det *details, rt requestTy
 	if res.options == nil {
 		res.options = []option{} // a satisfied rule answers with a list, even an empty one
 	}
-	tokens := d.ruleResponseTokens(r)
 	for i := range res.options {
-		res.options[i].ResponseTokens = tokens
+		// Each option has a map of its own: a caller writing into one
+		// option's tokens must not change its siblings'. Most rules
+		// answer with one option, which costs nothing more.
+		res.options[i].ResponseTokens = d.ruleResponseTokens(r)
 		if content, changed := replaceMacros(res.options[i].Type, res.options[i].Content, r, det); changed {
 			res.options[i].Content = content
 			res.options[i].contentJSON = nil

@@ -152,9 +152,36 @@ func geoContext(g *delivery.Geo) map[string]any {
 
 // paramsMemo remembers the contexts of mbox parameters by the parameters'
 // names and values: a site's pages send the same few parameters for most
-// visitors, and each context costs a map and a string per value. 4096
-// parameter sets of up to maxParamsMemoKey bytes (2 MB of keys at most).
-var paramsMemo = newMemo[map[string]any](4096, maxParamsMemoKey)
+// visitors, and each context costs a map and a string per value. It keeps
+// sets of at most 16 parameters with keys of up to maxParamsMemoKey bytes,
+// and only simple ones (paramsContext's: no dotted name, which unflattens
+// into nested maps far larger than the name), and at most
+// paramsMemoBudget bytes of them, as paramsSetCost estimates them (about
+// 4.5 KB for 16 parameters of 12-byte names and values; 4,096 sets of one
+// short parameter fit).
+//
+// Like the URL, user agent and geo memos, it keeps visitor input after the
+// decision: here parameter values, which the SDK otherwise treats as
+// secrets (never in an error or a log). They stay in the process's
+// memory only, until forgotten (the memo forgets everything when full),
+// and nothing reads them but later decisions with the same parameters;
+// the memo holds its own copies, not the caller's buffers. A memo per
+// Engine would not shorten that: an artifact lives as long as the client.
+var paramsMemo = newSizedMemo[map[string]any](4096, maxParamsMemoKey, paramsMemoBudget)
+
+// paramsMemoBudget is the most paramsMemo keeps, in bytes (paramsSetCost).
+const paramsMemoBudget = 1 << 20
+
+// paramsSetCost estimates the heap a remembered set of n parameters keeps
+// for a key of keyLen bytes (the names and values, which the context's
+// strings share, and lengths): the key, a "_lc" name and a lower-case
+// value per parameter (at most the key again), a map of 2n entries (about
+// 100 bytes each with its boxed values, the map's spare room included)
+// and the memo's own entry. TestParamsMemoRetained checks it against the
+// heap measured.
+func paramsSetCost(n, keyLen int) int {
+	return 2*keyLen + n*(200+8) + 256
+}
 
 // sharedParamsContext is paramsContext, remembered (see paramsMemo). The
 // map is shared by every request with the same parameters and must not be
@@ -167,6 +194,9 @@ func sharedParamsContext(params map[string]string) map[string]any {
 	}
 	keys := names[:0]
 	for k := range params {
+		if !simpleParam(k) {
+			return mboxContext(params)
+		}
 		keys = append(keys, k)
 	}
 	slices.Sort(keys) // a map's order varies; the key must not
@@ -186,9 +216,35 @@ func sharedParamsContext(params map[string]string) map[string]any {
 	if m, ok := paramsMemo.cached(k); ok {
 		return m
 	}
-	m := paramsContext(params)
-	paramsMemo.remember(k, m)
+	// The context is made of the memo's own copy of the key: the caller's
+	// strings may be parts of a larger buffer (a request body) the memo
+	// must not keep.
+	own := strings.Clone(k)
+	m := make(map[string]any, 2*len(keys))
+	for rest := own; rest != ""; {
+		name, r := cutLengthPrefixed(rest)
+		value, r := cutLengthPrefixed(r)
+		rest = r
+		m[name] = value
+		m[name+"_lc"] = jsToLower(value)
+	}
+	paramsMemo.rememberOwn(own, m, paramsSetCost(len(keys), len(own)))
 	return m
+}
+
+// cutLengthPrefixed splits s, which begins with a uvarint length n, into
+// the n bytes after it and the rest.
+func cutLengthPrefixed(s string) (string, string) {
+	n, w := binary.Uvarint(unsafe.Slice(unsafe.StringData(s), len(s)))
+	s = s[w:]
+	return s[:n], s[n:]
+}
+
+// simpleParam reports whether a parameter's context is its value and its
+// lower-case twin (see paramsContext).
+func simpleParam(k string) bool {
+	digit := k != "" && '0' <= k[0] && k[0] <= '9' // isArrayIndex allocates an error for other names
+	return !strings.Contains(k, ".") && !strings.HasSuffix(k, "_lc") && !(digit && isArrayIndex(k))
 }
 
 // paramsContext is mboxContext, faster for the common parameters: names
@@ -197,8 +253,7 @@ func sharedParamsContext(params map[string]string) map[string]any {
 // lower-case twin, whatever the order they are built in.
 func paramsContext(params map[string]string) map[string]any {
 	for k := range params {
-		digit := k != "" && '0' <= k[0] && k[0] <= '9' // isArrayIndex allocates an error for other names
-		if strings.Contains(k, ".") || strings.HasSuffix(k, "_lc") || digit && isArrayIndex(k) {
+		if !simpleParam(k) {
 			return mboxContext(params)
 		}
 	}
