@@ -2,6 +2,7 @@ package ondevice
 
 import (
 	"encoding/binary"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -382,39 +383,58 @@ func (s *ruleScope) Lookup(name string) (any, bool) {
 	return s.req.lookup(name)
 }
 
-// Value is the whole context as one object (for {"var": ""} and traces).
-// It is a deep copy: the parts are shared with later rules and requests,
-// and what it returns ends up in a caller's trace.
+// Value is the whole context as one object (for {"var": ""}). It is a
+// deep copy: the parts are shared with later rules and requests.
 func (s *ruleScope) Value() any {
-	m := make(map[string]any, 8)
+	return cloneJSON(s.parts())
+}
+
+// parts is the whole context as one object whose values are shared with
+// later rules and requests: its reader must copy what it hands out (traces
+// copy it when they are built).
+func (s *ruleScope) parts() map[string]any {
+	m := make(map[string]any, 9)
 	for _, name := range []string{"current_timestamp", "current_time", "current_day", "geo", "user"} {
-		v, _ := s.req.lookup(name)
-		m[name] = cloneJSON(v)
+		m[name], _ = s.req.lookup(name)
 	}
-	m["page"] = cloneJSON(s.page)
-	m["referring"] = cloneJSON(s.referring)
+	m["page"] = s.page
+	m["referring"] = s.referring
 	mbox := s.mbox
 	if mbox == nil {
 		mbox = map[string]any{}
 	}
-	m["mbox"] = cloneJSON(mbox)
+	m["mbox"] = mbox
 	m["allocation"] = s.allocation
 	return m
 }
 
-// cloneJSON copies the maps and slices of a JSON-like value.
+// cloneJSON copies the maps and slices of a JSON-like value. A map is
+// copied whole (maps.Clone copies its table without hashing a key again)
+// and only its maps and slices are then replaced by their copies: most of
+// a context's values are strings and numbers.
 func cloneJSON(v any) any {
 	switch x := v.(type) {
 	case map[string]any:
-		out := make(map[string]any, len(x))
+		if x == nil {
+			return map[string]any{}
+		}
+		out := maps.Clone(x)
 		for k, e := range x {
-			out[k] = cloneJSON(e)
+			switch e.(type) {
+			case map[string]any, []any:
+				out[k] = cloneJSON(e)
+			}
 		}
 		return out
 	case []any:
 		out := make([]any, len(x))
 		for i, e := range x {
-			out[i] = cloneJSON(e)
+			switch e.(type) {
+			case map[string]any, []any:
+				out[i] = cloneJSON(e)
+			default:
+				out[i] = e
+			}
 		}
 		return out
 	}
