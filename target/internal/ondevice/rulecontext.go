@@ -440,3 +440,67 @@ func cloneJSON(v any) any {
 	}
 	return v
 }
+
+// copyPlan copies one immutable JSON-like value (a rule's condition, in
+// every trace that lists it) as cloneJSON does, without searching it: it
+// holds where the value's maps and slices are, found once when the
+// artifact is read. A nil plan is a value with no map or slice to copy.
+type copyPlan struct {
+	// The map keys or slice indexes of the containers, their values and
+	// their plans.
+	keys  []string
+	index []int
+	vals  []any
+	plans []*copyPlan
+}
+
+// planCopy is v's copy plan; nil when v is no map or slice.
+func planCopy(v any) *copyPlan {
+	p := &copyPlan{}
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			switch e.(type) {
+			case map[string]any, []any:
+				p.keys = append(p.keys, k)
+				p.vals = append(p.vals, e)
+				p.plans = append(p.plans, planCopy(e))
+			}
+		}
+	case []any:
+		for i, e := range x {
+			switch e.(type) {
+			case map[string]any, []any:
+				p.index = append(p.index, i)
+				p.vals = append(p.vals, e)
+				p.plans = append(p.plans, planCopy(e))
+			}
+		}
+	default:
+		return nil
+	}
+	return p
+}
+
+// copy is a copy of v, the value p was planned from, as cloneJSON makes it.
+func (p *copyPlan) copy(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		if x == nil {
+			return map[string]any{}
+		}
+		out := maps.Clone(x)
+		for i, k := range p.keys {
+			out[k] = p.plans[i].copy(p.vals[i])
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		copy(out, x)
+		for i, j := range p.index {
+			out[j] = p.plans[i].copy(p.vals[i])
+		}
+		return out
+	}
+	return v
+}

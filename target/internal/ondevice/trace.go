@@ -41,8 +41,9 @@ type traceMark struct {
 // traced is an entry of a trace list and the tracer's count when it was
 // recorded.
 type traced struct {
-	seq int
-	v   any
+	seq  int
+	v    any
+	plan *copyPlan // copies v, when it is a rule's condition
 }
 
 type traceCampaign struct {
@@ -152,7 +153,7 @@ func (t *requestTracer) ruleEvaluated(r *rule, scope *ruleScope, satisfied bool)
 		if slices.ContainsFunc(list, func(e traced) bool { return jsonlogic.StrictEqual(e.v, v) }) {
 			return list
 		}
-		return append(list, traced{seq, v})
+		return append(list, traced{seq: seq, v: v})
 	}
 	for _, id := range r.audienceIDs {
 		if satisfied {
@@ -162,9 +163,9 @@ func (t *requestTracer) ruleEvaluated(r *rule, scope *ruleScope, satisfied bool)
 		}
 	}
 	if satisfied {
-		target.matchedConditions = append(target.matchedConditions, traced{seq, r.rawCondition})
+		target.matchedConditions = append(target.matchedConditions, traced{seq, r.rawCondition, r.conditionCopy})
 	} else {
-		target.unmatchedConditions = append(target.unmatchedConditions, traced{seq, r.rawCondition})
+		target.unmatchedConditions = append(target.unmatchedConditions, traced{seq, r.rawCondition, r.conditionCopy})
 	}
 }
 
@@ -184,7 +185,7 @@ func (t *requestTracer) notified(r *rule, n delivery.Notification) {
 	seq := t.seq
 	t.seq++
 	if c := t.campaign(r.activityID); c != nil {
-		c.notifications = append(c.notifications, traced{seq, notificationTrace(n)})
+		c.notifications = append(c.notifications, traced{seq: seq, v: notificationTrace(n)})
 	}
 }
 
@@ -301,7 +302,11 @@ func (m traceMark) list(l []traced) []any {
 	}
 	out := make([]any, n)
 	for i := range out {
-		out[i] = cloneJSON(l[i].v)
+		if p := l[i].plan; p != nil {
+			out[i] = p.copy(l[i].v)
+		} else {
+			out[i] = cloneJSON(l[i].v)
+		}
 	}
 	return out
 }
