@@ -69,6 +69,11 @@ var benchMixed = []string{
 // encoding 1.5%, 4% before), preparing the calls and assembling the
 // response about 7%, the garbage collector's background work 9%. 500x
 // would leave 8-9 µs per decision, less than a tenth of the engine alone.
+// Since traces are built once per answer from a mark, not copied whole at
+// every satisfied rule (callgrind, GOGC=off, difference of two runs): 474k
+// instructions per decision before, 333k after, 473 allocations then 321;
+// one run on the machine loaded by the race detector besides: Node 5.98
+// ms of CPU per decision, the client 279 µs, 21x in CPU.
 func BenchmarkOnDeviceMixedVsNode(b *testing.B) {
 	artifact := benchArtifact(b)
 	nodeModules := os.Getenv("TARGET_NODE_SDK_DIR")

@@ -63,7 +63,8 @@ type rule struct {
 	meta                 map[string]any
 	propertyTokens       []string
 	condition            *jsonlogic.Condition
-	rawCondition         any // for traces
+	rawCondition         any       // for traces
+	conditionCopy        *copyPlan // copies rawCondition for traces
 	consequence          consequence
 	audienceIDs          []any
 }
@@ -222,6 +223,7 @@ func compileRules(kind, name string, rules []artifact.Rule) ([]*rule, error) {
 			propertyTokens: rj.PropertyTokens,
 			condition:      cond,
 			rawCondition:   rj.Condition,
+			conditionCopy:  planCopy(rj.Condition),
 			audienceIDs:    audiences,
 			consequence: consequence{
 				name:    rj.Consequence.Name,

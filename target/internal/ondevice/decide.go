@@ -74,7 +74,7 @@ type answer struct {
 	key     string
 	options []option
 	metrics []metric
-	trace   map[string]any
+	trace   traceMark
 }
 
 // Decision is the outcome of one on-device decision.
@@ -356,7 +356,7 @@ func (d *decider) mboxDetails(m *delivery.MboxRequest) *details {
 }
 
 func (d *decider) mboxResponse(a *answer) delivery.MboxResponse {
-	return delivery.MboxResponse{Index: a.index, Name: a.name, Options: d.toOptions(a.options), Metrics: toMetrics(a.metrics), Trace: a.trace}
+	return delivery.MboxResponse{Index: a.index, Name: a.name, Options: d.toOptions(a.options), Metrics: toMetrics(a.metrics), Trace: a.trace.result()}
 }
 
 func (d *decider) view(a *answer) delivery.View {
@@ -364,7 +364,7 @@ func (d *decider) view(a *answer) delivery.View {
 	if metrics == nil {
 		metrics = []delivery.Metric{} // Adobe's SDKs answer a view with "metrics": [], never without the list
 	}
-	return delivery.View{Name: a.name, Key: a.key, Options: d.toOptions(a.options), Metrics: metrics, Trace: a.trace}
+	return delivery.View{Name: a.name, Key: a.key, Options: d.toOptions(a.options), Metrics: metrics, Trace: a.trace.result()}
 }
 
 // toOptions converts options to the models; content encoded when the
@@ -777,7 +777,7 @@ func (d *decider) decideMbox(mode requestMode, m *details) []answer {
 		}
 	}
 	if !global && len(out) == 0 {
-		out = append(out, answer{name: m.name, index: m.index, trace: d.tracer.result()})
+		out = append(out, answer{name: m.name, index: m.index, trace: d.tracer.mark()})
 	}
 	return out
 }
@@ -793,11 +793,11 @@ func (d *decider) decidePageLoad(mode requestMode, p *delivery.RequestDetails) *
 	}
 	options := take(&d.freeOptions, n)[:0]
 	var metrics []metric
-	var trace map[string]any
+	var trace traceMark
 	seen := map[string]bool{}
 	for _, a := range answers {
 		options = append(options, a.options...)
-		if a.trace != nil {
+		if a.trace.t != nil {
 			trace = a.trace
 		}
 		for _, mt := range a.metrics {
@@ -811,7 +811,7 @@ func (d *decider) decidePageLoad(mode requestMode, p *delivery.RequestDetails) *
 	if opts == nil {
 		opts = []delivery.Option{} // a page load always answers with its list of options
 	}
-	return &delivery.PageLoadResponse{Options: opts, Metrics: toMetrics(metrics), Trace: trace}
+	return &delivery.PageLoadResponse{Options: opts, Metrics: toMetrics(metrics), Trace: trace.result()}
 }
 
 // decideViews answers a view request (or, without a name, every view) with
@@ -922,7 +922,7 @@ func (d *decider) evaluate(mode requestMode, r *rule, det *details, rt requestTy
 			res.options[i].contentJSON = nil
 		}
 	}
-	res.trace = d.tracer.result()
+	res.trace = d.tracer.mark()
 	return res, true
 }
 

@@ -2,6 +2,7 @@ package ondevice
 
 import (
 	"encoding/binary"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -437,39 +438,122 @@ func (s *ruleScope) Lookup(name string) (any, bool) {
 	return s.req.lookup(name)
 }
 
-// Value is the whole context as one object (for {"var": ""} and traces).
-// It is a deep copy: the parts are shared with later rules and requests,
-// and what it returns ends up in a caller's trace.
+// Value is the whole context as one object (for {"var": ""}). It is a
+// deep copy: the parts are shared with later rules and requests.
 func (s *ruleScope) Value() any {
-	m := make(map[string]any, 8)
+	return cloneJSON(s.parts())
+}
+
+// parts is the whole context as one object whose values are shared with
+// later rules and requests: its reader must copy what it hands out (traces
+// copy it when they are built).
+func (s *ruleScope) parts() map[string]any {
+	m := make(map[string]any, 9)
 	for _, name := range []string{"current_timestamp", "current_time", "current_day", "geo", "user"} {
-		v, _ := s.req.lookup(name)
-		m[name] = cloneJSON(v)
+		m[name], _ = s.req.lookup(name)
 	}
-	m["page"] = cloneJSON(s.page)
-	m["referring"] = cloneJSON(s.referring)
+	m["page"] = s.page
+	m["referring"] = s.referring
 	mbox := s.mbox
 	if mbox == nil {
 		mbox = map[string]any{}
 	}
-	m["mbox"] = cloneJSON(mbox)
+	m["mbox"] = mbox
 	m["allocation"] = s.allocation
 	return m
 }
 
-// cloneJSON copies the maps and slices of a JSON-like value.
+// cloneJSON copies the maps and slices of a JSON-like value. A map is
+// copied whole (maps.Clone copies its table without hashing a key again)
+// and only its maps and slices are then replaced by their copies: most of
+// a context's values are strings and numbers.
 func cloneJSON(v any) any {
 	switch x := v.(type) {
 	case map[string]any:
-		out := make(map[string]any, len(x))
+		if x == nil {
+			return map[string]any{}
+		}
+		out := maps.Clone(x)
 		for k, e := range x {
-			out[k] = cloneJSON(e)
+			switch e.(type) {
+			case map[string]any, []any:
+				out[k] = cloneJSON(e)
+			}
 		}
 		return out
 	case []any:
 		out := make([]any, len(x))
 		for i, e := range x {
-			out[i] = cloneJSON(e)
+			switch e.(type) {
+			case map[string]any, []any:
+				out[i] = cloneJSON(e)
+			default:
+				out[i] = e
+			}
+		}
+		return out
+	}
+	return v
+}
+
+// copyPlan copies one immutable JSON-like value (a rule's condition, in
+// every trace that lists it) as cloneJSON does, without searching it: it
+// holds where the value's maps and slices are, found once when the
+// artifact is read. A nil plan is a value with no map or slice to copy.
+type copyPlan struct {
+	// The map keys or slice indexes of the containers, their values and
+	// their plans.
+	keys  []string
+	index []int
+	vals  []any
+	plans []*copyPlan
+}
+
+// planCopy is v's copy plan; nil when v is no map or slice.
+func planCopy(v any) *copyPlan {
+	p := &copyPlan{}
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			switch e.(type) {
+			case map[string]any, []any:
+				p.keys = append(p.keys, k)
+				p.vals = append(p.vals, e)
+				p.plans = append(p.plans, planCopy(e))
+			}
+		}
+	case []any:
+		for i, e := range x {
+			switch e.(type) {
+			case map[string]any, []any:
+				p.index = append(p.index, i)
+				p.vals = append(p.vals, e)
+				p.plans = append(p.plans, planCopy(e))
+			}
+		}
+	default:
+		return nil
+	}
+	return p
+}
+
+// copy is a copy of v, the value p was planned from, as cloneJSON makes it.
+func (p *copyPlan) copy(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		if x == nil {
+			return map[string]any{}
+		}
+		out := maps.Clone(x)
+		for i, k := range p.keys {
+			out[k] = p.plans[i].copy(p.vals[i])
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		copy(out, x)
+		for i, j := range p.index {
+			out[j] = p.plans[i].copy(p.vals[i])
 		}
 		return out
 	}

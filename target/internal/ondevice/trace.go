@@ -21,22 +21,47 @@ type requestTracer struct {
 	// campaigns and targets are kept in first-seen order.
 	campaigns []*traceCampaign
 	targets   []*traceTarget
+	// seq counts what the tracer has recorded (rules evaluated,
+	// notifications); every entry keeps the count when it was recorded,
+	// so that a mark (a count) says which entries a trace holds.
+	seq int
+}
+
+// A trace is a snapshot of the tracer when a rule answered. Taking one
+// only records a mark: the maps are built when the answer becomes a
+// response (traceMark.result), from the entries recorded before the mark,
+// so snapshots that are never used (a page load keeps its last, a view its
+// first) cost nothing, and none is a copy of the one before it.
+type traceMark struct {
+	t       *requestTracer
+	request map[string]any
+	seq     int
+}
+
+// traced is an entry of a trace list and the tracer's count when it was
+// recorded.
+type traced struct {
+	seq  int
+	v    any
+	plan *copyPlan // copies v, when it is a rule's condition
 }
 
 type traceCampaign struct {
+	seq           int
 	activity      string
 	fields        map[string]any
-	notifications []any
+	notifications []traced
 }
 
 type traceTarget struct {
+	seq                      int
 	activity                 string
-	context                  any
+	context                  map[string]any // shared parts: copied by result
 	campaignID, campaignType any
-	matchedSegments          []any
-	unmatchedSegments        []any
-	matchedConditions        []any
-	unmatchedConditions      []any
+	matchedSegments          []traced
+	unmatchedSegments        []traced
+	matchedConditions        []traced
+	unmatchedConditions      []traced
 }
 
 func (t *requestTracer) traceRequest(mode requestMode, rt requestType, det *details) {
@@ -87,6 +112,8 @@ func (t *requestTracer) ruleEvaluated(r *rule, scope *ruleScope, satisfied bool)
 	if !t.d.showTrace {
 		return
 	}
+	seq := t.seq
+	t.seq++
 	activityID := r.meta["activity.id"]
 	if satisfied && t.campaign(r.activityID) == nil {
 		offers := []any{}
@@ -94,6 +121,7 @@ func (t *requestTracer) ruleEvaluated(r *rule, scope *ruleScope, satisfied bool)
 			offers = append(offers, offer)
 		}
 		t.campaigns = append(t.campaigns, &traceCampaign{
+			seq:      seq,
 			activity: r.activityID,
 			fields: map[string]any{
 				"id":           activityID,
@@ -112,18 +140,20 @@ func (t *requestTracer) ruleEvaluated(r *rule, scope *ruleScope, satisfied bool)
 	}
 	if target == nil {
 		target = &traceTarget{
+			seq:          seq,
 			activity:     r.activityID,
-			context:      scope.Value(),
+			context:      scope.parts(),
 			campaignID:   activityID,
 			campaignType: r.meta["activity.type"],
 		}
 		t.targets = append(t.targets, target)
 	}
-	addUnique := func(list []any, v any) []any {
-		if slices.ContainsFunc(list, func(e any) bool { return jsonlogic.StrictEqual(e, v) }) {
+	// A segment is listed once, where it was first recorded.
+	addUnique := func(list []traced, v any) []traced {
+		if slices.ContainsFunc(list, func(e traced) bool { return jsonlogic.StrictEqual(e.v, v) }) {
 			return list
 		}
-		return append(list, v)
+		return append(list, traced{seq: seq, v: v})
 	}
 	for _, id := range r.audienceIDs {
 		if satisfied {
@@ -133,9 +163,9 @@ func (t *requestTracer) ruleEvaluated(r *rule, scope *ruleScope, satisfied bool)
 		}
 	}
 	if satisfied {
-		target.matchedConditions = append(target.matchedConditions, r.rawCondition)
+		target.matchedConditions = append(target.matchedConditions, traced{seq, r.rawCondition, r.conditionCopy})
 	} else {
-		target.unmatchedConditions = append(target.unmatchedConditions, r.rawCondition)
+		target.unmatchedConditions = append(target.unmatchedConditions, traced{seq, r.rawCondition, r.conditionCopy})
 	}
 }
 
@@ -152,8 +182,10 @@ func (t *requestTracer) notified(r *rule, n delivery.Notification) {
 	if !t.d.showTrace {
 		return
 	}
+	seq := t.seq
+	t.seq++
 	if c := t.campaign(r.activityID); c != nil {
-		c.notifications = append(c.notifications, notificationTrace(n))
+		c.notifications = append(c.notifications, traced{seq: seq, v: notificationTrace(n)})
 	}
 }
 
@@ -198,47 +230,58 @@ func notificationTrace(n delivery.Notification) map[string]any {
 	return m
 }
 
-// result is the trace as it stands, or nil when none was asked for. It is
-// a snapshot, and the caller's own: later rules do not change a trace
-// already handed out, and every map and slice in it is a copy, for the
-// rule conditions and meta come from the artifact and the contexts are in
-// every trace of the decision; a caller writing into one must change
-// neither another trace nor a later decision.
-func (t *requestTracer) result() map[string]any {
+// mark is the trace as it stands, to be built by its result; the zero
+// mark when none was asked for.
+func (t *requestTracer) mark() traceMark {
 	if !t.d.showTrace {
+		return traceMark{}
+	}
+	return traceMark{t: t, request: t.request, seq: t.seq}
+}
+
+// result is the trace as it stood at the mark, or nil when none was asked
+// for. It is the caller's own: every map and slice in it is a copy, for
+// the rule conditions and meta come from the artifact and the contexts'
+// parts are shared with later rules and requests; a caller writing into
+// one must change neither another trace nor a later decision. It must be
+// called before the decision ends (decisionBlock.release clears the
+// tracer).
+func (m traceMark) result() map[string]any {
+	t := m.t
+	if t == nil {
 		return nil
 	}
 	campaigns := make([]any, 0, len(t.campaigns))
 	for _, c := range t.campaigns {
-		m := make(map[string]any, len(c.fields)+1)
+		if c.seq >= m.seq {
+			break // campaigns are in the order recorded
+		}
+		out := make(map[string]any, len(c.fields)+1)
 		for k, v := range c.fields {
-			m[k] = cloneJSON(v)
+			out[k] = cloneJSON(v)
 		}
-		if c.notifications != nil {
-			m["notifications"] = cloneJSON(c.notifications)
+		if len(c.notifications) > 0 && c.notifications[0].seq < m.seq {
+			out["notifications"] = m.list(c.notifications)
 		}
-		campaigns = append(campaigns, m)
+		campaigns = append(campaigns, out)
 	}
 	targets := make([]any, 0, len(t.targets))
-	orEmpty := func(l []any) []any {
-		if l == nil {
-			return []any{}
-		}
-		return cloneJSON(l).([]any)
-	}
 	for _, tt := range t.targets {
+		if tt.seq >= m.seq {
+			break
+		}
 		targets = append(targets, map[string]any{
 			"context":                 cloneJSON(tt.context),
 			"campaignId":              tt.campaignID,
 			"campaignType":            tt.campaignType,
-			"matchedSegmentIds":       orEmpty(tt.matchedSegments),
-			"unmatchedSegmentIds":     orEmpty(tt.unmatchedSegments),
-			"matchedRuleConditions":   orEmpty(tt.matchedConditions),
-			"unmatchedRuleConditions": orEmpty(tt.unmatchedConditions),
+			"matchedSegmentIds":       m.list(tt.matchedSegments),
+			"unmatchedSegmentIds":     m.list(tt.unmatchedSegments),
+			"matchedRuleConditions":   m.list(tt.matchedConditions),
+			"unmatchedRuleConditions": m.list(tt.unmatchedConditions),
 		})
 	}
 	request := map[string]any{"sessionId": t.d.opts.SessionID}
-	for k, v := range t.request {
+	for k, v := range m.request {
 		request[k] = cloneJSON(v)
 	}
 	return map[string]any{
@@ -249,6 +292,23 @@ func (t *requestTracer) result() map[string]any {
 		"campaigns":                campaigns,
 		"evaluatedCampaignTargets": targets,
 	}
+}
+
+// list is a copy of the values of l recorded before the mark, never nil.
+func (m traceMark) list(l []traced) []any {
+	n := 0
+	for n < len(l) && l[n].seq < m.seq {
+		n++
+	}
+	out := make([]any, n)
+	for i := range out {
+		if p := l[i].plan; p != nil {
+			out[i] = p.copy(l[i].v)
+		} else {
+			out[i] = cloneJSON(l[i].v)
+		}
+	}
+	return out
 }
 
 // artifact describes the artifact: its source as the engine's

@@ -80,3 +80,47 @@ func TestTraceProfileLocationIsTheFirstHint(t *testing.T) {
 		require.Equal(t, want, v["profileLocation"], id)
 	}
 }
+
+// A copy plan copies a condition as cloneJSON does, and the copy shares
+// no map or slice with the value: a caller writing into a trace's
+// condition must not change the artifact.
+func TestCopyPlanIsCloneJSON(t *testing.T) {
+	for _, text := range []string{
+		`1`, `"a"`, `null`, `{}`, `[]`,
+		`{"and":[{"==":[{"var":"mbox.foo"},"bar"]},{"in":["x",{"var":"page.url"}]},true,null,[[],{}]]}`,
+		`{"a":1,"b":{"c":[1,{"d":[]}]},"e":"f"}`,
+		`[{"var":""},[1,[2,[3]]],{}]`,
+	} {
+		var v any
+		require.NoError(t, json.Unmarshal([]byte(text), &v), text)
+		want := cloneJSON(v)
+		got := planCopy(v).copy(v)
+		require.Equal(t, want, got, text)
+		requireUnshared(t, v, got, text)
+	}
+}
+
+// requireUnshared fails when a and b, equal JSON-like values, share a map
+// or a slice's array.
+func requireUnshared(t *testing.T, a, b any, text string) {
+	t.Helper()
+	switch x := a.(type) {
+	case map[string]any:
+		y := b.(map[string]any)
+		y["\x00probe"] = true
+		_, shared := x["\x00probe"]
+		delete(y, "\x00probe")
+		require.False(t, shared, "a map is shared: %s", text)
+		for k, e := range x {
+			requireUnshared(t, e, y[k], text)
+		}
+	case []any:
+		y := b.([]any)
+		if len(x) > 0 {
+			require.NotSame(t, &x[0], &y[0], "a slice is shared: %s", text)
+		}
+		for i := range x {
+			requireUnshared(t, x[i], y[i], text)
+		}
+	}
+}
