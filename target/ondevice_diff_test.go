@@ -76,8 +76,10 @@ func TestOnDeviceDifferential(t *testing.T) {
 			t.Logf("kept %q: %d inputs (%s)", k.name, used, k.reason)
 			// A row no input needs is a row that could hide anything: the
 			// default run must exercise each (the generator sends its
-			// hazard), unless the row says it may not.
-			if used == 0 && !k.seedDependent && ran == len(artifacts) && scale == 1 && seed == 15 && !failed {
+			// hazard), unless the row says it may not. Under the race
+			// detector the run decides a quarter of the inputs: not the
+			// default run, and some rows' hazards fall outside it.
+			if used == 0 && !k.seedDependent && ran == len(artifacts) && scale == 1 && seed == 15 && !target.RaceDetector && !failed {
 				t.Errorf("kept %q accounts for no input over the default run", k.name)
 			}
 		}

@@ -1,6 +1,7 @@
 package ondevice_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -102,4 +103,55 @@ func TestDecisionMintsIDsTogether(t *testing.T) {
 	_, err = decideJSON(t, e, []byte(blockArtifact()), []byte(`{"requestId":"r","id":{"tntId":"v"},"context":{"channel":"web"},"prefetch":{"mboxes":[{"name":"m0","index":1,"parameters":{"p":"0"}}]}}`))
 	require.NoError(t, err)
 	assert.Empty(t, calls)
+}
+
+// A satisfied rule whose options carry nothing to show (an execute answer
+// drops options without type or content; a consequence may list none)
+// answers with an empty options list, as Adobe's engine does, never
+// without the list: the global mbox's entries, a prefetched mbox and a
+// view each keep "options": [] beside the entries that have content.
+func TestEmptyOptionsStayLists(t *testing.T) {
+	t.Parallel()
+	const artifact = `{"version":"1.0.0","localMboxes":["target-global-mbox","m"],"localViews":["v"],"rules":{
+		"mboxes":{
+			"target-global-mbox":[
+				{"ruleKey":"a","activityId":1,"condition":true,"consequence":{"name":"target-global-mbox","options":[{"eventToken":"ta"}],"metrics":[{"type":"click","eventToken":"ca"}]}},
+				{"ruleKey":"b","activityId":1,"condition":true,"consequence":{"name":"target-global-mbox","options":[{"type":"actions","content":[{"type":"setHtml","content":"b"}],"eventToken":"tb"}]}},
+				{"ruleKey":"c","activityId":2,"condition":true,"consequence":{"name":"target-global-mbox","options":[{"eventToken":"tc"}]}}],
+			"m":[{"ruleKey":"m","activityId":3,"condition":true,"consequence":{"name":"m","options":[]}}]},
+		"views":{"v":[{"ruleKey":"v","activityId":4,"condition":true,"consequence":{"name":"v","options":[]}}]}}}`
+	const request = `{"id":{"tntId":"v"},"context":{"channel":"web"},
+		"execute":{"mboxes":[{"name":"target-global-mbox","index":1}]},
+		"prefetch":{"mboxes":[{"name":"m","index":2}],"views":[{"name":"v"}]}}`
+	resp := decide(t, artifact, request)
+	out, err := json.Marshal(resp)
+	require.NoError(t, err)
+	var got struct {
+		Execute struct {
+			Mboxes []struct {
+				Options *[]map[string]any `json:"options"`
+			} `json:"mboxes"`
+		} `json:"execute"`
+		Prefetch struct {
+			Mboxes []struct {
+				Options *[]map[string]any `json:"options"`
+			} `json:"mboxes"`
+			Views []struct {
+				Options *[]map[string]any `json:"options"`
+			} `json:"views"`
+		} `json:"prefetch"`
+	}
+	require.NoError(t, json.Unmarshal(out, &got), string(out))
+	ex := got.Execute.Mboxes
+	require.Len(t, ex, 3, string(out))
+	for i, want := range []int{0, 1, 0} {
+		require.NotNil(t, ex[i].Options, "execute entry %d has no options list: %s", i, out)
+		assert.Len(t, *ex[i].Options, want, "execute entry %d", i)
+	}
+	require.Len(t, got.Prefetch.Mboxes, 1, string(out))
+	require.NotNil(t, got.Prefetch.Mboxes[0].Options, "prefetched mbox has no options list: %s", out)
+	assert.Empty(t, *got.Prefetch.Mboxes[0].Options)
+	require.Len(t, got.Prefetch.Views, 1, string(out))
+	require.NotNil(t, got.Prefetch.Views[0].Options, "view has no options list: %s", out)
+	assert.Empty(t, *got.Prefetch.Views[0].Options)
 }

@@ -369,10 +369,15 @@ func (d *decider) view(a *answer) delivery.View {
 
 // toOptions converts options to the models; content encoded when the
 // artifact loaded is reused as is. The list is the response's own (from
-// the decision block, see take).
+// the decision block, see take); nil stays nil and an empty list stays an
+// empty list (a satisfied rule answers "options": [], as Adobe's engine
+// does), whereas take gives nil for none.
 func (d *decider) toOptions(in []option) []delivery.Option {
 	if in == nil {
 		return nil
+	}
+	if len(in) == 0 {
+		return []delivery.Option{} // no allocation: zero-sized
 	}
 	out := take(&d.freeResults, len(in))
 	// contentJSON belongs to the artifact, shared by every decision: the
