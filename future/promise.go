@@ -94,7 +94,10 @@ type Deferred struct{ d drainer }
 
 // Run runs the callbacks held by d now, with those of the futures they
 // settle, and then raises the first panic of any of them again, as
-// [Promise.Complete] does. Running d again does nothing.
+// [Promise.Complete] does. Running d again after Run returned does
+// nothing. Run d on one goroutine, once: a second Run on another goroutine
+// while the first is still in a callback runs the callbacks registered
+// since then at once, on that goroutine, out of their order.
 func (d Deferred) Run() {
 	if d.d != nil {
 		runQueue(d.d)
