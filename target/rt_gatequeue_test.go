@@ -2,14 +2,22 @@ package target_test
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"log/slog"
+	"sync"
+	"sync/atomic"
 	"net/http"
 	"os"
+	"strings"
 	"runtime"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/target-go/sdk/future"
 
 	"github.com/target-go/sdk/target"
 	"github.com/target-go/sdk/target/targettest"
@@ -78,4 +86,132 @@ func TestRTLoggerPanicInDropLeavesCallUnsettled(t *testing.T) {
 			require.Error(t, err)
 		})
 	}
+}
+
+// TestRTBlockedObserverManySendersClose: 40 calls of 40 visitors (more
+// senders than the queue runs at once), every exchange's AttemptStart
+// blocked, then Close with its ctx ended: Close returns, every call is
+// settled once with ErrClientClosed, OnDropped hears of each notification
+// once, and once the Observer returns every goroutine ends.
+func TestRTBlockedObserverManySendersClose(t *testing.T) {
+	const calls = 40
+	ignore := goleak.IgnoreCurrent()
+	unblock := make(chan struct{})
+	entered := make(chan struct{}, calls)
+	var dropped, callbacks atomic.Int64
+	var dropErrs sync.Map
+	c, srv := setup(t, targettest.Config{Offers: offers}, func(cfg *target.Config) {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		cfg.Observer = &target.Observer{AttemptStart: func(ctx context.Context, _ *target.AttemptEvent) context.Context {
+			entered <- struct{}{}
+			<-unblock
+			return ctx
+		}}
+		cfg.Notifications.OnDropped = func(ns []target.Notification, err error) {
+			dropped.Add(int64(len(ns)))
+			for _, n := range ns {
+				if _, dup := dropErrs.LoadOrStore(n.ID, err); dup {
+					t.Errorf("notification %s dropped twice", n.ID)
+				}
+			}
+		}
+	})
+	fs := make([]*future.Future[*target.Response], calls)
+	for i := range calls {
+		o := oneNotification(fmt.Sprintf("n-%d", i))
+		o.SessionID = fmt.Sprintf("s-%d", i) // one batch each
+		fs[i] = c.SendNotifications(t.Context(), o)
+		fs[i].OnComplete(func(*target.Response, error) { callbacks.Add(1) })
+	}
+	within(t, entered, "the first exchange")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	closed := make(chan error, 1)
+	go func() { closed <- c.Close(ctx) }()
+	require.ErrorIs(t, within(t, closed, "Close"), context.Canceled)
+	for i, f := range fs {
+		select {
+		case <-f.Done():
+		default:
+			t.Fatalf("call %d unsettled after Close", i)
+		}
+		_, err := f.Await(context.Background())
+		require.ErrorIs(t, err, target.ErrClientClosed, "call %d", i)
+	}
+	close(unblock)
+	require.Eventually(t, func() bool { return callbacks.Load() == calls && dropped.Load() == calls }, 10*time.Second, time.Millisecond)
+	srv.Close()
+	c.CloseIdleConnections()
+	goleak.VerifyNone(t, ignore)
+	require.EqualValues(t, calls, callbacks.Load())
+	require.EqualValues(t, calls, dropped.Load())
+}
+
+// status400 refuses every request.
+type status400 struct{}
+
+func (status400) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body != nil {
+		_, _ = io.Copy(io.Discard, r.Body)
+		_ = r.Body.Close()
+	}
+	body := `{"status":400,"message":"bad notification"}`
+	return &http.Response{
+		StatusCode: http.StatusBadRequest, Status: "400 Bad Request",
+		Header: http.Header{"Content-Type": {"application/json"}}, Body: io.NopCloser(strings.NewReader(body)),
+		ContentLength: int64(len(body)), Request: r, ProtoMajor: 1, ProtoMinor: 1,
+	}, nil
+}
+
+// TestRTBlockedResendObserverClose: one merged request of 30 calls is
+// refused; the calls go again alone and every single's AttemptStart
+// blocks; Close with its ctx ended returns, each call settled once,
+// OnDropped once per notification, and no goroutine left once the
+// Observer returns.
+func TestRTBlockedResendObserverClose(t *testing.T) {
+	const calls = 30
+	ignore := goleak.IgnoreCurrent()
+	unblock := make(chan struct{})
+	entered := make(chan struct{}, 1000)
+	var attempts, dropped, callbacks atomic.Int64
+	c, srv := setup(t, targettest.Config{Offers: offers}, func(cfg *target.Config) {
+		cfg.HTTPClient = &http.Client{Transport: status400{}}
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		cfg.Observer = &target.Observer{AttemptStart: func(ctx context.Context, _ *target.AttemptEvent) context.Context {
+			if attempts.Add(1) > 1 {
+				entered <- struct{}{}
+				<-unblock
+			}
+			return ctx
+		}}
+		cfg.Notifications.OnDropped = func(ns []target.Notification, err error) { dropped.Add(int64(len(ns))) }
+	})
+	// Held in the first exchange's Observer until all are queued: one round.
+	fs := make([]*future.Future[*target.Response], calls)
+	for i := range calls {
+		o := oneNotification(fmt.Sprintf("n-%d", i))
+		o.SessionID = "s"
+		fs[i] = c.SendNotifications(t.Context(), o)
+		fs[i].OnComplete(func(*target.Response, error) { callbacks.Add(1) })
+	}
+	within(t, entered, "a single's exchange")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	closed := make(chan error, 1)
+	go func() { closed <- c.Close(ctx) }()
+	require.ErrorIs(t, within(t, closed, "Close"), context.Canceled)
+	for i, f := range fs {
+		select {
+		case <-f.Done():
+		default:
+			t.Fatalf("call %d unsettled after Close", i)
+		}
+	}
+	close(unblock)
+	require.Eventually(t, func() bool { return callbacks.Load() == calls && dropped.Load() == calls }, 10*time.Second, time.Millisecond)
+	srv.Close()
+	c.CloseIdleConnections()
+	goleak.VerifyNone(t, ignore)
+	require.EqualValues(t, calls, callbacks.Load())
+	require.EqualValues(t, calls, dropped.Load())
 }
