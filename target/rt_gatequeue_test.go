@@ -215,3 +215,19 @@ func TestRTBlockedResendObserverClose(t *testing.T) {
 	require.EqualValues(t, calls, callbacks.Load())
 	require.EqualValues(t, calls, dropped.Load())
 }
+
+// TestRTWrapTransportGetsTheTransport: Config.WrapTransport says it wraps
+// "the transport the Client makes (the tuned, keep-alive pool described at
+// HTTPClient)"; before h2burst that was the *http.Transport, which a
+// wrapper could inspect (its type, TLSClientConfig, Proxy). It now gets
+// the gate, an unexported RoundTripper: a wrapper that type-asserts
+// silently changes nothing (or panics, unchecked).
+func TestRTWrapTransportGetsTheTransport(t *testing.T) {
+	rtRepro(t, 3)
+	var got http.RoundTripper
+	_, err := target.NewClient(target.Config{Client: "acme", OrganizationID: "org",
+		WrapTransport: func(rt http.RoundTripper) http.RoundTripper { got = rt; return rt }})
+	require.NoError(t, err)
+	_, ok := got.(*http.Transport)
+	require.True(t, ok, "WrapTransport got a %T", got)
+}
