@@ -231,3 +231,52 @@ func TestRTWrapTransportGetsTheTransport(t *testing.T) {
 	_, ok := got.(*http.Transport)
 	require.True(t, ok, "WrapTransport got a %T", got)
 }
+
+// TestRTCloseRacesSenders: 120 calls of 12 visitors, the edge 2 ms late,
+// and Close's ctx ending at some moment while they are being sent; every
+// call settles once, each notification is either delivered (its call
+// succeeded) or reaches OnDropped, once, never both.
+func TestRTCloseRacesSenders(t *testing.T) {
+	for round := range 20 {
+		const calls = 120
+		var mu sync.Mutex
+		dropped := map[string]int{}
+		c, srv := setup(t, targettest.Config{Offers: offers, Latency: targettest.Latency{Fixed: 2 * time.Millisecond}}, func(cfg *target.Config) {
+			cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+			cfg.Notifications.OnDropped = func(ns []target.Notification, err error) {
+				mu.Lock()
+				defer mu.Unlock()
+				for _, n := range ns {
+					dropped[n.ID]++
+				}
+			}
+		})
+		fs := make([]*future.Future[*target.Response], calls)
+		var settled [calls]atomic.Int32
+		for i := range calls {
+			o := oneNotification(fmt.Sprintf("n-%d", i))
+			o.SessionID = fmt.Sprintf("s-%d", i%12)
+			fs[i] = c.SendNotifications(t.Context(), o)
+			fs[i].OnComplete(func(*target.Response, error) { settled[i].Add(1) })
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(round)*3*time.Millisecond)
+		_ = c.Close(ctx)
+		cancel()
+		for i, f := range fs {
+			_, err := f.Await(t.Context())
+			mu.Lock()
+			d := dropped[fmt.Sprintf("n-%d", i)]
+			mu.Unlock()
+			if err == nil {
+				require.Zero(t, d, "call %d delivered and dropped", i)
+			} else {
+				require.Eventually(t, func() bool { mu.Lock(); defer mu.Unlock(); return dropped[fmt.Sprintf("n-%d", i)] == 1 }, 5*time.Second, time.Millisecond, "call %d failed (%v), dropped %d times", i, err, d)
+			}
+			require.Eventually(t, func() bool { return settled[i].Load() == 1 }, 5*time.Second, time.Millisecond)
+		}
+		mu.Lock()
+		t.Logf("round %d: %d of %d dropped", round, len(dropped), calls)
+		mu.Unlock()
+		srv.Close()
+	}
+}
