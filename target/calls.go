@@ -2,6 +2,7 @@ package target
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -139,21 +140,70 @@ type Response struct {
 	// Trace holds the trace objects of the response, in the same order,
 	// when the request asked for a trace.
 	Trace []map[string]any `json:"trace,omitempty"`
-	// VisitorState is the Experience Cloud ID service's state after the
-	// call (customer ids, supplemental data ids), for the browser's Visitor
-	// API: send it to the page, which passes it to
-	// Visitor.getInstance(orgId, {serverState: ...}). It is the state right
-	// after this call took its supplemental data id: a direct call takes it
-	// before GetOffers returns, a Coalescer call when its merged request is
-	// sent, so with a SupplementalDataIDs shared by several calls, the
-	// response that settles last need not hold every id. Client.VisitorState
-	// gives the page view's final state once all its calls have settled.
-	VisitorState VisitorState `json:"visitorState,omitempty"`
 	// Meta says how the call was decided.
 	Meta Meta `json:"meta"`
 	// Timings are the measured phases of the call. The durations marshal
 	// as nanoseconds, as time.Duration does.
 	Timings Timings `json:"timings"`
+
+	// visitor is what VisitorState builds the state from.
+	visitor visitorSource
+}
+
+// VisitorState returns the Experience Cloud ID service's state after the
+// call (customer ids, supplemental data ids), for the browser's Visitor
+// API: send it to the page (json.Marshal it), which passes it to
+// Visitor.getInstance(orgId, {serverState: ...}). It is the state right
+// after this call took its supplemental data id: a direct call takes it
+// before GetOffers returns, a Coalescer call when its merged request is
+// sent, so with a SupplementalDataIDs shared by several calls, the
+// response that settles last need not hold every id. Client.VisitorState
+// gives the page view's final state once all its calls have settled.
+//
+// The state is built when asked for (most callers never read it), each
+// time anew: the caller may change what it gets. It is nil for a Response
+// the client did not build. The Response's JSON form holds it under
+// "visitorState", as the field it was before; decoding that JSON restores it.
+func (r *Response) VisitorState() VisitorState {
+	return r.visitor.build()
+}
+
+// responseJSON is Response without its methods, for its JSON form.
+type responseJSON Response
+
+// MarshalJSON encodes r with its VisitorState under "visitorState"
+// (omitted when nil).
+func (r *Response) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		*responseJSON
+		VisitorState VisitorState `json:"visitorState,omitempty"`
+	}{(*responseJSON)(r), r.VisitorState()})
+}
+
+// UnmarshalJSON decodes the JSON form MarshalJSON writes, VisitorState
+// included (its customer ids' IntegrationCode taken from their keys).
+func (r *Response) UnmarshalJSON(data []byte) error {
+	var v struct {
+		*responseJSON
+		VisitorState VisitorState `json:"visitorState"`
+	}
+	v.responseJSON = (*responseJSON)(r)
+	if err := json.Unmarshal(data, &v); err != nil {
+		return err
+	}
+	r.visitor = visitorSource{}
+	if v.VisitorState != nil {
+		// The JSON form keys customer ids by their integration code,
+		// which it does not repeat.
+		for _, st := range v.VisitorState {
+			for code, id := range st.CustomerIDs {
+				id.IntegrationCode = code
+				st.CustomerIDs[code] = id
+			}
+		}
+		r.visitor = visitorSource{set: true, state: v.VisitorState}
+	}
+	return nil
 }
 
 // Meta describes how a call was decided.
@@ -203,8 +253,11 @@ type callOptions struct {
 	customerIDs   []VisitorCustomerID
 	sessionID     string
 	method        DecisioningMethod
-	callback      func(*Response)
-	errCallback   func(error)
+	// direct is set for a GetOffers or GetAttributes call, whose request
+	// is encoded once (not a notification's, which may be sent again).
+	direct      bool
+	callback    func(*Response)
+	errCallback func(error)
 }
 
 // GetOffers asks the edge for the content of the request's mboxes, views
@@ -379,6 +432,7 @@ func (c *Client) call(ctx context.Context, op Operation, req DeliveryRequest, co
 	if ctx == nil {
 		return future.Rejected[*Response](optionError("ctx", "nil context"))
 	}
+	co.direct = true
 	p, err := c.prepare(req, co, check)
 	if err != nil {
 		rctx, e := c.beginCall(ctx, op, co.method, nil, &req)
@@ -400,7 +454,12 @@ func (c *Client) call(ctx context.Context, op Operation, req DeliveryRequest, co
 
 // exchange sends p and builds the Response.
 func (c *Client) exchange(ctx context.Context, p *prepared) (*Response, error) {
-	dr, status, tm, err := c.post(ctx, exchange{host: p.host, sessionID: p.sessionID, requestID: p.req.RequestID, body: p.body, secrets: p.secretSet()})
+	ex := exchange{host: p.host, sessionID: p.sessionID, requestID: p.req.RequestID, body: p.body, secrets: p.secretSet()}
+	if p.into != nil {
+		// This call's own exchange (goRemote's), not a copy of p.
+		ex.header = &p.remote.header
+	}
+	dr, status, tm, err := c.post(ctx, ex)
 	if err != nil {
 		c.giveBackTelemetry(p.sent)
 		return nil, err
@@ -417,12 +476,12 @@ func (c *Client) exchange(ctx context.Context, p *prepared) (*Response, error) {
 		r = &Response{}
 	}
 	*r = Response{
-		Request:      p.req,
-		Response:     dr,
-		Status:       status,
-		VisitorState: p.visitorState,
-		Meta:         Meta{DecisioningMethod: ServerSide},
-		Timings:      tm,
+		Request:  p.req,
+		Response: dr,
+		Status:   status,
+		Meta:     Meta{DecisioningMethod: ServerSide},
+		Timings:  tm,
+		visitor:  p.visitor,
 	}
 	if p.remote != nil && p.into != nil {
 		r.TargetCookie = &p.remote.cookie
@@ -524,12 +583,14 @@ type remoteCall struct {
 	work   context.Context
 	cancel context.CancelFunc
 
-	// The call's Response, its mbox cookie and the state of its fresh
-	// supplemental data id, in the call's allocation: the Response's
-	// Request points into it anyway, so they keep nothing more alive.
+	// The call's Response and its mbox cookie, in the call's allocation:
+	// the Response's Request points into it anyway, so they keep nothing
+	// more alive.
 	response Response
 	cookie   Cookie
-	sdid     SupplementalDataIDState
+	// header holds the values of the first attempt's request header (see
+	// Client.attempt).
+	header headerValues
 }
 
 // errCallGoexit settles the future of a call whose work called
@@ -565,6 +626,7 @@ func (c *Client) goRemote(ctx context.Context, e *CallEvent, p *prepared) *futur
 // run is the call's goroutine: it settles the future whatever the work
 // does, as future.Go does.
 func (p *prepared) run() {
+	growStack(0)
 	var (
 		r   *Response
 		err error
@@ -611,4 +673,27 @@ func (p *prepared) work() (r *Response, err error) {
 	// encoded body as well.
 	p.body = nil
 	return r, err
+}
+
+// callStack is the stack a call's goroutine grows to at once: with it, no
+// stack copy was left in a call's callgrind profile (net/http's round trip
+// and the JSON decoding are the deep parts of the exchange).
+const callStack = 16 << 10
+
+// growStack grows the calling goroutine's stack to callStack in one step,
+// while it is shallow. A new goroutine starts with 2 KB, and the runtime
+// doubles a stack that runs out by copying it, walking every frame on it
+// (pcvalue lookups per frame): a call's exchange grew its goroutine's
+// stack more than once, deep in net/http and encoding/json, and those
+// copies were about a third of the client's instructions a call
+// (callgrind: 330k a call with them, 229k without). One
+// frame of callStack bytes makes the runtime size the stack for it at
+// once, with two frames to copy. i only keeps the frame from being
+// optimized away (the function is not inlined, so it cannot know i).
+//
+//go:noinline
+func growStack(i int) byte {
+	var b [callStack - 2<<10]byte
+	b[i%len(b)] = 1
+	return b[(i+1)%len(b)]
 }

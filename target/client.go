@@ -130,6 +130,7 @@ func newClient(cfg Config) *Client {
 		t.MaxIdleConns = 2 * maxIdleConnsPerHost
 		t.MaxIdleConnsPerHost = maxIdleConnsPerHost
 		t.IdleConnTimeout = 90 * time.Second
+		t.DialContext = dialTraced(t.DialContext)
 		c.transport = t
 		// The gate makes a first burst over HTTP/2 open one connection.
 		c.gate = newFirstConnGate(t)

@@ -351,9 +351,9 @@ func split(res *Response, own *DeliveryRequest, execBase, prefetchBase int) *Res
 		Status:   res.Status,
 		Meta:     res.Meta,
 		Timings:  res.Timings,
-		// Shared, as the merged request's ids are; the maps in it are
-		// the call's copies, never written after.
-		VisitorState: res.VisitorState,
+		// The merged request's, as its ids are: VisitorState builds
+		// new maps on every read.
+		visitor: res.visitor,
 	}
 	if ck := res.TargetCookie; ck != nil {
 		c := *ck

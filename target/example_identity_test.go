@@ -45,7 +45,7 @@ func ExampleClient_VisitorCookie() {
 	fmt.Println("supplemental data id from the page view:", res.Request.ExperienceCloud.Analytics.SupplementalDataID == page.ID("analytics"))
 
 	// The page passes this to Visitor.getInstance(orgId, {serverState: ...}).
-	state, _ := json.Marshal(res.VisitorState)
+	state, _ := json.Marshal(res.VisitorState())
 	var shape map[string]map[string]json.RawMessage
 	_ = json.Unmarshal(state, &shape)
 	for org, s := range shape {

@@ -282,7 +282,7 @@ func TestInteropIdentityMatchesNodeSDK(t *testing.T) {
 			}
 			require.NoError(t, err, "%s, call %d", c.name, j)
 			previous = sdidOf(*r.Request)
-			goStates = append(goStates, r.VisitorState)
+			goStates = append(goStates, r.VisitorState())
 		}
 	}
 	goSent := srv.Requests()

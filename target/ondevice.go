@@ -124,6 +124,7 @@ func newDecisionEngine(cfg OnDeviceConfig, o engineOptions) (*decisionEngine, er
 			TelemetryEnabled: o.telemetryEnabled,
 			Now:              o.now,
 			NewID:            newUUID,
+			NewIDs:           newUUIDs,
 			LookupGeo:        httpGeoLookup(o.httpClient, defaultGeoLocation),
 			ArtifactTrace:    p.trace,
 			Logger:           o.logger,

@@ -45,15 +45,19 @@ func benchArtifact(b *testing.B) []byte {
 // BenchmarkOnDeviceDecision is one on-device decision by the engine: a
 // single mbox (5 rules), and a page load (87 rules) with two mboxes and
 // every view (24 rules). Measured on a shared 2-core machine
-// (go test -bench OnDevice -benchmem): 4.7 KB and 19 allocations for the
+// (go test -bench OnDevice -benchmem): 5.5 KB and 7 allocations for the
 // mbox (58 before the rule context was built lazily and the decision in
-// one block), 13 KB and 70-72 allocations for the page load (366 before).
+// one block, 19 before the block held the small lists and the ids were
+// minted three at a time), 13 KB and 34 allocations for the page load
+// (366, then 72 before the same and the parameter memo).
 // These figures, and the others quoted from this file, hold with the
 // engine's memos warm: every iteration decides for the same user agent,
 // URLs and place, whose parsed contexts the engine remembers. A visitor
 // with values not seen before costs the parsing and boxing again:
-// BenchmarkDecisionMemos (internal/ondevice, cold) measures 95
-// allocations and 8.5 KB for the mbox, 140 and 16 KB for the page load.
+// BenchmarkDecisionMemos (internal/ondevice, cold, each run alone) measures
+// 84 allocations and 9.7 KB for the mbox, 110 and 17 KB for the page
+// load (138 before the parameter memo and the block's room; its cold
+// requests vary the user agent, URLs and city, not the parameters).
 // Times on that machine, loaded by other work, spread too widely to quote
 // (medians about 24 µs and 120 µs, ±100% and more between runs).
 func BenchmarkOnDeviceDecision(b *testing.B) {
@@ -79,7 +83,7 @@ func BenchmarkOnDeviceDecision(b *testing.B) {
 // BenchmarkOnDeviceGetOffers compares a GetOffers call decided on-device
 // with the same call answered by a local edge over loopback HTTP (the
 // baseline: the smallest round trip a server-side call can cost). Measured:
-// 6-9 µs, 6 KB and 70 allocations on-device (the request checks and
+// 6-9 µs, 8.7 KB and 33-35 allocations on-device (the request checks and
 // defaults shared with server-side calls included, the encoding and the
 // telemetry hand-off of the wire not), 85-130 µs and 282 allocations
 // through the local edge; a real edge adds tens of milliseconds.

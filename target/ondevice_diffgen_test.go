@@ -1,8 +1,10 @@
 package target_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"net/url"
@@ -161,6 +163,7 @@ type diffGen struct {
 	tokens     []string
 	globalMbox string
 	allMboxes  bool // ask for every mbox at once (the probe artifact)
+	protoRead  bool // the artifact's rules read Object.prototype members (withProtoReads)
 	visitors   []map[string]any
 	// hazard names the one kind of input Adobe's engine gets wrong (a kept
 	// difference) that the request being generated may hold; most
@@ -169,7 +172,7 @@ type diffGen struct {
 }
 
 // hazards are the kinds of input behind the kept differences.
-var hazards = []string{"composite", "prototype", "noname", "dotted", "upper", "www", "ipv6", "typed", "at", "multiat", "longua", "order", "typedgeo", "overflow", "infversion"}
+var hazards = []string{"composite", "prototype", "noname", "dotted", "upper", "www", "ipv6", "typed", "at", "multiat", "longua", "order", "typedgeo", "overflow", "infversion", "protoplatform", "protoparam", "surrogate", "duplicate"}
 
 func newDiffGen(t *testing.T, artifact []byte, seed uint64) *diffGen {
 	t.Helper()
@@ -180,7 +183,8 @@ func newDiffGen(t *testing.T, artifact []byte, seed uint64) *diffGen {
 		LocalViews   []string `json:"localViews"`
 		RemoteViews  []string `json:"remoteViews"`
 		Meta         struct {
-			Probe bool `json:"probe"`
+			Probe     bool `json:"probe"`
+			ProtoRead bool `json:"protoRead"`
 		} `json:"meta"`
 		Rules struct {
 			Mboxes map[string][]diffRule `json:"mboxes"`
@@ -188,7 +192,7 @@ func newDiffGen(t *testing.T, artifact []byte, seed uint64) *diffGen {
 		} `json:"rules"`
 	}
 	require.NoError(t, json.Unmarshal(artifact, &a))
-	g := &diffGen{rng: rand.New(rand.NewPCG(seed, 0x0d1ff)), globalMbox: a.GlobalMbox, allMboxes: a.Meta.Probe}
+	g := &diffGen{rng: rand.New(rand.NewPCG(seed, 0x0d1ff)), globalMbox: a.GlobalMbox, allMboxes: a.Meta.Probe, protoRead: a.Meta.ProtoRead}
 	params, strs, tokens := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	var walk func(v any)
 	walk = func(v any) {
@@ -408,7 +412,11 @@ func (g *diffGen) pick2(l []any) any { return l[g.rng.IntN(len(l))] }
 
 // paramValue is a parameter value of any JSON type.
 func (g *diffGen) paramValue() any {
-	switch g.rng.IntN(16) {
+	n := g.rng.IntN(16)
+	if g.hazard == "typed" && g.chance(2) {
+		n = 0 // with more hazards, each is drawn less often: keep this one seen
+	}
+	switch n {
 	case 0, 1, 2:
 		// JSON numbers, booleans and null are read as text here and kept
 		// typed by Adobe's engine (a kept difference): only in requests
@@ -431,6 +439,9 @@ func (g *diffGen) paramValue() any {
 		return g.pick2([]any{"0", "-1", "1e3", " 42 ", "0x10"})
 	case 5:
 		return g.pick([]string{"", "café", "CAFÉ", "İstanbul", "ǅ", "straße", "ﬃ", "  spaced  ", "1024", "true", "null"})
+	}
+	if g.hazard == "surrogate" && g.chance(2) {
+		return g.surrogateText()
 	}
 	if len(g.strs) == 0 {
 		return "value-" + g.hex(2)
@@ -481,6 +492,21 @@ func (g *diffGen) parameters() *orderedObject {
 		p["x"], p["x_lc"] = g.paramValue(), g.paramValue()
 		p["a"], p["a.b"] = g.paramValue(), g.paramValue()
 	}
+	switch g.hazard {
+	case "protoparam":
+		// Object.prototype members' names as parameter names: JavaScript's
+		// assignment treats __proto__ apart (a kept difference).
+		for range 1 + g.rng.IntN(2) {
+			p[g.pick([]string{"__proto__", "constructor", "toString", "hasOwnProperty", "__proto___lc", "toString_lc"})] = g.paramValue()
+		}
+	case "surrogate":
+		if g.chance(2) {
+			p[g.surrogateText()] = g.paramValue()
+		}
+	case "duplicate":
+		// A name given twice (see duplicateMark).
+		p[duplicateMark+g.pick(sortedKeys(keysOf(p)))] = g.paramValue()
+	}
 	keys := sortedKeys(keysOf(p))
 	if g.hazard == "order" {
 		// The names in another order than the sorted one the client
@@ -518,6 +544,8 @@ func (g *diffGen) details(withName bool, index int) map[string]any {
 				name = g.pick([]string{"constructor", "toString", "__proto__", "hasOwnProperty"})
 			case "noname":
 				name = ""
+			case "surrogate":
+				name = g.surrogateText()
 			default:
 				name = g.pick([]string{"mbox-ü", "mbox with space", "MBOX-MAGICIAN"})
 			}
@@ -544,15 +572,29 @@ func (g *diffGen) details(withName bool, index int) map[string]any {
 
 func (g *diffGen) request() map[string]any {
 	g.hazard = ""
-	if g.chance(8) {
+	if g.chance(5) {
 		g.hazard = g.pick(hazards)
+		if g.protoRead && g.chance(2) {
+			// The artifact's rules read what these hazards change.
+			g.hazard = g.pick([]string{"protoplatform", "protoparam"})
+		}
 	}
 	id := g.visitors[g.rng.IntN(len(g.visitors))]
+	if g.hazard == "surrogate" && g.chance(2) {
+		// A visitor id with a lone surrogate: allocation hashes its UTF-16
+		// code units.
+		id = maps.Clone(id)
+		for _, k := range []string{"tntId", "thirdPartyId", "marketingCloudVisitorId"} {
+			if v, ok := id[k].(string); ok {
+				id[k] = g.surrogateText() + v
+			}
+		}
+	}
 	ctx := map[string]any{"channel": g.pick([]string{"web", "web", "mobile"})}
 	if !g.chance(10) {
 		ctx["userAgent"] = g.userAgent()
 	}
-	if g.chance(4) {
+	if g.chance(4) || g.hazard == "protoplatform" {
 		h := map[string]any{}
 		if b := g.pick(diffBrandLists); b != "" {
 			if g.chance(2) {
@@ -569,6 +611,13 @@ func (g *diffGen) request() map[string]any {
 		if g.hazard == "typedgeo" && g.chance(2) {
 			h["platform"] = g.pick2([]any{5, true})
 		}
+		if g.hazard == "protoplatform" {
+			h = map[string]any{}
+			// Adobe's engine maps the hint through a plain object, so an
+			// Object.prototype member's name finds the member (a kept
+			// difference).
+			h["platform"] = g.pick([]string{"constructor", "toString", "__proto__", "hasOwnProperty", "valueOf", "isPrototypeOf"})
+		}
 		ctx["clientHints"] = h
 	}
 	if !g.chance(8) {
@@ -583,7 +632,19 @@ func (g *diffGen) request() map[string]any {
 	if g.chance(6) {
 		ctx["timeOffsetInMinutes"] = g.pick2([]any{-480, 0, 60, 330, 345.5})
 	}
+	if g.hazard == "surrogate" && g.chance(3) {
+		ctx["userAgent"] = g.surrogateText() + g.userAgent()
+	}
 	req := map[string]any{"id": id, "context": ctx}
+	if g.hazard == "duplicate" && g.chance(2) {
+		// The whole context given twice, the second one last (see
+		// duplicateMark): JSON.parse keeps it, here the request is refused.
+		other := map[string]any{"channel": "web", "userAgent": g.userAgent()}
+		if geo, ok := g.geo(); ok {
+			other["geo"] = geo
+		}
+		req[duplicateMark+"context"] = other
+	}
 	if len(g.tokens) > 0 && g.chance(2) || g.chance(10) {
 		tok := "no-such-token"
 		if len(g.tokens) > 0 && !g.chance(4) {
@@ -673,10 +734,36 @@ var emptyParts = []func() map[string]any{
 	func() map[string]any { return map[string]any{"mboxes": nil, "pageLoad": nil} },
 }
 
+// Lone surrogates and repeated names cannot be held by a Go string or map,
+// so the generator writes marks that the request's JSON text turns into
+// them (withRawJSON): surrogateMarks become the escapes of lone UTF-16
+// surrogates, and a name starting with duplicateMark the name without it,
+// a second time in the same object (the mark sorts after every ASCII name,
+// so the repeated name comes last).
+var surrogateMarks = map[string]string{"\ue000": `\ud800`, "\ue001": `\udc00`, "\ue002": `\udbff`}
+
+const duplicateMark = "\ue003"
+
+// surrogateText is a text with lone surrogates, alone, at either end or
+// inside, high or low, and a low one before a high one (no pair).
+func (g *diffGen) surrogateText() string {
+	return g.pick([]string{"\ue000", "\ue001", "a\ue000b", "caf\ue001", "\ue001\ue000", "\ue002x", "v\ue000\ue000"})
+}
+
+// withRawJSON is a generated request's JSON text with its marks made lone
+// surrogates and repeated names.
+func withRawJSON(b []byte) []byte {
+	for mark, esc := range surrogateMarks {
+		b = bytes.ReplaceAll(b, []byte(mark), []byte(esc))
+	}
+	return bytes.ReplaceAll(b, []byte(`"`+duplicateMark), []byte(`"`))
+}
+
 func (g *diffGen) requests(n int) []map[string]any {
 	out := make([]map[string]any, n)
 	for i := range out {
 		out[i] = g.request()
+		g.addRequestHazards(out[i])
 	}
 	return out
 }
@@ -968,5 +1055,102 @@ func anyMap(m map[string][]any) map[string]any {
 	for k, v := range m {
 		out[k] = v
 	}
+	return out
+}
+
+// protoReadRules are rule conditions that read Object.prototype members
+// through the context (json-logic's var walks plain JavaScript objects in
+// Adobe's engine, so mbox.toString is a function there, whatever the
+// request). They use only operations under which a member and its
+// String() text behave alike (!!, !, == with a text, cat), so that
+// nodeReadsArtifact can write what Adobe's engine reads.
+var protoReadRules = []any{
+	map[string]any{"!!": []any{map[string]any{"var": "mbox.toString"}}},
+	map[string]any{"!": []any{map[string]any{"var": "mbox.constructor"}}},
+	map[string]any{"==": []any{map[string]any{"var": "mbox.__proto__"}, "[object Object]"}},
+	map[string]any{"!!": []any{map[string]any{"var": "mbox.__proto___lc"}}},
+	map[string]any{"in": []any{"native", map[string]any{"cat": []any{map[string]any{"var": "mbox.hasOwnProperty"}}}}},
+	map[string]any{"!!": []any{map[string]any{"var": "user.constructor"}}},
+	map[string]any{"!": []any{map[string]any{"var": "page.valueOf"}}},
+	map[string]any{"==": []any{map[string]any{"var": "toString"}, "function toString() { [native code] }"}},
+	map[string]any{"!!": []any{map[string]any{"var": "mbox.toString_lc"}}},
+	map[string]any{"==": []any{map[string]any{"var": "geo.isPrototypeOf"}, map[string]any{"var": "mbox.isPrototypeOf"}}},
+	// Not a read of a member, but of what a platform hint named like one
+	// becomes in Adobe's engine.
+	map[string]any{"in": []any{"native code", map[string]any{"cat": []any{map[string]any{"var": "user.platform"}}}}},
+}
+
+// withProtoReads returns the artifact with each rule's condition joined
+// (and, or) to one of protoReadRules.
+func withProtoReads(t *testing.T, data []byte) []byte {
+	var a map[string]any
+	require.NoError(t, json.Unmarshal(data, &a))
+	n := 0
+	eachRule(a, func(r map[string]any) {
+		op := "and"
+		if n%2 == 1 {
+			op = "or"
+		}
+		r["condition"] = map[string]any{op: []any{protoReadRules[n%len(protoReadRules)], r["condition"]}}
+		n++
+	})
+	meta, _ := a["meta"].(map[string]any)
+	if meta == nil {
+		meta = map[string]any{}
+		a["meta"] = meta
+	}
+	meta["protoRead"] = true
+	out, err := json.Marshal(a)
+	require.NoError(t, err)
+	return out
+}
+
+// nodeReadsArtifact is the artifact as Adobe's engine reads it, for this
+// engine: a rule's read of an Object.prototype member (the last name of
+// the var) is the member's String() text where the context holds no value
+// of that name, and always for __proto__ (JavaScript's assignment of
+// __proto__ does not make a property, so a parameter of that name is
+// never in the context, nor its "_lc" twin). Nil if no rule reads such a
+// member.
+func nodeReadsArtifact(t *testing.T, data []byte) []byte {
+	var a map[string]any
+	require.NoError(t, json.Unmarshal(data, &a))
+	changed := false
+	var rewrite func(v any) any
+	rewrite = func(v any) any {
+		switch x := v.(type) {
+		case map[string]any:
+			if p, ok := x["var"].(string); ok && len(x) == 1 {
+				parts := strings.Split(p, ".")
+				last := parts[len(parts)-1]
+				switch {
+				case last == "__proto__":
+					changed = true
+					return jsPrototypeText["__proto__"]
+				case last == "__proto___lc" && len(parts) == 2 && parts[0] == "mbox":
+					changed = true
+					return nil
+				case jsPrototypeText[last] != "":
+					changed = true
+					return map[string]any{"if": []any{map[string]any{"==": []any{x, nil}}, jsPrototypeText[last], x}}
+				}
+				return x
+			}
+			for k, e := range x {
+				x[k] = rewrite(e)
+			}
+		case []any:
+			for i, e := range x {
+				x[i] = rewrite(e)
+			}
+		}
+		return v
+	}
+	eachRule(a, func(r map[string]any) { r["condition"] = rewrite(r["condition"]) })
+	if !changed {
+		return nil
+	}
+	out, err := json.Marshal(a)
+	require.NoError(t, err)
 	return out
 }

@@ -189,7 +189,7 @@ func (c *Client) onDeviceResponse(p *prepared, d *ondevice.Decision, took time.D
 		Response:     dr,
 		Status:       dr.Status,
 		TargetCookie: targetCookie(p.sessionID, dr.ID.TntID, time.Now()),
-		VisitorState: p.visitorState,
+		visitor:      p.visitor,
 		Meta: Meta{
 			DecisioningMethod: OnDevice,
 			RemoteMboxes:      d.RemoteMboxes,

@@ -2,7 +2,9 @@ package target
 
 import (
 	"crypto/tls"
+	"encoding/json"
 	"net/http/httptrace"
+	"regexp"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -15,8 +17,8 @@ func TestFreshSDIDState(t *testing.T) {
 	for _, consumer := range []string{"", DefaultConsumerID, "other"} {
 		s := NewSupplementalDataIDs()
 		id, _ := s.take(consumer)
-		var st SupplementalDataIDState
-		assert.Equal(t, s.State(), freshSDIDState(&st, id, consumer), consumer)
+		v := visitorSource{set: true, orgID: "org", freshID: id, freshKey: consumedKey(consumer)}
+		assert.Equal(t, VisitorState{visitorOrgID("org"): {SDID: s.State()}}, v.build(), consumer)
 	}
 }
 
@@ -78,4 +80,65 @@ func TestTraceRecyclable(t *testing.T) {
 	done(u)
 	assert.False(t, u.reset(true), "not from the pool")
 	assert.True(t, u.gotConn)
+}
+
+// TestResponseVisitorStateJSON: the state built on read is in the
+// Response's JSON form under "visitorState", as when it was a field,
+// decoding restores it, and a caller changing what it got does not change
+// the next read.
+func TestResponseVisitorStateJSON(t *testing.T) {
+	t.Parallel()
+	r := &Response{Status: 200, visitor: visitorSource{set: true, orgID: "org",
+		customerIDs: []VisitorCustomerID{{IntegrationCode: "crm", ID: "c1"}},
+		freshID:     "sd1", freshKey: defaultConsumerKey}}
+	got := r.VisitorState()
+	got[visitorOrgID("org")].SDID.CurrentConsumed["payload:x"] = true
+	delete(got[visitorOrgID("org")].CustomerIDs, "crm")
+	want := VisitorState{visitorOrgID("org"): {
+		CustomerIDs: map[string]VisitorCustomerID{"crm": {IntegrationCode: "crm", ID: "c1"}},
+		SDID: &SupplementalDataIDState{Current: "sd1", CurrentConsumed: map[string]bool{defaultConsumerKey: true},
+			LastConsumed: map[string]bool{}},
+	}}
+	assert.Equal(t, want, r.VisitorState(), "a read is not changed by what a caller did to an earlier one")
+
+	b, err := json.Marshal(r)
+	assert.NoError(t, err)
+	var raw map[string]json.RawMessage
+	assert.NoError(t, json.Unmarshal(b, &raw))
+	wantJSON, _ := json.Marshal(want)
+	assert.JSONEq(t, string(wantJSON), string(raw["visitorState"]))
+	assert.JSONEq(t, "200", string(raw["status"]))
+
+	var back Response
+	assert.NoError(t, json.Unmarshal(b, &back))
+	assert.Equal(t, want, back.VisitorState())
+	assert.Equal(t, 200, back.Status)
+
+	b, err = json.Marshal(&Response{})
+	assert.NoError(t, err)
+	assert.NotContains(t, string(b), "visitorState", "omitted when nil, as the field was")
+	assert.Nil(t, (&Response{}).VisitorState())
+}
+
+// TestFreshIDs: the ids a call makes in one string are each in their own
+// format, random, and present only when asked for.
+func TestFreshIDs(t *testing.T) {
+	t.Parallel()
+	uuid := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+	sdid := regexp.MustCompile(`^[0-7][0-9A-F]{15}-[0-7][0-9A-F]{15}$`)
+	for _, want := range [][3]bool{{true, true, true}, {true, false, true}, {false, true, false}, {false, false, true}, {true, false, false}} {
+		r, s, d := freshIDs(want[0], want[1], want[2])
+		r2, s2, d2 := freshIDs(want[0], want[1], want[2])
+		for i, c := range []struct {
+			got, again string
+			re         *regexp.Regexp
+		}{{r, r2, uuid}, {s, s2, uuid}, {d, d2, sdid}} {
+			if !want[i] {
+				assert.Empty(t, c.got, "%v: id %d not asked for", want, i)
+				continue
+			}
+			assert.Regexp(t, c.re, c.got, "%v: id %d", want, i)
+			assert.NotEqual(t, c.got, c.again, "%v: id %d is random", want, i)
+		}
+	}
 }

@@ -28,9 +28,9 @@ type prepared struct {
 	tntID     string
 	sent      []TelemetryEntry // telemetry entries the request carries
 	secrets   callSecrets      // built only if the call fails; see secretSet
-	// visitorState is the Response's VisitorState, set by takeSDID, so
-	// that it shows the ids this call used.
-	visitorState VisitorState
+	// visitor is what the Response's VisitorState is built from, set by
+	// takeSDID, so that it shows the ids this call used.
+	visitor visitorSource
 	// The supplemental data ids the call takes its id from (nil when it
 	// shows no state), under consumerID; needSDID when the request needs
 	// one. See takeSDID.
@@ -38,6 +38,9 @@ type prepared struct {
 	consumerID  string
 	needSDID    bool
 	customerIDs []VisitorCustomerID
+	// freshSDID is the fresh supplemental data id prepare made for a
+	// direct call that needs one without a page view's ids.
+	freshSDID string
 
 	// The parts of the request the call replaces, kept here so that the
 	// call's copy costs one allocation, not one per part.
@@ -144,9 +147,6 @@ func (c *Client) prepare(in DeliveryRequest, co callOptions, check func(*Deliver
 	}
 	ids := c.readVisitorCookie(co.visitorCookie, now)
 	fillVisitor(req, entries, customerIDs, ids.mcmid)
-	if req.RequestID == "" {
-		req.RequestID = newUUID()
-	}
 	if req.EnvironmentID == 0 {
 		req.EnvironmentID = c.cfg.EnvironmentID
 	}
@@ -161,8 +161,20 @@ func (c *Client) prepare(in DeliveryRequest, co callOptions, check func(*Deliver
 	if e, ok := entries[sessionEntry]; ok && validSessionID(e.value) {
 		p.sessionID = e.value
 	}
-	if p.sessionID == "" {
-		p.sessionID = newUUID()
+	// The ids the call makes share one string (one allocation, not three).
+	// Only a direct call makes its fresh supplemental data id here: a
+	// notification's request may be encoded again, with another id each
+	// time (see takeSDID).
+	freshSD := co.direct && p.needSDID && p.sdids == nil
+	if req.RequestID == "" || p.sessionID == "" || freshSD {
+		var rid, sid string
+		rid, sid, p.freshSDID = freshIDs(req.RequestID == "", p.sessionID == "", freshSD)
+		if rid != "" {
+			req.RequestID = rid
+		}
+		if sid != "" {
+			p.sessionID = sid
+		}
 	}
 	hint := co.hint
 	if hint != "" && !isHostLabel(hint) {
@@ -174,7 +186,7 @@ func (c *Client) prepare(in DeliveryRequest, co callOptions, check func(*Deliver
 }
 
 // takeSDID gives p's request its supplemental data id, when it needs one,
-// and sets p.visitorState. It runs only once the call is sure to be sent or
+// and sets p.visitor. It runs only once the call is sure to be sent or
 // decided, so that a call failing before that leaves a page view's ids as
 // they were; encode gives the id back if it cannot encode the request.
 func (c *Client) takeSDID(p *prepared) (undo sdidUndo) {
@@ -183,9 +195,13 @@ func (c *Client) takeSDID(p *prepared) (undo sdidUndo) {
 		// is known without the SupplementalDataIDs a take would make,
 		// lock and copy: a fifth of the allocations of a call. Nothing
 		// is shared, so there is nothing to undo either.
-		id := newSupplementalDataID()
+		id := p.freshSDID
+		if id == "" {
+			id = newSupplementalDataID()
+		}
 		p.req.ExperienceCloud.Analytics.SupplementalDataID = id
-		p.visitorState = visitorStateOf(c.cfg.OrganizationID, p.customerIDs, freshSDIDState(&p.remote.sdid, id, p.consumerID))
+		p.visitor = newVisitorSource(c.cfg.OrganizationID, p.customerIDs, nil)
+		p.visitor.freshID, p.visitor.freshKey = id, consumedKey(p.consumerID)
 		return sdidUndo{}
 	}
 	if p.needSDID {
@@ -195,23 +211,24 @@ func (c *Client) takeSDID(p *prepared) (undo sdidUndo) {
 		// withExperienceCloud made Analytics the call's own copy.
 		p.req.ExperienceCloud.Analytics.SupplementalDataID, undo = p.sdids.take(p.consumerID)
 	}
-	p.visitorState = visitorState(c.cfg.OrganizationID, p.customerIDs, p.sdids)
+	var sdid *SupplementalDataIDState
+	if p.sdids != nil {
+		sdid = p.sdids.State()
+	}
+	p.visitor = newVisitorSource(c.cfg.OrganizationID, p.customerIDs, sdid)
 	return undo
 }
 
 // defaultConsumerKey is the consumed-map key of DefaultConsumerID.
 const defaultConsumerKey = "payload:" + DefaultConsumerID
 
-// freshSDIDState is the state of a new SupplementalDataIDs after one take
-// of id by consumerID: what State would return.
-// It is made in st, the call's own.
-func freshSDIDState(st *SupplementalDataIDState, id, consumerID string) *SupplementalDataIDState {
-	key := defaultConsumerKey
+// consumedKey is the consumed-map key of consumerID ("" for
+// DefaultConsumerID).
+func consumedKey(consumerID string) string {
 	if consumerID != "" && consumerID != DefaultConsumerID {
-		key = "payload:" + consumerID
+		return "payload:" + consumerID
 	}
-	*st = SupplementalDataIDState{Current: id, CurrentConsumed: map[string]bool{key: true}, LastConsumed: map[string]bool{}}
-	return st
+	return defaultConsumerKey
 }
 
 // encode readies p for the wire: it takes the supplemental data id, adds
@@ -500,16 +517,15 @@ func normalizeRequest(req *DeliveryRequest, now time.Time, ex *ExecuteRequest, p
 // normalizeMboxes checks names and indexes. Go cannot tell an unset index
 // from index 0, so a list whose indexes are all zero gets positions 0..n-1
 // (what Adobe's SDKs do for mboxes without an index); otherwise indexes
-// must be unique, since they correlate requests with responses.
+// must be unique, since they correlate requests with responses. A
+// negative index is an index like any other: the spec's is any int32, and
+// Adobe's engine decides it.
 func normalizeMboxes(in []MboxRequest, field string) ([]MboxRequest, error) {
 	allZero := true
 	seen := make(map[int]int, len(in))
 	for i, m := range in {
 		if m.Name == "" {
 			return nil, optionError(fmt.Sprintf("%s[%d].Name", field, i), "required")
-		}
-		if m.Index < 0 {
-			return nil, optionError(fmt.Sprintf("%s[%d].Index", field, i), "negative")
 		}
 		if m.Index != 0 {
 			allZero = false
@@ -574,13 +590,53 @@ func validRequestID(s string) bool {
 	return true
 }
 
+// uuidLen and sdidLen are the lengths of newUUID's and
+// newSupplementalDataID's ids.
+const (
+	uuidLen = 36
+	sdidLen = 33
+)
+
 // newUUID returns a random (version 4) UUID from crypto/rand.
 func newUUID() string {
+	var s [uuidLen]byte
+	putUUID(&s)
+	return string(s[:])
+}
+
+// putUUID writes a random (version 4) UUID from crypto/rand into s.
+func putUUID(s *[uuidLen]byte) {
 	var b [16]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+	formatUUID(s[:], b[:])
+}
+
+// newUUIDs fills dst with random (version 4) UUIDs, up to four from one
+// read of crypto/rand and one string: an execute decision needs three
+// (request, notification, impression), and each string is an allocation.
+// The ids share their backing array, 36 bytes apiece, and live together.
+func newUUIDs(dst []string) {
+	for len(dst) > 0 {
+		n := min(len(dst), 4)
+		var b [4 * 16]byte
+		_, _ = rand.Read(b[:n*16])
+		var s [4 * uuidLen]byte
+		for i := range n {
+			formatUUID(s[i*uuidLen:(i+1)*uuidLen], b[i*16:(i+1)*16])
+		}
+		all := string(s[:n*uuidLen])
+		for i := range n {
+			dst[i] = all[i*uuidLen : (i+1)*uuidLen]
+		}
+		dst = dst[n:]
+	}
+}
+
+// formatUUID writes the 16 random bytes b as a version 4 UUID into s (36
+// bytes).
+func formatUUID(s, b []byte) {
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
-	var s [36]byte
 	hex.Encode(s[0:8], b[0:4])
 	s[8] = '-'
 	hex.Encode(s[9:13], b[4:6])
@@ -589,8 +645,7 @@ func newUUID() string {
 	s[18] = '-'
 	hex.Encode(s[19:23], b[8:10])
 	s[23] = '-'
-	hex.Encode(s[24:], b[10:])
-	return string(s[:])
+	hex.Encode(s[24:36], b[10:16])
 }
 
 // newSupplementalDataID returns a random id in the Analytics format: 16 hex
@@ -598,6 +653,14 @@ func newUUID() string {
 // half is a non-negative signed 64-bit number, first digit 0-7, as Adobe's
 // Visitor API generates them.
 func newSupplementalDataID() string {
+	var s [sdidLen]byte
+	putSupplementalDataID(&s)
+	return string(s[:])
+}
+
+// putSupplementalDataID writes a random id in newSupplementalDataID's
+// format into s.
+func putSupplementalDataID(s *[sdidLen]byte) {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	// Each half is a signed 64-bit number in Adobe's generator: its first
@@ -607,7 +670,6 @@ func newSupplementalDataID() string {
 	// Upper-case hex written in place: bytes.ToUpper would allocate a copy
 	// before the string does.
 	const digits = "0123456789ABCDEF"
-	var s [33]byte
 	for i, c := range b {
 		j := 2 * i
 		if i >= 8 {
@@ -616,5 +678,32 @@ func newSupplementalDataID() string {
 		s[j], s[j+1] = digits[c>>4], digits[c&0x0f]
 	}
 	s[16] = '-'
-	return string(s[:])
+}
+
+// freshIDs returns the random ids a call needs, made in one string: a
+// request id when reqID, a session id when session, a supplemental data id
+// when sdid; "" for each not asked for.
+func freshIDs(reqID, session, sdid bool) (r, sess, sd string) {
+	var buf [2*uuidLen + sdidLen]byte
+	n := 0
+	if reqID {
+		putUUID((*[uuidLen]byte)(buf[n:]))
+		n += uuidLen
+	}
+	if session {
+		putUUID((*[uuidLen]byte)(buf[n:]))
+		n += uuidLen
+	}
+	if sdid {
+		putSupplementalDataID((*[sdidLen]byte)(buf[n:]))
+		n += sdidLen
+	}
+	all := string(buf[:n])
+	if reqID {
+		r, all = all[:uuidLen], all[uuidLen:]
+	}
+	if session {
+		sess, all = all[:uuidLen], all[uuidLen:]
+	}
+	return r, sess, all
 }

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"math"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
@@ -85,8 +86,34 @@ type attemptTrace struct {
 var tracePool = sync.Pool{New: func() any {
 	a := &attemptTrace{pooled: true}
 	a.trace = a.hooks()
+	// The DNS and connect hooks are the client's own transport's to add,
+	// when it dials (see dialTraced): net/http/httptrace wraps them for
+	// package net in four more allocations on every request, dial or not.
+	a.trace.DNSStart, a.trace.DNSDone, a.trace.ConnectStart, a.trace.ConnectDone = nil, nil, nil, nil
 	return a
 }}
+
+// dialTraceKey is the context key under which an attempt on the client's
+// own transport leaves its pooled trace for dialTraced.
+type dialTraceKey struct{}
+
+// dialTraced wraps the DialContext of the client's own transport: a dial
+// for an attempt whose pooled trace has no DNS and connect hooks gets
+// them, so that the attempt's Timings have those phases; net/http dials
+// under the context of the request that asked for the connection, values
+// kept.
+func dialTraced(dial func(ctx context.Context, network, addr string) (net.Conn, error)) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if a, _ := ctx.Value(dialTraceKey{}).(*attemptTrace); a != nil {
+			full := a.hooks()
+			ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+				DNSStart: full.DNSStart, DNSDone: full.DNSDone,
+				ConnectStart: full.ConnectStart, ConnectDone: full.ConnectDone,
+			})
+		}
+		return dial(ctx, network, addr)
+	}
+}
 
 // newAttemptTrace returns a trace for one attempt under ctx: a pooled one
 // when pool is set (the client's own transport, whose hooks are known) and
@@ -216,12 +243,20 @@ func (a *attemptTrace) fill(t *Timings, end time.Time) {
 	}
 }
 
+// headerValues are the values of a request's header, in one array.
+type headerValues [5]string
+
 // exchange is one call on the wire: where it goes and what it carries.
 type exchange struct {
 	host      string
 	sessionID string
 	requestID string
 	body      []byte
+	// header, when set, is the call's own array for the values of its
+	// first attempt's header (one allocation less a call); nil when the
+	// exchange has none, and for later attempts, which get their own: the
+	// transport may still read an earlier attempt's header.
+	header *headerValues
 	// secrets are the call's values (session id, visitor ids, tokens) the
 	// edge or the network may echo; every error text is redacted with them.
 	secrets *callSecrets
@@ -345,6 +380,10 @@ func (c *Client) attempt(ctx context.Context, u string, ex exchange, tm *Timings
 	tr := newAttemptTrace(ctx, c.gate != nil && c.http.Transport == http.RoundTripper(c.gate))
 	// Built when an error needs it: a call that succeeds pays nothing.
 	op := func() string { return "POST " + c.scheme + "://" + ex.host + "/rest/v1/delivery" }
+	if tr.pooled {
+		// Its DNS and connect hooks come with a dial (see dialTraced).
+		ctx = context.WithValue(ctx, dialTraceKey{}, tr)
+	}
 	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, &tr.trace), http.MethodPost, u, bytes.NewReader(ex.body))
 	if err != nil {
 		// prepare validated every part of the URL; this is a bug, not the
@@ -355,7 +394,11 @@ func (c *Client) attempt(ctx context.Context, u string, ex exchange, tm *Timings
 	// values sharing one array (each slice capped, so that an Add by a
 	// wrapping RoundTripper copies instead of overwriting a neighbour):
 	// Header.Set would allocate a slice per value, 8 allocations a call.
-	vals := [...]string{"application/json", "application/json", sdkName, sdkVersion, ex.requestID}
+	vals := ex.header
+	if vals == nil || tm.Attempts > 1 {
+		vals = new(headerValues)
+	}
+	*vals = headerValues{"application/json", "application/json", sdkName, sdkVersion, ex.requestID}
 	h := req.Header
 	h["Content-Type"] = vals[0:1:1]
 	h["Accept"] = vals[1:2:2]

@@ -376,3 +376,36 @@ func TestMalformedCookieNotLogged(t *testing.T) {
 	assert.Contains(t, out, "malformed")
 	assert.NotContains(t, out, tnt)
 }
+
+// TestOwnTransportDialTimings: with the client's own transport (no
+// HTTPClient), whose attempts add their DNS and connect hooks only when
+// it dials, a call that opens a connection has both phases, and the next
+// call on that connection has none.
+func TestOwnTransportDialTimings(t *testing.T) {
+	t.Parallel()
+	srv := targettest.NewServer(targettest.Config{Offers: offers, NoCluster: true})
+	t.Cleanup(srv.Close)
+	_, port, err := net.SplitHostPort(srv.Addr())
+	require.NoError(t, err)
+	cfg := srv.ClientConfig()
+	cfg.HTTPClient, cfg.ServerDomain = nil, "localhost:"+port
+	c, err := target.NewClient(cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close(context.Background()) })
+	// Without a cluster in the answers the calls stay on localhost.
+	call := func() target.Timings {
+		res, err := c.GetOffers(t.Context(), target.GetOffersOptions{Request: offersRequest("hero"), SessionID: "s1"}).Await(t.Context())
+		require.NoError(t, err)
+		return res.Timings
+	}
+	first := call()
+	assert.False(t, first.ConnReused)
+	assert.Positive(t, first.DNS, "a dial to a name records its lookup")
+	assert.Positive(t, first.Connect, "a dial records its connect")
+	for range 3 {
+		tm := call()
+		if tm.ConnReused {
+			assert.Zero(t, tm.DNS+tm.Connect+tm.TLS, "a reused connection has no dial phases")
+		}
+	}
+}

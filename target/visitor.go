@@ -328,7 +328,7 @@ func (s *SupplementalDataIDs) State() *SupplementalDataIDState {
 // the customer ids given and the state of page (nil for none). Call it once
 // every call of the page view has settled, so that it holds every id they
 // took, whichever settled last and whether or not they went through a
-// Coalescer; Response.VisitorState is this state as it stood when that one
+// Coalescer; Response.VisitorState gives this state as it stood when that one
 // call took its id.
 func (c *Client) VisitorState(customerIDs []VisitorCustomerID, page *SupplementalDataIDs) VisitorState {
 	return visitorState(c.cfg.OrganizationID, customerIDs, page)
@@ -342,6 +342,67 @@ func visitorState(orgID string, customerIDs []VisitorCustomerID, sdids *Suppleme
 		sdid = sdids.State()
 	}
 	return visitorStateOf(orgID, customerIDs, sdid)
+}
+
+// visitorSource is what a Response's VisitorState is built from when it
+// is asked for: most callers never read it, and building it up front cost
+// a call five allocations (three maps). Exactly one of state, sdid and
+// freshID describes the ids; set is false for a Response the client did
+// not build.
+type visitorSource struct {
+	set         bool
+	orgID       string
+	customerIDs []VisitorCustomerID // the call's own copy
+	// sdid is a snapshot of a page view's ids (SupplementalDataIDs.State),
+	// nil when the call used none.
+	sdid *SupplementalDataIDState
+	// freshID is the call's fresh id, taken by freshKey (the consumed-map
+	// key of its consumer): the state of a new SupplementalDataIDs after
+	// one take, as State would return it.
+	freshID, freshKey string
+	// state, when not nil, is the whole state (a decoded Response's).
+	state VisitorState
+}
+
+// newVisitorSource records a call's customer ids (copied: the caller may
+// reuse its slice once the call has settled) and ids' snapshot.
+func newVisitorSource(orgID string, customerIDs []VisitorCustomerID, sdid *SupplementalDataIDState) visitorSource {
+	return visitorSource{set: true, orgID: orgID, customerIDs: slices.Clone(customerIDs), sdid: sdid}
+}
+
+// build returns a new VisitorState, nil when none was set. Each call builds
+// its own maps, so a caller may change what it gets.
+func (v *visitorSource) build() VisitorState {
+	switch {
+	case !v.set:
+		return nil
+	case v.state != nil:
+		return cloneVisitorState(v.state)
+	case v.freshID != "":
+		return visitorStateOf(v.orgID, v.customerIDs, &SupplementalDataIDState{
+			Current: v.freshID, CurrentConsumed: map[string]bool{v.freshKey: true}, LastConsumed: map[string]bool{},
+		})
+	}
+	return visitorStateOf(v.orgID, v.customerIDs, cloneSDIDState(v.sdid))
+}
+
+// cloneVisitorState copies s and every map and state in it.
+func cloneVisitorState(s VisitorState) VisitorState {
+	out := make(VisitorState, len(s))
+	for k, st := range s {
+		out[k] = VisitorOrgState{CustomerIDs: maps.Clone(st.CustomerIDs), SDID: cloneSDIDState(st.SDID)}
+	}
+	return out
+}
+
+// cloneSDIDState copies st and its maps; nil stays nil.
+func cloneSDIDState(st *SupplementalDataIDState) *SupplementalDataIDState {
+	if st == nil {
+		return nil
+	}
+	c := *st
+	c.CurrentConsumed, c.LastConsumed = maps.Clone(st.CurrentConsumed), maps.Clone(st.LastConsumed)
+	return &c
 }
 
 // visitorStateOf builds a VisitorState from the customer ids and the state

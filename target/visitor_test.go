@@ -222,8 +222,8 @@ func TestCustomerIDsOnTheWire(t *testing.T) {
 	}, srv.Requests()[0].Delivery.ID.CustomerIDs)
 	assert.Len(t, req.ID.CustomerIDs, 1, "the caller's request is not changed")
 
-	st := r.VisitorState[targettest.DefaultOrganizationID]
-	require.NotNil(t, st.CustomerIDs, "%v", r.VisitorState)
+	st := r.VisitorState()[targettest.DefaultOrganizationID]
+	require.NotNil(t, st.CustomerIDs, "%v", r.VisitorState())
 	assert.JSONEq(t, `{"crm":{"id":"c-1","authState":1},"email":{"id":"e-1","authState":2},"phone":{"id":"p-1","authState":0}}`, mustJSON(t, st.CustomerIDs))
 }
 
@@ -304,7 +304,7 @@ func TestConsumerIDStitching(t *testing.T) {
 	assert.Equal(t, sdidOf(heroA), sdidOf(recsA), "different consumers, one id")
 	assert.NotEqual(t, sdidOf(heroA), sdidOf(heroB), "a consumer's second call, the next id")
 	assert.Equal(t, sdidOf(heroB), sdidOf(recsB))
-	assert.Equal(t, target.VisitorState{targettest.DefaultOrganizationID: {SDID: page.State()}}, last.VisitorState, "the state after the last call")
+	assert.Equal(t, target.VisitorState{targettest.DefaultOrganizationID: {SDID: page.State()}}, last.VisitorState(), "the state after the last call")
 
 	// A request that carries the current id keeps it and leaves the state
 	// as it is; so does one that carries an id of its own.
@@ -326,9 +326,9 @@ func TestConsumerIDStitching(t *testing.T) {
 	assert.NotEqual(t, sdidOf(s1), sdidOf(s2))
 	assert.NotEqual(t, sdidOf(s2), sdidOf(s3))
 	assert.NotEqual(t, sdidOf(heroA), sdidOf(s1))
-	require.NotNil(t, r1.VisitorState[targettest.DefaultOrganizationID].SDID)
-	assert.Equal(t, map[string]bool{"payload:hero": true}, r1.VisitorState[targettest.DefaultOrganizationID].SDID.CurrentConsumed)
-	assert.Equal(t, sdidOf(s1), r1.VisitorState[targettest.DefaultOrganizationID].SDID.Current)
+	require.NotNil(t, r1.VisitorState()[targettest.DefaultOrganizationID].SDID)
+	assert.Equal(t, map[string]bool{"payload:hero": true}, r1.VisitorState()[targettest.DefaultOrganizationID].SDID.CurrentConsumed)
+	assert.Equal(t, sdidOf(s1), r1.VisitorState()[targettest.DefaultOrganizationID].SDID.Current)
 
 	// SendNotifications takes its id the same way.
 	n, err := c.SendNotifications(t.Context(), target.SendNotificationsOptions{
@@ -371,7 +371,7 @@ func TestAnalyticsLogging(t *testing.T) {
 			assert.Empty(t, sdidOf(*r.Request))
 			assert.Nil(t, page.State(), "no id was handed out")
 			assert.Equal(t, []target.AnalyticsResponse{*payload}, r.AnalyticsDetails)
-			assert.Equal(t, target.VisitorState{targettest.DefaultOrganizationID: {}}, r.VisitorState)
+			assert.Equal(t, target.VisitorState{targettest.DefaultOrganizationID: {}}, r.VisitorState())
 		})
 	}
 }
@@ -390,7 +390,7 @@ func TestVisitorStateForTheBrowser(t *testing.T) {
 	assert.JSONEq(t, fmt.Sprintf(`{"0123ABC@AdobeOrg": {
 		"customerIDs": {"crm": {"id": "c-1", "authState": 1}},
 		"sdid": {"supplementalDataIDCurrent": %q, "supplementalDataIDCurrentConsumed": {"payload:hero": true}, "supplementalDataIDLastConsumed": {}}
-	}}`, sdidOf(*r.Request)), mustJSON(t, r.VisitorState))
+	}}`, sdidOf(*r.Request)), mustJSON(t, r.VisitorState()))
 }
 
 func TestOnDeviceNotificationsCarryTheIdentity(t *testing.T) {
@@ -408,7 +408,7 @@ func TestOnDeviceNotificationsCarryTheIdentity(t *testing.T) {
 	assert.Equal(t, target.OnDevice, r.Meta.DecisioningMethod)
 	assert.Equal(t, secretMCMID, r.Request.ID.MarketingCloudVisitorID)
 	assert.Equal(t, page.State().Current, sdidOf(*r.Request))
-	assert.Equal(t, page.State(), r.VisitorState[targettest.DefaultOrganizationID].SDID)
+	assert.Equal(t, page.State(), r.VisitorState()[targettest.DefaultOrganizationID].SDID)
 
 	n := s.notification(t)
 	require.NoError(t, n.err)
@@ -639,8 +639,8 @@ func TestPageViewStateWithACoalescer(t *testing.T) {
 	assert.Equal(t, sdidOf(*coalesced.Request), st.SDID.Current, "the coalesced call took its id when sent")
 	assert.Equal(t, ids[0], st.CustomerIDs["crm"])
 	assert.Equal(t, target.VisitorState{org: {CustomerIDs: st.CustomerIDs, SDID: page.State()}}, final)
-	assert.Equal(t, final, coalesced.VisitorState, "a coalesced call's response has the state after its id")
-	assert.NotEqual(t, final, direct.VisitorState, "the response of the call made last is not the final state")
+	assert.Equal(t, final, coalesced.VisitorState(), "a coalesced call's response has the state after its id")
+	assert.NotEqual(t, final, direct.VisitorState(), "the response of the call made last is not the final state")
 }
 
 // The API's limits on customer ids are checked before anything is sent.

@@ -22,7 +22,10 @@ import (
 // only in another case is dropped before decoding.
 
 // UnmarshalJSON reads a Request, ignoring names that match a field only in
-// another case (as Adobe's SDKs do).
+// another case (as Adobe's SDKs do). An object that holds a name twice
+// (two "context" objects, a parameter given twice) is refused with a
+// *DuplicateNameError naming it, rather than merged or read last-wins: one
+// of the values would be lost without a word (see DuplicateNameError).
 func (r *Request) UnmarshalJSON(b []byte) error {
 	type request Request
 	return unmarshalCaseSensitive(b, (*request)(r), false)
@@ -34,8 +37,8 @@ func (r *Request) UnmarshalJSON(b []byte) error {
 // with an error naming it, as a json.Decoder with DisallowUnknownFields
 // would. A Decoder's settings do not reach a type's UnmarshalJSON, so
 // decoding a Request with such a Decoder does not refuse unknown names:
-// use this to check a request against the models. Error offsets refer to
-// b.
+// use this to check a request against the models. A name held twice by an
+// object is refused as UnmarshalJSON refuses it. Error offsets refer to b.
 func UnmarshalRequestStrict(b []byte, r *Request) error {
 	type request Request
 	return unmarshalCaseSensitive(b, (*request)(r), true)
@@ -48,6 +51,9 @@ func unmarshalCaseSensitive(b []byte, v any, strict bool) error {
 	if err := dec.Decode(&generic); err != nil {
 		// Let encoding/json report the error as it would.
 		return json.Unmarshal(b, v)
+	}
+	if dup := findDuplicate(b); dup != nil {
+		return dup
 	}
 	w := miscaseWalk{strict: strict}
 	w.walk(generic, reflect.TypeOf(v), "")

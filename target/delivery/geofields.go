@@ -56,7 +56,7 @@ func (g *Geo) Has(name string) bool {
 	}
 	switch name {
 	case "latitude", "longitude":
-		_, ok := g.Coordinate(name)
+		_, _, _, ok := g.CoordinateParts(name)
 		return ok
 	}
 	for _, f := range geoFieldNames {
@@ -99,22 +99,35 @@ func coordinate(name string, raw json.RawMessage) (*float64, *string, error) {
 
 // Coordinate is the latitude or longitude (name) as rules see it: the
 // string it was read from JSON as, or the float64; ok is false when it is
-// not given.
+// not given. Boxing the float64 allocates; CoordinateParts does not.
 func (g *Geo) Coordinate(name string) (v any, ok bool) {
-	if g == nil {
-		return nil, false
-	}
-	f, text := g.Latitude, g.latitudeText
-	if name == "longitude" {
-		f, text = g.Longitude, g.longitudeText
-	}
+	f, text, isText, ok := g.CoordinateParts(name)
 	switch {
-	case text != nil && (f == nil || coordinateOf(*text) == *f):
-		return *text, true
-	case f != nil:
-		return *f, true
+	case isText:
+		return text, true
+	case ok:
+		return f, true
 	}
 	return nil, false
+}
+
+// CoordinateParts is Coordinate without an interface: the coordinate is
+// text when isText, else f; ok is false when it is not given.
+func (g *Geo) CoordinateParts(name string) (f float64, text string, isText, ok bool) {
+	if g == nil {
+		return 0, "", false, false
+	}
+	fp, tp := g.Latitude, g.latitudeText
+	if name == "longitude" {
+		fp, tp = g.Longitude, g.longitudeText
+	}
+	switch {
+	case tp != nil && (fp == nil || coordinateOf(*tp) == *fp):
+		return 0, *tp, true, true
+	case fp != nil:
+		return *fp, "", false, true
+	}
+	return 0, "", false, false
 }
 
 // coordinateOf is the number a coordinate string holds (NaN when none).

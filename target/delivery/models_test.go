@@ -3,9 +3,11 @@ package delivery_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -366,6 +368,122 @@ func TestTypeErrorsNameExportedTypes(t *testing.T) {
 			assert.NotRegexp(t, `geoJSON|clientHintsJSON|\brequest\b`, err.Error(), body)
 			var te *json.UnmarshalTypeError
 			assert.ErrorAs(t, err, &te, body)
+		}
+	}
+}
+
+// A request that repeats a name in an object is refused with the place
+// named, by UnmarshalJSON and UnmarshalRequestStrict alike: encoding/json
+// would merge two "context" objects field by field (and JSON.parse keep
+// the last one whole), losing one of the values either way.
+func TestRequestDuplicateNames(t *testing.T) {
+	for _, tc := range []struct{ body, path, name string }{
+		{`{"context":{"channel":"web","userAgent":"a"},"context":{"channel":"mobile"}}`, "", "context"},
+		{`{"context":{"channel":"web","channel":"mobile"}}`, "context", "channel"},
+		{`{"context":{"channel":"web"},"execute":{"mboxes":[{"name":"m","index":1,"parameters":{"x":"1","y":"2","x":"3"}}]}}`, "execute.mboxes.0.parameters", "x"},
+		{`{"context":{"channel":"web","geo":{"city":"A","City":"B","city":"C"}}}`, "context.geo", "city"},
+		// A name written with escapes is the same name.
+		{`{"context":{"channel":"web"},"prefetch":{"views":[{},{"name":"v","n\u0061me":"w"}]}}`, "prefetch.views.1", "name"},
+	} {
+		for _, strict := range []bool{false, true} {
+			var r delivery.Request
+			var err error
+			if strict {
+				err = delivery.UnmarshalRequestStrict([]byte(tc.body), &r)
+			} else {
+				err = json.Unmarshal([]byte(tc.body), &r)
+			}
+			var dup *delivery.DuplicateNameError
+			require.ErrorAs(t, err, &dup, "%s (strict %v)", tc.body, strict)
+			require.Equal(t, tc.path, dup.Path, tc.body)
+			require.Equal(t, tc.name, dup.Name, tc.body)
+			require.Contains(t, err.Error(), strconv.Quote(tc.name))
+		}
+	}
+	// The same names in different objects are no duplicates.
+	var r delivery.Request
+	require.NoError(t, json.Unmarshal([]byte(`{"context":{"channel":"web","address":{"url":"u"}},"execute":{"pageLoad":{"address":{"url":"u"},"parameters":{"url":"u"}}}}`), &r))
+	require.Equal(t, "u", r.Execute.PageLoad.Parameters["url"])
+}
+
+// FuzzRequestDecode checks the request decoder on any input: it never
+// panics, refuses exactly the inputs whose objects repeat a name (as a
+// reader that records every name finds them), and otherwise reads what
+// encoding/json reads.
+func FuzzRequestDecode(f *testing.F) {
+	for _, s := range []string{
+		`{"context":{"channel":"web"}}`,
+		`{"context":{"channel":"web"},"context":{"channel":"web"}}`,
+		`{"context":{"channel":"web"},"execute":{"mboxes":[{"name":"m","index":1,"parameters":{"a":"1","a":"2"}}]}}`,
+		`{"context":{"channel":"web","geo":{"city":"\ud800"}}}`,
+		`[1,{"a":1,"a":2}]`, `{"a":`, `null`, `{"a":1}{"a":1,"a":1}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var r delivery.Request
+		err := json.Unmarshal(b, &r)
+		var dup *delivery.DuplicateNameError
+		hasDup := errors.As(err, &dup)
+		if json.Valid(b) && hasDuplicateName(b) != hasDup {
+			t.Fatalf("duplicate refused %v, present %v: %q (%v)", hasDup, !hasDup, b, err)
+		}
+		if !json.Valid(b) && err == nil {
+			t.Fatalf("invalid JSON accepted: %q", b)
+		}
+	})
+}
+
+// hasDuplicateName reports whether any object in the valid JSON text b
+// repeats a name, by a token walk that records every name.
+func hasDuplicateName(b []byte) bool {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	type frame struct {
+		names  map[string]bool
+		object bool
+		key    bool // the next token is a name
+	}
+	var stack []*frame
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		top := (*frame)(nil)
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		if top != nil && top.object && top.key {
+			if d, ok := tok.(json.Delim); ok && d == '}' {
+				stack = stack[:len(stack)-1]
+				if len(stack) > 0 && stack[len(stack)-1].object {
+					stack[len(stack)-1].key = true
+				}
+				continue
+			}
+			k := tok.(string)
+			if top.names[k] {
+				return true
+			}
+			top.names[k] = true
+			top.key = false
+			continue
+		}
+		switch d := tok.(type) {
+		case json.Delim:
+			switch d {
+			case '{':
+				stack = append(stack, &frame{names: map[string]bool{}, object: true, key: true})
+				continue
+			case '[':
+				stack = append(stack, &frame{})
+				continue
+			case ']':
+				stack = stack[:len(stack)-1]
+			}
+		}
+		if len(stack) > 0 && stack[len(stack)-1].object {
+			stack[len(stack)-1].key = true
 		}
 	}
 }

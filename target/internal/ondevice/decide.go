@@ -105,6 +105,9 @@ type Engine struct {
 	// NewID mints the ids a decision needs (request, visitor, notification
 	// and impression ids): random UUIDs in the client. Required.
 	NewID func() string
+	// NewIDs, when set, mints len(dst) ids into dst at once (a decision
+	// needs up to three together); nil: NewID is called for each.
+	NewIDs func(dst []string)
 	// LookupGeo resolves an IP address (possibly empty: the caller's own)
 	// to geo data, when the artifact targets on geo and the request has
 	// none. Nil: no lookup, geo conditions are false.
@@ -119,6 +122,20 @@ type Engine struct {
 type Options struct {
 	SessionID    string
 	LocationHint string // the edge cluster, for minted tntIds
+}
+
+// mintIDs fills dst with new ids.
+func (e *Engine) mintIDs(dst []string) {
+	if len(dst) == 0 {
+		return
+	}
+	if e.NewIDs != nil {
+		e.NewIDs(dst)
+		return
+	}
+	for i := range dst {
+		dst[i] = e.NewID()
+	}
 }
 
 // errNoNewID is a misconfigured Engine: without ids a decision cannot be
@@ -147,8 +164,19 @@ func (e *Engine) Decide(ctx context.Context, a *Artifact, req *delivery.Request,
 	r := &blk.req
 	blk.id = validVisitorID(req.ID, opts.LocationHint, e.NewID)
 	r.ID = &blk.id
+	// The request id and, for an execute request, the two ids of its
+	// first notification are minted together: with NewIDs, one call and
+	// one string for the three.
+	ids := blk.ids[:0]
 	if r.RequestID == "" {
-		r.RequestID = e.NewID()
+		ids = blk.ids[:1]
+	}
+	if r.Execute != nil {
+		ids = ids[:len(ids)+2]
+	}
+	e.mintIDs(ids)
+	if r.RequestID == "" {
+		r.RequestID, ids = ids[0], ids[1:]
 	}
 	if a.geoTargetingEnabled && e.LookupGeo != nil && GeoMissing(r) {
 		e.fillGeo(ctx, r)
@@ -165,6 +193,13 @@ func (e *Engine) Decide(ctx context.Context, a *Artifact, req *delivery.Request,
 		visitorID:     allocationVisitorID(r.ID, e.NewID),
 		propertyToken: e.PropertyToken,
 		showTrace:     r.Trace != nil,
+		spareIDs:      ids,
+		notifications: blk.notifications[:0],
+		freeDetails:   blk.details[:],
+		freeAnswers:   blk.answers[:],
+		freeOptions:   blk.options[:],
+		freeResults:   blk.results[:],
+		freeTokens:    blk.tokens[:],
 	}
 	if r.Property != nil && r.Property.Token != "" {
 		d.propertyToken = r.Property.Token
@@ -194,12 +229,14 @@ func (e *Engine) Decide(ctx context.Context, a *Artifact, req *delivery.Request,
 		blk.executeTracer.d = d
 		d.tracer = &blk.executeTracer
 		resp.Execute = &blk.execute
-		if len(ex.Mboxes) > 0 {
-			resp.Execute.Mboxes = make([]delivery.MboxResponse, 0, len(ex.Mboxes))
+		if n := len(ex.Mboxes); n > 0 && n <= len(blk.mboxes) {
+			resp.Execute.Mboxes = blk.mboxes[:0:n]
+		} else if n > 0 {
+			resp.Execute.Mboxes = make([]delivery.MboxResponse, 0, n)
 		}
 		for i := range ex.Mboxes {
-			for _, a := range d.decideMbox(modeExecute, mboxDetails(&ex.Mboxes[i])) {
-				resp.Execute.Mboxes = append(resp.Execute.Mboxes, a.mboxResponse())
+			for _, a := range d.decideMbox(modeExecute, d.mboxDetails(&ex.Mboxes[i])) {
+				resp.Execute.Mboxes = append(resp.Execute.Mboxes, d.mboxResponse(&a))
 			}
 		}
 		if ex.PageLoad != nil {
@@ -219,14 +256,14 @@ func (e *Engine) Decide(ctx context.Context, a *Artifact, req *delivery.Request,
 			resp.Prefetch.Views = []delivery.View{}
 		}
 		for i := range pf.Mboxes {
-			for _, a := range d.decideMbox(modePrefetch, mboxDetails(&pf.Mboxes[i])) {
-				resp.Prefetch.Mboxes = append(resp.Prefetch.Mboxes, delivery.PrefetchMboxResponse{MboxResponse: a.mboxResponse()})
+			for _, a := range d.decideMbox(modePrefetch, d.mboxDetails(&pf.Mboxes[i])) {
+				resp.Prefetch.Mboxes = append(resp.Prefetch.Mboxes, delivery.PrefetchMboxResponse{MboxResponse: d.mboxResponse(&a)})
 			}
 		}
 		for i := range pf.Views {
 			v := &pf.Views[i]
 			for _, a := range d.decideViews(modePrefetch, &details{name: v.Name, key: v.Key, req: &v.RequestDetails, orig: v}) {
-				resp.Prefetch.Views = append(resp.Prefetch.Views, a.view())
+				resp.Prefetch.Views = append(resp.Prefetch.Views, d.view(&a))
 			}
 		}
 		if pf.PageLoad != nil {
@@ -236,7 +273,9 @@ func (e *Engine) Decide(ctx context.Context, a *Artifact, req *delivery.Request,
 	if err := ctx.Err(); err != nil {
 		return nil, err // rules were skipped: the answer would be wrong
 	}
-	out.Notifications = d.notifications
+	if n := len(d.notifications); n > 0 {
+		out.Notifications = d.notifications[:n:n]
+	}
 	if e.TelemetryEnabled {
 		blk.telemetry = telemetryFor(r, d.timestamp, time.Since(start), &blk.features)
 		out.Telemetry = &blk.telemetry
@@ -251,6 +290,11 @@ func (e *Engine) Decide(ctx context.Context, a *Artifact, req *delivery.Request,
 // engine and the context. The notifications' Mbox entries stay.
 func (blk *decisionBlock) release() {
 	blk.d = decider{notifyMboxes: blk.d.notifyMboxes}
+	// Options hold the artifact's contents, and details the request's
+	// parts: the block outlives the decision.
+	clear(blk.details[:])
+	clear(blk.answers[:])
+	clear(blk.options[:])
 	blk.executeTracer = requestTracer{}
 	blk.prefetchTracer = requestTracer{}
 }
@@ -272,31 +316,65 @@ type decisionBlock struct {
 	d              decider
 	executeTracer  requestTracer
 	prefetchTracer requestTracer
+
+	// Room for what a small decision (an mbox or two) makes, so that it
+	// makes it without allocating; larger ones take chunks (see take).
+	// The response's slices point into the block, which lives as long as
+	// they do; details, answers and options are the decider's and are
+	// cleared by release.
+	ids           [3]string
+	details       [2]details
+	answers       [1]answer
+	options       [4]option
+	results       [4]delivery.Option
+	tokens        [4]string
+	mboxes        [2]delivery.MboxResponse
+	notifications [2]delivery.Notification
 }
 
-func mboxDetails(m *delivery.MboxRequest) *details {
-	return &details{name: m.Name, index: m.Index, indexed: true, req: &m.RequestDetails, orig: m}
+// take returns n elements from the room *free has left, capped at n so
+// that an append to one never writes into the next; when the room is
+// short, it allocates a chunk for this take and the next few.
+func take[T any](free *[]T, n int) []T {
+	if n == 0 {
+		return nil
+	}
+	if len(*free) < n {
+		*free = make([]T, max(n, 8))
+	}
+	s := (*free)[:n:n]
+	*free = (*free)[n:]
+	return s
 }
 
-func (a *answer) mboxResponse() delivery.MboxResponse {
-	return delivery.MboxResponse{Index: a.index, Name: a.name, Options: toOptions(a.options), Metrics: toMetrics(a.metrics), Trace: a.trace}
+// mboxDetails is the details of an mbox request, each at an address of its
+// own (detailsContext remembers the last one by address).
+func (d *decider) mboxDetails(m *delivery.MboxRequest) *details {
+	det := &take(&d.freeDetails, 1)[0]
+	*det = details{name: m.Name, index: m.Index, indexed: true, req: &m.RequestDetails, orig: m}
+	return det
 }
 
-func (a *answer) view() delivery.View {
+func (d *decider) mboxResponse(a *answer) delivery.MboxResponse {
+	return delivery.MboxResponse{Index: a.index, Name: a.name, Options: d.toOptions(a.options), Metrics: toMetrics(a.metrics), Trace: a.trace}
+}
+
+func (d *decider) view(a *answer) delivery.View {
 	metrics := toMetrics(a.metrics)
 	if metrics == nil {
 		metrics = []delivery.Metric{} // Adobe's SDKs answer a view with "metrics": [], never without the list
 	}
-	return delivery.View{Name: a.name, Key: a.key, Options: toOptions(a.options), Metrics: metrics, Trace: a.trace}
+	return delivery.View{Name: a.name, Key: a.key, Options: d.toOptions(a.options), Metrics: metrics, Trace: a.trace}
 }
 
 // toOptions converts options to the models; content encoded when the
-// artifact loaded is reused as is.
-func toOptions(in []option) []delivery.Option {
+// artifact loaded is reused as is. The list is the response's own (from
+// the decision block, see take).
+func (d *decider) toOptions(in []option) []delivery.Option {
 	if in == nil {
 		return nil
 	}
-	out := make([]delivery.Option, len(in))
+	out := take(&d.freeResults, len(in))
 	// contentJSON belongs to the artifact, shared by every decision: the
 	// response gets copies, all in one buffer, so that a caller changing
 	// its response cannot change later decisions.
@@ -580,6 +658,16 @@ type decider struct {
 	notifiedBuf   [8]notifiedKey
 	notifyMboxes  [4]delivery.NotificationMbox // the first notifications' Mbox
 	tracer        *requestTracer
+	// spareIDs are ids minted with the request id, for the first
+	// notification (see Decide).
+	spareIDs []string
+
+	// The room left in the decision block's buffers (see take).
+	freeDetails []details
+	freeAnswers []answer
+	freeOptions []option
+	freeResults []delivery.Option
+	freeTokens  []string
 
 	// Per request detail and per activity, computed once: a page load
 	// evaluates dozens of rules against the same parameters and visitor.
@@ -609,7 +697,7 @@ func (d *decider) detailsContext(det *details) detailsContext {
 	dc := detailsContext{page: d.page, referring: d.referring, mbox: emptyMbox}
 	if det.req != nil {
 		if len(det.req.Parameters) > 0 {
-			dc.mbox = paramsContext(det.req.Parameters)
+			dc.mbox = sharedParamsContext(det.req.Parameters)
 		}
 		if det.req.Address != nil {
 			// An mbox's own address replaces the page's, for both the page
@@ -670,7 +758,9 @@ func (d *decider) ruleApplies(r *rule) bool {
 func (d *decider) decideMbox(mode requestMode, m *details) []answer {
 	global := m.name == d.artifact.globalMbox
 	d.tracer.traceRequest(mode, typeMbox, m)
-	var out []answer
+	// Callers use the answers before deciding again: the block's room
+	// holds an mbox's single answer.
+	out := take(&d.freeAnswers, 1)[:0]
 	matched := map[string]bool{}
 	for _, r := range d.artifact.mboxRules[m.name] {
 		if !d.ruleApplies(r) || global && matched[r.key] {
@@ -697,7 +787,11 @@ func (d *decider) decideMbox(mode requestMode, m *details) []answer {
 func (d *decider) decidePageLoad(mode requestMode, p *delivery.RequestDetails) *delivery.PageLoadResponse {
 	m := &delivery.MboxRequest{RequestDetails: *p, Name: d.artifact.globalMbox}
 	answers := d.decideMbox(mode, &details{name: m.Name, req: p, orig: m})
-	var options []option
+	n := 0
+	for _, a := range answers {
+		n += len(a.options)
+	}
+	options := take(&d.freeOptions, n)[:0]
 	var metrics []metric
 	var trace map[string]any
 	seen := map[string]bool{}
@@ -713,7 +807,7 @@ func (d *decider) decidePageLoad(mode requestMode, p *delivery.RequestDetails) *
 			}
 		}
 	}
-	opts := toOptions(options)
+	opts := d.toOptions(options)
 	if opts == nil {
 		opts = []delivery.Option{} // a page load always answers with its list of options
 	}
@@ -781,6 +875,13 @@ func (d *decider) evaluate(mode requestMode, r *rule, det *details, rt requestTy
 	switch mode {
 	case modeExecute:
 		d.notify(r, c)
+		n := 0
+		for _, o := range c.options {
+			if o.Type != "" || o.Content != nil {
+				n++
+			}
+		}
+		res.options = take(&d.freeOptions, n)[:0]
 		for _, o := range c.options {
 			if o.Type == "" && o.Content == nil {
 				continue
@@ -794,7 +895,7 @@ func (d *decider) evaluate(mode requestMode, r *rule, det *details, rt requestTy
 			}
 		}
 	default:
-		res.options = make([]option, len(c.options))
+		res.options = take(&d.freeOptions, len(c.options))
 		for i, o := range c.options {
 			if o.EventToken == "" && i < len(c.metrics) && c.metrics[i].Type == "display" {
 				o.EventToken = c.metrics[i].EventToken
@@ -827,9 +928,13 @@ func (d *decider) evaluate(mode requestMode, r *rule, det *details, rt requestTy
 // per mbox and event token.
 func (d *decider) notify(r *rule, c consequence) {
 	var tokens []string
-	for _, o := range c.options {
+	for i, o := range c.options {
 		if o.EventToken == "" {
 			continue
+		}
+		if tokens == nil {
+			// The most tokens this rule can add, from the block's room.
+			tokens = take(&d.freeTokens, len(c.options)-i)[:0]
 		}
 		if slices.ContainsFunc(d.notified, func(k notifiedKey) bool { return k.is(c.name, o.EventToken) }) {
 			continue
@@ -843,9 +948,16 @@ func (d *decider) notify(r *rule, c consequence) {
 	if len(tokens) == 0 {
 		return
 	}
+	ids := d.spareIDs
+	if len(ids) >= 2 {
+		d.spareIDs = ids[2:]
+	} else {
+		ids = take(&d.freeTokens, 2) // not a local array: NewIDs would move it to the heap
+		d.engine.mintIDs(ids)
+	}
 	n := delivery.Notification{
-		ID:           d.engine.NewID(),
-		ImpressionID: d.engine.NewID(),
+		ID:           ids[0],
+		ImpressionID: ids[1],
 		Timestamp:    d.timestamp,
 		Type:         delivery.MetricTypeDisplay,
 		Tokens:       tokens,

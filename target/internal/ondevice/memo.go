@@ -28,21 +28,42 @@ func (c *memo[V]) get(key string, f func(string) V) V {
 	if len(key) > c.maxKey {
 		return f(key)
 	}
+	if v, ok := c.cached(key); ok {
+		return v
+	}
+	// f gets a copy of its own, which it may keep.
+	own := strings.Clone(key)
+	v := f(own)
+	c.store(own, v)
+	return v
+}
+
+// cached returns the value remembered for key; it does not keep key, so
+// key may be built in the caller's stack.
+func (c *memo[V]) cached(key string) (V, bool) {
 	c.mu.Lock()
 	v, ok := c.m[key]
 	c.mu.Unlock()
-	if ok {
-		return v
+	return v, ok
+}
+
+// remember stores v for a copy of key, unless key is too long to
+// remember. The memo keeps its own copy: the caller's string may be part
+// of a larger buffer (a request body, a key built on the caller's stack),
+// which the memo must not keep.
+func (c *memo[V]) remember(key string, v V) {
+	if len(key) > c.maxKey {
+		return
 	}
-	// The memo keeps its own copy: the caller's string may be part of a
-	// larger buffer (a request body), which the memo must not keep.
-	key = strings.Clone(key)
-	v = f(key)
+	c.store(strings.Clone(key), v)
+}
+
+// store stores v for key, which is the memo's own.
+func (c *memo[V]) store(key string, v V) {
 	c.mu.Lock()
 	if len(c.m) >= c.limit {
 		clear(c.m)
 	}
 	c.m[key] = v
 	c.mu.Unlock()
-	return v
 }

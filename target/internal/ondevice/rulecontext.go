@@ -3,9 +3,11 @@ package ondevice
 import (
 	"encoding/binary"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/target-go/sdk/target/delivery"
 	"github.com/target-go/sdk/target/internal/useragent"
@@ -51,9 +53,10 @@ var (
 
 // The longest keys the memos remember.
 const (
-	maxURLMemoKey   = 1024
-	maxAgentMemoKey = 512
-	maxGeoMemoKey   = 256
+	maxURLMemoKey    = 1024
+	maxAgentMemoKey  = 512
+	maxGeoMemoKey    = 256
+	maxParamsMemoKey = 512
 )
 
 type urlParts struct {
@@ -144,6 +147,47 @@ func geoContext(g *delivery.Geo) map[string]any {
 	if v, ok := g.Coordinate("longitude"); ok {
 		m["longitude"] = v
 	}
+	return m
+}
+
+// paramsMemo remembers the contexts of mbox parameters by the parameters'
+// names and values: a site's pages send the same few parameters for most
+// visitors, and each context costs a map and a string per value. 4096
+// parameter sets of up to maxParamsMemoKey bytes (2 MB of keys at most).
+var paramsMemo = newMemo[map[string]any](4096, maxParamsMemoKey)
+
+// sharedParamsContext is paramsContext, remembered (see paramsMemo). The
+// map is shared by every request with the same parameters and must not be
+// modified. The key is built on the stack: a remembered set costs no
+// allocation.
+func sharedParamsContext(params map[string]string) map[string]any {
+	var names [16]string
+	if len(params) > len(names) {
+		return paramsContext(params)
+	}
+	keys := names[:0]
+	for k := range params {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys) // a map's order varies; the key must not
+	var buf [maxParamsMemoKey]byte
+	key := buf[:0]
+	for _, k := range keys {
+		v := params[k]
+		if len(key)+len(k)+len(v)+2*binary.MaxVarintLen64 > len(buf) {
+			return paramsContext(params)
+		}
+		key = binary.AppendUvarint(key, uint64(len(k)))
+		key = append(key, k...)
+		key = binary.AppendUvarint(key, uint64(len(v)))
+		key = append(key, v...)
+	}
+	k := unsafe.String(unsafe.SliceData(key), len(key))
+	if m, ok := paramsMemo.cached(k); ok {
+		return m
+	}
+	m := paramsContext(params)
+	paramsMemo.remember(k, m)
 	return m
 }
 
@@ -254,14 +298,16 @@ func (c *geoContextMemo) get(g *delivery.Geo) map[string]any {
 	// A coordinate reaches rules as the string it was read as, or as a
 	// number (delivery.Geo.Coordinate): both forms are in the key.
 	for _, name := range [...]string{"latitude", "longitude"} {
-		switch v, _ := g.Coordinate(name); v := v.(type) {
-		case float64:
-			key = append(key, 1)
-			key = binary.LittleEndian.AppendUint64(key, math.Float64bits(v))
-		case string:
+		// CoordinateParts, not Coordinate: boxing the number would
+		// allocate on every decision, memo hit or not.
+		switch f, text, isText, ok := g.CoordinateParts(name); {
+		case isText:
 			key = append(key, 2)
-			key = binary.AppendUvarint(key, uint64(len(v)))
-			key = append(key, v...)
+			key = binary.AppendUvarint(key, uint64(len(text)))
+			key = append(key, text...)
+		case ok:
+			key = append(key, 1)
+			key = binary.LittleEndian.AppendUint64(key, math.Float64bits(f))
 		default:
 			key = append(key, 0)
 		}

@@ -201,3 +201,32 @@ func TestParamsContextMatchesMboxContext(t *testing.T) {
 		assert.Equal(t, mboxContext(params), paramsContext(params), "%v", params)
 	}
 }
+
+// The remembered parameter contexts answer each parameter set's own
+// context: sets whose names and values join to the same text, sets in
+// another order, and sets too many or too long to remember are told apart.
+func TestSharedParamsContextKeepsSetsApart(t *testing.T) {
+	t.Parallel()
+	many := map[string]string{}
+	for i := range 17 {
+		many[strings.Repeat("k", i+1)] = "V"
+	}
+	sets := []map[string]string{
+		{"a": "bc"}, {"ab": "c"}, {"a": "b", "c": ""}, {"a": "b"},
+		{"x": "A", "x_lc": "B"}, {"p": "1", "q": "2"}, {"q": "1", "p": "2"},
+		{"long": strings.Repeat("L", 600)}, many, {},
+	}
+	for range 2 { // the second round answers from the memo
+		for _, params := range sets {
+			assert.Equal(t, mboxContext(params), sharedParamsContext(params), "%v", params)
+		}
+	}
+}
+
+// A remembered parameter set costs no allocation (not parallel:
+// AllocsPerRun counts the whole process's).
+func TestSharedParamsContextAllocatesNothingWhenRemembered(t *testing.T) {
+	params := map[string]string{"foo": "Bar", "n": "1"}
+	sharedParamsContext(params)
+	assert.Zero(t, testing.AllocsPerRun(100, func() { sharedParamsContext(params) }))
+}

@@ -1,0 +1,105 @@
+package ondevice_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/target-go/sdk/target/delivery"
+	"github.com/target-go/sdk/target/internal/ondevice"
+)
+
+// blockArtifact has five mboxes, each answering with two options whose
+// content is its own mbox parameter p and with an event token of its own:
+// more mboxes, options and tokens than a decision block holds room for.
+func blockArtifact() string {
+	var mboxes, names []string
+	for i := range 5 {
+		names = append(names, fmt.Sprintf(`"m%d"`, i))
+		mboxes = append(mboxes, fmt.Sprintf(`"m%d":[{"ruleKey":"r%d","activityId":%d,
+			"meta":{"activity.id":%d},"condition":{"==":[{"var":"mbox.p"},"%d"]},
+			"consequence":{"name":"m%d","options":[{"type":"html","content":"<p>${mbox.p}</p>","eventToken":"t%d"},{"type":"json","content":{"n":%d}}],
+			"metrics":[{"type":"click","eventToken":"c%d"}]}}]`, i, i, i+1, i+1, i, i, i, i, i))
+	}
+	return `{"version":"1.0.0","localMboxes":[` + strings.Join(names, ",") + `],"responseTokens":["activity.id"],"rules":{"mboxes":{` + strings.Join(mboxes, ",") + `}}}`
+}
+
+func blockRequest() string {
+	var mboxes []string
+	for i := range 5 {
+		mboxes = append(mboxes, fmt.Sprintf(`{"name":"m%d","index":%d,"parameters":{"p":"%d"}}`, i, i+1, i))
+	}
+	return `{"id":{"tntId":"v"},"context":{"channel":"web"},"execute":{"mboxes":[` + strings.Join(mboxes, ",") + `]}}`
+}
+
+// A decision larger than its block's room answers every mbox from its own
+// parameters (each mbox's details at an address of its own), and the
+// response's lists do not share room: appending to one leaves the next
+// as it was.
+func TestDecisionOutgrowsItsBlock(t *testing.T) {
+	t.Parallel()
+	d, err := decideJSON(t, &ondevice.Engine{Client: "acme", NewID: newID()}, []byte(blockArtifact()), []byte(blockRequest()))
+	require.NoError(t, err)
+	mboxes := d.Response.Execute.Mboxes
+	require.Len(t, mboxes, 5)
+	for i, m := range mboxes {
+		assert.Equal(t, fmt.Sprintf("m%d", i), m.Name)
+		require.Len(t, m.Options, 2, m.Name)
+		assert.JSONEq(t, fmt.Sprintf(`"<p>%d</p>"`, i), string(m.Options[0].Content), m.Name)
+		assert.JSONEq(t, fmt.Sprintf(`{"n":%d}`, i), string(m.Options[1].Content), m.Name)
+		assert.Equal(t, fmt.Sprint(i+1), fmt.Sprint(m.Options[0].ResponseTokens["activity.id"]), m.Name)
+	}
+	require.Len(t, d.Notifications, 5)
+	for i, n := range d.Notifications {
+		assert.Equal(t, []string{fmt.Sprintf("t%d", i)}, n.Tokens)
+		assert.Equal(t, fmt.Sprintf("m%d", i), n.Mbox.Name)
+	}
+
+	for i := range mboxes[:4] {
+		mboxes[i].Options = append(mboxes[i].Options, delivery.Option{Type: "html", Content: []byte(`"added"`)})
+		d.Notifications[i].Tokens = append(d.Notifications[i].Tokens, "added")
+	}
+	for i := 1; i < 5; i++ {
+		assert.JSONEq(t, fmt.Sprintf(`"<p>%d</p>"`, i), string(mboxes[i].Options[0].Content))
+		assert.Equal(t, fmt.Sprintf("t%d", i), d.Notifications[i].Tokens[0])
+	}
+	d.Notifications = append(d.Notifications, delivery.Notification{ID: "added"})
+	mboxes = append(mboxes, delivery.MboxResponse{Name: "added"})
+	assert.Len(t, d.Response.Execute.Mboxes, 5)
+}
+
+// An execute decision mints its request id and its first notification's
+// two ids in one NewIDs call; later notifications take two at a time.
+func TestDecisionMintsIDsTogether(t *testing.T) {
+	t.Parallel()
+	var calls []int
+	n := 0
+	e := &ondevice.Engine{Client: "acme", NewID: func() string { panic("NewID called with NewIDs set") }, NewIDs: func(dst []string) {
+		calls = append(calls, len(dst))
+		for i := range dst {
+			n++
+			dst[i] = fmt.Sprint("id-", n)
+		}
+	}}
+	d, err := decideJSON(t, e, []byte(blockArtifact()), []byte(blockRequest()))
+	require.NoError(t, err)
+	assert.Equal(t, []int{3, 2, 2, 2, 2}, calls)
+	assert.Equal(t, "id-1", d.Request.RequestID)
+	seen := map[string]bool{d.Request.RequestID: true}
+	for _, note := range d.Notifications {
+		for _, id := range []string{note.ID, note.ImpressionID} {
+			assert.False(t, seen[id], "id %s given twice", id)
+			seen[id] = true
+		}
+	}
+	assert.Len(t, seen, 11)
+
+	// A prefetch decision with its request id given mints nothing.
+	calls = nil
+	_, err = decideJSON(t, e, []byte(blockArtifact()), []byte(`{"requestId":"r","id":{"tntId":"v"},"context":{"channel":"web"},"prefetch":{"mboxes":[{"name":"m0","index":1,"parameters":{"p":"0"}}]}}`))
+	require.NoError(t, err)
+	assert.Empty(t, calls)
+}
