@@ -216,22 +216,6 @@ func TestRTBlockedResendObserverClose(t *testing.T) {
 	require.EqualValues(t, calls, dropped.Load())
 }
 
-// TestRTWrapTransportGetsTheTransport: Config.WrapTransport says it wraps
-// "the transport the Client makes (the tuned, keep-alive pool described at
-// HTTPClient)"; before h2burst that was the *http.Transport, which a
-// wrapper could inspect (its type, TLSClientConfig, Proxy). It now gets
-// the gate, an unexported RoundTripper: a wrapper that type-asserts
-// silently changes nothing (or panics, unchecked).
-func TestRTWrapTransportGetsTheTransport(t *testing.T) {
-	rtRepro(t, 3)
-	var got http.RoundTripper
-	_, err := target.NewClient(target.Config{Client: "acme", OrganizationID: "org",
-		WrapTransport: func(rt http.RoundTripper) http.RoundTripper { got = rt; return rt }})
-	require.NoError(t, err)
-	_, ok := got.(*http.Transport)
-	require.True(t, ok, "WrapTransport got a %T", got)
-}
-
 // TestRTCloseRacesSenders: 120 calls of 12 visitors, the edge 2 ms late,
 // and Close's ctx ending at some moment while they are being sent; every
 // call settles once, each notification is either delivered (its call

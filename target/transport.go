@@ -375,9 +375,10 @@ func (c *Client) deliveryURL(host, sessionID string) string {
 
 // attempt makes one HTTP request. It fills the phase timings of tm.
 func (c *Client) attempt(ctx context.Context, u string, ex exchange, tm *Timings, rec *attemptRecord) (*DeliveryResponse, int, error) {
-	// The pool is for the client's own transport, unwrapped: another
-	// RoundTripper may call the hooks when it likes.
-	tr := newAttemptTrace(ctx, c.gate != nil && c.http.Transport == http.RoundTripper(c.gate))
+	// The pool is for the client's own transport, unwrapped (the gate
+	// passes the hooks on as they are): another RoundTripper may call the
+	// hooks when it likes.
+	tr := newAttemptTrace(ctx, c.gate != nil && c.gate.next == http.RoundTripper(c.transport))
 	// Built when an error needs it: a call that succeeds pays nothing.
 	op := func() string { return "POST " + c.scheme + "://" + ex.host + "/rest/v1/delivery" }
 	if tr.pooled {
