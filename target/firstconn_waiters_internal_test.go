@@ -13,16 +13,16 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestRTGateManyWaitersCancelled: 2000 requests wait for a probe whose
+// TestFirstConnGateManyWaitersCancelled: 2000 requests wait for a probe whose
 // handshake is held; every third is cancelled at some moment (before it
 // waits, while it waits, as the probe lets go); then the probe gets its
 // connection. Each request returns once, a success or its context's
 // error, and the waiters' count is back to zero. (The probe fails here,
 // so the waiters dial for themselves: the edge saw 32 to 1463
 // connections, as documented for a failed first connection.)
-func TestRTGateManyWaitersCancelled(t *testing.T) {
+func TestFirstConnGateManyWaitersCancelled(t *testing.T) {
 	if os.Getenv("RT_REPRO") == "" {
-		t.Skip("red team: held, but slow (15-60 s under -race); RT_REPRO=1 to run")
+		t.Skip("slow (15-60 s under -race): RT_REPRO=1 to run")
 	}
 	const n = 2000
 	g, hl, url := gateEdge(t)

@@ -21,12 +21,12 @@ import (
 	"github.com/target-go/sdk/target/targettest"
 )
 
-// TestRTBlockedObserverManySendersClose: 40 calls of 40 visitors (more
+// TestBlockedObserverManySendersClose: 40 calls of 40 visitors (more
 // senders than the queue runs at once), every exchange's AttemptStart
 // blocked, then Close with its ctx ended: Close returns, every call is
 // settled once with ErrClientClosed, OnDropped hears of each notification
 // once, and once the Observer returns every goroutine ends.
-func TestRTBlockedObserverManySendersClose(t *testing.T) {
+func TestBlockedObserverManySendersClose(t *testing.T) {
 	const calls = 40
 	ignore := goleak.IgnoreCurrent()
 	unblock := make(chan struct{})
@@ -96,12 +96,12 @@ func (status400) RoundTrip(r *http.Request) (*http.Response, error) {
 	}, nil
 }
 
-// TestRTBlockedResendObserverClose: one merged request of 30 calls is
+// TestBlockedResendObserverClose: one merged request of 30 calls is
 // refused; the calls go again alone and every single's AttemptStart
 // blocks; Close with its ctx ended returns, each call settled once,
 // OnDropped once per notification, and no goroutine left once the
 // Observer returns.
-func TestRTBlockedResendObserverClose(t *testing.T) {
+func TestBlockedResendObserverClose(t *testing.T) {
 	const calls = 30
 	ignore := goleak.IgnoreCurrent()
 	unblock := make(chan struct{})
@@ -149,11 +149,11 @@ func TestRTBlockedResendObserverClose(t *testing.T) {
 	require.EqualValues(t, calls, dropped.Load())
 }
 
-// TestRTCloseRacesSenders: 120 calls of 12 visitors, the edge 2 ms late,
+// TestCloseRacesSenders: 120 calls of 12 visitors, the edge 2 ms late,
 // and Close's ctx ending at some moment while they are being sent; every
 // call settles once, each notification is either delivered (its call
 // succeeded) or reaches OnDropped, once, never both.
-func TestRTCloseRacesSenders(t *testing.T) {
+func TestCloseRacesSenders(t *testing.T) {
 	for round := range 20 {
 		const calls = 120
 		var mu sync.Mutex
