@@ -56,9 +56,16 @@ type Config struct {
 	// changed. Bring one for proxies, tracing or custom TLS.
 	HTTPClient *http.Client
 	// WrapTransport, when set, wraps the transport the Client makes (the
-	// tuned, keep-alive pool described at HTTPClient) in a RoundTripper of
-	// the caller's: for tracing (otelhttp.NewTransport), metrics or
-	// headers, without giving up the pool. Wrapping http.DefaultTransport
+	// tuned, keep-alive pool described at HTTPClient, an *http.Transport,
+	// which is what the function receives) in a RoundTripper of the
+	// caller's: for tracing (otelhttp.NewTransport), metrics or headers,
+	// without giving up the pool. The Client keeps its first-connection
+	// gate in front of the wrapper, so the wrapper sees a request once the
+	// gate lets it go; the gate learns of the first connection through
+	// httptrace on the request's context, so a wrapper should pass that
+	// context (or one derived from it) on, as otelhttp does; one that does
+	// not makes a first burst wait for the first answer instead of the
+	// first connection. Wrapping http.DefaultTransport
 	// in an HTTPClient instead keeps net/http's two idle connections per
 	// host, so each burst of parallel calls dials again. It is called once,
 	// by NewClient, and must not return nil. It cannot be combined with
@@ -167,12 +174,16 @@ func NewClient(cfg Config) (*Client, error) {
 	}
 	c := newClient(cfg)
 	if cfg.WrapTransport != nil {
-		rt := cfg.WrapTransport(c.http.Transport)
+		// The wrapper gets the *http.Transport, and the gate stays in
+		// front of it: the wrapper sees each request once the gate lets
+		// it go, and the gate still hears of the probe's connection
+		// through the request's context (firstconn.go).
+		rt := cfg.WrapTransport(c.transport)
 		if rt == nil {
 			c.transport.CloseIdleConnections()
 			return nil, &ConfigError{Field: "WrapTransport", Reason: "returned a nil RoundTripper"}
 		}
-		c.http.Transport = rt // the Client made c.http: no one else holds it
+		c.gate.next = rt // before the Client is used: no one else reads it yet
 	}
 	c.ready = future.Resolved(struct{}{})
 	if cfg.wantsOnDevice() {

@@ -53,7 +53,8 @@ type APIError struct {
 	Host string
 	// Attempts is how many requests the call made, this answer's included.
 	Attempts int
-	// Timings are the phases of the last attempt and the call's total.
+	// Timings are the call's measured phases, each field with the scope
+	// its doc states (the phases are the last attempt's).
 	Timings Timings
 }
 

@@ -4,13 +4,15 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptrace"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 )
 
 // firstConnGate is the RoundTripper in front of the transport a Client
-// makes for itself. It makes the first burst of parallel calls to an
+// makes for itself (and of the caller's Config.WrapTransport around it,
+// which receives the *http.Transport itself). It makes the first burst of parallel calls to an
 // HTTPS origin open one connection when the edge speaks HTTP/2, instead
 // of one per call.
 //
@@ -36,23 +38,45 @@ import (
 // caller's deadline would end.
 //
 // Once an origin has had a connection its requests pass straight through
-// (a sync.Map lookup, the clock and an atomic load) until it has gone unused for the transport's
-// IdleConnTimeout, after which its connections are closed and the next
-// request probes again; Client.CloseIdleConnections forgets every origin
-// too. Plain-HTTP origins are never gated: the client's transport speaks
-// only HTTP/1.1 to them. The gate starts no goroutine, and a waiter whose
-// context ends leaves nothing behind: it only selected on a channel.
+// (a sync.Map lookup, the clock and an atomic load) until it has gone
+// unused for the transport's IdleConnTimeout, after which its connections
+// are closed and the next request probes again. Plain-HTTP origins are
+// never gated: the client's transport speaks only HTTP/1.1 to them. The
+// gate starts no goroutine, and a waiter whose context ends leaves nothing
+// behind: it only selected on a channel.
+//
+// The gate keeps an entry per origin, and visitors choose origins (an
+// mboxEdgeCluster cookie names a host), so the entries are bounded: an
+// origin whose probe got no connection is forgotten when the probe ends
+// (it taught nothing), CloseIdleConnections forgets every origin without a
+// probe in flight, and past maxGatedOrigins entries the origins whose
+// connections have expired are swept (at most once a second) and, if the
+// map is still full, the requests to new origins go ungated, as they would
+// without the gate. Host names are folded to lower case and ":443" is
+// dropped, as the transport does for its connection pool, so that
+// mboxedgeAB and mboxedgeab are one origin.
 type firstConnGate struct {
-	t    *http.Transport
+	// next sends the requests: the transport the Client made, or the
+	// caller's Config.WrapTransport around it. The gate learns of the
+	// probe's connection through httptrace's GotConn, which the
+	// transport calls when the wrapper passes the request's context on.
+	next http.RoundTripper
 	idle time.Duration // how long an origin's probe stays valid unused
 
-	// origins holds one small entry per host called, never removed: a
-	// client calls its edge and the few location-hint clusters it learns.
-	origins sync.Map // URL host (host:port as given) -> *originGate
+	origins   sync.Map     // origin key (see originKey) -> *originGate
+	entries   atomic.Int64 // entries in origins
+	lastSweep atomic.Int64 // UnixNano of the last sweep of expired origins
 }
+
+// maxGatedOrigins bounds the gate's entries. A client calls its edge and
+// the few clusters (tens) its visitors' location hints name; an entry is
+// about 150 bytes.
+const maxGatedOrigins = 256
 
 // originGate is the gate's state for one origin.
 type originGate struct {
+	key string // its key in origins
+
 	// connectedUntil is the time (UnixNano) until which requests pass
 	// straight through: the probe got a connection, and every request
 	// pushes it further. Zero means probe first.
@@ -65,6 +89,9 @@ type originGate struct {
 	// probe is closed when the probe in flight got a connection or
 	// failed; nil when no probe is in flight.
 	probe chan struct{}
+	// gone is set when the entry left origins: a request that found it
+	// before looks again.
+	gone bool
 }
 
 func newFirstConnGate(t *http.Transport) *firstConnGate {
@@ -72,57 +99,116 @@ func newFirstConnGate(t *http.Transport) *firstConnGate {
 	if idle <= 0 {
 		idle = 90 * time.Second
 	}
-	return &firstConnGate{t: t, idle: idle}
+	return &firstConnGate{next: t, idle: idle}
+}
+
+// originKey is the key of a URL's host in the gate's map: lower case,
+// without the default port. It allocates only for a host with capitals.
+func originKey(host string) string {
+	return strings.TrimSuffix(strings.ToLower(host), ":443")
 }
 
 // RoundTrip sends req through the transport, as the probe of its origin,
 // after the probe, or at once (see firstConnGate).
 func (g *firstConnGate) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.URL.Scheme != "https" {
-		return g.t.RoundTrip(req)
+		return g.next.RoundTrip(req)
 	}
-	o, ok := g.origins.Load(req.URL.Host)
-	if !ok {
-		o, _ = g.origins.LoadOrStore(req.URL.Host, &originGate{})
-	}
-	og := o.(*originGate)
-	now := time.Now().UnixNano()
-	if until := og.connectedUntil.Load(); now < until {
-		// Pushed at most once a second, so that parallel calls do not all
-		// write the same word; a compare-and-swap, so that a forget in
-		// between is not undone.
-		if next := now + int64(g.idle); next-until > int64(time.Second) {
-			og.connectedUntil.CompareAndSwap(until, next)
+	key := originKey(req.URL.Host)
+	for {
+		og := g.origin(key)
+		if og == nil { // the map is full: ungated
+			return g.next.RoundTrip(req)
 		}
-		return g.t.RoundTrip(req)
-	}
-
-	og.mu.Lock()
-	if now < og.connectedUntil.Load() { // a probe got through meanwhile
-		og.mu.Unlock()
-		return g.t.RoundTrip(req)
-	}
-	if probe := og.probe; probe != nil {
-		og.mu.Unlock()
-		ctx := req.Context()
-		og.waiters.Add(1)
-		select {
-		case <-probe:
-			og.waiters.Add(-1)
-			return g.t.RoundTrip(req)
-		case <-ctx.Done():
-			og.waiters.Add(-1)
-			// A RoundTripper closes the body on every path.
-			if req.Body != nil {
-				_ = req.Body.Close()
+		now := time.Now().UnixNano()
+		if until := og.connectedUntil.Load(); now < until {
+			// Pushed at most once a second, so that parallel calls do not
+			// all write the same word; a compare-and-swap, so that a
+			// forget in between is not undone.
+			if next := now + int64(g.idle); next-until > int64(time.Second) {
+				og.connectedUntil.CompareAndSwap(until, next)
 			}
-			return nil, context.Cause(ctx)
+			return g.next.RoundTrip(req)
+		}
+
+		og.mu.Lock()
+		if og.gone { // forgotten meanwhile: look again
+			og.mu.Unlock()
+			continue
+		}
+		if now < og.connectedUntil.Load() { // a probe got through meanwhile
+			og.mu.Unlock()
+			return g.next.RoundTrip(req)
+		}
+		if probe := og.probe; probe != nil {
+			og.mu.Unlock()
+			ctx := req.Context()
+			og.waiters.Add(1)
+			select {
+			case <-probe:
+				og.waiters.Add(-1)
+				return g.next.RoundTrip(req)
+			case <-ctx.Done():
+				og.waiters.Add(-1)
+				// A RoundTripper closes the body on every path.
+				if req.Body != nil {
+					_ = req.Body.Close()
+				}
+				return nil, context.Cause(ctx)
+			}
+		}
+		probe := make(chan struct{})
+		og.probe = probe
+		og.mu.Unlock()
+		return g.roundTripProbe(og, probe, req)
+	}
+}
+
+// origin returns the entry of key, adding it if there is room; nil when
+// the map is full.
+func (g *firstConnGate) origin(key string) *originGate {
+	if o, ok := g.origins.Load(key); ok {
+		return o.(*originGate)
+	}
+	if g.entries.Load() >= maxGatedOrigins {
+		g.sweep()
+		if g.entries.Load() >= maxGatedOrigins {
+			return nil
 		}
 	}
-	probe := make(chan struct{})
-	og.probe = probe
-	og.mu.Unlock()
-	return g.roundTripProbe(og, probe, req)
+	o, loaded := g.origins.LoadOrStore(key, &originGate{key: key})
+	if !loaded {
+		g.entries.Add(1)
+	}
+	return o.(*originGate)
+}
+
+// sweep removes the origins whose connections have expired and that have
+// no probe in flight, at most once a second: a full map of live origins
+// costs a new origin's request one atomic load, not a walk over them.
+func (g *firstConnGate) sweep() {
+	now := time.Now().UnixNano()
+	last := g.lastSweep.Load()
+	if now-last < int64(time.Second) || !g.lastSweep.CompareAndSwap(last, now) {
+		return
+	}
+	g.origins.Range(func(_, o any) bool {
+		og := o.(*originGate)
+		og.mu.Lock()
+		if og.probe == nil && now >= og.connectedUntil.Load() {
+			g.remove(og)
+		}
+		og.mu.Unlock()
+		return true
+	})
+}
+
+// remove takes og out of the map; og.mu is held.
+func (g *firstConnGate) remove(og *originGate) {
+	if !og.gone && g.origins.CompareAndDelete(og.key, og) {
+		g.entries.Add(-1)
+	}
+	og.gone = true
 }
 
 // roundTripProbe sends req as the probe of og, and lets og's waiters go
@@ -134,6 +220,10 @@ func (g *firstConnGate) roundTripProbe(og *originGate, probe chan struct{}, req 
 			og.mu.Lock()
 			if connected {
 				og.connectedUntil.Store(time.Now().UnixNano() + int64(g.idle))
+			} else if time.Now().UnixNano() >= og.connectedUntil.Load() {
+				// No connection, none before: nothing learnt. Its
+				// waiters go on; the next request adds the origin again.
+				g.remove(og)
 			}
 			og.probe = nil
 			og.mu.Unlock()
@@ -145,18 +235,30 @@ func (g *firstConnGate) roundTripProbe(og *originGate, probe chan struct{}, req 
 	// WithClientTrace composes: the hooks already on the request (the
 	// attempt's timings, a caller's) still run, in the same order.
 	trace := &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { finish(true) }}
-	resp, err := g.t.RoundTrip(req.WithContext(httptrace.WithClientTrace(req.Context(), trace)))
+	resp, err := g.next.RoundTrip(req.WithContext(httptrace.WithClientTrace(req.Context(), trace)))
 	if resp != nil {
 		resp.Request = req
+	}
+	if err == nil {
+		// An answer came, so a connection did, even through a wrapper
+		// that did not pass the request's context (and so the trace) on.
+		finish(true)
 	}
 	return resp, err
 }
 
 // forget makes the next request to every origin probe again, for
-// CloseIdleConnections. A probe in flight goes on and lets its waiters go.
+// CloseIdleConnections, and removes the origins without a probe in
+// flight. A probe in flight goes on and lets its waiters go.
 func (g *firstConnGate) forget() {
 	g.origins.Range(func(_, o any) bool {
-		o.(*originGate).connectedUntil.Store(0)
+		og := o.(*originGate)
+		og.mu.Lock()
+		og.connectedUntil.Store(0)
+		if og.probe == nil {
+			g.remove(og)
+		}
+		og.mu.Unlock()
 		return true
 	})
 }

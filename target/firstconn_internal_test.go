@@ -169,11 +169,15 @@ func TestFirstConnGateFailedProbe(t *testing.T) {
 	for range waiters {
 		require.NoError(t, <-errs)
 	}
-	// The failure taught nothing: the next request probes, finds a
-	// connection up, and lets the origin's requests through.
+	// The failure taught nothing: the origin is forgotten, and the next
+	// request probes, finds a connection up, and lets the origin's
+	// requests through.
 	assert.Zero(t, og.connectedUntil.Load())
+	_, kept := g.origins.Load(host)
+	assert.False(t, kept, "an origin never connected to is forgotten")
 	resp, err := g.RoundTrip(gateRequest(t, t.Context(), url, nil))
 	require.NoError(t, err)
 	_ = resp.Body.Close()
-	assert.Positive(t, og.connectedUntil.Load())
+	o, _ = g.origins.Load(host)
+	assert.Positive(t, o.(*originGate).connectedUntil.Load())
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"net/http"
 	"testing"
 	"time"
 
@@ -62,4 +63,65 @@ func TestFirstBurstOverHTTP1IsNotSerialised(t *testing.T) {
 	assert.LessOrEqual(t, first, int64(parallel))
 	assert.LessOrEqual(t, burst(t, c, edge, parallel, 1), first+parallel/10, "the next burst reuses them")
 	t.Logf("HTTP/1.1: %d connections for a first burst of %d", first, parallel)
+}
+
+// wrappedTLSClient is tlsOwnClient through a Config.WrapTransport: the
+// wrapper receives the *http.Transport (it adds the trust of the edge's
+// certificate itself) and returns wrap of it.
+func wrappedTLSClient(t *testing.T, ecfg targettest.Config, wrap func(http.RoundTripper) http.RoundTripper) (*target.Client, *targettest.Server) {
+	t.Helper()
+	edge := targettest.NewTLSServer(ecfg)
+	t.Cleanup(edge.Close)
+	cfg := edge.ClientConfig()
+	cfg.HTTPClient = nil
+	cfg.Timeout = 30 * time.Second
+	pool := x509.NewCertPool()
+	pool.AddCert(edge.Certificate())
+	var got http.RoundTripper
+	cfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper {
+		got = rt
+		if tr, ok := rt.(*http.Transport); ok {
+			tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+		}
+		return wrap(rt)
+	}
+	c, err := target.NewClient(cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close(context.Background()) })
+	require.IsType(t, &http.Transport{}, got, "WrapTransport receives the transport the Client made")
+	return c, edge
+}
+
+// TestFirstBurstThroughWrapperOpensOneConnection: the wrapper sees the
+// *http.Transport (before h2burst's fix it saw the gate, so a wrapper
+// type-asserting the transport changed nothing), and the gate still makes
+// a first burst over HTTP/2 open one connection through it.
+func TestFirstBurstThroughWrapperOpensOneConnection(t *testing.T) {
+	t.Parallel()
+	const parallel = 50
+	counting := &countingTransport{}
+	c, edge := wrappedTLSClient(t, targettest.Config{Offers: offers, NoCluster: true, Latency: targettest.Latency{Fixed: 5 * time.Millisecond}},
+		func(rt http.RoundTripper) http.RoundTripper { counting.next = rt; return counting })
+	assert.EqualValues(t, 1, burst(t, c, edge, parallel, 1), "the first burst")
+	assert.EqualValues(t, parallel, counting.n.Load(), "the wrapper sees every request")
+}
+
+// contextDropper sends each request with a context of its own, so that
+// the trace hooks on the caller's never run.
+type contextDropper struct{ next http.RoundTripper }
+
+func (d contextDropper) RoundTrip(r *http.Request) (*http.Response, error) {
+	return d.next.RoundTrip(r.WithContext(context.WithoutCancel(context.Background())))
+}
+
+// TestFirstBurstThroughContextDroppingWrapper: a wrapper that does not
+// pass the request's context on hides the first connection from the
+// gate; the burst still completes (the gate lets its waiters go with the
+// first answer), and the later calls pass straight through.
+func TestFirstBurstThroughContextDroppingWrapper(t *testing.T) {
+	t.Parallel()
+	const parallel = 20
+	c, edge := wrappedTLSClient(t, targettest.Config{Offers: offers, NoCluster: true, Latency: targettest.Latency{Fixed: 5 * time.Millisecond}},
+		func(rt http.RoundTripper) http.RoundTripper { return contextDropper{next: rt} })
+	assert.EqualValues(t, 1, burst(t, c, edge, parallel, 2))
 }

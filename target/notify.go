@@ -546,8 +546,8 @@ func (q *notifier) claim(batch []*queuedNotifications) []*queuedNotifications {
 // may be held in the user's code (an Observer function that blocks in an
 // exchange, say), which Close must not wait for. Every call of bs is
 // settled before strand returns: those it drops, and those their senders
-// claimed, which they settle without running the user's code first (but
-// for the logger). The callbacks of those it drops, and OnDropped, run on
+// claimed, which they settle without running the user's code first (the
+// logger, which they may run, cannot keep them from settling: see drop). The callbacks of those it drops, and OnDropped, run on
 // a goroutine of their own, which ends when they return.
 func (q *notifier) strand(bs [][]*queuedNotifications) {
 	defer func() {
@@ -611,12 +611,14 @@ func (q *notifier) rescue(batch []*queuedNotifications, release func(), returned
 		if !ok {
 			pe = &future.PanicError{Value: v, Stack: debug.Stack()}
 		}
-		q.log.Error("target: recovered a panic on the notification queue's goroutine (in an Observer function or a callback of a SendNotifications call)", "panic", pe.Value, "stack", string(pe.Stack))
+		// Logged once the calls are settled (deferred, so on every path):
+		// the logger is the user's code too.
+		defer q.logSafely(slog.LevelError, "target: recovered a panic on the notification queue's goroutine (in an Observer function or a callback of a SendNotifications call)", "panic", pe.Value, "stack", string(pe.Stack))
 		err = pe
 	} else {
 		// recover returns nil only when not panicking (panic(nil) panics
 		// with *runtime.PanicNilError): this is Goexit.
-		q.log.Error("target: runtime.Goexit called on the notification queue's goroutine (in an Observer function or a callback of a SendNotifications call)")
+		defer q.logSafely(slog.LevelError, "target: runtime.Goexit called on the notification queue's goroutine (in an Observer function or a callback of a SendNotifications call)")
 		err = errCallGoexit
 	}
 	if batch = q.claim(batch); len(batch) == 0 {
@@ -626,10 +628,21 @@ func (q *notifier) rescue(batch []*queuedNotifications, release func(), returned
 	// recovered as well.
 	defer func() {
 		if v := recover(); v != nil {
-			q.log.Error("target: recovered a panic on the notification queue's goroutine (in a callback of a SendNotifications call)", "panic", v, "stack", string(debug.Stack()))
+			q.logSafely(slog.LevelError, "target: recovered a panic on the notification queue's goroutine (in a callback of a SendNotifications call)", "panic", v, "stack", string(debug.Stack()))
 		}
 	}()
 	q.settle(batch, nil, err, release)
+}
+
+// logSafely logs a record of the queue's through Config.Logger, whose
+// handler is the user's code: a panic in it is recovered and dropped
+// (there is nowhere left to report it), so that it cannot stop the queue
+// from settling its calls. A runtime.Goexit in it cannot be stopped; the
+// queue logs only where a claimed call is settled on that path too (see
+// drop and rescue).
+func (q *notifier) logSafely(level slog.Level, msg string, args ...any) {
+	defer func() { _ = recover() }()
+	q.log.Log(context.Background(), level, msg, args...)
 }
 
 // countAttempts adds made, the requests made for a batch's calls before
@@ -671,7 +684,8 @@ func countErrAttempts(err error, made int) int {
 }
 
 // drop reports notifications that will not be delivered: the log, then
-// OnDropped, then the calls' futures. queued says whether they held room
+// OnDropped, then the calls' futures; the futures are settled also when
+// the logger calls runtime.Goexit (a panic in it is recovered). queued says whether they held room
 // in the queue; such a drop runs on a goroutine marked in q.callbacks, as
 // settle does.
 func (q *notifier) drop(batch []*queuedNotifications, err error, queued bool, release func()) {
@@ -684,11 +698,27 @@ func (q *notifier) drop(batch []*queuedNotifications, err error, queued bool, re
 			return
 		}
 	}
+	// From here on the calls are this goroutine's to settle, and no one
+	// else will (the worker's strand waits for them): a runtime.Goexit in
+	// the logger must not leave them unsettled and their room taken.
+	settled := false
+	defer func() {
+		if settled {
+			return
+		}
+		if queued {
+			q.settle(batch, nil, err, release)
+			return
+		}
+		for _, it := range batch {
+			_ = it.out.Reject(err)
+		}
+	}()
 	var ns []Notification
 	for _, it := range batch {
 		ns = append(ns, it.p.req.Notifications...)
 	}
-	q.log.Warn("target: notifications dropped", "count", len(ns), "error", err)
+	q.logSafely(slog.LevelWarn, "target: notifications dropped", "count", len(ns), "error", err)
 	if q.cfg.OnDropped != nil {
 		// On a goroutine of its own, waited for: a runtime.Goexit in
 		// OnDropped must end neither the queue's worker nor this drop
@@ -700,9 +730,9 @@ func (q *notifier) drop(batch []*queuedNotifications, err error, queued bool, re
 			defer func() {
 				if !returned {
 					if v := recover(); v != nil {
-						q.log.Error("target: recovered a panic in NotificationsConfig.OnDropped", "panic", v, "stack", string(debug.Stack()))
+						q.logSafely(slog.LevelError, "target: recovered a panic in NotificationsConfig.OnDropped", "panic", v, "stack", string(debug.Stack()))
 					} else {
-						q.log.Error("target: NotificationsConfig.OnDropped called runtime.Goexit")
+						q.logSafely(slog.LevelError, "target: NotificationsConfig.OnDropped called runtime.Goexit")
 					}
 				}
 			}()
@@ -720,6 +750,7 @@ func (q *notifier) drop(batch []*queuedNotifications, err error, queued bool, re
 			<-done
 		}
 	}
+	settled = true
 	if queued {
 		q.settle(batch, nil, err, release)
 		return

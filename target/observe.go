@@ -245,8 +245,9 @@ type CallEvent struct {
 	// ErrorKind classifies it.
 	Err       error
 	ErrorKind ErrorKind
-	// Timings are the call's measured phases (Attempts counts the HTTP
-	// attempts, zero for an on-device decision).
+	// Timings are the call's measured phases, each field with the scope
+	// its doc states (Attempts counts every HTTP request made for the
+	// call, zero for an on-device decision).
 	Timings Timings
 	// Duration is the call's time from Start to its outcome.
 	Duration time.Duration

@@ -45,19 +45,42 @@ const (
 var ErrResponseTooLarge = errors.New("target: response body too large")
 
 // Timings are the measured phases of a call, for logging and the SDK
-// telemetry. DNS, Connect and TLS are zero when a kept-alive connection was
-// reused. Phases describe the last attempt; Total and Attempts cover the
-// whole call, backoff included.
+// telemetry. The fields have different scopes, each stated below: the
+// phases are one HTTP attempt's, Total one try's (the Client's own retries
+// included), Attempts every request made for the call.
+//
+// A call answered from a merged request (coalesced GetOffers calls, the
+// notifications of several SendNotifications calls sent together) has that
+// request's Timings. An on-device decision has only Total.
 type Timings struct {
-	DNS             time.Duration `json:"dns"`
-	Connect         time.Duration `json:"connect"`
-	TLS             time.Duration `json:"tls"`
-	TimeToFirstByte time.Duration `json:"timeToFirstByte"` // from the request written to the first response byte
-	Download        time.Duration `json:"download"`        // from the first response byte to the end of the body
-	Total           time.Duration `json:"total"`
-	Attempts        int           `json:"attempts"`
-	ConnReused      bool          `json:"connReused"`
-	ResponseSize    int64         `json:"responseSize"`
+	// DNS, Connect and TLS are the last HTTP attempt's; zero when it
+	// reused a kept-alive connection.
+	DNS     time.Duration `json:"dns"`
+	Connect time.Duration `json:"connect"`
+	TLS     time.Duration `json:"tls"`
+	// TimeToFirstByte is the last attempt's, from the request written to
+	// the first response byte.
+	TimeToFirstByte time.Duration `json:"timeToFirstByte"`
+	// Download is the last attempt's, from the first response byte to the
+	// end of the body.
+	Download time.Duration `json:"download"`
+	// Total runs from the start of the first HTTP attempt of the last try
+	// to the end of its last attempt, the retries by Config.Retry and
+	// their backoff included. A GetOffers-style call makes one try. For
+	// SendNotifications it covers only the queue's last try: not the time
+	// queued, the queue's earlier tries (NotificationsConfig.MaxAttempts)
+	// and the waits between them, nor a refused merged request the call's
+	// notifications went in before being sent again alone. For an
+	// on-device decision it is the decision's time.
+	Total time.Duration `json:"total"`
+	// Attempts counts every HTTP request made for the call: the Client's
+	// retries, and for SendNotifications the queue's tries and the merged
+	// request a call was refused in, too. It is zero for an on-device
+	// decision.
+	Attempts int `json:"attempts"`
+	// ConnReused and ResponseSize are the last attempt's.
+	ConnReused   bool  `json:"connReused"`
+	ResponseSize int64 `json:"responseSize"`
 }
 
 // attemptTrace records one attempt's phases. httptrace hooks may run on the
@@ -375,9 +398,10 @@ func (c *Client) deliveryURL(host, sessionID string) string {
 
 // attempt makes one HTTP request. It fills the phase timings of tm.
 func (c *Client) attempt(ctx context.Context, u string, ex exchange, tm *Timings, rec *attemptRecord) (*DeliveryResponse, int, error) {
-	// The pool is for the client's own transport, unwrapped: another
-	// RoundTripper may call the hooks when it likes.
-	tr := newAttemptTrace(ctx, c.gate != nil && c.http.Transport == http.RoundTripper(c.gate))
+	// The pool is for the client's own transport, unwrapped (the gate
+	// passes the hooks on as they are): another RoundTripper may call the
+	// hooks when it likes.
+	tr := newAttemptTrace(ctx, c.gate != nil && c.gate.next == http.RoundTripper(c.transport))
 	// Built when an error needs it: a call that succeeds pays nothing.
 	op := func() string { return "POST " + c.scheme + "://" + ex.host + "/rest/v1/delivery" }
 	if tr.pooled {
