@@ -269,3 +269,24 @@ func TestRTRetryHeadersNotShared(t *testing.T) {
 type rtFunc func(*http.Request) (*http.Response, error)
 
 func (f rtFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// BenchmarkRTVisitorStateRead: what a read of VisitorState costs now that
+// it is built on every read (it was a field: 0 a read, built once a call).
+func BenchmarkRTVisitorStateRead(b *testing.B) {
+	for _, withPage := range []bool{false, true} {
+		b.Run(map[bool]string{false: "fresh", true: "page"}[withPage], func(b *testing.B) {
+			c, _ := setup(b, targettest.Config{Offers: offers})
+			o := target.GetOffersOptions{Request: offersRequest("hero"), SessionID: "s-1",
+				CustomerIDs: []target.VisitorCustomerID{{IntegrationCode: "crm", ID: "c-1"}}}
+			if withPage {
+				o.SupplementalDataIDs = target.NewSupplementalDataIDs()
+			}
+			res, err := c.GetOffers(b.Context(), o).Await(b.Context())
+			require.NoError(b, err)
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = res.VisitorState()
+			}
+		})
+	}
+}
