@@ -290,3 +290,28 @@ func BenchmarkRTVisitorStateRead(b *testing.B) {
 		})
 	}
 }
+
+// Held: an on-device call without a page view (its id made in one string
+// with the request and session ids) has a VisitorState naming that id, its
+// consumer and the customer ids, and the display notification carries it.
+func TestRTOnDeviceFreshVisitorState(t *testing.T) {
+	t.Parallel()
+	s := setupOnDevice(t, targettest.Config{})
+	r, err := s.c.GetOffers(t.Context(), target.GetOffersOptions{
+		Request:     heroRequest("gold"),
+		CustomerIDs: []target.VisitorCustomerID{{IntegrationCode: "crm", ID: "c-1"}},
+		ConsumerID:  "hero",
+	}).Peek()
+	require.NoError(t, err)
+	require.Equal(t, target.OnDevice, r.Meta.DecisioningMethod)
+	sd := sdidOf(*r.Request)
+	assert.Regexp(t, `^[0-7][0-9A-F]{15}-[0-7][0-9A-F]{15}$`, sd)
+	st := r.VisitorState()[targettest.DefaultOrganizationID]
+	require.NotNil(t, st.SDID)
+	assert.Equal(t, sd, st.SDID.Current)
+	assert.Equal(t, map[string]bool{"payload:hero": true}, st.SDID.CurrentConsumed)
+	assert.Equal(t, "c-1", st.CustomerIDs["crm"].ID)
+	n := s.notification(t)
+	require.NoError(t, n.err)
+	assert.Equal(t, sd, sdidOf(*n.r.Request))
+}
