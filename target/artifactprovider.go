@@ -407,7 +407,7 @@ func (p *artifactProvider) trace() map[string]any {
 	// shown as in errors, without a signature or the property token.
 	location := p.shown
 	if p.fromPayload && p.cfg.ArtifactLocation == "" {
-		location = "NA"
+		location = "Not Applicable" // Adobe's engines' words
 	}
 	m := map[string]any{
 		"artifactLocation":       location,

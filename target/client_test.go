@@ -334,7 +334,6 @@ func TestInvalidOptions(t *testing.T) {
 		{"bad channel", target.GetOffersOptions{Request: target.DeliveryRequest{Context: &target.Context{Channel: "tv"}, Execute: mb(target.MboxRequest{Name: "a"})}}, "Request.Context.Channel"},
 		{"mbox without name", target.GetOffersOptions{Request: target.DeliveryRequest{Execute: mb(target.MboxRequest{Name: "a"}, target.MboxRequest{Index: 1})}}, "Request.Execute.Mboxes[1].Name"},
 		{"duplicate index", target.GetOffersOptions{Request: target.DeliveryRequest{Execute: mb(target.MboxRequest{Name: "a", Index: 1}, target.MboxRequest{Name: "b", Index: 1})}}, "Request.Execute.Mboxes[1].Index"},
-		{"negative index", target.GetOffersOptions{Request: target.DeliveryRequest{Prefetch: &target.PrefetchRequest{Mboxes: []target.MboxRequest{{Name: "a", Index: -1}}}}}, "Request.Prefetch.Mboxes[0].Index"},
 		{"bad session id", target.GetOffersOptions{Request: offersRequest("a"), SessionID: "a b"}, "SessionID"},
 		{"bad method", target.GetOffersOptions{Request: offersRequest("a"), DecisioningMethod: "magic"}, "DecisioningMethod"},
 		{"customer id without id", target.GetOffersOptions{Request: offersRequest("a"), CustomerIDs: []target.VisitorCustomerID{{IntegrationCode: "x"}}}, "CustomerIDs[0].ID"},

@@ -198,6 +198,15 @@
 //     the request asks for, server-side otherwise, so answers are always
 //     complete; calls made before the artifact is in go to the edge.
 //
+// Rules on a page's (or referrer's) domain, subdomain and top-level domain
+// split its host with the Public Suffix List of golang.org/x/net/publicsuffix,
+// at the version go.mod pins (v0.62.0); Adobe's SDKs bundle an older copy,
+// so a host whose suffix is in one list only (shop.nom.ad, a.b.hf.space)
+// splits differently there, and upgrading golang.org/x/net can move
+// decisions on such hosts. Internationalised hosts are looked up in
+// punycode, and their top-level domain is written in Unicode ("рф"), as
+// Adobe's engine writes it.
+//
 // On-device decisioning runs when Config.DecisioningMethod is OnDevice or
 // Hybrid, or when [Config].OnDevice names an artifact source (so that a
 // server-side client can serve the calls that ask for it); otherwise calls

@@ -763,6 +763,7 @@ func (g *diffGen) requests(n int) []map[string]any {
 	out := make([]map[string]any, n)
 	for i := range out {
 		out[i] = g.request()
+		g.addRequestHazards(out[i])
 	}
 	return out
 }

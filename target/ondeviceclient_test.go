@@ -489,3 +489,33 @@ func TestBeforeTheArtifactOnDeviceFailsAndHybridAsksTheEdge(t *testing.T) {
 	require.ErrorAs(t, <-failed, &dl, "the failed download is reported")
 	assert.Equal(t, 404, dl.Status)
 }
+
+// An artifact given as a payload has no location: the trace says "Not
+// Applicable", in Adobe's engines' words (issue 15, red team finding 9).
+func TestOnDeviceTraceOfAPayloadArtifact(t *testing.T) {
+	t.Parallel()
+	s := setupOnDevice(t, targettest.Config{})
+	req := heroRequest("gold")
+	req.Trace = &target.Trace{AuthorizationToken: "x"}
+	r, err := s.c.GetOffers(t.Context(), target.GetOffersOptions{Request: req}).Await(t.Context())
+	require.NoError(t, err)
+	require.NotEmpty(t, r.Trace)
+	assert.Equal(t, "Not Applicable", r.Trace[0]["artifact"].(map[string]any)["artifactLocation"])
+	require.NoError(t, s.notification(t).err)
+}
+
+// A negative mbox index is an index like any other (the spec's is any
+// int32, and Adobe's engine decides it: issue 15, red team finding 4); it
+// was refused as an invalid option.
+func TestOnDeviceDecidesANegativeIndex(t *testing.T) {
+	t.Parallel()
+	s := setupOnDevice(t, targettest.Config{})
+	req := heroRequest("gold")
+	req.Execute.Mboxes[0].Index = -1
+	r, err := s.c.GetOffers(t.Context(), target.GetOffersOptions{Request: req}).Await(t.Context())
+	require.NoError(t, err)
+	require.Len(t, r.Response.Execute.Mboxes, 1)
+	assert.Equal(t, -1, r.Response.Execute.Mboxes[0].Index)
+	assert.NotEmpty(t, r.Response.Execute.Mboxes[0].Options)
+	require.NoError(t, s.notification(t).err)
+}

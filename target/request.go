@@ -517,16 +517,15 @@ func normalizeRequest(req *DeliveryRequest, now time.Time, ex *ExecuteRequest, p
 // normalizeMboxes checks names and indexes. Go cannot tell an unset index
 // from index 0, so a list whose indexes are all zero gets positions 0..n-1
 // (what Adobe's SDKs do for mboxes without an index); otherwise indexes
-// must be unique, since they correlate requests with responses.
+// must be unique, since they correlate requests with responses. A
+// negative index is an index like any other: the spec's is any int32, and
+// Adobe's engine decides it.
 func normalizeMboxes(in []MboxRequest, field string) ([]MboxRequest, error) {
 	allZero := true
 	seen := make(map[int]int, len(in))
 	for i, m := range in {
 		if m.Name == "" {
 			return nil, optionError(fmt.Sprintf("%s[%d].Name", field, i), "required")
-		}
-		if m.Index < 0 {
-			return nil, optionError(fmt.Sprintf("%s[%d].Index", field, i), "negative")
 		}
 		if m.Index != 0 {
 			allZero = false

@@ -89,11 +89,9 @@ type Visitor struct {
 	// answered is set by the first answer: from then on calls start at
 	// once, with the tntId it named or, if it named none, without one.
 	answered bool
-	// leader settles once the call establishing the identity has been
-	// answered and its answer learned, with whether the next waiting call
-	// takes its place (see handsOverLocked); nil when no such call is in
-	// flight.
-	leader *future.Future[bool]
+	// leader is the call establishing the identity; nil when no such
+	// call is in flight.
+	leader *lead
 	// handedOver is set once an edge failure has handed the lead over:
 	// the next such failure releases every waiting call.
 	handedOver bool
@@ -231,6 +229,22 @@ func (v *Visitor) SendNotifications(ctx context.Context, opts SendNotificationsO
 	return v.c.SendNotifications(ctx, opts)
 }
 
+// lead is one call establishing a Visitor's identity, as the calls
+// waiting for it see it.
+type lead struct {
+	// done settles once the call has been answered and its answer
+	// learned, with whether the next waiting call takes its place (see
+	// handsOverLocked).
+	done *future.Future[bool]
+	// next is the lead that took this one's place, under Visitor.mu; nil
+	// until a waiting call took it. The waiting calls whose turn comes
+	// after that go on from it, whether or not it has settled since: it
+	// may have been answered before their turn came, and then none of
+	// them may lead anew, or the rest would wait for it rather than
+	// start together.
+	next *lead
+}
+
 // visitorIdentity is what a call of the Visitor carries: the mbox cookie
 // value (session, and tntId when known), the cluster and the session id.
 type visitorIdentity struct {
@@ -261,17 +275,49 @@ func (v *Visitor) do(ctx context.Context, call func(context.Context, visitorIden
 		v.mu.Unlock()
 		return v.learning(call(ctx, id), nil, nil) // a later cluster, say from an edgeHost
 	case v.leader == nil:
-		p := future.NewPromise[bool]()
-		v.leader = p.Future()
-		// The call must start outside the lock: it may settle before it
-		// returns (invalid options, an on-device decision), running the
-		// continuation in learning on this goroutine.
-		v.mu.Unlock()
-		return v.learning(call(ctx, id), p, ctx)
+		return v.leadLocked(ctx, id, nil, call)
 	}
 	leader := v.leader
 	v.mu.Unlock()
 	return v.after(ctx, leader, call)
+}
+
+// leadLocked makes call, with identity id, the call establishing the
+// identity, in prev's place when it takes over from a waited-for lead,
+// and starts it. It is called with v.mu held and releases it.
+func (v *Visitor) leadLocked(ctx context.Context, id visitorIdentity, prev *lead, call func(context.Context, visitorIdentity) *future.Future[*Response]) *future.Future[*Response] {
+	p := future.NewPromise[bool]()
+	l := &lead{done: p.Future()}
+	v.leader = l
+	if prev != nil {
+		prev.next = l
+	}
+	// The call must start outside the lock: it may settle before it
+	// returns (invalid options, an on-device decision), running the
+	// continuation in learning on this goroutine.
+	v.mu.Unlock()
+	return v.learning(call(ctx, id), p, ctx)
+}
+
+// takeOver runs call, waiting for prev, once prev has settled and handed
+// over: at once when an answer has come meanwhile, else after the call
+// that took prev's place (see lead.next), else as that call. A call made
+// meanwhile that leads takes prev's place for all of them.
+func (v *Visitor) takeOver(ctx context.Context, prev *lead, call func(context.Context, visitorIdentity) *future.Future[*Response]) *future.Future[*Response] {
+	v.mu.Lock()
+	id := v.identityLocked()
+	if v.tntID != "" || v.answered {
+		v.mu.Unlock()
+		return v.learning(call(ctx, id), nil, nil)
+	}
+	if prev.next == nil && v.leader != nil {
+		prev.next = v.leader
+	}
+	if next := prev.next; next != nil {
+		v.mu.Unlock()
+		return v.after(ctx, next, call)
+	}
+	return v.leadLocked(ctx, id, prev, call)
 }
 
 // learning returns f as the caller sees it: settled only once its answer
@@ -328,10 +374,10 @@ var errVisitorWait = fmt.Errorf("target: Config.Timeout passed since the Visitor
 // after runs call once leader has settled, unless ctx ends first, the
 // call's Config.Timeout passes first (counted from now: the wait is part
 // of the call), or the returned future is cancelled. leader settles with
-// whether the next waiting call leads and the others wait for it (see
-// handsOverLocked); otherwise the waiting calls all start at once, in
+// whether the next waiting call takes its place and the others wait for
+// that one (see handsOverLocked and takeOver); otherwise the waiting calls all start at once, in
 // parallel, rather than each trying alone in turn.
-func (v *Visitor) after(ctx context.Context, leader *future.Future[bool], call func(context.Context, visitorIdentity) *future.Future[*Response]) *future.Future[*Response] {
+func (v *Visitor) after(ctx context.Context, leader *lead, call func(context.Context, visitorIdentity) *future.Future[*Response]) *future.Future[*Response] {
 	p := future.NewPromise[*Response]()
 	out := p.Future()
 	wctx, cancel := context.WithTimeoutCause(ctx, v.c.cfg.Timeout, errVisitorWait)
@@ -345,7 +391,7 @@ func (v *Visitor) after(ctx context.Context, leader *future.Future[bool], call f
 			f.Cancel()
 		}
 	})
-	leader.OnCompleteDeferred(func(next bool, _ error) future.Deferred {
+	leader.done.OnCompleteDeferred(func(next bool, _ error) future.Deferred {
 		if !stop() {
 			return future.Deferred{} // wctx ended first: out has failed with its cause
 		}
@@ -356,7 +402,7 @@ func (v *Visitor) after(ctx context.Context, leader *future.Future[bool], call f
 		}
 		var f *future.Future[*Response]
 		if next {
-			f = v.do(wctx, call)
+			f = v.takeOver(wctx, leader, call)
 		} else {
 			f = v.learning(call(wctx, v.identity()), nil, nil)
 		}

@@ -20,14 +20,24 @@ import (
 // An edge answering 503 gets the lead handed over once; when the call
 // that took over fails too, every waiting call is released at once. The
 // edge here holds the requests after the first two until all the rest
-// are in flight, which calls handed over one after another never are.
+// are in flight, which calls handed over one after another never are. It
+// holds the first request until every call has been made, so that they
+// all wait for it however late the test's goroutine runs: a call made
+// after the first one was answered would lead on its own.
 func TestVisitorRepeated5xxReleasesAllWaiters(t *testing.T) {
 	const calls = 6
 	var reqs atomic.Int64
-	allIn := make(chan struct{})
+	made, allIn := make(chan struct{}), make(chan struct{})
 	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
-		if n := reqs.Add(1); n > 2 {
+		n := reqs.Add(1)
+		if n == 1 {
+			select {
+			case <-made:
+			case <-r.Context().Done():
+			}
+		}
+		if n > 2 {
 			if n == calls {
 				close(allIn)
 			}
@@ -52,6 +62,7 @@ func TestVisitorRepeated5xxReleasesAllWaiters(t *testing.T) {
 	for range calls {
 		fs = append(fs, v.GetOffers(t.Context(), target.GetOffersOptions{Request: offersRequest("hero")}))
 	}
+	close(made)
 	for i, f := range fs {
 		_, err := f.Await(t.Context())
 		var api *target.APIError
@@ -106,4 +117,68 @@ func TestVisitorFirstCallOwnDeadlineHandsOver(t *testing.T) {
 	}
 	require.Len(t, minted, 1, "one visitor, one tntId")
 	require.Contains(t, minted, v.TntID())
+}
+
+// The waiting calls a hand-over releases go on from the call that took
+// over even when it has already settled by the time their turn comes:
+// here it settles at once (its options are invalid), before the other
+// waiting calls' continuations run, and they must start together rather
+// than the next one leading anew while the rest wait for it. The edge
+// answers the first request 503, once every call has been made, and
+// holds the others until all four are in flight.
+func TestVisitorHandOverSettledAtOnceReleasesAllWaiters(t *testing.T) {
+	const calls = 6
+	var reqs atomic.Int64
+	made, allIn := make(chan struct{}), make(chan struct{})
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		n := reqs.Add(1)
+		if n == 1 {
+			select {
+			case <-made:
+			case <-r.Context().Done():
+			}
+		}
+		if n > 1 {
+			if n == calls-1 {
+				close(allIn)
+			}
+			select {
+			case <-allIn:
+			case <-r.Context().Done():
+			}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = io.WriteString(w, `{"status":503,"message":"busy"}`)
+	}))
+	t.Cleanup(front.Close)
+	cfg := target.Config{Client: "c", OrganizationID: "O@AdobeOrg", ServerDomain: strings.TrimPrefix(front.URL, "http://"), Insecure: true}
+	cfg.Timeout = 10 * time.Second
+	cfg.Retry.MaxAttempts = 1
+	c, err := target.NewClient(cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close(context.Background()) })
+	v := c.NewVisitorFromCookies("", "")
+	var fs []*future.Future[*target.Response]
+	for i := range calls {
+		req := offersRequest("hero")
+		if i == 1 { // takes over from the first call, and fails at once
+			req.EnvironmentID = -1
+		}
+		fs = append(fs, v.GetOffers(t.Context(), target.GetOffersOptions{Request: req}))
+	}
+	close(made)
+	for i, f := range fs {
+		_, err := f.Await(t.Context())
+		if i == 1 {
+			var opt *target.OptionError
+			require.ErrorAs(t, err, &opt, "call %d", i)
+			continue
+		}
+		var api *target.APIError
+		require.ErrorAs(t, err, &api, "call %d", i)
+		require.Equal(t, http.StatusServiceUnavailable, api.Status, "call %d", i)
+	}
+	require.EqualValues(t, calls-1, reqs.Load())
 }

@@ -115,6 +115,14 @@ func looksLikeUserinfo(s string) bool {
 // no subdomain or top-level domain. Hosts are compared in lower case (host
 // names are case-insensitive), and a leading "www" label is not a
 // subdomain.
+//
+// The list is looked up in ASCII (golang.org/x/net/publicsuffix holds it
+// in punycode), so an internationalised host finds its suffix whether it
+// is written in Unicode ("foo.公司.cn") or punycode ("foo.xn--55qx5d.cn").
+// The top-level domain is written as the list writes it, in Unicode
+// ("公司.cn" for both), and the domain and subdomain as the host wrote
+// them, except that a host with any "xn--" label has them in punycode:
+// both as Adobe's engine writes them.
 func hostParts(host string) (domain, subdomain, tld string) {
 	h := jsToLower(host)
 	if strings.HasPrefix(h, "[") {
@@ -128,22 +136,27 @@ func hostParts(host string) (domain, subdomain, tld string) {
 	if labels[len(labels)-1] == "local" {
 		return jsToLower(host), "", ""
 	}
-	suffix, icann := publicsuffix.PublicSuffix(h)
-	if !icann && !strings.Contains(suffix, ".") || suffix == h {
-		// Unlisted: the list's default rule, not a listed suffix.
+	ascii := hostToASCII(h)
+	suffix, icann := publicsuffix.PublicSuffix(ascii)
+	n := strings.Count(suffix, ".") + 1
+	if !icann && n == 1 || suffix == ascii || n >= len(labels) {
+		// Unlisted (the list's default rule, not a listed suffix), or
+		// nothing but a suffix.
 		return jsToLower(host), "", ""
 	}
-	registrable, err := publicsuffix.EffectiveTLDPlusOne(h)
-	if err != nil {
-		return jsToLower(host), "", ""
+	tld = suffixToUnicode(suffix)
+	private := labels[:len(labels)-n]
+	domain = private[len(private)-1] + "." + tld
+	sub := strings.Join(private[:len(private)-1], ".")
+	if strings.Contains(h, "xn--") {
+		domain, sub = hostToASCII(domain), hostToASCII(sub)
 	}
-	sub := strings.TrimSuffix(strings.TrimSuffix(h, registrable), ".")
 	if sub == "www" {
 		sub = ""
 	} else {
 		sub = strings.TrimPrefix(sub, "www.")
 	}
-	return registrable, sub, suffix
+	return domain, sub, tld
 }
 
 // validHostName is the host name check of the list's JavaScript library:

@@ -288,9 +288,12 @@ func traceProfile(id *delivery.VisitorID) map[string]any {
 		}
 	}
 	if id != nil && id.TntID != "" {
+		// The id's first two dot-separated parts, as Adobe's engine
+		// reports them: "abc.28_0.35_0" is at "28_0".
 		tnt, location, found := strings.Cut(id.TntID, ".")
 		visitor["tntId"] = tnt
 		if found {
+			location, _, _ = strings.Cut(location, ".")
 			visitor["profileLocation"] = location
 		} else {
 			delete(visitor, "profileLocation")

@@ -69,3 +69,14 @@ func TestRequestTraceIsItsJSON(t *testing.T) {
 		require.Equal(t, roundTrip(t, orig), requestTrace(orig), "%+v", orig)
 	}
 }
+
+// A tntId with more than one location hint is at its first, as in Adobe's
+// engine's traces (issue 15, red team finding 9): "abc.28_0.35_0" has
+// profileLocation "28_0".
+func TestTraceProfileLocationIsTheFirstHint(t *testing.T) {
+	for id, want := range map[string]any{"abc.28_0.35_0": "28_0", "abc.28_0": "28_0", "abc.": "", "abc..x": ""} {
+		v := traceProfile(&delivery.VisitorID{TntID: id})["visitorId"].(map[string]any)
+		require.Equal(t, "abc", v["tntId"], id)
+		require.Equal(t, want, v["profileLocation"], id)
+	}
+}
