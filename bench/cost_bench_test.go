@@ -47,8 +47,8 @@ import (
 // call's new goroutine grew its 2 KB stack by copying, more than once, deep
 // in net/http and encoding/json, each copy walking every frame); the goroutine now
 // grows it once, to 16 KB, while it is shallow (growStack in target), and
-// the copies are out of the profile. Response.VisitorState is built when
-// read (5 allocations); the client's own transport adds its trace's DNS and
+// the copies are out of the profile. Response.VisitorState is built on
+// its first read and kept (5 allocations for the reader only); the client's own transport adds its trace's DNS and
 // connect hooks only when it dials (httptrace wrapped them on every
 // request, 4, now 1 for the key the dial finds its trace under); the
 // request, session and fresh supplemental data ids share one string (1);
