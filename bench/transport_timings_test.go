@@ -1,12 +1,5 @@
 package main
 
-// Red team of rcperf2: the client's own transport adds its DNS and connect
-// hooks only when it dials (dialTraced). Over TLS, HTTP/1.1 and HTTP/2,
-// through the first-connection gate: a call on a new connection has its
-// Connect and TLS phases, a call on a reused one has none. Run alone (it
-// trusts the edges through SSL_CERT_FILE, read once per process):
-// go test -count=1 -run TestRTOwnTransportTLSTimings ./bench/
-
 import (
 	"testing"
 
@@ -17,7 +10,14 @@ import (
 	"github.com/target-go/sdk/target"
 )
 
-func TestRTOwnTransportTLSTimings(t *testing.T) {
+// TestOwnTransportTLSTimings: the client's own transport adds its DNS and
+// connect hooks only when it dials (dialTraced). Over TLS, HTTP/1.1 and
+// HTTP/2, through the first-connection gate: a call on a new connection
+// has its Connect and TLS phases, a call on a reused one has none. It
+// trusts the edges through SSL_CERT_FILE, which Go reads once per process,
+// so it skips when a TLS client of the process ran first; run it alone to
+// be sure it runs: go test -count=1 -run TestOwnTransportTLSTimings ./bench/
+func TestOwnTransportTLSTimings(t *testing.T) {
 	edges := map[bool]*edgeProcess{}
 	for _, http1 := range []bool{true, false} {
 		p, err := protocolEdge(t.Context(), http1)
