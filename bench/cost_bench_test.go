@@ -31,13 +31,20 @@ import (
 // (exact, -benchmem): the SDK makes 102 a call at concurrency 1 and 103 at
 // 50, against the floor's 86 (85-86 at 50): 1.19x and 1.20x (it was 113,
 // 1.30x). CPU, as instructions a call by valgrind --tool=callgrind (this
-// process only, not the child edge; deterministic, where cpu-ns/op on the
-// shared VM moves by tens of percent), concurrency 1: the SDK 229k, the
-// floor 176k, 1.30x (it was 330k, 1.87x). Measured with a binary built with
-// CGO_ENABLED=0 and run under GODEBUG=asyncpreemptoff=1 (callgrind
-// otherwise dies on the runtime's signals, and may still at exit, so
-// --dump-every-bb=500000 and the parts summed), each way alone, 1000 calls
-// less 100 calls:
+// process only, not the child edge), concurrency 1: the SDK 229k, the
+// floor 176k, 1.30x (it was 330k, 1.87x). Instruction counts are steadier
+// than cpu-ns/op on the shared VM (which moves by tens of percent) but
+// not deterministic: the runtime's idle threads (spinning Ms, sysmon, GC
+// workers) run a varying amount, most of it at start-up and exit, so a
+// figure is the slope between two run lengths (1000 calls less 100, over
+// 900), and repeated runs give a range, not one number: the 100-call runs
+// of one binary moved between 42M and 72M instructions, its 1000-call runs
+// by under 1% (248M-249M), so its slope was 196k-229k a call in three
+// runs; compare ways over several runs each, or by their 1000-call totals. Measured with a
+// binary built with CGO_ENABLED=0 and run under GODEBUG=asyncpreemptoff=1
+// (callgrind otherwise dies on the runtime's signals, and may still at
+// exit, so --dump-every-bb=500000 and the parts' "totals:" lines summed),
+// each way alone:
 //
 //	CGO_ENABLED=0 go test -c -o b.test ./bench
 //	GODEBUG=asyncpreemptoff=1 valgrind --tool=callgrind --dump-every-bb=500000 \
@@ -47,8 +54,8 @@ import (
 // call's new goroutine grew its 2 KB stack by copying, more than once, deep
 // in net/http and encoding/json, each copy walking every frame); the goroutine now
 // grows it once, to 16 KB, while it is shallow (growStack in target), and
-// the copies are out of the profile. Response.VisitorState is built when
-// read (5 allocations); the client's own transport adds its trace's DNS and
+// the copies are out of the profile. Response.VisitorState is built on
+// its first read and kept (5 allocations for the reader only); the client's own transport adds its trace's DNS and
 // connect hooks only when it dials (httptrace wrapped them on every
 // request, 4, now 1 for the key the dial finds its trace under); the
 // request, session and fresh supplemental data ids share one string (1);

@@ -147,8 +147,10 @@ type Response struct {
 	// as nanoseconds, as time.Duration does.
 	Timings Timings `json:"timings"`
 
-	// visitor is what VisitorState builds the state from.
-	visitor visitorSource
+	// visitor holds the VisitorState: built on the first read and kept.
+	// A pointer, so that a copy of the Response shares it and no copy
+	// holds a lock; nil when there is none.
+	visitor *visitorCell
 }
 
 // VisitorState returns the Experience Cloud ID service's state after the
@@ -161,49 +163,78 @@ type Response struct {
 // response that settles last need not hold every id. Client.VisitorState
 // gives the page view's final state once all its calls have settled.
 //
-// The state is built when asked for (most callers never read it), each
-// time anew: the caller may change what it gets. It is nil for a Response
-// the client did not build. The Response's JSON form holds it under
-// "visitorState", as the field it was before; decoding that JSON restores it.
+// The state is built on the first read (most callers never read it) and
+// kept: every read, and every copy of the Response, returns the same
+// maps, which are the Response's, as the exported field it once was held
+// them. A caller that changes them changes what later reads and the JSON
+// form give, and must not do so while another goroutine reads the
+// Response; reads alone are safe from any number of goroutines. It is nil
+// for a Response the client did not build, unless SetVisitorState or
+// decoding JSON that holds one gave it a state. The Response's JSON form
+// holds it under "visitorState"; decoding that JSON restores it.
 func (r *Response) VisitorState() VisitorState {
-	return r.visitor.build()
+	return r.visitor.get()
+}
+
+// SetVisitorState makes s the Response's VisitorState, as it is (not
+// copied): VisitorState returns it and the JSON form holds it; nil
+// removes it. It is for Responses built outside the client, fakes in a
+// caller's tests say. Like setting a field, it must not run while another
+// goroutine reads the Response; a copy of the Response made before keeps
+// the state it had.
+func (r *Response) SetVisitorState(s VisitorState) {
+	if s == nil {
+		r.visitor = nil
+		return
+	}
+	r.visitor = keptVisitorState(s)
 }
 
 // responseJSON is Response without its methods, for its JSON form.
 type responseJSON Response
 
 // MarshalJSON encodes r with its VisitorState under "visitorState"
-// (omitted when nil).
-func (r *Response) MarshalJSON() ([]byte, error) {
+// (omitted when nil). Its receiver is a value, so that a Response value,
+// or one held by value in a map, a slice or an interface, marshals its
+// VisitorState too.
+func (r Response) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
 		*responseJSON
 		VisitorState VisitorState `json:"visitorState,omitempty"`
-	}{(*responseJSON)(r), r.VisitorState()})
+	}{(*responseJSON)(&r), r.VisitorState()})
 }
 
 // UnmarshalJSON decodes the JSON form MarshalJSON writes, VisitorState
-// included (its customer ids' IntegrationCode taken from their keys).
+// included (its customer ids' IntegrationCode taken from their keys). As
+// encoding/json does with fields, JSON null leaves r as it was, and an
+// object without "visitorState" leaves r's VisitorState as it was; a
+// "visitorState" of null removes it.
 func (r *Response) UnmarshalJSON(data []byte) error {
 	var v struct {
 		*responseJSON
-		VisitorState VisitorState `json:"visitorState"`
+		VisitorState json.RawMessage `json:"visitorState"`
 	}
 	v.responseJSON = (*responseJSON)(r)
 	if err := json.Unmarshal(data, &v); err != nil {
 		return err
 	}
-	r.visitor = visitorSource{}
-	if v.VisitorState != nil {
-		// The JSON form keys customer ids by their integration code,
-		// which it does not repeat.
-		for _, st := range v.VisitorState {
-			for code, id := range st.CustomerIDs {
-				id.IntegrationCode = code
-				st.CustomerIDs[code] = id
-			}
-		}
-		r.visitor = visitorSource{set: true, state: v.VisitorState}
+	if v.VisitorState == nil {
+		// JSON null, or no "visitorState" key.
+		return nil
 	}
+	var st VisitorState
+	if err := json.Unmarshal(v.VisitorState, &st); err != nil {
+		return err
+	}
+	// The JSON form keys customer ids by their integration code, which
+	// it does not repeat.
+	for _, os := range st {
+		for code, id := range os.CustomerIDs {
+			id.IntegrationCode = code
+			os.CustomerIDs[code] = id
+		}
+	}
+	r.SetVisitorState(st)
 	return nil
 }
 
@@ -473,8 +504,14 @@ func (c *Client) exchange(ctx context.Context, p *prepared) (*Response, error) {
 		tntID = dr.ID.TntID
 	}
 	r := p.into
+	var cell *visitorCell
 	if r == nil {
-		r = &Response{}
+		r = newResponse(p.visitor)
+		cell = r.visitor
+	} else {
+		// goRemote's call: the cell is in the call's allocation too.
+		cell = &p.remote.visitor
+		cell.src = p.visitor
 	}
 	*r = Response{
 		Request:  p.req,
@@ -482,7 +519,7 @@ func (c *Client) exchange(ctx context.Context, p *prepared) (*Response, error) {
 		Status:   status,
 		Meta:     Meta{DecisioningMethod: ServerSide},
 		Timings:  tm,
-		visitor:  p.visitor,
+		visitor:  cell,
 	}
 	if p.remote != nil && p.into != nil {
 		r.TargetCookie = &p.remote.cookie
@@ -589,6 +626,7 @@ type remoteCall struct {
 	// more alive.
 	response Response
 	cookie   Cookie
+	visitor  visitorCell // the Response's
 	// header holds the values of the first attempt's request header (see
 	// Client.attempt).
 	header headerValues
@@ -678,7 +716,8 @@ func (p *prepared) work() (r *Response, err error) {
 
 // callStack is the stack a call's goroutine grows to at once: with it, no
 // stack copy was left in a call's callgrind profile (net/http's round trip
-// and the JSON decoding are the deep parts of the exchange).
+// and the JSON decoding are the deep parts of the exchange). See growStack
+// for why 16 KB and not 8.
 const callStack = 16 << 10
 
 // growStack grows the calling goroutine's stack to callStack in one step,
@@ -691,6 +730,21 @@ const callStack = 16 << 10
 // frame of callStack bytes makes the runtime size the stack for it at
 // once, with two frames to copy. i only keeps the frame from being
 // optimized away (the function is not inlined, so it cannot know i).
+//
+// The cost is memory while a call is in flight: every call holds 16 KB
+// of stack until it settles, where growing as needed it holds 8 KB while
+// it waits for the edge (the deep parts come after the answer). 10,000
+// calls parked in the transport at once: 164 MB of StackInuse with 16 KB,
+// 82 MB with 8 KB (runtime.MemStats after two GCs, in a program whose
+// RoundTripper blocks until all are in; a growth to 4 KB parks at 8 KB
+// too). Growing to 8 KB instead leaves one copy, of a deep
+// stack, late in the exchange, and costs about 50k instructions a call
+// more, a fifth of the client's (callgrind, BenchmarkRemoteCall at
+// concurrency 1, whole runs of 1000 calls divided by 1000: 248k-249k a
+// call with 16 KB in three runs, 299k-302k with 8 KB in two; slopes over
+// 100-call runs, 196k-229k against 270k-280k; see
+// bench/cost_bench_test.go on the method). 16 KB was kept: the instructions are paid by every call, the
+// memory only by those in flight at once, and it goes when they settle.
 //
 //go:noinline
 func growStack(i int) byte {

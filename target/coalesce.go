@@ -345,16 +345,15 @@ func split(res *Response, own *DeliveryRequest, execBase, prefetchBase int) *Res
 		}
 		answer.Prefetch = out
 	}
-	r := &Response{
-		Request:  &sent,
-		Response: &answer,
-		Status:   res.Status,
-		Meta:     res.Meta,
-		Timings:  res.Timings,
-		// The merged request's, as its ids are: VisitorState builds
-		// new maps on every read.
-		visitor: res.visitor,
+	// The merged request's state, as its ids are, in maps of the call's
+	// own: the snapshot is shared, so each call's first read copies it.
+	var src visitorSource
+	if res.visitor != nil {
+		src = res.visitor.src
+		src.shared = true
 	}
+	r := newResponse(src)
+	r.Request, r.Response, r.Status, r.Meta, r.Timings = &sent, &answer, res.Status, res.Meta, res.Timings
 	if ck := res.TargetCookie; ck != nil {
 		c := *ck
 		r.TargetCookie = &c

@@ -107,3 +107,43 @@ func ExampleClient_VisitorState() {
 	// Output:
 	// 0123456789ABCDEF01234567@AdobeOrg customer ids: 1 consumers of the current id: 2
 }
+
+// A fake Response for a test of code that hands a call's VisitorState to
+// the page: SetVisitorState gives it the state a client-built Response
+// would have, and the JSON form carries it.
+func ExampleResponse_SetVisitorState() {
+	fake := &target.Response{Status: 200}
+	fake.SetVisitorState(target.VisitorState{
+		"0123456789ABCDEF@AdobeOrg": {
+			CustomerIDs: map[string]target.VisitorCustomerID{
+				"crm": {IntegrationCode: "crm", ID: "c-42", AuthState: target.AuthStateAuthenticated},
+			},
+		},
+	})
+	st := fake.VisitorState()
+	fmt.Println(st["0123456789ABCDEF@AdobeOrg"].CustomerIDs["crm"].ID)
+
+	b, err := json.Marshal(fake.VisitorState())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(string(b))
+
+	// The Response's JSON form holds it too, and decoding restores it.
+	b, err = json.Marshal(fake)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	var back target.Response
+	if err := json.Unmarshal(b, &back); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(back.VisitorState()["0123456789ABCDEF@AdobeOrg"].CustomerIDs["crm"].IntegrationCode)
+	// Output:
+	// c-42
+	// {"0123456789ABCDEF@AdobeOrg":{"customerIDs":{"crm":{"id":"c-42","authState":1}}}}
+	// crm
+}

@@ -184,12 +184,13 @@ func (c *Client) onDeviceResponse(p *prepared, d *ondevice.Decision, took time.D
 	dr := d.Response
 	req := *d.Request
 	req.Telemetry = nil
-	r := &Response{
+	r := newResponse(p.visitor)
+	*r = Response{
 		Request:      &req,
 		Response:     dr,
 		Status:       dr.Status,
 		TargetCookie: targetCookie(p.sessionID, dr.ID.TntID, time.Now()),
-		visitor:      p.visitor,
+		visitor:      r.visitor,
 		Meta: Meta{
 			DecisioningMethod: OnDevice,
 			RemoteMboxes:      d.RemoteMboxes,

@@ -82,24 +82,26 @@ func TestTraceRecyclable(t *testing.T) {
 	assert.True(t, u.gotConn)
 }
 
-// TestResponseVisitorStateJSON: the state built on read is in the
-// Response's JSON form under "visitorState", as when it was a field,
-// decoding restores it, and a caller changing what it got does not change
-// the next read.
+// TestResponseVisitorStateJSON: the state built on the first read is kept
+// (a later read returns the same maps, as the field did) and is in the
+// Response's JSON form under "visitorState", and decoding restores it.
 func TestResponseVisitorStateJSON(t *testing.T) {
 	t.Parallel()
-	r := &Response{Status: 200, visitor: visitorSource{set: true, orgID: "org",
+	r := newResponse(visitorSource{set: true, orgID: "org",
 		customerIDs: []VisitorCustomerID{{IntegrationCode: "crm", ID: "c1"}},
-		freshID:     "sd1", freshKey: defaultConsumerKey}}
-	got := r.VisitorState()
-	got[visitorOrgID("org")].SDID.CurrentConsumed["payload:x"] = true
-	delete(got[visitorOrgID("org")].CustomerIDs, "crm")
+		freshID:     "sd1", freshKey: defaultConsumerKey})
+	r.Status = 200
 	want := VisitorState{visitorOrgID("org"): {
 		CustomerIDs: map[string]VisitorCustomerID{"crm": {IntegrationCode: "crm", ID: "c1"}},
 		SDID: &SupplementalDataIDState{Current: "sd1", CurrentConsumed: map[string]bool{defaultConsumerKey: true},
 			LastConsumed: map[string]bool{}},
 	}}
-	assert.Equal(t, want, r.VisitorState(), "a read is not changed by what a caller did to an earlier one")
+	got := r.VisitorState()
+	assert.Equal(t, want, got)
+	got[visitorOrgID("org")].CustomerIDs["x"] = VisitorCustomerID{ID: "y"}
+	assert.Equal(t, got, r.VisitorState(), "the maps are the Response's")
+	assert.Contains(t, r.VisitorState()[visitorOrgID("org")].CustomerIDs, "x")
+	delete(got[visitorOrgID("org")].CustomerIDs, "x")
 
 	b, err := json.Marshal(r)
 	assert.NoError(t, err)

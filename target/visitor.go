@@ -344,24 +344,23 @@ func visitorState(orgID string, customerIDs []VisitorCustomerID, sdids *Suppleme
 	return visitorStateOf(orgID, customerIDs, sdid)
 }
 
-// visitorSource is what a Response's VisitorState is built from when it
-// is asked for: most callers never read it, and building it up front cost
-// a call five allocations (three maps). Exactly one of state, sdid and
-// freshID describes the ids; set is false for a Response the client did
-// not build.
+// visitorSource is what a Response's VisitorState is built from on its
+// first read: most callers never read it, and building it up front cost a
+// call five allocations (three maps). Exactly one of sdid and freshID
+// describes the ids; set is false when the call has no state.
 type visitorSource struct {
 	set         bool
 	orgID       string
 	customerIDs []VisitorCustomerID // the call's own copy
 	// sdid is a snapshot of a page view's ids (SupplementalDataIDs.State),
-	// nil when the call used none.
-	sdid *SupplementalDataIDState
+	// nil when the call used none. It is the call's own unless shared is
+	// set (a Coalescer's calls share their merged request's).
+	sdid   *SupplementalDataIDState
+	shared bool
 	// freshID is the call's fresh id, taken by freshKey (the consumed-map
 	// key of its consumer): the state of a new SupplementalDataIDs after
 	// one take, as State would return it.
 	freshID, freshKey string
-	// state, when not nil, is the whole state (a decoded Response's).
-	state VisitorState
 }
 
 // newVisitorSource records a call's customer ids (copied: the caller may
@@ -370,29 +369,66 @@ func newVisitorSource(orgID string, customerIDs []VisitorCustomerID, sdid *Suppl
 	return visitorSource{set: true, orgID: orgID, customerIDs: slices.Clone(customerIDs), sdid: sdid}
 }
 
-// build returns a new VisitorState, nil when none was set. Each call builds
-// its own maps, so a caller may change what it gets.
+// build returns the VisitorState, nil when none was set. It takes the
+// snapshot as it is unless it is shared, so a page view's state is copied
+// once, by SupplementalDataIDs.State.
 func (v *visitorSource) build() VisitorState {
 	switch {
 	case !v.set:
 		return nil
-	case v.state != nil:
-		return cloneVisitorState(v.state)
 	case v.freshID != "":
 		return visitorStateOf(v.orgID, v.customerIDs, &SupplementalDataIDState{
 			Current: v.freshID, CurrentConsumed: map[string]bool{v.freshKey: true}, LastConsumed: map[string]bool{},
 		})
+	case v.shared:
+		return visitorStateOf(v.orgID, v.customerIDs, cloneSDIDState(v.sdid))
 	}
-	return visitorStateOf(v.orgID, v.customerIDs, cloneSDIDState(v.sdid))
+	return visitorStateOf(v.orgID, v.customerIDs, v.sdid)
 }
 
-// cloneVisitorState copies s and every map and state in it.
-func cloneVisitorState(s VisitorState) VisitorState {
-	out := make(VisitorState, len(s))
-	for k, st := range s {
-		out[k] = VisitorOrgState{CustomerIDs: maps.Clone(st.CustomerIDs), SDID: cloneSDIDState(st.SDID)}
+// visitorCell holds a Response's VisitorState: built from src on the
+// first read and kept, so that later reads cost nothing and return the
+// same maps, as the exported field it once was did. A client-built
+// Response's cell lives in the call's allocation (remoteCall) or next to
+// the Response (responseBox).
+type visitorCell struct {
+	once  sync.Once
+	src   visitorSource
+	state VisitorState
+}
+
+// keptVisitorState returns a cell holding s as it is.
+func keptVisitorState(s VisitorState) *visitorCell {
+	c := &visitorCell{state: s}
+	c.once.Do(func() {})
+	return c
+}
+
+// get builds the state on the first call and returns it; nil for a nil
+// cell. Concurrent calls are safe: the first builds, the others wait.
+func (c *visitorCell) get() VisitorState {
+	if c == nil {
+		return nil
 	}
-	return out
+	// src stays: a Coalescer's calls build theirs from their merged
+	// Response's, which an Observer may be reading at the same time.
+	c.once.Do(func() { c.state = c.src.build() })
+	return c.state
+}
+
+// responseBox is a Response and its visitor cell in one allocation.
+type responseBox struct {
+	r Response
+	v visitorCell
+}
+
+// newResponse returns a Response to fill whose VisitorState is built
+// from src, in one allocation.
+func newResponse(src visitorSource) *Response {
+	b := &responseBox{}
+	b.v.src = src
+	b.r.visitor = &b.v
+	return &b.r
 }
 
 // cloneSDIDState copies st and its maps; nil stays nil.
