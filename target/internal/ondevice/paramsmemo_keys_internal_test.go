@@ -10,7 +10,7 @@ import (
 // dots, "_lc", digits, multi-byte runes, empty names and values), each
 // decided from the memo after many others: the remembered context is
 // always the set's own.
-func TestRedTeamParamsMemoKeysRandom(t *testing.T) {
+func TestParamsMemoKeysRandom(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	parts := []string{"", "a", "b", "\x00", "\x01", "\x02", "\x7f", "\x80", ".", "_lc", "0", "1", "é", "\u00ff", "ab"}
 	word := func() string {

@@ -95,7 +95,7 @@ func scribble(d *ondevice.Decision) {
 // shares with another decision (the block, the parameter memo, the
 // artifact) is reported; every decision must also answer as the first one
 // did, and no id may be given twice.
-func TestRedTeamConcurrentScribble(t *testing.T) {
+func TestConcurrentScribble(t *testing.T) {
 	dir := os.Getenv("TARGET_SDK_TESTING_DIR")
 	if dir == "" {
 		t.Skip("TARGET_SDK_TESTING_DIR is not set")

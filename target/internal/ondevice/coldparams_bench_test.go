@@ -13,10 +13,10 @@ import (
 	"github.com/target-go/sdk/target/internal/ondevice"
 )
 
-// BenchmarkRedTeamColdParams decides an mbox whose parameters carry a value
+// BenchmarkColdParams decides an mbox whose parameters carry a value
 // new on every decision (a session or order id, say), with the other
 // memos warm: what the parameter memo costs when it never hits.
-func BenchmarkRedTeamColdParams(b *testing.B) {
+func BenchmarkColdParams(b *testing.B) {
 	dir := os.Getenv("TARGET_SDK_TESTING_DIR")
 	if dir == "" {
 		b.Skip("TARGET_SDK_TESTING_DIR is not set")

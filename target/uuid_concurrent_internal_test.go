@@ -8,7 +8,7 @@ import (
 
 // newUUIDs called from many goroutines at once, in batches of every size
 // a decision asks for: every id a version 4 UUID, none given twice.
-func TestRedTeamNewUUIDsConcurrent(t *testing.T) {
+func TestNewUUIDsConcurrent(t *testing.T) {
 	v4 := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 	const workers, rounds = 8, 2000
 	out := make([][]string, workers)
