@@ -113,7 +113,7 @@ func (t *requestTracer) ruleEvaluated(r *rule, scope *ruleScope, satisfied bool)
 	if target == nil {
 		target = &traceTarget{
 			activity:     r.activityID,
-			context:      scope.Value(),
+			context:      withoutNegativeZero(scope.Value()), // a copy, ours to change
 			campaignID:   activityID,
 			campaignType: r.meta["activity.type"],
 		}
