@@ -700,8 +700,11 @@ func (g *diffGen) request() map[string]any {
 						v["name"] = g.pick(g.views)
 					} else {
 						v["name"] = "no-such-view"
-						if g.hazard == "prototype" {
+						switch g.hazard {
+						case "prototype":
 							v["name"] = "constructor"
+						case "noname":
+							v["name"] = "" // no name here, a remote view to Adobe's engine
 						}
 					}
 				}

@@ -156,6 +156,12 @@ func compileAt(v any, depth int) (*Condition, error) {
 	}
 	switch x := v.(type) {
 	case []any:
+		if len(x) == 0 {
+			// Every array literal is a new object in json-logic-js, so two
+			// empty ones are not ==; Go's empty slices share one address
+			// unless they own storage.
+			return &Condition{op: opLiteral, lit: make([]any, 0, 1)}, nil
+		}
 		n := &Condition{op: opArray, args: make([]*Condition, len(x))}
 		for i, e := range x {
 			c, err := compileAt(e, depth+1)
@@ -166,8 +172,14 @@ func compileAt(v any, depth int) (*Condition, error) {
 		}
 		if n.allLiteral() {
 			// A constant array stays one value, so that a "var" of it and
-			// the array itself are the same object to ===.
-			return &Condition{op: opLiteral, lit: x}, nil
+			// the array itself are the same object to ===. It is rebuilt
+			// from its compiled elements so that nested empty arrays are
+			// distinct objects too.
+			lit := make([]any, len(x))
+			for i, a := range n.args {
+				lit[i] = a.lit
+			}
+			return &Condition{op: opLiteral, lit: lit}, nil
 		}
 		return n, nil
 	case map[string]any:
@@ -224,16 +236,15 @@ func (n *Condition) compileVarPath() {
 }
 
 // varPath splits a var operand into property names; nil means the whole
-// data (json-logic-js: undefined, null and "" select the data itself).
+// data (json-logic-js: undefined, null and the string "" select the data
+// itself).
 func varPath(v any) []string {
-	if v == nil {
+	if v == nil || v == "" {
 		return nil
 	}
-	s := String(v)
-	if s == "" {
-		return nil
-	}
-	return strings.Split(s, ".")
+	// Anything else is a path, also a value whose text is empty ([] or
+	// [null]): that looks up the property "".
+	return strings.Split(String(v), ".")
 }
 
 // Scope is the data a condition reads: either a plain JSON-like value
@@ -339,24 +350,39 @@ func (n *Condition) eval(data any, b *budget) any {
 	case opEq:
 		return jsLooseEqual(arg(0), arg(1))
 	case opStrictEq:
-		return StrictEqual(arg(0), arg(1))
+		return strictEqualOperands(vals)
 	case opNotEq:
 		return !jsLooseEqual(arg(0), arg(1))
 	case opStrictNotEq:
-		return !StrictEqual(arg(0), arg(1))
+		return !strictEqualOperands(vals)
 	case opLess, opLessEq:
 		orEqual := n.op == opLessEq
+		if len(vals) < 2 {
+			return false // a missing operand is undefined, NaN to a comparison
+		}
 		if len(vals) >= 3 { // the "between" form
 			return jsLess(vals[0], vals[1], orEqual) && jsLess(vals[1], vals[2], orEqual)
 		}
 		return jsLess(arg(0), arg(1), orEqual)
-	case opGreater:
-		return jsLess(arg(1), arg(0), false)
-	case opGreaterEq:
-		return jsLess(arg(1), arg(0), true)
+	case opGreater, opGreaterEq:
+		if len(vals) < 2 {
+			return false // a missing operand is undefined, NaN to a comparison
+		}
+		return jsLess(arg(1), arg(0), n.op == opGreaterEq)
 	case opIn:
 		if !b.spend(searchCost(arg(1))) {
 			return nil
+		}
+		if len(vals) == 0 {
+			return false
+		}
+		if len(vals) == 1 {
+			// json-logic-js searches for undefined, which a string holds
+			// as the text "undefined" and an array never holds.
+			if s, ok := vals[0].(string); ok && s != "" {
+				return strings.Contains(s, "undefined")
+			}
+			return false
 		}
 		return evalIn(arg(0), arg(1))
 	case opCat:
@@ -384,6 +410,9 @@ func (n *Condition) eval(data any, b *budget) any {
 	case opMul:
 		if len(vals) == 0 {
 			return nil // JavaScript's reduce of nothing throws; nothing to multiply
+		}
+		if len(vals) == 1 {
+			return vals[0] // reduce without a start value returns a lone element as it is
 		}
 		p := jsParseFloat(vals[0])
 		for _, v := range vals[1:] {
@@ -523,7 +552,19 @@ func evalMissing(vals []any, data any) any {
 	}
 	missing := []any{}
 	for _, k := range keys {
-		v := lookupPath(data, varPath(k), nil)
+		// Each key is handed to "var" as its operand, so an array key
+		// is var's operand list: a path and a default.
+		path, notFound := k, any(nil)
+		if a, ok := k.([]any); ok {
+			path = nil
+			if len(a) > 0 {
+				path = a[0]
+			}
+			if len(a) > 1 {
+				notFound = a[1]
+			}
+		}
+		v := lookupPath(data, varPath(path), notFound)
 		if v == nil || v == "" {
 			missing = append(missing, k)
 		}
@@ -531,10 +572,22 @@ func evalMissing(vals []any, data any) any {
 	return missing
 }
 
+// evalMissingSome is json-logic-js missing_some: options go to "missing"
+// as its operands (an array as its elements, anything else as one key), and
+// the count present is options.length (NaN, so never enough, for values
+// without a length) minus the count missing.
 func evalMissingSome(need, options any, data any) any {
-	opts, _ := options.([]any)
-	missing := evalMissing([]any{opts}, data).([]any)
-	if float64(len(opts)-len(missing)) >= jsToNumber(need) {
+	keys := []any{options}
+	length := math.NaN()
+	switch o := options.(type) {
+	case []any:
+		keys = o
+		length = float64(len(o))
+	case string:
+		length = float64(len(utf16.Encode([]rune(o))))
+	}
+	missing := evalMissing(keys, data).([]any)
+	if length-float64(len(missing)) >= jsToNumber(need) {
 		return []any{}
 	}
 	return missing
@@ -552,10 +605,12 @@ func searchCost(haystack any) int {
 	return 0
 }
 
+// evalIn is json-logic-js "in", which answers false for a haystack that
+// is falsy (so also "") before searching it.
 func evalIn(needle, haystack any) any {
 	switch h := haystack.(type) {
 	case string:
-		return strings.Contains(h, String(needle))
+		return h != "" && strings.Contains(h, String(needle))
 	case []any:
 		return slices.ContainsFunc(h, func(e any) bool { return StrictEqual(e, needle) })
 	}
@@ -565,7 +620,7 @@ func evalIn(needle, haystack any) any {
 // evalSubstr is json-logic-js substr: JavaScript's String.prototype.substr,
 // with a negative length dropping characters from the end.
 func evalSubstr(vals []any) any {
-	var source any
+	var source any = "undefined" // String(undefined)
 	if len(vals) > 0 {
 		source = vals[0]
 	}

@@ -280,6 +280,19 @@ func jsToPrimitive(v any) any {
 	return v
 }
 
+// strictEqualOperands is json-logic-js "===" on its operands: a missing
+// operand is undefined, which no evaluated value is, and undefined ===
+// undefined.
+func strictEqualOperands(vals []any) bool {
+	switch len(vals) {
+	case 0:
+		return true
+	case 1:
+		return false
+	}
+	return StrictEqual(vals[0], vals[1])
+}
+
 // StrictEqual is JavaScript's ===.
 func StrictEqual(a, b any) bool {
 	switch x := a.(type) {

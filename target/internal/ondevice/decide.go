@@ -1023,7 +1023,10 @@ func ruleResponseTokenBase(meta map[string]any, listed map[string]bool) map[stri
 	m := make(map[string]any, len(responseTokenKeys)+1+len(geoResponseTokens))
 	for _, k := range responseTokenKeys {
 		if v, ok := meta[k]; ok && listed[k] {
-			m[k] = v
+			if _, isNumber := v.(float64); !isNumber {
+				v = cloneJSON(v) // the meta stays as the artifact has it
+			}
+			m[k] = withoutNegativeZero(v)
 		}
 	}
 	m["activity.decisioningMethod"] = "on-device"
@@ -1038,10 +1041,35 @@ func responseTokenBase(a *Artifact, c *requestContext, buf []tokenValue) []token
 			continue
 		}
 		if v, ok := c.geoContext()[t.field]; ok {
-			out = append(out, tokenValue{t.token, v})
+			out = append(out, tokenValue{t.token, withoutNegativeZero(v)})
 		}
 	}
 	return out
+}
+
+// withoutNegativeZero gives v with every -0 in it made 0, rewriting its
+// maps and slices in place (callers pass values they own). Adobe's engine
+// writes its answers with JSON.stringify, which writes -0 as 0, where
+// encoding/json keeps the sign; the engine's own values are made the same
+// where it produces them (tokens, traces) rather than in delivery's
+// encoder, whose bytes are the wire's. Rules still read -0 as the request
+// or artifact has it, as Adobe's do.
+func withoutNegativeZero(v any) any {
+	switch x := v.(type) {
+	case float64:
+		if x == 0 {
+			return 0.0
+		}
+	case map[string]any:
+		for k, e := range x {
+			x[k] = withoutNegativeZero(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = withoutNegativeZero(e)
+		}
+	}
+	return v
 }
 
 // hasNestedValue reports whether a value of m is an object or a list.

@@ -271,7 +271,7 @@ func (m traceMark) result() map[string]any {
 			break
 		}
 		targets = append(targets, map[string]any{
-			"context":                 cloneJSON(tt.context),
+			"context":                 withoutNegativeZero(cloneJSON(tt.context)), // a copy, ours to change
 			"campaignId":              tt.campaignID,
 			"campaignType":            tt.campaignType,
 			"matchedSegmentIds":       m.list(tt.matchedSegments),

@@ -1,8 +1,8 @@
 package jsonlogic_test
 
-// Red-team probe (rtparity, issue 15): every operator on operands of odd
-// JSON types, evaluated here and by the json-logic-js bundled in Adobe's
-// Node.js SDK 2.4.3 (read from TARGET_NODE_SDK_DIR at run time).
+// Every operator on operands of odd JSON types, evaluated here and by the
+// json-logic-js bundled in Adobe's Node.js SDK (read from
+// TARGET_NODE_SDK_DIR at run time), which is the engine's semantics.
 
 import (
 	"bytes"
@@ -54,19 +54,22 @@ const src = fs.readFileSync(process.argv[2], "utf8");
 const start = src.indexOf("var logic = createCommonjsModule(");
 const end = src.indexOf("return jsonLogic;", start);
 const end2 = src.indexOf("});", src.indexOf("});", end) + 3) + 3;
-const code = "var commonjsGlobal = globalThis; function createCommonjsModule(fn){var module={exports:{}}; fn(module, module.exports); return module.exports;}\n" + src.slice(start, end2) + "\nreturn logic;";
+const code = "'use strict'; var commonjsGlobal = globalThis; function createCommonjsModule(fn){var module={exports:{}}; fn(module, module.exports); return module.exports;}\n" + src.slice(start, end2) + "\nreturn logic;";
 const logic = new Function(code)();
 const cases = JSON.parse(fs.readFileSync(process.argv[3], "utf8"));
 const out = cases.map(c => { try { const v = logic.apply(c[0], c[1]); return v === undefined ? "undefined" : JSON.stringify(v === 0 ? 0 : v); } catch (e) { return "throw"; } });
 process.stdout.write(JSON.stringify(out));
 `
 
-// It lists the differences (a probe, run by hand with RT_PROBE set); the
-// ones that matter are pinned in TestRedTeamFinding3.
-func TestRedTeamJSONLogicOperands(t *testing.T) {
-	if os.Getenv("RT_PROBE") == "" {
-		t.Skip("RT_PROBE is not set")
-	}
+// TestOperatorsMatchJSONLogicJS evaluates about 34,000 operator and
+// operand pairs here and in json-logic-js (one node process, a few
+// seconds) and requires the same result for each. Where json-logic-js
+// throws (a TypeError: missing_some of null, * of nothing, ...) this
+// package returns a value instead, as it never panics on bad input; those
+// cases are counted, not compared. It runs where CI provides the Node SDK
+// (TARGET_NODE_SDK_DIR); the cases that mattered are also pinned without
+// node in TestOperandsAsJSONLogicJS.
+func TestOperatorsMatchJSONLogicJS(t *testing.T) {
 	dir := os.Getenv("TARGET_NODE_SDK_DIR")
 	if dir == "" {
 		t.Skip("TARGET_NODE_SDK_DIR is not set")
@@ -119,7 +122,7 @@ func TestRedTeamJSONLogicOperands(t *testing.T) {
 	require.NoError(t, err)
 	var want []string
 	require.NoError(t, json.Unmarshal(out, &want))
-	bad := 0
+	bad, throws := 0, 0
 	for i, c := range cases {
 		got := "compile error"
 		cond, err := jsonlogic.Compile(c[0])
@@ -129,12 +132,17 @@ func TestRedTeamJSONLogicOperands(t *testing.T) {
 				got = "undefined" // nil stands for both here (package doc)
 			}
 		}
-		if got != want[i] && !(want[i] == "throw" && got == "compile error") {
+		if want[i] == "throw" {
+			throws++
+			continue
+		}
+		if got != want[i] {
 			bad++
-			if bad <= 400 {
-				t.Logf("%s: js %s, go %s", texts[i], want[i], got)
+			if bad <= 50 {
+				t.Errorf("%s: json-logic-js %s, here %s", texts[i], want[i], got)
 			}
 		}
 	}
-	t.Logf("%d cases, %d differ", len(cases), bad)
+	t.Logf("%d cases, %d differ, %d throw in json-logic-js", len(cases), bad, throws)
+	require.Zero(t, bad)
 }

@@ -2,7 +2,6 @@ package jsonlogic_test
 
 import (
 	"encoding/json"
-	"os"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -10,14 +9,11 @@ import (
 	"github.com/target-go/sdk/target/internal/jsonlogic"
 )
 
-// TestRedTeamFinding3 (rtparity): conditions on which json-logic-js (as
-// bundled in Adobe's Node.js SDK 2.4.3, results taken from it by
-// TestRedTeamJSONLogicOperands) and this package disagree. Skipped unless
-// RT_FINDINGS is set: it fails today.
-func TestRedTeamFinding3(t *testing.T) {
-	if os.Getenv("RT_FINDINGS") == "" {
-		t.Skip("red team: reproduces finding 3 (set RT_FINDINGS=1)")
-	}
+// TestOperandsAsJSONLogicJS pins, without node, operand cases on which
+// this package once disagreed with json-logic-js (results taken from it by
+// TestOperatorsMatchJSONLogicJS).
+func TestOperandsAsJSONLogicJS(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct{ logic, data, want string }{
 		// "in" on an empty string haystack: json-logic-js tests !b first.
 		{`{"in":["",""]}`, `null`, `false`},
@@ -31,6 +27,22 @@ func TestRedTeamFinding3(t *testing.T) {
 		// Two array literals are two objects.
 		{`{"==":[[],[]]}`, `null`, `false`},
 		{`{"!=":[[],[]]}`, `null`, `true`},
+		{`{"===":[[[]],[[]]]}`, `null`, `false`},
+		{`{"in":[""]}`, `null`, `false`},
+		{`{"in":["un", "undefined"]}`, `null`, `true`},
+		// A lone operand of * is returned as it is.
+		{`{"*":["1e3"]}`, `null`, `"1e3"`},
+		// substr of nothing is String(undefined).
+		{`{"substr":[]}`, `null`, `"undefined"`},
+		// A missing key that is an array is var's operand list.
+		{`{"missing":[[["a", 1]]]}`, `{}`, `[]`},
+		{`{"missing":["a",["b"]]}`, `{}`, `["a",["b"]]`},
+		// missing_some hands non-array options to missing as one key.
+		{`{"missing_some":[1,"a"]}`, `{}`, `["a"]`},
+		{`{"missing_some":[2,[["a"],"b"]]}`, `{}`, `["a"]`},
+		// A var path whose text is empty looks up the property "".
+		{`{"var":[[],"d"]}`, `{"x":1}`, `"d"`},
+		{`{"var":[[null],"d"]}`, `{"":2}`, `2`},
 	} {
 		var l, d any
 		require.NoError(t, json.Unmarshal([]byte(c.logic), &l))
