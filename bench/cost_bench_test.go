@@ -211,7 +211,7 @@ func BenchmarkProtocols(b *testing.B) {
 				cpuFirst, _ := processCPU()
 				firstCPU := cpuFirst - cpu0
 				b.ReportAllocs()
-				cpu0, cpuOK = processCPU()
+				cpu0, _ = processCPU()
 				for b.Loop() {
 					if err := burst(b.Context(), c, parallel); err != nil {
 						b.Fatal(err)

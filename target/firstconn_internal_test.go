@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"runtime"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -23,7 +22,6 @@ type heldListener struct {
 	net.Listener
 	first    chan net.Conn // receives the held connection
 	accepted atomic.Int64
-	once     sync.Once
 }
 
 func (l *heldListener) Accept() (net.Conn, error) {

@@ -68,7 +68,7 @@ func TestDecisionOutgrowsItsBlock(t *testing.T) {
 		assert.Equal(t, fmt.Sprintf("t%d", i), d.Notifications[i].Tokens[0])
 	}
 	d.Notifications = append(d.Notifications, delivery.Notification{ID: "added"})
-	mboxes = append(mboxes, delivery.MboxResponse{Name: "added"})
+	_ = append(mboxes, delivery.MboxResponse{Name: "added"})
 	assert.Len(t, d.Response.Execute.Mboxes, 5)
 }
 

@@ -59,17 +59,6 @@ func (c *memo[V]) cached(key string) (V, bool) {
 	return v, ok
 }
 
-// remember stores v for a copy of key, unless key is too long to
-// remember. The memo keeps its own copy: the caller's string may be part
-// of a larger buffer (a request body, a key built on the caller's stack),
-// which the memo must not keep.
-func (c *memo[V]) remember(key string, v V) {
-	if len(key) > c.maxKey {
-		return
-	}
-	c.store(strings.Clone(key), v, 0)
-}
-
 // rememberOwn stores v for key, which is the memo's own (the caller made
 // it and keeps no part of it it may change), and which with v costs cost
 // bytes of the memo's budget. A value above the whole budget is not kept.
