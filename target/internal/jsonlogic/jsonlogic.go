@@ -340,9 +340,9 @@ func (n *Condition) eval(data any, b *budget) any {
 	}
 	switch n.op {
 	case opMissing:
-		return evalMissing(vals, data)
+		return evalMissing(vals, data, b)
 	case opMissingSome:
-		return evalMissingSome(arg(0), arg(1), data)
+		return evalMissingSome(arg(0), arg(1), data, b)
 	case opNot:
 		return !Truthy(arg(0))
 	case opTruthy:
@@ -373,15 +373,10 @@ func (n *Condition) eval(data any, b *budget) any {
 		if !b.spend(searchCost(arg(1))) {
 			return nil
 		}
-		if len(vals) == 0 {
-			return false
-		}
-		if len(vals) == 1 {
-			// json-logic-js searches for undefined, which a string holds
-			// as the text "undefined" and an array never holds.
-			if s, ok := vals[0].(string); ok && s != "" {
-				return strings.Contains(s, "undefined")
-			}
+		if len(vals) < 2 {
+			// json-logic-js's in(a, b) answers false when the haystack b
+			// is falsy: with one operand, that operand is the needle and
+			// the haystack is undefined.
 			return false
 		}
 		return evalIn(arg(0), arg(1))
@@ -543,7 +538,11 @@ func arrayIndex(name string) (int, bool) {
 	return i, true
 }
 
-func evalMissing(vals []any, data any) any {
+// evalMissing is json-logic-js missing. Each key is a path that var
+// splits and walks: a key costs a step and one more per bytesPerStep of
+// its text, so that many long keys (built by a reduce, say) stay within
+// the budget; nil when it runs out.
+func evalMissing(vals []any, data any, b *budget) any {
 	keys := vals
 	if len(vals) > 0 {
 		if a, ok := vals[0].([]any); ok {
@@ -564,6 +563,13 @@ func evalMissing(vals []any, data any) any {
 				notFound = a[1]
 			}
 		}
+		cost := 1
+		if s, ok := path.(string); ok {
+			cost += len(s) / bytesPerStep
+		}
+		if !b.spend(cost) {
+			return nil
+		}
 		v := lookupPath(data, varPath(path), notFound)
 		if v == nil || v == "" {
 			missing = append(missing, k)
@@ -576,7 +582,7 @@ func evalMissing(vals []any, data any) any {
 // as its operands (an array as its elements, anything else as one key), and
 // the count present is options.length (NaN, so never enough, for values
 // without a length) minus the count missing.
-func evalMissingSome(need, options any, data any) any {
+func evalMissingSome(need, options any, data any, b *budget) any {
 	keys := []any{options}
 	length := math.NaN()
 	switch o := options.(type) {
@@ -586,7 +592,10 @@ func evalMissingSome(need, options any, data any) any {
 	case string:
 		length = float64(len(utf16.Encode([]rune(o))))
 	}
-	missing := evalMissing(keys, data).([]any)
+	missing, ok := evalMissing(keys, data, b).([]any)
+	if !ok { // over budget
+		return nil
+	}
 	if length-float64(len(missing)) >= jsToNumber(need) {
 		return []any{}
 	}
@@ -685,10 +694,12 @@ func evalMinMax(vals []any, isMin bool) any {
 // evalIteration runs the operators whose second operand is evaluated once
 // per element, with the element as data.
 func (n *Condition) evalIteration(data any, b *budget) any {
-	if len(n.args) == 0 {
-		return nil
+	// Without operands the list is undefined, as in json-logic-js: filter
+	// and map give [], none true, some and all false, reduce null.
+	var scoped any
+	if len(n.args) > 0 {
+		scoped = n.args[0].eval(data, b)
 	}
-	scoped := n.args[0].eval(data, b)
 	var body *Condition
 	if len(n.args) > 1 {
 		body = n.args[1]

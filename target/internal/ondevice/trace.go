@@ -258,7 +258,7 @@ func (m traceMark) result() map[string]any {
 		}
 		out := make(map[string]any, len(c.fields)+1)
 		for k, v := range c.fields {
-			out[k] = cloneJSON(v)
+			out[k] = withoutNegativeZero(cloneJSON(v)) // a copy, ours to change
 		}
 		if len(c.notifications) > 0 && c.notifications[0].seq < m.seq {
 			out["notifications"] = m.list(c.notifications)
@@ -271,9 +271,9 @@ func (m traceMark) result() map[string]any {
 			break
 		}
 		targets = append(targets, map[string]any{
-			"context":                 withoutNegativeZero(cloneJSON(tt.context)), // a copy, ours to change
-			"campaignId":              tt.campaignID,
-			"campaignType":            tt.campaignType,
+			"context":                 withoutNegativeZero(cloneJSON(tt.context)),    // a copy, ours to change
+			"campaignId":              withoutNegativeZero(cloneJSON(tt.campaignID)), // the artifact's meta: copied
+			"campaignType":            withoutNegativeZero(cloneJSON(tt.campaignType)),
 			"matchedSegmentIds":       m.list(tt.matchedSegments),
 			"unmatchedSegmentIds":     m.list(tt.unmatchedSegments),
 			"matchedRuleConditions":   m.list(tt.matchedConditions),
