@@ -77,10 +77,15 @@ func TestQueuedExchangeObserverPanicOrGoexit(t *testing.T) {
 					var pe *future.PanicError
 					require.ErrorAs(t, err, &pe)
 					assert.Equal(t, "observer bug", pe.Value)
-					assert.Contains(t, log.String(), "recovered a panic on the notification queue")
+					// The queue settles the call first and logs after.
+					assert.Eventually(t, func() bool {
+						return strings.Contains(log.String(), "recovered a panic on the notification queue")
+					}, 10*time.Second, time.Millisecond)
 				} else {
 					require.ErrorIs(t, err, target.ErrCallGoexit)
-					assert.Contains(t, log.String(), "runtime.Goexit called on the notification queue")
+					assert.Eventually(t, func() bool {
+						return strings.Contains(log.String(), "runtime.Goexit called on the notification queue")
+					}, 10*time.Second, time.Millisecond)
 				}
 
 				second := c.SendNotifications(t.Context(), oneNotification("n-2"))
@@ -435,7 +440,7 @@ func TestOnNotificationsSentPanicOrGoexit(t *testing.T) {
 			require.NoError(t, err)
 			require.Eventually(t, func() bool { return runs.Load() == 2 }, 10*time.Second, time.Millisecond, "the next notification was reported")
 			if how == "panic" {
-				assert.Contains(t, logs.String(), "callback bug")
+				assert.Eventually(t, func() bool { return strings.Contains(logs.String(), "callback bug") }, 10*time.Second, time.Millisecond)
 			}
 		})
 	}
