@@ -6,87 +6,10 @@ import (
 )
 
 // punycodeLen is the length of the label's RFC 3492 encoding, the part
-// after "xn--" that ToASCII writes for a label with non-ASCII characters:
-// the label's ASCII characters, a '-' when there are any, then one to a
-// few letters or digits per non-ASCII character, depending on how far
-// apart the characters are and where they fall. Only the length is
-// needed (host label limits count it), so the digits are counted, not
-// written.
+// after "xn--" that ToASCII writes for a label with non-ASCII characters.
+// Host label limits count it; the digits are counted, not written.
 func punycodeLen(label string) int {
-	const (
-		base        = 36
-		tMin        = 1
-		tMax        = 26
-		skew        = 38
-		damp        = 700
-		initialBias = 72
-		initialN    = 0x80
-	)
-	runes := []rune(label)
-	basic := 0
-	for _, r := range runes {
-		if r < 0x80 {
-			basic++
-		}
-	}
-	out := basic
-	if basic > 0 {
-		out++ // the delimiter
-	}
-	adapt := func(delta, numPoints int, first bool) int {
-		if first {
-			delta /= damp
-		} else {
-			delta /= 2
-		}
-		delta += delta / numPoints
-		k := 0
-		for delta > ((base-tMin)*tMax)/2 {
-			delta /= base - tMin
-			k += base
-		}
-		return k + (base-tMin+1)*delta/(delta+skew)
-	}
-	n, delta, bias, h := initialN, 0, initialBias, basic
-	for h < len(runes) {
-		m := int(^uint(0) >> 1)
-		for _, r := range runes {
-			if int(r) >= n && int(r) < m {
-				m = int(r)
-			}
-		}
-		delta += (m - n) * (h + 1)
-		n = m
-		for _, r := range runes {
-			if int(r) < n {
-				delta++
-			}
-			if int(r) != n {
-				continue
-			}
-			q := delta
-			for k := base; ; k += base {
-				t := k - bias
-				if t < tMin {
-					t = tMin
-				} else if t > tMax {
-					t = tMax
-				}
-				if q < t {
-					break
-				}
-				out++
-				q = (q - t) / (base - t)
-			}
-			out++
-			bias = adapt(delta, h+1, h == basic)
-			delta = 0
-			h++
-		}
-		delta++
-		n++
-	}
-	return out
+	return punycode(label, nil)
 }
 
 // RFC 3492's parameters for IDNA.
@@ -130,16 +53,33 @@ func punyDigit(d int) byte {
 // length is punycodeLen(label). Callers bound the label's length first
 // (validHostName), so the arithmetic cannot overflow.
 func punycodeEncode(label string) string {
-	runes := []rune(label)
 	var out []byte
-	for _, r := range runes {
-		if r < 0x80 {
-			out = append(out, byte(r))
+	punycode(label, &out)
+	return string(out)
+}
+
+// punycode runs RFC 3492's encoder over label: the label's ASCII
+// characters, a '-' when there are any, then one to a few letters or
+// digits per non-ASCII character, depending on how far apart the
+// characters are and where they fall. It appends them to *out unless out
+// is nil, and returns how many there are.
+func punycode(label string, out *[]byte) int {
+	written := 0
+	emit := func(c byte) {
+		written++
+		if out != nil {
+			*out = append(*out, c)
 		}
 	}
-	basic := len(out)
+	runes := []rune(label)
+	for _, r := range runes {
+		if r < 0x80 {
+			emit(byte(r))
+		}
+	}
+	basic := written
 	if basic > 0 {
-		out = append(out, '-')
+		emit('-')
 	}
 	n, delta, bias, h := punyInitialN, 0, punyInitialBias, basic
 	for h < len(runes) {
@@ -164,10 +104,10 @@ func punycodeEncode(label string) string {
 				if q < t {
 					break
 				}
-				out = append(out, punyDigit(t+(q-t)%(punyBase-t)))
+				emit(punyDigit(t + (q-t)%(punyBase-t)))
 				q = (q - t) / (punyBase - t)
 			}
-			out = append(out, punyDigit(q))
+			emit(punyDigit(q))
 			bias = punyAdapt(delta, h+1, h == basic)
 			delta = 0
 			h++
@@ -175,7 +115,7 @@ func punycodeEncode(label string) string {
 		delta++
 		n++
 	}
-	return string(out)
+	return written
 }
 
 // punycodeDecode decodes an RFC 3492 encoding (without "xn--"); ok is
