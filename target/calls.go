@@ -194,7 +194,9 @@ func (r *Response) SetVisitorState(s VisitorState) {
 type responseJSON Response
 
 // MarshalJSON encodes r with its VisitorState under "visitorState"
-// (omitted when nil). Its receiver is a value, so that a Response value,
+// (omitted when nil or empty: decoding such JSON into a Response keeps the
+// state it held, and a customer id's IntegrationCode is read back from its
+// key). Its receiver is a value, so that a Response value,
 // or one held by value in a map, a slice or an interface, marshals its
 // VisitorState too.
 func (r Response) MarshalJSON() ([]byte, error) {

@@ -49,12 +49,15 @@ import (
 // mboxEdgeCluster cookie names a host), so the entries are bounded: an
 // origin whose probe got no connection is forgotten when the probe ends
 // (it taught nothing), CloseIdleConnections forgets every origin without a
-// probe in flight, and past maxGatedOrigins entries the origins whose
+// probe in flight, and past maxGatedOrigins entries (a soft bound: new
+// origins that arrive at once may each pass the check) the origins whose
 // connections have expired are swept (at most once a second) and, if the
 // map is still full, the requests to new origins go ungated, as they would
 // without the gate. Host names are folded to lower case and ":443" is
 // dropped, as the transport does for its connection pool, so that
-// mboxedgeAB and mboxedgeab are one origin.
+// mboxedgeAB and mboxedgeab are one origin (the transport's IDNA
+// conversion is not repeated: a Unicode host and its xn-- form are two
+// origins of one pool, each with its own probe).
 type firstConnGate struct {
 	// next sends the requests: the transport the Client made, or the
 	// caller's Config.WrapTransport around it. The gate learns of the
