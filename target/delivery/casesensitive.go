@@ -55,7 +55,7 @@ func unmarshalCaseSensitive(b []byte, v any, strict bool) error {
 		// error, text after the value included, comes before any
 		// duplicate name (json.Unmarshal checks the whole text before
 		// UnmarshalJSON sees it; UnmarshalRequestStrict must as well).
-		return json.Unmarshal(b, v)
+		return unmarshalModels(b, v)
 	}
 	if dup := findDuplicate(b, reflect.TypeOf(v)); dup != nil {
 		return dup
@@ -69,7 +69,7 @@ func unmarshalCaseSensitive(b []byte, v any, strict bool) error {
 		}
 		// Nothing was dropped: b itself is decoded, so error offsets are
 		// b's.
-		return publicTypeError(json.Unmarshal(b, v), "Request", "")
+		return publicTypeError(unmarshalModels(b, v), "Request", "")
 	}
 	if len(w.dropped) > 0 {
 		var err error
@@ -77,7 +77,7 @@ func unmarshalCaseSensitive(b []byte, v any, strict bool) error {
 			return err
 		}
 	}
-	return publicTypeError(json.Unmarshal(b, v), "Request", "")
+	return publicTypeError(unmarshalModels(b, v), "Request", "")
 }
 
 // onlySpace reports whether b is JSON white space only.

@@ -3,6 +3,7 @@ package delivery
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -92,7 +93,14 @@ func coordinate(name string, raw json.RawMessage) (*float64, *string, error) {
 	}
 	var f float64
 	if err := json.Unmarshal(raw, &f); err != nil {
-		return nil, nil, fmt.Errorf("geo %s: %w", name, err)
+		var te *json.UnmarshalTypeError
+		if !errors.As(err, &te) {
+			return nil, nil, fmt.Errorf("geo %s: %w", name, err)
+		}
+		// A type error naming the field, as for Geo's other fields:
+		// the decoder of the document puts the path in front of it
+		// ("context.geo.latitude").
+		return nil, nil, &json.UnmarshalTypeError{Value: te.Value, Type: te.Type, Offset: te.Offset, Struct: "Geo", Field: name}
 	}
 	return &f, nil, nil
 }
