@@ -432,8 +432,8 @@ func withCallbacks[T any](c *Client, f *future.Future[T], onOK func(T), onErr fu
 // runs on the SDK's goroutine, outside any recovery of the caller's, so
 // an unrecovered panic would end the whole program. It logs the panic
 // with its stack at level Error (to Config.Logger, else slog.Default(),
-// since a lost panic must not go unseen) and hands it to
-// Config.OnCallbackPanic.
+// since a lost panic must not go unseen; see logContained) and hands it
+// to Config.OnCallbackPanic.
 func (c *Client) recoverCallback() {
 	v := recover()
 	if v == nil {
@@ -448,15 +448,34 @@ func (c *Client) recoverCallback() {
 		}
 		hook = c.cfg.OnCallbackPanic
 	}
-	log.Error("target: recovered a panic in a Callback or ErrCallback", "panic", v, "stack", string(p.Stack))
+	logContained(log, "target: recovered a panic in a Callback or ErrCallback", "panic", v, "stack", string(p.Stack))
 	if hook != nil {
 		defer func() {
 			if v := recover(); v != nil {
-				log.Error("target: recovered a panic in Config.OnCallbackPanic", "panic", v, "stack", string(debug.Stack()))
+				logContained(log, "target: recovered a panic in Config.OnCallbackPanic", "panic", v, "stack", string(debug.Stack()))
 			}
 		}()
 		hook(p)
 	}
+}
+
+// logContained logs at level Error through log, whose handler is the
+// user's code, on a goroutine of its own and waits for it: a panic in the
+// handler is recovered and dropped (there is nowhere left to report it)
+// and a runtime.Goexit ends that goroutine only. Neither reaches the
+// callback's goroutine, where the panic would be raised again (ending the
+// program on the SDK's goroutine, or changing the outcome of a call whose
+// work settles the future) and the Goexit would end the goroutine (a
+// GetOffers call's on the caller's) before OnCallbackPanic runs. It runs
+// only for a recovered panic, so the goroutine costs nothing otherwise.
+func logContained(log *slog.Logger, msg string, args ...any) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer func() { _ = recover() }()
+		log.Error(msg, args...)
+	}()
+	<-done
 }
 
 // call validates and prepares the request on the caller's goroutine, so that
