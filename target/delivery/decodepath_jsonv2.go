@@ -51,7 +51,8 @@ func (e *pathTypeError) Error() string { return e.err.Error() }
 // unmarshalWithPath reads the next value from dec and decodes it with
 // unmarshal; a *json.UnmarshalTypeError from it gets the path to the value
 // in front of its Field, as encoding/json writes paths ("context.geo").
-// Its Offset stays unmarshal's, as the default encoding/json leaves it.
+// Its Offset, which refers to the value, is moved to refer to the
+// document, by where the value starts in it.
 func unmarshalWithPath(dec *jsontext.Decoder, unmarshal func([]byte) error) error {
 	b, err := dec.ReadValue()
 	if err != nil {
@@ -63,6 +64,7 @@ func unmarshalWithPath(dec *jsontext.Decoder, unmarshal func([]byte) error) erro
 		return err
 	}
 	out := *te
+	out.Offset += dec.InputOffset() - int64(len(b))
 	path := strings.ReplaceAll(strings.TrimPrefix(string(dec.StackPointer()), "/"), "/", ".")
 	if out.Field == "" {
 		out.Field = path

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"strconv"
 	"strings"
 )
@@ -174,15 +175,19 @@ func (g *Geo) UnmarshalJSON(b []byte) error {
 		Longitude json.RawMessage `json:"longitude"`
 	}
 	if err := json.Unmarshal(b, &v); err != nil {
-		return publicTypeError(err, "Geo", "geoJSON.")
+		return publicTypeError(err, geoType, reflect.TypeOf(v), "geoJSON.")
 	}
 	*g = Geo(v.geoJSON)
 	var err error
+	// A coordinate's error refers to its value: its offset is moved to
+	// refer to b, as for the other fields.
 	if g.Latitude, g.latitudeText, err = coordinate("latitude", v.Latitude); err != nil {
-		return err
+		at, _ := valueStart(b, "latitude")
+		return shiftOffset(err, at)
 	}
 	if g.Longitude, g.longitudeText, err = coordinate("longitude", v.Longitude); err != nil {
-		return err
+		at, _ := valueStart(b, "longitude")
+		return shiftOffset(err, at)
 	}
 	g.empty = 0
 	if !bytes.Contains(b, []byte(`""`)) {
