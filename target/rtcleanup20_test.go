@@ -3,7 +3,6 @@ package target_test
 import (
 	"context"
 	"log/slog"
-	"os"
 	"runtime"
 	"strings"
 	"testing"
@@ -29,58 +28,6 @@ func (h funcHandler) Handle(_ context.Context, r slog.Record) error {
 }
 func (h funcHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
 func (h funcHandler) WithGroup(string) slog.Handler      { return h }
-
-// Red team finding 1: a Logger handler that calls Close while recording
-// the panic of a SendNotifications Callback (which runs on the
-// notification queue's callback goroutine, where Close "waits for
-// nothing") now runs on logContained's goroutine, which Close does not
-// know as a callback's: Close waits for the queue, the queue for the
-// callback, the callback for the log goroutine. On main, Close returned nil
-// at once.
-func TestRTCloseFromLoggerDuringCallbackPanic(t *testing.T) {
-	rtFindings(t, 1)
-	t.Parallel()
-	closed := make(chan error, 1)
-	var c *target.Client
-	c, _ = setup(t, targettest.Config{}, func(cfg *target.Config) {
-		cfg.Logger = slog.New(funcHandler{fn: func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-			defer cancel()
-			closed <- c.Close(ctx)
-		}})
-	})
-	f := c.SendNotifications(t.Context(), target.SendNotificationsOptions{
-		Request:  target.DeliveryRequest{Notifications: []target.Notification{{ID: "n1", Type: target.MetricTypeDisplay, Mbox: &target.NotificationMbox{Name: "hero"}, Tokens: []string{"t"}}}},
-		Callback: func(*target.Response) { panic("callback bug") },
-	})
-	_, err := f.Await(t.Context())
-	require.NoError(t, err)
-	select {
-	case err := <-closed:
-		require.NoError(t, err, "Close from the Logger, while recording a callback's panic, waited for the callback")
-	case <-time.After(10 * time.Second):
-		t.Fatal("Close from the Logger never returned")
-	}
-}
-
-// Red team finding 2 (also on main): OnCallbackPanic that calls runtime.Goexit (as
-// t.FailNow / require.* do in a test's hook) on the caller's goroutine.
-func TestRTHookGoexitSync(t *testing.T) {
-	rtFindings(t, 2)
-	t.Parallel()
-	c, _ := setup(t, targettest.Config{Offers: offers}, func(cfg *target.Config) {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-		cfg.OnCallbackPanic = func(*future.PanicError) { runtime.Goexit() }
-	})
-	returned := make(chan bool, 1)
-	go func() {
-		ok := false
-		defer func() { returned <- ok }()
-		c.GetOffers(t.Context(), target.GetOffersOptions{ErrCallback: func(error) { panic("x") }})
-		ok = true
-	}()
-	require.True(t, <-returned, "GetOffers never returned: OnCallbackPanic's Goexit ended its caller")
-}
 
 type badErr struct{}
 
@@ -155,11 +102,5 @@ func TestRTLoggerFailsNoLeak(t *testing.T) {
 			require.NoError(t, c.Close(t.Context()))
 			c.CloseIdleConnections()
 		})
-	}
-}
-
-func rtFindings(t *testing.T, n int) {
-	if os.Getenv("RT_FINDINGS") == "" {
-		t.Skipf("red team: reproduces finding %d (set RT_FINDINGS=1 to run)", n)
 	}
 }
