@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"runtime/debug"
 	"time"
 
@@ -433,7 +434,9 @@ func withCallbacks[T any](c *Client, f *future.Future[T], onOK func(T), onErr fu
 // an unrecovered panic would end the whole program. It logs the panic
 // with its stack at level Error (to Config.Logger, else slog.Default(),
 // since a lost panic must not go unseen) and hands it to
-// Config.OnCallbackPanic.
+// Config.OnCallbackPanic. The log line and the hook are the user's code
+// and each runs contained (see runContained): a panic or runtime.Goexit
+// in either reaches neither the callback's goroutine nor the other.
 func (c *Client) recoverCallback() {
 	v := recover()
 	if v == nil {
@@ -441,22 +444,112 @@ func (c *Client) recoverCallback() {
 	}
 	p := &future.PanicError{Value: v, Stack: debug.Stack()}
 	log := slog.Default()
-	var hook func(*future.PanicError)
+	var (
+		hook  func(*future.PanicError)
+		marks []*callbackSet
+	)
 	if c != nil {
 		if c.cfg.Logger != nil {
 			log = c.cfg.Logger
 		}
 		hook = c.cfg.OnCallbackPanic
+		marks = c.marks()
 	}
-	log.Error("target: recovered a panic in a Callback or ErrCallback", "panic", v, "stack", string(p.Stack))
-	if hook != nil {
+	logContained(marks, log, "target: recovered a panic in a Callback or ErrCallback", "panic", v, "stack", string(p.Stack))
+	if hook == nil {
+		return
+	}
+	switch hp, goexit := runContained(marks, func() { hook(p) }); {
+	case hp != nil:
+		logContained(marks, log, "target: recovered a panic in Config.OnCallbackPanic", "panic", hp.Value, "stack", string(hp.Stack))
+	case goexit:
+		logContained(marks, log, "target: Config.OnCallbackPanic called runtime.Goexit")
+	}
+}
+
+// marks returns the sets of c's that mark the calling goroutine as running
+// a callback or an Observer function (see callbackSet): code run for it
+// on another goroutine (runContained) is marked in them too, so that a
+// Close from that code knows what it is inside, as it would on the
+// calling goroutine. It reads a goroutine id only when a set is not empty.
+func (c *Client) marks() []*callbackSet {
+	sets := []*callbackSet{&c.observing}
+	if c.notes != nil {
+		sets = append(sets, &c.notes.callbacks)
+	}
+	if c.od != nil {
+		sets = append(sets, c.od.callbacks())
+	}
+	var in []*callbackSet
+	for _, s := range sets {
+		if s.current() {
+			in = append(in, s)
+		}
+	}
+	return in
+}
+
+// runContained runs fn, the user's code, on a goroutine of its own marked
+// in each of marks, and waits for it. A panic in fn is recovered there and
+// returned with its stack; a runtime.Goexit ends that goroutine only and is
+// reported by goexit. Neither reaches the calling goroutine, where
+// a Goexit cannot be stopped: it would end a GetOffers caller's goroutine
+// (an invalid request's ErrCallback runs there) or the SDK's before the
+// call's work is done, and a panic would be raised again from the
+// recovery. Since the calling goroutine waits, fn runs as if on it: a
+// Close from fn inside a notification callback, an Observer function or an
+// artifact callback waits for nothing, as it would there, rather than for
+// the goroutine that waits for fn. It runs only for a recovered panic, so
+// the goroutine costs nothing otherwise.
+func runContained(marks []*callbackSet, fn func()) (p *future.PanicError, goexit bool) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		returned := false
 		defer func() {
-			if v := recover(); v != nil {
-				log.Error("target: recovered a panic in Config.OnCallbackPanic", "panic", v, "stack", string(debug.Stack()))
+			if returned {
+				return
 			}
+			if v := recover(); v != nil {
+				p = &future.PanicError{Value: v, Stack: debug.Stack()}
+				return
+			}
+			goexit = true
 		}()
-		hook(p)
+		runMarked(marks, fn)
+		returned = true
+	}()
+	<-done
+	return p, goexit
+}
+
+// runMarked runs fn marked in each of sets.
+func runMarked(sets []*callbackSet, fn func()) {
+	if len(sets) == 0 {
+		fn()
+		return
 	}
+	sets[0].run(func() { runMarked(sets[1:], fn) })
+}
+
+// logContained logs at level Error through log, whose handler is the
+// user's code, with runContained: a panic in the handler is dropped (there
+// is nowhere left to report it) and a runtime.Goexit ends only the log's
+// goroutine. The record is made here, so that its source (with
+// slog.HandlerOptions.AddSource) is logContained's caller, as for a
+// log.Error there, not the goroutine's function.
+func logContained(marks []*callbackSet, log *slog.Logger, msg string, args ...any) {
+	var pcs [1]uintptr
+	runtime.Callers(2, pcs[:]) // skip runtime.Callers and logContained
+	r := slog.NewRecord(time.Now(), slog.LevelError, msg, pcs[0])
+	r.Add(args...)
+	h := log.Handler()
+	runContained(marks, func() {
+		ctx := context.Background()
+		if h.Enabled(ctx, slog.LevelError) {
+			_ = h.Handle(ctx, r)
+		}
+	})
 }
 
 // call validates and prepares the request on the caller's goroutine, so that

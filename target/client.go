@@ -183,8 +183,11 @@ func (c *Client) Ready() *future.Future[struct{}] { return c.ready }
 // (OnArtifactDownloaded, OnArtifactDownloadFailed, OnNotificationsSent),
 // NotificationsConfig.OnDropped, the callbacks of a SendNotifications
 // future that run when the queue settles it (its Callback and
-// ErrCallback, and the future's own callbacks registered before), and the
-// Observer's events of the queue's requests. Called
+// ErrCallback, and the future's own callbacks registered before), the
+// Observer's events of the queue's requests, and, for a panic in a
+// Callback or ErrCallback run there, Config.OnCallbackPanic and the
+// Logger's handler recording the panic (each on a goroutine of its own
+// that counts as the callback's). Called
 // there it marks the client closed, waits for nothing (what it would wait
 // for may be waiting for the callback) and returns nil; the notifications
 // already queued are still delivered, and no artifact callback starts

@@ -112,9 +112,13 @@ type Config struct {
 	Notifications NotificationsConfig
 	// OnCallbackPanic, when set, is called with every panic recovered from
 	// the Callback and ErrCallback options of a call, with its value and
-	// stack, after it was logged; for a metric or an alert. It runs on the
-	// goroutine of the callback that panicked; a panic in it is recovered
-	// and logged too.
+	// stack, after it was logged; for a metric or an alert. It runs on a
+	// goroutine of its own, which the callback's goroutine waits for, so
+	// that a runtime.Goexit in it (t.FailNow in a test's hook) ends only
+	// that goroutine, and is logged; a panic in it is recovered and logged
+	// too. A Close from it is a Close from the callback (see Client.Close).
+	// The same containment holds for the Logger's handler while it records
+	// the callback's panic.
 	OnCallbackPanic func(*future.PanicError)
 }
 

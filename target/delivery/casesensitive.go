@@ -55,7 +55,7 @@ func unmarshalCaseSensitive(b []byte, v any, strict bool) error {
 		// error, text after the value included, comes before any
 		// duplicate name (json.Unmarshal checks the whole text before
 		// UnmarshalJSON sees it; UnmarshalRequestStrict must as well).
-		return json.Unmarshal(b, v)
+		return unmarshalModels(b, v)
 	}
 	if dup := findDuplicate(b, reflect.TypeOf(v)); dup != nil {
 		return dup
@@ -69,7 +69,7 @@ func unmarshalCaseSensitive(b []byte, v any, strict bool) error {
 		}
 		// Nothing was dropped: b itself is decoded, so error offsets are
 		// b's.
-		return publicTypeError(json.Unmarshal(b, v), "Request", "")
+		return publicTypeError(unmarshalModels(b, v), requestType, reflect.TypeOf(v).Elem(), "")
 	}
 	if len(w.dropped) > 0 {
 		var err error
@@ -77,7 +77,7 @@ func unmarshalCaseSensitive(b []byte, v any, strict bool) error {
 			return err
 		}
 	}
-	return publicTypeError(json.Unmarshal(b, v), "Request", "")
+	return publicTypeError(unmarshalModels(b, v), requestType, reflect.TypeOf(v).Elem(), "")
 }
 
 // onlySpace reports whether b is JSON white space only.
@@ -90,20 +90,79 @@ func onlySpace(b []byte) bool {
 	return true
 }
 
-// publicTypeError names the exported type in a type error from decoding
-// into one of the package's unexported stand-ins (which exist to decode
-// without the type's own UnmarshalJSON): the stand-in's name means nothing
-// to the caller. The error stays a *json.UnmarshalTypeError.
-func publicTypeError(err error, name, embedded string) error {
+var (
+	requestType     = reflect.TypeFor[Request]()
+	geoType         = reflect.TypeFor[Geo]()
+	clientHintsType = reflect.TypeFor[ClientHints]()
+)
+
+// publicTypeError names the exported type public in a type error from
+// decoding into standIn, one of the package's unexported stand-ins for it
+// (which exist to decode without the type's own UnmarshalJSON): the
+// stand-in's name means nothing to the caller, as its Struct (when it is
+// the struct named) or its Type (when the value was not an object at
+// all, such as "geo": 5). embedded is the prefix of Field that names a
+// stand-in embedded in standIn. The error stays a *json.UnmarshalTypeError.
+func publicTypeError(err error, public, standIn reflect.Type, embedded string) error {
 	var te *json.UnmarshalTypeError
-	if !errors.As(err, &te) || (te.Struct == "" || token.IsExported(te.Struct)) && (embedded == "" || !strings.HasPrefix(te.Field, embedded)) {
+	if !errors.As(err, &te) || (te.Struct == "" || token.IsExported(te.Struct)) && (embedded == "" || !strings.HasPrefix(te.Field, embedded)) && te.Type != standIn {
 		return err
 	}
 	out := *te
 	if out.Struct != "" && !token.IsExported(out.Struct) {
-		out.Struct = name
+		out.Struct = public.Name()
+	}
+	if out.Type == standIn {
+		out.Type = public
 	}
 	out.Field = strings.TrimPrefix(out.Field, embedded)
+	return &out
+}
+
+// valueStart returns the offset in b, a JSON object, of the value at path
+// (names of nested objects); ok is false when there is none. It is for
+// the offset of a type error made by a type's own UnmarshalJSON, which
+// refers to the value that method was given: it only runs on that error.
+func valueStart(b []byte, path ...string) (offset int64, ok bool) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	for _, name := range path {
+		if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+			return 0, false
+		}
+		for {
+			if !dec.More() {
+				return 0, false
+			}
+			k, err := dec.Token()
+			if err != nil {
+				return 0, false
+			}
+			if k == name {
+				break
+			}
+			var skip json.RawMessage
+			if dec.Decode(&skip) != nil {
+				return 0, false
+			}
+		}
+	}
+	// After the name: the white space and colon before its value.
+	offset = dec.InputOffset()
+	for offset < int64(len(b)) && strings.IndexByte(" \t\r\n:", b[offset]) >= 0 {
+		offset++
+	}
+	return offset, offset < int64(len(b))
+}
+
+// shiftOffset returns err, when it is a *json.UnmarshalTypeError, with by
+// added to its Offset: a copy, the error being another decoder's.
+func shiftOffset(err error, by int64) error {
+	te, ok := err.(*json.UnmarshalTypeError)
+	if !ok || by == 0 {
+		return err
+	}
+	out := *te
+	out.Offset += by
 	return &out
 }
 

@@ -3,6 +3,7 @@ package delivery
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
 )
 
 // A platform client hint given as "" is a platform to Adobe's engines: the
@@ -23,7 +24,7 @@ type clientHintsJSON ClientHints
 func (h *ClientHints) UnmarshalJSON(b []byte) error {
 	var v clientHintsJSON
 	if err := json.Unmarshal(b, &v); err != nil {
-		return publicTypeError(err, "ClientHints", "")
+		return publicTypeError(err, clientHintsType, reflect.TypeOf(v), "")
 	}
 	*h = ClientHints(v)
 	h.emptyPlatform = false

@@ -3,8 +3,10 @@ package delivery
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"strconv"
 	"strings"
 )
@@ -92,7 +94,14 @@ func coordinate(name string, raw json.RawMessage) (*float64, *string, error) {
 	}
 	var f float64
 	if err := json.Unmarshal(raw, &f); err != nil {
-		return nil, nil, fmt.Errorf("geo %s: %w", name, err)
+		var te *json.UnmarshalTypeError
+		if !errors.As(err, &te) {
+			return nil, nil, fmt.Errorf("geo %s: %w", name, err)
+		}
+		// A type error naming the field, as for Geo's other fields:
+		// the decoder of the document puts the path in front of it
+		// ("context.geo.latitude").
+		return nil, nil, &json.UnmarshalTypeError{Value: te.Value, Type: te.Type, Offset: te.Offset, Struct: "Geo", Field: name}
 	}
 	return &f, nil, nil
 }
@@ -166,15 +175,19 @@ func (g *Geo) UnmarshalJSON(b []byte) error {
 		Longitude json.RawMessage `json:"longitude"`
 	}
 	if err := json.Unmarshal(b, &v); err != nil {
-		return publicTypeError(err, "Geo", "geoJSON.")
+		return publicTypeError(err, geoType, reflect.TypeOf(v), "geoJSON.")
 	}
 	*g = Geo(v.geoJSON)
 	var err error
+	// A coordinate's error refers to its value: its offset is moved to
+	// refer to b, as for the other fields.
 	if g.Latitude, g.latitudeText, err = coordinate("latitude", v.Latitude); err != nil {
-		return err
+		at, _ := valueStart(b, "latitude")
+		return shiftOffset(err, at)
 	}
 	if g.Longitude, g.longitudeText, err = coordinate("longitude", v.Longitude); err != nil {
-		return err
+		at, _ := valueStart(b, "longitude")
+		return shiftOffset(err, at)
 	}
 	g.empty = 0
 	if !bytes.Contains(b, []byte(`""`)) {

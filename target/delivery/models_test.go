@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -351,16 +352,19 @@ func TestUnmarshalRequestStrict(t *testing.T) {
 }
 
 // A request whose geo or client hints hold a value of the wrong JSON type
-// is refused with an error naming the field and the exported type, never
-// the unexported types they are decoded through.
+// is refused with an error naming the field by its whole path and the
+// exported type, never the unexported types they are decoded through, in
+// both builds of encoding/json (GOEXPERIMENT=jsonv2 does not put the path
+// in front of the field of a type error from Geo's or ClientHints' own
+// UnmarshalJSON; decodepath_jsonv2.go does).
 func TestTypeErrorsNameExportedTypes(t *testing.T) {
 	t.Parallel()
 	for body, field := range map[string]string{
-		`{"context":{"channel":"web","geo":{"city":5}}}`:             "geo.city",
-		`{"context":{"channel":"web","geo":{"latitude":true}}}`:      "latitude",
-		`{"context":{"channel":"web","geo":{"latitude":{"a":1}}}}`:   "latitude",
-		`{"context":{"channel":"web","geo":{"latitude":1e400}}}`:     "latitude",
-		`{"context":{"channel":"web","clientHints":{"platform":5}}}`: "clientHints.platform",
+		`{"context":{"channel":"web","geo":{"city":5}}}`:             "context.geo.city",
+		`{"context":{"channel":"web","geo":{"latitude":true}}}`:      "context.geo.latitude",
+		`{"context":{"channel":"web","geo":{"latitude":{"a":1}}}}`:   "context.geo.latitude",
+		`{"context":{"channel":"web","geo":{"longitude":1e400}}}`:    "context.geo.longitude",
+		`{"context":{"channel":"web","clientHints":{"platform":5}}}`: "context.clientHints.platform",
 		`{"context":5}`: "Request.context",
 	} {
 		for _, strict := range []bool{false, true} {
@@ -375,7 +379,9 @@ func TestTypeErrorsNameExportedTypes(t *testing.T) {
 			assert.Contains(t, err.Error(), field, body)
 			assert.NotRegexp(t, `geoJSON|clientHintsJSON|\brequest\b`, err.Error(), body)
 			var te *json.UnmarshalTypeError
-			assert.ErrorAs(t, err, &te, body)
+			if assert.ErrorAs(t, err, &te, body) && strings.HasPrefix(field, "context.") {
+				assert.Equal(t, field, te.Field, body)
+			}
 		}
 	}
 }
@@ -492,6 +498,66 @@ func hasDuplicateName(b []byte) bool {
 		}
 		if len(stack) > 0 && stack[len(stack)-1].object {
 			stack[len(stack)-1].key = true
+		}
+	}
+}
+
+// UnmarshalRequestStrict's offsets refer to b, also for a type error made
+// by Geo's or ClientHints' own UnmarshalJSON (which sees the geo object
+// alone, and for a coordinate its value alone): the offset is the bad
+// value's, at its start or just past it as encoding/json puts it in each
+// build.
+func TestStrictTypeErrorOffsetsReferToB(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ body, value string }{
+		{`{"context":{"channel":5}}`, `5`},
+		{`{"context":{"channel":"web","geo":{"city":5}}}`, `5`},
+		{`{"context":{"channel":"web", "geo" : {"zip":"1", "city":5}}}`, `5`},
+		{`{"context":{"channel":"web","geo":{"latitude":true}}}`, `true`},
+		{`{"context":{"channel":"web","geo":{"city":"x", "longitude" : {"a":1}}}}`, `{"a":1}`},
+		{`{"context":{"channel":"web","clientHints":{"platform":5}}}`, `5`},
+		{`{"context":{"channel":"web","clientHints":{"mobile":"yes"}}}`, `"yes"`},
+	} {
+		var r delivery.Request
+		err := delivery.UnmarshalRequestStrict([]byte(tc.body), &r)
+		var te *json.UnmarshalTypeError
+		require.ErrorAs(t, err, &te, tc.body)
+		start := int64(strings.LastIndex(tc.body, tc.value))
+		if errorOffsetPastValue {
+			// Past the literal, or past the opening of an object.
+			assert.Contains(t, []int64{start + int64(len(tc.value)), start + 1}, te.Offset, "%s: %v", tc.body, err)
+		} else {
+			assert.Equal(t, start, te.Offset, "%s: %v", tc.body, err)
+		}
+	}
+}
+
+// A geo, clientHints or request that is not a JSON object at all is
+// refused with a type error naming the exported type (delivery.Geo,
+// delivery.ClientHints, delivery.Request), never the unexported stand-ins
+// they are decoded through.
+func TestTypeErrorsNameExportedTypeOfWrongKind(t *testing.T) {
+	t.Parallel()
+	for body, want := range map[string]reflect.Type{
+		`{"context":{"channel":"web","geo":5}}`:           reflect.TypeFor[delivery.Geo](),
+		`{"context":{"channel":"web","geo":[1]}}`:         reflect.TypeFor[delivery.Geo](),
+		`{"context":{"channel":"web","clientHints":"x"}}`: reflect.TypeFor[delivery.ClientHints](),
+		`[]`: reflect.TypeFor[delivery.Request](),
+		`5`:  reflect.TypeFor[delivery.Request](),
+	} {
+		for _, strict := range []bool{false, true} {
+			var r delivery.Request
+			var err error
+			if strict {
+				err = delivery.UnmarshalRequestStrict([]byte(body), &r)
+			} else {
+				err = json.Unmarshal([]byte(body), &r)
+			}
+			var te *json.UnmarshalTypeError
+			require.ErrorAs(t, err, &te, body)
+			assert.Equal(t, want, te.Type, "%s: %v", body, err)
+			assert.Contains(t, err.Error(), "of type "+want.String(), body)
+			assert.NotRegexp(t, `geoJSON|clientHintsJSON|\brequest\b|struct \{`, err.Error(), body)
 		}
 	}
 }

@@ -155,3 +155,38 @@ func TestEmptyOptionsStayLists(t *testing.T) {
 	require.NotNil(t, got.Prefetch.Views[0].Options, "view has no options list: %s", out)
 	assert.Empty(t, *got.Prefetch.Views[0].Options)
 }
+
+// Every place that takes a list from the block's room answers an empty
+// list as Adobe's engine does (its Node.js SDK 2.x, run on this artifact
+// and request): "options": [] for an execute mbox whose options are all
+// blank, a prefetched mbox or view whose consequence has no options, and a
+// page load, executed or prefetched, with no satisfied rule or only blank
+// options; no "options" for an mbox no rule answers.
+func TestEmptyListsFromTheBlock(t *testing.T) {
+	t.Parallel()
+	const artifact = `{"version":"1.0.0","localMboxes":["target-global-mbox","m","n","u"],"localViews":["v"],"rules":{
+		"mboxes":{
+			"target-global-mbox":[{"ruleKey":"a","activityId":1,"condition":{"==":[{"var":"mbox.x"},"1"]},"consequence":{"name":"target-global-mbox","options":[{"eventToken":"ta"}]}}],
+			"m":[{"ruleKey":"m","activityId":3,"condition":true,"consequence":{"name":"m","metrics":[]}}],
+			"n":[{"ruleKey":"n","activityId":5,"condition":true,"consequence":{"name":"n","options":[{"eventToken":"tn"}],"metrics":[]}}],
+			"u":[{"ruleKey":"u","activityId":6,"condition":false,"consequence":{"name":"u","options":[{"type":"html","content":"x"}],"metrics":[]}}]},
+		"views":{"v":[{"ruleKey":"v","activityId":4,"condition":true,"consequence":{"name":"v","metrics":[]}}]}}}`
+	shape := func(request string) string {
+		t.Helper()
+		resp := decide(t, artifact, request)
+		for _, k := range []string{"id", "requestId", "client", "status"} {
+			delete(resp, k)
+		}
+		out, err := json.Marshal(resp)
+		require.NoError(t, err)
+		return string(out)
+	}
+	assert.JSONEq(t, `{
+		"execute":{"mboxes":[{"name":"n","index":1,"options":[]},{"name":"u","index":2}],"pageLoad":{"options":[]}},
+		"prefetch":{"mboxes":[{"name":"m","index":3,"options":[]},{"name":"u","index":4}],"views":[{"name":"v","metrics":[],"options":[]}],"pageLoad":{"options":[]}}}`,
+		shape(`{"id":{"tntId":"v1"},"context":{"channel":"web"},
+			"execute":{"mboxes":[{"name":"n","index":1},{"name":"u","index":2}],"pageLoad":{}},
+			"prefetch":{"mboxes":[{"name":"m","index":3},{"name":"u","index":4}],"views":[{"name":"v"}],"pageLoad":{}}}`))
+	assert.JSONEq(t, `{"execute":{"pageLoad":{"options":[]}}}`,
+		shape(`{"id":{"tntId":"v1"},"context":{"channel":"web"},"execute":{"pageLoad":{"parameters":{"x":"1"}}}}`))
+}

@@ -334,10 +334,12 @@ type decisionBlock struct {
 
 // take returns n elements from the room *free has left, capped at n so
 // that an append to one never writes into the next; when the room is
-// short, it allocates a chunk for this take and the next few.
+// short, it allocates a chunk for this take and the next few. For n == 0
+// it returns an empty list, not nil: what it returns goes into the
+// response, where an empty list is written [] and a nil one left out.
 func take[T any](free *[]T, n int) []T {
 	if n == 0 {
-		return nil
+		return []T{} // no allocation: zero-sized
 	}
 	if len(*free) < n {
 		*free = make([]T, max(n, 8))
@@ -371,13 +373,10 @@ func (d *decider) view(a *answer) delivery.View {
 // artifact loaded is reused as is. The list is the response's own (from
 // the decision block, see take); nil stays nil and an empty list stays an
 // empty list (a satisfied rule answers "options": [], as Adobe's engine
-// does), whereas take gives nil for none.
+// does).
 func (d *decider) toOptions(in []option) []delivery.Option {
 	if in == nil {
 		return nil
-	}
-	if len(in) == 0 {
-		return []delivery.Option{} // no allocation: zero-sized
 	}
 	out := take(&d.freeResults, len(in))
 	// contentJSON belongs to the artifact, shared by every decision: the
@@ -812,11 +811,9 @@ func (d *decider) decidePageLoad(mode requestMode, p *delivery.RequestDetails) *
 			}
 		}
 	}
-	opts := d.toOptions(options)
-	if opts == nil {
-		opts = []delivery.Option{} // a page load always answers with its list of options
-	}
-	return &delivery.PageLoadResponse{Options: opts, Metrics: toMetrics(metrics), Trace: trace.result()}
+	// A page load always answers with its list of options: options is
+	// never nil (take).
+	return &delivery.PageLoadResponse{Options: d.toOptions(options), Metrics: toMetrics(metrics), Trace: trace.result()}
 }
 
 // decideViews answers a view request (or, without a name, every view) with
@@ -886,6 +883,8 @@ func (d *decider) evaluate(mode requestMode, r *rule, det *details, rt requestTy
 				n++
 			}
 		}
+		// Never nil (take): a satisfied rule answers with a list, even an
+		// empty one, in either mode.
 		res.options = take(&d.freeOptions, n)[:0]
 		for _, o := range c.options {
 			if o.Type == "" && o.Content == nil {
@@ -913,9 +912,6 @@ func (d *decider) evaluate(mode requestMode, r *rule, det *details, rt requestTy
 				res.metrics = []metric{}
 			}
 		}
-	}
-	if res.options == nil {
-		res.options = []option{} // a satisfied rule answers with a list, even an empty one
 	}
 	for i := range res.options {
 		// Each option has a map of its own: a caller writing into one
