@@ -33,10 +33,10 @@ type badErr struct{}
 
 func (badErr) Error() string { panic("Error method bug") }
 
-// Red team probe 3: a blocking handler does not stop a remote call from
+// A blocking handler does not stop a remote call from
 // settling; a panic value whose Error panics reaches the hook; many
 // callbacks panicking at once (-race).
-func TestRTLoggerBlocksAndOddValues(t *testing.T) {
+func TestLoggerBlockingOrOddPanicValues(t *testing.T) {
 	t.Parallel()
 	release := make(chan struct{})
 	var logs syncBuffer
@@ -77,9 +77,9 @@ func TestRTLoggerBlocksAndOddValues(t *testing.T) {
 	}
 }
 
-// Red team probe 4: no goroutine is left after a Logger that panics or
+// No goroutine is left after a Logger that panics or
 // Goexits while recording callback panics (goleak; not parallel).
-func TestRTLoggerFailsNoLeak(t *testing.T) {
+func TestLoggerFailuresLeaveNoGoroutine(t *testing.T) {
 	for _, how := range []string{"panic", "Goexit"} {
 		t.Run(how, func(t *testing.T) {
 			edge := targettest.NewServer(targettest.Config{Offers: offers})
