@@ -29,7 +29,7 @@ import (
 // and the Observer's Notifications(queued) event, which comes before the
 // notification's sent or dropped one, runs in between. So each marked run
 // names its goroutine, with internal/goroutine.ID: the address of the
-// runtime's goroutine descriptor on amd64 and arm64, about a nanosecond;
+// runtime's goroutine descriptor on amd64 and arm64, a few nanoseconds;
 // elsewhere the id in runtime.Stack's first line, about 10 µs on a shallow
 // stack and 30 µs at 20 frames (the package's BenchmarkID), more than an
 // on-device decision itself. Before the descriptor's address, every

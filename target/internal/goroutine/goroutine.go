@@ -11,7 +11,7 @@
 // On amd64 and arm64 the value is the address of the runtime's descriptor
 // of the goroutine (its g), read in assembly from where the runtime keeps
 // it for every function (the TLS slot on amd64, the g register on arm64),
-// and never dereferenced: about a nanosecond. Elsewhere it is the number
+// and never dereferenced: a few nanoseconds. Elsewhere it is the number
 // in the first line of runtime.Stack, the documented format of
 // tracebacks, which walks and formats the goroutine's stack: about 10 µs
 // on a shallow stack, 30 µs at 20 frames (BenchmarkID).

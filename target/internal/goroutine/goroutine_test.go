@@ -65,8 +65,10 @@ func TestStackID(t *testing.T) {
 
 // BenchmarkID compares ID with the runtime.Stack fallback by the depth of
 // the goroutine's stack, which only the fallback walks. Measured on the
-// 2-core machine (amd64): ID 0.3-0.5 ns whatever the depth; the fallback
-// several µs at depth 0 and about 1 µs more per 10 frames.
+// 2-core machine (amd64, one run): ID 8 ns, 47 ns and 1 µs at depths 0, 20
+// and 200, which is atDepth's own calls; the fallback 11 µs, 33 µs and
+// 206 µs. Under qemu-user on arm64: 0.2, 0.5 and 4 µs against 75, 315 and
+// 1,431 µs.
 func BenchmarkID(b *testing.B) {
 	for _, depth := range []int{0, 20, 200} {
 		b.Run(fmt.Sprintf("ID/depth=%d", depth), func(b *testing.B) {
