@@ -1,9 +1,10 @@
 package target
 
 import (
-	"runtime"
 	"sync"
 	"sync/atomic"
+
+	"github.com/target-go/sdk/target/internal/goroutine"
 )
 
 // callbackSet records the goroutines that are running a callback of the
@@ -16,38 +17,48 @@ import (
 //
 // Go has no goroutine identity on purpose, and the cleaner ways to tell
 // "this goroutine" are closed here: the callbacks get no context that
-// could carry a mark, pprof labels cannot be read back without one, and a
-// Close that only counted callbacks could not tell a Close inside one (which
-// must not wait) from a concurrent Close outside (which must). So the id in
-// runtime.Stack's first line, the documented format of tracebacks, stays.
-// The 64-byte buffer bounds the memory (one allocation), not the time: the
-// traceback still walks and formats the goroutine's stack, about 10 µs on
-// a shallow stack on the 2-core test machine, 30 µs at 20 frames, 150 µs
-// at 200 (BenchmarkGoroutineID): more than an on-device decision itself.
-// It is paid once per marked run:
+// could carry a mark (a Close is called with whatever context its caller
+// has, context.Background() as often as not), pprof labels cannot be read
+// back without one, and a Close that only counted callbacks could not tell
+// a Close inside one (which must not wait) from a concurrent Close outside
+// (which must). Reading ids lazily, only once a Close has begun, does not
+// work either: a Close from a callback begins after that callback's run
+// did, and the run's goroutine can only be named by the run itself. Nor
+// does keeping the user's code out of what Close waits for: an on-device
+// decision must queue its notification before Close flushes the queue,
+// and the Observer's Notifications(queued) event, which comes before the
+// notification's sent or dropped one, runs in between. So each marked run
+// names its goroutine, with internal/goroutine.ID: the address of the
+// runtime's goroutine descriptor on amd64 and arm64, a few nanoseconds;
+// elsewhere the id in runtime.Stack's first line, about 10 µs on a shallow
+// stack and 30 µs at 20 frames (the package's BenchmarkID), more than an
+// on-device decision itself. Before the descriptor's address, every
+// platform paid the runtime.Stack read: BenchmarkOnDeviceGetOffers measured
+// on-device-noop-observer at 43.6 µs a decision against 16.4 µs without
+// the Observer.
+//
+// A read is made once per marked run:
 //   - per OnNotificationsSent run, when one is configured (once per
 //     on-device decision that notifies);
 //   - per batch the notification queue sends, and per round of it dropped
 //     by Close, whatever callbacks are configured: the calls' callbacks
 //     and the Observer's attempt events run there;
-//   - per on-device decision and per queue round when an Observer is set
-//     (Client.observed): BenchmarkOnDeviceGetOffers measures on-device
-//     ~12 µs, on-device-observer ~25 µs a decision;
+//   - per on-device decision when an Observer with decision functions is
+//     set (Client.observed);
 //   - per artifact callback or observed download.
 //
-// A call with none of these, and a Close with no callback running, pay
-// nothing (TestGoroutineIDOnlyForCallbacks, which counts the reads in
-// goroutineID itself). Reading ids lazily, only once a Close has begun,
-// does not work: a Close from a callback begins after that callback's run
-// did, and the run's goroutine can only be named by the run itself.
+// A call with none of these, and a Close with no callback running, read
+// none (TestGoroutineIDOnlyForCallbacks, which counts the reads in
+// goroutineID itself): on the platforms without the cheap form, that is
+// what keeps the cost off the calls that need no mark.
 type callbackSet struct {
 	mu      sync.Mutex
-	ids     map[uint64]int // goroutine id -> depth of callbacks it runs
-	lookups atomic.Int64   // ids this set has read, for the tests
+	ids     map[uintptr]int // goroutine id -> depth of callbacks it runs
+	lookups atomic.Int64    // ids this set has read, for the tests
 }
 
 // id returns the calling goroutine's id.
-func (s *callbackSet) id() uint64 {
+func (s *callbackSet) id() uintptr {
 	s.lookups.Add(1)
 	return goroutineID()
 }
@@ -61,7 +72,7 @@ func (s *callbackSet) run(fn func()) {
 	id := s.id()
 	s.mu.Lock()
 	if s.ids == nil {
-		s.ids = map[uint64]int{}
+		s.ids = map[uintptr]int{}
 	}
 	s.ids[id]++
 	s.mu.Unlock()
@@ -89,21 +100,8 @@ func (s *callbackSet) current() bool {
 	return s.ids[id] > 0
 }
 
-// goroutineID parses "goroutine 123 [running]:".
-func goroutineID() uint64 {
+// goroutineID returns the calling goroutine's id (see callbackSet).
+func goroutineID() uintptr {
 	goroutineIDCalls.Add(1)
-	var buf [64]byte
-	b := buf[:runtime.Stack(buf[:], false)]
-	const prefix = "goroutine "
-	if len(b) < len(prefix) {
-		return 0
-	}
-	var id uint64
-	for _, c := range b[len(prefix):] {
-		if c < '0' || c > '9' {
-			break
-		}
-		id = id*10 + uint64(c-'0')
-	}
-	return id
+	return goroutine.ID()
 }

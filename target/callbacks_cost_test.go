@@ -13,8 +13,9 @@ import (
 )
 
 // TestGoroutineIDOnlyForCallbacks: telling a Close from inside a callback
-// costs a runtime.Stack read per callback run and per notification batch
-// sent, and nothing per call: on-device decisions that notify nothing,
+// costs a goroutine id read per callback run and per notification batch
+// sent (a runtime.Stack walk where the cheap form is missing, see
+// internal/goroutine), and nothing per call: on-device decisions that notify nothing,
 // server-side calls and a Close with no callback running read no goroutine
 // id. goroutineID counts its own calls, so a read from anywhere shows; the
 // test is not parallel, so that no other test's reads are counted.
@@ -64,15 +65,15 @@ func TestGoroutineID(t *testing.T) {
 	t.Parallel()
 	id := target.GoroutineID()
 	require.NotZero(t, id)
-	var deep func(int) uint64
-	deep = func(n int) uint64 {
+	var deep func(int) uintptr
+	deep = func(n int) uintptr {
 		if n == 0 {
 			return target.GoroutineID()
 		}
 		return deep(n - 1)
 	}
 	assert.Equal(t, id, deep(10000))
-	other := make(chan uint64)
+	other := make(chan uintptr)
 	release := make(chan struct{})
 	go func() {
 		other <- target.GoroutineID()
@@ -84,7 +85,10 @@ func TestGoroutineID(t *testing.T) {
 
 // BenchmarkGoroutineID is the cost a callback run pays to be told apart
 // from the rest when Close is called, by the depth of the goroutine's
-// stack: runtime.Stack walks all of it.
+// stack: on amd64 and arm64 a few nanoseconds whatever the depth (the cost
+// here is atDepth's calls), elsewhere runtime.Stack walks all of it
+// (internal/goroutine's BenchmarkID compares the two: 11 µs, 33 µs and
+// 206 µs at these depths on the 2-core machine).
 func BenchmarkGoroutineID(b *testing.B) {
 	for _, depth := range []int{0, 20, 200} {
 		b.Run(fmt.Sprintf("depth=%d", depth), func(b *testing.B) {

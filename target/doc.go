@@ -585,6 +585,8 @@
 //     visitors are bucketed with.
 //   - target/internal/useragent: browser and platform detection as Adobe's
 //     engines do it.
+//   - target/internal/goroutine: the calling goroutine's identity, which
+//     Close needs to tell a call from inside a callback (callbacks.go).
 //   - [github.com/target-go/sdk/target/targettest]: a local Delivery edge
 //     for tests, serving answers and an artifact from configured offers.
 //   - [github.com/target-go/sdk/target/targetotel]: the Observer on

@@ -705,7 +705,8 @@ func (c *Client) observeArtifact(ctx context.Context, e ArtifactEvent) {
 // as such when there is an Observer (whose functions fn may call), so that
 // a Close from one of them can tell (see Observer). Without an Observer
 // it costs nothing; with one, a goroutine id read per run (see
-// callbackSet: about doubling an on-device decision's time).
+// callbackSet: a few nanoseconds on amd64 and arm64, elsewhere about doubling
+// an on-device decision's time).
 func (c *Client) observed(fn func()) {
 	if c.obs == nil {
 		fn()

@@ -97,6 +97,12 @@ func BenchmarkOnDeviceDecision(b *testing.B) {
 // defaults shared with server-side calls included, the encoding and the
 // telemetry hand-off of the wire not), 85-130 µs and 282 allocations
 // through the local edge; a real edge adds tens of milliseconds.
+// on-device-noop-observer cost 27 µs more than on-device while each
+// decision with an Observer read its goroutine id from runtime.Stack (see
+// callbacks.go); with the id read in assembly (internal/goroutine) it
+// costs what its events do: callgrind (GOGC=off, difference of two run
+// lengths, two pairs of runs) 172-175k instructions a call before, 24-58k
+// after, against 32-56k for on-device; 33 allocations, 34 before.
 func BenchmarkOnDeviceGetOffers(b *testing.B) {
 	artifact := benchArtifact(b)
 	edge := targettest.NewServer(targettest.Config{Client: "targettesting", RecordLimit: -1})

@@ -74,6 +74,20 @@ var benchMixed = []string{
 // instructions per decision before, 333k after, 473 allocations then 321;
 // one run on the machine loaded by the race detector besides: Node 5.98
 // ms of CPU per decision, the client 279 µs, 21x in CPU.
+// The notification queue read a goroutine id from runtime.Stack for each
+// batch it sent (callbacks.go); read in assembly since
+// (internal/goroutine), callgrind as above: 334k then 295k instructions
+// per decision (100 and 500 iterations), 367k then 320k (200 and 1000),
+// 312 allocations. On the loaded machine, interleaved with main's binary,
+// three runs each: Node 5.9-6.8 ms of CPU per decision, the client
+// 233-349 µs before and 266-270 µs after: 20-25x in CPU either way, the
+// machine's load moving the figures more than the change. Of what is left
+// (pprof, OnDeviceMixed): the engine 59% (the traces of the two traced
+// calls in eight most of it: traceMark.list cloning rule contexts), the
+// queue's sending 14% (an exchange through net/http per batch, on two new
+// goroutines whose stacks grow), preparing the call and building the
+// response 7%, the collector 11%. 500x would leave 8-12 µs per decision,
+// less than the engine's share alone.
 func BenchmarkOnDeviceMixedVsNode(b *testing.B) {
 	artifact := benchArtifact(b)
 	nodeModules := os.Getenv("TARGET_NODE_SDK_DIR")
