@@ -53,12 +53,12 @@ import (
 // what keeps the cost off the calls that need no mark.
 type callbackSet struct {
 	mu      sync.Mutex
-	ids     map[uintptr]int // goroutine id -> depth of callbacks it runs
-	lookups atomic.Int64    // ids this set has read, for the tests
+	ids     map[uint64]int // goroutine id -> depth of callbacks it runs
+	lookups atomic.Int64   // ids this set has read, for the tests
 }
 
 // id returns the calling goroutine's id.
-func (s *callbackSet) id() uintptr {
+func (s *callbackSet) id() uint64 {
 	s.lookups.Add(1)
 	return goroutineID()
 }
@@ -72,7 +72,7 @@ func (s *callbackSet) run(fn func()) {
 	id := s.id()
 	s.mu.Lock()
 	if s.ids == nil {
-		s.ids = map[uintptr]int{}
+		s.ids = map[uint64]int{}
 	}
 	s.ids[id]++
 	s.mu.Unlock()
@@ -101,7 +101,7 @@ func (s *callbackSet) current() bool {
 }
 
 // goroutineID returns the calling goroutine's id (see callbackSet).
-func goroutineID() uintptr {
+func goroutineID() uint64 {
 	goroutineIDCalls.Add(1)
 	return goroutine.ID()
 }

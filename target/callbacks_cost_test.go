@@ -65,15 +65,15 @@ func TestGoroutineID(t *testing.T) {
 	t.Parallel()
 	id := target.GoroutineID()
 	require.NotZero(t, id)
-	var deep func(int) uintptr
-	deep = func(n int) uintptr {
+	var deep func(int) uint64
+	deep = func(n int) uint64 {
 		if n == 0 {
 			return target.GoroutineID()
 		}
 		return deep(n - 1)
 	}
 	assert.Equal(t, id, deep(10000))
-	other := make(chan uintptr)
+	other := make(chan uint64)
 	release := make(chan struct{})
 	go func() {
 		other <- target.GoroutineID()

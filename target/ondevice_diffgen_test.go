@@ -421,7 +421,7 @@ func (g *diffGen) paramValue() any {
 		// JSON numbers, booleans and null are read as text here and kept
 		// typed by Adobe's engine (a kept difference): only in requests
 		// generated to show it; the others send their text.
-		v := g.pick2([]any{1024, 0, -1, 3.5, 1e21, 1e-7, 0.1, 123456789012, math.Copysign(0, -1), true, false, nil})
+		v := g.pick2([]any{1024, 0, -1, 3.5, 1e21, 1e-7, 0.1, int64(123456789012), math.Copysign(0, -1), true, false, nil})
 		if g.hazard == "typed" {
 			return v
 		}

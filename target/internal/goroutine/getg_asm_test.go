@@ -13,7 +13,7 @@ func TestFastPath(t *testing.T) {
 	if g == 0 {
 		t.Fatal("getg returned zero: ID would fall back to runtime.Stack")
 	}
-	if id := ID(); id != g {
+	if id := ID(); id != uint64(g) {
 		t.Fatalf("ID() = %#x, getg() = %#x", id, g)
 	}
 }

@@ -26,27 +26,27 @@ import "runtime"
 
 // ID returns the calling goroutine's identity, never zero (see the
 // package doc for what it is and how long it holds).
-func ID() uintptr {
+func ID() uint64 {
 	if id := getg(); id != 0 {
-		return id
+		return uint64(id)
 	}
 	return stackID()
 }
 
 // stackID parses the goroutine number from "goroutine 123 [running]:".
-func stackID() uintptr {
+func stackID() uint64 {
 	var buf [64]byte
 	b := buf[:runtime.Stack(buf[:], false)]
 	const prefix = "goroutine "
 	if len(b) < len(prefix) {
 		return 0
 	}
-	var id uintptr
+	var id uint64
 	for _, c := range b[len(prefix):] {
 		if c < '0' || c > '9' {
 			break
 		}
-		id = id*10 + uintptr(c-'0')
+		id = id*10 + uint64(c-'0')
 	}
 	return id
 }

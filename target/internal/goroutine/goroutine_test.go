@@ -15,19 +15,19 @@ func TestID(t *testing.T) {
 	if id == 0 {
 		t.Fatal("ID returned zero")
 	}
-	var deep func(int) uintptr
-	deep = func(n int) uintptr {
+	var deep func(int) uint64
+	deep = func(n int) uint64 {
 		var pad [64]byte // grow the stack, so that it is copied
 		if n == 0 {
-			return ID() + uintptr(pad[0])
+			return ID() + uint64(pad[0])
 		}
-		return deep(n-1) + uintptr(pad[n%64])
+		return deep(n-1) + uint64(pad[n%64])
 	}
 	if got := deep(10000); got != id {
 		t.Fatalf("ID at depth 10000 = %#x, at the top %#x", got, id)
 	}
 	const n = 50
-	ids := make([]uintptr, n)
+	ids := make([]uint64, n)
 	var started, release sync.WaitGroup
 	started.Add(n)
 	release.Add(1)
@@ -44,7 +44,7 @@ func TestID(t *testing.T) {
 	started.Wait()
 	release.Done()
 	done.Wait()
-	seen := map[uintptr]bool{id: true}
+	seen := map[uint64]bool{id: true}
 	for _, v := range ids {
 		if v == 0 || seen[v] {
 			t.Fatalf("goroutines alive at once share the id %#x", v)
