@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http/httptrace"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -131,6 +132,12 @@ func TestFreshIDs(t *testing.T) {
 	for _, want := range [][3]bool{{true, true, true}, {true, false, true}, {false, true, false}, {false, false, true}, {true, false, false}} {
 		r, s, d := freshIDs(want[0], want[1], want[2])
 		r2, s2, d2 := freshIDs(want[0], want[1], want[2])
+		if want[0] && want[1] {
+			assert.NotEqual(t, r, s, "the request and session ids take their own random bytes")
+		}
+		if want[0] && want[2] {
+			assert.NotEqual(t, r[2:8], strings.ToLower(d[2:8]), "the request and supplemental data ids take their own random bytes")
+		}
 		for i, c := range []struct {
 			got, again string
 			re         *regexp.Regexp
