@@ -266,7 +266,8 @@ func (c *Client) encode(p *prepared) error {
 
 // encodeRequest encodes a request as encodeJSON does, with
 // delivery.AppendRequest: written without reflection into a pooled
-// buffer, with a third of encoding/json's instructions, and the result is
+// buffer, with a quarter to a third of encoding/json's instructions, and
+// the result is
 // the one allocation (one more for a map of more than 16 entries:
 // AppendRequest sorts its keys on the heap).
 func encodeRequest(req *DeliveryRequest) ([]byte, error) {

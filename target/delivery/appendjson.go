@@ -11,8 +11,8 @@ import (
 // extended slice, or dst and Marshal's error (a NaN or an infinity, which
 // JSON cannot hold). The bytes are exactly Marshal(r)'s ("null" for a nil
 // r), without the reflection: every field of the request is written field
-// by field, with about a third of Marshal's instructions (see the package
-// doc) and no allocation beyond dst's growth, except one sorted key list
+// by field, with a quarter to a third of Marshal's instructions (see the
+// package doc) and no allocation beyond dst's growth, except one sorted key list
 // for a map (Parameters, ProfileParameters, Trace.Usage) of more than 16
 // entries. What it does not write as Marshal would is given to Marshal,
 // whose output is appended: Geo and ClientHints read from JSON with ""
@@ -649,7 +649,7 @@ const hexDigits = "0123456789abcdef"
 func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
-	for i := 0; i < len(s); {
+	for i := plainPrefix(s); i < len(s); {
 		if c := s[i]; c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' {
 				i++
@@ -695,4 +695,28 @@ func appendString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// plainPrefix returns the length of a prefix of s that appendString writes
+// as it is, found 8 bytes at a time (ids, names and URLs are mostly such
+// bytes): a multiple of 8, stopping before the first 8 that hold a byte
+// below 0x20, '"', '\\' or from 0x80 up. Each test below sets a byte's high
+// bit for such a byte; a borrow into the next byte comes only from a byte
+// already flagged, so no plain block is flagged, and a flagged one is left
+// to appendString's loop, byte by byte.
+func plainPrefix(s string) int {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		_ = s[i+7]
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		if (x|(x-ones*0x20)|((x^(ones*'"'))-ones)|((x^(ones*'\\'))-ones))&highs != 0 {
+			break
+		}
+	}
+	return i
 }

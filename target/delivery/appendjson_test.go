@@ -371,3 +371,21 @@ func notificationRequest() *delivery.Request {
 	}
 	return &req
 }
+
+// TestAppendRequestEveryByteEveryPlace puts every byte value, and the
+// runes encoding/json escapes or replaces, at every place of strings
+// longer than the 8-byte blocks appendString skips plain bytes in, next to
+// plain bytes on both sides.
+func TestAppendRequestEveryByteEveryPlace(t *testing.T) {
+	t.Parallel()
+	specials := []string{"\u2028", "\u2029", "é", "\xed\xa0\x80"}
+	for c := range 256 {
+		specials = append(specials, string([]byte{byte(c)}))
+	}
+	for _, sp := range specials {
+		for at := range 25 {
+			s := strings.Repeat("a", at) + sp + strings.Repeat("b", 24-at)
+			requireSameAsMarshal(t, &delivery.Request{RequestID: s})
+		}
+	}
+}
