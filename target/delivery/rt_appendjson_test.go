@@ -57,7 +57,14 @@ func rtString(r *rand.Rand) string {
 	return sb.String()
 }
 
+// rtNaN makes rtFloat give NaN and infinities now and then (Marshal's
+// error, which AppendRequest must return with dst unchanged).
+var rtNaN = false
+
 func rtFloat(r *rand.Rand) float64 {
+	if rtNaN && r.IntN(60) == 0 {
+		return []float64{math.NaN(), math.Inf(1), math.Inf(-1)}[r.IntN(3)]
+	}
 	switch r.IntN(5) {
 	case 0:
 		for {
@@ -187,9 +194,10 @@ func rtCompare(t testing.TB, req *delivery.Request) {
 }
 
 func TestRedTeamAppendRequestWideGenerator(t *testing.T) {
-	t.Parallel()
 	r := rand.New(rand.NewPCG(2026, 12))
 	g := &rtFiller{r: r}
+	rtNaN = true
+	defer func() { rtNaN = false }()
 	for range 6000 {
 		var req delivery.Request
 		g.fill(reflect.ValueOf(&req).Elem(), 0)
@@ -390,4 +398,86 @@ func TestRedTeamAppendRequestValidJSON(t *testing.T) {
 			t.Fatalf("not valid JSON/UTF-8: %q", got)
 		}
 	}
+}
+
+// FuzzRedTeamAppendRequestFromJSON reads the fuzzer's bytes as a request
+// (whatever Request.UnmarshalJSON accepts: Geo and ClientHints with what
+// they were read with) and compares AppendRequest with Marshal and
+// encoding/json.
+func FuzzRedTeamAppendRequestFromJSON(f *testing.F) {
+	for _, s := range []string{
+		`{"context":{"channel":"web","geo":{"city":"","latitude":"1.5","longitude":2},"clientHints":{"platform":""}}}`,
+		`{"execute":{"pageLoad":{"parameters":{"a":1,"b":true,"c":"\u2028"}},"mboxes":[{"index":0,"name":"m<>"}]}}`,
+		`{"prefetch":{"views":[{"name":"v","key":"k","order":{"total":1e21,"purchasedProductIds":["\ud800"]}}]},"qaMode":{"token":"t","evaluateAsTrueAudienceIds":[1,-9223372036854775808],"previewIndexes":[{"activityIndex":1}]},"preview":{"token":""}}`,
+		`{"telemetry":{"entries":[{"execution":1e-7,"request":{"dns":-0}}]},"notifications":[{"id":"","type":"display","timestamp":-1,"tokens":[]}]}`,
+		`{"context":{"channel":"mobile","screen":{"width":0.1,"pixelRatio":5e-324},"timeOffsetInMinutes":-0.0,"mobilePlatform":{"deviceType":"phone","platformType":"ios"}},"trace":{"authorizationToken":"a","usage":{"\u00e9":"x","e":"y"}}}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var req delivery.Request
+		if json.Unmarshal(body, &req) != nil {
+			return
+		}
+		rtCompare(t, &req)
+	})
+}
+
+// TestRedTeamAppendRequestNoAllocs: a request with every field set and
+// maps of at most 16 keys is written into a large enough dst without an
+// allocation; each map of more than 16 keys costs one.
+func TestRedTeamAppendRequestNoAllocs(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	g := &rtFiller{r: r}
+	dst := make([]byte, 0, 1<<20)
+	checked := 0
+	for range 300 {
+		var req delivery.Request
+		g.fill(reflect.ValueOf(&req).Elem(), 0)
+		if _, err := delivery.Marshal(&req); err != nil {
+			continue
+		}
+		big := 0
+		countBig := func(m map[string]string) {
+			if len(m) > 16 {
+				big++
+			}
+		}
+		details := func(d *delivery.RequestDetails) { countBig(d.Parameters); countBig(d.ProfileParameters) }
+		if req.Trace != nil {
+			countBig(req.Trace.Usage)
+		}
+		if x := req.Execute; x != nil {
+			if x.PageLoad != nil {
+				details(x.PageLoad)
+			}
+			for i := range x.Mboxes {
+				details(&x.Mboxes[i].RequestDetails)
+			}
+		}
+		if x := req.Prefetch; x != nil {
+			if x.PageLoad != nil {
+				details(x.PageLoad)
+			}
+			for i := range x.Mboxes {
+				details(&x.Mboxes[i].RequestDetails)
+			}
+			for i := range x.Views {
+				details(&x.Views[i].RequestDetails)
+			}
+		}
+		for i := range req.Notifications {
+			details(&req.Notifications[i].RequestDetails)
+		}
+		got := testing.AllocsPerRun(3, func() {
+			if _, err := delivery.AppendRequest(dst[:0], &req); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if got != float64(big) {
+			t.Fatalf("%v allocations, %d maps of more than 16 keys", got, big)
+		}
+		checked++
+	}
+	t.Logf("%d requests checked", checked)
 }
