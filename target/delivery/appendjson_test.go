@@ -251,10 +251,12 @@ func TestAppendRequestIsMarshal(t *testing.T) {
 	}
 }
 
-// TestAppendRequestFallback covers what AppendRequest leaves to Marshal
-// (Geo and ClientHints read with "" fields or string coordinates, NaN and
-// infinities, which are Marshal's error) and requests read from JSON that
-// ask for decisions, QA mode or preview.
+// TestAppendRequestFallback covers what AppendRequest leaves to Marshal:
+// Geo and ClientHints read with "" fields or string coordinates, and NaN
+// and infinities, which are Marshal's error. The first requests, read from
+// JSON, ask for decisions, QA mode and preview, which AppendRequest writes
+// itself: they check that what reading fills in is written as Marshal
+// writes it.
 func TestAppendRequestFallback(t *testing.T) {
 	t.Parallel()
 	for _, body := range []string{
@@ -284,8 +286,11 @@ func TestAppendRequestFallback(t *testing.T) {
 	}
 }
 
-// FuzzAppendRequest puts the fuzzer's strings and float in every string
-// and float field of a random request.
+// FuzzAppendRequest puts the fuzzer's string and float in the string and
+// float fields of a random request: its ids, context and geo, a
+// notification, the decisions asked for (an execute and a prefetch mbox,
+// page loads and a view, with their parameters, profile parameters,
+// address, order and product), QA mode and preview.
 func FuzzAppendRequest(f *testing.F) {
 	for i, s := range oddStrings {
 		f.Add(uint64(i), s, oddFloats[i%len(oddFloats)])
@@ -300,11 +305,35 @@ func FuzzAppendRequest(f *testing.F) {
 		req.Context.Channel, req.Context.UserAgent = delivery.ChannelType(s), s
 		req.Context.TimeOffsetInMinutes = &x
 		req.Context.Geo = &delivery.Geo{City: s, Latitude: &x}
+		details := func() delivery.RequestDetails {
+			return delivery.RequestDetails{
+				Address:           &delivery.Address{URL: s, ReferringURL: s},
+				Parameters:        delivery.Parameters{s: s, "k": s},
+				ProfileParameters: delivery.Parameters{s: s},
+				Order:             &delivery.Order{ID: s, Total: &x, PurchasedProductIDs: []string{s, s}},
+				Product:           &delivery.Product{ID: s, CategoryID: s},
+			}
+		}
 		req.Notifications = append(req.Notifications, delivery.Notification{
 			ID: s, Type: delivery.MetricType(s), Tokens: []string{s},
 			RequestDetails: delivery.RequestDetails{Parameters: delivery.Parameters{s: s}},
 			Mbox:           &delivery.NotificationMbox{Name: s},
 		})
+		if req.Execute == nil {
+			req.Execute = &delivery.ExecuteRequest{}
+		}
+		pl := details()
+		req.Execute.PageLoad = &pl
+		req.Execute.Mboxes = append(req.Execute.Mboxes, delivery.MboxRequest{RequestDetails: details(), Index: len(req.Execute.Mboxes), Name: s})
+		if req.Prefetch == nil {
+			req.Prefetch = &delivery.PrefetchRequest{}
+		}
+		ppl := details()
+		req.Prefetch.PageLoad = &ppl
+		req.Prefetch.Mboxes = append(req.Prefetch.Mboxes, delivery.MboxRequest{RequestDetails: details(), Index: len(req.Prefetch.Mboxes), Name: s})
+		req.Prefetch.Views = append(req.Prefetch.Views, delivery.ViewRequest{RequestDetails: details(), Name: s, Key: s})
+		req.QAMode = &delivery.QAMode{Token: s, EvaluateAsTrueAudienceIDs: []int64{1}, PreviewIndexes: []delivery.QAModePreviewIndex{{ActivityIndex: 1}}}
+		req.Preview = &delivery.Preview{Token: s}
 		requireSameAsMarshal(t, req)
 	})
 }
