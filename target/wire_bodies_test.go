@@ -1,11 +1,12 @@
 package target_test
 
-// Red team of rcperf3: the bodies the client puts on the wire for the same
-// calls, written to $RT_WIRE_OUT with the random ids, timestamps and
-// timings masked, to be diffed between main and the branch.
+// The bodies the client puts on the wire for a fixed series of random
+// calls, written with the random ids, timestamps and timings masked, to be
+// diffed between two versions of the client (TestWireBodiesWritten).
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -21,17 +22,17 @@ import (
 	"github.com/target-go/sdk/target/targettest"
 )
 
-var rtSpecials = []string{
+var wireSpecials = []string{
 	"\u2028", "\u2029", "é", "日", "🎉", "\ufffd", "\ufeff", "\U0010FFFF", "\u007f", "\u0080", "\u00a0",
 	"\xed\xa0\x80", "\xed\xbf\xbf", "\xc0\x80", "\xe0\x80\x80", "\xf4\x90\x80\x80", "\xf8\x88\x80\x80\x80",
 	"\xc3", "\xe2\x80", "\xe2\x80\xa8"[:2], "<", ">", "&", `"`, `\`, "/", "\x00", "\x1f", "\t", "\n", "\r",
 	"\b", "\f", "\x0b", "\xff", "\xfe", "\x80", "\xbf", "'", "%", "+",
 }
 
-// rtString is a string of length up to about 40: plain bytes with specials
+// wireString is a string of length up to about 40: plain bytes with specials
 // or random bytes put at random places (a multi-byte rune straddling an
 // 8-byte block boundary included).
-func rtString(r *rand.Rand) string {
+func wireString(r *rand.Rand) string {
 	switch r.IntN(6) {
 	case 0:
 		b := make([]byte, r.IntN(41))
@@ -40,13 +41,13 @@ func rtString(r *rand.Rand) string {
 		}
 		return string(b)
 	case 1:
-		return rtSpecials[r.IntN(len(rtSpecials))]
+		return wireSpecials[r.IntN(len(wireSpecials))]
 	}
 	n := r.IntN(41)
 	var sb strings.Builder
 	for sb.Len() < n {
 		if r.IntN(5) == 0 {
-			sb.WriteString(rtSpecials[r.IntN(len(rtSpecials))])
+			sb.WriteString(wireSpecials[r.IntN(len(wireSpecials))])
 		} else {
 			sb.WriteByte(byte(0x20 + r.IntN(0x5f)))
 		}
@@ -54,7 +55,7 @@ func rtString(r *rand.Rand) string {
 	return sb.String()
 }
 
-func rtFloat(r *rand.Rand) float64 {
+func wireFloat(r *rand.Rand) float64 {
 	switch r.IntN(5) {
 	case 0:
 		for {
@@ -74,13 +75,13 @@ func rtFloat(r *rand.Rand) float64 {
 	return float64(r.IntN(2000)) / 8
 }
 
-type rtFiller struct{ r *rand.Rand }
+type wireFiller struct{ r *rand.Rand }
 
-func (g *rtFiller) fill(v reflect.Value, depth int) {
+func (g *wireFiller) fill(v reflect.Value, depth int) {
 	r := g.r
 	switch v.Kind() {
 	case reflect.String:
-		v.SetString(rtString(r))
+		v.SetString(wireString(r))
 	case reflect.Bool:
 		v.SetBool(r.IntN(2) == 0)
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
@@ -91,7 +92,7 @@ func (g *rtFiller) fill(v reflect.Value, depth int) {
 		bits := v.Type().Bits()
 		v.SetInt(x << (64 - bits) >> (64 - bits))
 	case reflect.Float64:
-		v.SetFloat(rtFloat(r))
+		v.SetFloat(wireFloat(r))
 	case reflect.Pointer:
 		if r.IntN(3) == 0 || depth > 8 {
 			return
@@ -144,11 +145,11 @@ func (g *rtFiller) fill(v reflect.Value, depth int) {
 			}
 		}
 	default:
-		panic(fmt.Sprintf("rtFiller: kind %s (%s)", v.Kind(), v.Type()))
+		panic(fmt.Sprintf("wireFiller: kind %s (%s)", v.Kind(), v.Type()))
 	}
 }
 
-var rtMasks = []struct {
+var wireMasks = []struct {
 	re   *regexp.Regexp
 	with string
 }{
@@ -158,10 +159,17 @@ var rtMasks = []struct {
 	{regexp.MustCompile(`sessionId=[^&]*`), "sessionId=S"},
 }
 
-func TestRedTeamWireBodies(t *testing.T) {
-	out := os.Getenv("RT_WIRE_OUT")
+// TestWireBodiesWritten makes 400 GetOffers calls from random requests
+// (a fixed seed) against a local edge, with telemetry off and on, and
+// writes each call's outcome and every body the edge received, masked, to
+// $TARGET_WIRE_BODIES_OUT.false and .true. Run on two versions of the
+// client, the files diff to nothing when both put the same bytes on the
+// wire. It fails when a call's body is not valid JSON or a file cannot be
+// written.
+func TestWireBodiesWritten(t *testing.T) {
+	out := os.Getenv("TARGET_WIRE_BODIES_OUT")
 	if out == "" {
-		t.Skip("RT_WIRE_OUT not set")
+		t.Skip("skipping: set TARGET_WIRE_BODIES_OUT to a file path prefix to write the client's masked wire bodies there, for diffing two versions of the client")
 	}
 	for _, telemetry := range []bool{false, true} {
 		edge := targettest.NewServer(targettest.Config{NoCluster: true, RecordLimit: 5000, Offers: targettest.Offers{}})
@@ -174,7 +182,7 @@ func TestRedTeamWireBodies(t *testing.T) {
 			t.Fatal(err)
 		}
 		r := rand.New(rand.NewPCG(11, 13))
-		g := &rtFiller{r: r}
+		g := &wireFiller{r: r}
 		var log strings.Builder
 		for i := range 400 {
 			var req target.DeliveryRequest
@@ -209,7 +217,7 @@ func TestRedTeamWireBodies(t *testing.T) {
 				}
 			}
 			if i%3 == 0 {
-				req.Execute = &delivery.ExecuteRequest{Mboxes: []delivery.MboxRequest{{Index: 0, Name: rtString(r)}}}
+				req.Execute = &delivery.ExecuteRequest{Mboxes: []delivery.MboxRequest{{Index: 0, Name: wireString(r)}}}
 			}
 			if req.Execute == nil && req.Prefetch == nil {
 				req.Prefetch = &delivery.PrefetchRequest{Mboxes: []delivery.MboxRequest{{Index: 1, Name: "m"}}}
@@ -225,13 +233,13 @@ func TestRedTeamWireBodies(t *testing.T) {
 			}
 			resp, err := c.GetOffers(context.Background(), opts).Await(context.Background())
 			es := fmt.Sprint(err)
-			for _, m := range rtMasks {
+			for _, m := range wireMasks {
 				es = m.re.ReplaceAllString(es, m.with)
 			}
 			fmt.Fprintf(&log, "call %d err=%s", i, regexp.MustCompile(`host [0-9.:]+`).ReplaceAllString(es, "host H"))
 			if resp != nil && resp.TargetCookie != nil {
 				v := resp.TargetCookie.Value
-				for _, m := range rtMasks {
+				for _, m := range wireMasks {
 					v = m.re.ReplaceAllString(v, m.with)
 				}
 				fmt.Fprintf(&log, " cookie=%q maxAge=%d", regexp.MustCompile(`#\d{10}`).ReplaceAllString(v, "#EXP"), resp.TargetCookie.MaxAge)
@@ -240,9 +248,12 @@ func TestRedTeamWireBodies(t *testing.T) {
 		}
 		_ = c.Close(context.Background())
 		for _, rec := range edge.Requests() {
+			if !json.Valid(rec.Body) {
+				t.Errorf("the client sent a body that is not JSON: %q", rec.Body)
+			}
 			b := string(rec.Body)
 			q := rec.Query.Encode()
-			for _, m := range rtMasks {
+			for _, m := range wireMasks {
 				b = m.re.ReplaceAllString(b, m.with)
 				q = m.re.ReplaceAllString(q, m.with)
 			}
@@ -253,5 +264,4 @@ func TestRedTeamWireBodies(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	_ = math.Pi
 }

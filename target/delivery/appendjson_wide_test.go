@@ -1,6 +1,6 @@
 package delivery_test
 
-// Red team of rcperf3: AppendRequest against delivery.Marshal and against
+// AppendRequest against delivery.Marshal and against
 // encoding/json (an Encoder without HTML escaping) on requests from a
 // generator of its own, wider than the package's: every byte value and odd
 // rune at every offset of strings of length 0..40, random float bits
@@ -24,17 +24,17 @@ import (
 	"github.com/target-go/sdk/target/delivery"
 )
 
-var rtSpecials = []string{
+var wideSpecials = []string{
 	"\u2028", "\u2029", "é", "日", "🎉", "\ufffd", "\ufeff", "\U0010FFFF", "\u007f", "\u0080", "\u00a0",
 	"\xed\xa0\x80", "\xed\xbf\xbf", "\xc0\x80", "\xe0\x80\x80", "\xf4\x90\x80\x80", "\xf8\x88\x80\x80\x80",
 	"\xc3", "\xe2\x80", "\xe2\x80\xa8"[:2], "<", ">", "&", `"`, `\`, "/", "\x00", "\x1f", "\t", "\n", "\r",
 	"\b", "\f", "\x0b", "\xff", "\xfe", "\x80", "\xbf", "'", "%", "+",
 }
 
-// rtString is a string of length up to about 40: plain bytes with specials
+// wideString is a string of length up to about 40: plain bytes with specials
 // or random bytes put at random places (a multi-byte rune straddling an
 // 8-byte block boundary included).
-func rtString(r *rand.Rand) string {
+func wideString(r *rand.Rand) string {
 	switch r.IntN(6) {
 	case 0:
 		b := make([]byte, r.IntN(41))
@@ -43,13 +43,13 @@ func rtString(r *rand.Rand) string {
 		}
 		return string(b)
 	case 1:
-		return rtSpecials[r.IntN(len(rtSpecials))]
+		return wideSpecials[r.IntN(len(wideSpecials))]
 	}
 	n := r.IntN(41)
 	var sb strings.Builder
 	for sb.Len() < n {
 		if r.IntN(5) == 0 {
-			sb.WriteString(rtSpecials[r.IntN(len(rtSpecials))])
+			sb.WriteString(wideSpecials[r.IntN(len(wideSpecials))])
 		} else {
 			sb.WriteByte(byte(0x20 + r.IntN(0x5f)))
 		}
@@ -57,12 +57,11 @@ func rtString(r *rand.Rand) string {
 	return sb.String()
 }
 
-// rtNaN makes rtFloat give NaN and infinities now and then (Marshal's
-// error, which AppendRequest must return with dst unchanged).
-var rtNaN = false
-
-func rtFloat(r *rand.Rand) float64 {
-	if rtNaN && r.IntN(60) == 0 {
+// wideFloat is a float64 of any magnitude, a subnormal, -0 or an integer;
+// when nonFinite, now and then NaN or an infinity (Marshal's error, which
+// AppendRequest must return with dst unchanged).
+func wideFloat(r *rand.Rand, nonFinite bool) float64 {
+	if nonFinite && r.IntN(60) == 0 {
 		return []float64{math.NaN(), math.Inf(1), math.Inf(-1)}[r.IntN(3)]
 	}
 	switch r.IntN(5) {
@@ -84,13 +83,18 @@ func rtFloat(r *rand.Rand) float64 {
 	return float64(r.IntN(2000)) / 8
 }
 
-type rtFiller struct{ r *rand.Rand }
+// wideFiller sets a value's fields at random, recursively; nonFinite lets
+// its floats be NaN or infinite.
+type wideFiller struct {
+	r         *rand.Rand
+	nonFinite bool
+}
 
-func (g *rtFiller) fill(v reflect.Value, depth int) {
+func (g *wideFiller) fill(v reflect.Value, depth int) {
 	r := g.r
 	switch v.Kind() {
 	case reflect.String:
-		v.SetString(rtString(r))
+		v.SetString(wideString(r))
 	case reflect.Bool:
 		v.SetBool(r.IntN(2) == 0)
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
@@ -101,7 +105,7 @@ func (g *rtFiller) fill(v reflect.Value, depth int) {
 		bits := v.Type().Bits()
 		v.SetInt(x << (64 - bits) >> (64 - bits))
 	case reflect.Float64:
-		v.SetFloat(rtFloat(r))
+		v.SetFloat(wideFloat(r, g.nonFinite))
 	case reflect.Pointer:
 		if r.IntN(3) == 0 || depth > 8 {
 			return
@@ -154,7 +158,7 @@ func (g *rtFiller) fill(v reflect.Value, depth int) {
 			}
 		}
 	default:
-		panic(fmt.Sprintf("rtFiller: kind %s (%s)", v.Kind(), v.Type()))
+		panic(fmt.Sprintf("wideFiller: kind %s (%s)", v.Kind(), v.Type()))
 	}
 }
 
@@ -169,9 +173,9 @@ func encodingJSON(v any) ([]byte, error) {
 	return bytes.TrimSuffix(buf.Bytes(), []byte{'\n'}), nil
 }
 
-// rtCompare checks AppendRequest against Marshal and encoding/json, with a
+// requireSameAsMarshalAndEncodingJSON checks AppendRequest against Marshal and encoding/json, with a
 // prefix in dst and with spare capacity in dst.
-func rtCompare(t testing.TB, req *delivery.Request) {
+func requireSameAsMarshalAndEncodingJSON(t testing.TB, req *delivery.Request) {
 	t.Helper()
 	want, wantErr := delivery.Marshal(req)
 	direct, directErr := encodingJSON(req)
@@ -193,26 +197,28 @@ func rtCompare(t testing.TB, req *delivery.Request) {
 	}
 }
 
-func TestRedTeamAppendRequestWideGenerator(t *testing.T) {
+// TestAppendRequestMatchesMarshalOnWideGenerator compares AppendRequest
+// with Marshal and encoding/json on 6000 requests from wideFiller, NaN and
+// infinities included.
+func TestAppendRequestMatchesMarshalOnWideGenerator(t *testing.T) {
+	t.Parallel()
 	r := rand.New(rand.NewPCG(2026, 12))
-	g := &rtFiller{r: r}
-	rtNaN = true
-	defer func() { rtNaN = false }()
+	g := &wideFiller{r: r, nonFinite: true}
 	for range 6000 {
 		var req delivery.Request
 		g.fill(reflect.ValueOf(&req).Elem(), 0)
-		rtCompare(t, &req)
+		requireSameAsMarshalAndEncodingJSON(t, &req)
 	}
 }
 
-// TestRedTeamAppendRequestReadFromJSON reads requests from JSON (so that
-// Geo and ClientHints carry what they were read with), with "" fields,
-// string and numeric coordinates, then compares, then mutates and compares
-// again.
-func TestRedTeamAppendRequestReadFromJSON(t *testing.T) {
+// TestAppendRequestMatchesMarshalReadFromJSONAndMutated reads requests
+// from JSON (so that Geo and ClientHints carry what they were read with),
+// with "" fields, string and numeric coordinates, then compares, then
+// mutates and compares again.
+func TestAppendRequestMatchesMarshalReadFromJSONAndMutated(t *testing.T) {
 	t.Parallel()
 	r := rand.New(rand.NewPCG(5, 8))
-	g := &rtFiller{r: r}
+	g := &wideFiller{r: r}
 	geoFields := []string{"ipAddress", "countryCode", "stateCode", "city", "zip"}
 	for i := range 3000 {
 		var base delivery.Request
@@ -236,13 +242,13 @@ func TestRedTeamAppendRequestReadFromJSON(t *testing.T) {
 			case 0:
 				geo[f] = ""
 			case 1:
-				geo[f] = rtString(r)
+				geo[f] = wideString(r)
 			}
 		}
 		for _, c := range []string{"latitude", "longitude"} {
 			switch r.IntN(4) {
 			case 0:
-				geo[c] = rtFloat(r)
+				geo[c] = wideFloat(r, false)
 			case 1:
 				geo[c] = []string{"48.85", " 2.35 ", "0x10", "", "1e400", "abc", "-0", "<1>", "\u2028", "\xff"}[r.IntN(10)]
 			case 2:
@@ -255,10 +261,10 @@ func TestRedTeamAppendRequestReadFromJSON(t *testing.T) {
 		case 0:
 			ch["platform"] = ""
 		case 1:
-			ch["platform"] = rtString(r)
+			ch["platform"] = wideString(r)
 		}
 		if r.IntN(2) == 0 {
-			ch["model"] = rtString(r)
+			ch["model"] = wideString(r)
 		}
 		ctx["clientHints"] = ch
 		body2, err := json.Marshal(m)
@@ -269,21 +275,21 @@ func TestRedTeamAppendRequestReadFromJSON(t *testing.T) {
 		if err := json.Unmarshal(body2, &req); err != nil {
 			continue // a body the reader refuses (duplicates after replacement, say)
 		}
-		rtCompare(t, &req)
+		requireSameAsMarshalAndEncodingJSON(t, &req)
 		// Mutate what was read.
 		switch i % 4 {
 		case 0:
 			if req.Context.Geo != nil {
-				req.Context.Geo.City = rtString(r)
+				req.Context.Geo.City = wideString(r)
 				req.Context.Geo.Zip = ""
 			}
 		case 1:
 			if req.Context.ClientHints != nil {
-				req.Context.ClientHints.Platform = rtString(r)
+				req.Context.ClientHints.Platform = wideString(r)
 			}
 		case 2:
 			if req.Context.Geo != nil {
-				x := rtFloat(r)
+				x := wideFloat(r, false)
 				req.Context.Geo.Latitude = &x
 			}
 		case 3:
@@ -293,16 +299,16 @@ func TestRedTeamAppendRequestReadFromJSON(t *testing.T) {
 				req.Context.Geo.Longitude = nil
 			}
 		}
-		rtCompare(t, &req)
+		requireSameAsMarshalAndEncodingJSON(t, &req)
 	}
 }
 
-// TestRedTeamAppendStringEveryOffset puts every byte value and odd rune
+// TestAppendStringOddByteAtEveryOffset puts every byte value and odd rune
 // at every offset of plain strings of length 0..40, and two of them at
 // every pair of offsets of a 17-byte string.
-func TestRedTeamAppendStringEveryOffset(t *testing.T) {
+func TestAppendStringOddByteAtEveryOffset(t *testing.T) {
 	t.Parallel()
-	sp := append([]string(nil), rtSpecials...)
+	sp := append([]string(nil), wideSpecials...)
 	for c := range 256 {
 		sp = append(sp, string([]byte{byte(c)}))
 	}
@@ -310,12 +316,12 @@ func TestRedTeamAppendStringEveryOffset(t *testing.T) {
 		for n := 0; n <= 40; n++ {
 			for at := 0; at <= n; at++ {
 				str := strings.Repeat("a", at) + s + strings.Repeat("b", n-at)
-				rtCompare(t, &delivery.Request{RequestID: str})
+				requireSameAsMarshalAndEncodingJSON(t, &delivery.Request{RequestID: str})
 			}
 			// Ending mid-block: the special last, cut.
 			cut := strings.Repeat("x", n) + s
 			for k := 1; k < len(s); k++ {
-				rtCompare(t, &delivery.Request{RequestID: cut[:n+k]})
+				requireSameAsMarshalAndEncodingJSON(t, &delivery.Request{RequestID: cut[:n+k]})
 			}
 		}
 	}
@@ -324,16 +330,16 @@ func TestRedTeamAppendStringEveryOffset(t *testing.T) {
 			for i := 0; i <= 17; i++ {
 				for j := i; j <= 17; j++ {
 					s := strings.Repeat("p", i) + a + strings.Repeat("q", j-i) + b + strings.Repeat("r", 17-j)
-					rtCompare(t, &delivery.Request{ImpressionID: s})
+					requireSameAsMarshalAndEncodingJSON(t, &delivery.Request{ImpressionID: s})
 				}
 			}
 		}
 	}
 }
 
-// TestRedTeamAppendStringAllTwoByte writes every pair of bytes after 7 and
+// TestAppendStringEveryBytePairAcrossBlocks writes every pair of bytes after 7 and
 // after 15 plain bytes (the pair straddles the block boundary).
-func TestRedTeamAppendStringAllTwoByte(t *testing.T) {
+func TestAppendStringEveryBytePairAcrossBlocks(t *testing.T) {
 	t.Parallel()
 	for _, pre := range []string{"1234567", "123456789012345", ""} {
 		for a := range 256 {
@@ -349,12 +355,12 @@ func TestRedTeamAppendStringAllTwoByte(t *testing.T) {
 	}
 }
 
-// TestRedTeamAppendRequestConcurrent encodes one request from many
+// TestAppendRequestConcurrentIntoReusedBuffers encodes one request from many
 // goroutines (run under -race) into buffers of one backing array's parts.
-func TestRedTeamAppendRequestConcurrent(t *testing.T) {
+func TestAppendRequestConcurrentIntoReusedBuffers(t *testing.T) {
 	t.Parallel()
 	r := rand.New(rand.NewPCG(9, 9))
-	g := &rtFiller{r: r}
+	g := &wideFiller{r: r}
 	var reqs []*delivery.Request
 	for range 50 {
 		var req delivery.Request
@@ -382,11 +388,12 @@ func TestRedTeamAppendRequestConcurrent(t *testing.T) {
 	wg.Wait()
 }
 
-// TestRedTeamAppendRequestValidUTF8 checks that output is valid JSON.
-func TestRedTeamAppendRequestValidJSON(t *testing.T) {
+// TestAppendRequestWritesValidJSON checks that what AppendRequest writes
+// is valid JSON and valid UTF-8.
+func TestAppendRequestWritesValidJSON(t *testing.T) {
 	t.Parallel()
 	r := rand.New(rand.NewPCG(77, 1))
-	g := &rtFiller{r: r}
+	g := &wideFiller{r: r}
 	for range 500 {
 		var req delivery.Request
 		g.fill(reflect.ValueOf(&req).Elem(), 0)
@@ -400,11 +407,11 @@ func TestRedTeamAppendRequestValidJSON(t *testing.T) {
 	}
 }
 
-// FuzzRedTeamAppendRequestFromJSON reads the fuzzer's bytes as a request
+// FuzzAppendRequestFromJSON reads the fuzzer's bytes as a request
 // (whatever Request.UnmarshalJSON accepts: Geo and ClientHints with what
 // they were read with) and compares AppendRequest with Marshal and
 // encoding/json.
-func FuzzRedTeamAppendRequestFromJSON(f *testing.F) {
+func FuzzAppendRequestFromJSON(f *testing.F) {
 	for _, s := range []string{
 		`{"context":{"channel":"web","geo":{"city":"","latitude":"1.5","longitude":2},"clientHints":{"platform":""}}}`,
 		`{"execute":{"pageLoad":{"parameters":{"a":1,"b":true,"c":"\u2028"}},"mboxes":[{"index":0,"name":"m<>"}]}}`,
@@ -419,16 +426,16 @@ func FuzzRedTeamAppendRequestFromJSON(f *testing.F) {
 		if json.Unmarshal(body, &req) != nil {
 			return
 		}
-		rtCompare(t, &req)
+		requireSameAsMarshalAndEncodingJSON(t, &req)
 	})
 }
 
-// TestRedTeamAppendRequestNoAllocs: a request with every field set and
+// TestAppendRequestAllocatesOnlyForLargeMaps: a request with every field set and
 // maps of at most 16 keys is written into a large enough dst without an
 // allocation; each map of more than 16 keys costs one.
-func TestRedTeamAppendRequestNoAllocs(t *testing.T) {
+func TestAppendRequestAllocatesOnlyForLargeMaps(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
-	g := &rtFiller{r: r}
+	g := &wideFiller{r: r}
 	dst := make([]byte, 0, 1<<20)
 	checked := 0
 	for range 300 {
