@@ -29,58 +29,77 @@ import (
 //
 // Issue 16 goal 1, where it stands (go1.26, default Config). Allocations
 // (exact, -benchmem): the SDK makes 102 a call at concurrency 1 and 103 at
-// 50, against the floor's 86 (85-86 at 50): 1.19x and 1.20x (it was 113,
-// 1.30x). CPU, as instructions a call by valgrind --tool=callgrind (this
-// process only, not the child edge), concurrency 1: the SDK 229k, the
-// floor 176k, 1.30x (it was 330k, 1.87x). Instruction counts are steadier
-// than cpu-ns/op on the shared VM (which moves by tens of percent) but
-// not deterministic: the runtime's idle threads (spinning Ms, sysmon, GC
-// workers) run a varying amount, most of it at start-up and exit, so a
-// figure is the slope between two run lengths (1000 calls less 100, over
-// 900), and repeated runs give a range, not one number: the 100-call runs
-// of one binary moved between 42M and 72M instructions, its 1000-call runs
-// by under 1% (248M-249M), so its slope was 196k-229k a call in three
-// runs; compare ways over several runs each, or by their 1000-call totals. Measured with a
-// binary built with CGO_ENABLED=0 and run under GODEBUG=asyncpreemptoff=1
+// 50, against the floor's 86 (85-86 at 50): 1.19x and 1.20x. CPU, as
+// instructions a call by valgrind --tool=callgrind (this process only, not
+// the child edge), concurrency 1, whole runs of 1000 calls divided by
+// 1000, under GOMAXPROCS=1: the SDK 198.9k-199.5k, the floor 167.2k-168.2k
+// (165.0k-167.7k in earlier runs), 1.18x-1.21x (it was 224.4k-225.0k,
+// 1.35x; slopes between 100- and 1000-call runs 190.3k-190.7k against
+// 157.9k-159.0k). GOMAXPROCS=1 is for the comparison: with two Ps the
+// runtime's idle threads (spinning Ms, sysmon, GC workers) run a varying
+// amount, most of it at start-up and exit, and the same binary's totals
+// moved by 8% (the floor 178.9k-194.3k a call, the SDK 215.8k-234.0k after
+// this round's changes, 243.1k-243.4k before them). Measured with a binary
+// built with CGO_ENABLED=0 and run under GODEBUG=asyncpreemptoff=1
 // (callgrind otherwise dies on the runtime's signals, and may still at
-// exit, so --dump-every-bb=500000 and the parts' "totals:" lines summed),
+// exit, so --dump-every-bb=500000 and the parts' "totals:" lines summed;
+// a run whose benchmark line is missing died early and does not count),
 // each way alone:
 //
 //	CGO_ENABLED=0 go test -c -o b.test ./bench
-//	GODEBUG=asyncpreemptoff=1 valgrind --tool=callgrind --dump-every-bb=500000 \
+//	GODEBUG=asyncpreemptoff=1 GOMAXPROCS=1 valgrind --tool=callgrind --dump-every-bb=500000 \
 //	    ./b.test -test.run '^$' -test.bench 'RemoteCall/conc=1/way=sdk$' -test.benchtime 1000x
 //
-// What went: a third of the SDK's instructions were runtime.copystack (each
-// call's new goroutine grew its 2 KB stack by copying, more than once, deep
-// in net/http and encoding/json, each copy walking every frame); the goroutine now
-// grows it once, to 16 KB, while it is shallow (growStack in target), and
-// the copies are out of the profile. Response.VisitorState is built on
-// its first read and kept (5 allocations for the reader only); the client's own transport adds its trace's DNS and
-// connect hooks only when it dials (httptrace wrapped them on every
-// request, 4, now 1 for the key the dial finds its trace under); the
-// request, session and fresh supplemental data ids share one string (1);
-// the first attempt's header values live in the call's state (1).
+// Per function, read each part's self costs from the file itself (cost
+// lines not after a calls= line): callgrind_annotate's self column charges
+// a function with the costs callgrind's call stack puts under it when a
+// goroutine switch looks like a call, and showed tens of thousands of
+// instructions a call in functions such as BenchmarkRemoteCall.func2.
 //
-// What a call still costs beyond the floor, by pprof (allocations a call,
-// about):
-// the call's deadline context with its timer and cancel function, and the
-// transport's own context registering in its children map (7); the
-// httptrace context (2: its value and the dial key; over HTTP/2, the usual
-// protocol with an HTTPS edge, each attempt builds its own hooks, about
-// ten allocations more, since nothing proves a shared connection's hooks
-// done); the goroutine, the hook that aborts the exchange when the future
-// is cancelled, and the channel Await parks on (3); the ids, cookie and URL
-// strings (3); the call's one state allocation (1); the telemetry entry
-// (1). In instructions, the remaining 53k a call (not broken down here)
-// include those allocations, the goroutine's start and switches, the
-// timer, the encoding of the fuller request the SDK sends (telemetry,
-// ids) and its timings. Ideas not
-// done: one context type of the call's own carrying the deadline and the
-// future's cancellation (the 7 above, and the cancel hook). Handing calls
-// to client goroutines that wait briefly for the next one was tried and
-// dropped: a goroutine waiting for work outlives the caller's
-// testing/synctest bubble, which then panics (TestGetAttributesCancel-
-// AbortsRequest did), in every user's synctest test that does not Close.
+// What went this round: the request is encoded by delivery.AppendRequest,
+// which now writes decisions (Execute, Prefetch) too, without reflection,
+// its strings scanned 8 bytes at a time (7.2k instructions against
+// encoding/json's 25.4k for this body); the call's stack growth reserves
+// its frame without zeroing it (1.8k); the mbox cookie's encoding reads a
+// byte table (2.0k); the fresh ids take one read of crypto/rand, and the
+// telemetry and the cookie one clock reading. Earlier: the call's
+// goroutine grows its stack once, to 16 KB, while it is shallow (growStack
+// in target: the copies deep in net/http and encoding/json were a third of
+// the instructions); Response.VisitorState is built on its first read; the
+// client's own transport adds its trace's DNS and connect hooks only when
+// it dials; the ids share one string; the first attempt's header values
+// live in the call's state.
+//
+// Where the remaining 32k instructions a call go, by self cost against the
+// floor's (GOMAXPROCS=1, 1000-call runs): scheduling 10.9k (the call runs
+// on a goroutine of its own: its start and end, the caller parked in
+// Await and woken by the settlement, the select on the caller's context);
+// net/http 6.2k, most of it for the four headers the floor does not send
+// (Accept, X-Exc-Sdk, X-Exc-Sdk-Version, X-Request-Id: written, validated,
+// sorted, mapped); the client's own code 6.2k (preparing and copying the
+// request, ids, cookie, telemetry, the trace hooks, the Response); the
+// stack growth 5.2k (one copy and a 16 KB stack taken and given back);
+// allocation 4.1k (16 more, about 3 KB: the call's state, the deadline's
+// context, timer and the transport's registration in it, the httptrace
+// context, the goroutine, the cancel hook, the channel Await parks on, the
+// ids, cookie, URL and telemetry entry); the context package 1.6k; the
+// fuller body's encoding about what the floor's reflection spends on its
+// smaller one. cpu-ns/op in three alternating processes while other
+// sessions loaded the machine moved too much to give a ratio (the SDK
+// 253k-408k against the floor's 157k-279k at concurrency 1, 186k-228k
+// against 139k-151k at 50). Ideas measured and not done: one context type of the
+// call's own carrying the deadline and the future's cancellation (as
+// future's workCtx does): in a benchmark of that context work alone it
+// took 7.1k instructions against 9.7k for context.WithTimeout, its cancel
+// and the transport's child, but no fewer allocations (registering on the
+// caller's cancellable context with context.AfterFunc costs 3, the
+// transport's child registering through AfterFunc 2), and its
+// context.Cause would report the caller's cause, not its own; 2.6k was not
+// worth a second context implementation. Handing calls to client
+// goroutines that wait briefly for the next one was tried and dropped: a
+// goroutine waiting for work outlives the caller's testing/synctest
+// bubble, which then panics (TestGetAttributesCancelAbortsRequest did),
+// in every user's synctest test that does not Close.
 func BenchmarkRemoteCall(b *testing.B) {
 	p, err := startEdgeProcess(b.Context(), edgeSpec{Mboxes: 1})
 	if err != nil {

@@ -141,7 +141,7 @@ func encodeURIComponent(s string) string {
 	const hex = "0123456789ABCDEF"
 	n := 0
 	for i := 0; i < len(s); i++ {
-		if !uriUnreserved(s[i]) {
+		if !uriUnreserved[s[i]] {
 			n++
 		}
 	}
@@ -151,7 +151,7 @@ func encodeURIComponent(s string) string {
 	b := make([]byte, 0, len(s)+2*n)
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if uriUnreserved(c) {
+		if uriUnreserved[c] {
 			b = append(b, c)
 			continue
 		}
@@ -160,10 +160,16 @@ func encodeURIComponent(s string) string {
 	return string(b)
 }
 
-func uriUnreserved(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
-		strings.IndexByte("-_.!~*'()", c) >= 0
-}
+// uriUnreserved marks the bytes encodeURIComponent keeps as they are:
+// letters, digits and -_.!~*'(). A table, since every call writes the
+// session id and tntId through it (a test compares it with the rule).
+var uriUnreserved = func() (t [256]bool) {
+	for c := range t {
+		t[c] = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+			strings.IndexByte("-_.!~*'()", byte(c)) >= 0
+	}
+	return t
+}()
 
 // clusterFromTntID returns the edge cluster in a tntId of the form
 // "{id}.{cluster}_{node}", or "".

@@ -4,6 +4,7 @@ package target
 // concurrent use, large requests and fallbacks to Marshal.
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -11,6 +12,16 @@ import (
 
 	"github.com/target-go/sdk/target/delivery"
 )
+
+// geoWithEmptyZip is a Geo read from JSON with "zip":"", which
+// AppendRequest leaves to Marshal (Geo.MarshalJSON writes the "").
+var geoWithEmptyZip = func() *delivery.Geo {
+	var g delivery.Geo
+	if err := json.Unmarshal([]byte(`{"zip":""}`), &g); err != nil {
+		panic(err)
+	}
+	return &g
+}()
 
 func scratchTestRequest(w, i int) *DeliveryRequest {
 	n := 1 + i%7
@@ -21,8 +32,11 @@ func scratchTestRequest(w, i int) *DeliveryRequest {
 		RequestID: fmt.Sprintf("r-%d-%d", w, i),
 		Context:   &delivery.Context{Channel: "web", UserAgent: strings.Repeat("u", i%40)},
 	}
-	if i%5 == 0 { // falls back to Marshal: decisions asked
+	if i%3 == 0 {
 		req.Execute = &delivery.ExecuteRequest{Mboxes: []delivery.MboxRequest{{Index: 1, Name: "m"}}}
+	}
+	if i%5 == 0 { // falls back to Marshal: a Geo read with a "" field
+		req.Context.Geo = geoWithEmptyZip
 	}
 	for k := range n {
 		req.Notifications = append(req.Notifications, delivery.Notification{

@@ -123,24 +123,33 @@ func TestResponseVisitorStateJSON(t *testing.T) {
 }
 
 // TestFreshIDs: the ids a call makes in one string are each in their own
-// format, random, and present only when asked for.
+// format, present only when asked for, and each from its own random bytes:
+// no two of the ids of two calls (request, session and supplemental data
+// ids, every pair) share them.
 func TestFreshIDs(t *testing.T) {
 	t.Parallel()
-	uuid := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
-	sdid := regexp.MustCompile(`^[0-7][0-9A-F]{15}-[0-7][0-9A-F]{15}$`)
-	for _, want := range [][3]bool{{true, true, true}, {true, false, true}, {false, true, false}, {false, false, true}, {true, false, false}} {
-		r, s, d := freshIDs(want[0], want[1], want[2])
-		r2, s2, d2 := freshIDs(want[0], want[1], want[2])
-		for i, c := range []struct {
-			got, again string
-			re         *regexp.Regexp
-		}{{r, r2, uuid}, {s, s2, uuid}, {d, d2, sdid}} {
-			if !want[i] {
-				assert.Empty(t, c.got, "%v: id %d not asked for", want, i)
-				continue
+	for _, want := range [][3]bool{{true, true, true}, {true, true, false}, {true, false, true}, {false, true, true},
+		{false, true, false}, {false, false, true}, {true, false, false}, {false, false, false}} {
+		var ids []string
+		for range 2 {
+			r, s, d := freshIDs(want[0], want[1], want[2])
+			for i, c := range []struct {
+				got string
+				re  *regexp.Regexp
+			}{{r, uuidV4Pattern}, {s, uuidV4Pattern}, {d, sdidPattern}} {
+				if !want[i] {
+					assert.Empty(t, c.got, "%v: id %d not asked for", want, i)
+					continue
+				}
+				if assert.Regexp(t, c.re, c.got, "%v: id %d", want, i) {
+					ids = append(ids, c.got)
+				}
 			}
-			assert.Regexp(t, c.re, c.got, "%v: id %d", want, i)
-			assert.NotEqual(t, c.got, c.again, "%v: id %d is random", want, i)
+		}
+		for i, a := range ids {
+			for _, b := range ids[i+1:] {
+				assert.NotEqual(t, idRandomBytes(t, a), idRandomBytes(t, b), "%v: %q and %q share their random bytes", want, a, b)
+			}
 		}
 	}
 }

@@ -34,8 +34,9 @@ func trimTelemetry(e []TelemetryEntry) []TelemetryEntry {
 
 // recordTelemetry keeps the timings of a successful server-side call for
 // the next request, in the shape Adobe's SDKs send: milliseconds, the
-// request's features, and the network phases.
-func (c *Client) recordTelemetry(req *DeliveryRequest, tm Timings) {
+// request's features, and the network phases; now is the entry's
+// timestamp.
+func (c *Client) recordTelemetry(req *DeliveryRequest, tm Timings, now time.Time) {
 	if !c.telemetry {
 		return
 	}
@@ -60,7 +61,7 @@ func (c *Client) recordTelemetry(req *DeliveryRequest, tm Timings) {
 	}
 	e := TelemetryEntry{
 		RequestID: req.RequestID,
-		Timestamp: time.Now().UnixMilli(),
+		Timestamp: now.UnixMilli(),
 		Mode:      ExecutionModeEdge,
 		Execution: ms(tm.Total),
 		Features:  f,

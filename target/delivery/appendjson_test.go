@@ -23,8 +23,9 @@ var oddStrings = []string{
 
 var oddFloats = []float64{0, 1, -1, 0.5, 1e-7, 1e-6, 123456789, 1e20, 1e21, 1.5e300, -2.25e-9, math.SmallestNonzeroFloat64, math.MaxFloat64, 48.8566}
 
-// randomRequest makes a request of the notification shapes, every field
-// set or not at random, strings and floats from the odd ones or random.
+// randomRequest makes a request, every field set or not at random
+// (decisions asked, notifications, QA mode, preview), strings and floats
+// from the odd ones or random.
 func randomRequest(r *rand.Rand) *delivery.Request {
 	s := func() string {
 		if r.IntN(4) == 0 {
@@ -147,6 +148,50 @@ func randomRequest(r *rand.Rand) *delivery.Request {
 			req.Telemetry.Entries = append(req.Telemetry.Entries, te)
 		}
 	}
+	details := func() delivery.RequestDetails {
+		d := delivery.RequestDetails{Parameters: params(), ProfileParameters: params()}
+		if maybe() {
+			d.Address = &delivery.Address{URL: s(), ReferringURL: s()}
+		}
+		if maybe() {
+			d.Product = &delivery.Product{ID: s(), CategoryID: s()}
+		}
+		if maybe() {
+			d.Order = &delivery.Order{ID: s(), Total: fp(), PurchasedProductIDs: strs()}
+		}
+		return d
+	}
+	mboxes := func() []delivery.MboxRequest {
+		var ms []delivery.MboxRequest
+		for i := range r.IntN(4) {
+			ms = append(ms, delivery.MboxRequest{RequestDetails: details(), Index: i - 1, Name: s()})
+		}
+		return ms
+	}
+	if maybe() {
+		req.Execute = &delivery.ExecuteRequest{Mboxes: mboxes()}
+		if maybe() {
+			pl := details()
+			req.Execute.PageLoad = &pl
+		}
+	}
+	if maybe() {
+		req.Prefetch = &delivery.PrefetchRequest{Mboxes: mboxes()}
+		if maybe() {
+			pl := details()
+			req.Prefetch.PageLoad = &pl
+		}
+		for range r.IntN(3) {
+			req.Prefetch.Views = append(req.Prefetch.Views, delivery.ViewRequest{RequestDetails: details(), Name: s(), Key: s()})
+		}
+	}
+	if r.IntN(8) == 0 {
+		req.QAMode = &delivery.QAMode{Token: s(), ListedActivitiesOnly: bp(), EvaluateAsTrueAudienceIDs: []int64{i64(), i64()},
+			PreviewIndexes: []delivery.QAModePreviewIndex{{ActivityIndex: int(i64() % 5), ExperienceIndex: 1}}}
+	}
+	if r.IntN(8) == 0 {
+		req.Preview = &delivery.Preview{Token: s()}
+	}
 	for range r.IntN(4) {
 		n := delivery.Notification{ID: s(), ImpressionID: s(), Type: delivery.MetricType(s()), Timestamp: i64(), Tokens: strs()}
 		n.Parameters, n.ProfileParameters = params(), params()
@@ -197,7 +242,7 @@ func requireSameAsMarshal(t testing.TB, req *delivery.Request) {
 }
 
 // TestAppendRequestIsMarshal compares AppendRequest with Marshal on random
-// requests of the notification shapes, odd strings and floats included.
+// requests, odd strings and floats included.
 func TestAppendRequestIsMarshal(t *testing.T) {
 	t.Parallel()
 	r := rand.New(rand.NewPCG(1, 2))
@@ -207,8 +252,11 @@ func TestAppendRequestIsMarshal(t *testing.T) {
 }
 
 // TestAppendRequestFallback covers what AppendRequest leaves to Marshal:
-// decisions asked for, Geo and ClientHints read with "" fields or string
-// coordinates, NaN and infinities (Marshal's error).
+// Geo and ClientHints read with "" fields or string coordinates, and NaN
+// and infinities, which are Marshal's error. The first requests, read from
+// JSON, ask for decisions, QA mode and preview, which AppendRequest writes
+// itself: they check that what reading fills in is written as Marshal
+// writes it.
 func TestAppendRequestFallback(t *testing.T) {
 	t.Parallel()
 	for _, body := range []string{
@@ -238,8 +286,11 @@ func TestAppendRequestFallback(t *testing.T) {
 	}
 }
 
-// FuzzAppendRequest puts the fuzzer's strings and float in every string
-// and float field of a random request.
+// FuzzAppendRequest puts the fuzzer's string and float in the string and
+// float fields of a random request: its ids, context and geo, a
+// notification, the decisions asked for (an execute and a prefetch mbox,
+// page loads and a view, with their parameters, profile parameters,
+// address, order and product), QA mode and preview.
 func FuzzAppendRequest(f *testing.F) {
 	for i, s := range oddStrings {
 		f.Add(uint64(i), s, oddFloats[i%len(oddFloats)])
@@ -254,37 +305,82 @@ func FuzzAppendRequest(f *testing.F) {
 		req.Context.Channel, req.Context.UserAgent = delivery.ChannelType(s), s
 		req.Context.TimeOffsetInMinutes = &x
 		req.Context.Geo = &delivery.Geo{City: s, Latitude: &x}
+		details := func() delivery.RequestDetails {
+			return delivery.RequestDetails{
+				Address:           &delivery.Address{URL: s, ReferringURL: s},
+				Parameters:        delivery.Parameters{s: s, "k": s},
+				ProfileParameters: delivery.Parameters{s: s},
+				Order:             &delivery.Order{ID: s, Total: &x, PurchasedProductIDs: []string{s, s}},
+				Product:           &delivery.Product{ID: s, CategoryID: s},
+			}
+		}
 		req.Notifications = append(req.Notifications, delivery.Notification{
 			ID: s, Type: delivery.MetricType(s), Tokens: []string{s},
 			RequestDetails: delivery.RequestDetails{Parameters: delivery.Parameters{s: s}},
 			Mbox:           &delivery.NotificationMbox{Name: s},
 		})
+		if req.Execute == nil {
+			req.Execute = &delivery.ExecuteRequest{}
+		}
+		pl := details()
+		req.Execute.PageLoad = &pl
+		req.Execute.Mboxes = append(req.Execute.Mboxes, delivery.MboxRequest{RequestDetails: details(), Index: len(req.Execute.Mboxes), Name: s})
+		if req.Prefetch == nil {
+			req.Prefetch = &delivery.PrefetchRequest{}
+		}
+		ppl := details()
+		req.Prefetch.PageLoad = &ppl
+		req.Prefetch.Mboxes = append(req.Prefetch.Mboxes, delivery.MboxRequest{RequestDetails: details(), Index: len(req.Prefetch.Mboxes), Name: s})
+		req.Prefetch.Views = append(req.Prefetch.Views, delivery.ViewRequest{RequestDetails: details(), Name: s, Key: s})
+		req.QAMode = &delivery.QAMode{Token: s, EvaluateAsTrueAudienceIDs: []int64{1}, PreviewIndexes: []delivery.QAModePreviewIndex{{ActivityIndex: 1}}}
+		req.Preview = &delivery.Preview{Token: s}
 		requireSameAsMarshal(t, req)
 	})
 }
 
 // BenchmarkAppendRequest compares AppendRequest with Marshal on a display
-// notification request as an on-device decision sends it.
+// notification request as an on-device decision sends it and on a
+// GetOffers request as the client sends it to the edge.
 func BenchmarkAppendRequest(b *testing.B) {
-	req := notificationRequest()
-	b.Run("Marshal", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := delivery.Marshal(req); err != nil {
-				b.Fatal(err)
+	for _, shape := range []struct {
+		name string
+		req  *delivery.Request
+	}{{"notifications", notificationRequest()}, {"offers", offersRequest()}} {
+		b.Run("shape="+shape.name+"/way=Marshal", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := delivery.Marshal(shape.req); err != nil {
+					b.Fatal(err)
+				}
 			}
-		}
-	})
-	b.Run("AppendRequest", func(b *testing.B) {
-		b.ReportAllocs()
-		var buf []byte
-		for b.Loop() {
-			var err error
-			if buf, err = delivery.AppendRequest(buf[:0], req); err != nil {
-				b.Fatal(err)
+		})
+		b.Run("shape="+shape.name+"/way=AppendRequest", func(b *testing.B) {
+			b.ReportAllocs()
+			var buf []byte
+			for b.Loop() {
+				var err error
+				if buf, err = delivery.AppendRequest(buf[:0], shape.req); err != nil {
+					b.Fatal(err)
+				}
 			}
-		}
-	})
+		})
+	}
+}
+
+// offersRequest is a GetOffers request for one mbox as the client sends
+// it: its ids, the context, the Analytics logging and the telemetry of the
+// call before.
+func offersRequest() *delivery.Request {
+	const body = `{"requestId":"b1d0f1e4-7c1f-4d0e-9a1c-2f0b8c6e1a11","context":{"channel":"web"},
+	"experienceCloud":{"analytics":{"supplementalDataId":"1A2B3C4D5E6F7A8B-0123456789ABCDEF","logging":"server_side"}},
+	"execute":{"mboxes":[{"index":0,"name":"bench-mbox-1"}]},
+	"telemetry":{"entries":[{"requestId":"a8e7c1d2-0000-4c1f-9a1c-2f0b8c6e1a12","timestamp":1733140000123,"mode":"edge","execution":0.412,
+	"features":{"decisioningMethod":"server-side","executeMboxCount":1},"request":{"timeToFirstByte":0.31,"download":0.02,"responseSize":612}}]}}`
+	var req delivery.Request
+	if err := json.Unmarshal([]byte(body), &req); err != nil {
+		panic(err)
+	}
+	return &req
 }
 
 // notificationRequest is the shape of an on-device decision's display
@@ -303,4 +399,22 @@ func notificationRequest() *delivery.Request {
 		panic(err)
 	}
 	return &req
+}
+
+// TestAppendRequestEveryByteEveryPlace puts every byte value, and the
+// runes encoding/json escapes or replaces, at every place of strings
+// longer than the 8-byte blocks appendString skips plain bytes in, next to
+// plain bytes on both sides.
+func TestAppendRequestEveryByteEveryPlace(t *testing.T) {
+	t.Parallel()
+	specials := []string{"\u2028", "\u2029", "é", "\xed\xa0\x80"}
+	for c := range 256 {
+		specials = append(specials, string([]byte{byte(c)}))
+	}
+	for _, sp := range specials {
+		for at := range 25 {
+			s := strings.Repeat("a", at) + sp + strings.Repeat("b", 24-at)
+			requireSameAsMarshal(t, &delivery.Request{RequestID: s})
+		}
+	}
 }

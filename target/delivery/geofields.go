@@ -242,11 +242,9 @@ func (g Geo) MarshalJSON() ([]byte, error) {
 			if len(b) > 1 {
 				b = append(b, ',')
 			}
-			sb, err := json.Marshal(s)
-			if err != nil {
-				return nil, err
-			}
-			b = append(append(b, `"`+c.name+`":`...), sb...)
+			// appendString, not json.Marshal, which escapes HTML
+			// ("<" as \u003c) where the rest of the object does not.
+			b = appendString(append(b, `"`+c.name+`":`...), s)
 		}
 	}
 	for _, f := range geoFieldNames {
