@@ -9,13 +9,6 @@ import (
 )
 
 //go:noinline
-func stackAddr() uintptr {
-	var x [64]byte
-	x[0] = 1
-	return uintptr(unsafe.Pointer(&x)) + uintptr(x[0]) - 1
-}
-
-//go:noinline
 func deepFrame(i int) byte {
 	var b [12 << 10]byte
 	b[i%len(b)] = byte(i)
