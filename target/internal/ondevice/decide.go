@@ -162,6 +162,11 @@ func (e *Engine) Decide(ctx context.Context, a *Artifact, req *delivery.Request,
 	}
 	blk := &decisionBlock{req: *req}
 	r := &blk.req
+	// The decider's state lives in a scratch of the pool, not in the
+	// block: the caller keeps the block, and the scratch is only needed
+	// while deciding (see scratch).
+	s := scratchPool.Get().(*scratch)
+	defer s.release()
 	blk.id = validVisitorID(req.ID, opts.LocationHint, e.NewID)
 	r.ID = &blk.id
 	// The request id and, for an execute request, the two ids of its
@@ -182,7 +187,7 @@ func (e *Engine) Decide(ctx context.Context, a *Artifact, req *delivery.Request,
 		e.fillGeo(ctx, r)
 	}
 
-	d := &blk.d
+	d := &s.d
 	*d = decider{
 		ctx:           ctx,
 		engine:        e,
@@ -195,9 +200,10 @@ func (e *Engine) Decide(ctx context.Context, a *Artifact, req *delivery.Request,
 		showTrace:     r.Trace != nil,
 		spareIDs:      ids,
 		notifications: blk.notifications[:0],
-		freeDetails:   blk.details[:],
-		freeAnswers:   blk.answers[:],
-		freeOptions:   blk.options[:],
+		notifyMboxes:  blk.notifyMboxes[:0],
+		freeDetails:   s.details[:],
+		freeAnswers:   s.answers[:],
+		freeOptions:   s.options[:],
 		freeResults:   blk.results[:],
 		freeTokens:    blk.tokens[:],
 	}
@@ -226,8 +232,8 @@ func (e *Engine) Decide(ctx context.Context, a *Artifact, req *delivery.Request,
 		resp.Status = 206
 	}
 	if ex := r.Execute; ex != nil {
-		blk.executeTracer.d = d
-		d.tracer = &blk.executeTracer
+		s.executeTracer.d = d
+		d.tracer = &s.executeTracer
 		resp.Execute = &blk.execute
 		if n := len(ex.Mboxes); n > 0 && n <= len(blk.mboxes) {
 			resp.Execute.Mboxes = blk.mboxes[:0:n]
@@ -244,8 +250,8 @@ func (e *Engine) Decide(ctx context.Context, a *Artifact, req *delivery.Request,
 		}
 	}
 	if pf := r.Prefetch; pf != nil {
-		blk.prefetchTracer.d = d
-		d.tracer = &blk.prefetchTracer
+		s.prefetchTracer.d = d
+		d.tracer = &s.prefetchTracer
 		resp.Prefetch = &blk.prefetch
 		// Requested mboxes and views are answered with a list, even an
 		// empty one, as Adobe's engines answer.
@@ -280,56 +286,58 @@ func (e *Engine) Decide(ctx context.Context, a *Artifact, req *delivery.Request,
 		blk.telemetry = telemetryFor(r, d.timestamp, time.Since(start), &blk.features)
 		out.Telemetry = &blk.telemetry
 	}
-	blk.release()
 	return out, nil
 }
 
-// release drops the block's references to what only deciding needed: the
-// caller keeps the block as long as any part of its Decision, and the
-// decider reaches the artifact (its raw bytes and compiled rules), the
-// engine and the context. The notifications' Mbox entries stay.
-func (blk *decisionBlock) release() {
-	blk.d = decider{notifyMboxes: blk.d.notifyMboxes}
-	// Options hold the artifact's contents, and details the request's
-	// parts: the block outlives the decision.
-	clear(blk.details[:])
-	clear(blk.answers[:])
-	clear(blk.options[:])
-	blk.executeTracer = requestTracer{}
-	blk.prefetchTracer = requestTracer{}
-}
-
-// decisionBlock is everything a decision makes exactly once, allocated
-// together: the response, the request as decided, the notifications and
-// the telemetry point into it, so it lives as long as the caller keeps any
-// of them. Its decider and tracers are cleared when the decision ends
-// (release), so that what the caller keeps does not keep the artifact.
-type decisionBlock struct {
-	out            Decision
-	req            delivery.Request
-	id             delivery.VisitorID
-	resp           delivery.Response
-	execute        delivery.ExecuteResponse
-	prefetch       delivery.PrefetchResponse
-	telemetry      delivery.TelemetryEntry
-	features       delivery.TelemetryFeatures
+// scratch is what a decision needs only while deciding: the decider, its
+// tracers and the room for its intermediate lists. It comes from a pool and
+// goes back cleared when the decision ends (release), so that a decision
+// allocates and zeroes only what the caller keeps (the decision block), and
+// the garbage collector has a small block to scan; nothing the caller keeps
+// points into a scratch.
+type scratch struct {
 	d              decider
 	executeTracer  requestTracer
 	prefetchTracer requestTracer
+	details        [2]details
+	answers        [1]answer
+	options        [4]option
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+// release clears s, which reaches the artifact, the engine, the context and
+// the request, and puts it back in the pool.
+func (s *scratch) release() {
+	*s = scratch{}
+	scratchPool.Put(s)
+}
+
+// decisionBlock is everything a decision makes exactly once that the
+// caller keeps, allocated together: the response, the request as decided,
+// the notifications and the telemetry point into it, so it lives as long as
+// the caller keeps any of them. It holds nothing that reaches the artifact
+// or the engine: the decider's state is in a scratch (see scratch).
+type decisionBlock struct {
+	out       Decision
+	req       delivery.Request
+	id        delivery.VisitorID
+	resp      delivery.Response
+	execute   delivery.ExecuteResponse
+	prefetch  delivery.PrefetchResponse
+	telemetry delivery.TelemetryEntry
+	features  delivery.TelemetryFeatures
 
 	// Room for what a small decision (an mbox or two) makes, so that it
 	// makes it without allocating; larger ones take chunks (see take).
 	// The response's slices point into the block, which lives as long as
-	// they do; details, answers and options are the decider's and are
-	// cleared by release.
+	// they do.
 	ids           [3]string
-	details       [2]details
-	answers       [1]answer
-	options       [4]option
 	results       [4]delivery.Option
 	tokens        [4]string
 	mboxes        [2]delivery.MboxResponse
 	notifications [2]delivery.Notification
+	notifyMboxes  [4]delivery.NotificationMbox // the first notifications' Mbox
 }
 
 // take returns n elements from the room *free has left, capped at n so
@@ -661,8 +669,10 @@ type decider struct {
 	notifications []delivery.Notification
 	notified      []notifiedKey
 	notifiedBuf   [8]notifiedKey
-	notifyMboxes  [4]delivery.NotificationMbox // the first notifications' Mbox
-	tracer        *requestTracer
+	// notifyMboxes is the room for the first notifications' Mbox, in
+	// the decision block.
+	notifyMboxes []delivery.NotificationMbox
+	tracer       *requestTracer
 	// spareIDs are ids minted with the request id, for the first
 	// notification (see Decide).
 	spareIDs []string
@@ -969,10 +979,10 @@ func (d *decider) notify(r *rule, c consequence) {
 		Type:         delivery.MetricTypeDisplay,
 		Tokens:       tokens,
 	}
-	if i := len(d.notifications); i < len(d.notifyMboxes) {
+	if i := len(d.notifyMboxes); i < cap(d.notifyMboxes) {
 		// The notifications point into the decision's block, which
 		// lives as long as they do (see decisionBlock).
-		d.notifyMboxes[i] = delivery.NotificationMbox{Name: c.name}
+		d.notifyMboxes = append(d.notifyMboxes, delivery.NotificationMbox{Name: c.name})
 		n.Mbox = &d.notifyMboxes[i]
 	} else {
 		n.Mbox = &delivery.NotificationMbox{Name: c.name}
@@ -1019,8 +1029,24 @@ var responseTokenKeys = []string{
 
 // ruleResponseTokenBase is the part of a rule's response tokens that does
 // not depend on the request, made when the artifact loads.
+//
+// The map is sized for its entries and the geo tokens the artifact lists,
+// no more: each decision clones it (ruleResponseTokens), and a clone has
+// the table of the map it copies, so room never used would be allocated,
+// zeroed and scanned once per option answered.
 func ruleResponseTokenBase(meta map[string]any, listed map[string]bool) map[string]any {
-	m := make(map[string]any, len(responseTokenKeys)+1+len(geoResponseTokens))
+	n := 1
+	for _, k := range responseTokenKeys {
+		if _, ok := meta[k]; ok && listed[k] {
+			n++
+		}
+	}
+	for _, t := range geoResponseTokens {
+		if listed[t.token] {
+			n++
+		}
+	}
+	m := make(map[string]any, n)
 	for _, k := range responseTokenKeys {
 		if v, ok := meta[k]; ok && listed[k] {
 			if _, isNumber := v.(float64); !isNumber {

@@ -244,7 +244,7 @@ func (t *requestTracer) mark() traceMark {
 // the rule conditions and meta come from the artifact and the contexts'
 // parts are shared with later rules and requests; a caller writing into
 // one must change neither another trace nor a later decision. It must be
-// called before the decision ends (decisionBlock.release clears the
+// called before the decision ends (scratch.release clears the
 // tracer).
 func (m traceMark) result() map[string]any {
 	t := m.t
