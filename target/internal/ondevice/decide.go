@@ -38,6 +38,7 @@ import (
 	"log/slog"
 	"maps"
 	"math"
+	"math/bits"
 	"slices"
 	"strings"
 	"sync"
@@ -187,26 +188,30 @@ func (e *Engine) Decide(ctx context.Context, a *Artifact, req *delivery.Request,
 		e.fillGeo(ctx, r)
 	}
 
+	// The scratch is zero: its fields are set one by one, for a
+	// composite literal would be built aside and copied in whole, every
+	// word of it behind a write barrier while the collector marks.
 	d := &s.d
-	*d = decider{
-		ctx:           ctx,
-		engine:        e,
-		artifact:      a,
-		req:           r,
-		opts:          opts,
-		timestamp:     now().UnixMilli(),
-		visitorID:     allocationVisitorID(r.ID, e.NewID),
-		propertyToken: e.PropertyToken,
-		showTrace:     r.Trace != nil,
-		spareIDs:      ids,
-		notifications: blk.notifications[:0],
-		notifyMboxes:  blk.notifyMboxes[:0],
-		freeDetails:   s.details[:],
-		freeAnswers:   s.answers[:],
-		freeOptions:   s.options[:],
-		freeResults:   blk.results[:],
-		freeTokens:    blk.tokens[:],
-	}
+	d.ctx = ctx
+	d.engine = e
+	d.artifact = a
+	d.req = r
+	d.opts = opts
+	d.timestamp = now().UnixMilli()
+	d.visitorID = allocationVisitorID(r.ID, e.NewID)
+	d.propertyToken = e.PropertyToken
+	d.showTrace = r.Trace != nil
+	d.spareIDs = ids
+	d.notifications = blk.notifications[:0]
+	d.notifyMboxes = blk.notifyMboxes[:0]
+	d.freeDetails = s.details[:]
+	d.freeAnswers = s.answers[:]
+	d.freeOptions = s.options[:]
+	d.freeResults = blk.results[:]
+	d.freeTokens = blk.tokens[:]
+	d.allocations = &s.allocations
+	d.notifiedBuf = &s.notified
+	d.responseTokensBuf = &s.tokens
 	if r.Property != nil && r.Property.Token != "" {
 		d.propertyToken = r.Property.Token
 	}
@@ -302,6 +307,11 @@ type scratch struct {
 	details        [2]details
 	answers        [1]answer
 	options        [4]option
+	// The decider's fixed-size tables, apart from it so that release
+	// clears only the entries a decision used.
+	allocations [32]allocationEntry
+	notified    [8]notifiedKey
+	tokens      [5]tokenValue
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
@@ -309,7 +319,18 @@ var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 // release clears s, which reaches the artifact, the engine, the context and
 // the request, and puts it back in the pool.
 func (s *scratch) release() {
-	*s = scratch{}
+	d := &s.d
+	for used := d.allocationsUsed; used != 0; used &= used - 1 {
+		s.allocations[bits.TrailingZeros32(used)] = allocationEntry{}
+	}
+	clear(s.notified[:min(len(d.notified), len(s.notified))])
+	clear(s.tokens[:len(d.responseTokens)])
+	*d = decider{}
+	s.executeTracer = requestTracer{}
+	s.prefetchTracer = requestTracer{}
+	clear(s.details[:])
+	clear(s.answers[:])
+	clear(s.options[:])
 	scratchPool.Put(s)
 }
 
@@ -664,11 +685,11 @@ type decider struct {
 	// responseTokenBase), set by the first satisfied rule.
 	responseTokens      []tokenValue
 	responseTokensReady bool
-	responseTokensBuf   [5]tokenValue // the geo tokens
+	responseTokensBuf   *[5]tokenValue // the geo tokens (the scratch's)
 
 	notifications []delivery.Notification
 	notified      []notifiedKey
-	notifiedBuf   [8]notifiedKey
+	notifiedBuf   *[8]notifiedKey // the scratch's
 	// notifyMboxes is the room for the first notifications' Mbox, in
 	// the decision block.
 	notifyMboxes []delivery.NotificationMbox
@@ -692,7 +713,10 @@ type decider struct {
 	// modulo its size; an activity whose slot is taken goes to
 	// moreAllocations. A decision touches a few activities of an artifact
 	// that may have thousands: its cost must not grow with the artifact.
-	allocations     [32]allocationEntry
+	// allocationsUsed has bit i set when allocations[i] is (release
+	// clears those). Both are the scratch's.
+	allocations     *[32]allocationEntry
+	allocationsUsed uint32
 	moreAllocations map[int]any
 	// scope is the rule context, reset for each rule: conditions and
 	// traces do not keep it.
@@ -751,6 +775,7 @@ func (d *decider) allocation(r *rule) any {
 	switch {
 	case e.value == nil:
 		*e = allocationEntry{r.activity, v}
+		d.allocationsUsed |= 1 << (r.activity % len(d.allocations))
 	case d.moreAllocations == nil:
 		d.moreAllocations = map[int]any{r.activity: v}
 	default:
