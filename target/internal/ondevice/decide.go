@@ -212,6 +212,7 @@ func (e *Engine) Decide(ctx context.Context, a *Artifact, req *delivery.Request,
 	d.allocations = &s.allocations
 	d.notifiedBuf = &s.notified
 	d.responseTokensBuf = &s.tokens
+	d.matched = &s.matched
 	if r.Property != nil && r.Property.Token != "" {
 		d.propertyToken = r.Property.Token
 	}
@@ -312,6 +313,10 @@ type scratch struct {
 	allocations [32]allocationEntry
 	notified    [8]notifiedKey
 	tokens      [5]tokenValue
+	// matched is the room for the sets of rule keys that answered (see
+	// matchedSet); it holds no pointers and is kept from one decision to
+	// the next.
+	matched []uint64
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
@@ -717,6 +722,7 @@ type decider struct {
 	// clears those). Both are the scratch's.
 	allocations     *[32]allocationEntry
 	allocationsUsed uint32
+	matched         *[]uint64 // the scratch's (see matchedSet)
 	moreAllocations map[int]any
 	// scope is the rule context, reset for each rule: conditions and
 	// traces do not keep it.
@@ -784,6 +790,25 @@ func (d *decider) allocation(r *rule) any {
 	return v
 }
 
+// keySet is a set of rule keys, by rule.keyIndex.
+type keySet []uint64
+
+func (k keySet) has(i int) bool { return k[i/64]&(1<<(i%64)) != 0 }
+func (k keySet) add(i int)      { k[i/64] |= 1 << (i % 64) }
+
+// matchedSet is an empty set of the artifact's rule keys, in the scratch's
+// room: a decideMbox or decideViews uses it until it returns, and the next
+// one starts empty.
+func (d *decider) matchedSet() keySet {
+	n := (d.artifact.keyCount + 63) / 64
+	if cap(*d.matched) < n {
+		*d.matched = make([]uint64, n)
+	}
+	k := (*d.matched)[:n]
+	clear(k)
+	return keySet(k)
+}
+
 // byPropertyToken keeps the rules for the request's property: rules with no
 // property tokens apply everywhere; with tokens, only to those properties.
 func (d *decider) ruleApplies(r *rule) bool {
@@ -801,9 +826,9 @@ func (d *decider) decideMbox(mode requestMode, m *details) []answer {
 	// Callers use the answers before deciding again: the block's room
 	// holds an mbox's single answer.
 	out := take(&d.freeAnswers, 1)[:0]
-	matched := map[string]bool{}
+	matched := d.matchedSet()
 	for _, r := range d.artifact.mboxRules[m.name] {
-		if !d.ruleApplies(r) || global && matched[r.key] {
+		if !d.ruleApplies(r) || global && matched.has(r.keyIndex) {
 			continue
 		}
 		res, ok := d.evaluate(mode, r, m, typeMbox)
@@ -811,7 +836,7 @@ func (d *decider) decideMbox(mode requestMode, m *details) []answer {
 			continue
 		}
 		out = append(out, res)
-		matched[r.key] = true
+		matched.add(r.keyIndex)
 		if !global {
 			break
 		}
@@ -864,16 +889,16 @@ func (d *decider) decideViews(mode requestMode, v *details) []answer {
 	}
 	var out []answer
 	byName := map[string]int{}
-	matched := map[string]bool{}
+	matched := d.matchedSet()
 	for _, r := range rules {
-		if !d.ruleApplies(r) || matched[r.key] {
+		if !d.ruleApplies(r) || matched.has(r.keyIndex) {
 			continue
 		}
 		res, ok := d.evaluate(mode, r, v, typeView)
 		if !ok {
 			continue
 		}
-		matched[r.key] = true
+		matched.add(r.keyIndex)
 		if i, seen := byName[res.name]; seen {
 			out[i].options = append(out[i].options, res.options...)
 			out[i].metrics = append(out[i].metrics, res.metrics...)
