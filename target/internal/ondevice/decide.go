@@ -1137,8 +1137,17 @@ func withoutNegativeZero(v any) any {
 			return 0.0
 		}
 	case map[string]any:
+		// Only a -0 is written back: maps and slices are changed in
+		// place, and writing every key again hashed it for nothing.
 		for k, e := range x {
-			x[k] = withoutNegativeZero(e)
+			switch e := e.(type) {
+			case float64:
+				if e == 0 && math.Signbit(e) {
+					x[k] = 0.0
+				}
+			case map[string]any, []any:
+				withoutNegativeZero(e)
+			}
 		}
 	case []any:
 		for i, e := range x {

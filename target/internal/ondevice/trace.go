@@ -2,7 +2,6 @@ package ondevice
 
 import (
 	"encoding/json"
-	"slices"
 	"strings"
 
 	"github.com/target-go/sdk/target/delivery"
@@ -21,6 +20,9 @@ type requestTracer struct {
 	// campaigns and targets are kept in first-seen order.
 	campaigns []*traceCampaign
 	targets   []*traceTarget
+	// slab holds the lists of the traces handed out; it starts empty with
+	// every decision, for the lists it gave belong to their callers.
+	slab anySlab
 	// seq counts what the tracer has recorded (rules evaluated,
 	// notifications); every entry keeps the count when it was recorded,
 	// so that a mark (a count) says which entries a trace holds.
@@ -56,7 +58,7 @@ type traceCampaign struct {
 type traceTarget struct {
 	seq                      int
 	activity                 string
-	context                  map[string]any // shared parts: copied by result
+	context                  contextValues // shared parts: copied by result
 	campaignID, campaignType any
 	matchedSegments          []traced
 	unmatchedSegments        []traced
@@ -142,24 +144,17 @@ func (t *requestTracer) ruleEvaluated(r *rule, scope *ruleScope, satisfied bool)
 		target = &traceTarget{
 			seq:          seq,
 			activity:     r.activityID,
-			context:      scope.parts(),
 			campaignID:   activityID,
 			campaignType: r.meta["activity.type"],
 		}
+		scope.values(&target.context)
 		t.targets = append(t.targets, target)
-	}
-	// A segment is listed once, where it was first recorded.
-	addUnique := func(list []traced, v any) []traced {
-		if slices.ContainsFunc(list, func(e traced) bool { return jsonlogic.StrictEqual(e.v, v) }) {
-			return list
-		}
-		return append(list, traced{seq: seq, v: v})
 	}
 	for _, id := range r.audienceIDs {
 		if satisfied {
-			target.matchedSegments = addUnique(target.matchedSegments, id)
+			target.matchedSegments = addUnique(target.matchedSegments, id, seq)
 		} else {
-			target.unmatchedSegments = addUnique(target.unmatchedSegments, id)
+			target.unmatchedSegments = addUnique(target.unmatchedSegments, id, seq)
 		}
 	}
 	if satisfied {
@@ -167,6 +162,17 @@ func (t *requestTracer) ruleEvaluated(r *rule, scope *ruleScope, satisfied bool)
 	} else {
 		target.unmatchedConditions = append(target.unmatchedConditions, traced{seq, r.rawCondition, r.conditionCopy})
 	}
+}
+
+// addUnique adds a segment recorded at seq to list, unless it is listed:
+// a segment is listed once, where it was first recorded.
+func addUnique(list []traced, v any, seq int) []traced {
+	for _, e := range list {
+		if jsonlogic.StrictEqual(e.v, v) {
+			return list
+		}
+	}
+	return append(list, traced{seq: seq, v: v})
 }
 
 func (t *requestTracer) campaign(activity string) *traceCampaign {
@@ -251,7 +257,7 @@ func (m traceMark) result() map[string]any {
 	if t == nil {
 		return nil
 	}
-	campaigns := make([]any, 0, len(t.campaigns))
+	campaigns := t.slab.take(len(t.campaigns))[:0]
 	for _, c := range t.campaigns {
 		if c.seq >= m.seq {
 			break // campaigns are in the order recorded
@@ -265,13 +271,17 @@ func (m traceMark) result() map[string]any {
 		}
 		campaigns = append(campaigns, out)
 	}
-	targets := make([]any, 0, len(t.targets))
+	targets := t.slab.take(len(t.targets))[:0]
 	for _, tt := range t.targets {
 		if tt.seq >= m.seq {
 			break
 		}
+		context := make(map[string]any, len(tt.context))
+		for i, name := range contextNames {
+			context[name] = withoutNegativeZero(cloneJSON(tt.context[i])) // a copy, ours to change
+		}
 		targets = append(targets, map[string]any{
-			"context":                 withoutNegativeZero(cloneJSON(tt.context)),    // a copy, ours to change
+			"context":                 context,
 			"campaignId":              withoutNegativeZero(cloneJSON(tt.campaignID)), // the artifact's meta: copied
 			"campaignType":            withoutNegativeZero(cloneJSON(tt.campaignType)),
 			"matchedSegmentIds":       m.list(tt.matchedSegments),
@@ -300,10 +310,10 @@ func (m traceMark) list(l []traced) []any {
 	for n < len(l) && l[n].seq < m.seq {
 		n++
 	}
-	out := make([]any, n)
+	out := m.t.slab.take(n)
 	for i := range out {
 		if p := l[i].plan; p != nil {
-			out[i] = p.copy(l[i].v)
+			out[i] = p.copy(l[i].v, &m.t.slab)
 		} else {
 			out[i] = cloneJSON(l[i].v)
 		}

@@ -94,10 +94,32 @@ func TestCopyPlanIsCloneJSON(t *testing.T) {
 		var v any
 		require.NoError(t, json.Unmarshal([]byte(text), &v), text)
 		want := cloneJSON(v)
-		got := planCopy(v).copy(v)
+		var slab anySlab
+		got := planCopy(v).copy(v, &slab)
 		require.Equal(t, want, got, text)
 		requireUnshared(t, v, got, text)
+		// A second copy from the same slab shares nothing with the first.
+		again := planCopy(v).copy(v, &slab)
+		require.Equal(t, want, again, text)
+		requireUnshared(t, got, again, text)
 	}
+}
+
+// TestAnySlabListsAreSeparate: the lists of one slab are cut to their
+// length, so their owners' appends never reach a neighbour, and an empty
+// list is not nil (JSON [] , not null).
+func TestAnySlabListsAreSeparate(t *testing.T) {
+	var slab anySlab
+	require.NotNil(t, slab.take(0))
+	a := slab.take(2)
+	b := slab.take(2)
+	a[0], a[1], b[0], b[1] = "a0", "a1", "b0", "b1"
+	a = append(a, "a2")
+	require.Equal(t, []any{"b0", "b1"}, b)
+	require.Equal(t, []any{"a0", "a1", "a2"}, a)
+	big := slab.take(slabBlock)
+	require.Len(t, big, slabBlock)
+	require.Equal(t, []any{"b0", "b1"}, b)
 }
 
 // requireUnshared fails when a and b, equal JSON-like values, share a map
