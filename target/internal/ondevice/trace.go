@@ -3,6 +3,7 @@ package ondevice
 import (
 	"encoding/json"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/target-go/sdk/target/delivery"
 	"github.com/target-go/sdk/target/internal/jsonlogic"
@@ -101,13 +102,33 @@ func requestTrace(orig any) map[string]any {
 			m["key"] = o.Key
 		}
 	}
-	if rd == nil || rd.Address != nil || len(rd.Parameters) > 0 || len(rd.ProfileParameters) > 0 || rd.Order != nil || rd.Product != nil {
+	if rd == nil || rd.Address != nil || rd.Order != nil || rd.Product != nil ||
+		!addParameters(m, "parameters", rd.Parameters) || !addParameters(m, "profileParameters", rd.ProfileParameters) {
 		m = map[string]any{}
 		if b, err := json.Marshal(orig); err == nil {
 			_ = json.Unmarshal(b, &m)
 		}
 	}
 	return m
+}
+
+// addParameters sets m[name] to p as JSON decodes it (an object of
+// strings), leaving out an empty p as omitempty does, and reports whether
+// it could: a key or value that is not valid UTF-8 is left to the JSON
+// round trip, which replaces its bad bytes.
+func addParameters(m map[string]any, name string, p delivery.Parameters) bool {
+	if len(p) == 0 {
+		return true
+	}
+	out := make(map[string]any, len(p))
+	for k, v := range p {
+		if !utf8.ValidString(k) || !utf8.ValidString(v) {
+			return false
+		}
+		out[k] = v
+	}
+	m[name] = out
+	return true
 }
 
 func (t *requestTracer) ruleEvaluated(r *rule, scope *ruleScope, satisfied bool) {

@@ -146,3 +146,25 @@ func requireUnshared(t *testing.T, a, b any, text string) {
 		}
 	}
 }
+
+// TestRequestTraceIsJSON: a request's trace, built directly when it has
+// only parameters, is what a JSON round trip of the request gives,
+// invalid UTF-8 included (the round trip replaces it).
+func TestRequestTraceIsJSON(t *testing.T) {
+	params := delivery.Parameters{"foo": "bar", "n": "1", "bad\xff": "v", "e": ""}
+	for _, orig := range []any{
+		&delivery.MboxRequest{Index: 1, Name: "m"},
+		&delivery.MboxRequest{Index: 2, Name: "m", RequestDetails: delivery.RequestDetails{Parameters: delivery.Parameters{"foo": "bar"}}},
+		&delivery.MboxRequest{Index: 3, RequestDetails: delivery.RequestDetails{Parameters: delivery.Parameters{"a": "b"}, ProfileParameters: delivery.Parameters{"p": "<&>"}}},
+		&delivery.MboxRequest{Index: 4, RequestDetails: delivery.RequestDetails{Parameters: params}},
+		&delivery.MboxRequest{Index: 5, RequestDetails: delivery.RequestDetails{Parameters: delivery.Parameters{"k": "v\xfe"}}},
+		&delivery.ViewRequest{Name: "v", Key: "k", RequestDetails: delivery.RequestDetails{ProfileParameters: delivery.Parameters{"x": "y"}}},
+		&delivery.ViewRequest{RequestDetails: delivery.RequestDetails{Parameters: delivery.Parameters{}}},
+	} {
+		b, err := json.Marshal(orig)
+		require.NoError(t, err)
+		want := map[string]any{}
+		require.NoError(t, json.Unmarshal(b, &want))
+		require.Equal(t, want, requestTrace(orig), "%s", b)
+	}
+}
