@@ -574,7 +574,7 @@ func (p *copyPlan) copy(v any, slab *anySlab) any {
 		for i, j := range p.index {
 			out[j] = p.plans[i].copy(p.vals[i], slab)
 		}
-		return out
+		return slab.box(out)
 	}
 	return v
 }
@@ -585,7 +585,30 @@ func (p *copyPlan) copy(v any, slab *anySlab) any {
 // capacity, so an append by its owner reallocates it rather than writing
 // into the next one; a block lives as long as any of its lists (a few
 // kilobytes, kept by a trace the caller keeps). The zero slab is ready.
-type anySlab struct{ free []any }
+type anySlab struct {
+	free []any
+	// headers holds the slice headers of the lists box puts in an
+	// interface.
+	headers [][]any
+}
+
+// box is list in an interface, as any(list) is, with the slice header
+// stored in the slab's room: any(list) allocates 24 bytes for the header,
+// a hundred times per trace. An interface holding a slice is a type word
+// and a pointer to a header that nobody writes (the language gives no way
+// to, x.([]any) copies it), which is what box builds: the type word of
+// any([]any(nil)), which does not allocate, and a pointer to the header.
+func (s *anySlab) box(list []any) any {
+	if len(s.headers) == 0 {
+		s.headers = make([][]any, slabBlock/4)
+	}
+	h := &s.headers[0]
+	s.headers = s.headers[1:]
+	*h = list
+	v := any([]any(nil))
+	(*[2]unsafe.Pointer)(unsafe.Pointer(&v))[1] = unsafe.Pointer(h)
+	return v
+}
 
 // slabBlock is the length of one block; a longer list is its own block.
 const slabBlock = 256

@@ -320,13 +320,14 @@ func (m traceMark) result() map[string]any {
 		"artifact":                 t.artifact(),
 		"profile":                  traceProfile(t.d.req.ID),
 		"request":                  request,
-		"campaigns":                campaigns,
-		"evaluatedCampaignTargets": targets,
+		"campaigns":                t.slab.box(campaigns),
+		"evaluatedCampaignTargets": t.slab.box(targets),
 	}
 }
 
-// list is a copy of the values of l recorded before the mark, never nil.
-func (m traceMark) list(l []traced) []any {
+// list is a copy of the values of l recorded before the mark, never nil,
+// as a []any in an interface.
+func (m traceMark) list(l []traced) any {
 	n := 0
 	for n < len(l) && l[n].seq < m.seq {
 		n++
@@ -339,7 +340,7 @@ func (m traceMark) list(l []traced) []any {
 			out[i] = cloneJSON(l[i].v)
 		}
 	}
-	return out
+	return m.t.slab.box(out)
 }
 
 // artifact describes the artifact: its source as the engine's

@@ -2,6 +2,7 @@ package ondevice
 
 import (
 	"encoding/json"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -120,6 +121,25 @@ func TestAnySlabListsAreSeparate(t *testing.T) {
 	big := slab.take(slabBlock)
 	require.Len(t, big, slabBlock)
 	require.Equal(t, []any{"b0", "b1"}, b)
+
+	// A boxed list is the list in an interface, as any(list) is, and
+	// each box holds its own header.
+	var boxed []any
+	for i := range slabBlock {
+		l := slab.take(1)
+		l[0] = float64(i)
+		boxed = append(boxed, slab.box(l))
+	}
+	runtime.GC()
+	for i, v := range boxed {
+		l, ok := v.([]any)
+		require.True(t, ok)
+		require.Equal(t, []any{float64(i)}, l)
+		require.Equal(t, any([]any{float64(i)}), v)
+	}
+	b2, err := json.Marshal(map[string]any{"x": slab.box(slab.take(0)), "y": boxed[3]})
+	require.NoError(t, err)
+	require.JSONEq(t, `{"x":[],"y":[3]}`, string(b2))
 }
 
 // requireUnshared fails when a and b, equal JSON-like values, share a map
