@@ -421,7 +421,7 @@ type ruleScope struct {
 	page       map[string]any
 	referring  map[string]any
 	mbox       map[string]any
-	allocation any // a float64, boxed once per activity (see bucketValues)
+	allocation any // a float64 in the pointer-free table (see bucketAny)
 }
 
 func (s *ruleScope) Lookup(name string) (any, bool) {
