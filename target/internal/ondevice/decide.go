@@ -313,17 +313,30 @@ type scratch struct {
 	allocations [32]allocationEntry
 	notified    [8]notifiedKey
 	tokens      [5]tokenValue
-	// matched is the room for the sets of rule keys that answered (see
-	// matchedSet); it holds no pointers and is kept from one decision to
-	// the next.
-	matched []uint64
+	// matched is the set of rule keys that answered (see matchedSet),
+	// kept from one decision to the next up to maxKeptKeyWords.
+	matched keySet
 }
+
+// maxKeptKeyWords bounds the key set a pooled scratch keeps: 4,096 words
+// (32 KB) hold an artifact of 262,144 rule keys. A larger set is dropped
+// when the decision ends, so that a scratch does not hold it forever; with
+// an artifact that large, a decision that sets a key (a page load or a view
+// request) allocates the set again, keys/8 bytes.
+const maxKeptKeyWords = 1 << 12
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 
 // release clears s, which reaches the artifact, the engine, the context and
 // the request, and puts it back in the pool.
 func (s *scratch) release() {
+	s.clear()
+	scratchPool.Put(s)
+}
+
+// clear empties s where a decision wrote, and drops a key set larger than
+// maxKeptKeyWords.
+func (s *scratch) clear() {
 	d := &s.d
 	for used := d.allocationsUsed; used != 0; used &= used - 1 {
 		s.allocations[bits.TrailingZeros32(used)] = allocationEntry{}
@@ -336,7 +349,10 @@ func (s *scratch) release() {
 	clear(s.details[:])
 	clear(s.answers[:])
 	clear(s.options[:])
-	scratchPool.Put(s)
+	s.matched.reset()
+	if len(s.matched.words) > maxKeptKeyWords {
+		s.matched = keySet{}
+	}
 }
 
 // decisionBlock is everything a decision makes exactly once that the
@@ -722,7 +738,7 @@ type decider struct {
 	// clears those). Both are the scratch's.
 	allocations     *[32]allocationEntry
 	allocationsUsed uint32
-	matched         *[]uint64 // the scratch's (see matchedSet)
+	matched         *keySet // the scratch's (see matchedSet)
 	moreAllocations map[int]any
 	// scope is the rule context, reset for each rule: conditions and
 	// traces do not keep it.
@@ -790,23 +806,50 @@ func (d *decider) allocation(r *rule) any {
 	return v
 }
 
-// keySet is a set of rule keys, by rule.keyIndex.
-type keySet []uint64
+// keySet is a set of rule keys, by rule.keyIndex: a bit per key, in words
+// allocated when the first key is added and kept for the next sets.
+// touched lists the words that have a bit set, so that emptying the set
+// costs what was added, not the artifact's number of keys (a decision's
+// cost must not grow with the artifact, see decider.allocations).
+type keySet struct {
+	words   []uint64
+	touched []int32
+}
 
-func (k keySet) has(i int) bool { return k[i/64]&(1<<(i%64)) != 0 }
-func (k keySet) add(i int)      { k[i/64] |= 1 << (i % 64) }
+func (k *keySet) has(i int) bool {
+	w := i / 64
+	return w < len(k.words) && k.words[w]&(1<<(i%64)) != 0
+}
+
+// add puts key i, of an artifact with keyCount keys, in the set.
+func (k *keySet) add(i, keyCount int) {
+	w := i / 64
+	if w >= len(k.words) {
+		// A larger artifact than the last one: the set is empty (see
+		// matchedSet), so the old words are dropped, not copied.
+		k.words = make([]uint64, (keyCount+63)/64)
+		k.touched = k.touched[:0]
+	}
+	if k.words[w] == 0 {
+		k.touched = append(k.touched, int32(w))
+	}
+	k.words[w] |= 1 << (i % 64)
+}
+
+// reset empties the set, clearing only the words that were set.
+func (k *keySet) reset() {
+	for _, w := range k.touched {
+		k.words[w] = 0
+	}
+	k.touched = k.touched[:0]
+}
 
 // matchedSet is an empty set of the artifact's rule keys, in the scratch's
 // room: a decideMbox or decideViews uses it until it returns, and the next
 // one starts empty.
-func (d *decider) matchedSet() keySet {
-	n := (d.artifact.keyCount + 63) / 64
-	if cap(*d.matched) < n {
-		*d.matched = make([]uint64, n)
-	}
-	k := (*d.matched)[:n]
-	clear(k)
-	return keySet(k)
+func (d *decider) matchedSet() *keySet {
+	d.matched.reset()
+	return d.matched
 }
 
 // byPropertyToken keeps the rules for the request's property: rules with no
@@ -836,10 +879,10 @@ func (d *decider) decideMbox(mode requestMode, m *details) []answer {
 			continue
 		}
 		out = append(out, res)
-		matched.add(r.keyIndex)
 		if !global {
-			break
+			break // the first satisfied rule answers: no key is looked up
 		}
+		matched.add(r.keyIndex, d.artifact.keyCount)
 	}
 	if !global && len(out) == 0 {
 		out = append(out, answer{name: m.name, index: m.index, trace: d.tracer.mark()})
@@ -898,7 +941,7 @@ func (d *decider) decideViews(mode requestMode, v *details) []answer {
 		if !ok {
 			continue
 		}
-		matched.add(r.keyIndex)
+		matched.add(r.keyIndex, d.artifact.keyCount)
 		if i, seen := byName[res.name]; seen {
 			out[i].options = append(out[i].options, res.options...)
 			out[i].metrics = append(out[i].metrics, res.metrics...)
