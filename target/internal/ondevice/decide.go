@@ -719,7 +719,9 @@ type decider struct {
 	// notification (see Decide).
 	spareIDs []string
 
-	// The room left in the decision block's buffers (see take).
+	// The room left in the buffers (see take): details, answers and
+	// options are the scratch's, used only while deciding; results and
+	// tokens are the decision block's, for the response keeps them.
 	freeDetails []details
 	freeAnswers []answer
 	freeOptions []option
@@ -866,7 +868,7 @@ func (d *decider) ruleApplies(r *rule) bool {
 func (d *decider) decideMbox(mode requestMode, m *details) []answer {
 	global := m.name == d.artifact.globalMbox
 	d.tracer.traceRequest(mode, typeMbox, m)
-	// Callers use the answers before deciding again: the block's room
+	// Callers use the answers before deciding again: the scratch's room
 	// holds an mbox's single answer.
 	out := take(&d.freeAnswers, 1)[:0]
 	matched := d.matchedSet()
