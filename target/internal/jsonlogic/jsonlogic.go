@@ -322,12 +322,33 @@ func (n *Condition) eval(data any, b *budget) any {
 	case opFilter, opMap, opReduce, opAll, opSome, opNone:
 		return n.evalIteration(data, b)
 	}
+	return n.evalOperator(data, b)
+}
 
-	// The remaining operators evaluate all operands first.
+// evalOperator evaluates the operators that evaluate all their operands
+// first. It is apart from eval so that eval, which recurses through "and",
+// "or" and "if", keeps a small frame.
+func (n *Condition) evalOperator(data any, b *budget) any {
+	// The remaining operators evaluate all operands first. Literals and
+	// variables with a constant path and no default, most operands, are
+	// read here, their step paid as eval pays it, without the calls.
 	var buf [4]any
 	vals := buf[:0]
 	for _, a := range n.args {
-		vals = append(vals, a.eval(data, b))
+		var v any
+		switch {
+		case a.op == opLiteral:
+			if b.spend(1) {
+				v = a.lit
+			}
+		case a.op == opVar && a.constPath && len(a.args) <= 1:
+			if b.spend(1) {
+				v = lookupPath(data, a.path, nil)
+			}
+		default:
+			v = a.eval(data, b)
+		}
+		vals = append(vals, v)
 	}
 	if b.over() {
 		return nil

@@ -397,6 +397,16 @@ func firstUnit(r rune) uint16 {
 // jsLess is JavaScript's a < b (orEqual: a <= b). Comparisons involving
 // NaN, and so anything that does not convert to a number, are false.
 func jsLess(a, b any, orEqual bool) bool {
+	// Two numbers, the usual case (an allocation against its bounds),
+	// compare as they are: no coercion applies.
+	if x, ok := a.(float64); ok {
+		if y, ok := b.(float64); ok {
+			if orEqual {
+				return x <= y
+			}
+			return x < y
+		}
+	}
 	pa, pb := jsToPrimitive(a), jsToPrimitive(b)
 	if sa, ok := pa.(string); ok {
 		if sb, ok := pb.(string); ok {

@@ -63,6 +63,21 @@ func UTF16(s string, seed uint32) uint32 {
 		half = false
 	}
 	for i := 0; i < len(s); {
+		// Two ASCII bytes at a block boundary are one whole block (two
+		// UTF-16 code units): mixed at once, without the pending unit.
+		// Allocation keys are ASCII, and this is most of their hashing.
+		if !half && i+1 < len(s) && s[i]|s[i+1] < utf8.RuneSelf {
+			j := i
+			for ; j+1 < len(s) && s[j]|s[j+1] < utf8.RuneSelf; j += 2 {
+				k := (uint32(s[j]) | uint32(s[j+1])<<16) * c1
+				k = bits.RotateLeft32(k, 15) * c2
+				h ^= k
+				h = bits.RotateLeft32(h, 13)*5 + 0xe6546b64
+			}
+			units += j - i
+			i = j
+			continue
+		}
 		r, size := rune(s[i]), 1
 		if r >= utf8.RuneSelf {
 			r, size = utf8.DecodeRuneInString(s[i:])

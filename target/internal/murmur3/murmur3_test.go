@@ -106,7 +106,7 @@ func referenceBytes(data []byte, seed uint32) uint32 {
 
 func TestUTF16MatchesReference(t *testing.T) {
 	t.Parallel()
-	for _, s := range []string{"", "a", "ab", "abc", "héllo", "\U0001F600", "x\U0001F600y", "bad\xffutf8", "targettesting.125880.4c038b35f1b1453d80a3e7da8208c617.0"} {
+	for _, s := range []string{"", "a", "ab", "abc", "héllo", "\U0001F600", "x\U0001F600y", "bad\xffutf8", "éabcde", "aébcdef", "ab\xffcd", "a\U0001F600bcd", "targettesting.125880.4c038b35f1b1453d80a3e7da8208c617.0"} {
 		for _, seed := range []uint32{0, 1, 0x9747b28c} {
 			assert.Equal(t, reference(s, seed), murmur3.UTF16(s, seed), "%q seed %d", s, seed)
 		}

@@ -10,7 +10,7 @@ import (
 // overflow map; asked again in another order, the answers do not change.
 func TestAllocationCacheKeepsActivitiesApart(t *testing.T) {
 	t.Parallel()
-	d := &decider{engine: &Engine{Client: "acme"}, visitorID: "visitor"}
+	d := &decider{engine: &Engine{Client: "acme"}, visitorID: "visitor", allocations: new([32]allocationEntry)}
 	rules := make([]*rule, 200)
 	for i := range rules {
 		rules[i] = &rule{activity: i, activityID: fmt.Sprint(1000 + i)}

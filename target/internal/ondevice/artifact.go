@@ -48,6 +48,7 @@ type Artifact struct {
 	mboxRules           map[string][]*rule
 	viewRules           map[string][]*rule
 	allViewRules        []*rule // every view's rules, in view-name order
+	keyCount            int     // how many distinct rule keys (rule.keyIndex)
 }
 
 // rule is one artifact rule with its condition compiled.
@@ -55,6 +56,7 @@ type rule struct {
 	key        string
 	activityID string // the activity id as text, for allocation keys
 	activity   int    // activityID's index among the artifact's activities
+	keyIndex   int    // key's index among the artifact's rule keys
 	// responseTokens are its response tokens that do not depend on the
 	// request; decisions answer with copies, deep ones when
 	// nestedResponseTokens (a meta value that is an object or a list).
@@ -150,6 +152,7 @@ func ParseArtifact(data []byte) (*Artifact, error) {
 		a.allViewRules = append(a.allViewRules, a.viewRules[name]...)
 	}
 	a.indexActivities()
+	a.indexKeys()
 	a.eachRule(func(r *rule) {
 		r.responseTokens = ruleResponseTokenBase(r.meta, a.responseTokens)
 		r.nestedResponseTokens = hasNestedValue(r.responseTokens)
@@ -247,6 +250,22 @@ func (a *Artifact) indexActivities() {
 		}
 		r.activity = i
 	})
+}
+
+// indexKeys numbers the rule keys, so that a decision can tell the keys
+// that already answered with a bit set (decider.matchedSet) rather than a
+// map of strings.
+func (a *Artifact) indexKeys() {
+	index := map[string]int{}
+	a.eachRule(func(r *rule) {
+		i, ok := index[r.key]
+		if !ok {
+			i = len(index)
+			index[r.key] = i
+		}
+		r.keyIndex = i
+	})
+	a.keyCount = len(index)
 }
 
 // eachRule calls f with every rule, once.

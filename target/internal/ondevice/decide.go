@@ -38,6 +38,7 @@ import (
 	"log/slog"
 	"maps"
 	"math"
+	"math/bits"
 	"slices"
 	"strings"
 	"sync"
@@ -162,6 +163,11 @@ func (e *Engine) Decide(ctx context.Context, a *Artifact, req *delivery.Request,
 	}
 	blk := &decisionBlock{req: *req}
 	r := &blk.req
+	// The decider's state lives in a scratch of the pool, not in the
+	// block: the caller keeps the block, and the scratch is only needed
+	// while deciding (see scratch).
+	s := scratchPool.Get().(*scratch)
+	defer s.release()
 	blk.id = validVisitorID(req.ID, opts.LocationHint, e.NewID)
 	r.ID = &blk.id
 	// The request id and, for an execute request, the two ids of its
@@ -182,25 +188,31 @@ func (e *Engine) Decide(ctx context.Context, a *Artifact, req *delivery.Request,
 		e.fillGeo(ctx, r)
 	}
 
-	d := &blk.d
-	*d = decider{
-		ctx:           ctx,
-		engine:        e,
-		artifact:      a,
-		req:           r,
-		opts:          opts,
-		timestamp:     now().UnixMilli(),
-		visitorID:     allocationVisitorID(r.ID, e.NewID),
-		propertyToken: e.PropertyToken,
-		showTrace:     r.Trace != nil,
-		spareIDs:      ids,
-		notifications: blk.notifications[:0],
-		freeDetails:   blk.details[:],
-		freeAnswers:   blk.answers[:],
-		freeOptions:   blk.options[:],
-		freeResults:   blk.results[:],
-		freeTokens:    blk.tokens[:],
-	}
+	// The scratch is zero: its fields are set one by one, for a
+	// composite literal would be built aside and copied in whole, every
+	// word of it behind a write barrier while the collector marks.
+	d := &s.d
+	d.ctx = ctx
+	d.engine = e
+	d.artifact = a
+	d.req = r
+	d.opts = opts
+	d.timestamp = now().UnixMilli()
+	d.visitorID = allocationVisitorID(r.ID, e.NewID)
+	d.propertyToken = e.PropertyToken
+	d.showTrace = r.Trace != nil
+	d.spareIDs = ids
+	d.notifications = blk.notifications[:0]
+	d.notifyMboxes = blk.notifyMboxes[:0]
+	d.freeDetails = s.details[:]
+	d.freeAnswers = s.answers[:]
+	d.freeOptions = s.options[:]
+	d.freeResults = blk.results[:]
+	d.freeTokens = blk.tokens[:]
+	d.allocations = &s.allocations
+	d.notifiedBuf = &s.notified
+	d.responseTokensBuf = &s.tokens
+	d.matched = &s.matched
 	if r.Property != nil && r.Property.Token != "" {
 		d.propertyToken = r.Property.Token
 	}
@@ -226,8 +238,8 @@ func (e *Engine) Decide(ctx context.Context, a *Artifact, req *delivery.Request,
 		resp.Status = 206
 	}
 	if ex := r.Execute; ex != nil {
-		blk.executeTracer.d = d
-		d.tracer = &blk.executeTracer
+		s.executeTracer.d = d
+		d.tracer = &s.executeTracer
 		resp.Execute = &blk.execute
 		if n := len(ex.Mboxes); n > 0 && n <= len(blk.mboxes) {
 			resp.Execute.Mboxes = blk.mboxes[:0:n]
@@ -244,8 +256,8 @@ func (e *Engine) Decide(ctx context.Context, a *Artifact, req *delivery.Request,
 		}
 	}
 	if pf := r.Prefetch; pf != nil {
-		blk.prefetchTracer.d = d
-		d.tracer = &blk.prefetchTracer
+		s.prefetchTracer.d = d
+		d.tracer = &s.prefetchTracer
 		resp.Prefetch = &blk.prefetch
 		// Requested mboxes and views are answered with a list, even an
 		// empty one, as Adobe's engines answer.
@@ -280,56 +292,94 @@ func (e *Engine) Decide(ctx context.Context, a *Artifact, req *delivery.Request,
 		blk.telemetry = telemetryFor(r, d.timestamp, time.Since(start), &blk.features)
 		out.Telemetry = &blk.telemetry
 	}
-	blk.release()
 	return out, nil
 }
 
-// release drops the block's references to what only deciding needed: the
-// caller keeps the block as long as any part of its Decision, and the
-// decider reaches the artifact (its raw bytes and compiled rules), the
-// engine and the context. The notifications' Mbox entries stay.
-func (blk *decisionBlock) release() {
-	blk.d = decider{notifyMboxes: blk.d.notifyMboxes}
-	// Options hold the artifact's contents, and details the request's
-	// parts: the block outlives the decision.
-	clear(blk.details[:])
-	clear(blk.answers[:])
-	clear(blk.options[:])
-	blk.executeTracer = requestTracer{}
-	blk.prefetchTracer = requestTracer{}
-}
-
-// decisionBlock is everything a decision makes exactly once, allocated
-// together: the response, the request as decided, the notifications and
-// the telemetry point into it, so it lives as long as the caller keeps any
-// of them. Its decider and tracers are cleared when the decision ends
-// (release), so that what the caller keeps does not keep the artifact.
-type decisionBlock struct {
-	out            Decision
-	req            delivery.Request
-	id             delivery.VisitorID
-	resp           delivery.Response
-	execute        delivery.ExecuteResponse
-	prefetch       delivery.PrefetchResponse
-	telemetry      delivery.TelemetryEntry
-	features       delivery.TelemetryFeatures
+// scratch is what a decision needs only while deciding: the decider, its
+// tracers and the room for its intermediate lists. It comes from a pool and
+// goes back cleared when the decision ends (release), so that a decision
+// allocates and zeroes only what the caller keeps (the decision block), and
+// the garbage collector has a small block to scan; nothing the caller keeps
+// points into a scratch.
+type scratch struct {
 	d              decider
 	executeTracer  requestTracer
 	prefetchTracer requestTracer
+	details        [2]details
+	answers        [1]answer
+	options        [4]option
+	// The decider's fixed-size tables, apart from it so that release
+	// clears only the entries a decision used.
+	allocations [32]allocationEntry
+	notified    [8]notifiedKey
+	tokens      [5]tokenValue
+	// matched is the set of rule keys that answered (see matchedSet),
+	// kept from one decision to the next up to maxKeptKeyWords.
+	matched keySet
+}
+
+// maxKeptKeyWords bounds the key set a pooled scratch keeps: 4,096 words
+// (32 KB) hold an artifact of 262,144 rule keys. A larger set is dropped
+// when the decision ends, so that a scratch does not hold it forever; with
+// an artifact that large, a decision that sets a key (a page load or a view
+// request) allocates the set again, keys/8 bytes.
+const maxKeptKeyWords = 1 << 12
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+// release clears s, which reaches the artifact, the engine, the context and
+// the request, and puts it back in the pool.
+func (s *scratch) release() {
+	s.clear()
+	scratchPool.Put(s)
+}
+
+// clear empties s where a decision wrote, and drops a key set larger than
+// maxKeptKeyWords.
+func (s *scratch) clear() {
+	d := &s.d
+	for used := d.allocationsUsed; used != 0; used &= used - 1 {
+		s.allocations[bits.TrailingZeros32(used)] = allocationEntry{}
+	}
+	clear(s.notified[:min(len(d.notified), len(s.notified))])
+	clear(s.tokens[:len(d.responseTokens)])
+	*d = decider{}
+	s.executeTracer = requestTracer{}
+	s.prefetchTracer = requestTracer{}
+	clear(s.details[:])
+	clear(s.answers[:])
+	clear(s.options[:])
+	s.matched.reset()
+	if len(s.matched.words) > maxKeptKeyWords {
+		s.matched = keySet{}
+	}
+}
+
+// decisionBlock is everything a decision makes exactly once that the
+// caller keeps, allocated together: the response, the request as decided,
+// the notifications and the telemetry point into it, so it lives as long as
+// the caller keeps any of them. It holds nothing that reaches the artifact
+// or the engine: the decider's state is in a scratch (see scratch).
+type decisionBlock struct {
+	out       Decision
+	req       delivery.Request
+	id        delivery.VisitorID
+	resp      delivery.Response
+	execute   delivery.ExecuteResponse
+	prefetch  delivery.PrefetchResponse
+	telemetry delivery.TelemetryEntry
+	features  delivery.TelemetryFeatures
 
 	// Room for what a small decision (an mbox or two) makes, so that it
 	// makes it without allocating; larger ones take chunks (see take).
 	// The response's slices point into the block, which lives as long as
-	// they do; details, answers and options are the decider's and are
-	// cleared by release.
+	// they do.
 	ids           [3]string
-	details       [2]details
-	answers       [1]answer
-	options       [4]option
 	results       [4]delivery.Option
 	tokens        [4]string
 	mboxes        [2]delivery.MboxResponse
 	notifications [2]delivery.Notification
+	notifyMboxes  [4]delivery.NotificationMbox // the first notifications' Mbox
 }
 
 // take returns n elements from the room *free has left, capped at n so
@@ -655,18 +705,22 @@ type decider struct {
 	// responseTokenBase), set by the first satisfied rule.
 	responseTokens      []tokenValue
 	responseTokensReady bool
-	responseTokensBuf   [5]tokenValue // the geo tokens
+	responseTokensBuf   *[5]tokenValue // the geo tokens (the scratch's)
 
 	notifications []delivery.Notification
 	notified      []notifiedKey
-	notifiedBuf   [8]notifiedKey
-	notifyMboxes  [4]delivery.NotificationMbox // the first notifications' Mbox
-	tracer        *requestTracer
+	notifiedBuf   *[8]notifiedKey // the scratch's
+	// notifyMboxes is the room for the first notifications' Mbox, in
+	// the decision block.
+	notifyMboxes []delivery.NotificationMbox
+	tracer       *requestTracer
 	// spareIDs are ids minted with the request id, for the first
 	// notification (see Decide).
 	spareIDs []string
 
-	// The room left in the decision block's buffers (see take).
+	// The room left in the buffers (see take): details, answers and
+	// options are the scratch's, used only while deciding; results and
+	// tokens are the decision block's, for the response keeps them.
 	freeDetails []details
 	freeAnswers []answer
 	freeOptions []option
@@ -681,7 +735,11 @@ type decider struct {
 	// modulo its size; an activity whose slot is taken goes to
 	// moreAllocations. A decision touches a few activities of an artifact
 	// that may have thousands: its cost must not grow with the artifact.
-	allocations     [32]allocationEntry
+	// allocationsUsed has bit i set when allocations[i] is (release
+	// clears those). Both are the scratch's.
+	allocations     *[32]allocationEntry
+	allocationsUsed uint32
+	matched         *keySet // the scratch's (see matchedSet)
 	moreAllocations map[int]any
 	// scope is the rule context, reset for each rule: conditions and
 	// traces do not keep it.
@@ -736,16 +794,63 @@ func (d *decider) allocation(r *rule) any {
 			return v
 		}
 	}
-	v := bucketValues()[allocationSlot(d.engine.Client, r.activityID, d.visitorID)]
+	v := bucketAny(allocationSlot(d.engine.Client, r.activityID, d.visitorID))
 	switch {
 	case e.value == nil:
 		*e = allocationEntry{r.activity, v}
+		d.allocationsUsed |= 1 << (r.activity % len(d.allocations))
 	case d.moreAllocations == nil:
 		d.moreAllocations = map[int]any{r.activity: v}
 	default:
 		d.moreAllocations[r.activity] = v
 	}
 	return v
+}
+
+// keySet is a set of rule keys, by rule.keyIndex: a bit per key, in words
+// allocated when the first key is added and kept for the next sets.
+// touched lists the words that have a bit set, so that emptying the set
+// costs what was added, not the artifact's number of keys (a decision's
+// cost must not grow with the artifact, see decider.allocations).
+type keySet struct {
+	words   []uint64
+	touched []int32
+}
+
+func (k *keySet) has(i int) bool {
+	w := i / 64
+	return w < len(k.words) && k.words[w]&(1<<(i%64)) != 0
+}
+
+// add puts key i, of an artifact with keyCount keys, in the set.
+func (k *keySet) add(i, keyCount int) {
+	w := i / 64
+	if w >= len(k.words) {
+		// A larger artifact than the last one: the set is empty (see
+		// matchedSet), so the old words are dropped, not copied.
+		k.words = make([]uint64, (keyCount+63)/64)
+		k.touched = k.touched[:0]
+	}
+	if k.words[w] == 0 {
+		k.touched = append(k.touched, int32(w))
+	}
+	k.words[w] |= 1 << (i % 64)
+}
+
+// reset empties the set, clearing only the words that were set.
+func (k *keySet) reset() {
+	for _, w := range k.touched {
+		k.words[w] = 0
+	}
+	k.touched = k.touched[:0]
+}
+
+// matchedSet is an empty set of the artifact's rule keys, in the scratch's
+// room: a decideMbox or decideViews uses it until it returns, and the next
+// one starts empty.
+func (d *decider) matchedSet() *keySet {
+	d.matched.reset()
+	return d.matched
 }
 
 // byPropertyToken keeps the rules for the request's property: rules with no
@@ -762,12 +867,12 @@ func (d *decider) ruleApplies(r *rule) bool {
 func (d *decider) decideMbox(mode requestMode, m *details) []answer {
 	global := m.name == d.artifact.globalMbox
 	d.tracer.traceRequest(mode, typeMbox, m)
-	// Callers use the answers before deciding again: the block's room
+	// Callers use the answers before deciding again: the scratch's room
 	// holds an mbox's single answer.
 	out := take(&d.freeAnswers, 1)[:0]
-	matched := map[string]bool{}
+	matched := d.matchedSet()
 	for _, r := range d.artifact.mboxRules[m.name] {
-		if !d.ruleApplies(r) || global && matched[r.key] {
+		if !d.ruleApplies(r) || global && matched.has(r.keyIndex) {
 			continue
 		}
 		res, ok := d.evaluate(mode, r, m, typeMbox)
@@ -775,10 +880,10 @@ func (d *decider) decideMbox(mode requestMode, m *details) []answer {
 			continue
 		}
 		out = append(out, res)
-		matched[r.key] = true
 		if !global {
-			break
+			break // the first satisfied rule answers: no key is looked up
 		}
+		matched.add(r.keyIndex, d.artifact.keyCount)
 	}
 	if !global && len(out) == 0 {
 		out = append(out, answer{name: m.name, index: m.index, trace: d.tracer.mark()})
@@ -826,16 +931,16 @@ func (d *decider) decideViews(mode requestMode, v *details) []answer {
 	}
 	var out []answer
 	byName := map[string]int{}
-	matched := map[string]bool{}
+	matched := d.matchedSet()
 	for _, r := range rules {
-		if !d.ruleApplies(r) || matched[r.key] {
+		if !d.ruleApplies(r) || matched.has(r.keyIndex) {
 			continue
 		}
 		res, ok := d.evaluate(mode, r, v, typeView)
 		if !ok {
 			continue
 		}
-		matched[r.key] = true
+		matched.add(r.keyIndex, d.artifact.keyCount)
 		if i, seen := byName[res.name]; seen {
 			out[i].options = append(out[i].options, res.options...)
 			out[i].metrics = append(out[i].metrics, res.metrics...)
@@ -965,10 +1070,10 @@ func (d *decider) notify(r *rule, c consequence) {
 		Type:         delivery.MetricTypeDisplay,
 		Tokens:       tokens,
 	}
-	if i := len(d.notifications); i < len(d.notifyMboxes) {
+	if i := len(d.notifyMboxes); i < cap(d.notifyMboxes) {
 		// The notifications point into the decision's block, which
 		// lives as long as they do (see decisionBlock).
-		d.notifyMboxes[i] = delivery.NotificationMbox{Name: c.name}
+		d.notifyMboxes = append(d.notifyMboxes, delivery.NotificationMbox{Name: c.name})
 		n.Mbox = &d.notifyMboxes[i]
 	} else {
 		n.Mbox = &delivery.NotificationMbox{Name: c.name}
@@ -1015,8 +1120,24 @@ var responseTokenKeys = []string{
 
 // ruleResponseTokenBase is the part of a rule's response tokens that does
 // not depend on the request, made when the artifact loads.
+//
+// The map is sized for its entries and the geo tokens the artifact lists,
+// no more: each decision clones it (ruleResponseTokens), and a clone has
+// the table of the map it copies, so room never used would be allocated,
+// zeroed and scanned once per option answered.
 func ruleResponseTokenBase(meta map[string]any, listed map[string]bool) map[string]any {
-	m := make(map[string]any, len(responseTokenKeys)+1+len(geoResponseTokens))
+	n := 1
+	for _, k := range responseTokenKeys {
+		if _, ok := meta[k]; ok && listed[k] {
+			n++
+		}
+	}
+	for _, t := range geoResponseTokens {
+		if listed[t.token] {
+			n++
+		}
+	}
+	m := make(map[string]any, n)
 	for _, k := range responseTokenKeys {
 		if v, ok := meta[k]; ok && listed[k] {
 			if _, isNumber := v.(float64); !isNumber {
@@ -1057,8 +1178,17 @@ func withoutNegativeZero(v any) any {
 			return 0.0
 		}
 	case map[string]any:
+		// Only a -0 is written back: maps and slices are changed in
+		// place, and writing every key again hashed it for nothing.
 		for k, e := range x {
-			x[k] = withoutNegativeZero(e)
+			switch e := e.(type) {
+			case float64:
+				if e == 0 && math.Signbit(e) {
+					x[k] = 0.0
+				}
+			case map[string]any, []any:
+				withoutNegativeZero(e)
+			}
 		}
 	case []any:
 		for i, e := range x {
@@ -1165,17 +1295,30 @@ func bucketValue(slot int) float64 {
 	return math.Floor(v*100+0.5) / 100
 }
 
-// bucketValues holds every bucket value already in an interface, which is
-// how conditions read it: boxing a float64 allocates, and a page load
-// reads one per activity. 10,000 values, about 240 KB, made by the first
-// decision.
-var bucketValues = sync.OnceValue(func() []any {
-	out := make([]any, 10000)
+// bucketValues holds every bucket value, 10,000 float64s (80 KB) made by
+// the first decision, in a table without pointers: the collector neither
+// scans it nor marks its entries, where a table of 10,000 separately boxed
+// floats (what conditions read) was marked again on every cycle.
+var bucketValues = sync.OnceValue(func() *[10000]float64 {
+	out := new([10000]float64)
 	for i := range out {
 		out[i] = bucketValue(i)
 	}
 	return out
 })
+
+// bucketAny is bucketValues()[slot] in an interface, as conditions read
+// it, without allocating: boxing a float64 allocates, and a page load reads
+// one per activity. An interface holding a float64 is a type word and a
+// pointer to 8 bytes nobody writes (the language gives no way to); bucketAny
+// builds one from the type word of any(0.0), which is static data, and a
+// pointer into the table, which is never written after it is made.
+func bucketAny(slot int) any {
+	p := &bucketValues()[slot]
+	v := any(0.0)
+	(*[2]unsafe.Pointer)(unsafe.Pointer(&v))[1] = unsafe.Pointer(p)
+	return v
+}
 
 // campaignBucketSalt is the last component of the allocation key.
 const campaignBucketSalt = "0"

@@ -421,7 +421,7 @@ type ruleScope struct {
 	page       map[string]any
 	referring  map[string]any
 	mbox       map[string]any
-	allocation any // a float64, boxed once per activity (see bucketValues)
+	allocation any // a float64 in the pointer-free table (see bucketAny)
 }
 
 func (s *ruleScope) Lookup(name string) (any, bool) {
@@ -445,22 +445,40 @@ func (s *ruleScope) Value() any {
 }
 
 // parts is the whole context as one object whose values are shared with
-// later rules and requests: its reader must copy what it hands out (traces
-// copy it when they are built).
+// later rules and requests: its reader must copy what it hands out.
 func (s *ruleScope) parts() map[string]any {
-	m := make(map[string]any, 9)
-	for _, name := range []string{"current_timestamp", "current_time", "current_day", "geo", "user"} {
-		m[name], _ = s.req.lookup(name)
+	var v contextValues
+	s.values(&v)
+	m := make(map[string]any, len(v))
+	for i, name := range contextNames {
+		m[name] = v[i]
 	}
-	m["page"] = s.page
-	m["referring"] = s.referring
+	return m
+}
+
+// contextNames are the top-level names of a rule's context, in the order
+// of contextValues.
+var contextNames = [...]string{"current_timestamp", "current_time", "current_day", "geo", "user", "page", "referring", "mbox", "allocation"}
+
+// contextValues are the values of a rule's context by contextNames: the
+// parts without the map (a trace keeps one per activity and builds the
+// map only when it is handed out).
+type contextValues [len(contextNames)]any
+
+// values fills v with the context's values, shared with later rules and
+// requests as parts' are.
+func (s *ruleScope) values(v *contextValues) {
+	for i, name := range contextNames[:5] {
+		v[i], _ = s.req.lookup(name)
+	}
+	v[5] = s.page
+	v[6] = s.referring
 	mbox := s.mbox
 	if mbox == nil {
-		mbox = map[string]any{}
+		mbox = emptyMbox // copied by every reader, never written
 	}
-	m["mbox"] = mbox
-	m["allocation"] = s.allocation
-	return m
+	v[7] = mbox
+	v[8] = s.allocation
 }
 
 // cloneJSON copies the maps and slices of a JSON-like value. A map is
@@ -537,8 +555,9 @@ func planCopy(v any) *copyPlan {
 	return p
 }
 
-// copy is a copy of v, the value p was planned from, as cloneJSON makes it.
-func (p *copyPlan) copy(v any) any {
+// copy is a copy of v, the value p was planned from, as cloneJSON makes it;
+// its lists are taken from slab.
+func (p *copyPlan) copy(v any, slab *anySlab) any {
 	switch x := v.(type) {
 	case map[string]any:
 		if x == nil {
@@ -546,16 +565,66 @@ func (p *copyPlan) copy(v any) any {
 		}
 		out := maps.Clone(x)
 		for i, k := range p.keys {
-			out[k] = p.plans[i].copy(p.vals[i])
+			out[k] = p.plans[i].copy(p.vals[i], slab)
 		}
 		return out
 	case []any:
-		out := make([]any, len(x))
+		out := slab.take(len(x))
 		copy(out, x)
 		for i, j := range p.index {
-			out[j] = p.plans[i].copy(p.vals[i])
+			out[j] = p.plans[i].copy(p.vals[i], slab)
 		}
-		return out
+		return slab.box(out)
 	}
 	return v
+}
+
+// anySlab hands out lists carved from larger blocks: a trace holds a
+// hundred small lists, and one allocation for many of them is cheaper for
+// the allocator and the collector. Each list is cut to its length and
+// capacity, so an append by its owner reallocates it rather than writing
+// into the next one; a block lives as long as any of its lists (a few
+// kilobytes, kept by a trace the caller keeps). The zero slab is ready.
+type anySlab struct {
+	free []any
+	// headers holds the slice headers of the lists box puts in an
+	// interface.
+	headers [][]any
+}
+
+// box is list in an interface, as any(list) is, with the slice header
+// stored in the slab's room: any(list) allocates 24 bytes for the header,
+// a hundred times per trace. An interface holding a slice is a type word
+// and a pointer to a header that nobody writes (the language gives no way
+// to, x.([]any) copies it), which is what box builds: the type word of
+// any([]any(nil)), which does not allocate, and a pointer to the header.
+func (s *anySlab) box(list []any) any {
+	if len(s.headers) == 0 {
+		s.headers = make([][]any, slabBlock/4)
+	}
+	h := &s.headers[0]
+	s.headers = s.headers[1:]
+	*h = list
+	v := any([]any(nil))
+	(*[2]unsafe.Pointer)(unsafe.Pointer(&v))[1] = unsafe.Pointer(h)
+	return v
+}
+
+// slabBlock is the length of one block; a longer list is its own block.
+const slabBlock = 256
+
+// take is a new zeroed list of n elements, never nil.
+func (s *anySlab) take(n int) []any {
+	if n == 0 {
+		return []any{} // no allocation
+	}
+	if n > len(s.free) {
+		if n > slabBlock/4 {
+			return make([]any, n)
+		}
+		s.free = make([]any, slabBlock)
+	}
+	out := s.free[:n:n]
+	s.free = s.free[n:]
+	return out
 }

@@ -2,6 +2,7 @@ package ondevice
 
 import (
 	"encoding/json"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -130,11 +131,23 @@ func TestAllocationSlotKey(t *testing.T) {
 		assert.Equal(t, want, bucketValues()[allocationSlot("client", "activity-7", visitor)], visitor)
 	}
 	table := bucketValues()
+	runtime.GC()
 	for i := range table {
 		if table[i] != bucketValue(i) {
 			t.Fatalf("bucketValues()[%d] = %v, want %v", i, table[i], bucketValue(i))
 		}
+		if v := bucketAny(i); v != any(bucketValue(i)) {
+			t.Fatalf("bucketAny(%d) = %v, want %v", i, v, bucketValue(i))
+		}
 	}
+}
+
+// TestBucketAnyDoesNotAllocate: conditions read a bucket per activity, in
+// an interface that must not cost an allocation.
+func TestBucketAnyDoesNotAllocate(t *testing.T) {
+	var v any
+	assert.Zero(t, testing.AllocsPerRun(100, func() { v = bucketAny(1234) }), "bucketAny allocates")
+	assert.Equal(t, any(bucketValue(1234)), v)
 }
 
 // notifiedKey.is must agree with comparing Adobe's joined keys

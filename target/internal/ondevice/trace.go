@@ -2,8 +2,8 @@ package ondevice
 
 import (
 	"encoding/json"
-	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/target-go/sdk/target/delivery"
 	"github.com/target-go/sdk/target/internal/jsonlogic"
@@ -21,6 +21,9 @@ type requestTracer struct {
 	// campaigns and targets are kept in first-seen order.
 	campaigns []*traceCampaign
 	targets   []*traceTarget
+	// slab holds the lists of the traces handed out; it starts empty with
+	// every decision, for the lists it gave belong to their callers.
+	slab anySlab
 	// seq counts what the tracer has recorded (rules evaluated,
 	// notifications); every entry keeps the count when it was recorded,
 	// so that a mark (a count) says which entries a trace holds.
@@ -56,7 +59,7 @@ type traceCampaign struct {
 type traceTarget struct {
 	seq                      int
 	activity                 string
-	context                  map[string]any // shared parts: copied by result
+	context                  contextValues // shared parts: copied by result
 	campaignID, campaignType any
 	matchedSegments          []traced
 	unmatchedSegments        []traced
@@ -99,13 +102,33 @@ func requestTrace(orig any) map[string]any {
 			m["key"] = o.Key
 		}
 	}
-	if rd == nil || rd.Address != nil || len(rd.Parameters) > 0 || len(rd.ProfileParameters) > 0 || rd.Order != nil || rd.Product != nil {
+	if rd == nil || rd.Address != nil || rd.Order != nil || rd.Product != nil ||
+		!addParameters(m, "parameters", rd.Parameters) || !addParameters(m, "profileParameters", rd.ProfileParameters) {
 		m = map[string]any{}
 		if b, err := json.Marshal(orig); err == nil {
 			_ = json.Unmarshal(b, &m)
 		}
 	}
 	return m
+}
+
+// addParameters sets m[name] to p as JSON decodes it (an object of
+// strings), leaving out an empty p as omitempty does, and reports whether
+// it could: a key or value that is not valid UTF-8 is left to the JSON
+// round trip, which replaces its bad bytes.
+func addParameters(m map[string]any, name string, p delivery.Parameters) bool {
+	if len(p) == 0 {
+		return true
+	}
+	out := make(map[string]any, len(p))
+	for k, v := range p {
+		if !utf8.ValidString(k) || !utf8.ValidString(v) {
+			return false
+		}
+		out[k] = v
+	}
+	m[name] = out
+	return true
 }
 
 func (t *requestTracer) ruleEvaluated(r *rule, scope *ruleScope, satisfied bool) {
@@ -142,24 +165,17 @@ func (t *requestTracer) ruleEvaluated(r *rule, scope *ruleScope, satisfied bool)
 		target = &traceTarget{
 			seq:          seq,
 			activity:     r.activityID,
-			context:      scope.parts(),
 			campaignID:   activityID,
 			campaignType: r.meta["activity.type"],
 		}
+		scope.values(&target.context)
 		t.targets = append(t.targets, target)
-	}
-	// A segment is listed once, where it was first recorded.
-	addUnique := func(list []traced, v any) []traced {
-		if slices.ContainsFunc(list, func(e traced) bool { return jsonlogic.StrictEqual(e.v, v) }) {
-			return list
-		}
-		return append(list, traced{seq: seq, v: v})
 	}
 	for _, id := range r.audienceIDs {
 		if satisfied {
-			target.matchedSegments = addUnique(target.matchedSegments, id)
+			target.matchedSegments = addUnique(target.matchedSegments, id, seq)
 		} else {
-			target.unmatchedSegments = addUnique(target.unmatchedSegments, id)
+			target.unmatchedSegments = addUnique(target.unmatchedSegments, id, seq)
 		}
 	}
 	if satisfied {
@@ -167,6 +183,17 @@ func (t *requestTracer) ruleEvaluated(r *rule, scope *ruleScope, satisfied bool)
 	} else {
 		target.unmatchedConditions = append(target.unmatchedConditions, traced{seq, r.rawCondition, r.conditionCopy})
 	}
+}
+
+// addUnique adds a segment recorded at seq to list, unless it is listed:
+// a segment is listed once, where it was first recorded.
+func addUnique(list []traced, v any, seq int) []traced {
+	for _, e := range list {
+		if jsonlogic.StrictEqual(e.v, v) {
+			return list
+		}
+	}
+	return append(list, traced{seq: seq, v: v})
 }
 
 func (t *requestTracer) campaign(activity string) *traceCampaign {
@@ -244,14 +271,14 @@ func (t *requestTracer) mark() traceMark {
 // the rule conditions and meta come from the artifact and the contexts'
 // parts are shared with later rules and requests; a caller writing into
 // one must change neither another trace nor a later decision. It must be
-// called before the decision ends (decisionBlock.release clears the
+// called before the decision ends (scratch.release clears the
 // tracer).
 func (m traceMark) result() map[string]any {
 	t := m.t
 	if t == nil {
 		return nil
 	}
-	campaigns := make([]any, 0, len(t.campaigns))
+	campaigns := t.slab.take(len(t.campaigns))[:0]
 	for _, c := range t.campaigns {
 		if c.seq >= m.seq {
 			break // campaigns are in the order recorded
@@ -265,13 +292,17 @@ func (m traceMark) result() map[string]any {
 		}
 		campaigns = append(campaigns, out)
 	}
-	targets := make([]any, 0, len(t.targets))
+	targets := t.slab.take(len(t.targets))[:0]
 	for _, tt := range t.targets {
 		if tt.seq >= m.seq {
 			break
 		}
+		context := make(map[string]any, len(tt.context))
+		for i, name := range contextNames {
+			context[name] = withoutNegativeZero(cloneJSON(tt.context[i])) // a copy, ours to change
+		}
 		targets = append(targets, map[string]any{
-			"context":                 withoutNegativeZero(cloneJSON(tt.context)),    // a copy, ours to change
+			"context":                 context,
 			"campaignId":              withoutNegativeZero(cloneJSON(tt.campaignID)), // the artifact's meta: copied
 			"campaignType":            withoutNegativeZero(cloneJSON(tt.campaignType)),
 			"matchedSegmentIds":       m.list(tt.matchedSegments),
@@ -289,26 +320,27 @@ func (m traceMark) result() map[string]any {
 		"artifact":                 t.artifact(),
 		"profile":                  traceProfile(t.d.req.ID),
 		"request":                  request,
-		"campaigns":                campaigns,
-		"evaluatedCampaignTargets": targets,
+		"campaigns":                t.slab.box(campaigns),
+		"evaluatedCampaignTargets": t.slab.box(targets),
 	}
 }
 
-// list is a copy of the values of l recorded before the mark, never nil.
-func (m traceMark) list(l []traced) []any {
+// list is a copy of the values of l recorded before the mark, never nil,
+// as a []any in an interface.
+func (m traceMark) list(l []traced) any {
 	n := 0
 	for n < len(l) && l[n].seq < m.seq {
 		n++
 	}
-	out := make([]any, n)
+	out := m.t.slab.take(n)
 	for i := range out {
 		if p := l[i].plan; p != nil {
-			out[i] = p.copy(l[i].v)
+			out[i] = p.copy(l[i].v, &m.t.slab)
 		} else {
 			out[i] = cloneJSON(l[i].v)
 		}
 	}
-	return out
+	return m.t.slab.box(out)
 }
 
 // artifact describes the artifact: its source as the engine's

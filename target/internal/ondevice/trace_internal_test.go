@@ -2,6 +2,7 @@ package ondevice
 
 import (
 	"encoding/json"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -94,10 +95,51 @@ func TestCopyPlanIsCloneJSON(t *testing.T) {
 		var v any
 		require.NoError(t, json.Unmarshal([]byte(text), &v), text)
 		want := cloneJSON(v)
-		got := planCopy(v).copy(v)
+		var slab anySlab
+		got := planCopy(v).copy(v, &slab)
 		require.Equal(t, want, got, text)
 		requireUnshared(t, v, got, text)
+		// A second copy from the same slab shares nothing with the first.
+		again := planCopy(v).copy(v, &slab)
+		require.Equal(t, want, again, text)
+		requireUnshared(t, got, again, text)
 	}
+}
+
+// TestAnySlabListsAreSeparate: the lists of one slab are cut to their
+// length, so their owners' appends never reach a neighbour, and an empty
+// list is not nil (JSON [] , not null).
+func TestAnySlabListsAreSeparate(t *testing.T) {
+	var slab anySlab
+	require.NotNil(t, slab.take(0))
+	a := slab.take(2)
+	b := slab.take(2)
+	a[0], a[1], b[0], b[1] = "a0", "a1", "b0", "b1"
+	a = append(a, "a2")
+	require.Equal(t, []any{"b0", "b1"}, b)
+	require.Equal(t, []any{"a0", "a1", "a2"}, a)
+	big := slab.take(slabBlock)
+	require.Len(t, big, slabBlock)
+	require.Equal(t, []any{"b0", "b1"}, b)
+
+	// A boxed list is the list in an interface, as any(list) is, and
+	// each box holds its own header.
+	var boxed []any
+	for i := range slabBlock {
+		l := slab.take(1)
+		l[0] = float64(i)
+		boxed = append(boxed, slab.box(l))
+	}
+	runtime.GC()
+	for i, v := range boxed {
+		l, ok := v.([]any)
+		require.True(t, ok)
+		require.Equal(t, []any{float64(i)}, l)
+		require.Equal(t, any([]any{float64(i)}), v)
+	}
+	b2, err := json.Marshal(map[string]any{"x": slab.box(slab.take(0)), "y": boxed[3]})
+	require.NoError(t, err)
+	require.JSONEq(t, `{"x":[],"y":[3]}`, string(b2))
 }
 
 // requireUnshared fails when a and b, equal JSON-like values, share a map
@@ -122,5 +164,27 @@ func requireUnshared(t *testing.T, a, b any, text string) {
 		for i := range x {
 			requireUnshared(t, x[i], y[i], text)
 		}
+	}
+}
+
+// TestRequestTraceIsJSON: a request's trace, built directly when it has
+// only parameters, is what a JSON round trip of the request gives,
+// invalid UTF-8 included (the round trip replaces it).
+func TestRequestTraceIsJSON(t *testing.T) {
+	params := delivery.Parameters{"foo": "bar", "n": "1", "bad\xff": "v", "e": ""}
+	for _, orig := range []any{
+		&delivery.MboxRequest{Index: 1, Name: "m"},
+		&delivery.MboxRequest{Index: 2, Name: "m", RequestDetails: delivery.RequestDetails{Parameters: delivery.Parameters{"foo": "bar"}}},
+		&delivery.MboxRequest{Index: 3, RequestDetails: delivery.RequestDetails{Parameters: delivery.Parameters{"a": "b"}, ProfileParameters: delivery.Parameters{"p": "<&>"}}},
+		&delivery.MboxRequest{Index: 4, RequestDetails: delivery.RequestDetails{Parameters: params}},
+		&delivery.MboxRequest{Index: 5, RequestDetails: delivery.RequestDetails{Parameters: delivery.Parameters{"k": "v\xfe"}}},
+		&delivery.ViewRequest{Name: "v", Key: "k", RequestDetails: delivery.RequestDetails{ProfileParameters: delivery.Parameters{"x": "y"}}},
+		&delivery.ViewRequest{RequestDetails: delivery.RequestDetails{Parameters: delivery.Parameters{}}},
+	} {
+		b, err := json.Marshal(orig)
+		require.NoError(t, err)
+		want := map[string]any{}
+		require.NoError(t, json.Unmarshal(b, &want))
+		require.Equal(t, want, requestTrace(orig), "%s", b)
 	}
 }
