@@ -71,12 +71,16 @@ func benchArtifact(b *testing.B) []byte {
 // Times on that machine, loaded by other work, spread too widely to quote
 // (medians about 24 µs and 120 µs, ±100% and more between runs).
 // The page load asking for a trace (every rule recorded, every answer
-// traced) costs 1055 to 1057 allocations (1055 at -benchtime=100x, 1057
-// at 300x and more) and 175 KB (1526 before its lists came
-// from one slab per decision, boxed without an allocation each, its
-// contexts were kept as values until handed out, and a request with
-// parameters was traced without a JSON round trip; 2873 before traces
-// were built once per answer from a mark).
+// traced) costs 1055 to 1057 allocations (exact, -benchmem: 1055 at
+// -benchtime=100x, 1057 at 300x and 1000x) and 169 KB (1526 before its
+// lists came from slabs, boxed without an allocation each, its contexts
+// were kept as values until handed out, and a request with parameters was
+// traced without a JSON round trip; 2873 before traces were built once per
+// answer from a mark). Each trace has a slab of its own, sized to its
+// lists: the same count as one slab per decision, 6 KB less, and a caller
+// keeping one trace keeps none of the others (BenchmarkKeptTraceHeap in
+// internal/ondevice: 9 KB per kept trace of a 40-mbox decision, 2 MB
+// with a slab per decision).
 //
 // CPU is compared in instructions per decision (callgrind; the counts
 // vary by about ±5% between runs of one tree, and more between sessions,

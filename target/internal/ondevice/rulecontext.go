@@ -525,6 +525,10 @@ type copyPlan struct {
 	index []int
 	vals  []any
 	plans []*copyPlan
+	// lists and elems are what a copy takes from its slab: how many
+	// lists (the value's slices, nested ones too) and how many elements
+	// in all, so that a trace can size its slab before it copies.
+	lists, elems int
 }
 
 // planCopy is v's copy plan; nil when v is no map or slice.
@@ -537,22 +541,30 @@ func planCopy(v any) *copyPlan {
 			case map[string]any, []any:
 				p.keys = append(p.keys, k)
 				p.vals = append(p.vals, e)
-				p.plans = append(p.plans, planCopy(e))
+				p.add(planCopy(e))
 			}
 		}
 	case []any:
+		p.lists, p.elems = 1, len(x)
 		for i, e := range x {
 			switch e.(type) {
 			case map[string]any, []any:
 				p.index = append(p.index, i)
 				p.vals = append(p.vals, e)
-				p.plans = append(p.plans, planCopy(e))
+				p.add(planCopy(e))
 			}
 		}
 	default:
 		return nil
 	}
 	return p
+}
+
+// add appends a nested value's plan, counting what it takes.
+func (p *copyPlan) add(nested *copyPlan) {
+	p.plans = append(p.plans, nested)
+	p.lists += nested.lists
+	p.elems += nested.elems
 }
 
 // copy is a copy of v, the value p was planned from, as cloneJSON makes it;
@@ -583,13 +595,28 @@ func (p *copyPlan) copy(v any, slab *anySlab) any {
 // hundred small lists, and one allocation for many of them is cheaper for
 // the allocator and the collector. Each list is cut to its length and
 // capacity, so an append by its owner reallocates it rather than writing
-// into the next one; a block lives as long as any of its lists (a few
-// kilobytes, kept by a trace the caller keeps). The zero slab is ready.
+// into the next one. A block lives as long as any of its lists, so the
+// lists of one slab live and die together: a trace builds its lists from
+// a slab of its own, sized to it (reserve), and a trace the caller keeps
+// holds its own lists and headers and nothing of any other trace. The zero
+// slab is ready; without reserve it takes blocks of slabBlock elements.
 type anySlab struct {
 	free []any
 	// headers holds the slice headers of the lists box puts in an
 	// interface.
 	headers [][]any
+}
+
+// reserve makes room, in one block each, for lists lists of elems elements
+// in all, so that a slab filled as counted allocates twice whatever the
+// number of its lists and holds nothing unused.
+func (s *anySlab) reserve(lists, elems int) {
+	if elems > 0 {
+		s.free = make([]any, elems)
+	}
+	if lists > 0 {
+		s.headers = make([][]any, lists)
+	}
 }
 
 // box is list in an interface, as any(list) is, with the slice header

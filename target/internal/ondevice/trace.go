@@ -21,9 +21,6 @@ type requestTracer struct {
 	// campaigns and targets are kept in first-seen order.
 	campaigns []*traceCampaign
 	targets   []*traceTarget
-	// slab holds the lists of the traces handed out; it starts empty with
-	// every decision, for the lists it gave belong to their callers.
-	slab anySlab
 	// seq counts what the tracer has recorded (rules evaluated,
 	// notifications); every entry keeps the count when it was recorded,
 	// so that a mark (a count) says which entries a trace holds.
@@ -270,33 +267,38 @@ func (t *requestTracer) mark() traceMark {
 // for. It is the caller's own: every map and slice in it is a copy, for
 // the rule conditions and meta come from the artifact and the contexts'
 // parts are shared with later rules and requests; a caller writing into
-// one must change neither another trace nor a later decision. It must be
-// called before the decision ends (scratch.release clears the
-// tracer).
+// one must change neither another trace nor a later decision. Its lists
+// come from a slab of its own, sized to them: a caller keeping one trace
+// of a decision keeps no other. It must be called before the decision ends
+// (scratch.release clears the tracer).
 func (m traceMark) result() map[string]any {
 	t := m.t
 	if t == nil {
 		return nil
 	}
-	campaigns := t.slab.take(len(t.campaigns))[:0]
-	for _, c := range t.campaigns {
-		if c.seq >= m.seq {
-			break // campaigns are in the order recorded
-		}
+	nc := 0
+	for nc < len(t.campaigns) && t.campaigns[nc].seq < m.seq {
+		nc++ // campaigns are in the order recorded
+	}
+	nt := 0
+	for nt < len(t.targets) && t.targets[nt].seq < m.seq {
+		nt++
+	}
+	var slab anySlab
+	slab.reserve(m.size(nc, nt))
+	campaigns := slab.take(nc)[:0]
+	for _, c := range t.campaigns[:nc] {
 		out := make(map[string]any, len(c.fields)+1)
 		for k, v := range c.fields {
 			out[k] = withoutNegativeZero(cloneJSON(v)) // a copy, ours to change
 		}
 		if len(c.notifications) > 0 && c.notifications[0].seq < m.seq {
-			out["notifications"] = m.list(c.notifications)
+			out["notifications"] = m.list(c.notifications, &slab)
 		}
 		campaigns = append(campaigns, out)
 	}
-	targets := t.slab.take(len(t.targets))[:0]
-	for _, tt := range t.targets {
-		if tt.seq >= m.seq {
-			break
-		}
+	targets := slab.take(nt)[:0]
+	for _, tt := range t.targets[:nt] {
 		context := make(map[string]any, len(tt.context))
 		for i, name := range contextNames {
 			context[name] = withoutNegativeZero(cloneJSON(tt.context[i])) // a copy, ours to change
@@ -305,10 +307,10 @@ func (m traceMark) result() map[string]any {
 			"context":                 context,
 			"campaignId":              withoutNegativeZero(cloneJSON(tt.campaignID)), // the artifact's meta: copied
 			"campaignType":            withoutNegativeZero(cloneJSON(tt.campaignType)),
-			"matchedSegmentIds":       m.list(tt.matchedSegments),
-			"unmatchedSegmentIds":     m.list(tt.unmatchedSegments),
-			"matchedRuleConditions":   m.list(tt.matchedConditions),
-			"unmatchedRuleConditions": m.list(tt.unmatchedConditions),
+			"matchedSegmentIds":       m.list(tt.matchedSegments, &slab),
+			"unmatchedSegmentIds":     m.list(tt.unmatchedSegments, &slab),
+			"matchedRuleConditions":   m.list(tt.matchedConditions, &slab),
+			"unmatchedRuleConditions": m.list(tt.unmatchedConditions, &slab),
 		})
 	}
 	request := map[string]any{"sessionId": t.d.opts.SessionID}
@@ -320,27 +322,58 @@ func (m traceMark) result() map[string]any {
 		"artifact":                 t.artifact(),
 		"profile":                  traceProfile(t.d.req.ID),
 		"request":                  request,
-		"campaigns":                t.slab.box(campaigns),
-		"evaluatedCampaignTargets": t.slab.box(targets),
+		"campaigns":                slab.box(campaigns),
+		"evaluatedCampaignTargets": slab.box(targets),
 	}
 }
 
+// size is what result takes from its slab for the first nc campaigns and
+// nt targets: how many lists, and how many elements in all.
+func (m traceMark) size(nc, nt int) (lists, elems int) {
+	lists, elems = 2, nc+nt // campaigns and evaluatedCampaignTargets
+	add := func(l []traced) {
+		lists++
+		for _, e := range l {
+			if e.seq >= m.seq {
+				break
+			}
+			elems++
+			if e.plan != nil {
+				lists += e.plan.lists
+				elems += e.plan.elems
+			}
+		}
+	}
+	for _, c := range m.t.campaigns[:nc] {
+		if len(c.notifications) > 0 && c.notifications[0].seq < m.seq {
+			add(c.notifications)
+		}
+	}
+	for _, tt := range m.t.targets[:nt] {
+		add(tt.matchedSegments)
+		add(tt.unmatchedSegments)
+		add(tt.matchedConditions)
+		add(tt.unmatchedConditions)
+	}
+	return lists, elems
+}
+
 // list is a copy of the values of l recorded before the mark, never nil,
-// as a []any in an interface.
-func (m traceMark) list(l []traced) any {
+// as a []any in an interface; its lists come from slab.
+func (m traceMark) list(l []traced, slab *anySlab) any {
 	n := 0
 	for n < len(l) && l[n].seq < m.seq {
 		n++
 	}
-	out := m.t.slab.take(n)
+	out := slab.take(n)
 	for i := range out {
 		if p := l[i].plan; p != nil {
-			out[i] = p.copy(l[i].v, &m.t.slab)
+			out[i] = p.copy(l[i].v, slab)
 		} else {
 			out[i] = cloneJSON(l[i].v)
 		}
 	}
-	return m.t.slab.box(out)
+	return slab.box(out)
 }
 
 // artifact describes the artifact: its source as the engine's

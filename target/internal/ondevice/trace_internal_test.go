@@ -99,6 +99,15 @@ func TestCopyPlanIsCloneJSON(t *testing.T) {
 		got := planCopy(v).copy(v, &slab)
 		require.Equal(t, want, got, text)
 		requireUnshared(t, v, got, text)
+		// A slab reserved for the plan's count is used up, no more and
+		// no less: traces size their slabs with these counts.
+		if p := planCopy(v); p != nil {
+			var sized anySlab
+			sized.reserve(p.lists, p.elems)
+			require.Equal(t, want, p.copy(v, &sized), text)
+			require.Empty(t, sized.free, text)
+			require.Empty(t, sized.headers, text)
+		}
 		// A second copy from the same slab shares nothing with the first.
 		again := planCopy(v).copy(v, &slab)
 		require.Equal(t, want, again, text)
