@@ -72,7 +72,11 @@ type Config struct {
 	// HTTPClient: wrap that client's own transport instead.
 	WrapTransport func(http.RoundTripper) http.RoundTripper
 	// Logger receives debug records of requests and responses with cookies
-	// and tokens redacted. Nil discards them.
+	// and tokens redacted. Nil discards them. Its handler runs on the
+	// goroutine that logs, the caller's for a call's own records: a
+	// handler that panics there panics out of GetOffers. Only the records
+	// of a recovered callback panic, and the notification queue's, are
+	// logged contained (see OnCallbackPanic).
 	Logger *slog.Logger
 	// LogBodies adds the request and response bodies of each HTTP attempt
 	// to the Logger's debug records ("target: request body", "target:
