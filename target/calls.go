@@ -389,18 +389,23 @@ func (c *Client) SendNotifications(ctx context.Context, opts SendNotificationsOp
 	} else {
 		// The call's events span its time in the queue and its delivery.
 		cctx, e := c.beginCall(ctx, OpSendNotifications, p.method, p, nil)
-		f = c.notes.enqueue(cctx, p)
-		if e != nil {
-			// Mostly run by the queue's goroutine, outside any call's
-			// future: a panic or runtime.Goexit in CallDone is contained
-			// and logged there (see notifier.settle for the Goexit).
-			f.OnComplete(func(r *Response, err error) {
-				returned := false
-				defer c.containObserverExit("CallDone", &returned)
-				c.endCall(cctx, e, r, err)
-				returned = true
-			})
-		}
+		// Registered before the queue's goroutine can settle the call, so
+		// that the callbacks run there, not on the caller's goroutine
+		// (a fast round could settle the call before enqueue returned).
+		return c.notes.enqueue(cctx, p, func(f *future.Future[*Response]) {
+			if e != nil {
+				// Mostly run by the queue's goroutine, outside any call's
+				// future: a panic or runtime.Goexit in CallDone is contained
+				// and logged there (see notifier.settle for the Goexit).
+				f.OnComplete(func(r *Response, err error) {
+					returned := false
+					defer c.containObserverExit("CallDone", &returned)
+					c.endCall(cctx, e, r, err)
+					returned = true
+				})
+			}
+			withCallbacks(c, f, opts.Callback, opts.ErrCallback)
+		})
 	}
 	return withCallbacks(c, f, opts.Callback, opts.ErrCallback)
 }

@@ -157,9 +157,15 @@ func newNotifier(c *Client) *notifier {
 }
 
 // enqueue accepts a prepared SendNotifications call, or settles it at once
-// when the queue is full or closed.
-func (q *notifier) enqueue(ctx context.Context, p *prepared) *future.Future[*Response] {
+// when the queue is full or closed. register, when not nil, is called with
+// the call's future before the queue can settle it (an accepted call is
+// registered before the queue's goroutine sees it), so that what it
+// registers runs on the goroutine that settles the call, as the callbacks'
+// doc promises; for a call refused at once it is called after the call
+// settled, on the caller's goroutine.
+func (q *notifier) enqueue(ctx context.Context, p *prepared, register func(*future.Future[*Response])) *future.Future[*Response] {
 	item := &queuedNotifications{ctx: context.WithoutCancel(ctx), p: p, out: future.NewPromise[*Response]()}
+	f := item.out.Future()
 	n := len(p.req.Notifications)
 	q.mu.Lock()
 	var err error
@@ -172,7 +178,15 @@ func (q *notifier) enqueue(ctx context.Context, p *prepared) *future.Future[*Res
 	if err != nil {
 		q.mu.Unlock()
 		q.drop([]*queuedNotifications{item}, err, false, nil)
-		return item.out.Future()
+		if register != nil {
+			register(f)
+		}
+		return f
+	}
+	if register != nil {
+		// Nothing else holds the call yet, so it cannot settle here:
+		// registering runs no user code under q.mu.
+		register(f)
 	}
 	q.count += n
 	q.pending = append(q.pending, item)
@@ -181,7 +195,7 @@ func (q *notifier) enqueue(ctx context.Context, p *prepared) *future.Future[*Res
 		go q.run(q.done)
 	}
 	q.mu.Unlock()
-	return item.out.Future()
+	return f
 }
 
 // notificationKey is what calls must share to go out in one request: the
