@@ -134,7 +134,7 @@ func BenchmarkOnDeviceDecision(b *testing.B) {
 // load 4-6): 12.3 µs, 5.5-5.8 KB and 23 allocations on-device (the request
 // checks and defaults shared with server-side calls included, the
 // notification queued, the encoding and the telemetry hand-off of the wire
-// not; 28 allocations and 9.2 KB before the engine's state moved to a
+// not; 9.1-9.2 KB and 23 allocations before the engine's state moved to a
 // pooled scratch), 360 µs and 362 allocations through the local edge; a
 // real edge adds tens of milliseconds.
 // on-device-noop-observer cost 27 µs more than on-device while each
