@@ -1314,10 +1314,7 @@ var bucketValues = sync.OnceValue(func() *[10000]float64 {
 // builds one from the type word of any(0.0), which is static data, and a
 // pointer into the table, which is never written after it is made.
 func bucketAny(slot int) any {
-	p := &bucketValues()[slot]
-	v := any(0.0)
-	(*[2]unsafe.Pointer)(unsafe.Pointer(&v))[1] = unsafe.Pointer(p)
-	return v
+	return pointAt(any(0.0), unsafe.Pointer(&bucketValues()[slot]))
 }
 
 // campaignBucketSalt is the last component of the allocation key.

@@ -632,8 +632,17 @@ func (s *anySlab) box(list []any) any {
 	h := &s.headers[0]
 	s.headers = s.headers[1:]
 	*h = list
-	v := any([]any(nil))
-	(*[2]unsafe.Pointer)(unsafe.Pointer(&v))[1] = unsafe.Pointer(h)
+	return pointAt(any([]any(nil)), unsafe.Pointer(h))
+}
+
+// pointAt returns v, an interface holding a value of a non-pointer type
+// T, with its data word set to p, which must point to a T that nobody
+// writes while the interface lives: the interface then holds *p, as
+// any(*p) would, without the allocation that boxing copies *p into. It
+// relies on the two-word layout (type, data) of interfaces in gc, the
+// one place this package does (bucketAny and anySlab.box go through it).
+func pointAt(v any, p unsafe.Pointer) any {
+	(*[2]unsafe.Pointer)(unsafe.Pointer(&v))[1] = p
 	return v
 }
 
