@@ -360,9 +360,11 @@ func (c *Client) GetOffers(ctx context.Context, opts GetOffersOptions) *future.F
 // The future settles when the notifications are delivered, with the
 // Response of the request that carried them (shared by the calls batched
 // into it, and read-only), or when they are dropped, with the reason; an
-// *OptionError for invalid options, and ErrClientClosed after Close, come
-// at once. Exactly one of Callback and ErrCallback runs then. Nothing
-// blocks the caller.
+// *OptionError for invalid options, ErrNotificationQueueFull and
+// ErrClientClosed after Close come at once. Exactly one of Callback and
+// ErrCallback runs then: on the queue's goroutine for an accepted call,
+// and on the caller's, before SendNotifications returns, for a call
+// refused at once. Nothing else blocks the caller.
 //
 // The future's callbacks registered before it settles run on the queue's
 // goroutine. The future package raises a callback's panic again on the
