@@ -72,10 +72,14 @@ func unmarshalCaseSensitive(b []byte, v any, strict bool) error {
 		return publicTypeError(unmarshalModels(b, v), requestType, reflect.TypeOf(v).Elem(), "")
 	}
 	if len(w.dropped) > 0 {
+		orig := b
 		var err error
 		if b, err = json.Marshal(generic); err != nil {
 			return err
 		}
+		// The offsets of b's errors refer to b; a parameter's is moved
+		// to orig.
+		return publicTypeError(replaceParameterError(orig, unmarshalModels(b, v)), requestType, reflect.TypeOf(v).Elem(), "")
 	}
 	return publicTypeError(unmarshalModels(b, v), requestType, reflect.TypeOf(v).Elem(), "")
 }
