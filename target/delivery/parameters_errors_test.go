@@ -27,6 +27,16 @@ func wantOffset(value string, start int) int64 {
 	return int64(start + len(value))
 }
 
+// readRequest reads body as a Request, with UnmarshalRequestStrict when
+// strict, else with json.Unmarshal (Request.UnmarshalJSON).
+func readRequest(body string, strict bool) error {
+	var r delivery.Request
+	if strict {
+		return delivery.UnmarshalRequestStrict([]byte(body), &r)
+	}
+	return json.Unmarshal([]byte(body), &r)
+}
+
 // A parameter of a request that is an array or an object, or parameters
 // that are not an object, are refused with a *json.UnmarshalTypeError
 // whose Field is the whole path from the request (indexes included) and
@@ -64,13 +74,7 @@ func TestParameterTypeErrorsNamePathAndOffset(t *testing.T) {
 			if strict && strings.Contains(tc.body, `"Channel"`) {
 				continue // refused as an unknown field
 			}
-			var r delivery.Request
-			var err error
-			if strict {
-				err = delivery.UnmarshalRequestStrict([]byte(tc.body), &r)
-			} else {
-				err = json.Unmarshal([]byte(tc.body), &r)
-			}
+			err := readRequest(tc.body, strict)
 			var te *json.UnmarshalTypeError
 			require.ErrorAs(t, err, &te, "%s (strict %v)", tc.body, strict)
 			assert.Equal(t, tc.field, te.Field, "%s (strict %v): %v", tc.body, strict, err)
