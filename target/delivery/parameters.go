@@ -8,7 +8,6 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/target-go/sdk/target/internal/jsonlogic"
 )
@@ -31,9 +30,21 @@ type Parameters map[string]string
 // (of several, the first in byte order). Offsets refer to b, as
 // encoding/json puts them in each build: just past the offending literal
 // or opening bracket by default, at its start under GOEXPERIMENT=jsonv2.
+// Of a name given twice, the last value is kept (encoding/json's rule for
+// a map) and the offset is that value's.
+//
 // Decoding a Request puts the path from the request in front of Field
 // (execute.mboxes.0.parameters.x, indexes included, in both builds) and
-// makes the offset refer to the request's text.
+// makes the offset refer to the request's text; of several bad parameters
+// objects, the first in the text the decoder reads is named (not one in a
+// value it skips, such as an array where an mbox belongs). A Request
+// decoded as a field of the caller's own struct keeps that path from the
+// request for a bad parameter, in both builds; the default encoding/json
+// puts the path to the request in front of the Field of parameters that
+// are not an object (req.execute.mboxes.0.parameters), as of any
+// *json.UnmarshalTypeError the Request returns itself, but cannot reach
+// the one a bad parameter's error wraps, and GOEXPERIMENT=jsonv2 adds it
+// to neither.
 func (p *Parameters) UnmarshalJSON(b []byte) error {
 	if bytes.Equal(bytes.TrimSpace(b), []byte("null")) {
 		*p = nil
@@ -64,9 +75,9 @@ func (p *Parameters) UnmarshalJSON(b []byte) error {
 	}
 	if badErr != nil {
 		if pe, ok := badErr.(*parameterTypeError); ok {
-			// The value's offset, moved to refer to b.
-			at, _ := valueStart(b, bad)
-			pe.typeErr.Offset += at
+			// The value's offset, moved to refer to b: of a name
+			// given twice, the last value's, which the map kept.
+			pe.typeErr.Offset += lastValueStart(b, bad)
 			pe.typeErr.Field = bad
 			pe.name = bad
 			return pe
@@ -78,6 +89,35 @@ func (p *Parameters) UnmarshalJSON(b []byte) error {
 }
 
 var parametersType = reflect.TypeFor[Parameters]()
+
+// lastValueStart returns the offset in b, a JSON object, of the value of
+// the last member named name (encoding/json keeps the last of a name given
+// twice); 0 when there is none. It runs on the error path only.
+func lastValueStart(b []byte, name string) int64 {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return 0
+	}
+	var at int64
+	for dec.More() {
+		k, err := dec.Token()
+		if err != nil {
+			break
+		}
+		start := dec.InputOffset()
+		for start < int64(len(b)) && strings.IndexByte(" \t\r\n:", b[start]) >= 0 {
+			start++
+		}
+		var skip json.RawMessage
+		if dec.Decode(&skip) != nil {
+			break
+		}
+		if k == name {
+			at = start
+		}
+	}
+	return at
+}
 
 // ErrParameterType is matched (errors.Is) by the error for a parameter
 // value that is an array or an object.
@@ -149,112 +189,193 @@ func parameterString(v json.RawMessage) (string, error) {
 // placeParameterError returns err, when it is the error of a Parameters
 // value in b (a Request's text), with the path from the request to the
 // value in front of its Field (indexes included: execute.mboxes.0.parameters)
-// and its Offset moved to refer to b; any other error as it is. Neither
-// build of encoding/json can: the default one writes the path without
-// indexes (and with the embedded RequestDetails) and leaves the offset
-// referring to the parameters, GOEXPERIMENT=jsonv2 writes neither. The
-// decoder stops at (or keeps) the first error in document order, so the
-// value is the first parameters in b that Parameters.UnmarshalJSON
-// refuses; b is read again to find it only when there is such an error.
+// and its Offset moved to refer to b; any other error (nil included) as it
+// is, without allocating. Neither build of encoding/json can: the default
+// one writes the path without indexes (and with the embedded
+// RequestDetails) and leaves the offset referring to the parameters,
+// GOEXPERIMENT=jsonv2 writes neither.
+//
+// b is read again, on this error path only, along the Request's types as
+// the decoder reads it (parametersFinder), for the first Parameters value
+// in b that Parameters.UnmarshalJSON refuses: the one the decoder refused.
+// An UnmarshalJSON error ends the default decoder at once, and jsonv2 reports
+// its first error, so no earlier Parameters it reached was refused. b
+// may also be another text than the one decoded: the caller's, when the
+// lenient reader decoded it again without the names that match a field
+// only in another case (in another order of names); those names are no
+// field, so the finder skips them as the decoder never saw them.
 func placeParameterError(b []byte, err error) error {
-	var pe *parameterTypeError
-	var te *json.UnmarshalTypeError
-	if !errors.As(err, &pe) && !(errors.As(err, &te) && te.Type == parametersType) {
+	if err == nil || !isParametersError(err) {
 		return err
 	}
-	f := parametersFinder{b: b, dec: json.NewDecoder(bytes.NewReader(b)), paths: parametersPaths()}
-	if found := f.value("", ""); found != nil {
+	f := parametersFinder{b: b, dec: json.NewDecoder(bytes.NewReader(b))}
+	if found := f.value(requestType); found != nil {
 		return found
 	}
 	return err
 }
 
-// replaceParameterError returns err, when placeParameterError placed it in
-// another text than the caller's orig (the request read again without the
-// names that match a field only in another case), placed in orig: the
-// parameters at the same path, which the other text holds in another
-// order of names. Any other error is returned as it is.
-func replaceParameterError(orig []byte, err error) error {
-	var want string
-	var pe *parameterTypeError
-	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &pe) && pe.at != "":
-		want = pe.at
-	case errors.As(err, &te) && te.Type == parametersType && te.Struct != "":
-		want = te.Field
-	default:
-		return err
+// isParametersError reports whether err is, or wraps, the error of a
+// Parameters value. It unwraps by hand, where errors.As would move its
+// target to the heap: it runs on every decode.
+func isParametersError(err error) bool {
+	for err != nil {
+		switch e := err.(type) {
+		case *parameterTypeError:
+			return true
+		case *json.UnmarshalTypeError:
+			return e.Type == parametersType
+		case interface{ Unwrap() error }:
+			err = e.Unwrap()
+		default:
+			return false
+		}
 	}
-	f := parametersFinder{b: orig, dec: json.NewDecoder(bytes.NewReader(orig)), paths: parametersPaths(), want: want}
-	if found := f.value("", ""); found != nil {
-		return found
-	}
-	return err
+	return false
 }
 
-// parametersFinder walks a Request's text for the first Parameters value
-// that does not decode.
+// parametersFinder walks a Request's text along the Go types it decodes
+// into, for the first Parameters value that does not decode. It goes only
+// where the decoder goes: into the value of a name that is a field of the
+// struct (exactly: the readers drop or refuse the others), an array where
+// a slice belongs, an object where a struct or a map belongs; a value of
+// another kind (an array where an mbox belongs) the decoder refuses and
+// skips, and so does the finder, so it never names parameters the decoder
+// did not read. The names and indexes on the way are kept as a stack and
+// written as a path only for the value found: reading costs time and
+// memory linear in the text's length, whatever its nesting.
 type parametersFinder struct {
-	b     []byte
-	dec   *json.Decoder
-	paths map[string]bool
-	// want, when set, is the only path (with indexes) looked at.
-	want string
+	b    []byte
+	dec  *json.Decoder
+	path []pathStep
+	// stop is set when the text cannot be read further (it is not JSON):
+	// the walk ends, finding nothing.
+	stop bool
 }
 
-// value reads the next value, at path (JSON names, without indexes) and
-// at (with them), and returns the error of the first parameters in it
-// that do not decode, placed (nil when there is none, or b is not JSON).
-func (f *parametersFinder) value(path, at string) error {
-	t, err := f.dec.Token()
-	if err != nil {
+// pathStep is a name in an object, or an index in an array when index
+// is not -1.
+type pathStep struct {
+	name  string
+	index int
+}
+
+var unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+
+// value reads the next value, of Go type t, and returns the error of the
+// first Parameters in it that do not decode, placed (nil when there is
+// none, or the text is not JSON).
+func (f *parametersFinder) value(t reflect.Type) error {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	start := f.dec.InputOffset()
+	for start < int64(len(f.b)) && strings.IndexByte(" \t\r\n:,", f.b[start]) >= 0 {
+		start++
+	}
+	if start >= int64(len(f.b)) {
+		f.stop = true
 		return nil
 	}
-	switch t {
-	case json.Delim('{'):
-		for f.dec.More() {
+	if t == parametersType {
+		var raw json.RawMessage
+		if f.dec.Decode(&raw) != nil {
+			f.stop = true
+			return nil
+		}
+		var p Parameters
+		if err := p.UnmarshalJSON(raw); err != nil {
+			return f.placed(err, start)
+		}
+		return nil
+	}
+	// A type with its own UnmarshalJSON (Geo, ClientHints) is given its
+	// value whole: the decoder does not walk it. The Request is walked
+	// through its stand-in, which has none.
+	own := t != requestType && reflect.PointerTo(t).Implements(unmarshalerType)
+	switch c := f.b[start]; {
+	case c == '{' && !own && (t.Kind() == reflect.Struct || t.Kind() == reflect.Map && t.Key().Kind() == reflect.String):
+		f.token() // '{'
+		for !f.stop && f.dec.More() {
 			k, err := f.dec.Token()
 			name, ok := k.(string)
 			if err != nil || !ok {
+				f.stop = true
 				return nil
 			}
-			kPath, kAt := joinPath(path, name), joinPath(at, name)
-			if !f.paths[kPath] || f.want != "" && kAt != f.want {
-				if found := f.value(kPath, kAt); found != nil {
-					return found
-				}
+			var et reflect.Type
+			if t.Kind() == reflect.Map {
+				et = t.Elem()
+			} else {
+				et = jsonFields(t).exact[name]
+			}
+			if et == nil {
+				f.skip() // no field: the decoder skips it too
 				continue
 			}
-			start := f.dec.InputOffset()
-			for start < int64(len(f.b)) && strings.IndexByte(" \t\r\n:", f.b[start]) >= 0 {
-				start++
-			}
-			var raw json.RawMessage
-			if f.dec.Decode(&raw) != nil {
-				return nil
-			}
-			var p Parameters
-			if err := p.UnmarshalJSON(raw); err != nil {
-				return placed(err, kAt, start)
-			}
-		}
-		_, _ = f.dec.Token() // '}'
-	case json.Delim('['):
-		for i := 0; f.dec.More(); i++ {
-			if found := f.value(path, joinPath(at, strconv.Itoa(i))); found != nil {
+			f.path = append(f.path, pathStep{name: name, index: -1})
+			found := f.value(et)
+			f.path = f.path[:len(f.path)-1]
+			if found != nil {
 				return found
 			}
 		}
-		_, _ = f.dec.Token() // ']'
+		f.token() // '}'
+	case c == '[' && !own && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array):
+		f.token() // '['
+		for i := 0; !f.stop && f.dec.More(); i++ {
+			if t.Kind() == reflect.Array && i >= t.Len() {
+				f.skip() // past a Go array's end, skipped by the decoder
+				continue
+			}
+			f.path = append(f.path, pathStep{index: i})
+			found := f.value(t.Elem())
+			f.path = f.path[:len(f.path)-1]
+			if found != nil {
+				return found
+			}
+		}
+		f.token() // ']'
+	default:
+		f.skip()
 	}
 	return nil
 }
 
-// placed returns err, the error of the Parameters at path whose value
-// starts at offset start of a Request's text, with the path in front of
-// its Field and start added to its Offset.
-func placed(err error, path string, start int64) error {
+// token reads a delimiter.
+func (f *parametersFinder) token() {
+	if f.stop {
+		return
+	}
+	if _, err := f.dec.Token(); err != nil {
+		f.stop = true
+	}
+}
+
+// skip reads a value the decoder does not walk.
+func (f *parametersFinder) skip() {
+	var raw json.RawMessage
+	if f.dec.Decode(&raw) != nil {
+		f.stop = true
+	}
+}
+
+// placed returns err, the error of the Parameters whose value starts at
+// offset start of the text, at the finder's path, with the path in front
+// of its Field and start added to its Offset.
+func (f *parametersFinder) placed(err error, start int64) error {
+	var sb strings.Builder
+	for i, s := range f.path {
+		if i > 0 {
+			sb.WriteByte('.')
+		}
+		if s.index >= 0 {
+			sb.WriteString(strconv.Itoa(s.index))
+		} else {
+			sb.WriteString(s.name)
+		}
+	}
+	path := sb.String()
 	switch e := err.(type) {
 	case *parameterTypeError:
 		out := *e
@@ -272,46 +393,3 @@ func placed(err error, path string, start int64) error {
 	}
 	return err
 }
-
-func joinPath(path, name string) string {
-	if path == "" {
-		return name
-	}
-	return path + "." + name
-}
-
-// parametersPaths are the paths (JSON names, without indexes) at which a
-// Request holds Parameters: execute.mboxes.parameters and the like.
-var parametersPaths = sync.OnceValue(func() map[string]bool {
-	paths := map[string]bool{}
-	var walk func(t reflect.Type, prefix string, depth int)
-	walk = func(t reflect.Type, prefix string, depth int) {
-		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array {
-			t = t.Elem()
-		}
-		if t.Kind() != reflect.Struct || depth > 10 {
-			return
-		}
-		for i := range t.NumField() {
-			sf := t.Field(i)
-			tag, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
-			if tag == "-" || !sf.IsExported() && !sf.Anonymous {
-				continue
-			}
-			if sf.Anonymous && tag == "" {
-				walk(sf.Type, prefix, depth+1) // its fields are the outer struct's
-				continue
-			}
-			if tag == "" {
-				tag = sf.Name
-			}
-			if sf.Type == parametersType {
-				paths[prefix+tag] = true
-				continue
-			}
-			walk(sf.Type, prefix+tag+".", depth+1)
-		}
-	}
-	walk(requestType, "", 0)
-	return paths
-})
