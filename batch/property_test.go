@@ -45,8 +45,30 @@ func userDo(how int, v int) (int, error) {
 // their own while other goroutines cancel random nodes, and checks that
 // every node settles, that its OnComplete callback ran exactly once with
 // the outcome every reader sees, and that a stopped AfterFunc never ran.
+//
+// Before the random graphs, rapid replays the inputs kept in
+// testdata/rapid/TestPropertyEveryFutureSettlesExactlyOnce (the fail files
+// of failures since fixed); TestPropertyRegressionInputs replays them too,
+// and fails when one no longer builds the graph it recorded.
 func TestPropertyEveryFutureSettlesExactlyOnce(t *testing.T) {
-	rapid.Check(t, func(rt *rapid.T) {
+	rapid.Check(t, everyFutureSettlesExactlyOnce(nil))
+}
+
+// draw draws from g as g.Draw does and, when drawn is not nil, appends
+// the draw as rapid writes it in its log and in fail files ("label: value").
+func draw[V any](rt *rapid.T, g *rapid.Generator[V], label string, drawn *[]string) V {
+	v := g.Draw(rt, label)
+	if drawn != nil {
+		*drawn = append(*drawn, fmt.Sprintf("%s: %#v", label, v))
+	}
+	return v
+}
+
+// everyFutureSettlesExactlyOnce is the property of
+// TestPropertyEveryFutureSettlesExactlyOnce; drawn, when not nil, records
+// its draws (see draw).
+func everyFutureSettlesExactlyOnce(drawn *[]string) func(*rapid.T) {
+	return func(rt *rapid.T) {
 		var (
 			mu       sync.Mutex
 			promises []*future.Promise[int]
@@ -59,25 +81,25 @@ func TestPropertyEveryFutureSettlesExactlyOnce(t *testing.T) {
 			return p.Future()
 		}
 		nodes := []*future.Future[int]{}
-		for range rapid.IntRange(1, 3).Draw(rt, "leaves") {
+		for range draw(rt, rapid.IntRange(1, 3), "leaves", drawn) {
 			nodes = append(nodes, newLeaf())
 		}
-		n := rapid.IntRange(1, 14).Draw(rt, "nodes")
+		n := draw(rt, rapid.IntRange(1, 14), "nodes", drawn)
 		for i := range n {
 			pick := func(name string) *future.Future[int] {
-				return nodes[rapid.IntRange(0, len(nodes)-1).Draw(rt, name)]
+				return nodes[draw(rt, rapid.IntRange(0, len(nodes)-1), name, drawn)]
 			}
 			picks := func() []*future.Future[int] {
-				k := rapid.IntRange(1, 3).Draw(rt, fmt.Sprintf("arity %d", i))
+				k := draw(rt, rapid.IntRange(1, 3), fmt.Sprintf("arity %d", i), drawn)
 				out := make([]*future.Future[int], k)
 				for j := range out {
 					out[j] = pick(fmt.Sprintf("in %d.%d", i, j))
 				}
 				return out
 			}
-			how := rapid.IntRange(0, 3).Draw(rt, fmt.Sprintf("how %d", i))
+			how := draw(rt, rapid.IntRange(0, 3), fmt.Sprintf("how %d", i), drawn)
 			var f *future.Future[int]
-			kind := rapid.IntRange(0, 11).Draw(rt, fmt.Sprintf("kind %d", i))
+			kind := draw(rt, rapid.IntRange(0, 11), fmt.Sprintf("kind %d", i), drawn)
 			var in []*future.Future[int]
 			if kind >= 4 && kind <= 8 {
 				in = picks()
@@ -88,10 +110,10 @@ func TestPropertyEveryFutureSettlesExactlyOnce(t *testing.T) {
 			}
 			var k int
 			if kind == 7 {
-				k = rapid.IntRange(1, len(in)).Draw(rt, fmt.Sprintf("k %d", i))
+				k = draw(rt, rapid.IntRange(1, len(in)), fmt.Sprintf("k %d", i), drawn)
 			}
-			inner := rapid.IntRange(0, 2).Draw(rt, fmt.Sprintf("inner %d", i))
-			d := rapid.SampledFrom([]time.Duration{0, time.Microsecond, time.Hour}).Draw(rt, fmt.Sprintf("d %d", i))
+			inner := draw(rt, rapid.IntRange(0, 2), fmt.Sprintf("inner %d", i), drawn)
+			d := draw(rt, rapid.SampledFrom([]time.Duration{0, time.Microsecond, time.Hour}), fmt.Sprintf("d %d", i), drawn)
 			onOwnGoroutine(func() {
 				switch kind {
 				case 0:
@@ -162,7 +184,7 @@ func TestPropertyEveryFutureSettlesExactlyOnce(t *testing.T) {
 					s.count.Add(1)
 				})
 			})
-			doStop := rapid.Bool().Draw(rt, fmt.Sprintf("stop %d", i))
+			doStop := draw(rt, rapid.Bool(), fmt.Sprintf("stop %d", i), drawn)
 			onOwnGoroutine(func() {
 				stop := f.AfterFunc(func(int, error) { ranAfter[i].Store(true) })
 				if doStop {
@@ -170,8 +192,8 @@ func TestPropertyEveryFutureSettlesExactlyOnce(t *testing.T) {
 				}
 			})
 		}
-		cancels := rapid.SliceOfN(rapid.IntRange(0, len(nodes)-1), 0, 3).Draw(rt, "cancels")
-		outcomes := rapid.SliceOfN(rapid.IntRange(0, 1), 0, 64).Draw(rt, "outcomes")
+		cancels := draw(rt, rapid.SliceOfN(rapid.IntRange(0, len(nodes)-1), 0, 3), "cancels", drawn)
+		outcomes := draw(rt, rapid.SliceOfN(rapid.IntRange(0, 1), 0, 64), "outcomes", drawn)
 
 		var wg sync.WaitGroup
 		for _, c := range cancels {
@@ -245,7 +267,7 @@ func TestPropertyEveryFutureSettlesExactlyOnce(t *testing.T) {
 			}
 		}
 		wg.Wait()
-	})
+	}
 }
 
 // onOwnGoroutine runs fn on a goroutine of its own, which a user function

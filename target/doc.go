@@ -588,6 +588,9 @@
 //     engines do it.
 //   - target/internal/goroutine: the calling goroutine's identity, which
 //     Close needs to tell a call from inside a callback (callbacks.go).
+//   - target/internal/deliverytest: random values of the delivery models
+//     for tests (the encoders' comparisons, the wire-body dump); only
+//     tests import it.
 //   - [github.com/target-go/sdk/target/targettest]: a local Delivery edge
 //     for tests, serving answers and an artifact from configured offers.
 //   - [github.com/target-go/sdk/target/targetotel]: the Observer on

@@ -1,10 +1,10 @@
 package target_test
 
-// Red-team findings (rtparity, issue 15): each test decides minimal inputs
-// with Adobe's Node.js SDK 2.4.3 and with this client (rtRun, in
-// rtprobe_test.go). A fixed finding requires the listed parts of the
-// answers to agree (rtSame); a kept one pins the difference exactly
-// (rtKept). They need Adobe's SDK (TARGET_NODE_SDK_DIR, as the
+// Differences from Adobe's Node.js SDK 2.4.3, each shown by minimal inputs
+// decided by it and by this client (compareWithNode, in
+// nodeprobe_test.go). A fixed finding requires the listed parts of the
+// answers to agree (requireSameAsNode); a kept one pins the difference exactly
+// (requireKeptDifferences). They need Adobe's SDK (TARGET_NODE_SDK_DIR, as the
 // differential test does) and skip without it.
 
 import (
@@ -14,12 +14,12 @@ import (
 	"testing"
 )
 
-// rtSame requires the answers of Adobe's engine and of this client to
+// requireSameAsNode requires the answers of Adobe's engine and of this client to
 // agree on every path that contains one of paths: a finding that is fixed
 // is a regression test (it needs Node, as the differential test does).
-func rtSame(t *testing.T, cases []rtCase, paths ...string) {
+func requireSameAsNode(t *testing.T, cases []probeCase, paths ...string) {
 	t.Helper()
-	for i, d := range rtRun(t, cases) {
+	for i, d := range compareWithNode(t, cases) {
 		for _, l := range d {
 			for _, p := range paths {
 				if strings.Contains(l, p) {
@@ -31,18 +31,18 @@ func rtSame(t *testing.T, cases []rtCase, paths ...string) {
 	}
 }
 
-// rtKept pins a kept difference: every difference on a path that
+// requireKeptDifferences pins a kept difference: every difference on a path that
 // contains one of scope must match one of kept, and each of kept must
 // match a difference (the input shows it), so the test fails when the
 // difference grows, moves or goes away.
-func rtKept(t *testing.T, cases []rtCase, scope []string, kept ...string) {
+func requireKeptDifferences(t *testing.T, cases []probeCase, scope []string, kept ...string) {
 	t.Helper()
 	res := make([]*regexp.Regexp, len(kept))
 	for i, k := range kept {
 		res[i] = regexp.MustCompile(k)
 	}
 	seen := make([]bool, len(kept))
-	for i, d := range rtRun(t, cases) {
+	for i, d := range compareWithNode(t, cases) {
 		for _, l := range d {
 			if !slices.ContainsFunc(scope, func(p string) bool { return strings.Contains(l, p) }) {
 				continue
@@ -62,9 +62,9 @@ func rtKept(t *testing.T, cases []rtCase, scope []string, kept ...string) {
 	}
 }
 
-func rtURLCase(u string) rtCase {
-	return rtCase{name: u, artifact: "TEST_ARTIFACT_AB_SIMPLE",
-		request: rtReq(`{"channel":"web","address":{"url":"`+u+`"}}`, "", `{"mboxes":[{"name":"mbox-magician","index":1}]}`, `"trace":{"authorizationToken":"x"}`)}
+func urlProbeCase(u string) probeCase {
+	return probeCase{name: u, artifact: "TEST_ARTIFACT_AB_SIMPLE",
+		request: probeRequest(`{"channel":"web","address":{"url":"`+u+`"}}`, "", `{"mboxes":[{"name":"mbox-magician","index":1}]}`, `"trace":{"authorizationToken":"x"}`)}
 }
 
 // Finding 1 (kept): the Public Suffix List differs from the one Adobe's
@@ -76,11 +76,11 @@ func rtURLCase(u string) rtCase {
 // and nothing else of the page does. (Its Unicode rules, 公司.cn, were a
 // bug here: finding 2.)
 func TestParityPublicSuffixList(t *testing.T) {
-	var cs []rtCase
+	var cs []probeCase
 	for _, h := range pslHosts {
-		cs = append(cs, rtURLCase("https://"+h+"/"))
+		cs = append(cs, urlProbeCase("https://"+h+"/"))
 	}
-	rtKept(t, cs, []string{"context.page", "context.referring", ".error"},
+	requireKeptDifferences(t, cs, []string{"context.page", "context.referring", ".error"},
 		`\.context\.page\.(domain|subdomain|topLevelDomain)(_lc)?: node "[a-z.]*", go "[a-z.]*"$`)
 }
 
@@ -89,12 +89,12 @@ func TestParityPublicSuffixList(t *testing.T) {
 // was here as given ("xn--55qx5d.cn"); a host written in Unicode found no
 // internationalised suffix here (the list was looked up without ToASCII).
 func TestParityPunycodeTopLevelDomain(t *testing.T) {
-	var cs []rtCase
+	var cs []probeCase
 	for _, u := range []string{"https://foo.xn--55qx5d.cn/", "https://shop.xn--fiqs8s/", "https://a.b.xn--p1ai/",
 		"https://a.b.рф/", "https://ü.b.xn--p1ai/", "https://x.bücher.de/", "https://x.xn--bcher-kva.de/", "https://shop.中国/", "https://foo.公司.cn/"} {
-		cs = append(cs, rtURLCase(u))
+		cs = append(cs, urlProbeCase(u))
 	}
-	rtSame(t, cs, "context.page.topLevelDomain:", "context.page.domain:", "context.page.subdomain:")
+	requireSameAsNode(t, cs, "context.page.topLevelDomain:", "context.page.domain:", "context.page.subdomain:")
 }
 
 // Finding 4: requests this client refused before deciding
@@ -104,9 +104,9 @@ func TestParityPunycodeTopLevelDomain(t *testing.T) {
 // should be unique in the mbox list") and an mbox whose name is null are
 // still refused: kept rows of the differential test.
 func TestParityRefusedRequests(t *testing.T) {
-	rtSame(t, []rtCase{
-		{name: "index -1", artifact: "TEST_ARTIFACT_AB_SIMPLE", request: rtReq(rtCtx, `{"mboxes":[{"name":"mbox-magician","index":-1}]}`, "")},
-		{name: "index -1 prefetched", artifact: "TEST_ARTIFACT_AB_SIMPLE", request: rtReq(rtCtx, "", `{"mboxes":[{"name":"mbox-magician","index":-1},{"name":"mbox-magician","index":0}]}`)},
+	requireSameAsNode(t, []probeCase{
+		{name: "index -1", artifact: "TEST_ARTIFACT_AB_SIMPLE", request: probeRequest(probeWebContext, `{"mboxes":[{"name":"mbox-magician","index":-1}]}`, "")},
+		{name: "index -1 prefetched", artifact: "TEST_ARTIFACT_AB_SIMPLE", request: probeRequest(probeWebContext, "", `{"mboxes":[{"name":"mbox-magician","index":-1},{"name":"mbox-magician","index":0}]}`)},
 	}, ".error", ".response")
 }
 
@@ -116,11 +116,11 @@ func TestParityRefusedRequests(t *testing.T) {
 // out and nothing is sent: such a token names no event, and a notification
 // of it is one the edge cannot count.
 func TestParityEmptyEventTokens(t *testing.T) {
-	art := rtTinyArtifact(`{"activity.id":1,"audience.ids":[]}`, `[]`,
+	art := tinyArtifact(`{"activity.id":1,"audience.ids":[]}`, `[]`,
 		`[{"type":"html","eventToken":"","content":"empty token"},{"type":"html","eventToken":null,"content":null}]`, "true")
-	rtKept(t, []rtCase{
-		{name: "execute", artifact: art, request: rtReq(`{"channel":"web"}`, `{"mboxes":[{"name":"m","index":1}]}`, "")},
-		{name: "prefetch", artifact: art, request: rtReq(`{"channel":"web"}`, "", `{"mboxes":[{"name":"m","index":1}]}`)},
+	requireKeptDifferences(t, []probeCase{
+		{name: "execute", artifact: art, request: probeRequest(`{"channel":"web"}`, `{"mboxes":[{"name":"m","index":1}]}`, "")},
+		{name: "prefetch", artifact: art, request: probeRequest(`{"channel":"web"}`, "", `{"mboxes":[{"name":"m","index":1}]}`)},
 	}, []string{".sent", "eventToken", "content", ".error"},
 		`^\.response\.(execute|prefetch)\.mboxes\[0\]\.options\[1\]\.content: node null, go absent$`,
 		`^\.response\.prefetch\.mboxes\[0\]\.options\[[01]\]\.eventToken: node (""|null), go absent$`,
@@ -131,10 +131,10 @@ func TestParityEmptyEventTokens(t *testing.T) {
 // artifact) is written "-0" in response tokens and traces, where Adobe's
 // engine writes 0. Fixed where the engine builds them (withoutNegativeZero).
 func TestParityNegativeZero(t *testing.T) {
-	art := rtTinyArtifact(`{"activity.id":-0,"audience.ids":[]}`, `["activity.id"]`, `[{"type":"html","content":"x"}]`, "true")
-	rtSame(t, []rtCase{
-		{name: "meta -0", artifact: art, request: rtReq(`{"channel":"web"}`, "", `{"mboxes":[{"name":"m","index":1}]}`)},
-		{name: "geo -0", artifact: "TEST_ARTIFACT_AB_SIMPLE", request: rtReq(`{"channel":"web","geo":{"longitude":-0}}`, "", `{"mboxes":[{"name":"mbox-magician","index":1}]}`, `"trace":{"authorizationToken":"x"}`)},
+	art := tinyArtifact(`{"activity.id":-0,"audience.ids":[]}`, `["activity.id"]`, `[{"type":"html","content":"x"}]`, "true")
+	requireSameAsNode(t, []probeCase{
+		{name: "meta -0", artifact: art, request: probeRequest(`{"channel":"web"}`, "", `{"mboxes":[{"name":"m","index":1}]}`)},
+		{name: "geo -0", artifact: "TEST_ARTIFACT_AB_SIMPLE", request: probeRequest(`{"channel":"web","geo":{"longitude":-0}}`, "", `{"mboxes":[{"name":"mbox-magician","index":1}]}`, `"trace":{"authorizationToken":"x"}`)},
 	}, "node 0, go -0")
 }
 
@@ -142,8 +142,8 @@ func TestParityNegativeZero(t *testing.T) {
 // call in Adobe's engine ("Cannot read properties of undefined (reading
 // 'forEach')"); here the rule is decided, its audiences none.
 func TestParityNoAudienceIDs(t *testing.T) {
-	art := rtTinyArtifact(`{"activity.id":1}`, `[]`, `[{"type":"html","content":"x"}]`, "true")
-	rtKept(t, []rtCase{{name: "no audience.ids", artifact: art, request: rtReq(`{"channel":"web"}`, "", `{"mboxes":[{"name":"m","index":1}]}`)}},
+	art := tinyArtifact(`{"activity.id":1}`, `[]`, `[{"type":"html","content":"x"}]`, "true")
+	requireKeptDifferences(t, []probeCase{{name: "no audience.ids", artifact: art, request: probeRequest(`{"channel":"web"}`, "", `{"mboxes":[{"name":"m","index":1}]}`)}},
 		[]string{".error", ".response"},
 		`^\.error: node "Cannot read properties of undefined \(reading 'forEach'\)", go absent$`,
 		`^\.response: node absent, go \{`, `^\.responseTokens: node absent, go \[`)
@@ -157,13 +157,13 @@ func TestParityNoAudienceIDs(t *testing.T) {
 // one none (the same: no geo); Adobe's writes context.channel "web"
 // whatever the request said, this one the request's channel.
 func TestParityNotificationPayload(t *testing.T) {
-	rtKept(t, []rtCase{{name: "client_side", artifact: "TEST_ARTIFACT_AB_SIMPLE",
-		request: rtReq(rtCtx, `{"mboxes":[{"name":"mbox-magician","index":1}]}`, "", `"experienceCloud":{"analytics":{"logging":"client_side"}}`)}},
+	requireKeptDifferences(t, []probeCase{{name: "client_side", artifact: "TEST_ARTIFACT_AB_SIMPLE",
+		request: probeRequest(probeWebContext, `{"mboxes":[{"name":"mbox-magician","index":1}]}`, "", `"experienceCloud":{"analytics":{"logging":"client_side"}}`)}},
 		[]string{".sent"},
 		`^\.sent\[0\]\.body\.experienceCloud\.analytics\.supplementalDataId: node "\\u003csdid\\u003e", go absent$`,
 		`^\.sent\[0\]\.body\.context\.geo: node \{\}, go absent$`)
-	rtKept(t, []rtCase{{name: "channel mobile", artifact: "TEST_ARTIFACT_AB_SIMPLE",
-		request: rtReq(`{"channel":"mobile","geo":{"city":"x"}}`, `{"mboxes":[{"name":"mbox-magician","index":1}]}`, "")}},
+	requireKeptDifferences(t, []probeCase{{name: "channel mobile", artifact: "TEST_ARTIFACT_AB_SIMPLE",
+		request: probeRequest(`{"channel":"mobile","geo":{"city":"x"}}`, `{"mboxes":[{"name":"mbox-magician","index":1}]}`, "")}},
 		[]string{".sent"},
 		`^\.sent\[0\]\.body\.context\.channel: node "web", go "mobile"$`)
 }
@@ -173,7 +173,7 @@ func TestParityNotificationPayload(t *testing.T) {
 // rest of the id here; the artifact's location reads "Not Applicable"
 // there, and read "NA" here.
 func TestParityTraceFields(t *testing.T) {
-	rtSame(t, []rtCase{{name: "two hints", artifact: "TEST_ARTIFACT_AB_SIMPLE",
+	requireSameAsNode(t, []probeCase{{name: "two hints", artifact: "TEST_ARTIFACT_AB_SIMPLE",
 		request: `{"id":{"tntId":"abc.28_0.35_0"},"context":{"channel":"web"},"prefetch":{"mboxes":[{"name":"mbox-magician","index":1}]},"trace":{"authorizationToken":"x"}}`}},
 		"profileLocation", "artifactLocation")
 }
@@ -184,11 +184,11 @@ func TestParityTraceFields(t *testing.T) {
 // view request without a name asks for every view), and the wire model
 // stays as it is (row "views named \"\"" of engineKeptDifferences).
 func TestParityEmptyViewName(t *testing.T) {
-	var cs []rtCase
+	var cs []probeCase
 	for _, a := range []string{"TEST_ARTIFACT_VIEWS", "TEST_ARTIFACT_AB_SIMPLE"} {
-		cs = append(cs, rtCase{name: a, artifact: a, request: rtReq(`{"channel":"web"}`, "", `{"views":[{"name":""}]}`)})
+		cs = append(cs, probeCase{name: a, artifact: a, request: probeRequest(`{"channel":"web"}`, "", `{"views":[{"name":""}]}`)})
 	}
-	rtKept(t, cs, []string{".remote", ".response", ".error"},
+	requireKeptDifferences(t, cs, []string{".remote", ".response", ".error"},
 		`^\.remote\.views: node \[""\], go absent$`,
 		`^\.response\.status: node 206, go 200$`)
 }

@@ -8,10 +8,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"os"
-	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -19,135 +17,9 @@ import (
 
 	"github.com/target-go/sdk/target"
 	"github.com/target-go/sdk/target/delivery"
+	"github.com/target-go/sdk/target/internal/deliverytest"
 	"github.com/target-go/sdk/target/targettest"
 )
-
-var wireSpecials = []string{
-	"\u2028", "\u2029", "é", "日", "🎉", "\ufffd", "\ufeff", "\U0010FFFF", "\u007f", "\u0080", "\u00a0",
-	"\xed\xa0\x80", "\xed\xbf\xbf", "\xc0\x80", "\xe0\x80\x80", "\xf4\x90\x80\x80", "\xf8\x88\x80\x80\x80",
-	"\xc3", "\xe2\x80", "\xe2\x80\xa8"[:2], "<", ">", "&", `"`, `\`, "/", "\x00", "\x1f", "\t", "\n", "\r",
-	"\b", "\f", "\x0b", "\xff", "\xfe", "\x80", "\xbf", "'", "%", "+",
-}
-
-// wireString is a string of length up to about 40: plain bytes with specials
-// or random bytes put at random places (a multi-byte rune straddling an
-// 8-byte block boundary included).
-func wireString(r *rand.Rand) string {
-	switch r.IntN(6) {
-	case 0:
-		b := make([]byte, r.IntN(41))
-		for i := range b {
-			b[i] = byte(r.IntN(256))
-		}
-		return string(b)
-	case 1:
-		return wireSpecials[r.IntN(len(wireSpecials))]
-	}
-	n := r.IntN(41)
-	var sb strings.Builder
-	for sb.Len() < n {
-		if r.IntN(5) == 0 {
-			sb.WriteString(wireSpecials[r.IntN(len(wireSpecials))])
-		} else {
-			sb.WriteByte(byte(0x20 + r.IntN(0x5f)))
-		}
-	}
-	return sb.String()
-}
-
-func wireFloat(r *rand.Rand) float64 {
-	switch r.IntN(5) {
-	case 0:
-		for {
-			f := math.Float64frombits(r.Uint64())
-			if !math.IsNaN(f) && !math.IsInf(f, 0) {
-				return f
-			}
-		}
-	case 1:
-		return float64(r.Int64()) // a large integer held in a float64
-	case 2:
-		return []float64{math.Copysign(0, -1), 1e21, 1e-7, 1e-6, 9.999999999999999e-7, 999999999999999900000,
-			1e20, 5e-324, 2.225073858507201e-308, math.MaxFloat64, -math.MaxFloat64, 1 << 63, 0.1, 1.5}[r.IntN(14)]
-	case 3:
-		return (r.Float64() - 0.5) * math.Pow(10, float64(r.IntN(620)-320))
-	}
-	return float64(r.IntN(2000)) / 8
-}
-
-type wireFiller struct{ r *rand.Rand }
-
-func (g *wireFiller) fill(v reflect.Value, depth int) {
-	r := g.r
-	switch v.Kind() {
-	case reflect.String:
-		v.SetString(wireString(r))
-	case reflect.Bool:
-		v.SetBool(r.IntN(2) == 0)
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		x := r.Int64()
-		if r.IntN(3) == 0 {
-			x = int64(r.IntN(5)) - 2
-		}
-		bits := v.Type().Bits()
-		v.SetInt(x << (64 - bits) >> (64 - bits))
-	case reflect.Float64:
-		v.SetFloat(wireFloat(r))
-	case reflect.Pointer:
-		if r.IntN(3) == 0 || depth > 8 {
-			return
-		}
-		p := reflect.New(v.Type().Elem())
-		g.fill(p.Elem(), depth+1)
-		v.Set(p)
-	case reflect.Slice:
-		switch r.IntN(4) {
-		case 0:
-			return
-		case 1:
-			v.Set(reflect.MakeSlice(v.Type(), 0, r.IntN(3)))
-			return
-		}
-		n := 1 + r.IntN(4)
-		s := reflect.MakeSlice(v.Type(), n, n)
-		for i := range n {
-			if r.IntN(5) != 0 { // some elements left zero
-				g.fill(s.Index(i), depth+1)
-			}
-		}
-		v.Set(s)
-	case reflect.Map:
-		switch r.IntN(5) {
-		case 0:
-			return
-		case 1:
-			v.Set(reflect.MakeMap(v.Type()))
-			return
-		}
-		n := 1 + r.IntN(6)
-		if r.IntN(4) == 0 {
-			n = 14 + r.IntN(27) // around and past the 16 sorted on the stack
-		}
-		m := reflect.MakeMap(v.Type())
-		for range n {
-			k := reflect.New(v.Type().Key()).Elem()
-			g.fill(k, depth+1)
-			e := reflect.New(v.Type().Elem()).Elem()
-			g.fill(e, depth+1)
-			m.SetMapIndex(k, e)
-		}
-		v.Set(m)
-	case reflect.Struct:
-		t := v.Type()
-		for i := range t.NumField() {
-			if f := t.Field(i); f.IsExported() && (f.Anonymous || r.IntN(3) != 0) {
-				g.fill(v.Field(i), depth+1)
-			}
-		}
-	default:
-		panic(fmt.Sprintf("wireFiller: kind %s (%s)", v.Kind(), v.Type()))
-	}
-}
 
 var wireMasks = []struct {
 	re   *regexp.Regexp
@@ -182,11 +54,11 @@ func TestWireBodiesWritten(t *testing.T) {
 			t.Fatal(err)
 		}
 		r := rand.New(rand.NewPCG(11, 13))
-		g := &wireFiller{r: r}
+		g := &deliverytest.Filler{Rand: r}
 		var log strings.Builder
 		for i := range 400 {
 			var req target.DeliveryRequest
-			g.fill(reflect.ValueOf(&req).Elem(), 0)
+			g.Fill(&req)
 			req.Notifications = nil
 			req.RequestID = ""
 			if i%4 == 0 {
@@ -217,7 +89,7 @@ func TestWireBodiesWritten(t *testing.T) {
 				}
 			}
 			if i%3 == 0 {
-				req.Execute = &delivery.ExecuteRequest{Mboxes: []delivery.MboxRequest{{Index: 0, Name: wireString(r)}}}
+				req.Execute = &delivery.ExecuteRequest{Mboxes: []delivery.MboxRequest{{Index: 0, Name: deliverytest.String(r)}}}
 			}
 			if req.Execute == nil && req.Prefetch == nil {
 				req.Prefetch = &delivery.PrefetchRequest{Mboxes: []delivery.MboxRequest{{Index: 1, Name: "m"}}}

@@ -1,166 +1,26 @@
 package delivery_test
 
 // AppendRequest against delivery.Marshal and against
-// encoding/json (an Encoder without HTML escaping) on requests from a
-// generator of its own, wider than the package's: every byte value and odd
-// rune at every offset of strings of length 0..40, random float bits
-// (subnormals, -0, huge, integers held in floats), full-range ints, maps of
-// up to 40 keys (the heap-sorted path), empty and nil slices and maps, and
-// requests read from JSON (Geo and ClientHints with "" fields and string
-// coordinates), mutated after reading.
+// encoding/json (an Encoder without HTML escaping) on requests from
+// target/internal/deliverytest's generator, wider than the package's own:
+// every byte value and odd rune at every offset of strings of length 0..40,
+// random float bits (subnormals, -0, huge, integers held in floats), NaN and
+// infinities, full-range ints, maps of up to 40 keys (the heap-sorted path),
+// empty and nil slices and maps, and requests read from JSON (Geo and
+// ClientHints with "" fields and string coordinates), mutated after reading.
 
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
-	"math"
 	"math/rand/v2"
-	"reflect"
 	"strings"
 	"sync"
 	"testing"
 	"unicode/utf8"
 
 	"github.com/target-go/sdk/target/delivery"
+	"github.com/target-go/sdk/target/internal/deliverytest"
 )
-
-var wideSpecials = []string{
-	"\u2028", "\u2029", "é", "日", "🎉", "\ufffd", "\ufeff", "\U0010FFFF", "\u007f", "\u0080", "\u00a0",
-	"\xed\xa0\x80", "\xed\xbf\xbf", "\xc0\x80", "\xe0\x80\x80", "\xf4\x90\x80\x80", "\xf8\x88\x80\x80\x80",
-	"\xc3", "\xe2\x80", "\xe2\x80\xa8"[:2], "<", ">", "&", `"`, `\`, "/", "\x00", "\x1f", "\t", "\n", "\r",
-	"\b", "\f", "\x0b", "\xff", "\xfe", "\x80", "\xbf", "'", "%", "+",
-}
-
-// wideString is a string of length up to about 40: plain bytes with specials
-// or random bytes put at random places (a multi-byte rune straddling an
-// 8-byte block boundary included).
-func wideString(r *rand.Rand) string {
-	switch r.IntN(6) {
-	case 0:
-		b := make([]byte, r.IntN(41))
-		for i := range b {
-			b[i] = byte(r.IntN(256))
-		}
-		return string(b)
-	case 1:
-		return wideSpecials[r.IntN(len(wideSpecials))]
-	}
-	n := r.IntN(41)
-	var sb strings.Builder
-	for sb.Len() < n {
-		if r.IntN(5) == 0 {
-			sb.WriteString(wideSpecials[r.IntN(len(wideSpecials))])
-		} else {
-			sb.WriteByte(byte(0x20 + r.IntN(0x5f)))
-		}
-	}
-	return sb.String()
-}
-
-// wideFloat is a float64 of any magnitude, a subnormal, -0 or an integer;
-// when nonFinite, now and then NaN or an infinity (Marshal's error, which
-// AppendRequest must return with dst unchanged).
-func wideFloat(r *rand.Rand, nonFinite bool) float64 {
-	if nonFinite && r.IntN(60) == 0 {
-		return []float64{math.NaN(), math.Inf(1), math.Inf(-1)}[r.IntN(3)]
-	}
-	switch r.IntN(5) {
-	case 0:
-		for {
-			f := math.Float64frombits(r.Uint64())
-			if !math.IsNaN(f) && !math.IsInf(f, 0) {
-				return f
-			}
-		}
-	case 1:
-		return float64(r.Int64()) // a large integer held in a float64
-	case 2:
-		return []float64{math.Copysign(0, -1), 1e21, 1e-7, 1e-6, 9.999999999999999e-7, 999999999999999900000,
-			1e20, 5e-324, 2.225073858507201e-308, math.MaxFloat64, -math.MaxFloat64, 1 << 63, 0.1, 1.5}[r.IntN(14)]
-	case 3:
-		return (r.Float64() - 0.5) * math.Pow(10, float64(r.IntN(620)-320))
-	}
-	return float64(r.IntN(2000)) / 8
-}
-
-// wideFiller sets a value's fields at random, recursively; nonFinite lets
-// its floats be NaN or infinite.
-type wideFiller struct {
-	r         *rand.Rand
-	nonFinite bool
-}
-
-func (g *wideFiller) fill(v reflect.Value, depth int) {
-	r := g.r
-	switch v.Kind() {
-	case reflect.String:
-		v.SetString(wideString(r))
-	case reflect.Bool:
-		v.SetBool(r.IntN(2) == 0)
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		x := r.Int64()
-		if r.IntN(3) == 0 {
-			x = int64(r.IntN(5)) - 2
-		}
-		bits := v.Type().Bits()
-		v.SetInt(x << (64 - bits) >> (64 - bits))
-	case reflect.Float64:
-		v.SetFloat(wideFloat(r, g.nonFinite))
-	case reflect.Pointer:
-		if r.IntN(3) == 0 || depth > 8 {
-			return
-		}
-		p := reflect.New(v.Type().Elem())
-		g.fill(p.Elem(), depth+1)
-		v.Set(p)
-	case reflect.Slice:
-		switch r.IntN(4) {
-		case 0:
-			return
-		case 1:
-			v.Set(reflect.MakeSlice(v.Type(), 0, r.IntN(3)))
-			return
-		}
-		n := 1 + r.IntN(4)
-		s := reflect.MakeSlice(v.Type(), n, n)
-		for i := range n {
-			if r.IntN(5) != 0 { // some elements left zero
-				g.fill(s.Index(i), depth+1)
-			}
-		}
-		v.Set(s)
-	case reflect.Map:
-		switch r.IntN(5) {
-		case 0:
-			return
-		case 1:
-			v.Set(reflect.MakeMap(v.Type()))
-			return
-		}
-		n := 1 + r.IntN(6)
-		if r.IntN(4) == 0 {
-			n = 14 + r.IntN(27) // around and past the 16 sorted on the stack
-		}
-		m := reflect.MakeMap(v.Type())
-		for range n {
-			k := reflect.New(v.Type().Key()).Elem()
-			g.fill(k, depth+1)
-			e := reflect.New(v.Type().Elem()).Elem()
-			g.fill(e, depth+1)
-			m.SetMapIndex(k, e)
-		}
-		v.Set(m)
-	case reflect.Struct:
-		t := v.Type()
-		for i := range t.NumField() {
-			if f := t.Field(i); f.IsExported() && (f.Anonymous || r.IntN(3) != 0) {
-				g.fill(v.Field(i), depth+1)
-			}
-		}
-	default:
-		panic(fmt.Sprintf("wideFiller: kind %s (%s)", v.Kind(), v.Type()))
-	}
-}
 
 // encodingJSON is encoding/json itself, without HTML escaping.
 func encodingJSON(v any) ([]byte, error) {
@@ -198,15 +58,15 @@ func requireSameAsMarshalAndEncodingJSON(t testing.TB, req *delivery.Request) {
 }
 
 // TestAppendRequestMatchesMarshalOnWideGenerator compares AppendRequest
-// with Marshal and encoding/json on 6000 requests from wideFiller, NaN and
+// with Marshal and encoding/json on 6000 requests from deliverytest.Filler, NaN and
 // infinities included.
 func TestAppendRequestMatchesMarshalOnWideGenerator(t *testing.T) {
 	t.Parallel()
 	r := rand.New(rand.NewPCG(2026, 12))
-	g := &wideFiller{r: r, nonFinite: true}
+	g := &deliverytest.Filler{Rand: r, NonFinite: true}
 	for range 6000 {
 		var req delivery.Request
-		g.fill(reflect.ValueOf(&req).Elem(), 0)
+		g.Fill(&req)
 		requireSameAsMarshalAndEncodingJSON(t, &req)
 	}
 }
@@ -218,11 +78,11 @@ func TestAppendRequestMatchesMarshalOnWideGenerator(t *testing.T) {
 func TestAppendRequestMatchesMarshalReadFromJSONAndMutated(t *testing.T) {
 	t.Parallel()
 	r := rand.New(rand.NewPCG(5, 8))
-	g := &wideFiller{r: r}
+	g := &deliverytest.Filler{Rand: r}
 	geoFields := []string{"ipAddress", "countryCode", "stateCode", "city", "zip"}
 	for i := range 3000 {
 		var base delivery.Request
-		g.fill(reflect.ValueOf(&base).Elem(), 0)
+		g.Fill(&base)
 		body, err := delivery.Marshal(&base)
 		if err != nil {
 			continue
@@ -242,13 +102,13 @@ func TestAppendRequestMatchesMarshalReadFromJSONAndMutated(t *testing.T) {
 			case 0:
 				geo[f] = ""
 			case 1:
-				geo[f] = wideString(r)
+				geo[f] = deliverytest.String(r)
 			}
 		}
 		for _, c := range []string{"latitude", "longitude"} {
 			switch r.IntN(4) {
 			case 0:
-				geo[c] = wideFloat(r, false)
+				geo[c] = deliverytest.Float(r, false)
 			case 1:
 				geo[c] = []string{"48.85", " 2.35 ", "0x10", "", "1e400", "abc", "-0", "<1>", "\u2028", "\xff"}[r.IntN(10)]
 			case 2:
@@ -261,10 +121,10 @@ func TestAppendRequestMatchesMarshalReadFromJSONAndMutated(t *testing.T) {
 		case 0:
 			ch["platform"] = ""
 		case 1:
-			ch["platform"] = wideString(r)
+			ch["platform"] = deliverytest.String(r)
 		}
 		if r.IntN(2) == 0 {
-			ch["model"] = wideString(r)
+			ch["model"] = deliverytest.String(r)
 		}
 		ctx["clientHints"] = ch
 		body2, err := json.Marshal(m)
@@ -280,16 +140,16 @@ func TestAppendRequestMatchesMarshalReadFromJSONAndMutated(t *testing.T) {
 		switch i % 4 {
 		case 0:
 			if req.Context.Geo != nil {
-				req.Context.Geo.City = wideString(r)
+				req.Context.Geo.City = deliverytest.String(r)
 				req.Context.Geo.Zip = ""
 			}
 		case 1:
 			if req.Context.ClientHints != nil {
-				req.Context.ClientHints.Platform = wideString(r)
+				req.Context.ClientHints.Platform = deliverytest.String(r)
 			}
 		case 2:
 			if req.Context.Geo != nil {
-				x := wideFloat(r, false)
+				x := deliverytest.Float(r, false)
 				req.Context.Geo.Latitude = &x
 			}
 		case 3:
@@ -308,7 +168,7 @@ func TestAppendRequestMatchesMarshalReadFromJSONAndMutated(t *testing.T) {
 // every pair of offsets of a 17-byte string.
 func TestAppendStringOddByteAtEveryOffset(t *testing.T) {
 	t.Parallel()
-	sp := append([]string(nil), wideSpecials...)
+	sp := append([]string(nil), deliverytest.Specials...)
 	for c := range 256 {
 		sp = append(sp, string([]byte{byte(c)}))
 	}
@@ -360,11 +220,11 @@ func TestAppendStringEveryBytePairAcrossBlocks(t *testing.T) {
 func TestAppendRequestConcurrentIntoReusedBuffers(t *testing.T) {
 	t.Parallel()
 	r := rand.New(rand.NewPCG(9, 9))
-	g := &wideFiller{r: r}
+	g := &deliverytest.Filler{Rand: r}
 	var reqs []*delivery.Request
 	for range 50 {
 		var req delivery.Request
-		g.fill(reflect.ValueOf(&req).Elem(), 0)
+		g.Fill(&req)
 		reqs = append(reqs, &req)
 	}
 	var wg sync.WaitGroup
@@ -393,10 +253,10 @@ func TestAppendRequestConcurrentIntoReusedBuffers(t *testing.T) {
 func TestAppendRequestWritesValidJSON(t *testing.T) {
 	t.Parallel()
 	r := rand.New(rand.NewPCG(77, 1))
-	g := &wideFiller{r: r}
+	g := &deliverytest.Filler{Rand: r}
 	for range 500 {
 		var req delivery.Request
-		g.fill(reflect.ValueOf(&req).Elem(), 0)
+		g.Fill(&req)
 		got, err := delivery.AppendRequest(nil, &req)
 		if err != nil {
 			continue
@@ -435,12 +295,12 @@ func FuzzAppendRequestFromJSON(f *testing.F) {
 // allocation; each map of more than 16 keys costs one.
 func TestAppendRequestAllocatesOnlyForLargeMaps(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
-	g := &wideFiller{r: r}
+	g := &deliverytest.Filler{Rand: r}
 	dst := make([]byte, 0, 1<<20)
 	checked := 0
 	for range 300 {
 		var req delivery.Request
-		g.fill(reflect.ValueOf(&req).Elem(), 0)
+		g.Fill(&req)
 		if _, err := delivery.Marshal(&req); err != nil {
 			continue
 		}

@@ -72,10 +72,16 @@ func unmarshalCaseSensitive(b []byte, v any, strict bool) error {
 		return publicTypeError(unmarshalModels(b, v), requestType, reflect.TypeOf(v).Elem(), "")
 	}
 	if len(w.dropped) > 0 {
+		orig := b
 		var err error
 		if b, err = json.Marshal(generic); err != nil {
 			return err
 		}
+		// The offsets of b's errors refer to b, and of several bad
+		// parameters b's first in its order of names is named; a
+		// parameter's error is placed again in orig, at the first bad
+		// parameters in the caller's text.
+		return publicTypeError(placeParameterError(orig, unmarshalModels(b, v)), requestType, reflect.TypeOf(v).Elem(), "")
 	}
 	return publicTypeError(unmarshalModels(b, v), requestType, reflect.TypeOf(v).Elem(), "")
 }

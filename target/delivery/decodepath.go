@@ -15,9 +15,12 @@ import (
 // itself. The Offset of such an error refers to the value the method was
 // given, and is moved here to refer to b (Geo and ClientHints sit at
 // context.geo and context.clientHints, the path in front of its Field);
-// decodepath_jsonv2.go moves it with the decoder's position.
+// decodepath_jsonv2.go moves it with the decoder's position. The error of
+// a Parameters value is placed by placeParameterError, in both builds: its
+// path has indexes (execute.mboxes.0.parameters), which this decoder does
+// not write.
 func unmarshalModels(b []byte, v any) error {
-	err := json.Unmarshal(b, v)
+	err := placeParameterError(b, json.Unmarshal(b, v))
 	te, ok := err.(*json.UnmarshalTypeError)
 	if !ok {
 		return err

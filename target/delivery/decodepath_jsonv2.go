@@ -27,9 +27,10 @@ var pathUnmarshalers = jsonv2.WithUnmarshalers(jsonv2.JoinUnmarshalers(
 // type error from a type's UnmarshalJSON as it is, without the path to the
 // value in front of its Field ("city", not "context.geo.city", as the
 // default encoding/json writes it; decodepath.go): Geo and ClientHints are
-// decoded through pathUnmarshalers, which add it.
+// decoded through pathUnmarshalers, which add it; the error of a
+// Parameters value is placed by placeParameterError, in both builds.
 func unmarshalModels(b []byte, v any) error {
-	err := jsonv2.Unmarshal(b, v, json.DefaultOptionsV1(), pathUnmarshalers)
+	err := placeParameterError(b, jsonv2.Unmarshal(b, v, json.DefaultOptionsV1(), pathUnmarshalers))
 	var pe *pathTypeError
 	if !errors.As(err, &pe) {
 		return err

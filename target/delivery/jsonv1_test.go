@@ -6,3 +6,7 @@ package delivery_test
 // just past the offending value or character (the default encoding/json),
 // rather than at its start (GOEXPERIMENT=jsonv2, jsonv2_test.go).
 const errorOffsetPastValue = true
+
+// defaultJSONBuild is whether encoding/json is the default one (false
+// under GOEXPERIMENT=jsonv2, jsonv2_test.go).
+const defaultJSONBuild = true

@@ -6,3 +6,6 @@ package delivery_test
 // errors give the offset at the start of the offending value or character
 // (jsonv1_test.go has the default's).
 const errorOffsetPastValue = false
+
+// defaultJSONBuild is false under GOEXPERIMENT=jsonv2 (jsonv1_test.go).
+const defaultJSONBuild = false

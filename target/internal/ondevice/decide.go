@@ -331,8 +331,16 @@ var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 // the request, and puts it back in the pool.
 func (s *scratch) release() {
 	s.clear()
+	if releaseHook != nil {
+		releaseHook(s)
+	}
 	scratchPool.Put(s)
 }
+
+// releaseHook, set only by a test that runs alone, sees each scratch as
+// release puts it back (sync.Pool under -race drops some Puts, so that the
+// next Get is not the same scratch).
+var releaseHook func(*scratch)
 
 // clear empties s where a decision wrote, and drops a key set larger than
 // maxKeptKeyWords.

@@ -1,13 +1,16 @@
 package target_test
 
-// The red team's comparison (rtparity, issue 15), used by the findings'
-// tests of rtparity_findings_test.go: rtRun decides each input with Adobe's
-// Node.js SDK 2.4.3 (testdata/rtprobe/probe.js) and with this client, and
+// A probe that compares this client with Adobe's Node.js SDK 2.4.3 on
+// given inputs, for the tests of parity_findings_test.go: compareWithNode
+// decides each input (an artifact, a request, cookies) on-device with
+// Adobe's SDK (testdata/nodeprobe/probe.js) and with this client, and
 // lists every difference in what a caller receives: the whole response
 // (ids, client, edgeHost included), cookies, response tokens, analytics
 // details, remote mboxes and views, geo lookups and the bodies of the
-// notifications sent. Written apart from the differential test's
-// generator; it needs TARGET_NODE_SDK_DIR and node, and skips without them.
+// notifications sent. The differential test (ondevice_diff_test.go)
+// generates its inputs and compares decisions; this probe takes hand-made
+// inputs and compares everything. It needs TARGET_NODE_SDK_DIR and node,
+// and skips without them.
 
 import (
 	"bytes"
@@ -31,20 +34,20 @@ import (
 	"github.com/target-go/sdk/target"
 )
 
-type rtCase struct {
+type probeCase struct {
 	name                       string
 	artifact                   string // a suite artifact's name, or the artifact's JSON
 	request                    string
 	targetCookie, locationHint string
 }
 
-type rtTransport struct {
+type probeTransport struct {
 	mu   sync.Mutex
 	geo  []string
 	sent []map[string]any
 }
 
-func (d *rtTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+func (d *probeTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	var body []byte
 	if r.Body != nil {
 		body, _ = io.ReadAll(r.Body)
@@ -72,7 +75,7 @@ func (d *rtTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		Body: io.NopCloser(bytes.NewReader(answer)), Request: r}, nil
 }
 
-func (d *rtTransport) take() ([]string, []map[string]any) {
+func (d *probeTransport) take() ([]string, []map[string]any) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	g, s := d.geo, d.sent
@@ -83,13 +86,13 @@ func (d *rtTransport) take() ([]string, []map[string]any) {
 	return g, s
 }
 
-func (d *rtTransport) sentCount() int {
+func (d *probeTransport) sentCount() int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return len(d.sent)
 }
 
-func rtArtifact(t *testing.T, a string) []byte {
+func loadProbeArtifact(t *testing.T, a string) []byte {
 	if strings.HasPrefix(strings.TrimSpace(a), "{") {
 		return []byte(a)
 	}
@@ -102,14 +105,14 @@ func rtArtifact(t *testing.T, a string) []byte {
 }
 
 var (
-	rtUUID   = regexp.MustCompile(`[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}`)
-	rtExpiry = regexp.MustCompile(`#\d{10}\b`)
-	rtSDID   = regexp.MustCompile(`^[0-9A-F]{16}-[0-9A-F]{16}$`)
-	rtURL    = regexp.MustCompile(`^https?://[^/]*(/[^?]*)\?.*$`)
+	probeUUID   = regexp.MustCompile(`[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}`)
+	probeExpiry = regexp.MustCompile(`#\d{10}\b`)
+	probeSDID   = regexp.MustCompile(`^[0-9A-F]{16}-[0-9A-F]{16}$`)
+	probeURL    = regexp.MustCompile(`^https?://[^/]*(/[^?]*)\?.*$`)
 )
 
-// rtNorm replaces what is random or clock-dependent.
-func rtNorm(v any) any {
+// normalizeProbe replaces what is random or clock-dependent.
+func normalizeProbe(v any) any {
 	switch x := v.(type) {
 	case map[string]any:
 		out := map[string]any{}
@@ -123,29 +126,29 @@ func rtNorm(v any) any {
 				if l, _ := e.([]any); e == nil || len(l) == 0 {
 					continue // null, absent and [] alike at the top level (checked inside responses by the project)
 				}
-				out[k] = rtNorm(e)
+				out[k] = normalizeProbe(e)
 			default:
-				out[k] = rtNorm(e)
+				out[k] = normalizeProbe(e)
 			}
 		}
 		return out
 	case []any:
 		out := make([]any, len(x))
 		for i, e := range x {
-			out[i] = rtNorm(e)
+			out[i] = normalizeProbe(e)
 		}
 		return out
 	case string:
-		if rtSDID.MatchString(x) {
+		if probeSDID.MatchString(x) {
 			return "<sdid>"
 		}
-		x = rtURL.ReplaceAllString(x, "$1")
-		return rtExpiry.ReplaceAllString(rtUUID.ReplaceAllString(x, "<uuid>"), "#<exp>")
+		x = probeURL.ReplaceAllString(x, "$1")
+		return probeExpiry.ReplaceAllString(probeUUID.ReplaceAllString(x, "<uuid>"), "#<exp>")
 	}
 	return v
 }
 
-func rtJSON(v any) any {
+func viaJSON(v any) any {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return "marshal: " + err.Error()
@@ -157,8 +160,8 @@ func rtJSON(v any) any {
 	return out
 }
 
-// rtDiff lists the paths where a and b differ.
-func rtDiff(path string, a, b any, out *[]string) {
+// diffProbe lists the paths where a and b differ.
+func diffProbe(path string, a, b any, out *[]string) {
 	am, aok := a.(map[string]any)
 	bm, bok := b.(map[string]any)
 	if aok && bok {
@@ -179,11 +182,11 @@ func rtDiff(path string, a, b any, out *[]string) {
 			bv, bin := bm[k]
 			switch {
 			case !ain:
-				*out = append(*out, fmt.Sprintf("%s.%s: node absent, go %s", path, k, rtShow(bv)))
+				*out = append(*out, fmt.Sprintf("%s.%s: node absent, go %s", path, k, showProbe(bv)))
 			case !bin:
-				*out = append(*out, fmt.Sprintf("%s.%s: node %s, go absent", path, k, rtShow(av)))
+				*out = append(*out, fmt.Sprintf("%s.%s: node %s, go absent", path, k, showProbe(av)))
 			default:
-				rtDiff(path+"."+k, av, bv, out)
+				diffProbe(path+"."+k, av, bv, out)
 			}
 		}
 		return
@@ -192,18 +195,18 @@ func rtDiff(path string, a, b any, out *[]string) {
 	bl, bok := b.([]any)
 	if aok && bok && len(al) == len(bl) {
 		for i := range al {
-			rtDiff(fmt.Sprintf("%s[%d]", path, i), al[i], bl[i], out)
+			diffProbe(fmt.Sprintf("%s[%d]", path, i), al[i], bl[i], out)
 		}
 		return
 	}
 	ab, _ := json.Marshal(a)
 	bb, _ := json.Marshal(b)
 	if !bytes.Equal(ab, bb) {
-		*out = append(*out, fmt.Sprintf("%s: node %s, go %s", path, rtShow(a), rtShow(b)))
+		*out = append(*out, fmt.Sprintf("%s: node %s, go %s", path, showProbe(a), showProbe(b)))
 	}
 }
 
-func rtShow(v any) string {
+func showProbe(v any) string {
 	b, _ := json.Marshal(v)
 	if len(b) > 600 {
 		return string(b[:600]) + "..."
@@ -211,9 +214,9 @@ func rtShow(v any) string {
 	return string(b)
 }
 
-// rtRun decides the cases with both engines and returns, per case, the
+// compareWithNode decides the cases with both engines and returns, per case, the
 // differences found (nil when none).
-func rtRun(t *testing.T, cases []rtCase) [][]string {
+func compareWithNode(t *testing.T, cases []probeCase) [][]string {
 	t.Helper()
 	nodeModules := os.Getenv("TARGET_NODE_SDK_DIR")
 	if nodeModules == "" {
@@ -232,7 +235,7 @@ func rtRun(t *testing.T, cases []rtCase) [][]string {
 	out := make([][]string, len(cases))
 	for _, a := range order {
 		idx := byArtifact[a]
-		art := rtArtifact(t, a)
+		art := loadProbeArtifact(t, a)
 		var items []map[string]any
 		for _, i := range idx {
 			c := cases[i]
@@ -245,7 +248,7 @@ func rtRun(t *testing.T, cases []rtCase) [][]string {
 		require.NoError(t, os.WriteFile(af, art, 0o600))
 		b, _ := json.Marshal(items)
 		require.NoError(t, os.WriteFile(rf, b, 0o600))
-		script, _ := filepath.Abs(filepath.Join("testdata", "rtprobe", "probe.js"))
+		script, _ := filepath.Abs(filepath.Join("testdata", "nodeprobe", "probe.js"))
 		cmd := exec.CommandContext(t.Context(), node, script, af, rf, "someClientId")
 		cmd.Env = append(os.Environ(), "NODE_PATH="+nodeModules)
 		var stderr bytes.Buffer
@@ -255,7 +258,7 @@ func rtRun(t *testing.T, cases []rtCase) [][]string {
 		var nodeOut []map[string]any
 		require.NoError(t, json.Unmarshal(raw, &nodeOut))
 
-		tr := &rtTransport{}
+		tr := &probeTransport{}
 		off := false
 		c, err := target.NewClient(target.Config{
 			Client: "someClientId", OrganizationID: "someOrgId", DecisioningMethod: target.OnDevice,
@@ -267,7 +270,7 @@ func rtRun(t *testing.T, cases []rtCase) [][]string {
 		require.NoError(t, err)
 		for j, i := range idx {
 			n := nodeOut[j]
-			got := rtGo(t, c, tr, cases[i], len(n["sent"].([]any)) > 0)
+			got := probeClient(t, c, tr, cases[i], len(n["sent"].([]any)) > 0)
 			want := map[string]any{}
 			if e, ok := n["error"]; ok {
 				want["error"] = e
@@ -283,7 +286,7 @@ func rtRun(t *testing.T, cases []rtCase) [][]string {
 			want["geoLookups"] = n["geoLookups"]
 			want["sent"] = n["sent"]
 			var d []string
-			rtDiff("", rtNorm(want), rtNorm(got), &d)
+			diffProbe("", normalizeProbe(want), normalizeProbe(got), &d)
 			out[i] = d
 		}
 		require.NoError(t, c.Close(context.Background()))
@@ -291,16 +294,16 @@ func rtRun(t *testing.T, cases []rtCase) [][]string {
 	return out
 }
 
-func rtGo(t *testing.T, c *target.Client, tr *rtTransport, rc rtCase, expectSent bool) map[string]any {
+func probeClient(t *testing.T, c *target.Client, tr *probeTransport, rc probeCase, expectSent bool) map[string]any {
 	var req target.DeliveryRequest
 	got := map[string]any{}
 	if err := json.Unmarshal([]byte(rc.request), &req); err != nil {
 		got["error"] = "request: " + err.Error()
 		g, s := tr.take()
-		got["geoLookups"], got["sent"] = rtStrs(g), rtJSON(s)
+		got["geoLookups"], got["sent"] = anyStrings(g), viaJSON(s)
 		return got
 	}
-	r, err := c.GetOffers(t.Context(), target.GetOffersOptions{Request: req, SessionID: "rt-session",
+	r, err := c.GetOffers(t.Context(), target.GetOffersOptions{Request: req, SessionID: "probe-session",
 		TargetCookie: rc.targetCookie, TargetLocationHint: rc.locationHint}).Await(t.Context())
 	if err != nil {
 		got["error"] = err.Error()
@@ -315,26 +318,26 @@ func rtGo(t *testing.T, c *target.Client, tr *rtTransport, rc rtCase, expectSent
 			time.Sleep(time.Millisecond)
 		}
 		time.Sleep(2 * time.Millisecond)
-		got["response"] = rtJSON(r.Response)
+		got["response"] = viaJSON(r.Response)
 		if r.TargetCookie != nil {
-			got["targetCookie"] = rtJSON(r.TargetCookie)
+			got["targetCookie"] = viaJSON(r.TargetCookie)
 		}
 		if r.TargetLocationHintCookie != nil {
-			got["targetLocationHintCookie"] = rtJSON(r.TargetLocationHintCookie)
+			got["targetLocationHintCookie"] = viaJSON(r.TargetLocationHintCookie)
 		}
-		got["responseTokens"] = rtJSON(r.ResponseTokens)
-		got["analyticsDetails"] = rtJSON(r.AnalyticsDetails)
+		got["responseTokens"] = viaJSON(r.ResponseTokens)
+		got["analyticsDetails"] = viaJSON(r.AnalyticsDetails)
 		if r.Trace != nil {
-			got["trace"] = rtJSON(r.Trace)
+			got["trace"] = viaJSON(r.Trace)
 		}
-		got["remote"] = map[string]any{"mboxes": rtJSON(r.Meta.RemoteMboxes), "views": rtJSON(r.Meta.RemoteViews)}
+		got["remote"] = map[string]any{"mboxes": viaJSON(r.Meta.RemoteMboxes), "views": viaJSON(r.Meta.RemoteViews)}
 	}
 	g, s := tr.take()
-	got["geoLookups"], got["sent"] = rtStrs(g), rtJSON(s)
+	got["geoLookups"], got["sent"] = anyStrings(g), viaJSON(s)
 	return got
 }
 
-func rtStrs(l []string) []any {
+func anyStrings(l []string) []any {
 	out := make([]any, len(l))
 	for i, s := range l {
 		out[i] = s

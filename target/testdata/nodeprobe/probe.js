@@ -1,4 +1,4 @@
-// Red-team probe (rtparity): decides each request with Adobe's Node.js SDK
+// The probe of nodeprobe_test.go: decides each request with Adobe's Node.js SDK
 // on-device and records the whole response, meta, geo lookups and the
 // body and URL of every other request (notifications).
 //
@@ -43,7 +43,7 @@ const client = TargetClient.create({
       for (const item of requests) {
         lookups = []; sent = [];
         try {
-          const opts = { request: item.request, sessionId: "rt-session" };
+          const opts = { request: item.request, sessionId: "probe-session" };
           if (item.visitorCookie) opts.visitorCookie = item.visitorCookie;
           if (item.targetCookie) opts.targetCookie = item.targetCookie;
           if (item.targetLocationHint) opts.targetLocationHintCookie = item.targetLocationHint;
