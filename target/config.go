@@ -122,7 +122,9 @@ type Config struct {
 	// that goroutine, and is logged; a panic in it is recovered and logged
 	// too. A Close from it is a Close from the callback (see Client.Close).
 	// The same containment holds for the Logger's handler while it records
-	// the callback's panic.
+	// the callback's panic. Panics in a future's own callbacks (OnComplete
+	// and friends) that the SDK's goroutines recover (see GetOffers and
+	// SendNotifications) are logged, not handed to it.
 	OnCallbackPanic func(*future.PanicError)
 }
 

@@ -106,12 +106,14 @@ func (od *onDevice) begin() bool {
 // when a Hybrid call is for the edge: the artifact is not in yet, or the
 // request asks for something only the edge can decide. An on-device
 // decision takes microseconds and runs on the caller's goroutine, so the
-// future is settled on return unless a geo lookup is needed.
-func (c *Client) decideOnDevice(ctx context.Context, p *prepared, e *CallEvent) *future.Future[*Response] {
+// future is settled on return unless a geo lookup is needed. It runs
+// co.ready on every future it returns: before the geo lookup's goroutine
+// can settle it, else once it is settled.
+func (c *Client) decideOnDevice(ctx context.Context, p *prepared, e *CallEvent, co *callOptions) *future.Future[*Response] {
 	od := c.od
 	if od.closed.Load() {
 		c.endCall(ctx, e, nil, ErrClientClosed)
-		return future.Rejected[*Response](ErrClientClosed)
+		return co.ready(c, future.Rejected[*Response](ErrClientClosed))
 	}
 	a := od.engine.artifacts.current()
 	if p.method == Hybrid {
@@ -126,7 +128,7 @@ func (c *Client) decideOnDevice(ctx context.Context, p *prepared, e *CallEvent) 
 	// it ends, so that Close waits for it and its notification.
 	if !od.begin() {
 		c.endCall(ctx, e, nil, ErrClientClosed)
-		return future.Rejected[*Response](ErrClientClosed)
+		return co.ready(c, future.Rejected[*Response](ErrClientClosed))
 	}
 	c.takeSDID(p)
 	start := time.Now()
@@ -163,19 +165,27 @@ func (c *Client) decideOnDevice(ctx context.Context, p *prepared, e *CallEvent) 
 		return r, err
 	}
 	if a != nil && a.GeoTargetingEnabled() && ondevice.GeoMissing(p.req) {
-		return c.goCall(ctx, e, func(ctx context.Context) (*Response, error) {
+		// The goroutine waits for the call's callbacks to be registered
+		// (co.ready), so that they run on it, not on this one after it
+		// settled the call: future.Go starts it before returning.
+		registered := make(chan struct{})
+		f := c.goCall(ctx, e, func(ctx context.Context) (*Response, error) {
 			// future.Go always runs fn, even cancelled, so the count is
 			// always released.
+			<-registered
 			ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 			defer cancel()
 			return decideAndNotify(ctx)
 		})
+		co.ready(c, f)
+		close(registered)
+		return f
 	}
 	r, err := c.callNow(ctx, e, decideAndNotify)
 	if err != nil {
-		return future.Rejected[*Response](err)
+		return co.ready(c, future.Rejected[*Response](err))
 	}
-	return future.Resolved(r)
+	return co.ready(c, future.Resolved(r))
 }
 
 // onDeviceResponse builds the call's result from a decision, as exchange
