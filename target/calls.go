@@ -744,10 +744,46 @@ func (r *Response) collectDetails() {
 	}
 }
 
+// debug logs a debug record of the SDK's own (see debugRecord) with args
+// as slog.Logger.Log takes them. When the Logger does not want debug
+// records it costs the Enabled call (and the boxing of args: a caller on
+// a hot path checks Enabled first).
 func (c *Client) debug(ctx context.Context, msg string, args ...any) {
-	if c.log.Enabled(ctx, slog.LevelDebug) {
-		c.log.DebugContext(ctx, msg, args...)
+	if !c.log.Enabled(ctx, slog.LevelDebug) {
+		return
 	}
+	r := newRecord(slog.LevelDebug, msg)
+	r.Add(args...)
+	c.handleContained(ctx, r)
+}
+
+// debugAttrs is debug with attributes, for a caller that has checked
+// that the Logger wants debug records.
+func (c *Client) debugAttrs(ctx context.Context, msg string, attrs ...slog.Attr) {
+	r := newRecord(slog.LevelDebug, msg)
+	r.AddAttrs(attrs...)
+	c.handleContained(ctx, r)
+}
+
+// newRecord makes a record whose source (with
+// slog.HandlerOptions.AddSource) is the caller of the function that
+// calls newRecord, as for a log call there.
+func newRecord(level slog.Level, msg string) slog.Record {
+	var pcs [1]uintptr
+	runtime.Callers(3, pcs[:]) // skip runtime.Callers, newRecord and its caller
+	return slog.NewRecord(time.Now(), level, msg, pcs[0])
+}
+
+// handleContained hands r, one of the SDK's own records, to the Logger's
+// handler with runContained: a panic in the handler is dropped and a
+// runtime.Goexit ends only the handler's goroutine, so that neither ends
+// the caller's goroutine or the program, nor changes the call's outcome
+// or leaves its future unsettled. It costs a goroutine a record, paid
+// only when the Logger wants the record (debug logging is off by
+// default).
+func (c *Client) handleContained(ctx context.Context, r slog.Record) {
+	h := c.log.Handler()
+	runContained(c.marks(), func() { _ = h.Handle(ctx, r) })
 }
 
 // remoteCall is what a server-side call needs beyond its prepared

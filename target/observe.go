@@ -494,7 +494,7 @@ func (c *Client) endCall(ctx context.Context, e *CallEvent, r *Response, err err
 	if err != nil {
 		attrs = append(attrs, slog.String("errorKind", string(e.ErrorKind)), slog.String("error", err.Error()))
 	}
-	c.log.LogAttrs(ctx, slog.LevelDebug, "target: call", attrs...)
+	c.debugAttrs(ctx, "target: call", attrs...)
 }
 
 // errorTimings returns the timings a failed call's error carries.
@@ -799,7 +799,7 @@ func (c *Client) logBody(ctx context.Context, msg string, ex *exchange, body []b
 	if response {
 		text = redact(text, jsonForms(responseSecrets(body)))
 	}
-	c.log.LogAttrs(ctx, slog.LevelDebug, msg, slog.String("requestId", ex.requestID), slog.String("body", text))
+	c.debugAttrs(ctx, msg, slog.String("requestId", ex.requestID), slog.String("body", text))
 }
 
 // responseSecrets returns the visitor ids an answer's body gives, nil when
