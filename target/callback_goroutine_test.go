@@ -52,7 +52,8 @@ func callbacksFor[R any](n *callbackCounter) (func(R), func(error)) {
 // in-memory transport, a refused dial, a cancelled ctx) could run them on
 // the caller's goroutine, where a Callback that blocks blocked GetOffers.
 // The same holds for GetAttributes, whose Attributes future is made from
-// the call's, and for the calls of a Visitor.
+// the call's, for the calls of a Visitor, and for a Coalescer's, whose
+// batch waits for their registration before it delivers them.
 func TestCallCallbacksNeverOnCallersGoroutine(t *testing.T) {
 	t.Parallel()
 	cancelled, cancel := context.WithCancel(context.Background())
@@ -69,8 +70,11 @@ func TestCallCallbacksNeverOnCallersGoroutine(t *testing.T) {
 			defer c.Close(t.Context())
 			// A returning visitor: its calls start at once.
 			v := c.NewVisitorFromCookies("session#s1#9999999999|PC#t1.28_0#9999999999", "")
+			// Each call a batch of its own, sent at once.
+			k, err := c.NewCoalescer(target.CoalesceOptions{MaxMboxes: 1})
+			require.NoError(t, err)
 			const calls = 2000
-			var offers, attrs, visitor, visitorAttrs callbackCounter
+			var offers, attrs, visitor, visitorAttrs, coalesced callbackCounter
 			for i := range calls {
 				ctx := t.Context()
 				if i%2 == 1 {
@@ -92,7 +96,13 @@ func TestCallCallbacksNeverOnCallersGoroutine(t *testing.T) {
 				va.Callback, va.ErrCallback = callbacksFor[*target.Attributes](&visitorAttrs)
 				vg := v.GetAttributes(ctx, []string{"m"}, va)
 
-				for _, d := range []<-chan struct{}{f.Done(), g.Done(), vf.Done(), vg.Done()} {
+				// With a live ctx: a Coalescer call whose ctx has already
+				// ended fails at once, on the caller's goroutine.
+				ko := target.GetOffersOptions{Request: offersRequest("m"), SessionID: "s1"}
+				ko.Callback, ko.ErrCallback = callbacksFor[*target.Response](&coalesced)
+				kf := k.GetOffers(t.Context(), ko)
+
+				for _, d := range []<-chan struct{}{f.Done(), g.Done(), vf.Done(), vg.Done(), kf.Done()} {
 					<-d
 				}
 			}
@@ -100,6 +110,7 @@ func TestCallCallbacksNeverOnCallersGoroutine(t *testing.T) {
 			for what, n := range map[string]*callbackCounter{
 				"GetOffers": &offers, "GetAttributes": &attrs,
 				"Visitor.GetOffers": &visitor, "Visitor.GetAttributes": &visitorAttrs,
+				"Coalescer.GetOffers": &coalesced,
 			} {
 				// Done is closed before the callbacks run.
 				n.wg.Wait()
