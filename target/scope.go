@@ -72,7 +72,11 @@ var ErrNoVisitorClient = errors.New("target: Visitor has no client; make it with
 // before that call's callbacks (its Callback, or an OnComplete on its
 // future) run, and the callbacks of those that settle at once when
 // released run after every waiting call has started, so a callback that panics, calls
-// runtime.Goexit or blocks changes no other call's outcome or start. A
+// runtime.Goexit or blocks changes no other call's outcome or start. The
+// callbacks of a call that waited run, as any call's, on the goroutine
+// that settles it: its own call's, or, when that call settles as soon as
+// it starts, the goroutine that released it (the one that settled the
+// call it waited for). A
 // Visitor is safe for concurrent use. It holds no goroutine: a waiting
 // call is a callback on the first call's future.
 type Visitor struct {
