@@ -106,6 +106,32 @@ func TestRTChild(t *testing.T) {
 		k, err := c.NewCoalescer(target.CoalesceOptions{})
 		require.NoError(t, err)
 		f = wrap(k.GetOffers(t.Context(), target.GetOffersOptions{Request: offersRequest("m"), SessionID: "s1"}))
+	case "loggerpanic", "panicnil":
+		// Held: a remote call whose OnComplete panics (with nil too) while
+		// the Logger's handler panics as well; the child must survive.
+		edge := heldEdge{release: make(chan struct{})}
+		var l *slog.Logger = log
+		if scenario == "loggerpanic" {
+			l = slog.New(panicOnError{records})
+		}
+		c, err := target.NewClient(target.Config{
+			Client: "c", OrganizationID: "O@AdobeOrg", Logger: l,
+			HTTPClient: &http.Client{Transport: edge},
+		})
+		require.NoError(t, err)
+		defer c.Close(context.Background())
+		g := c.GetOffers(t.Context(), target.GetOffersOptions{Request: offersRequest("m")})
+		if scenario == "panicnil" {
+			g.OnComplete(func(*target.Response, error) { panic(nil) })
+			close(edge.release)
+			<-g.Done()
+			rec := <-records
+			require.Contains(t, rec, "nil")
+			fmt.Println("child: done")
+			return
+		}
+		f = wrap(g)
+		f.cancel = func() { close(edge.release) }
 	default:
 		t.Fatalf("unknown scenario %q", scenario)
 	}
@@ -137,3 +163,21 @@ func wrap(f interface {
 }) *future2 {
 	return &future2{f: f}
 }
+
+// panicOnError reports each Error record's message and then panics.
+type panicOnError struct{ records chan string }
+
+func (panicOnError) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelError }
+func (h panicOnError) WithAttrs([]slog.Attr) slog.Handler         { return h }
+func (h panicOnError) WithGroup(string) slog.Handler              { return h }
+func (h panicOnError) Handle(_ context.Context, r slog.Record) error {
+	var b strings.Builder
+	b.WriteString(r.Message)
+	r.Attrs(func(a slog.Attr) bool { fmt.Fprintf(&b, " %s=%v", a.Key, a.Value); return true })
+	h.records <- b.String()
+	panic("logger boom")
+}
+
+// Held: see the child's scenarios.
+func TestRTLoggerPanicWhileLoggingSettlementPanic(t *testing.T) { runRTChild(t, "loggerpanic") }
+func TestRTPanicNilInOnCompleteOnCallGoroutine(t *testing.T)    { runRTChild(t, "panicnil") }
