@@ -106,6 +106,27 @@ func TestRTChild(t *testing.T) {
 		k, err := c.NewCoalescer(target.CoalesceOptions{})
 		require.NoError(t, err)
 		f = wrap(k.GetOffers(t.Context(), target.GetOffersOptions{Request: offersRequest("m"), SessionID: "s1"}))
+	case "manypanics":
+		// Held: 200 remote calls at once, each with an OnComplete that
+		// panics, and a Logger whose handler panics on the record.
+		c, err := target.NewClient(target.Config{
+			Client: "c", OrganizationID: "O@AdobeOrg", Logger: slog.New(panicOnError{records}),
+			HTTPClient: &http.Client{Transport: instantEdge{}},
+		})
+		require.NoError(t, err)
+		defer c.Close(context.Background())
+		const n = 200
+		for range n {
+			go func() {
+				g := c.GetAttributes(context.Background(), []string{"m"}, target.GetAttributesOptions{})
+				g.OnComplete(func(*target.Attributes, error) { panic("rt boom") })
+			}()
+		}
+		for range n {
+			require.Contains(t, <-records, "rt boom")
+		}
+		fmt.Println("child: done")
+		return
 	case "loggerpanic", "panicnil":
 		// Held: a remote call whose OnComplete panics (with nil too) while
 		// the Logger's handler panics as well; the child must survive.
@@ -179,5 +200,6 @@ func (h panicOnError) Handle(_ context.Context, r slog.Record) error {
 }
 
 // Held: see the child's scenarios.
-func TestRTLoggerPanicWhileLoggingSettlementPanic(t *testing.T) { runRTChild(t, "loggerpanic") }
-func TestRTPanicNilInOnCompleteOnCallGoroutine(t *testing.T)    { runRTChild(t, "panicnil") }
+func TestRTLoggerPanicWhileLoggingSettlementPanic(t *testing.T)  { runRTChild(t, "loggerpanic") }
+func TestRTManySettlementPanicsWithPanickingLogger(t *testing.T) { runRTChild(t, "manypanics") }
+func TestRTPanicNilInOnCompleteOnCallGoroutine(t *testing.T)     { runRTChild(t, "panicnil") }
