@@ -107,7 +107,7 @@ func TestFutureCallbackPanicChild(t *testing.T) {
 	var all []string
 	for range 2 {
 		rec := <-records
-		assert.Contains(t, rec, "target: recovered a panic in a callback of a call's future")
+		assert.Contains(t, rec, "target: recovered a panic in a callback of a call's future, on the SDK's goroutine")
 		assert.Contains(t, rec, "stack=goroutine", "the record carries the stack")
 		all = append(all, rec)
 	}

@@ -345,10 +345,11 @@ func (co *callOptions) ready(c *Client, f *future.Future[*Response]) *future.Fut
 // and with ErrClientClosed after Close.
 //
 // The future's callbacks registered before it settles run on the goroutine
-// that settles it: for a server-side call, the call's own. The future
-// package raises a callback's panic again on that goroutine, after the
-// other callbacks ran: there, where nothing of the caller's could recover
-// it, the call's goroutine recovers it and logs it at level Error with its
+// that settles it: for a server-side call, or an on-device one that needs
+// a geo lookup, the call's own. The future package raises a callback's
+// panic again on that goroutine, after the other callbacks ran: there,
+// where nothing of the caller's could recover it, the call's goroutine
+// recovers it and logs it at level Error with its
 // stack (to Config.Logger, else slog.Default()), as SendNotifications'
 // queue does, so that it does not end the program. A callback that calls
 // runtime.Goexit ends that goroutine only, after the other callbacks ran
@@ -826,7 +827,7 @@ var errCallGoexit = errors.New("target: the call's work called runtime.Goexit")
 // exchange's outcome, with a *future.PanicError when the work panics, with
 // errCallGoexit when it calls runtime.Goexit, or with context.Canceled
 // when it is cancelled first, which also aborts the exchange. The record
-// ends before the future settles, as with goCall. co.ready registers the
+// ends before the future settles, as with goGuarded. co.ready registers the
 // call's callbacks before the goroutine starts.
 func (c *Client) goRemote(ctx context.Context, e *CallEvent, p *prepared, co *callOptions) *future.Future[*Response] {
 	rc := p.remote
@@ -889,16 +890,18 @@ func (p *prepared) run() {
 }
 
 // recoverSettlement, deferred around the settlement of a call's future on
-// the call's own goroutine with *settled set once it returned, does what
-// the notification queue does (see notifier.rescue): the future package
-// raises a panic of the future's callbacks (the caller's OnComplete and
-// friends, a Then continuation's callbacks) again on the goroutine that
-// settled it, after the others ran, and on this goroutine, the SDK's,
-// nothing of the caller's could recover it: the program would end. It is
-// logged at level Error with its stack, to Config.Logger, else
-// slog.Default(), contained (see logContained). A runtime.Goexit in such
-// a callback cannot be stopped: it ends this goroutine, after the other
-// callbacks ran, and is logged too.
+// a goroutine of the SDK's own (the call's, a geo lookup's, the one that
+// ends a Visitor call's wait, a Coalescer's batch) with *settled set once
+// it returned, does what the notification queue does (see
+// notifier.rescue): the future package raises a panic of the future's
+// callbacks (the caller's OnComplete and friends, a Then continuation's
+// callbacks) again on the goroutine that settled it, after the others
+// ran, and on a goroutine of the SDK's nothing of the caller's could
+// recover it: the program would end. It is logged at level Error with its
+// stack, to Config.Logger, else slog.Default(), contained (see
+// logContained). A runtime.Goexit in such a callback cannot be stopped:
+// it ends this goroutine, after the other callbacks ran, and is logged
+// too.
 func (c *Client) recoverSettlement(settled *bool) {
 	if *settled {
 		return
@@ -912,18 +915,18 @@ func (c *Client) recoverSettlement(settled *bool) {
 	if v == nil {
 		// recover returns nil only when not panicking (panic(nil) panics
 		// with *runtime.PanicNilError): this is Goexit.
-		logContained(marks, log, "target: runtime.Goexit called by a callback of a call's future, on the call's goroutine")
+		logContained(marks, log, "target: runtime.Goexit called by a callback of a call's future, on the SDK's goroutine that settled it")
 		return
 	}
 	pe, ok := v.(*future.PanicError) // a callback's, raised again
 	if !ok {
 		pe = &future.PanicError{Value: v, Stack: debug.Stack()}
 	}
-	logContained(marks, log, "target: recovered a panic in a callback of a call's future, on the call's goroutine", "panic", pe.Value, "stack", string(pe.Stack))
+	logContained(marks, log, "target: recovered a panic in a callback of a call's future, on the SDK's goroutine that settled it", "panic", pe.Value, "stack", string(pe.Stack))
 }
 
 // work runs the exchange and ends the call's record, also when the
-// exchange panics (the record then reports errWorkPanicked, as goCall's).
+// exchange panics (the record then reports errWorkPanicked, as recordCall's).
 func (p *prepared) work() (r *Response, err error) {
 	rc := p.remote
 	finished := false

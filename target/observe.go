@@ -522,19 +522,6 @@ func outcome(err error) string {
 	return "success"
 }
 
-// goCall runs work on a goroutine of its own (future.Go) and ends the
-// call's record, when there is one, before the future settles, also when
-// work panics or calls runtime.Goexit (the future then fails with its own
-// error, which the record cannot see: it reports errWorkPanicked).
-func (c *Client) goCall(ctx context.Context, e *CallEvent, work func(context.Context) (*Response, error)) *future.Future[*Response] {
-	if e == nil {
-		return future.Go(ctx, work)
-	}
-	return future.Go(ctx, func(wctx context.Context) (*Response, error) {
-		return c.recordCall(ctx, wctx, e, work)
-	})
-}
-
 // recordCall runs work with wctx and ends the call's record e (begun with
 // ctx) with its outcome, also when work panics or calls runtime.Goexit:
 // the record then reports errWorkPanicked, and the panic or Goexit goes on
@@ -628,7 +615,7 @@ func (c *Client) endAttempt(a *attemptRecord, status int, err error, tm Timings,
 }
 
 // callNow runs work on the caller's goroutine and ends the call's record,
-// as goCall does; a panic in work goes on to the caller.
+// as recordCall does; a panic in work goes on to the caller.
 func (c *Client) callNow(ctx context.Context, e *CallEvent, work func(context.Context) (*Response, error)) (*Response, error) {
 	if e == nil {
 		return work(ctx)

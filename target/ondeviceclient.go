@@ -2,6 +2,7 @@ package target
 
 import (
 	"context"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -165,21 +166,7 @@ func (c *Client) decideOnDevice(ctx context.Context, p *prepared, e *CallEvent, 
 		return r, err
 	}
 	if a != nil && a.GeoTargetingEnabled() && ondevice.GeoMissing(p.req) {
-		// The goroutine waits for the call's callbacks to be registered
-		// (co.ready), so that they run on it, not on this one after it
-		// settled the call: future.Go starts it before returning.
-		registered := make(chan struct{})
-		f := c.goCall(ctx, e, func(ctx context.Context) (*Response, error) {
-			// future.Go always runs fn, even cancelled, so the count is
-			// always released.
-			<-registered
-			ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
-			defer cancel()
-			return decideAndNotify(ctx)
-		})
-		co.ready(c, f)
-		close(registered)
-		return f
+		return c.goGuarded(ctx, e, co, decideAndNotify)
 	}
 	r, err := c.callNow(ctx, e, decideAndNotify)
 	if err != nil {
@@ -283,4 +270,50 @@ func (c *Client) report(ctx context.Context, od *onDevice, p *prepared, d *ondev
 		})
 		registered.Store(true)
 	}
+}
+
+// goGuarded runs work (a decision that needs a geo lookup) on a goroutine
+// of its own, bounded by Config.Timeout, and returns its future, built as
+// goRemote's: co.ready registers the call's callbacks before the goroutine
+// starts, so that they run on it; cancelling the future cancels work's
+// context; the future settles once on every path, with a
+// *future.PanicError when work panics and errCallGoexit when it calls
+// runtime.Goexit; and a panic that the settlement raises again from the
+// caller's own callbacks is logged (recoverSettlement), not left to end
+// the program on this goroutine, which nothing of the caller's could
+// recover. work always runs, even cancelled, so the decision's count is
+// always released. The call's record, when there is one, ends before the
+// future settles.
+func (c *Client) goGuarded(ctx context.Context, e *CallEvent, co *callOptions, work func(context.Context) (*Response, error)) *future.Future[*Response] {
+	p := future.NewPromise[*Response]()
+	f := p.Future()
+	wctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	f.OnComplete(func(*Response, error) { cancel() })
+	co.ready(c, f)
+	go func() {
+		var (
+			r   *Response
+			err error
+			ok  bool
+		)
+		defer func() {
+			if !ok {
+				r = nil
+				if v := recover(); v != nil {
+					err = &future.PanicError{Value: v, Stack: debug.Stack()}
+				} else {
+					// recover returns nil only when not panicking: Goexit.
+					err = errCallGoexit
+				}
+			}
+			cancel()
+			settled := false
+			defer c.recoverSettlement(&settled)
+			_ = p.Complete(r, err) // fails only if cancelled first
+			settled = true
+		}()
+		r, err = c.recordCall(ctx, wctx, e, work)
+		ok = true
+	}()
+	return f
 }
