@@ -76,7 +76,11 @@ var ErrNoVisitorClient = errors.New("target: Visitor has no client; make it with
 // callbacks of a call that waited run, as any call's, on the goroutine
 // that settles it: its own call's, or, when that call settles as soon as
 // it starts, the goroutine that released it (the one that settled the
-// call it waited for). A
+// call it waited for), or, when its ctx ends or its Timeout passes during
+// the wait, a goroutine of the SDK's own (context.AfterFunc's). As on a
+// call's goroutine, a panic of the caller's callbacks raised again there
+// is logged at level Error, not left to end the program (see
+// Client.GetOffers). A
 // Visitor is safe for concurrent use. It holds no goroutine: a waiting
 // call is a callback on the first call's future.
 type Visitor struct {
@@ -445,7 +449,15 @@ func (v *Visitor) after(ctx context.Context, leader *lead, ready func(*future.Fu
 	if ready != nil {
 		ready(out)
 	}
-	stop := context.AfterFunc(wctx, func() { _ = p.Reject(context.Cause(wctx)) })
+	// The wait's end settles out on context.AfterFunc's goroutine, the
+	// SDK's: a panic raised again there from the caller's callbacks is
+	// logged, as on a call's goroutine, rather than ending the program.
+	stop := context.AfterFunc(wctx, func() {
+		settled := false
+		defer v.c.recoverSettlement(&settled)
+		_ = p.Reject(context.Cause(wctx))
+		settled = true
+	})
 	leader.done.OnCompleteDeferred(func(next bool, _ error) future.Deferred {
 		if !stop() {
 			return future.Deferred{} // wctx ended first: out has failed with its cause
