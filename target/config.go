@@ -88,6 +88,16 @@ type Config struct {
 	// the caller's goroutine inside the call, and an on-device decision's
 	// warnings (a failed geo lookup, a rule condition over its budget) are
 	// not contained: a handler that panics on them panics there.
+	//
+	// The handler may call Client.Close. From a call's record it waits as
+	// Close from elsewhere does, for the notification queue among the
+	// rest (an on-device decision's display notifications), whose requests
+	// write debug records to the same handler: a handler that holds a lock
+	// of its own across Close (a mutex, or a sync.Once whose function
+	// calls Close), which its other records then wait for, deadlocks. So
+	// does Close from an on-device decision's warnings above, logged
+	// inside the decision that Close waits for: a handler must not call
+	// Close on those.
 	Logger *slog.Logger
 	// LogBodies adds the request and response bodies of each HTTP attempt
 	// to the Logger's debug records ("target: request body", "target:
