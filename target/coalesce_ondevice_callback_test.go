@@ -13,12 +13,11 @@ import (
 	"github.com/target-go/sdk/target/targettest"
 )
 
-// TestRTCoalescerOnDeviceCallbackOnCaller: Coalescer.GetOffers' doc
-// (cbfix) says the callbacks run on the caller's goroutine "only for a
-// call that fails at once"; an on-device call through a Coalescer
-// (not coalescible, so a plain GetOffers) succeeds at once and runs its
-// Callback there. Documentation finding; the behaviour is GetOffers'.
-func TestRTCoalescerOnDeviceCallbackOnCaller(t *testing.T) {
+// An on-device call through a Coalescer is not merged: it is a plain
+// GetOffers, decided at once, and its Callback runs on the caller's
+// goroutine before GetOffers returns, as Coalescer.GetOffers' doc says
+// (it used to say that happened only for a call that fails at once).
+func TestCoalescerOnDeviceCallbackRunsOnCallersGoroutine(t *testing.T) {
 	t.Parallel()
 	edge := targettest.NewServer(targettest.Config{})
 	t.Cleanup(edge.Close)
@@ -37,5 +36,5 @@ func TestRTCoalescerOnDeviceCallbackOnCaller(t *testing.T) {
 		Callback: func(*target.Response) { on = goroutine.ID() }})
 	_, err = f.Await(t.Context())
 	require.NoError(t, err)
-	assert.Equal(t, caller, on, "a successful call's Callback ran on the caller's goroutine, as the doc says it does not")
+	assert.Equal(t, caller, on, "an on-device call's Callback runs on the caller's goroutine")
 }

@@ -17,11 +17,11 @@ import (
 	"github.com/target-go/sdk/target/targettest"
 )
 
-// TestRTReadyHookRunsOncePerPath counts the runs of getOffers' hook on
+// TestGetOffersReadyHookRunsOncePerPath counts the runs of getOffers' hook on
 // every path of Client.call (and a Visitor's): exactly once, before
 // getOffers returns, on the future it returns, and (where the call
 // settles on a goroutine of its own) while that future is still pending.
-func TestRTReadyHookRunsOncePerPath(t *testing.T) {
+func TestGetOffersReadyHookRunsOncePerPath(t *testing.T) {
 	t.Parallel()
 	edge := targettest.NewServer(targettest.Config{})
 	t.Cleanup(edge.Close)
@@ -94,10 +94,10 @@ func TestRTReadyHookRunsOncePerPath(t *testing.T) {
 			}
 			var f *future.Future[*target.Response]
 			if via == "client" {
-				f = target.RTGetOffersWithHook(tc.c, tc.ctx, target.GetOffersOptions{Request: tc.req}, hook)
+				f = target.GetOffersWithHook(tc.c, tc.ctx, target.GetOffersOptions{Request: tc.req}, hook)
 			} else {
 				v := tc.c.NewVisitorFromCookies("session#s1#9999999999|PC#t1.28_0#9999999999", "")
-				f = target.RTVisitorGetOffersWithHook(v, tc.ctx, target.GetOffersOptions{Request: tc.req}, hook)
+				f = target.VisitorGetOffersWithHook(v, tc.ctx, target.GetOffersOptions{Request: tc.req}, hook)
 			}
 			assert.EqualValues(t, 1, runs.Load(), "%s via %s: hook runs before return", tc.name, via)
 			<-f.Done()

@@ -13,12 +13,12 @@ import (
 	"github.com/target-go/sdk/target"
 )
 
-// TestRTCallbacksExactlyOnceUnderCancelAndClose: every call of every kind
+// TestCallbacksExactlyOnceUnderCancelAndClose: every call of every kind
 // (GetOffers, GetAttributes, a new Visitor's leading and waiting calls, a
 // Coalescer's) runs exactly one of Callback and ErrCallback exactly once,
 // while its future is cancelled from another goroutine at once, its ctx
 // is cancelled, and the client is closed concurrently.
-func TestRTCallbacksExactlyOnceUnderCancelAndClose(t *testing.T) {
+func TestCallbacksExactlyOnceUnderCancelAndClose(t *testing.T) {
 	t.Parallel()
 	for round := range 20 {
 		c, err := target.NewClient(target.Config{
