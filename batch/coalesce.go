@@ -100,7 +100,10 @@ func NewBatcher[G comparable, Req, Resp any](bulk func(ctx context.Context, grou
 // ctx.Err() and the others in the batch are unaffected; if every caller of
 // a batch gives up before it is sent, it is not sent. A ctx already ended
 // fails the future at once. The future is this caller's alone: cancelling
-// it is giving up.
+// it is giving up. Submit watches ctx with context.AfterFunc, which calls
+// its Done and Value: a ctx whose Done or Value panics panics out of
+// Submit, on the caller's goroutine, with req left out of the batch, and
+// the Batcher goes on serving the others.
 func (b *Batcher[G, Req, Resp]) Submit(ctx context.Context, group G, req Req) *future.Future[Resp] {
 	return b.c.submit(ctx, group, req, nil)
 }
@@ -156,7 +159,8 @@ func NewCoalescer[K comparable, V any](bulk func(ctx context.Context, keys []K) 
 
 // Load returns a future of key's value, loaded in the batch open when Load
 // is called, that fails with the batch's bulk error or [ErrMissingKey].
-// ctx bounds this caller's wait only, as for [Batcher.Submit].
+// ctx bounds this caller's wait only, and a ctx that panics fails only
+// this Load, as for [Batcher.Submit].
 func (c *Coalescer[K, V]) Load(ctx context.Context, key K) *future.Future[V] {
 	return c.c.submit(ctx, struct{}{}, key, any(key))
 }
