@@ -100,7 +100,10 @@ func NewBatcher[G comparable, Req, Resp any](bulk func(ctx context.Context, grou
 // ctx.Err() and the others in the batch are unaffected; if every caller of
 // a batch gives up before it is sent, it is not sent. A ctx already ended
 // fails the future at once. The future is this caller's alone: cancelling
-// it is giving up.
+// it is giving up. Submit watches ctx with context.AfterFunc, which calls
+// its Done and Value: a ctx whose Done or Value panics panics out of
+// Submit, on the caller's goroutine, with req left out of the batch, and
+// the Batcher goes on serving the others.
 func (b *Batcher[G, Req, Resp]) Submit(ctx context.Context, group G, req Req) *future.Future[Resp] {
 	return b.c.submit(ctx, group, req, nil)
 }
@@ -156,7 +159,8 @@ func NewCoalescer[K comparable, V any](bulk func(ctx context.Context, keys []K) 
 
 // Load returns a future of key's value, loaded in the batch open when Load
 // is called, that fails with the batch's bulk error or [ErrMissingKey].
-// ctx bounds this caller's wait only, as for [Batcher.Submit].
+// ctx bounds this caller's wait only, and a ctx that panics fails only
+// this Load, as for [Batcher.Submit].
 func (c *Coalescer[K, V]) Load(ctx context.Context, key K) *future.Future[V] {
 	return c.c.submit(ctx, struct{}{}, key, any(key))
 }
@@ -255,14 +259,17 @@ func (c *core[G, Req, Resp]) submit(ctx context.Context, g G, req Req, key any) 
 	}
 	s.waiters = append(s.waiters, w)
 	b.live++
+	// Registered under the lock so that deliver, which reads w.stop under
+	// it, sees it. AfterFunc never calls back synchronously. Before the
+	// batch may be closed below: a ctx whose Done or Value panics (both
+	// are the caller's code, and AfterFunc calls them) panics out of watch
+	// with w taken out again and c.mu released, so that it fails this call
+	// only, on the caller's goroutine, and the batch is sent as if w had
+	// never joined.
+	c.watch(ctx, b, s, w)
 	full := c.opts.MaxSize > 0 && b.liveSlots >= c.opts.MaxSize
 	if full {
 		c.close(b)
-	}
-	// Registered under the lock so that deliver, which reads w.stop under
-	// it, sees it. AfterFunc never calls back synchronously.
-	if ctx.Done() != nil {
-		w.stop = context.AfterFunc(ctx, func() { c.giveUp(b, s, w, ctx.Err()) })
 	}
 	c.mu.Unlock()
 	// Giving up through the future (Cancel) is giving up too.
@@ -386,15 +393,32 @@ func (c *core[G, Req, Resp]) deliver(slots []*slot[Req, Resp], res []Result[Resp
 	})
 }
 
-// giveUp removes a caller whose context ended, or whose future was
-// cancelled, and fails its future with err.
-func (c *core[G, Req, Resp]) giveUp(b *pendingBatch[G, Req, Resp], s *slot[Req, Resp], w *waiter[Resp], err error) {
-	c.mu.Lock()
-	if w.gone {
+// watch registers w's give-up on ctx's end; c.mu is held. When ctx
+// panics (or calls runtime.Goexit) in its Done or Value, w leaves b again
+// and c.mu is released before the panic goes on to submit's caller: held,
+// it would wedge every later call of the Batcher.
+func (c *core[G, Req, Resp]) watch(ctx context.Context, b *pendingBatch[G, Req, Resp], s *slot[Req, Resp], w *waiter[Resp]) {
+	ok := false
+	defer func() {
+		if ok {
+			return
+		}
+		w.gone = true
+		if c.leaveLocked(b, s, w) {
+			b.cancel() // closed by leaveLocked: nobody is left to send it for
+		}
 		c.mu.Unlock()
-		return
+	}()
+	if ctx.Done() != nil {
+		w.stop = context.AfterFunc(ctx, func() { c.giveUp(b, s, w, ctx.Err()) })
 	}
-	w.gone = true
+	ok = true
+}
+
+// leaveLocked takes w out of s and b; c.mu is held. When w was b's last
+// caller and b was still open, it closes b, which is then dropped without
+// a call, and reports true; the caller cancels b.
+func (c *core[G, Req, Resp]) leaveLocked(b *pendingBatch[G, Req, Resp], s *slot[Req, Resp], w *waiter[Resp]) (dropped bool) {
 	for i, x := range s.waiters {
 		if x == w {
 			s.waiters = append(s.waiters[:i], s.waiters[i+1:]...)
@@ -405,15 +429,27 @@ func (c *core[G, Req, Resp]) giveUp(b *pendingBatch[G, Req, Resp], s *slot[Req, 
 		b.liveSlots--
 	}
 	b.live--
-	abandoned := b.live == 0
-	if abandoned && c.close(b) {
+	return b.live == 0 && c.close(b)
+}
+
+// giveUp removes a caller whose context ended, or whose future was
+// cancelled, and fails its future with err.
+func (c *core[G, Req, Resp]) giveUp(b *pendingBatch[G, Req, Resp], s *slot[Req, Resp], w *waiter[Resp], err error) {
+	c.mu.Lock()
+	if w.gone {
+		c.mu.Unlock()
+		return
+	}
+	w.gone = true
+	if c.leaveLocked(b, s, w) {
 		// Nobody is left to send the batch for: drop it without a call.
-		abandoned = false
 		b.cancel()
 	}
+	abandoned := b.live == 0
 	c.mu.Unlock()
 	if abandoned {
-		// The bulk call is running for nobody: tell it.
+		// The bulk call is running for nobody: tell it (dropped, b is
+		// cancelled already, and this does nothing).
 		b.cancel()
 	}
 	if w.stop != nil {

@@ -100,3 +100,44 @@ func TestAllCancelsEveryInputDespiteGoexitingCallback(t *testing.T) {
 	_, err = last.Future().Peek()
 	require.ErrorIs(t, err, context.Canceled, "the input after the Goexiting callback was not cancelled")
 }
+
+// valuePanicCtx can end (its Done is not nil), but its Value panics, and
+// context.AfterFunc calls Value.
+type valuePanicCtx struct{ context.Context }
+
+func (valuePanicCtx) Done() <-chan struct{} { return make(chan struct{}) }
+func (valuePanicCtx) Value(any) any         { panic("hostile Value") }
+
+// Submit registered the caller's ctx watch (context.AfterFunc, which calls
+// the ctx's Done and Value) with the Batcher's mutex held: a ctx whose
+// Value panics left the mutex locked, and every later Submit of the
+// Batcher blocked forever. The panic now fails only its own call, on the
+// caller's goroutine, and the request is left out of the batch.
+func TestBatcherHostileCtxFailsOnlyItsOwnCall(t *testing.T) {
+	sent := make(chan []int, 1)
+	b := batch.NewBatcher(func(_ context.Context, _ struct{}, reqs []int) ([]int, error) {
+		sent <- reqs
+		return reqs, nil
+	}, batch.BatchOptions{Window: time.Hour, MaxSize: 2})
+	require.PanicsWithValue(t, "hostile Value", func() {
+		b.Submit(valuePanicCtx{context.Background()}, struct{}{}, 1)
+	})
+	done := make(chan []int, 1)
+	go func() {
+		second := b.Submit(t.Context(), struct{}{}, 2)
+		third := b.Submit(t.Context(), struct{}{}, 3) // fills the batch: sent at once
+		v2, err2 := second.Await(t.Context())
+		v3, err3 := third.Await(t.Context())
+		if err2 == nil && err3 == nil {
+			done <- []int{v2, v3}
+		}
+		close(done)
+	}()
+	select {
+	case got := <-done:
+		require.Equal(t, []int{2, 3}, got)
+	case <-time.After(10 * time.Second): // a guard against hanging, not a timing
+		t.Fatal("a later Submit blocked: the Batcher's mutex is held")
+	}
+	require.Equal(t, []int{2, 3}, <-sent, "the hostile call's request was sent")
+}

@@ -45,27 +45,36 @@ func (o *CallOptions[R]) offers() GetOffersOptions {
 // into Attributes with future.Then, without a goroutine of its own.
 //
 // As with GetOffers, exactly one of opts.Callback (with the Attributes)
-// and opts.ErrCallback runs, exactly once. Cancelling the returned future
-// aborts the request too.
+// and opts.ErrCallback runs, exactly once, on the goroutine that settles
+// the call (see CallOptions). Cancelling the returned future aborts the
+// request too.
 func (c *Client) GetAttributes(ctx context.Context, mboxNames []string, opts GetAttributesOptions) *future.Future[*Attributes] {
-	return attributes(ctx, c, mboxNames, opts, c.GetOffers)
+	return attributes(ctx, c, mboxNames, opts, c.getOffers)
 }
 
-// attributes is GetAttributes over getOffers, the Client's or a Visitor's.
-func attributes(ctx context.Context, c *Client, mboxNames []string, opts GetAttributesOptions, getOffers func(context.Context, GetOffersOptions) *future.Future[*Response]) *future.Future[*Attributes] {
-	var f *future.Future[*Attributes]
-	if req, err := withMboxes(opts.Request, mboxNames); err != nil {
-		f = future.Rejected[*Attributes](err)
-	} else {
-		o := opts.offers()
-		o.Request = req
-		offers := getOffers(ctx, o)
-		f = future.Then(offers, newAttributes)
-		// A Then future owns no work: cancelling it must reach the request.
-		// Cancel is a no-op once offers has settled.
-		f.OnError(func(error) { offers.Cancel() })
+// attributes is GetAttributes over getOffers, the Client's or a Visitor's,
+// which calls its hook once, before its call can settle, and before it
+// returns.
+func attributes(ctx context.Context, c *Client, mboxNames []string, opts GetAttributesOptions, getOffers func(context.Context, GetOffersOptions, func(*future.Future[*Response])) *future.Future[*Response]) *future.Future[*Attributes] {
+	req, err := withMboxes(opts.Request, mboxNames)
+	if err != nil {
+		return withCallbacks(c, future.Rejected[*Attributes](err), opts.Callback, opts.ErrCallback)
 	}
-	return withCallbacks(c, f, opts.Callback, opts.ErrCallback)
+	o := opts.offers()
+	o.Request = req
+	var f *future.Future[*Attributes]
+	// The Attributes future and its callbacks are made in the hook, before
+	// the call's goroutine can settle offers, so that the continuation and
+	// the callbacks run on that goroutine: made after GetOffers returned,
+	// they could run on this one after the call had settled there.
+	getOffers(ctx, o, func(offers *future.Future[*Response]) {
+		f = future.Then(offers, newAttributes)
+		// A Then future owns no work: cancelling it must reach the
+		// request. Cancel is a no-op once offers has settled.
+		f.OnError(func(error) { offers.Cancel() })
+		withCallbacks(c, f, opts.Callback, opts.ErrCallback)
+	})
+	return f
 }
 
 // withMboxes returns req with the named mboxes appended to its execute

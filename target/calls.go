@@ -81,8 +81,13 @@ type CallOptions[R any] struct {
 	// for GetAttributes the *Attributes) if the call succeeds.
 	// ErrCallback, when set, is called with the error if it fails. Exactly
 	// one of them runs, exactly once, right after the future settles, on the
-	// goroutine that settled it: the call's own goroutine, or the caller's
-	// for invalid options (then before GetOffers or GetAttributes returns). A waiter in
+	// goroutine that settled it: they are registered before anything can
+	// settle it. For a server-side call that is the call's own goroutine,
+	// however soon the call fails (a cancelled ctx, a refused dial); for a
+	// call settled at once it is the caller's, before GetOffers or
+	// GetAttributes returns: invalid options, and an on-device decision
+	// (unless it waits for a geo lookup, which settles it on a goroutine of
+	// its own). A waiter in
 	// Await may see the result while the callback still runs. A panic in a
 	// callback is recovered, as net/http recovers a panicking handler:
 	// logged at level Error with its stack (to Config.Logger, else
@@ -293,6 +298,23 @@ type callOptions struct {
 	direct      bool
 	callback    func(*Response)
 	errCallback func(error)
+	// hook, when set, is given the call's future before its callbacks
+	// are registered, by an outer call that makes its own future from
+	// this one (GetAttributes' Then, a Visitor's): see ready.
+	hook func(*future.Future[*Response])
+}
+
+// ready registers on f, a direct call's future, what co asks for: the
+// hook's registrations, then the callbacks. The call runs it once on every
+// path, before anything can settle f: before the call's goroutine starts,
+// or right after f is made when it settles at once (invalid options, an
+// on-device decision). So the callbacks run on the goroutine that settles
+// f, never on the caller's after a call settled elsewhere.
+func (co *callOptions) ready(c *Client, f *future.Future[*Response]) *future.Future[*Response] {
+	if co.hook != nil {
+		co.hook(f)
+	}
+	return withCallbacks(c, f, co.callback, co.errCallback)
 }
 
 // GetOffers asks the edge for the content of the request's mboxes, views
@@ -321,15 +343,34 @@ type callOptions struct {
 // everything the request asks for, and by the edge otherwise. Both fail
 // with ErrOnDeviceUnavailable on a Client without on-device decisioning,
 // and with ErrClientClosed after Close.
+//
+// The future's callbacks registered before it settles run on the goroutine
+// that settles it: for a server-side call, or an on-device one that needs
+// a geo lookup, the call's own. The future package raises a callback's
+// panic again on that goroutine, after the other callbacks ran: there,
+// where nothing of the caller's could recover it, the call's goroutine
+// recovers it and logs it at level Error with its
+// stack (to Config.Logger, else slog.Default()), as SendNotifications'
+// queue does, so that it does not end the program. A callback that calls
+// runtime.Goexit ends that goroutine only, after the other callbacks ran
+// and the call's own cleanup; it is logged too. On a future settled at
+// once (on the caller's goroutine), a callback's panic reaches the caller
+// as the future package says.
 func (c *Client) GetOffers(ctx context.Context, opts GetOffersOptions) *future.Future[*Response] {
+	return c.getOffers(ctx, opts, nil)
+}
+
+// getOffers is GetOffers with a hook, which is given the call's future
+// once, before the call's goroutine can settle it (see callOptions.ready):
+// an outer call registers there what must run on that goroutine.
+func (c *Client) getOffers(ctx context.Context, opts GetOffersOptions, hook func(*future.Future[*Response])) *future.Future[*Response] {
 	co := callOptions{
 		cookie: opts.TargetCookie, hint: opts.TargetLocationHint, customerIDs: opts.CustomerIDs,
 		visitorCookie: opts.VisitorCookie, consumerID: opts.ConsumerID, sdids: opts.SupplementalDataIDs,
 		sessionID: opts.SessionID, method: opts.DecisioningMethod,
-		callback: opts.Callback, errCallback: opts.ErrCallback,
+		callback: opts.Callback, errCallback: opts.ErrCallback, hook: hook,
 	}
-	f := c.call(ctx, OpGetOffers, opts.Request, co, validateOffersRequest)
-	return withCallbacks(c, f, co.callback, co.errCallback)
+	return c.call(ctx, OpGetOffers, opts.Request, co, validateOffersRequest)
 }
 
 // SendNotifications sends display and click notifications for prefetched
@@ -562,28 +603,31 @@ func logContained(marks []*callbackSet, log *slog.Logger, msg string, args ...an
 // call validates and prepares the request on the caller's goroutine, so that
 // invalid options give an already failed future, then decides it on-device
 // or runs the exchange with the edge on a goroutine of its own.
+//
+// Every path runs co.ready once on the future it returns, before the
+// future can settle or, when it settles at once, right after.
 func (c *Client) call(ctx context.Context, op Operation, req DeliveryRequest, co callOptions, check func(*DeliveryRequest) error) *future.Future[*Response] {
 	if ctx == nil {
-		return future.Rejected[*Response](optionError("ctx", "nil context"))
+		return co.ready(c, future.Rejected[*Response](optionError("ctx", "nil context")))
 	}
 	co.direct = true
 	p, err := c.prepare(req, co, check)
 	if err != nil {
 		rctx, e := c.beginCall(ctx, op, co.method, nil, &req)
 		c.endCall(rctx, e, nil, err)
-		return future.Rejected[*Response](err)
+		return co.ready(c, future.Rejected[*Response](err))
 	}
 	ctx, e := c.beginCall(ctx, op, p.method, p, nil)
 	if p.method != ServerSide {
-		if f := c.decideOnDevice(ctx, p, e); f != nil {
+		if f := c.decideOnDevice(ctx, p, e, &co); f != nil {
 			return f
 		}
 	}
 	if err := c.encode(p); err != nil {
 		c.endCall(ctx, e, nil, err)
-		return future.Rejected[*Response](err)
+		return co.ready(c, future.Rejected[*Response](err))
 	}
-	return c.goRemote(ctx, e, p)
+	return c.goRemote(ctx, e, p, &co)
 }
 
 // exchange sends p and builds the Response.
@@ -701,10 +745,46 @@ func (r *Response) collectDetails() {
 	}
 }
 
+// debug logs a debug record of the SDK's own (see debugRecord) with args
+// as slog.Logger.Log takes them. When the Logger does not want debug
+// records it costs the Enabled call (and the boxing of args: a caller on
+// a hot path checks Enabled first).
 func (c *Client) debug(ctx context.Context, msg string, args ...any) {
-	if c.log.Enabled(ctx, slog.LevelDebug) {
-		c.log.DebugContext(ctx, msg, args...)
+	if !c.log.Enabled(ctx, slog.LevelDebug) {
+		return
 	}
+	r := newRecord(slog.LevelDebug, msg)
+	r.Add(args...)
+	c.handleContained(ctx, r)
+}
+
+// debugAttrs is debug with attributes, for a caller that has checked
+// that the Logger wants debug records.
+func (c *Client) debugAttrs(ctx context.Context, msg string, attrs ...slog.Attr) {
+	r := newRecord(slog.LevelDebug, msg)
+	r.AddAttrs(attrs...)
+	c.handleContained(ctx, r)
+}
+
+// newRecord makes a record whose source (with
+// slog.HandlerOptions.AddSource) is the caller of the function that
+// calls newRecord, as for a log call there.
+func newRecord(level slog.Level, msg string) slog.Record {
+	var pcs [1]uintptr
+	runtime.Callers(3, pcs[:]) // skip runtime.Callers, newRecord and its caller
+	return slog.NewRecord(time.Now(), level, msg, pcs[0])
+}
+
+// handleContained hands r, one of the SDK's own records, to the Logger's
+// handler with runContained: a panic in the handler is dropped and a
+// runtime.Goexit ends only the handler's goroutine, so that neither ends
+// the caller's goroutine or the program, nor changes the call's outcome
+// or leaves its future unsettled. It costs a goroutine a record, paid
+// only when the Logger wants the record (debug logging is off by
+// default).
+func (c *Client) handleContained(ctx context.Context, r slog.Record) {
+	h := c.log.Handler()
+	runContained(c.marks(), func() { _ = h.Handle(ctx, r) })
 }
 
 // remoteCall is what a server-side call needs beyond its prepared
@@ -747,8 +827,9 @@ var errCallGoexit = errors.New("target: the call's work called runtime.Goexit")
 // exchange's outcome, with a *future.PanicError when the work panics, with
 // errCallGoexit when it calls runtime.Goexit, or with context.Canceled
 // when it is cancelled first, which also aborts the exchange. The record
-// ends before the future settles, as with goCall.
-func (c *Client) goRemote(ctx context.Context, e *CallEvent, p *prepared) *future.Future[*Response] {
+// ends before the future settles, as with goGuarded. co.ready registers the
+// call's callbacks before the goroutine starts.
+func (c *Client) goRemote(ctx context.Context, e *CallEvent, p *prepared, co *callOptions) *future.Future[*Response] {
 	rc := p.remote
 	rc.client, rc.event, rc.ctx = c, e, ctx
 	p.into = &rc.response
@@ -763,6 +844,11 @@ func (c *Client) goRemote(ctx context.Context, e *CallEvent, p *prepared) *futur
 	// running this on another goroutine; the future drops it once run.
 	cancel := rc.cancel
 	f.OnComplete(func(*Response, error) { cancel() })
+	// The caller's callbacks, and the futures of GetAttributes or a
+	// Visitor made from this one, are registered before the goroutine
+	// starts, so that they run on it however soon it settles the call:
+	// registered after, they could run on the caller's goroutine.
+	co.ready(c, f)
 	go p.run()
 	return f
 }
@@ -789,18 +875,58 @@ func (p *prepared) run() {
 		}
 		rc := p.remote
 		rc.cancel()
-		_ = rc.promise.Complete(r, err) // fails only if cancelled first
 		// The Response lives in rc: a caller keeping it must not keep
 		// the call's context (and its values), its record or the client.
-		// Nothing reads these after the work is done.
-		rc.ctx, rc.work, rc.cancel, rc.client, rc.event = nil, nil, nil, nil, nil
+		// Nothing reads these after the work is done. Deferred, so that
+		// it runs after a callback's runtime.Goexit too.
+		defer func() { rc.ctx, rc.work, rc.cancel, rc.client, rc.event = nil, nil, nil, nil, nil }()
+		settled := false
+		defer rc.client.recoverSettlement(&settled)
+		_ = rc.promise.Complete(r, err) // fails only if cancelled first
+		settled = true
 	}()
 	r, err = p.work()
 	ok = true
 }
 
+// recoverSettlement, deferred around the settlement of a call's future on
+// a goroutine of the SDK's own (the call's, a geo lookup's, the one that
+// ends a Visitor call's wait, a Coalescer's batch) with *settled set once
+// it returned, does what the notification queue does (see
+// notifier.rescue): the future package raises a panic of the future's
+// callbacks (the caller's OnComplete and friends, a Then continuation's
+// callbacks) again on the goroutine that settled it, after the others
+// ran, and on a goroutine of the SDK's nothing of the caller's could
+// recover it: the program would end. It is logged at level Error with its
+// stack, to Config.Logger, else slog.Default(), contained (see
+// logContained). A runtime.Goexit in such a callback cannot be stopped:
+// it ends this goroutine, after the other callbacks ran, and is logged
+// too.
+func (c *Client) recoverSettlement(settled *bool) {
+	if *settled {
+		return
+	}
+	v := recover()
+	log := c.cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	marks := c.marks()
+	if v == nil {
+		// recover returns nil only when not panicking (panic(nil) panics
+		// with *runtime.PanicNilError): this is Goexit.
+		logContained(marks, log, "target: runtime.Goexit called by a callback of a call's future, on the SDK's goroutine that settled it")
+		return
+	}
+	pe, ok := v.(*future.PanicError) // a callback's, raised again
+	if !ok {
+		pe = &future.PanicError{Value: v, Stack: debug.Stack()}
+	}
+	logContained(marks, log, "target: recovered a panic in a callback of a call's future, on the SDK's goroutine that settled it", "panic", pe.Value, "stack", string(pe.Stack))
+}
+
 // work runs the exchange and ends the call's record, also when the
-// exchange panics (the record then reports errWorkPanicked, as goCall's).
+// exchange panics (the record then reports errWorkPanicked, as recordCall's).
 func (p *prepared) work() (r *Response, err error) {
 	rc := p.remote
 	finished := false

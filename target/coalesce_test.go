@@ -539,10 +539,15 @@ func TestCoalescerFault(t *testing.T) {
 	k := newCoalescer(t, c, target.CoalesceOptions{})
 	srv.ForceFault(targettest.FaultServerError, 1)
 	var errCallbacks, callbacks atomic.Int32
+	// The callbacks may still be running when Await returns (they run
+	// after the futures settle, on the goroutine that delivers the batch):
+	// the counts are read once all n have run.
+	var ran sync.WaitGroup
+	ran.Add(n)
 	fs := submitAll(k, t.Context(), n, func(i int) target.GetOffersOptions {
 		return target.GetOffersOptions{SessionID: "s", Request: callerRequest(i),
-			Callback:    func(*target.Response) { callbacks.Add(1) },
-			ErrCallback: func(error) { errCallbacks.Add(1) },
+			Callback:    func(*target.Response) { callbacks.Add(1); ran.Done() },
+			ErrCallback: func(error) { errCallbacks.Add(1); ran.Done() },
 		}
 	})
 	k.Flush()
@@ -557,6 +562,7 @@ func TestCoalescerFault(t *testing.T) {
 		}
 		assert.Same(t, first, err, "the same error for every caller")
 	}
+	ran.Wait()
 	assert.EqualValues(t, n, errCallbacks.Load())
 	assert.Zero(t, callbacks.Load())
 	assert.EqualValues(t, 1, srv.Stats().Requests)

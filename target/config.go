@@ -72,11 +72,32 @@ type Config struct {
 	// HTTPClient: wrap that client's own transport instead.
 	WrapTransport func(http.RoundTripper) http.RoundTripper
 	// Logger receives debug records of requests and responses with cookies
-	// and tokens redacted. Nil discards them. Its handler runs on the
-	// goroutine that logs, the caller's for a call's own records: a
-	// handler that panics there panics out of GetOffers. Only the records
-	// of a recovered callback panic, and the notification queue's, are
-	// logged contained (see OnCallbackPanic).
+	// and tokens redacted. Nil discards them. The SDK's own records run
+	// the handler contained: the debug records of calls, attempts, retries
+	// and bodies (on the caller's goroutine for an on-device call, on the
+	// call's or the notification queue's otherwise), the records of a
+	// recovered callback panic (see OnCallbackPanic) and the queue's. The
+	// handler's Handle then runs on a goroutine of its own, which the
+	// logging goroutine waits for: a panic in it is dropped and a
+	// runtime.Goexit ends only that goroutine, so that neither reaches the
+	// caller or ends the program, changes a call's outcome or leaves its
+	// future unsettled. That costs a goroutine a debug record, paid only
+	// when the handler is Enabled for debug records; the Enabled check
+	// itself runs on the logging goroutine, not contained. The warnings
+	// about a malformed mbox or visitor cookie or location hint, logged on
+	// the caller's goroutine inside the call, and an on-device decision's
+	// warnings (a failed geo lookup, a rule condition over its budget) are
+	// not contained: a handler that panics on them panics there.
+	//
+	// The handler may call Client.Close. From a call's record it waits as
+	// Close from elsewhere does, for the notification queue among the
+	// rest (an on-device decision's display notifications), whose requests
+	// write debug records to the same handler: a handler that holds a lock
+	// of its own across Close (a mutex, or a sync.Once whose function
+	// calls Close), which its other records then wait for, deadlocks. So
+	// does Close from an on-device decision's warnings above, logged
+	// inside the decision that Close waits for: a handler must not call
+	// Close on those.
 	Logger *slog.Logger
 	// LogBodies adds the request and response bodies of each HTTP attempt
 	// to the Logger's debug records ("target: request body", "target:
@@ -122,7 +143,9 @@ type Config struct {
 	// that goroutine, and is logged; a panic in it is recovered and logged
 	// too. A Close from it is a Close from the callback (see Client.Close).
 	// The same containment holds for the Logger's handler while it records
-	// the callback's panic.
+	// the callback's panic. Panics in a future's own callbacks (OnComplete
+	// and friends) that the SDK's goroutines recover (see GetOffers and
+	// SendNotifications) are logged, not handed to it.
 	OnCallbackPanic func(*future.PanicError)
 }
 

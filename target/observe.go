@@ -494,7 +494,7 @@ func (c *Client) endCall(ctx context.Context, e *CallEvent, r *Response, err err
 	if err != nil {
 		attrs = append(attrs, slog.String("errorKind", string(e.ErrorKind)), slog.String("error", err.Error()))
 	}
-	c.log.LogAttrs(ctx, slog.LevelDebug, "target: call", attrs...)
+	c.debugAttrs(ctx, "target: call", attrs...)
 }
 
 // errorTimings returns the timings a failed call's error carries.
@@ -520,19 +520,6 @@ func outcome(err error) string {
 		return "error"
 	}
 	return "success"
-}
-
-// goCall runs work on a goroutine of its own (future.Go) and ends the
-// call's record, when there is one, before the future settles, also when
-// work panics or calls runtime.Goexit (the future then fails with its own
-// error, which the record cannot see: it reports errWorkPanicked).
-func (c *Client) goCall(ctx context.Context, e *CallEvent, work func(context.Context) (*Response, error)) *future.Future[*Response] {
-	if e == nil {
-		return future.Go(ctx, work)
-	}
-	return future.Go(ctx, func(wctx context.Context) (*Response, error) {
-		return c.recordCall(ctx, wctx, e, work)
-	})
 }
 
 // recordCall runs work with wctx and ends the call's record e (begun with
@@ -628,7 +615,7 @@ func (c *Client) endAttempt(a *attemptRecord, status int, err error, tm Timings,
 }
 
 // callNow runs work on the caller's goroutine and ends the call's record,
-// as goCall does; a panic in work goes on to the caller.
+// as recordCall does; a panic in work goes on to the caller.
 func (c *Client) callNow(ctx context.Context, e *CallEvent, work func(context.Context) (*Response, error)) (*Response, error) {
 	if e == nil {
 		return work(ctx)
@@ -799,7 +786,7 @@ func (c *Client) logBody(ctx context.Context, msg string, ex *exchange, body []b
 	if response {
 		text = redact(text, jsonForms(responseSecrets(body)))
 	}
-	c.log.LogAttrs(ctx, slog.LevelDebug, msg, slog.String("requestId", ex.requestID), slog.String("body", text))
+	c.debugAttrs(ctx, msg, slog.String("requestId", ex.requestID), slog.String("body", text))
 }
 
 // responseSecrets returns the visitor ids an answer's body gives, nil when

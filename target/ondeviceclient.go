@@ -2,6 +2,7 @@ package target
 
 import (
 	"context"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -106,12 +107,14 @@ func (od *onDevice) begin() bool {
 // when a Hybrid call is for the edge: the artifact is not in yet, or the
 // request asks for something only the edge can decide. An on-device
 // decision takes microseconds and runs on the caller's goroutine, so the
-// future is settled on return unless a geo lookup is needed.
-func (c *Client) decideOnDevice(ctx context.Context, p *prepared, e *CallEvent) *future.Future[*Response] {
+// future is settled on return unless a geo lookup is needed. It runs
+// co.ready on every future it returns: before the geo lookup's goroutine
+// can settle it, else once it is settled.
+func (c *Client) decideOnDevice(ctx context.Context, p *prepared, e *CallEvent, co *callOptions) *future.Future[*Response] {
 	od := c.od
 	if od.closed.Load() {
 		c.endCall(ctx, e, nil, ErrClientClosed)
-		return future.Rejected[*Response](ErrClientClosed)
+		return co.ready(c, future.Rejected[*Response](ErrClientClosed))
 	}
 	a := od.engine.artifacts.current()
 	if p.method == Hybrid {
@@ -126,7 +129,7 @@ func (c *Client) decideOnDevice(ctx context.Context, p *prepared, e *CallEvent) 
 	// it ends, so that Close waits for it and its notification.
 	if !od.begin() {
 		c.endCall(ctx, e, nil, ErrClientClosed)
-		return future.Rejected[*Response](ErrClientClosed)
+		return co.ready(c, future.Rejected[*Response](ErrClientClosed))
 	}
 	c.takeSDID(p)
 	start := time.Now()
@@ -163,19 +166,13 @@ func (c *Client) decideOnDevice(ctx context.Context, p *prepared, e *CallEvent) 
 		return r, err
 	}
 	if a != nil && a.GeoTargetingEnabled() && ondevice.GeoMissing(p.req) {
-		return c.goCall(ctx, e, func(ctx context.Context) (*Response, error) {
-			// future.Go always runs fn, even cancelled, so the count is
-			// always released.
-			ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
-			defer cancel()
-			return decideAndNotify(ctx)
-		})
+		return c.goGuarded(ctx, e, co, decideAndNotify)
 	}
 	r, err := c.callNow(ctx, e, decideAndNotify)
 	if err != nil {
-		return future.Rejected[*Response](err)
+		return co.ready(c, future.Rejected[*Response](err))
 	}
-	return future.Resolved(r)
+	return co.ready(c, future.Resolved(r))
 }
 
 // onDeviceResponse builds the call's result from a decision, as exchange
@@ -273,4 +270,50 @@ func (c *Client) report(ctx context.Context, od *onDevice, p *prepared, d *ondev
 		})
 		registered.Store(true)
 	}
+}
+
+// goGuarded runs work (a decision that needs a geo lookup) on a goroutine
+// of its own, bounded by Config.Timeout, and returns its future, built as
+// goRemote's: co.ready registers the call's callbacks before the goroutine
+// starts, so that they run on it; cancelling the future cancels work's
+// context; the future settles once on every path, with a
+// *future.PanicError when work panics and errCallGoexit when it calls
+// runtime.Goexit; and a panic that the settlement raises again from the
+// caller's own callbacks is logged (recoverSettlement), not left to end
+// the program on this goroutine, which nothing of the caller's could
+// recover. work always runs, even cancelled, so the decision's count is
+// always released. The call's record, when there is one, ends before the
+// future settles.
+func (c *Client) goGuarded(ctx context.Context, e *CallEvent, co *callOptions, work func(context.Context) (*Response, error)) *future.Future[*Response] {
+	p := future.NewPromise[*Response]()
+	f := p.Future()
+	wctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	f.OnComplete(func(*Response, error) { cancel() })
+	co.ready(c, f)
+	go func() {
+		var (
+			r   *Response
+			err error
+			ok  bool
+		)
+		defer func() {
+			if !ok {
+				r = nil
+				if v := recover(); v != nil {
+					err = &future.PanicError{Value: v, Stack: debug.Stack()}
+				} else {
+					// recover returns nil only when not panicking: Goexit.
+					err = errCallGoexit
+				}
+			}
+			cancel()
+			settled := false
+			defer c.recoverSettlement(&settled)
+			_ = p.Complete(r, err) // fails only if cancelled first
+			settled = true
+		}()
+		r, err = c.recordCall(ctx, wctx, e, work)
+		ok = true
+	}()
+	return f
 }

@@ -72,7 +72,15 @@ var ErrNoVisitorClient = errors.New("target: Visitor has no client; make it with
 // before that call's callbacks (its Callback, or an OnComplete on its
 // future) run, and the callbacks of those that settle at once when
 // released run after every waiting call has started, so a callback that panics, calls
-// runtime.Goexit or blocks changes no other call's outcome or start. A
+// runtime.Goexit or blocks changes no other call's outcome or start. The
+// callbacks of a call that waited run, as any call's, on the goroutine
+// that settles it: its own call's, or, when that call settles as soon as
+// it starts, the goroutine that released it (the one that settled the
+// call it waited for), or, when its ctx ends or its Timeout passes during
+// the wait, a goroutine of the SDK's own (context.AfterFunc's). As on a
+// call's goroutine, a panic of the caller's callbacks raised again there
+// is logged at level Error, not left to end the program (see
+// Client.GetOffers). A
 // Visitor is safe for concurrent use. It holds no goroutine: a waiting
 // call is a callback on the first call's future.
 type Visitor struct {
@@ -190,17 +198,42 @@ func (v *Visitor) SetCookies(w http.ResponseWriter) {
 
 // GetOffers is [Client.GetOffers] as this visitor (see [Visitor]).
 func (v *Visitor) GetOffers(ctx context.Context, opts GetOffersOptions) *future.Future[*Response] {
+	return v.getOffers(ctx, opts, nil)
+}
+
+// visitorCall is a call of the Visitor's with its identity: it gives hook
+// the call's future before the call's goroutine can settle it (see
+// Client.getOffers).
+type visitorCall func(ctx context.Context, id visitorIdentity, hook func(*future.Future[*Response])) *future.Future[*Response]
+
+// getOffers is GetOffers with a hook, which is given the returned future
+// once, before anything can settle it, and before getOffers returns, as
+// Client.getOffers does.
+func (v *Visitor) getOffers(ctx context.Context, opts GetOffersOptions, hook func(*future.Future[*Response])) *future.Future[*Response] {
 	onOK, onErr := opts.Callback, opts.ErrCallback
-	if v == nil || v.c == nil {
-		return withCallbacks(nil, future.Rejected[*Response](ErrNoVisitorClient), onOK, onErr)
+	var c *Client
+	if v != nil {
+		c = v.c
+	}
+	// Registered on the future the caller gets as soon as it is made,
+	// before the call that settles it starts.
+	ready := func(f *future.Future[*Response]) {
+		if hook != nil {
+			hook(f)
+		}
+		withCallbacks(c, f, onOK, onErr)
+	}
+	if c == nil {
+		f := future.Rejected[*Response](ErrNoVisitorClient)
+		ready(f)
+		return f
 	}
 	opts.Callback, opts.ErrCallback = nil, nil
-	f := v.do(ctx, func(ctx context.Context, id visitorIdentity) *future.Future[*Response] {
+	return v.do(ctx, ready, func(ctx context.Context, id visitorIdentity, hook func(*future.Future[*Response])) *future.Future[*Response] {
 		o := opts
 		o.TargetCookie, o.TargetLocationHint, o.SessionID = id.cookie, id.cluster, id.session
-		return v.c.GetOffers(ctx, o)
+		return c.getOffers(ctx, o, hook)
 	})
-	return withCallbacks(v.c, f, onOK, onErr)
 }
 
 // GetAttributes is [Client.GetAttributes] as this visitor (see [Visitor]).
@@ -209,7 +242,7 @@ func (v *Visitor) GetAttributes(ctx context.Context, mboxNames []string, opts Ge
 	if v != nil {
 		c = v.c
 	}
-	return attributes(ctx, c, mboxNames, opts, v.GetOffers)
+	return attributes(ctx, c, mboxNames, opts, v.getOffers)
 }
 
 // SendNotifications is [Client.SendNotifications] as this visitor (see
@@ -265,27 +298,28 @@ func (v *Visitor) identityLocked() visitorIdentity {
 // do runs call with the visitor's identity: at once when the tntId is
 // known, an answer came without one, or no call is establishing it (this
 // call then establishes it), and after the establishing call's answer
-// otherwise.
-func (v *Visitor) do(ctx context.Context, call func(context.Context, visitorIdentity) *future.Future[*Response]) *future.Future[*Response] {
+// otherwise. It gives ready the returned future as soon as it is made,
+// before the call starts.
+func (v *Visitor) do(ctx context.Context, ready func(*future.Future[*Response]), call visitorCall) *future.Future[*Response] {
 	v.mu.Lock()
 	id := v.identityLocked()
 	switch {
 	case v.tntID != "" || v.answered || ctx == nil:
 		// A nil ctx is reported by the call itself, which fails at once.
 		v.mu.Unlock()
-		return v.learning(call(ctx, id), nil, nil) // a later cluster, say from an edgeHost
+		return v.learning(ctx, id, call, ready, nil) // a later cluster, say from an edgeHost
 	case v.leader == nil:
-		return v.leadLocked(ctx, id, nil, call)
+		return v.leadLocked(ctx, id, nil, ready, call)
 	}
 	leader := v.leader
 	v.mu.Unlock()
-	return v.after(ctx, leader, call)
+	return v.after(ctx, leader, ready, call)
 }
 
 // leadLocked makes call, with identity id, the call establishing the
 // identity, in prev's place when it takes over from a waited-for lead,
 // and starts it. It is called with v.mu held and releases it.
-func (v *Visitor) leadLocked(ctx context.Context, id visitorIdentity, prev *lead, call func(context.Context, visitorIdentity) *future.Future[*Response]) *future.Future[*Response] {
+func (v *Visitor) leadLocked(ctx context.Context, id visitorIdentity, prev *lead, ready func(*future.Future[*Response]), call visitorCall) *future.Future[*Response] {
 	p := future.NewPromise[bool]()
 	l := &lead{done: p.Future()}
 	v.leader = l
@@ -296,74 +330,95 @@ func (v *Visitor) leadLocked(ctx context.Context, id visitorIdentity, prev *lead
 	// returns (invalid options, an on-device decision), running the
 	// continuation in learning on this goroutine.
 	v.mu.Unlock()
-	return v.learning(call(ctx, id), p, ctx)
+	return v.learning(ctx, id, call, ready, &leading{p, ctx})
+}
+
+// leading is the lead a call establishing the identity settles (see
+// learning), and the call's ctx, for handsOverLocked.
+type leading struct {
+	done *future.Promise[bool]
+	ctx  context.Context
 }
 
 // takeOver runs call, waiting for prev, once prev has settled and handed
 // over: at once when an answer has come meanwhile, else after the call
 // that took prev's place (see lead.next), else as that call. A call made
 // meanwhile that leads takes prev's place for all of them.
-func (v *Visitor) takeOver(ctx context.Context, prev *lead, call func(context.Context, visitorIdentity) *future.Future[*Response]) *future.Future[*Response] {
+func (v *Visitor) takeOver(ctx context.Context, prev *lead, call visitorCall) *future.Future[*Response] {
 	v.mu.Lock()
 	id := v.identityLocked()
 	if v.tntID != "" || v.answered {
 		v.mu.Unlock()
-		return v.learning(call(ctx, id), nil, nil)
+		return v.learning(ctx, id, call, nil, nil)
 	}
 	if prev.next == nil && v.leader != nil {
 		prev.next = v.leader
 	}
 	if next := prev.next; next != nil {
 		v.mu.Unlock()
-		return v.after(ctx, next, call)
+		return v.after(ctx, next, nil, call)
 	}
-	return v.leadLocked(ctx, id, prev, call)
+	return v.leadLocked(ctx, id, prev, nil, call)
 }
 
-// learning returns f as the caller sees it: settled only once its answer
-// has been learned, so that a handler that awaits its calls and then
-// writes the cookies sees the identity they established. Cancelling the
-// returned future cancels f.
+// learning starts call with identity id and returns its future f as the
+// caller sees it: settled only once its answer has been learned, so that
+// a handler that awaits its calls and then writes the cookies sees the
+// identity they established. Cancelling the returned future cancels f.
+// ready, when set, is given the returned future before the call starts,
+// and the continuations below are registered on f before the call's
+// goroutine can settle it (call's hook), so that the callbacks run on
+// that goroutine.
 //
-// For the call establishing the identity (leader set), the waiting calls
+// For the call establishing the identity (leads set), the waiting calls
 // are released before the returned future's callbacks run, and from the
 // work list of the goroutine that settles f rather than inside its
 // continuation: a callback of this call that blocks must not hold up
 // their start, and a waiting call may settle at once when released
 // (invalid options, an on-device decision), where a panic or
 // runtime.Goexit in its callbacks must not become this call's outcome.
-// lctx is the leading call's ctx, for handsOverLocked.
-func (v *Visitor) learning(f *future.Future[*Response], leader *future.Promise[bool], lctx context.Context) *future.Future[*Response] {
+func (v *Visitor) learning(ctx context.Context, id visitorIdentity, call visitorCall, ready func(*future.Future[*Response]), leads *leading) *future.Future[*Response] {
 	p := future.NewPromise[*Response]()
 	out := p.Future()
-	if leader != nil {
-		// f's callbacks run in order and each returned Deferred joins the
-		// work list in that order: the waiters' continuations, which only
-		// start their calls, run before out's callbacks, and the callbacks
-		// of a waiting call that settled at once run after those.
-		f.OnCompleteDeferred(func(r *Response, err error) future.Deferred {
-			if err == nil {
-				v.learn(r)
-			}
-			v.mu.Lock()
-			v.leader = nil
-			next := v.handsOverLocked(lctx, err)
-			v.mu.Unlock()
-			d, _ := leader.CompleteDeferred(next, nil)
-			return d
-		})
-	}
-	f.OnCompleteDeferred(func(r *Response, err error) future.Deferred {
-		if err == nil && leader == nil {
-			v.learn(r)
-		}
-		d, _ := p.CompleteDeferred(r, err)
-		return d
-	})
+	// f is set by the hook, which call runs before anything can settle
+	// f, out included (out settles from f, or by a Cancel once it is
+	// returned).
+	var f *future.Future[*Response]
 	// out owns no work: cancelling it must reach the call, whose
 	// settlement then releases the waiters. After f settled this does
 	// nothing.
 	out.OnError(func(error) { f.Cancel() })
+	if ready != nil {
+		ready(out)
+	}
+	call(ctx, id, func(g *future.Future[*Response]) {
+		f = g
+		if leads != nil {
+			// f's callbacks run in order and each returned Deferred joins
+			// the work list in that order: the waiters' continuations,
+			// which only start their calls, run before out's callbacks,
+			// and the callbacks of a waiting call that settled at once
+			// run after those.
+			f.OnCompleteDeferred(func(r *Response, err error) future.Deferred {
+				if err == nil {
+					v.learn(r)
+				}
+				v.mu.Lock()
+				v.leader = nil
+				next := v.handsOverLocked(leads.ctx, err)
+				v.mu.Unlock()
+				d, _ := leads.done.CompleteDeferred(next, nil)
+				return d
+			})
+		}
+		f.OnCompleteDeferred(func(r *Response, err error) future.Deferred {
+			if err == nil && leads == nil {
+				v.learn(r)
+			}
+			d, _ := p.CompleteDeferred(r, err)
+			return d
+		})
+	})
 	return out
 }
 
@@ -377,19 +432,31 @@ var errVisitorWait = fmt.Errorf("target: Config.Timeout passed since the Visitor
 // whether the next waiting call takes its place and the others wait for
 // that one (see handsOverLocked and takeOver); otherwise the waiting calls all start at once, in
 // parallel, rather than each trying alone in turn.
-func (v *Visitor) after(ctx context.Context, leader *lead, call func(context.Context, visitorIdentity) *future.Future[*Response]) *future.Future[*Response] {
+func (v *Visitor) after(ctx context.Context, leader *lead, ready func(*future.Future[*Response]), call visitorCall) *future.Future[*Response] {
 	p := future.NewPromise[*Response]()
 	out := p.Future()
 	wctx, cancel := context.WithTimeoutCause(ctx, v.c.cfg.Timeout, errVisitorWait)
 	out.OnComplete(func(*Response, error) { cancel() })
 	var inner atomic.Pointer[future.Future[*Response]]
-	stop := context.AfterFunc(wctx, func() { _ = p.Reject(context.Cause(wctx)) })
 	// Cancelling out must reach the call once it runs; before that, the
 	// check below keeps it from starting.
 	out.OnError(func(error) {
 		if f := inner.Load(); f != nil {
 			f.Cancel()
 		}
+	})
+	// Before anything below can settle out.
+	if ready != nil {
+		ready(out)
+	}
+	// The wait's end settles out on context.AfterFunc's goroutine, the
+	// SDK's: a panic raised again there from the caller's callbacks is
+	// logged, as on a call's goroutine, rather than ending the program.
+	stop := context.AfterFunc(wctx, func() {
+		settled := false
+		defer v.c.recoverSettlement(&settled)
+		_ = p.Reject(context.Cause(wctx))
+		settled = true
 	})
 	leader.done.OnCompleteDeferred(func(next bool, _ error) future.Deferred {
 		if !stop() {
@@ -404,7 +471,7 @@ func (v *Visitor) after(ctx context.Context, leader *lead, call func(context.Con
 		if next {
 			f = v.takeOver(wctx, leader, call)
 		} else {
-			f = v.learning(call(wctx, v.identity()), nil, nil)
+			f = v.learning(wctx, v.identity(), call, nil, nil)
 		}
 		inner.Store(f)
 		select {

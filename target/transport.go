@@ -436,7 +436,7 @@ func (c *Client) attempt(ctx context.Context, u string, ex exchange, tm *Timings
 	// it can see that the logger is off.
 	debug := c.log.Enabled(ctx, slog.LevelDebug)
 	if debug {
-		c.log.DebugContext(ctx, "target: request", "requestId", ex.requestID, "host", ex.host, "attempt", tm.Attempts)
+		c.debug(ctx, "target: request", "requestId", ex.requestID, "host", ex.host, "attempt", tm.Attempts)
 		c.logBody(ctx, "target: request body", &ex, ex.body, false)
 	}
 	resp, err := c.http.Do(req)
@@ -484,7 +484,7 @@ func (c *Client) attempt(ctx context.Context, u string, ex exchange, tm *Timings
 		return nil, resp.StatusCode, &TransportError{Op: "reading response", Status: resp.StatusCode, Err: err}
 	}
 	if debug {
-		c.log.DebugContext(ctx, "target: response", "requestId", ex.requestID, "status", resp.StatusCode, "bytes", len(body))
+		c.debug(ctx, "target: response", "requestId", ex.requestID, "status", resp.StatusCode, "bytes", len(body))
 		c.logBody(ctx, "target: response body", &ex, body, true)
 	}
 
