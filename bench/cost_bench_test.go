@@ -50,22 +50,30 @@ import (
 //	GODEBUG=asyncpreemptoff=1 GOMAXPROCS=1 valgrind --tool=callgrind --dump-every-bb=500000 \
 //	    ./b.test -test.run '^$' -test.bench 'RemoteCall/conc=1/way=sdk$' -test.benchtime 1000x
 //
-// Callgrind cannot measure concurrency 50: it runs one thread at a time,
+// Per function, read each part's self costs from the file itself (cost
+// lines not after a calls= line): callgrind_annotate's self column charges
+// a function with the costs callgrind's call stack puts under it when a
+// goroutine switch looks like a call, and showed tens of thousands of
+// instructions a call in functions such as BenchmarkRemoteCall.func2.
+//
+// Callgrind did not measure concurrency 50: it runs one thread at a time,
 // and its calls failed with EOF from the edge and the run died on a
-// signal even with Config.Timeout raised to a minute (a scratch build).
+// signal, with Config.Timeout raised to a minute (a scratch build).
 // There, cpu-ns/op of interleaved processes is the measure. The lead's,
 // on an idle machine before this round: the floor 131k-139k, the SDK
 // 209k-222k (1.5x-1.6x); at concurrency 1 201k-221k against 262k-305k
-// (1.3x-1.4x). This round's six alternating rounds (each process the
-// base and this round's binary in turn, 20000 calls a sub-benchmark) ran
-// with a load average of 5 to 9 from other sessions, and every figure
-// spread by a third or more: this round's binary, the floor 92.8k-133.8k
-// (median 113.4k) against the SDK 140.4k-202.4k (median 180.6k) at 50,
-// 1.59x; the base binary 90.0k-125.4k (117.8k) against 134.7k-209.2k
-// (174.4k), 1.48x; at concurrency 1 this round's 156.5k against 204.8k
-// (medians, 1.31x), the base's 165.0k against 205.5k (1.25x). Those say
-// nothing about this round's change, which is a tenth of the bytes; the
-// allocations and instructions above are the figures to trust.
+// (1.3x-1.4x). This round's alternating rounds (each process the base
+// and this round's binary in turn, 20000 calls a sub-benchmark; twelve at
+// concurrency 50, six at 1) ran with a load average of 5 to 9 from other
+// sessions, and every figure spread by a third or more. At 50, this
+// round's binary: the floor 92.8k-138.0k (median 123.4k), the SDK
+// 140.4k-202.8k (191.3k), 1.55x; the base binary 90.0k-132.4k (118.5k)
+// against 134.7k-209.2k (186.2k), 1.57x. At 1, this round's: the floor
+// 122.4k-175.1k (156.5k), the SDK 191.9k-222.5k (204.8k), 1.31x; the
+// base's 142.0k-187.1k (165.0k) against 190.8k-241.7k (205.5k), 1.25x.
+// Those cannot show this round's change, a tenth of the bytes
+// and 2% of the instructions; the allocations and instructions above are
+// the figures to trust.
 //
 // What goes at concurrency 50, from a pprof of 100000 calls each way (µs
 // of samples a call, the floor's first, this round's binary; absolute
@@ -76,8 +84,8 @@ import (
 // more: net/http's writeLoop 24.3 against 32.0 (Request.write 6.4 against
 // 11.6 for the four headers the floor does not send, and the 889-byte
 // request against 320, telemetry and analytics included), readLoop 20.0
-// against 26.5 (the transport's context is a child of the call's, so
-// its end takes the call's lock and map); the garbage collector, whose
+// against 26.5 (of it, the end of the transport's context, a child of
+// the call's, 0.9 against 3.2); the garbage collector, whose
 // cycles come with every 3 MB allocated (the heap stays at its 4 MB
 // minimum goal), so that its cost follows the bytes a call allocates:
 // mallocgc with assists 11.1 against 20.2, gcBgMarkWorker 3.9 against
@@ -90,12 +98,6 @@ import (
 // against 2.5, propagateCancel 0.7 against 1.4; the stack growth 2.0 (see
 // growStack in target); json.Unmarshal of the same answer 17.8 against
 // 20.8, the difference GC assists charged to its allocations.
-//
-// Per function, read each part's self costs from the file itself (cost
-// lines not after a calls= line): callgrind_annotate's self column charges
-// a function with the costs callgrind's call stack puts under it when a
-// goroutine switch looks like a call, and showed tens of thousands of
-// instructions a call in functions such as BenchmarkRemoteCall.func2.
 //
 // What went this round: an attempt on the client's own transport goes
 // straight to its RoundTripper, not through http.Client.Do, which copied
