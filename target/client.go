@@ -144,7 +144,11 @@ func newClient(cfg Config) *Client {
 // one would send the request body (visitor ids, tokens) to whatever host
 // the Location names, maybe over plain http, or turn the POST into a GET
 // whose answer would pass for the edge's; the Delivery API never
-// redirects, so a 3xx fails the call with an *APIError instead.
+// redirects, so a 3xx fails the call with an *APIError instead. The
+// Delivery requests of a Client with its own transport do not go through
+// its http.Client at all (see Client.send), and get a redirect as the
+// answer from the RoundTripper; the http.Client, with noRedirect, is what
+// the on-device artifact downloads and geo lookups use.
 func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // CloseIdleConnections closes the idle keep-alive connections of the

@@ -439,7 +439,7 @@ func (c *Client) attempt(ctx context.Context, u string, ex exchange, tm *Timings
 		c.debug(ctx, "target: request", "requestId", ex.requestID, "host", ex.host, "attempt", tm.Attempts)
 		c.logBody(ctx, "target: request body", &ex, ex.body, false)
 	}
-	resp, err := c.http.Do(req)
+	resp, err := c.send(req)
 	if err != nil {
 		tr.fill(tm, time.Time{})
 		// *url.Error repeats the URL, session id included; keep only its
@@ -470,7 +470,13 @@ func (c *Client) attempt(ctx context.Context, u string, ex exchange, tm *Timings
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		limit = maxErrorBody
 	}
-	body, err := readBody(resp.Body, resp.ContentLength, limit+1)
+	// The answer is read into a pooled buffer, given back when attempt
+	// returns: nothing keeps it (encoding/json copies what it decodes,
+	// RawMessage content included; the errors and the debug log copy
+	// what they quote).
+	buf := getBodyBuf()
+	defer putBodyBuf(buf)
+	body, err := readBody(resp.Body, resp.ContentLength, limit+1, buf)
 	end := time.Now()
 	tr.fill(tm, end)
 	if err == nil {
@@ -507,19 +513,98 @@ func (c *Client) attempt(ctx context.Context, u string, ex exchange, tm *Timings
 	return out, resp.StatusCode, nil
 }
 
-// readBody reads at most max bytes of a body whose declared length is n
-// (-1 when unknown). A declared length that fits is read into a buffer of
-// exactly that size: io.ReadAll would start at 512 bytes and grow, some
-// four allocations and copies for a typical answer. net/http fails a body
-// that ends before its declared length and stops one at it, so reading n
-// bytes reads the whole body.
-func readBody(r io.Reader, n, max int64) ([]byte, error) {
-	if n < 0 || n > max {
-		return io.ReadAll(io.LimitReader(r, max))
+// send sends req through the caller's http.Client when Config.HTTPClient
+// gave one (its Jar, Timeout, CheckRedirect and Transport are the
+// caller's to apply), else straight to the client's own RoundTripper (the
+// gate, see firstconn.go). For the client's own http.Client, Do adds
+// nothing the call uses: it has no Jar or Timeout, its CheckRedirect
+// (noRedirect) hands a redirect back as the answer, as RoundTrip does,
+// and the *url.Error it wraps a failure in is what attempt strips. But it
+// copies the request's header on every request, for the redirects it
+// would follow, and the URL too: 0.67 KB of a call's 9.5 KB and six
+// allocations (BenchmarkRemoteCall). What http.Client checks of a
+// RoundTripper's answer is checked here as well, since
+// Config.WrapTransport may put the caller's RoundTripper behind the gate.
+func (c *Client) send(req *http.Request) (*http.Response, error) {
+	if c.gate == nil {
+		return c.http.Do(req)
 	}
-	buf := make([]byte, n)
-	k, err := io.ReadFull(r, buf)
-	return buf[:k], err
+	resp, err := c.gate.RoundTrip(req)
+	switch {
+	case err != nil:
+		// As http.Client does, a response that comes with an error is
+		// ignored.
+		return nil, err
+	case resp == nil:
+		return nil, fmt.Errorf("http: RoundTripper implementation (%T) returned a nil *Response with a nil error", c.gate.next)
+	case resp.Body == nil:
+		if resp.ContentLength > 0 {
+			return nil, fmt.Errorf("http: RoundTripper implementation (%T) returned a *Response with content length %d but a nil Body", c.gate.next, resp.ContentLength)
+		}
+		resp.Body = http.NoBody
+	}
+	return resp, nil
+}
+
+// readBody reads at most max bytes of a body whose declared length is n
+// (-1 when unknown) into *buf, keeping there the buffer it ends with (a
+// larger one when *buf was too small), and returns the bytes read. A
+// declared length that fits is read in one go into a buffer of at least
+// that size: io.ReadAll would start at 512 bytes and grow, some four
+// allocations and copies for a typical answer. net/http fails a body that
+// ends before its declared length and stops one at it, so reading n bytes
+// reads the whole body.
+func readBody(r io.Reader, n, max int64, buf *[]byte) ([]byte, error) {
+	if n >= 0 && n <= max {
+		if int64(cap(*buf)) < n {
+			*buf = make([]byte, n)
+		}
+		b := (*buf)[:n]
+		k, err := io.ReadFull(r, b)
+		return b[:k], err
+	}
+	// Unknown length: as io.ReadAll does, in the pooled buffer.
+	lr := io.LimitReader(r, max)
+	b := (*buf)[:0]
+	if cap(b) == 0 {
+		b = make([]byte, 0, 512)
+	}
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+			*buf = b
+		}
+		k, err := lr.Read(b[len(b):cap(b)])
+		b = b[:len(b)+k]
+		if err != nil {
+			*buf = b
+			if err == io.EOF {
+				err = nil
+			}
+			return b, err
+		}
+	}
+}
+
+// maxPooledBody keeps the buffer of an unusually large answer out of
+// bodyPool, so that the pool does not pin it.
+const maxPooledBody = 64 << 10
+
+// bodyPool holds the buffers answers are read into (see attempt): an
+// answer read into a fresh buffer cost an allocation the size of the body
+// on every call, a tenth of a call's bytes for a one-mbox answer and more
+// for larger ones, and the bytes a call allocates set how often the
+// garbage collector runs.
+var bodyPool = sync.Pool{New: func() any { return new([]byte) }}
+
+func getBodyBuf() *[]byte { return bodyPool.Get().(*[]byte) }
+
+// putBodyBuf gives buf back once nothing refers to its bytes.
+func putBodyBuf(buf *[]byte) {
+	if cap(*buf) > maxPooledBody {
+		*buf = nil
+	}
+	bodyPool.Put(buf)
 }
 
 // errNotObject is the cause of a DecodeError for a body that is valid JSON

@@ -409,3 +409,59 @@ func TestOwnTransportDialTimings(t *testing.T) {
 		}
 	}
 }
+
+// TestWrappedTransportOddAnswers covers what http.Client checks of a
+// RoundTripper's answer, for a Config.WrapTransport behind the client's
+// own gate, whose requests do not go through http.Client.Do: a nil
+// response without an error, and a nil Body, fail the call with a
+// *TransportError naming the problem (or, for a nil Body with no
+// content, read as an empty one), never a panic.
+func TestWrappedTransportOddAnswers(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name   string
+		answer func(*http.Request) (*http.Response, error)
+		status int    // of a call that succeeds
+		errMsg string // of one that fails
+	}{
+		{name: "nil response", answer: func(*http.Request) (*http.Response, error) { return nil, nil },
+			errMsg: "returned a nil *Response with a nil error"},
+		{name: "nil body with content", answer: func(r *http.Request) (*http.Response, error) {
+			return &http.Response{StatusCode: http.StatusOK, ContentLength: 5, Request: r, Header: http.Header{}}, nil
+		}, errMsg: "content length 5 but a nil Body"},
+		{name: "nil body, no content", answer: func(r *http.Request) (*http.Response, error) {
+			return &http.Response{StatusCode: http.StatusNoContent, Request: r, Header: http.Header{}}, nil
+		}, status: http.StatusNoContent},
+		{name: "response and error", answer: func(r *http.Request) (*http.Response, error) {
+			return &http.Response{StatusCode: http.StatusOK, Body: http.NoBody, Request: r}, errors.New("broken wrapper")
+		}, errMsg: "broken wrapper"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := target.NewClient(target.Config{
+				Client: "wrap", OrganizationID: "org", ServerDomain: "edge.example", Insecure: true,
+				WrapTransport: func(http.RoundTripper) http.RoundTripper { return oddTransport(tc.answer) },
+			})
+			require.NoError(t, err)
+			r, err := c.GetOffers(t.Context(), target.GetOffersOptions{Request: offersRequest("a")}).Await(t.Context())
+			if tc.errMsg != "" {
+				var te *target.TransportError
+				require.ErrorAs(t, err, &te)
+				assert.Contains(t, err.Error(), tc.errMsg)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.status, r.Status)
+		})
+	}
+}
+
+type oddTransport func(*http.Request) (*http.Response, error)
+
+func (f oddTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body != nil {
+		_ = r.Body.Close()
+	}
+	return f(r)
+}
