@@ -524,7 +524,12 @@ func (c *Client) attempt(ctx context.Context, u string, ex exchange, tm *Timings
 // would follow, and the URL too: 0.67 KB of a call's 9.5 KB and six
 // allocations (BenchmarkRemoteCall). What http.Client checks of a
 // RoundTripper's answer is checked here as well, since
-// Config.WrapTransport may put the caller's RoundTripper behind the gate.
+// Config.WrapTransport may put the caller's RoundTripper behind the gate,
+// and its http.ErrSchemeMismatch is kept. Two differences remain: a
+// response that comes with an error is dropped without Do's log line, and
+// a 3xx whose Location does not parse is refused as every other redirect
+// (an *APIError, as noRedirect promises), where Do fails the call with a
+// *TransportError (still so with a Config.HTTPClient).
 func (c *Client) send(req *http.Request) (*http.Response, error) {
 	if c.gate == nil {
 		return c.http.Do(req)
@@ -533,7 +538,13 @@ func (c *Client) send(req *http.Request) (*http.Response, error) {
 	switch {
 	case err != nil:
 		// As http.Client does, a response that comes with an error is
-		// ignored.
+		// ignored, and a TLS record that starts like an HTTP answer (an
+		// https client at a plain-HTTP edge or proxy) is reported as
+		// http.ErrSchemeMismatch.
+		var rh tls.RecordHeaderError
+		if errors.As(err, &rh) && string(rh.RecordHeader[:]) == "HTTP/" {
+			err = http.ErrSchemeMismatch
+		}
 		return nil, err
 	case resp == nil:
 		return nil, fmt.Errorf("http: RoundTripper implementation (%T) returned a nil *Response with a nil error", c.gate.next)

@@ -1,11 +1,11 @@
 package target_test
 
-// Red team of rcperf4: the pooled answer buffer must not be kept by
+// The pooled answer buffer must not be kept by
 // anything a call returns or logs. Concurrent calls get different
 // answers (successes with raw content, traces, response tokens, analytics
 // payloads, numbers; API errors quoting a message; decode errors of
 // several kinds); everything is kept (Responses, errors, every slog record
-// the client wrote with LogBodies); 10,000 more calls reuse the buffers;
+// the client wrote with LogBodies); 2,000 more calls (TARGET_ALIAS_CALLS) reuse the buffers;
 // then each kept thing is compared with what a fresh decode of its own
 // answer gives, and with its rendering taken right when it was returned.
 
@@ -54,10 +54,10 @@ func renderRecord(r slog.Record) string {
 	return b.String()
 }
 
-var rtMboxName = regexp.MustCompile(`"name":"m(\d+)"`)
+var aliasMboxName = regexp.MustCompile(`"name":"m(\d+)"`)
 
-// rtAnswer is the answer to call i: its status and body.
-func rtAnswer(i int) (int, string) {
+// aliasAnswer is the answer to call i: its status and body.
+func aliasAnswer(i int) (int, string) {
 	fill := strings.Repeat(string(rune('a'+i%26)), (i*37)%3000)
 	switch i % 9 {
 	case 3:
@@ -78,18 +78,18 @@ func rtAnswer(i int) (int, string) {
 		i, i, i, i, i, fill, i, i, fill, fill, i, i, i, i, fill, i, fill, i, fill, i, i)
 }
 
-func TestRTPooledBodyNeverAliased(t *testing.T) {
+func TestPooledBodyNeverAliased(t *testing.T) {
 	t.Parallel()
 	h := &keepingHandler{}
 	srv := newRawServer(t, func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
-		m := rtMboxName.FindSubmatch(b)
+		m := aliasMboxName.FindSubmatch(b)
 		if m == nil {
 			w.WriteHeader(500)
 			return
 		}
 		i, _ := strconv.Atoi(string(m[1]))
-		status, body := rtAnswer(i)
+		status, body := aliasAnswer(i)
 		if i%2 == 0 {
 			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 		} // else chunked
@@ -134,10 +134,10 @@ func TestRTPooledBodyNeverAliased(t *testing.T) {
 	}
 
 	// 10,000 more calls with other answers, through the same buffers
-	// (RT_ALIAS_CALLS=10000, which held, takes four minutes here; 2,000
+	// (TARGET_ALIAS_CALLS=10000, which held, takes four minutes here; 2,000
 	// by default).
 	more := 2000
-	if n, err := strconv.Atoi(os.Getenv("RT_ALIAS_CALLS")); err == nil {
+	if n, err := strconv.Atoi(os.Getenv("TARGET_ALIAS_CALLS")); err == nil {
 		more = n
 	}
 	sem := make(chan struct{}, 8)
@@ -151,7 +151,7 @@ func TestRTPooledBodyNeverAliased(t *testing.T) {
 	wg.Wait()
 
 	for i, k := range keep {
-		status, body := rtAnswer(i)
+		status, body := aliasAnswer(i)
 		if k.err != nil {
 			require.Equal(t, k.renderErr, fmt.Sprintf("%v|%+v|%#v|%s|%q", k.err, k.err, k.err, k.err, k.err), "call %d error changed", i)
 			continue
