@@ -101,7 +101,8 @@ type Engine struct {
 	Client           string // the Target client code, part of allocation keys
 	PropertyToken    string // the default property; a request's own wins
 	TelemetryEnabled bool
-	// Now is the clock rules see (nil: the wall clock).
+	// Now is the clock rules see and the decision's timestamps carry,
+	// read once a decision (nil: the wall clock).
 	Now func() time.Time
 	// NewID mints the ids a decision needs (request, visitor, notification
 	// and impression ids): random UUIDs in the client. Required.
@@ -157,10 +158,6 @@ func (e *Engine) Decide(ctx context.Context, a *Artifact, req *delivery.Request,
 	if e.NewID == nil {
 		return nil, errNoNewID
 	}
-	now := time.Now
-	if e.Now != nil {
-		now = e.Now
-	}
 	blk := &decisionBlock{req: *req}
 	r := &blk.req
 	// The decider's state lives in a scratch of the pool, not in the
@@ -184,8 +181,16 @@ func (e *Engine) Decide(ctx context.Context, a *Artifact, req *delivery.Request,
 	if r.RequestID == "" {
 		r.RequestID, ids = ids[0], ids[1:]
 	}
+	// One reading of the clock serves the rules and the timestamps: the
+	// one that times the decision, unless a clock is given or a geo
+	// lookup (a round trip) came between.
+	now := start
 	if a.geoTargetingEnabled && e.LookupGeo != nil && GeoMissing(r) {
 		e.fillGeo(ctx, r)
+		now = time.Now()
+	}
+	if e.Now != nil {
+		now = e.Now()
 	}
 
 	// The scratch is zero: its fields are set one by one, for a
@@ -197,7 +202,7 @@ func (e *Engine) Decide(ctx context.Context, a *Artifact, req *delivery.Request,
 	d.artifact = a
 	d.req = r
 	d.opts = opts
-	d.timestamp = now().UnixMilli()
+	d.timestamp = now.UnixMilli()
 	d.visitorID = allocationVisitorID(r.ID, e.NewID)
 	d.propertyToken = e.PropertyToken
 	d.showTrace = r.Trace != nil
@@ -216,7 +221,7 @@ func (e *Engine) Decide(ctx context.Context, a *Artifact, req *delivery.Request,
 	if r.Property != nil && r.Property.Token != "" {
 		d.propertyToken = r.Property.Token
 	}
-	d.base = requestContext{now: now(), context: r.Context}
+	d.base = requestContext{now: now, context: r.Context}
 	var address *delivery.Address
 	if r.Context != nil {
 		address = r.Context.Address
