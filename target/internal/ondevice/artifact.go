@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/target-go/sdk/target/delivery"
 	"github.com/target-go/sdk/target/internal/artifact"
@@ -33,7 +34,9 @@ var ErrArtifactVersion = errors.New("target: unsupported decisioning artifact ve
 const MaxArtifactBytes = 64 << 20
 
 // Artifact is a parsed, validated artifact. It is never modified after
-// parsing, so decisions may read it concurrently while a newer one loads.
+// parsing, so decisions may read it concurrently while a newer one loads;
+// the one thing made later, a rule's trace copy plan, is made on first use
+// and published atomically (rule.conditionPlan).
 type Artifact struct {
 	raw                 []byte // the JSON it was parsed from
 	version             string
@@ -65,10 +68,31 @@ type rule struct {
 	meta                 map[string]any
 	propertyTokens       []string
 	condition            *jsonlogic.Condition
-	rawCondition         any       // for traces
-	conditionCopy        *copyPlan // copies rawCondition for traces
-	consequence          consequence
-	audienceIDs          []any
+	rawCondition         any // for traces
+	// conditionCopy copies rawCondition for traces: made by the first
+	// trace that records the rule (conditionPlan), not when the artifact
+	// loads, for the plans are a quarter of a parsed artifact's objects,
+	// which every collection marks while no trace is asked for.
+	conditionCopy atomic.Pointer[conditionPlan]
+	consequence   consequence
+	audienceIDs   []any
+}
+
+// conditionPlan is a rule's made copy plan (nil when the condition has no
+// map or slice to copy).
+type conditionPlan struct{ plan *copyPlan }
+
+// conditionPlan is r's condition's copy plan, made on the first call. Two
+// traces asking at once may both make it; one is kept, and they are alike.
+func (r *rule) conditionPlan() *copyPlan {
+	if p := r.conditionCopy.Load(); p != nil {
+		return p.plan
+	}
+	p := &conditionPlan{planCopy(r.rawCondition)}
+	if !r.conditionCopy.CompareAndSwap(nil, p) {
+		p = r.conditionCopy.Load()
+	}
+	return p.plan
 }
 
 // consequence is what a satisfied rule answers with.
@@ -226,7 +250,6 @@ func compileRules(kind, name string, rules []artifact.Rule) ([]*rule, error) {
 			propertyTokens: rj.PropertyTokens,
 			condition:      cond,
 			rawCondition:   rj.Condition,
-			conditionCopy:  planCopy(rj.Condition),
 			audienceIDs:    audiences,
 			consequence: consequence{
 				name:    rj.Consequence.Name,

@@ -176,9 +176,9 @@ func (t *requestTracer) ruleEvaluated(r *rule, scope *ruleScope, satisfied bool)
 		}
 	}
 	if satisfied {
-		target.matchedConditions = append(target.matchedConditions, traced{seq, r.rawCondition, r.conditionCopy})
+		target.matchedConditions = append(target.matchedConditions, traced{seq, r.rawCondition, r.conditionPlan()})
 	} else {
-		target.unmatchedConditions = append(target.unmatchedConditions, traced{seq, r.rawCondition, r.conditionCopy})
+		target.unmatchedConditions = append(target.unmatchedConditions, traced{seq, r.rawCondition, r.conditionPlan()})
 	}
 }
 
