@@ -50,8 +50,10 @@ func benchArtifact(b *testing.B) []byte {
 // BenchmarkOnDeviceDecision is one on-device decision by the engine: a
 // single mbox (5 rules), and a page load (87 rules) with two mboxes and
 // every view (24 rules). Measured on a shared 2-core machine
-// (go test -bench OnDevice -benchmem): 2,593 B and 7 allocations for the
-// mbox (6,240 B before the decider moved out of the block, see below; 58
+// (go test -bench OnDevice -benchmem): 2,336 B and 7 allocations for the
+// mbox (2,593 B while the decision block held room for two notifications,
+// 1,792 B of size class where it now takes 1,536;
+// 6,240 B before the decider moved out of the block, see below; 58
 // allocations before the rule context was built lazily and the decision in
 // one block, 19 before the block held the small lists and the ids were
 // minted three at a time), 8,464 B (14,096 B before the same) and 34
@@ -107,6 +109,24 @@ func benchArtifact(b *testing.B) []byte {
 // first tree to this one, then: mbox 43.3k -> about 26k, page load with
 // views 276k -> about 189k, traced page load 2,260k -> about 1,700k
 // (counts from two sessions).
+// Then (odperf6; both trees counted in one session, 2,000/82,000 for the
+// mbox, 500/8,500 for the page load, longer runs than above for the
+// collector's cycles to average out): one clock reading a decision instead
+// of four, the UUIDs formatted from a table (1,053 -> 216 instructions for
+// three), the decision block a size class smaller, and the rules' trace
+// copy plans made by the first trace instead of at load (they were 7,222
+// of the artifact's 25,975 live objects, which every collection marked):
+// mbox 28.2k -> 25.1k, page load with views 219.4k -> 182.5k (counts
+// move by up to 10% between runs of one tree: a pair of the trees before
+// and after the plans alone gave 188.8k -> 184.8k). What is left of the
+// mbox's 25k: the collector about half (marking the artifact's objects,
+// about a quarter; write barriers while it marks, from the block's copies,
+// the token maps' clones and the scratch's clearing, most of the rest),
+// the response tokens map (12 entries: 4 allocations, 664 B, cloned from
+// the rule's, the geo tokens written after; building it entry by entry
+// costs more: 4.1k against 2.8k instructions in a micro benchmark), the
+// allocation hash (murmur3 over UTF-16, about 700), the parsed-context
+// memos (about 850), json-logic (about 1k).
 func BenchmarkOnDeviceDecision(b *testing.B) {
 	artifact := benchArtifact(b)
 	for _, bc := range []struct{ name, request string }{{"mbox", benchMbox}, {"pageLoad+views", benchPageLoad}, {"pageLoad+views+trace", benchPageLoadTrace}} {
@@ -131,7 +151,8 @@ func BenchmarkOnDeviceDecision(b *testing.B) {
 // with the same call answered by a local edge over loopback HTTP (the
 // baseline: the smallest round trip a server-side call can cost). Measured
 // (exact allocations, one run for time on the shared 2-core machine at
-// load 4-6): 12.3 µs, 5.5-5.8 KB and 23 allocations on-device (the request
+// load 4-6): 12.3 µs, 5.5-5.8 KB (5.3 KB with the decision block a size
+// class smaller, BenchmarkOnDeviceDecision) and 23 allocations on-device (the request
 // checks and defaults shared with server-side calls included, the
 // notification queued, the encoding and the telemetry hand-off of the wire
 // not; 9.1-9.2 KB and 23 allocations before the engine's state moved to a
