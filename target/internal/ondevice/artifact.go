@@ -44,6 +44,7 @@ type Artifact struct {
 	globalMbox          string
 	geoTargetingEnabled bool
 	responseTokens      map[string]bool
+	geoTokens           []geoToken // the geo response tokens responseTokens lists, in geoResponseTokens' order
 	remoteMboxes        []string
 	localMboxes         map[string]bool
 	remoteViews         []string
@@ -157,6 +158,11 @@ func ParseArtifact(data []byte) (*Artifact, error) {
 		localViews:          setOf(aj.LocalViews),
 		mboxRules:           map[string][]*rule{},
 		viewRules:           map[string][]*rule{},
+	}
+	for _, t := range geoResponseTokens {
+		if a.responseTokens[t.token] {
+			a.geoTokens = append(a.geoTokens, t)
+		}
 	}
 	if a.globalMbox == "" {
 		a.globalMbox = artifact.DefaultGlobalMbox

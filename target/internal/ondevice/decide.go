@@ -1164,11 +1164,12 @@ func ruleResponseTokenBase(meta map[string]any, listed map[string]bool) map[stri
 // responseTokenBase holds the tokens every option of a decision carries.
 func responseTokenBase(a *Artifact, c *requestContext, buf []tokenValue) []tokenValue {
 	out := buf[:0]
-	for _, t := range geoResponseTokens {
-		if !a.responseTokens[t.token] {
-			continue
-		}
-		if v, ok := c.geoContext()[t.field]; ok {
+	if len(a.geoTokens) == 0 {
+		return out
+	}
+	geo := c.geoContext()
+	for _, t := range a.geoTokens {
+		if v, ok := geo[t.field]; ok {
 			out = append(out, tokenValue{t.token, withoutNegativeZero(v)})
 		}
 	}
@@ -1226,8 +1227,11 @@ type tokenValue struct {
 	value any
 }
 
+// geoToken is a response token read from the geo context's field.
+type geoToken struct{ token, field string }
+
 // geoResponseTokens are the response tokens read from the geo context.
-var geoResponseTokens = []struct{ token, field string }{
+var geoResponseTokens = []geoToken{
 	{"geo.city", "city"}, {"geo.country", "country"}, {"geo.state", "region"},
 	{"geo.latitude", "latitude"}, {"geo.longitude", "longitude"},
 }
