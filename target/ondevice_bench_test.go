@@ -50,16 +50,19 @@ func benchArtifact(b *testing.B) []byte {
 // BenchmarkOnDeviceDecision is one on-device decision by the engine: a
 // single mbox (5 rules), and a page load (87 rules) with two mboxes and
 // every view (24 rules). Measured on a shared 2-core machine
-// (go test -bench OnDevice -benchmem): 2,593 B and 7 allocations for the
-// mbox (6,240 B before the decider moved out of the block, see below; 58
+// (go test -bench OnDevice -benchmem): 2,336 B and 7 allocations for the
+// mbox (2,593 B while the decision block held room for two notifications,
+// 1,792 B of size class where it now takes 1,536;
+// 6,240 B before the decider moved out of the block, see below; 58
 // allocations before the rule context was built lazily and the decision in
 // one block, 19 before the block held the small lists and the ids were
-// minted three at a time), 8,464 B (14,096 B before the same) and 34
-// allocations for the page load (366, then 72 before the same and the
-// parameter memo; 34 while the options of one rule shared one response
-// tokens map, which a caller writing into one option's tokens changed for
-// its siblings). The page load's count is 34 in some runs and 36 (8,720 B)
-// in others, on this tree and the one before alike.
+// minted three at a time), 8,209 B (8,464 B with the block's two
+// notifications, 14,096 B before the same) and 34 allocations for the
+// page load (366, then 72 before the same and the parameter memo; 34
+// while the options of one rule shared one response tokens map, which a
+// caller writing into one option's tokens changed for its siblings). The
+// page load's count is 34 in some runs and 36 (8,464 B; 8,720 B before)
+// in others, on this tree and the ones before alike.
 // These figures, and the others quoted from this file, hold with the
 // engine's memos warm: every iteration decides for the same user agent,
 // URLs and place, whose parsed contexts the engine remembers. A visitor
@@ -107,6 +110,30 @@ func benchArtifact(b *testing.B) []byte {
 // first tree to this one, then: mbox 43.3k -> about 26k, page load with
 // views 276k -> about 189k, traced page load 2,260k -> about 1,700k
 // (counts from two sessions).
+// Then (odperf6; both trees counted in one session, 2,000/82,000 for the
+// mbox, 500/8,500 for the page load, longer runs than above for the
+// collector's cycles to average out): one clock reading a decision instead
+// of four, the UUIDs formatted from a table (1,053 -> 216 instructions for
+// three), the decision block a size class smaller, the rules' conditions
+// kept as JSON and decoded, with their trace copy plans, by the first trace
+// instead of at load (the trees and plans were 11,754 of the suite
+// artifact's 25,975 live objects, which every collection marked), and the
+// geo response tokens the artifact lists found when it loads: mbox 28.4k ->
+// 24.5k; the page load with views moved within the noise (185k-219k
+// before, 183k-193k after, in runs of each tree). With the collector off
+// (GOGC=off, 2,000/22,000 and 500/2,500, where counts repeat closely): mbox
+// 15.2k -> 13.3k, page load with views 146.6k -> 142.2k. So the collector
+// is about 45% of the mbox's instructions and a quarter of the page
+// load's: marking the artifact's remaining objects (14,210 live, json-logic
+// programs, option contents, metas), and write barriers while it marks
+// (the block's copies, the token maps' clones, the scratch's clearing).
+// Of the rest of the mbox's 13.3k: the response tokens map (12 entries: 4
+// allocations, 664 B, cloned from the rule's, the geo tokens written
+// after; building it entry by entry costs more, 4.1k against 2.8k
+// instructions in a micro benchmark, collector included), the allocation
+// hash (murmur3 over UTF-16, about 700), the parsed-context memos (about
+// 850), json-logic (about 1k), the three UUIDs (about 400 with
+// crypto/rand).
 func BenchmarkOnDeviceDecision(b *testing.B) {
 	artifact := benchArtifact(b)
 	for _, bc := range []struct{ name, request string }{{"mbox", benchMbox}, {"pageLoad+views", benchPageLoad}, {"pageLoad+views+trace", benchPageLoadTrace}} {
@@ -131,7 +158,8 @@ func BenchmarkOnDeviceDecision(b *testing.B) {
 // with the same call answered by a local edge over loopback HTTP (the
 // baseline: the smallest round trip a server-side call can cost). Measured
 // (exact allocations, one run for time on the shared 2-core machine at
-// load 4-6): 12.3 µs, 5.5-5.8 KB and 23 allocations on-device (the request
+// load 4-6): 12.3 µs, 5.5-5.8 KB (5.3 KB with the decision block a size
+// class smaller, BenchmarkOnDeviceDecision) and 23 allocations on-device (the request
 // checks and defaults shared with server-side calls included, the
 // notification queued, the encoding and the telemetry hand-off of the wire
 // not; 9.1-9.2 KB and 23 allocations before the engine's state moved to a

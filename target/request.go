@@ -3,7 +3,7 @@ package target
 import (
 	"bytes"
 	"crypto/rand"
-	"encoding/hex"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"net/netip"
@@ -635,20 +635,46 @@ func newUUIDs(dst []string) {
 }
 
 // formatUUID writes the 16 random bytes b as a version 4 UUID into s (36
-// bytes).
+// bytes). Each byte's two digits are one table entry stored at a constant
+// place, without a loop or a bounds check: hex.Encode, a loop per group,
+// cost about 400 instructions a UUID, this about 80, and an on-device
+// decision formats three.
 func formatUUID(s, b []byte) {
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	hex.Encode(s[0:8], b[0:4])
-	s[8] = '-'
-	hex.Encode(s[9:13], b[4:6])
-	s[13] = '-'
-	hex.Encode(s[14:18], b[6:8])
-	s[18] = '-'
-	hex.Encode(s[19:23], b[8:10])
-	s[23] = '-'
-	hex.Encode(s[24:36], b[10:16])
+	d, r := (*[uuidLen]byte)(s), (*[16]byte)(b)
+	r[6] = r[6]&0x0f | 0x40
+	r[8] = r[8]&0x3f | 0x80
+	le := binary.LittleEndian
+	le.PutUint16(d[0:], hexPairs[r[0]])
+	le.PutUint16(d[2:], hexPairs[r[1]])
+	le.PutUint16(d[4:], hexPairs[r[2]])
+	le.PutUint16(d[6:], hexPairs[r[3]])
+	d[8] = '-'
+	le.PutUint16(d[9:], hexPairs[r[4]])
+	le.PutUint16(d[11:], hexPairs[r[5]])
+	d[13] = '-'
+	le.PutUint16(d[14:], hexPairs[r[6]])
+	le.PutUint16(d[16:], hexPairs[r[7]])
+	d[18] = '-'
+	le.PutUint16(d[19:], hexPairs[r[8]])
+	le.PutUint16(d[21:], hexPairs[r[9]])
+	d[23] = '-'
+	le.PutUint16(d[24:], hexPairs[r[10]])
+	le.PutUint16(d[26:], hexPairs[r[11]])
+	le.PutUint16(d[28:], hexPairs[r[12]])
+	le.PutUint16(d[30:], hexPairs[r[13]])
+	le.PutUint16(d[32:], hexPairs[r[14]])
+	le.PutUint16(d[34:], hexPairs[r[15]])
 }
+
+// hexPairs holds the two lower-case hex digits of every byte value, the
+// first in the low byte (stored little-endian, it comes first).
+var hexPairs = func() (t [256]uint16) {
+	const digits = "0123456789abcdef"
+	for i := range t {
+		t[i] = uint16(digits[i>>4]) | uint16(digits[i&0x0f])<<8
+	}
+	return t
+}()
 
 // newSupplementalDataID returns a random id in the Analytics format: 16 hex
 // digits, '-', 16 hex digits (33 characters, as the spec requires). Each

@@ -1,6 +1,7 @@
 package target
 
 import (
+	"encoding/hex"
 	"regexp"
 	"testing"
 
@@ -24,4 +25,29 @@ func TestNewUUIDsAreDistinctVersion4(t *testing.T) {
 	}
 	assert.Len(t, seen, 45)
 	assert.Regexp(t, v4, newUUID())
+}
+
+// formatUUID writes every byte value at every place as hex.Encode does,
+// with the version and variant bits set and the dashes at 8-4-4-4-12.
+func TestFormatUUIDEveryByteAtEveryPlace(t *testing.T) {
+	t.Parallel()
+	for place := range 16 {
+		for v := range 256 {
+			var b [16]byte
+			for i := range b {
+				b[i] = byte(v + 37*i) // the other places vary too
+			}
+			b[place] = byte(v)
+			want := b
+			want[6] = want[6]&0x0f | 0x40
+			want[8] = want[8]&0x3f | 0x80
+			h := hex.EncodeToString(want[:])
+			expect := h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+			var s [uuidLen]byte
+			formatUUID(s[:], b[:])
+			if string(s[:]) != expect {
+				t.Fatalf("byte %#02x at %d: %s, want %s", v, place, s[:], expect)
+			}
+		}
+	}
 }

@@ -101,7 +101,8 @@ type Engine struct {
 	Client           string // the Target client code, part of allocation keys
 	PropertyToken    string // the default property; a request's own wins
 	TelemetryEnabled bool
-	// Now is the clock rules see (nil: the wall clock).
+	// Now is the clock rules see and the decision's timestamps carry,
+	// read once a decision (nil: the wall clock).
 	Now func() time.Time
 	// NewID mints the ids a decision needs (request, visitor, notification
 	// and impression ids): random UUIDs in the client. Required.
@@ -157,10 +158,6 @@ func (e *Engine) Decide(ctx context.Context, a *Artifact, req *delivery.Request,
 	if e.NewID == nil {
 		return nil, errNoNewID
 	}
-	now := time.Now
-	if e.Now != nil {
-		now = e.Now
-	}
 	blk := &decisionBlock{req: *req}
 	r := &blk.req
 	// The decider's state lives in a scratch of the pool, not in the
@@ -184,8 +181,16 @@ func (e *Engine) Decide(ctx context.Context, a *Artifact, req *delivery.Request,
 	if r.RequestID == "" {
 		r.RequestID, ids = ids[0], ids[1:]
 	}
+	// One reading of the clock serves the rules and the timestamps: the
+	// one that times the decision, unless a clock is given or a geo
+	// lookup (a round trip) came between.
+	now := start
 	if a.geoTargetingEnabled && e.LookupGeo != nil && GeoMissing(r) {
 		e.fillGeo(ctx, r)
+		now = time.Now()
+	}
+	if e.Now != nil {
+		now = e.Now()
 	}
 
 	// The scratch is zero: its fields are set one by one, for a
@@ -197,12 +202,18 @@ func (e *Engine) Decide(ctx context.Context, a *Artifact, req *delivery.Request,
 	d.artifact = a
 	d.req = r
 	d.opts = opts
-	d.timestamp = now().UnixMilli()
+	d.timestamp = now.UnixMilli()
 	d.visitorID = allocationVisitorID(r.ID, e.NewID)
 	d.propertyToken = e.PropertyToken
 	d.showTrace = r.Trace != nil
 	d.spareIDs = ids
+	// The block holds the one notification of an execute mbox; a
+	// request executing more takes room for a few at once, not growing
+	// from one.
 	d.notifications = blk.notifications[:0]
+	if ex := r.Execute; ex != nil && (len(ex.Mboxes) > 1 || ex.PageLoad != nil) {
+		d.notifications = make([]delivery.Notification, 0, max(len(ex.Mboxes)+2, 4))
+	}
 	d.notifyMboxes = blk.notifyMboxes[:0]
 	d.freeDetails = s.details[:]
 	d.freeAnswers = s.answers[:]
@@ -216,7 +227,7 @@ func (e *Engine) Decide(ctx context.Context, a *Artifact, req *delivery.Request,
 	if r.Property != nil && r.Property.Token != "" {
 		d.propertyToken = r.Property.Token
 	}
-	d.base = requestContext{now: now(), context: r.Context}
+	d.base = requestContext{now: now, context: r.Context}
 	var address *delivery.Address
 	if r.Context != nil {
 		address = r.Context.Address
@@ -386,7 +397,7 @@ type decisionBlock struct {
 	results       [4]delivery.Option
 	tokens        [4]string
 	mboxes        [2]delivery.MboxResponse
-	notifications [2]delivery.Notification
+	notifications [1]delivery.Notification
 	notifyMboxes  [4]delivery.NotificationMbox // the first notifications' Mbox
 }
 
@@ -1161,11 +1172,12 @@ func ruleResponseTokenBase(meta map[string]any, listed map[string]bool) map[stri
 // responseTokenBase holds the tokens every option of a decision carries.
 func responseTokenBase(a *Artifact, c *requestContext, buf []tokenValue) []tokenValue {
 	out := buf[:0]
-	for _, t := range geoResponseTokens {
-		if !a.responseTokens[t.token] {
-			continue
-		}
-		if v, ok := c.geoContext()[t.field]; ok {
+	if len(a.geoTokens) == 0 {
+		return out
+	}
+	geo := c.geoContext()
+	for _, t := range a.geoTokens {
+		if v, ok := geo[t.field]; ok {
 			out = append(out, tokenValue{t.token, withoutNegativeZero(v)})
 		}
 	}
@@ -1223,8 +1235,11 @@ type tokenValue struct {
 	value any
 }
 
+// geoToken is a response token read from the geo context's field.
+type geoToken struct{ token, field string }
+
 // geoResponseTokens are the response tokens read from the geo context.
-var geoResponseTokens = []struct{ token, field string }{
+var geoResponseTokens = []geoToken{
 	{"geo.city", "city"}, {"geo.country", "country"}, {"geo.state", "region"},
 	{"geo.latitude", "latitude"}, {"geo.longitude", "longitude"},
 }

@@ -175,10 +175,11 @@ func (t *requestTracer) ruleEvaluated(r *rule, scope *ruleScope, satisfied bool)
 			target.unmatchedSegments = addUnique(target.unmatchedSegments, id, seq)
 		}
 	}
+	cond, plan := r.conditionForTrace()
 	if satisfied {
-		target.matchedConditions = append(target.matchedConditions, traced{seq, r.rawCondition, r.conditionCopy})
+		target.matchedConditions = append(target.matchedConditions, traced{seq, cond, plan})
 	} else {
-		target.unmatchedConditions = append(target.unmatchedConditions, traced{seq, r.rawCondition, r.conditionCopy})
+		target.unmatchedConditions = append(target.unmatchedConditions, traced{seq, cond, plan})
 	}
 }
 
