@@ -207,13 +207,7 @@ func (e *Engine) Decide(ctx context.Context, a *Artifact, req *delivery.Request,
 	d.propertyToken = e.PropertyToken
 	d.showTrace = r.Trace != nil
 	d.spareIDs = ids
-	// The block holds the one notification of an execute mbox; a
-	// request executing more takes room for a few at once, not growing
-	// from one.
 	d.notifications = blk.notifications[:0]
-	if ex := r.Execute; ex != nil && (len(ex.Mboxes) > 1 || ex.PageLoad != nil) {
-		d.notifications = make([]delivery.Notification, 0, max(len(ex.Mboxes)+2, 4))
-	}
 	d.notifyMboxes = blk.notifyMboxes[:0]
 	d.freeDetails = s.details[:]
 	d.freeAnswers = s.answers[:]
@@ -397,7 +391,7 @@ type decisionBlock struct {
 	results       [4]delivery.Option
 	tokens        [4]string
 	mboxes        [2]delivery.MboxResponse
-	notifications [1]delivery.Notification
+	notifications [2]delivery.Notification
 	notifyMboxes  [4]delivery.NotificationMbox // the first notifications' Mbox
 }
 
