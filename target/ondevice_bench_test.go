@@ -50,19 +50,20 @@ func benchArtifact(b *testing.B) []byte {
 // BenchmarkOnDeviceDecision is one on-device decision by the engine: a
 // single mbox (5 rules), and a page load (87 rules) with two mboxes and
 // every view (24 rules). Measured on a shared 2-core machine
-// (go test -bench OnDevice -benchmem): 2,336 B and 7 allocations for the
-// mbox (2,593 B while the decision block held room for two notifications,
-// 1,792 B of size class where it now takes 1,536;
-// 6,240 B before the decider moved out of the block, see below; 58
+// (go test -bench OnDevice -benchmem): 2,592 B and 7 allocations for the
+// mbox (6,240 B before the decider moved out of the block, see below; 58
 // allocations before the rule context was built lazily and the decision in
 // one block, 19 before the block held the small lists and the ids were
-// minted three at a time), 8,209 B (8,464 B with the block's two
-// notifications, 14,096 B before the same) and 34 allocations for the
-// page load (366, then 72 before the same and the parameter memo; 34
-// while the options of one rule shared one response tokens map, which a
-// caller writing into one option's tokens changed for its siblings). The
-// page load's count is 34 in some runs and 36 (8,464 B; 8,720 B before)
-// in others, on this tree and the ones before alike.
+// minted three at a time), 8,464 B (14,096 B before the same) and 34
+// allocations for the page load (366, then 72 before the same and the
+// parameter memo; 34 while the options of one rule shared one response
+// tokens map, which a caller writing into one option's tokens changed for
+// its siblings). The page load's count is 34 in some runs and 36 (8,720 B)
+// in others. A block with room for one notification instead of two (its
+// size class 1,536 B, not 1,792 B) took the mbox to 2,336 B but, with room
+// reserved up front for requests executing several mboxes, cost one
+// allocation more than two slots for such requests with two or fewer
+// notifications: not kept.
 // These figures, and the others quoted from this file, hold with the
 // engine's memos warm: every iteration decides for the same user agent,
 // URLs and place, whose parsed contexts the engine remembers. A visitor
