@@ -13,7 +13,7 @@ import (
 	"github.com/target-go/sdk/future"
 )
 
-// Red team (rt-final): Timeout's timer, Compose's adopt, Cancel, AfterFunc
+// Timeout's timer, Compose's adopt, Cancel, AfterFunc
 // and AfterFuncDeferred on the same futures from several goroutines at once.
 // Every future must settle (no deadlock between lockPair and adopt), every
 // callback must run at most once, a stopped callback never, and a Timeout

@@ -171,7 +171,7 @@ func BenchmarkOnDeviceDecision(b *testing.B) {
 // callbacks.go); with the id read in assembly (internal/goroutine) it
 // costs what its events do: callgrind (GOGC=off, difference of two run
 // lengths, two pairs of runs) 172-175k instructions a call before, 24-58k
-// after, against 32-56k for on-device; a red team's single pair of runs
+// after, against 32-56k for on-device; another single pair of runs
 // (100 and 600 calls) gave 83.1k before and 22.9k after: counts move by
 // tens of percent between runs of one binary here, the ratio (3.6x and
 // more) held in each; 33 allocations, 34 before.

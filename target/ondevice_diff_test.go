@@ -662,7 +662,7 @@ var engineKeptDifferences = []engineKeptDifference{
 			}).(map[string]any)
 		},
 	},
-	// Issue 15, red team findings 1 and 4 (generator: ondevice_diffgen2_test.go).
+	// The next three are the hazards ondevice_diffgen2_test.go adds to the generator.
 	{
 		name: "Public Suffix List versions",
 		// The generator sends the hazard, but only a rule reading the field
@@ -693,7 +693,6 @@ var engineKeptDifferences = []engineKeptDifference{
 			"edge, not Adobe's engine, decides what the edge refuses); Adobe's engine answers both",
 		explains: func(req, _, got map[string]any) bool { return refusedHere(got) && hasDuplicateMboxIndex(req) },
 	},
-	// Issue 15, red team finding 10.
 	{
 		name: "views named \"\"",
 		// The generator names a view "" under the "noname" hazard, in an

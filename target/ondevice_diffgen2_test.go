@@ -17,8 +17,8 @@ import (
 	"golang.org/x/net/publicsuffix"
 )
 
-// Generator additions for the kept differences of issue 15's red team
-// findings: hosts whose public suffix differs between the list Adobe's
+// Generator additions for the kept differences with Adobe's engine:
+// hosts whose public suffix differs between the list Adobe's
 // engine bundles and golang.org/x/net/publicsuffix, mbox names null, and
 // two mboxes of one part with the same index. They are given to requests
 // by position, not by the generator's random source, so that every other

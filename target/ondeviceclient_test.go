@@ -491,7 +491,7 @@ func TestBeforeTheArtifactOnDeviceFailsAndHybridAsksTheEdge(t *testing.T) {
 }
 
 // An artifact given as a payload has no location: the trace says "Not
-// Applicable", in Adobe's engines' words (issue 15, red team finding 9).
+// Applicable", in Adobe's engines' words.
 func TestOnDeviceTraceOfAPayloadArtifact(t *testing.T) {
 	t.Parallel()
 	s := setupOnDevice(t, targettest.Config{})
@@ -505,8 +505,8 @@ func TestOnDeviceTraceOfAPayloadArtifact(t *testing.T) {
 }
 
 // A negative mbox index is an index like any other (the spec's is any
-// int32, and Adobe's engine decides it: issue 15, red team finding 4); it
-// was refused as an invalid option.
+// int32, and Adobe's engine decides it); it was refused as an invalid
+// option.
 func TestOnDeviceDecidesANegativeIndex(t *testing.T) {
 	t.Parallel()
 	s := setupOnDevice(t, targettest.Config{})

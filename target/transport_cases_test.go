@@ -48,7 +48,7 @@ func TestBackoffBounds(t *testing.T) {
 	}
 }
 
-// TestBackoffOverflowCall: the red team's call, a 503 with Retry-After
+// TestBackoffOverflowCall: a call that gets a 503 with Retry-After
 // then 500s under bounds near MaxInt64, ends with the edge's error, not a
 // panic.
 func TestBackoffOverflowCall(t *testing.T) {

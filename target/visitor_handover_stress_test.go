@@ -20,7 +20,7 @@ import (
 	"github.com/target-go/sdk/target/targettest"
 )
 
-// Red team (rt-final): many Visitors, each with calls arriving while its
+// Many Visitors, each with calls arriving while its
 // first call fails (503), hands over, or is cancelled; some callers cancel
 // or time out while waiting, some callbacks call runtime.Goexit. Every call
 // must settle, each call makes at most one request (MaxAttempts 1), and
@@ -107,7 +107,7 @@ func TestVisitorHandOverStress(t *testing.T) {
 
 func callGoexit() { runtime.Goexit() }
 
-// Red team (rt-final): one identity per page. The first call gets a 503
+// One identity per page. The first call gets a 503
 // and hands over; calls arrive concurrently from many goroutines all the
 // while (some cancelled by their callers). Every call that succeeds must
 // carry and learn the one tntId the edge minted.

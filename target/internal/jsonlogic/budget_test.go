@@ -33,7 +33,7 @@ func TestBudgetCountsSteps(t *testing.T) {
 	assert.Nil(t, v)
 }
 
-// nestedSome is the red team's condition: some over [1,2], nested depth
+// nestedSome is a hostile condition: some over [1,2], nested depth
 // deep around false, which visits 2^depth leaves.
 func nestedSome(depth int) string {
 	cond := "false"
@@ -117,7 +117,7 @@ func TestBudgetFitsRealRules(t *testing.T) {
 }
 
 // BenchmarkEvalOverBudget is the most a hostile condition costs one rule
-// evaluation: the red team's nested some (2^40 steps unbounded) stopped
+// evaluation: nestedSome(40) (2^40 steps unbounded) stopped
 // at DefaultBudget.
 func BenchmarkEvalOverBudget(b *testing.B) {
 	var v any

@@ -19,9 +19,9 @@ import (
 	"github.com/target-go/sdk/target/internal/jsonlogic"
 )
 
-// rtJS normalises a result to the text JSON.stringify gives it (NaN and
+// jsText normalises a result to the text JSON.stringify gives it (NaN and
 // infinities as null, -0 as 0), with its JavaScript type.
-func rtJS(v any) string {
+func jsText(v any) string {
 	var w func(v any) any
 	w = func(v any) any {
 		switch x := v.(type) {
@@ -48,7 +48,7 @@ func rtJS(v any) string {
 	return strings.TrimSpace(b.String())
 }
 
-const rtJSScript = `
+const jsScript = `
 const fs = require("fs");
 const src = fs.readFileSync(process.argv[2], "utf8");
 const start = src.indexOf("var logic = createCommonjsModule(");
@@ -117,7 +117,7 @@ func TestOperatorsMatchJSONLogicJS(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(cf, b, 0o600))
 	sf := filepath.Join(tmp, "s.js")
-	require.NoError(t, os.WriteFile(sf, []byte(rtJSScript), 0o600))
+	require.NoError(t, os.WriteFile(sf, []byte(jsScript), 0o600))
 	out, err := exec.Command("node", sf, bundle, cf).Output()
 	require.NoError(t, err)
 	var want []string
@@ -127,7 +127,7 @@ func TestOperatorsMatchJSONLogicJS(t *testing.T) {
 		got := "compile error"
 		cond, err := jsonlogic.Compile(c[0])
 		if err == nil {
-			got = rtJS(cond.Eval(c[1]))
+			got = jsText(cond.Eval(c[1]))
 			if got == "null" && want[i] == "undefined" {
 				got = "undefined" // nil stands for both here (package doc)
 			}

@@ -10,11 +10,11 @@ import (
 	"github.com/target-go/sdk/target/internal/jsonlogic"
 )
 
-// Found by a red team (finding 2: "missing" splits every key on "." without
-// paying the budget for it. A key of k dots costs the condition's author k
-// bytes once, but "missing" splits it again for each of n keys (the same
-// string repeated, an array doubled by reduce/merge for ~2n steps): n*k
-// work and n*k*16 bytes allocated within a budget that bounds steps.
+// "missing" splits every key on "." and pays the budget for it. A key of k
+// dots costs the condition's author k bytes once, but "missing" splits it
+// again for each of n keys (the same string repeated, an array doubled by
+// reduce/merge for ~2n steps): unpaid, that is n*k work and n*k*16 bytes
+// allocated within a budget that bounds steps.
 func TestMissingSplitsPaidByBudget(t *testing.T) {
 	const k = 4096 // dots in one key
 	key := strings.Repeat(".", k)
@@ -36,33 +36,33 @@ func TestMissingSplitsPaidByBudget(t *testing.T) {
 	require.Less(t, allocated, uint64(64<<20), "missing allocated %d MB within the step budget", allocated>>20)
 }
 
-// Found by a red team (finding 3 (parity4 regression): json-logic-js "in" is
+// "in" with one operand is false, as in json-logic-js, whose "in" is
 // function(a, b) { if (!b || ...) return false; ... }: with one operand
 // the lone operand is the needle a and the haystack b is undefined, so the
-// answer is always false. parity4 searches the lone operand for the text
-// "undefined" instead (true here); main before parity4 answered false.
+// answer is always false. Searching the lone operand for the text
+// "undefined" instead (true here) is a regression this test catches.
 // Checked with node against targetclient.server.js of the Node SDK.
 func TestInWithOneOperandIsFalse(t *testing.T) {
 	t.Parallel()
 	for _, logic := range []string{`{"in":["xundefinedx"]}`, `{"in":"undefined"}`, `{"in":[{"var":"s"}]}`} {
-		got := rtJS(compileJSON(t, logic).Eval(map[string]any{"s": "an undefined value"}))
+		got := jsText(compileJSON(t, logic).Eval(map[string]any{"s": "an undefined value"}))
 		if got != "false" {
 			t.Errorf("%s: json-logic-js false, here %s", logic, got)
 		}
 	}
 }
 
-// Found by a red team (finding 4 (before parity4 too): iterating operators
-// with no operands. json-logic-js filter's scoped data is undefined, not
-// an array, so it answers [], and none (filter's length is 0) answers
-// true; here both answer null, so {"none":[]} is false here, true there.
+// Iterating operators with no operands answer as in json-logic-js: its
+// filter's scoped data is undefined, not an array, so it answers [], and
+// none (filter's length is 0) answers true. Answering null for both, as
+// this package did, makes {"none":[]} false here and true there.
 func TestIterationWithoutOperands(t *testing.T) {
 	t.Parallel()
 	for _, c := range []struct{ logic, want string }{
 		{`{"none":[]}`, `true`},
 		{`{"filter":[]}`, `[]`},
 	} {
-		if got := rtJS(compileJSON(t, c.logic).Eval(nil)); got != c.want {
+		if got := jsText(compileJSON(t, c.logic).Eval(nil)); got != c.want {
 			t.Errorf("%s: json-logic-js %s, here %s", c.logic, c.want, got)
 		}
 	}

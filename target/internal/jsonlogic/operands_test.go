@@ -49,7 +49,7 @@ func TestOperandsAsJSONLogicJS(t *testing.T) {
 		require.NoError(t, json.Unmarshal([]byte(c.data), &d))
 		cond, err := jsonlogic.Compile(l)
 		require.NoError(t, err, c.logic)
-		if got := rtJS(cond.Eval(d)); got != c.want {
+		if got := jsText(cond.Eval(d)); got != c.want {
 			t.Errorf("%s on %s: json-logic-js %s, here %s", c.logic, c.data, c.want, got)
 		}
 	}

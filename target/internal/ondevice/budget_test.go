@@ -14,7 +14,7 @@ import (
 	"github.com/target-go/sdk/target/internal/ondevice"
 )
 
-// The red team's artifact: a rule whose condition nests some 40 deep
+// A hostile artifact: a rule whose condition nests some 40 deep
 // (2^40 steps for json-logic-js) before a rule that matches. The first
 // rule goes over the evaluation budget and does not match; the decision
 // goes on to the second, and the logger names the rule.

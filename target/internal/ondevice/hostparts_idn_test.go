@@ -7,7 +7,7 @@ import (
 )
 
 // Internationalised hosts as Adobe's Node.js engine splits them (its
-// answers, read from the red team's probe, issue 15 findings 1 and 2):
+// answers, read by running it on these hosts):
 // the list is looked up in ASCII, the top-level domain written as the
 // list writes it (Unicode), the domain and subdomain as the host wrote
 // them unless it holds an "xn--" label, then in punycode.

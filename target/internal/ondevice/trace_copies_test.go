@@ -12,11 +12,11 @@ import (
 	"github.com/target-go/sdk/target/internal/ondevice"
 )
 
-// Found by a red team (finding 1: a trace's evaluatedCampaignTargets[].campaignId
-// and campaignType are the rule's meta values themselves, not copies. Rule
-// meta is any JSON; when activity.id or activity.type is an object, a
-// caller writing into one trace changes the artifact, hence later traces
-// and response tokens.
+// A trace's evaluatedCampaignTargets[].campaignId and campaignType are
+// copies of the rule's meta values, not the values themselves. Rule meta is
+// any JSON; when activity.id or activity.type is an object, a caller
+// writing into one trace would otherwise change the artifact, hence later
+// traces and response tokens.
 func TestTraceCampaignIDIsACopy(t *testing.T) {
 	t.Parallel()
 	a, err := ondevice.ParseArtifact([]byte(`{"version":"1.0.0","localMboxes":["m"],"responseTokens":["activity.id"],"rules":{"mboxes":{"m":[
@@ -57,10 +57,10 @@ func TestTraceCampaignIDIsACopy(t *testing.T) {
 	assert.JSONEq(t, string(wantTokens), string(gotTokens), "a write to the first trace's campaignId changed the response tokens")
 }
 
-// Found by a red team (finding 6 (nit): parity4 writes -0 as 0 where the
-// engine builds values (tokens, trace contexts), as JSON.stringify does,
-// but a trace's campaign id, campaignId and campaignType are the rule's
-// meta as it is, so an activity id of -0 is written "-0".
+// The engine writes -0 as 0 where it builds values (tokens, trace
+// contexts), as JSON.stringify does, and so also in a trace's campaign id,
+// campaignId and campaignType, which come from the rule's meta: written as
+// it is, an activity id of -0 would read "-0".
 func TestTraceMetaNegativeZero(t *testing.T) {
 	t.Parallel()
 	a, err := ondevice.ParseArtifact([]byte(`{"version":"1.0.0","localMboxes":["m"],"rules":{"mboxes":{"m":[

@@ -72,7 +72,7 @@ func TestRequestTraceIsItsJSON(t *testing.T) {
 }
 
 // A tntId with more than one location hint is at its first, as in Adobe's
-// engine's traces (issue 15, red team finding 9): "abc.28_0.35_0" has
+// engine's traces: "abc.28_0.35_0" has
 // profileLocation "28_0".
 func TestTraceProfileLocationIsTheFirstHint(t *testing.T) {
 	for id, want := range map[string]any{"abc.28_0.35_0": "28_0", "abc.28_0": "28_0", "abc.": "", "abc..x": ""} {

@@ -7,7 +7,7 @@ import (
 	"github.com/target-go/sdk/target/internal/useragent"
 )
 
-// BenchmarkDetectHostile is the worst user agent the red team found: 2 KiB
+// BenchmarkDetectHostile is the worst user agent known here: 2 KiB
 // (all that is read) of "Version/1.1 ", on which the Safari patterns try a
 // match from every "version/" and scan to the end. It is the bound the
 // package doc states.
