@@ -863,16 +863,7 @@ func (p *prepared) run() {
 		ok  bool
 	)
 	defer func() {
-		if !ok {
-			r = nil
-			if v := recover(); v != nil {
-				err = &future.PanicError{Value: v, Stack: debug.Stack()}
-			} else {
-				// recover returns nil only when not panicking (panic(nil)
-				// panics with *runtime.PanicNilError): this is Goexit.
-				err = errCallGoexit
-			}
-		}
+		r, err = workOutcome(r, err, ok, recover())
 		rc := p.remote
 		rc.cancel()
 		// The Response lives in rc: a caller keeping it must not keep
@@ -880,19 +871,42 @@ func (p *prepared) run() {
 		// Nothing reads these after the work is done. Deferred, so that
 		// it runs after a callback's runtime.Goexit too.
 		defer func() { rc.ctx, rc.work, rc.cancel, rc.client, rc.event = nil, nil, nil, nil, nil }()
-		settled := false
-		defer rc.client.recoverSettlement(&settled)
-		_ = rc.promise.Complete(r, err) // fails only if cancelled first
-		settled = true
+		rc.client.settleGuarded(&rc.promise, r, err)
 	}()
 	r, err = p.work()
 	ok = true
 }
 
-// recoverSettlement, deferred around the settlement of a call's future on
-// a goroutine of the SDK's own (the call's, a geo lookup's, the one that
-// ends a Visitor call's wait, a Coalescer's batch) with *settled set once
-// it returned, does what the notification queue does (see
+// workOutcome is the outcome of a call's work run on a goroutine of the
+// SDK's: (r, err) when it returned (ok), else a *future.PanicError when it
+// panicked with v (recover's value, from the deferred function that calls
+// workOutcome) or errCallGoexit when it called runtime.Goexit (recover
+// returns nil only when not panicking: panic(nil) panics with
+// *runtime.PanicNilError).
+func workOutcome(r *Response, err error, ok bool, v any) (*Response, error) {
+	switch {
+	case ok:
+		return r, err
+	case v != nil:
+		return nil, &future.PanicError{Value: v, Stack: debug.Stack()}
+	default:
+		return nil, errCallGoexit
+	}
+}
+
+// settleGuarded settles p with (r, err) on a goroutine of the SDK's own,
+// under recoverSettlement.
+func (c *Client) settleGuarded(p *future.Promise[*Response], r *Response, err error) {
+	settled := false
+	defer c.recoverSettlement(&settled)
+	_ = p.Complete(r, err) // fails only if p's future was cancelled first
+	settled = true
+}
+
+// recoverSettlement, deferred by settleGuarded around the settlement of a
+// call's future on a goroutine of the SDK's own (the call's, a geo
+// lookup's, the one that ends a Visitor call's wait, a Coalescer's batch)
+// with *settled set once it returned, does what the notification queue does (see
 // notifier.rescue): the future package raises a panic of the future's
 // callbacks (the caller's OnComplete and friends, a Then continuation's
 // callbacks) again on the goroutine that settled it, after the others

@@ -184,10 +184,7 @@ func (k *Coalescer) GetOffers(ctx context.Context, opts GetOffersOptions) *futur
 		if err == nil {
 			err = r.Err
 		}
-		settled := false
-		defer k.c.recoverSettlement(&settled)
-		_ = p.Complete(r.Value, err) // fails only if f was cancelled first
-		settled = true
+		k.c.settleGuarded(p, r.Value, err)
 	})
 	// Cancelling f must reach the batch, which drops the call (and the
 	// request when nobody is left); after f settled otherwise, src has too

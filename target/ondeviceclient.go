@@ -2,7 +2,6 @@ package target
 
 import (
 	"context"
-	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -297,20 +296,9 @@ func (c *Client) goGuarded(ctx context.Context, e *CallEvent, co *callOptions, w
 			ok  bool
 		)
 		defer func() {
-			if !ok {
-				r = nil
-				if v := recover(); v != nil {
-					err = &future.PanicError{Value: v, Stack: debug.Stack()}
-				} else {
-					// recover returns nil only when not panicking: Goexit.
-					err = errCallGoexit
-				}
-			}
+			r, err = workOutcome(r, err, ok, recover())
 			cancel()
-			settled := false
-			defer c.recoverSettlement(&settled)
-			_ = p.Complete(r, err) // fails only if cancelled first
-			settled = true
+			c.settleGuarded(p, r, err)
 		}()
 		r, err = c.recordCall(ctx, wctx, e, work)
 		ok = true

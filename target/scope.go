@@ -453,10 +453,7 @@ func (v *Visitor) after(ctx context.Context, leader *lead, ready func(*future.Fu
 	// SDK's: a panic raised again there from the caller's callbacks is
 	// logged, as on a call's goroutine, rather than ending the program.
 	stop := context.AfterFunc(wctx, func() {
-		settled := false
-		defer v.c.recoverSettlement(&settled)
-		_ = p.Reject(context.Cause(wctx))
-		settled = true
+		v.c.settleGuarded(p, nil, context.Cause(wctx))
 	})
 	leader.done.OnCompleteDeferred(func(next bool, _ error) future.Deferred {
 		if !stop() {
