@@ -441,15 +441,15 @@ func (c *core[G, Req, Resp]) giveUp(b *pendingBatch[G, Req, Resp], s *slot[Req, 
 		return
 	}
 	w.gone = true
-	if c.leaveLocked(b, s, w) {
+	dropped := c.leaveLocked(b, s, w)
+	if dropped {
 		// Nobody is left to send the batch for: drop it without a call.
 		b.cancel()
 	}
-	abandoned := b.live == 0
+	abandoned := !dropped && b.live == 0
 	c.mu.Unlock()
 	if abandoned {
-		// The bulk call is running for nobody: tell it (dropped, b is
-		// cancelled already, and this does nothing).
+		// The bulk call is running for nobody: tell it.
 		b.cancel()
 	}
 	if w.stop != nil {
