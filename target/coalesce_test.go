@@ -116,12 +116,16 @@ func TestCoalescerOneRequestForOneVisitor(t *testing.T) {
 	c, srv := setup(t, targettest.Config{Offers: offers})
 	k := newCoalescer(t, c, target.CoalesceOptions{})
 	var callbacks [n]atomic.Int32
+	// Callbacks run right after their future settles, maybe after its
+	// waiter saw the result: the counts are read once all ran.
+	var ran sync.WaitGroup
+	ran.Add(n)
 	fs := submitAll(k, t.Context(), n, func(i int) target.GetOffersOptions {
 		return target.GetOffersOptions{
 			Request:     callerRequest(i),
 			SessionID:   "visitor-1",
-			Callback:    func(*target.Response) { callbacks[i].Add(1) },
-			ErrCallback: func(error) { callbacks[i].Add(100) },
+			Callback:    func(*target.Response) { callbacks[i].Add(1); ran.Done() },
+			ErrCallback: func(error) { callbacks[i].Add(100); ran.Done() },
 		}
 	})
 	k.Flush()
@@ -161,6 +165,7 @@ func TestCoalescerOneRequestForOneVisitor(t *testing.T) {
 	for i, m := range sent.Prefetch.Mboxes {
 		assert.Equal(t, i, m.Index)
 	}
+	ran.Wait()
 	for i := range n {
 		res, _ := fs[i].Peek()
 		assert.Equal(t, sent.RequestID, res.Request.RequestID, "each caller sees the request id on the wire")
@@ -467,9 +472,18 @@ func TestCoalescerCancel(t *testing.T) {
 		k := newCoalescer(t, c, target.CoalesceOptions{})
 		ctx, cancel := context.WithCancel(t.Context())
 		var errs atomic.Int32
+		// The callback runs right after f2 settles, maybe after its
+		// waiter saw the error: the count is read once it ran.
+		errRan := make(chan struct{}, 1)
 		f1 := k.GetOffers(t.Context(), opts("hero"))
 		f2 := k.GetOffers(ctx, target.GetOffersOptions{SessionID: "s", Request: offersRequest("gone"),
-			ErrCallback: func(error) { errs.Add(1) }})
+			ErrCallback: func(error) {
+				errs.Add(1)
+				select {
+				case errRan <- struct{}{}:
+				default:
+				}
+			}})
 		f3 := k.GetOffers(t.Context(), opts("cancelled"))
 		f4 := k.GetOffers(t.Context(), opts("flags"))
 		cancel()
@@ -484,6 +498,7 @@ func TestCoalescerCancel(t *testing.T) {
 		recs := srv.Requests()
 		require.Len(t, recs, 1)
 		assert.Equal(t, []mboxKey{{"hero", 0}, {"flags", 1}}, requested(recs[0].Delivery.Execute.Mboxes))
+		<-errRan
 		assert.EqualValues(t, 1, errs.Load())
 	})
 	t.Run("everybody gives up", func(t *testing.T) {
